@@ -1,0 +1,55 @@
+"""The ``placement`` command.
+
+Each subcommand lives in its own module of this package and exposes ``add_parser(subparsers)``
+(which registers its parser and sets ``func``) and ``run(args) -> int``. Conventions: data on
+stdout, messages and progress on stderr, exit 0 on success, 2 on bad input or an infeasible problem
+(one line, no traceback), 1 on an unexpected error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from placement import __version__
+from placement.errors import PlacementError
+
+#: Subcommand modules, in the order ``--help`` lists them.
+SUBCOMMANDS = ["regions"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="placement",
+        description="Where should our servers be? Choose sites for latency-sensitive services.",
+    )
+    parser.add_argument("--version", action="version", version=f"placement {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in SUBCOMMANDS:
+        importlib.import_module(f"placement.cli.{name}").add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except PlacementError as exc:
+        print(f"placement {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"placement {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"placement {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

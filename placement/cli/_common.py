@@ -1,0 +1,41 @@
+"""Helpers shared by the subcommands: output formats and messages."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, TextIO
+
+import pandas as pd
+
+from placement._io import atomic_write_text
+
+__all__ = ["FORMATS", "add_format_option", "atomic_write_text", "info", "write_frame"]
+
+FORMATS = ("table", "csv", "json")
+
+
+def add_format_option(parser: Any, default: str = "table") -> None:
+    """Add the conventional ``--format table|csv|json`` option."""
+    parser.add_argument(
+        "--format", choices=FORMATS, default=default, help=f"output format (default: {default})"
+    )
+
+
+def write_frame(df: pd.DataFrame, fmt: str, stream: TextIO | None = None) -> None:
+    """Write a DataFrame to ``stream`` (stdout by default) as a table, CSV or JSON records."""
+    stream = stream or sys.stdout
+    if fmt == "csv":
+        df.to_csv(stream, index=False, lineterminator="\n")
+    elif fmt == "json":
+        records = json.loads(df.to_json(orient="records", double_precision=10))
+        json.dump(records, stream, indent=2)
+        stream.write("\n")
+    else:
+        with pd.option_context("display.max_rows", None, "display.width", 200):
+            stream.write(df.to_string(index=False) + "\n")
+
+
+def info(message: str) -> None:
+    """Print a human message to stderr."""
+    print(message, file=sys.stderr)

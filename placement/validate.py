@@ -1,0 +1,265 @@
+"""Validation of the input tables shared by every entry point.
+
+Each function takes a user DataFrame, checks it strictly and returns a *new* normalised copy
+(canonical column names, dtypes). Errors name the table, the row id and the field. Nothing here
+fills a missing value with a made-up constant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from placement.errors import ValidationError
+
+__all__ = [
+    "COORD_ALIASES",
+    "validate_demand",
+    "validate_latency_table",
+    "validate_points",
+    "validate_sites",
+]
+
+#: Column aliases accepted on input and renamed to the canonical, unit-bearing names.
+COORD_ALIASES = {
+    "lat": "lat_deg",
+    "latitude": "lat_deg",
+    "lon": "lon_deg",
+    "lng": "lon_deg",
+    "longitude": "lon_deg",
+}
+
+
+def _require_frame(df: object, table: str) -> pd.DataFrame:
+    if not isinstance(df, pd.DataFrame):
+        raise ValidationError(f"expected a pandas DataFrame, got {type(df).__name__}", table=table)
+    return df
+
+
+def _numeric(df: pd.DataFrame, col: str, table: str, id_col: str) -> pd.Series:
+    s = df[col]
+    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        conv = pd.to_numeric(s, errors="coerce")
+        bad = conv.isna() & s.notna()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ValidationError(
+                "value is not a number", table=table, row=df[id_col].iloc[i], field=col, value=s.iloc[i]
+            )
+        s = conv
+    return s.astype(float)
+
+
+def _first_bad(df: pd.DataFrame, mask: np.ndarray, id_col: str) -> object:
+    i = int(np.flatnonzero(mask)[0])
+    return df[id_col].iloc[i]
+
+
+def validate_points(
+    df: pd.DataFrame,
+    *,
+    table: str,
+    id_col: str,
+    required: Iterable[str] = (),
+    nonnegative: Iterable[str] = (),
+) -> pd.DataFrame:
+    """Validate a table of points with an id and coordinates.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table. Coordinate columns may be called ``lat``/``lon`` (or ``latitude``/``longitude``);
+        they are renamed ``lat_deg``/``lon_deg``.
+    table : str
+        Table name used in error messages.
+    id_col : str
+        Name of the id column; ids must be present and unique and are returned as strings.
+    required : iterable of str
+        Further numeric columns that must be present, finite and not missing.
+    nonnegative : iterable of str
+        Numeric columns (present or optional) that must be ``>= 0`` where present.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with canonical column names, ``id_col`` as ``str`` and float coordinates.
+
+    Raises
+    ------
+    ValidationError
+        Naming the table, the row id and the field of the first problem found.
+    """
+    df = _require_frame(df, table).copy()
+    renames = {c: COORD_ALIASES[c] for c in df.columns if c in COORD_ALIASES}
+    for old, new in renames.items():
+        if new in df.columns:
+            raise ValidationError(f"both {old!r} and {new!r} given", table=table, field=new)
+    df = df.rename(columns=renames)
+    if len(df) == 0:
+        raise ValidationError("table is empty", table=table)
+    for col in (id_col, "lat_deg", "lon_deg", *required):
+        if col not in df.columns:
+            raise ValidationError(
+                f"required column missing (have: {', '.join(map(str, df.columns))})",
+                table=table,
+                field=col,
+            )
+    ids = df[id_col]
+    missing = ids.isna().to_numpy()
+    if missing.any():
+        raise ValidationError(
+            "id is missing", table=table, row=int(np.flatnonzero(missing)[0]), field=id_col
+        )
+    df[id_col] = ids.astype(str)
+    empty = (df[id_col].str.strip() == "").to_numpy()
+    if empty.any():
+        raise ValidationError(
+            "id is empty", table=table, row=int(np.flatnonzero(empty)[0]), field=id_col
+        )
+    dup = df[id_col].duplicated().to_numpy()
+    if dup.any():
+        raise ValidationError(
+            "duplicate id", table=table, row=_first_bad(df, dup, id_col), field=id_col
+        )
+    for col, lo, hi in (("lat_deg", -90.0, 90.0), ("lon_deg", -180.0, 180.0), *[(c, None, None) for c in required]):
+        vals = _numeric(df, col, table, id_col)
+        arr = vals.to_numpy()
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValidationError(
+                "value is missing or not finite",
+                table=table,
+                row=df[id_col].iloc[i],
+                field=col,
+                value=arr[i],
+            )
+        if lo is not None:
+            out = (arr < lo) | (arr > hi)
+            if out.any():
+                i = int(np.flatnonzero(out)[0])
+                raise ValidationError(
+                    f"value out of range [{lo:g}, {hi:g}]",
+                    table=table,
+                    row=df[id_col].iloc[i],
+                    field=col,
+                    value=arr[i],
+                )
+        df[col] = vals
+    for col in nonnegative:
+        if col not in df.columns:
+            continue
+        vals = _numeric(df, col, table, id_col)
+        arr = vals.to_numpy()
+        bad = np.isnan(arr) | np.isinf(arr) | (arr < 0)
+        if col in required:
+            pass
+        else:
+            bad = bad & ~np.isnan(arr)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValidationError(
+                "value must be finite and >= 0",
+                table=table,
+                row=df[id_col].iloc[i],
+                field=col,
+                value=arr[i],
+            )
+        df[col] = vals
+    return df.reset_index(drop=True)
+
+
+def validate_sites(df: pd.DataFrame) -> pd.DataFrame:
+    """Validate a candidate-site table (``site_id``, ``lat_deg``, ``lon_deg``, optional columns).
+
+    Optional numeric columns checked when present: ``capacity``, ``fixed_cost_usd_per_year``,
+    ``availability_zones`` (all ``>= 0``).
+    """
+    return validate_points(
+        df,
+        table="sites",
+        id_col="site_id",
+        nonnegative=("capacity", "fixed_cost_usd_per_year", "availability_zones"),
+    )
+
+
+def validate_demand(df: pd.DataFrame) -> pd.DataFrame:
+    """Validate a demand table (``demand_id``, ``lat_deg``, ``lon_deg``, ``weight >= 0``)."""
+    out = validate_points(
+        df, table="demand", id_col="demand_id", required=("weight",), nonnegative=("weight",)
+    )
+    if float(out["weight"].sum()) <= 0:
+        raise ValidationError("total weight is zero", table="demand", field="weight")
+    return out
+
+
+def validate_latency_table(
+    df: pd.DataFrame,
+    *,
+    site_ids: Iterable[str] | None = None,
+    demand_ids: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Validate a long latency table ``demand_id, site_id, latency_ms``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Measured or modelled latencies, one row per (demand, site) pair.
+    site_ids, demand_ids : iterable of str, optional
+        When given, every id in the table must be one of these.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with string ids and float ``latency_ms`` (and ``distance_km`` if present).
+    """
+    table = "latency"
+    df = _require_frame(df, table).copy()
+    for col in ("demand_id", "site_id", "latency_ms"):
+        if col not in df.columns:
+            raise ValidationError("required column missing", table=table, field=col)
+    if len(df) == 0:
+        raise ValidationError("table is empty", table=table)
+    for col in ("demand_id", "site_id"):
+        if df[col].isna().any():
+            i = int(np.flatnonzero(df[col].isna().to_numpy())[0])
+            raise ValidationError("id is missing", table=table, row=i, field=col)
+        df[col] = df[col].astype(str)
+    pair = df["demand_id"] + " -> " + df["site_id"]
+    dup = pair.duplicated().to_numpy()
+    if dup.any():
+        raise ValidationError(
+            "duplicate (demand_id, site_id) pair", table=table, row=pair[dup].iloc[0]
+        )
+    for col in ("latency_ms", "distance_km"):
+        if col not in df.columns:
+            continue
+        vals = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(vals) | (vals < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValidationError(
+                "value must be a finite number >= 0",
+                table=table,
+                row=pair.iloc[i],
+                field=col,
+                value=df[col].iloc[i],
+            )
+        df[col] = vals
+    for col, known in (("site_id", site_ids), ("demand_id", demand_ids)):
+        if known is None:
+            continue
+        known_set = set(map(str, known))
+        unknown = ~df[col].isin(known_set).to_numpy()
+        if unknown.any():
+            i = int(np.flatnonzero(unknown)[0])
+            raise ValidationError(
+                f"unknown id (not in the {col.removesuffix('_id')} table)",
+                table=table,
+                row=pair.iloc[i],
+                field=col,
+                value=df[col].iloc[i],
+            )
+    return df.reset_index(drop=True)
