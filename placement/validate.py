@@ -46,7 +46,11 @@ def _numeric(df: pd.DataFrame, col: str, table: str, id_col: str) -> pd.Series:
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise ValidationError(
-                "value is not a number", table=table, row=df[id_col].iloc[i], field=col, value=s.iloc[i]
+                "value is not a number",
+                table=table,
+                row=df[id_col].iloc[i],
+                field=col,
+                value=s.iloc[i],
             )
         s = conv
     return s.astype(float)
@@ -123,7 +127,11 @@ def validate_points(
         raise ValidationError(
             "duplicate id", table=table, row=_first_bad(df, dup, id_col), field=id_col
         )
-    for col, lo, hi in (("lat_deg", -90.0, 90.0), ("lon_deg", -180.0, 180.0), *[(c, None, None) for c in required]):
+    for col, lo, hi in (
+        ("lat_deg", -90.0, 90.0),
+        ("lon_deg", -180.0, 180.0),
+        *[(c, None, None) for c in required],
+    ):
         vals = _numeric(df, col, table, id_col)
         arr = vals.to_numpy()
         bad = ~np.isfinite(arr)

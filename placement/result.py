@@ -1,0 +1,298 @@
+"""The outcome of a solve: open sites, assignments, metrics, status — and its JSON form.
+
+A :class:`Result` is an immutable record; nothing here solves anything. Metrics are computed from
+the assignments and the demand weights by :func:`latency_metrics`, so a Result read back from JSON
+carries the same numbers it was written with.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from placement._io import atomic_write_text
+
+__all__ = ["STATUSES", "Result", "latency_metrics", "weighted_quantile"]
+
+#: The statuses a Result can carry.
+STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
+
+SCHEMA_VERSION = 1
+
+_ASSIGNMENT_COLUMNS = ["demand_id", "site_id", "rank", "latency_ms", "share", "weight"]
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """Lower weighted quantile: the smallest value whose cumulative weight share reaches ``q``.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Observations (e.g. latencies in ms).
+    weights : numpy.ndarray
+        Non-negative weights of the observations.
+    q : float
+        Quantile in [0, 1].
+
+    Returns
+    -------
+    float
+        The quantile, or NaN when the total weight is zero.
+    """
+    values = np.asarray(values, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    total = weights.sum()
+    if len(values) == 0 or total <= 0:
+        return math.nan
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order]) / total
+    idx = int(np.searchsorted(cum, q - 1e-12, side="left"))
+    return float(values[order][min(idx, len(values) - 1)])
+
+
+def latency_metrics(
+    assignments: pd.DataFrame, sla_ms: float | None = None, rank: int = 1
+) -> dict[str, float]:
+    """Demand-weighted latency metrics of the assignments of one rank.
+
+    Parameters
+    ----------
+    assignments : pandas.DataFrame
+        Columns ``rank``, ``latency_ms``, ``weight`` (demand weight) and ``share`` (fraction of
+        the demand point's weight on this pair).
+    sla_ms : float, optional
+        When given, ``share_within_sla`` is the weight share served within it.
+    rank : int
+        1 for primary assignments, 2 for the first backup, ….
+
+    Returns
+    -------
+    dict
+        ``mean_latency_ms``, ``p50_latency_ms``, ``p95_latency_ms``, ``max_latency_ms`` and, with an
+        SLA, ``share_within_sla``.
+    """
+    a = assignments[assignments["rank"] == rank]
+    lat = a["latency_ms"].to_numpy(dtype=float)
+    w = (a["weight"] * a["share"]).to_numpy(dtype=float)
+    total = w.sum()
+    out = {
+        "mean_latency_ms": float((lat * w).sum() / total) if total > 0 else math.nan,
+        "p50_latency_ms": weighted_quantile(lat, w, 0.50),
+        "p95_latency_ms": weighted_quantile(lat, w, 0.95),
+        "max_latency_ms": float(lat[w > 0].max()) if (w > 0).any() else math.nan,
+    }
+    if sla_ms is not None:
+        out["share_within_sla"] = float(w[lat <= sla_ms + 1e-9].sum() / total) if total else 0.0
+    return out
+
+
+def _clean(value: Any) -> Any:
+    """Make a value JSON-safe (numpy scalars to Python, NaN/inf to None)."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [_clean(r) for r in df.to_dict(orient="records")]
+
+
+@dataclass(frozen=True)
+class Result:
+    """The answer to a :class:`placement.Problem`.
+
+    Attributes
+    ----------
+    status : str
+        One of ``optimal`` (proven within the gap tolerance), ``feasible`` (stopped by a limit; see
+        ``gap``), ``infeasible`` (see ``message``) or ``no_solution`` (stopped without a solution).
+    objective : float or None
+        Objective value in the objective's unit (see ``params["objective_unit"]``).
+    best_bound : float or None
+        Best proven bound on the objective.
+    gap : float or None
+        Relative optimality gap ``|objective - best_bound| / max(|objective|, 1e-9)``.
+    open_sites : pandas.DataFrame
+        One row per open site: ``site_id``, its attributes, ``load`` (primary demand weight served),
+        ``n_demand`` (demand points with it as primary) and cost components when costed.
+    assignments : pandas.DataFrame
+        ``demand_id``, ``site_id``, ``rank`` (1 = primary), ``latency_ms``, ``share`` (fraction of
+        the demand point's weight on this pair) and ``weight`` (the demand point's weight).
+    metrics : dict
+        Weighted mean / p50 / p95 / max latency (ms), share within the SLA, backup latency, site
+        count, cost by component (USD per year) and carbon (tonnes per year).
+    sites : pandas.DataFrame
+        All candidate sites (id, coordinates, descriptive columns), for reports.
+    demand : pandas.DataFrame
+        The demand points (id, coordinates, weight, descriptive columns), for reports.
+    params : dict
+        The problem's objective and constraints.
+    timings : dict
+        ``build_s``, ``solve_s``, ``total_s`` wall seconds.
+    solver : dict
+        Solver name, options and raw status.
+    message : str
+        Human explanation (why infeasible, why stopped).
+    name : str
+        A label, e.g. the scenario name.
+    """
+
+    status: str
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    open_sites: pd.DataFrame
+    assignments: pd.DataFrame
+    metrics: dict[str, Any]
+    sites: pd.DataFrame = field(default_factory=pd.DataFrame)
+    demand: pd.DataFrame = field(default_factory=pd.DataFrame)
+    params: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    solver: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}; expected one of {STATUSES}")
+
+    # ------------------------------------------------------------------ views
+    @property
+    def open_site_ids(self) -> list[str]:
+        """Ids of the open sites, sorted."""
+        return sorted(self.open_sites["site_id"].astype(str)) if len(self.open_sites) else []
+
+    @property
+    def ok(self) -> bool:
+        """True when the result carries a solution (optimal or feasible)."""
+        return self.status in ("optimal", "feasible")
+
+    def primary(self) -> pd.DataFrame:
+        """Primary assignments only (rank 1)."""
+        return self.assignments[self.assignments["rank"] == 1].reset_index(drop=True)
+
+    def summary(self) -> str:
+        """A few lines a person reads: status, objective, sites, latency and cost."""
+        lines = [f"status: {self.status}" + (f" ({self.message})" if self.message else "")]
+        if self.ok:
+            gap = "" if self.gap is None else f", gap {self.gap:.2%}"
+            unit = self.params.get("objective_unit", "")
+            lines.append(
+                f"objective ({self.params.get('objective', '?')}): {self.objective:,.4g} {unit}{gap}"
+            )
+            lines.append(f"open sites ({len(self.open_sites)}): {', '.join(self.open_site_ids)}")
+            m = self.metrics
+            lines.append(
+                "latency ms: mean {:.1f}, p50 {:.1f}, p95 {:.1f}, max {:.1f}".format(
+                    m.get("mean_latency_ms", math.nan),
+                    m.get("p50_latency_ms", math.nan),
+                    m.get("p95_latency_ms", math.nan),
+                    m.get("max_latency_ms", math.nan),
+                )
+            )
+            if m.get("share_within_sla") is not None:
+                lines.append(f"demand within SLA: {m['share_within_sla']:.1%}")
+            if m.get("total_cost_usd_per_year") is not None:
+                lines.append(f"cost: ${m['total_cost_usd_per_year']:,.0f} per year")
+        if self.timings:
+            lines.append(
+                "time: build {:.2f} s, solve {:.2f} s".format(
+                    self.timings.get("build_s", 0.0), self.timings.get("solve_s", 0.0)
+                )
+            )
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        obj = "None" if self.objective is None else f"{self.objective:.6g}"
+        gap = "None" if self.gap is None else f"{self.gap:.3g}"
+        name = f"name={self.name!r}, " if self.name else ""
+        return (
+            f"Result({name}status={self.status!r}, objective={obj}, gap={gap}, "
+            f"open_sites={self.open_site_ids!r})"
+        )
+
+    # ------------------------------------------------------------------ JSON
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict; ``open_sites`` is the list of ids, details are in ``open_site_details``."""
+        return _clean(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "name": self.name,
+                "status": self.status,
+                "message": self.message,
+                "objective": self.objective,
+                "best_bound": self.best_bound,
+                "gap": self.gap,
+                "open_sites": self.open_site_ids,
+                "assignments": _records(self.assignments),
+                "metrics": dict(self.metrics),
+                "open_site_details": _records(self.open_sites),
+                "sites": _records(self.sites),
+                "demand": _records(self.demand),
+                "params": dict(self.params),
+                "timings": dict(self.timings),
+                "solver": dict(self.solver),
+            }
+        )
+
+    def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
+        """Serialise to JSON; with ``path``, also write the file atomically."""
+        text = json.dumps(self.to_dict(), indent=indent, sort_keys=False, allow_nan=False) + "\n"
+        if path is not None:
+            atomic_write_text(path, text)
+        return text
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        """Rebuild a Result from :meth:`to_dict` output."""
+        version = data.get("schema_version", SCHEMA_VERSION)
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"unsupported result schema_version {version!r}")
+        assignments = pd.DataFrame(data.get("assignments") or [], columns=None)
+        if assignments.empty:
+            assignments = pd.DataFrame(columns=_ASSIGNMENT_COLUMNS)
+        details = pd.DataFrame(data.get("open_site_details") or [])
+        if details.empty:
+            details = pd.DataFrame({"site_id": data.get("open_sites") or []})
+        metrics = {
+            k: (math.nan if v is None else v) for k, v in (data.get("metrics") or {}).items()
+        }
+        return cls(
+            status=data["status"],
+            objective=data.get("objective"),
+            best_bound=data.get("best_bound"),
+            gap=data.get("gap"),
+            open_sites=details,
+            assignments=assignments,
+            metrics=metrics,
+            sites=pd.DataFrame(data.get("sites") or []),
+            demand=pd.DataFrame(data.get("demand") or []),
+            params=dict(data.get("params") or {}),
+            timings=dict(data.get("timings") or {}),
+            solver=dict(data.get("solver") or {}),
+            message=data.get("message", ""),
+            name=data.get("name", ""),
+        )
+
+    @classmethod
+    def from_json(cls, source: str | os.PathLike[str]) -> Result:
+        """Read a Result from a JSON file path or a JSON string."""
+        text = str(source)
+        if not text.lstrip().startswith("{"):
+            with open(source, encoding="utf-8") as fh:
+                text = fh.read()
+        return cls.from_dict(json.loads(text))
