@@ -1,0 +1,654 @@
+"""Annual cost of operating each candidate site: energy (with a climate-driven PUE), fixed cost,
+carbon and internet egress.
+
+Functions first: :func:`pue_from_climate` turns outside-air temperatures into a PUE,
+:func:`energy_kwh_per_year` and :func:`egress_prices` are the other building blocks.
+:class:`CostModel` is thin wiring: it holds one run's cost parameters and turns a sites table
+(``catalog.sites()`` or a hand-made frame) into one row of cost components per site.
+
+Precedence of a value, per site: a per-site column of the sites table (when present and not NaN)
+wins over the run's value given to :class:`CostModel`, which wins over the model (PUE from climate,
+egress from the shipped list prices). Electricity price and grid carbon intensity are *data*
+columns of the sites table (``price_usd_per_kwh``, ``carbon_g_per_kwh``); a run-level
+``price_usd_per_kwh`` / ``carbon_g_per_kwh`` given to :class:`CostModel` replaces them for every
+site (a what-if), and to change one site you edit its column.
+
+This module never fills a missing price, temperature or carbon intensity with a made-up constant:
+sites without the data a cost component needs are reported (``missing="error"``) or dropped
+(``missing="drop"``). It does no network I/O; it reads two small shipped CSV files.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from placement._resources import data_file
+from placement.errors import ValidationError
+from placement.validate import validate_sites
+
+__all__ = [
+    "COST_COLUMNS",
+    "DAYS_PER_MONTH",
+    "HOURS_PER_YEAR",
+    "MONTHLY_TEMPERATURE_COLUMNS",
+    "CostModel",
+    "egress_prices",
+    "egress_usd_per_gb",
+    "energy_kwh_per_year",
+    "pue_from_climate",
+    "pue_model_parameters",
+]
+
+#: Hours in a (non-leap) year.
+HOURS_PER_YEAR = 8760.0
+#: Days in each calendar month of a non-leap year (weights of the monthly PUE average).
+DAYS_PER_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
+#: Columns of the sites table holding monthly mean outside-air temperature, degC.
+MONTHLY_TEMPERATURE_COLUMNS = tuple(f"tmean_m{m:02d}_c" for m in range(1, 13))
+#: Columns returned by :meth:`CostModel.site_costs`, in order (index: ``site_id``).
+COST_COLUMNS = (
+    "price_usd_per_kwh",
+    "pue",
+    "pue_basis",
+    "carbon_g_per_kwh",
+    "energy_kwh_per_year",
+    "energy_usd_per_year",
+    "fixed_usd_per_year",
+    "carbon_tonnes_per_year",
+    "carbon_usd_per_year",
+    "egress_usd_per_gb",
+    "egress_usd_per_year",
+    "total_usd_per_year",
+    "variable_usd_per_unit_per_year",
+)
+
+_GRAMS_PER_TONNE = 1e6
+
+
+# --------------------------------------------------------------------------------------------
+# PUE from climate
+# --------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def pue_model_parameters() -> dict[str, float]:
+    """Coefficients of the climate PUE model, read from the shipped ``pue_model.csv``.
+
+    Returns
+    -------
+    dict
+        ``pue_free_cooling`` (PUE, dimensionless, when no month is above the free-cooling limit),
+        ``pue_per_degc`` (PUE increase per degC above the limit, 1/degC) and
+        ``free_cooling_limit_c`` (degC). The file's ``source`` column cites each value.
+    """
+    table = pd.read_csv(data_file("pue_model.csv"))
+    return {str(k): float(v) for k, v in zip(table["parameter"], table["value"], strict=True)}
+
+
+def pue_from_climate(
+    tmean_c: npt.ArrayLike,
+    *,
+    monthly: bool = True,
+    pue_free_cooling: float | None = None,
+    pue_per_degc: float | None = None,
+    free_cooling_limit_c: float | None = None,
+) -> np.ndarray:
+    """Annual PUE of a data centre from the outside-air temperature of its site.
+
+    Each month's PUE grows linearly with the month's mean temperature above a free-cooling limit::
+
+        PUE_m = pue_free_cooling + pue_per_degc * max(0, T_m - free_cooling_limit_c)
+
+    and the annual PUE is the day-weighted mean of the 12 monthly values (IT load constant through
+    the year, so this is the energy-weighted annual PUE). With ``monthly=False`` the same line is
+    applied to an annual mean temperature; because ``max(0, .)`` is convex this *underestimates*
+    the PUE of climates with hot summers, so prefer monthly temperatures.
+
+    The default coefficients (shipped in ``data/pue_model.csv``) were fitted to the quarterly PUE
+    Google publishes for seven campuses in climates from Finland to Singapore (hyperscale designs
+    with economizers): ``pue_free_cooling = 1.078``, ``pue_per_degc = 0.0061 /degC`` above
+    ``free_cooling_limit_c = 18 degC`` (ASHRAE's lower recommended inlet temperature). They describe
+    a modern hyperscale facility; an enterprise or colocation site runs a higher PUE (Uptime
+    Institute's 2025 survey average is 1.54), which a caller sets with the ``pue`` override of
+    :class:`CostModel` or with these arguments.
+
+    Parameters
+    ----------
+    tmean_c : array_like
+        Mean outside-air temperature, degC. With ``monthly=True`` the last axis holds the 12
+        calendar months (January first), e.g. shape ``(n_sites, 12)``; otherwise any shape of
+        annual means.
+    monthly : bool, default True
+        Whether ``tmean_c`` holds monthly means (last axis of length 12) or annual means.
+    pue_free_cooling : float, optional
+        PUE (dimensionless, >= 1) of a month at or below the free-cooling limit.
+        Default: shipped coefficient.
+    pue_per_degc : float, optional
+        PUE increase per degC of monthly mean above the limit, 1/degC (>= 0). Default: shipped.
+    free_cooling_limit_c : float, optional
+        Free-cooling limit, degC. Default: shipped (18 degC).
+
+    Returns
+    -------
+    numpy.ndarray
+        Annual PUE (dimensionless, >= ``pue_free_cooling``), shape of ``tmean_c`` without its last
+        axis when monthly. NaN where any input temperature is NaN.
+
+    Raises
+    ------
+    ValidationError
+        If the coefficients are out of range or ``monthly=True`` and the last axis is not 12 long.
+
+    References
+    ----------
+    .. [1] Google, "Power usage effectiveness", quarterly and trailing-twelve-month PUE per
+       campus, https://datacenters.google/efficiency/ (2024Q1-2025Q4 values used for the fit).
+    .. [2] ASHRAE TC 9.9, "Thermal Guidelines for Data Processing Environments - Expanded Data
+       Center Classes and Usage Guidance", 2011 (recommended inlet envelope 18-27 degC).
+    .. [3] Copernicus C3S ERA5 monthly 2 m temperature by country, via Our World in Data;
+       1991-2020 normals, and Meteorological Service Singapore, Annual Climate Assessment 2018
+       (1981-2010 mean 27.5 degC), for the temperatures of the fit.
+    .. [4] Uptime Institute, "Global Data Center Survey 2025" (weighted average PUE 1.54).
+    """
+    params = pue_model_parameters()
+    base = params["pue_free_cooling"] if pue_free_cooling is None else float(pue_free_cooling)
+    slope = params["pue_per_degc"] if pue_per_degc is None else float(pue_per_degc)
+    limit = (
+        params["free_cooling_limit_c"]
+        if free_cooling_limit_c is None
+        else float(free_cooling_limit_c)
+    )
+    if not (math.isfinite(base) and base >= 1.0):
+        raise ValidationError(
+            "PUE must be a finite number >= 1",
+            table="parameter",
+            field="pue_free_cooling",
+            value=base,
+        )
+    if not (math.isfinite(slope) and slope >= 0.0):
+        raise ValidationError(
+            "must be a finite number >= 0", table="parameter", field="pue_per_degc", value=slope
+        )
+    if not math.isfinite(limit):
+        raise ValidationError(
+            "must be finite", table="parameter", field="free_cooling_limit_c", value=limit
+        )
+    t = np.asarray(tmean_c, dtype=float)
+    excess = np.maximum(t - limit, 0.0)
+    excess = np.where(np.isnan(t), np.nan, excess)
+    if monthly:
+        if t.ndim == 0 or t.shape[-1] != 12:
+            raise ValidationError(
+                f"monthly temperatures need a last axis of 12 months, got shape {t.shape}",
+                table="parameter",
+                field="tmean_c",
+            )
+        excess = (excess * DAYS_PER_MONTH).sum(axis=-1) / DAYS_PER_MONTH.sum()
+    return base + slope * excess
+
+
+def energy_kwh_per_year(it_load_kw: npt.ArrayLike, pue: npt.ArrayLike) -> np.ndarray:
+    """Facility electricity of a constant IT load over a year.
+
+    Parameters
+    ----------
+    it_load_kw : array_like
+        IT power, kW.
+    pue : array_like
+        Power usage effectiveness (facility energy / IT energy), dimensionless.
+
+    Returns
+    -------
+    numpy.ndarray
+        Energy, kWh per year: ``it_load_kw * 8760 h * pue``.
+    """
+    return np.asarray(it_load_kw, dtype=float) * HOURS_PER_YEAR * np.asarray(pue, dtype=float)
+
+
+# --------------------------------------------------------------------------------------------
+# Egress prices
+# --------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _egress_table() -> pd.DataFrame:
+    table = pd.read_csv(data_file("egress_prices.csv"), keep_default_na=False)
+    table["provider"] = table["provider"].str.lower()
+    table["usd_per_gb"] = table["usd_per_gb"].astype(float)
+    return table
+
+
+def egress_prices() -> pd.DataFrame:
+    """Shipped public list prices of internet egress (first paid tier), USD per GB.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``provider``, ``region_code`` (empty: the provider's default), ``usd_per_gb``,
+        ``tier``, ``source``, ``retrieved``. A copy; see ``data/SOURCES.md`` (Egress prices).
+    """
+    return _egress_table().copy()
+
+
+def egress_usd_per_gb(
+    provider: npt.ArrayLike,
+    region_code: npt.ArrayLike | None = None,
+    prices: pd.DataFrame | None = None,
+) -> np.ndarray:
+    """List price of internet egress for sites of the given providers and regions.
+
+    A row for the exact ``(provider, region_code)`` wins; otherwise the provider's default row
+    (empty ``region_code``); otherwise NaN (no public price shipped for that provider).
+
+    Parameters
+    ----------
+    provider : array_like of str
+        Provider of each site (``aws``, ``gcp``, ``azure``, ...), case-insensitive.
+    region_code : array_like of str, optional
+        Region code of each site, same length.
+    prices : pandas.DataFrame, optional
+        Price table with the columns of :func:`egress_prices`; default the shipped one.
+
+    Returns
+    -------
+    numpy.ndarray
+        USD per GB, NaN where unknown.
+    """
+    table = _egress_table() if prices is None else prices
+    prov = pd.Series(np.atleast_1d(np.asarray(provider, dtype=object))).astype(str).str.lower()
+    if region_code is None:
+        region = pd.Series([""] * len(prov))
+    else:
+        region = pd.Series(np.atleast_1d(np.asarray(region_code, dtype=object))).fillna("")
+        region = region.astype(str)
+    exact = {
+        (str(p).lower(), str(r)): float(v)
+        for p, r, v in zip(
+            table["provider"], table["region_code"], table["usd_per_gb"], strict=True
+        )
+        if str(r) != ""
+    }
+    default = {
+        str(p).lower(): float(v)
+        for p, r, v in zip(
+            table["provider"], table["region_code"], table["usd_per_gb"], strict=True
+        )
+        if str(r) == ""
+    }
+    out = [exact.get((p, r), default.get(p, math.nan)) for p, r in zip(prov, region, strict=True)]
+    return np.asarray(out, dtype=float)
+
+
+# --------------------------------------------------------------------------------------------
+# CostModel
+# --------------------------------------------------------------------------------------------
+
+#: Per-site override columns recognised in a sites table, and the CostModel field each overrides.
+SITE_OVERRIDE_COLUMNS = (
+    "pue",
+    "it_load_kw",
+    "kw_per_unit",
+    "fixed_cost_usd_per_year",
+    "egress_usd_per_gb",
+    "gb_per_unit_per_year",
+    "baseline_gb_per_year",
+)
+
+
+def _check_nonnegative(name: str, value: float | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError("must be a number", table="parameter", field=name, value=value)
+    if not (math.isfinite(value) and value >= 0):
+        raise ValidationError(
+            "must be a finite number >= 0", table="parameter", field=name, value=value
+        )
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """One run's cost parameters; :meth:`site_costs` turns a sites table into annual costs.
+
+    Every parameter defaults to "component not counted" (zero) or "from the model/data" (None):
+    the library does not guess a load, a fixed cost or a carbon price for you.
+
+    Parameters
+    ----------
+    it_load_kw : float, default 0
+        Baseline IT power of an open site, kW (servers idling, storage, network).
+    kw_per_unit : float, default 0
+        IT power per unit of demand weight served, kW per unit (e.g. per peak concurrent viewer
+        when weights are viewers).
+    fixed_cost_usd_per_year : float, default 0
+        Fixed cost of an open site (staff, lease, minimum commitment), USD per year.
+    carbon_price_usd_per_tonne : float, default 0
+        Price of CO2e, USD per tonne. Zero: carbon is reported but costs nothing.
+    egress_usd_per_gb : float or mapping, optional
+        Internet egress price, USD per GB: one number for every site, or a mapping from provider
+        (or ``site_id``, which wins) to price. Default None: shipped public list prices
+        (:func:`egress_prices`).
+    gb_per_unit_per_year : float, default 0
+        Egress per unit of demand weight served, GB per unit per year
+        (see :func:`placement.workload.gb_per_unit_per_year`).
+    baseline_gb_per_year : float, default 0
+        Egress of an open site independent of the demand it serves, GB per year.
+    pue : float, optional
+        Run-wide PUE (>= 1) replacing the climate model (per-site ``pue`` columns still win).
+    price_usd_per_kwh : float, optional
+        Run-wide electricity price replacing every site's ``price_usd_per_kwh``.
+    carbon_g_per_kwh : float, optional
+        Run-wide grid carbon intensity replacing every site's ``carbon_g_per_kwh``, gCO2e/kWh.
+    missing : {"error", "drop"}, default "error"
+        What to do with sites lacking data a counted component needs (price; temperature when the
+        PUE comes from climate; carbon intensity when the carbon price is > 0; egress price when
+        egress is counted): raise a :class:`ValidationError` listing them, or drop them from the
+        result (their ids are in ``result.attrs["dropped_site_ids"]``).
+    pue_free_cooling, pue_per_degc, free_cooling_limit_c : float, optional
+        Coefficients of :func:`pue_from_climate`; default the shipped ones.
+    """
+
+    it_load_kw: float = 0.0
+    kw_per_unit: float = 0.0
+    fixed_cost_usd_per_year: float = 0.0
+    carbon_price_usd_per_tonne: float = 0.0
+    egress_usd_per_gb: float | Mapping[str, float] | None = None
+    gb_per_unit_per_year: float = 0.0
+    baseline_gb_per_year: float = 0.0
+    pue: float | None = None
+    price_usd_per_kwh: float | None = None
+    carbon_g_per_kwh: float | None = None
+    missing: Literal["error", "drop"] = "error"
+    pue_free_cooling: float | None = None
+    pue_per_degc: float | None = None
+    free_cooling_limit_c: float | None = None
+    _egress_map: dict[str, float] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        for name in (
+            "it_load_kw",
+            "kw_per_unit",
+            "fixed_cost_usd_per_year",
+            "carbon_price_usd_per_tonne",
+            "gb_per_unit_per_year",
+            "baseline_gb_per_year",
+            "price_usd_per_kwh",
+            "carbon_g_per_kwh",
+            "pue_per_degc",
+        ):
+            _check_nonnegative(name, getattr(self, name))
+        for name in ("pue", "pue_free_cooling"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            _check_nonnegative(name, value)
+            if value < 1.0:
+                raise ValidationError(
+                    "PUE cannot be below 1 (facility energy includes the IT energy)",
+                    table="parameter",
+                    field=name,
+                    value=value,
+                )
+        if self.free_cooling_limit_c is not None and not math.isfinite(
+            float(self.free_cooling_limit_c)
+        ):
+            raise ValidationError(
+                "must be finite",
+                table="parameter",
+                field="free_cooling_limit_c",
+                value=self.free_cooling_limit_c,
+            )
+        if self.missing not in ("error", "drop"):
+            raise ValidationError(
+                "must be 'error' or 'drop'", table="parameter", field="missing", value=self.missing
+            )
+        egress = self.egress_usd_per_gb
+        if isinstance(egress, Mapping):
+            for key, value in egress.items():
+                _check_nonnegative(f"egress_usd_per_gb[{key!r}]", value)
+            object.__setattr__(self, "_egress_map", {str(k): float(v) for k, v in egress.items()})
+        else:
+            _check_nonnegative("egress_usd_per_gb", egress)
+
+    # ---------------------------------------------------------------------------------------
+
+    def _counts_egress(self, sites: pd.DataFrame) -> pd.Series:
+        gb_unit = _site_values(sites, "gb_per_unit_per_year", self.gb_per_unit_per_year)
+        gb_base = _site_values(sites, "baseline_gb_per_year", self.baseline_gb_per_year)
+        return (gb_unit > 0) | (gb_base > 0)
+
+    def _egress_prices(self, sites: pd.DataFrame) -> np.ndarray:
+        n = len(sites)
+        if self.egress_usd_per_gb is None:
+            provider = sites["provider"] if "provider" in sites else pd.Series([""] * n)
+            region = sites["region_code"] if "region_code" in sites else None
+            run = egress_usd_per_gb(provider.fillna(""), region)
+        elif isinstance(self.egress_usd_per_gb, Mapping):
+            provider = (
+                sites["provider"].fillna("").astype(str).str.lower().to_numpy()
+                if ("provider" in sites)
+                else np.array([""] * n)
+            )
+            lower = {k.lower(): v for k, v in self._egress_map.items()}
+            run = np.array(
+                [
+                    self._egress_map.get(sid, lower.get(p, math.nan))
+                    for sid, p in zip(sites["site_id"], provider, strict=True)
+                ],
+                dtype=float,
+            )
+        else:
+            run = np.full(n, float(self.egress_usd_per_gb))
+        return _site_values(sites, "egress_usd_per_gb", run).to_numpy()
+
+    def site_costs(self, sites: pd.DataFrame) -> pd.DataFrame:
+        """Annual cost components of every site.
+
+        Parameters
+        ----------
+        sites : pandas.DataFrame
+            Sites table (``site_id``, ``lat_deg``, ``lon_deg`` and, as available,
+            ``price_usd_per_kwh``, ``tmean_m01_c`` … ``tmean_m12_c``, ``tmean_annual_c``,
+            ``carbon_g_per_kwh``, ``provider``, ``region_code`` and per-site overrides
+            ``pue``, ``it_load_kw``, ``kw_per_unit``, ``fixed_cost_usd_per_year``,
+            ``egress_usd_per_gb``, ``gb_per_unit_per_year``, ``baseline_gb_per_year``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``site_id``, columns :data:`COST_COLUMNS`:
+            ``price_usd_per_kwh``; ``pue`` and ``pue_basis`` (``site``, ``run``,
+            ``monthly_climate`` or ``annual_climate``); ``carbon_g_per_kwh`` (NaN where unknown
+            and not needed); ``energy_kwh_per_year`` and ``energy_usd_per_year`` of the baseline
+            IT load; ``fixed_usd_per_year``; ``carbon_tonnes_per_year`` and
+            ``carbon_usd_per_year`` of the baseline energy; ``egress_usd_per_gb`` and
+            ``egress_usd_per_year`` (baseline egress); ``total_usd_per_year`` (sum of the four
+            ``*_usd_per_year`` components); ``variable_usd_per_unit_per_year`` (energy + carbon
+            + egress of serving one unit of demand weight for a year).
+
+        Raises
+        ------
+        ValidationError
+            On a malformed table or override value (naming row and field), or, with
+            ``missing="error"``, listing the sites that lack needed data.
+        """
+        df = validate_sites(sites)
+        ids = df["site_id"]
+        n = len(df)
+        for col in (*SITE_OVERRIDE_COLUMNS, "price_usd_per_kwh", "carbon_g_per_kwh"):
+            if col in df.columns:
+                df[col] = _checked_site_column(df, col)
+
+        problems: dict[str, list[str]] = {}
+
+        def need(mask: np.ndarray, what: str) -> None:
+            for sid in ids[mask]:
+                problems.setdefault(str(sid), []).append(what)
+
+        # Electricity price
+        if self.price_usd_per_kwh is not None:
+            price = np.full(n, float(self.price_usd_per_kwh))
+        elif "price_usd_per_kwh" in df.columns:
+            price = df["price_usd_per_kwh"].to_numpy(dtype=float)
+        else:
+            price = np.full(n, math.nan)
+        it_kw = _site_values(df, "it_load_kw", self.it_load_kw).to_numpy()
+        kw_unit = _site_values(df, "kw_per_unit", self.kw_per_unit).to_numpy()
+        uses_energy = (it_kw > 0) | (kw_unit > 0)
+        need(uses_energy & np.isnan(price), "price_usd_per_kwh")
+
+        # PUE: site column > run value > climate (monthly, else annual)
+        pue = np.full(n, math.nan)
+        basis = np.array(["missing"] * n, dtype=object)
+        if "tmean_annual_c" in df.columns:
+            annual = df["tmean_annual_c"].to_numpy(dtype=float)
+            ok = np.isfinite(annual)
+            pue[ok] = self._pue(annual[ok], monthly=False)
+            basis[ok] = "annual_climate"
+        if all(c in df.columns for c in MONTHLY_TEMPERATURE_COLUMNS):
+            temps = df[list(MONTHLY_TEMPERATURE_COLUMNS)].to_numpy(dtype=float)
+            ok = np.isfinite(temps).all(axis=1)
+            if ok.any():
+                pue[ok] = self._pue(temps[ok], monthly=True)
+                basis[ok] = "monthly_climate"
+        if self.pue is not None:
+            pue[:] = float(self.pue)
+            basis[:] = "run"
+        if "pue" in df.columns:
+            site_pue = df["pue"].to_numpy(dtype=float)
+            has = np.isfinite(site_pue)
+            bad = has & (site_pue < 1.0)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValidationError(
+                    "PUE cannot be below 1",
+                    table="sites",
+                    row=ids.iloc[i],
+                    field="pue",
+                    value=site_pue[i],
+                )
+            pue[has] = site_pue[has]
+            basis[has] = "site"
+        need(
+            uses_energy & np.isnan(pue),
+            "temperature (tmean_m01_c..tmean_m12_c or tmean_annual_c) or pue",
+        )
+
+        # Carbon intensity
+        if self.carbon_g_per_kwh is not None:
+            carbon = np.full(n, float(self.carbon_g_per_kwh))
+        elif "carbon_g_per_kwh" in df.columns:
+            carbon = df["carbon_g_per_kwh"].to_numpy(dtype=float)
+        else:
+            carbon = np.full(n, math.nan)
+        if self.carbon_price_usd_per_tonne > 0:
+            need(uses_energy & np.isnan(carbon), "carbon_g_per_kwh")
+
+        # Egress
+        egress_price = self._egress_prices(df)
+        counts_egress = self._counts_egress(df).to_numpy()
+        need(counts_egress & np.isnan(egress_price), "egress_usd_per_gb (no price for provider)")
+
+        keep = np.ones(n, dtype=bool)
+        dropped: list[str] = []
+        if problems:
+            if self.missing == "error":
+                listing = "; ".join(f"{sid}: {', '.join(w)}" for sid, w in problems.items())
+                raise ValidationError(
+                    f"{len(problems)} site(s) lack data needed for the costs "
+                    f"(use missing='drop' to leave them out): {listing}",
+                    table="sites",
+                )
+            dropped = list(problems)
+            keep = ~ids.isin(dropped).to_numpy()
+
+        fixed = _site_values(df, "fixed_cost_usd_per_year", self.fixed_cost_usd_per_year).to_numpy()
+        gb_unit = _site_values(df, "gb_per_unit_per_year", self.gb_per_unit_per_year).to_numpy()
+        gb_base = _site_values(df, "baseline_gb_per_year", self.baseline_gb_per_year).to_numpy()
+        cprice = self.carbon_price_usd_per_tonne
+
+        energy = energy_kwh_per_year(it_kw, pue)
+        energy = np.where(it_kw > 0, energy, 0.0)
+        energy_usd = np.where(it_kw > 0, energy * price, 0.0)
+        carbon_t = np.where(energy > 0, energy * carbon / _GRAMS_PER_TONNE, 0.0)
+        carbon_usd = np.where(cprice > 0, np.nan_to_num(carbon_t) * cprice, 0.0)
+        egress_usd = np.where(gb_base > 0, gb_base * egress_price, 0.0)
+        unit_kwh = energy_kwh_per_year(kw_unit, pue)
+        unit_energy_usd = np.where(kw_unit > 0, unit_kwh * price, 0.0)
+        unit_carbon_usd = np.where(
+            (kw_unit > 0) & (cprice > 0), unit_kwh * carbon / _GRAMS_PER_TONNE * cprice, 0.0
+        )
+        unit_egress_usd = np.where(gb_unit > 0, gb_unit * egress_price, 0.0)
+
+        out = pd.DataFrame(
+            {
+                "price_usd_per_kwh": price,
+                "pue": pue,
+                "pue_basis": basis,
+                "carbon_g_per_kwh": carbon,
+                "energy_kwh_per_year": energy,
+                "energy_usd_per_year": energy_usd,
+                "fixed_usd_per_year": fixed,
+                "carbon_tonnes_per_year": carbon_t,
+                "carbon_usd_per_year": carbon_usd,
+                "egress_usd_per_gb": egress_price,
+                "egress_usd_per_year": egress_usd,
+            },
+            index=pd.Index(ids.to_numpy(), name="site_id"),
+        )
+        out["total_usd_per_year"] = (
+            out["energy_usd_per_year"]
+            + out["fixed_usd_per_year"]
+            + out["carbon_usd_per_year"]
+            + out["egress_usd_per_year"]
+        )
+        out["variable_usd_per_unit_per_year"] = unit_energy_usd + unit_carbon_usd + unit_egress_usd
+        out = out.loc[keep, list(COST_COLUMNS)].copy()
+        out.attrs["dropped_site_ids"] = dropped
+        return out
+
+    def _pue(self, tmean_c: np.ndarray, *, monthly: bool) -> np.ndarray:
+        return pue_from_climate(
+            tmean_c,
+            monthly=monthly,
+            pue_free_cooling=self.pue_free_cooling,
+            pue_per_degc=self.pue_per_degc,
+            free_cooling_limit_c=self.free_cooling_limit_c,
+        )
+
+
+def _checked_site_column(df: pd.DataFrame, col: str) -> pd.Series:
+    """A per-site numeric column: NaN allowed (not set), otherwise finite and >= 0."""
+    values = pd.to_numeric(df[col], errors="coerce")
+    not_number = values.isna() & df[col].notna()
+    arr = values.to_numpy(dtype=float)
+    bad = not_number.to_numpy() | (np.isfinite(arr) & (arr < 0)) | np.isinf(arr)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(
+            "value must be a finite number >= 0 (or empty)",
+            table="sites",
+            row=df["site_id"].iloc[i],
+            field=col,
+            value=df[col].iloc[i],
+        )
+    return values.astype(float)
+
+
+def _site_values(df: pd.DataFrame, col: str, run_value: float | npt.ArrayLike) -> pd.Series:
+    """Per-site column where present and not NaN, else the run's value."""
+    run = pd.Series(np.broadcast_to(np.asarray(run_value, dtype=float), (len(df),)), index=df.index)
+    if col not in df.columns:
+        return run
+    site = pd.to_numeric(df[col], errors="coerce").astype(float)
+    return site.where(site.notna(), run)
