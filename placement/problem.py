@@ -758,7 +758,7 @@ class Problem:
         sign = -1.0 if self.objective == "coverage" else 1.0
         obj = None if out.objective is None else sign * out.objective
         bound = None if out.best_bound is None else sign * out.best_bound
-        extra = {"method": "pulp", "n_vars": len(prob.variables()), "n_rows": len(prob.constraints)}
+        extra = {"method": "pulp", "n_vars": len(prob.variables()), "n_rows": prob.numConstraints()}
         if out.status not in ("optimal", "feasible"):
             message = out.message
             if out.status == "infeasible":

@@ -38,14 +38,14 @@ def build_assignment_model(
         The minimisation problem, the site variables and ``z[rank][pair] -> variable``.
     """
     prob = pulp.LpProblem(f"placement_{data.objective}", pulp.LpMinimize)
-    y = b.site_variables(data)
+    y = b.site_variables(prob, data)
     binary = data.single_sourcing or data.objective == "center"
     cat = pulp.LpBinary if binary else pulp.LpContinuous
     z: dict[int, dict[int, pulp.LpVariable]] = {}
     for r in range(1, data.redundancy + 1):
         ok = data.primary_ok if r == 1 else data.backup_ok
         z[r] = {
-            int(p): pulp.LpVariable(f"z_{int(p)}_r{r}", lowBound=0, upBound=1, cat=cat)
+            int(p): prob.add_variable(f"z_{int(p)}_r{r}", lowBound=0, upBound=1, cat=cat)
             for p in ok.nonzero()[0]
         }
 
@@ -54,7 +54,7 @@ def build_assignment_model(
     if data.objective == "median":
         prob += latency
     elif data.objective == "center":
-        worst = pulp.LpVariable("L", lowBound=0)
+        worst = prob.add_variable("L", lowBound=0)
         prob += worst
         pairs_by_i = b.groups(data.pair_i, data.n_demand)
         z1 = z[1]

@@ -41,13 +41,13 @@ def _expr(pairs: Sequence[tuple[pulp.LpVariable, float]]) -> pulp.LpAffineExpres
     return pulp.LpAffineExpression(list(pairs))
 
 
-def site_variables(data: ModelData) -> list[pulp.LpVariable]:
+def site_variables(prob: pulp.LpProblem, data: ModelData) -> list[pulp.LpVariable]:
     """Binary open variables ``y_j``, fixed to 1 for must-open and 0 for forbidden sites."""
     y = []
     for j in range(data.n_sites):
         lo = 1 if data.must_open[j] else 0
         hi = 0 if data.forbidden[j] else 1
-        y.append(pulp.LpVariable(f"y_{j}", lowBound=lo, upBound=hi, cat=pulp.LpBinary))
+        y.append(prob.add_variable(f"y_{j}", lowBound=lo, upBound=hi, cat=pulp.LpBinary))
     return y
 
 

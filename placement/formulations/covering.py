@@ -35,7 +35,7 @@ def build_covering_model(data: ModelData) -> tuple[pulp.LpProblem, list[pulp.LpV
         The minimisation problem and the site variables.
     """
     prob = pulp.LpProblem(f"placement_{data.objective.replace('-', '_')}", pulp.LpMinimize)
-    y = b.site_variables(data)
+    y = b.site_variables(prob, data)
     k = data.redundancy
     if data.objective == "coverage":
         reach = data.primary_ok & (data.latency_ms <= data.sla_ms + 1e-9)
@@ -56,13 +56,13 @@ def build_covering_model(data: ModelData) -> tuple[pulp.LpProblem, list[pulp.LpV
             if k == 1:
                 v_terms.extend((y[j], 1.0) for j in sites)
                 continue
-            v = pulp.LpVariable(f"v_{i}_{g}", lowBound=0, upBound=1)
+            v = prob.add_variable(f"v_{i}_{g}", lowBound=0, upBound=1)
             prob += pulp.LpAffineExpression([(y[j], 1.0) for j in sites] + [(v, -1.0)]) >= 0
             v_terms.append((v, 1.0))
         if data.objective == "coverage":
             if data.weight[i] <= 0:
                 continue
-            c = pulp.LpVariable(f"c_{i}", lowBound=0, upBound=1)
+            c = prob.add_variable(f"c_{i}", lowBound=0, upBound=1)
             prob += pulp.LpAffineExpression([*v_terms, (c, -float(k))]) >= 0, f"cover_{i}"
             shares.append((c, -float(data.weight[i] / total)))
         else:
