@@ -17,7 +17,7 @@ from placement import __version__
 from placement.errors import PlacementError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS: list[str] = []
+SUBCOMMANDS: list[str] = ["regions", "demand"]
 
 
 def build_parser() -> argparse.ArgumentParser:
