@@ -1,0 +1,138 @@
+"""Tests of the shipped data catalog (placement.catalog)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from placement import catalog
+from placement.errors import ValidationError
+
+
+@pytest.fixture(scope="module")
+def all_sites() -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return catalog.sites(max_age_years=None)
+
+
+def test_counts_per_provider_and_kind():
+    r = catalog.regions()
+    counts = r.groupby(["provider", "kind"]).size().to_dict()
+    assert counts[("aws", "region")] == 34
+    assert counts[("aws", "local-zone")] >= 30
+    assert counts[("gcp", "region")] == 42
+    assert counts[("azure", "region")] == 60
+    assert counts[("oci", "region")] == 43
+    assert set(r["kind"]) == {"region", "local-zone"}
+    assert (r["region_type"] == "commercial").all()  # no China / government regions
+    assert not r["site_id"].str.contains("cn-north|gov", regex=True).any()
+    assert r["site_id"].is_unique
+
+
+def test_us_east_1_is_ashburn_virginia_with_eia_price(all_sites):
+    s = all_sites.set_index("site_id").loc["aws:us-east-1"]
+    assert s["city"] == "Ashburn"
+    assert s["subdivision_code"] == "US-VA"
+    assert s["continent"] == "NA"
+    assert s["price_level"] == "subdivision"
+    assert s["price_usd_per_kwh"] == pytest.approx(0.0895)  # EIA 2023 commercial, Virginia
+    assert s["price_year"] == 2023
+    assert s["carbon_level"] == "subdivision"
+    # eGRID2023 Virginia STC2ERTA lb/MWh -> g/kWh
+    assert 150 < s["carbon_g_per_kwh"] < 400
+    assert s["nearest_hub"] == "ashburn"
+    assert s["hub_distance_km"] < 1
+
+
+def test_local_zone_has_parent_and_state(all_sites):
+    s = all_sites.set_index("site_id").loc["aws:us-east-1-bos-1a"]
+    assert s["kind"] == "local-zone"
+    assert s["parent_region"] == "us-east-1"
+    assert s["subdivision_code"] == "US-MA"
+    assert s["city"] == "Boston"
+    assert pd.isna(s["availability_zones"])
+    lz = all_sites[all_sites["kind"] == "local-zone"]
+    assert lz["parent_region"].notna().all()
+    assert all(f"aws:{p}" in set(all_sites["site_id"]) for p in lz["parent_region"])
+
+
+def test_fallback_levels(all_sites):
+    s = all_sites.set_index("site_id")
+    # GCP regions get their own region-level carbon intensity
+    assert s.loc["gcp:us-east1", "carbon_level"] == "region"
+    # Frankfurt: no subdivision -> country values
+    assert s.loc["aws:eu-central-1", "price_level"] == "country"
+    assert s.loc["aws:eu-central-1", "carbon_level"] == "country"
+    assert s.loc["aws:eu-central-1", "climate_level"] == "country"
+    # Calgary (Alberta) has no provincial price source -> country; Montreal has one
+    assert s.loc["aws:ca-west-1", "subdivision_code"] == "CA-AB"
+    assert s.loc["aws:ca-west-1", "price_level"] == "country"
+    assert s.loc["aws:ca-central-1", "price_level"] == "subdivision"
+    # Singapore: no ERA5 country normal shipped -> NaN, never a constant
+    assert np.isnan(s.loc["aws:ap-southeast-1", "tmean_annual_c"])
+    assert pd.isna(s.loc["aws:ap-southeast-1", "climate_level"])
+
+
+def test_coverage_counts_add_up(all_sites):
+    cov = catalog.coverage(all_sites)
+    for attr, grp in cov.groupby("attribute"):
+        assert grp["n_sites"].sum() == len(all_sites), attr
+    price = cov[cov["attribute"] == "price_usd_per_kwh"].set_index("level")["n_sites"]
+    assert price.get("missing", 0) == 0
+    assert price["subdivision"] > 40
+
+
+def test_filters_and_errors():
+    gcp = catalog.sites(providers="GCP", max_age_years=None)
+    assert set(gcp["provider"]) == {"gcp"}
+    assert list(gcp["site_id"]) == sorted(gcp["site_id"])
+    lz = catalog.regions(providers=["aws"], kinds=["local-zone"])
+    assert (lz["kind"] == "local-zone").all()
+    with pytest.raises(ValidationError, match=r"unknown provider 'ibm'.*aws, azure, gcp, oci"):
+        catalog.sites(providers=["aws", "ibm"])
+    with pytest.raises(ValidationError, match=r"unknown kind 'edge'.*region, local-zone"):
+        catalog.regions(kinds="edge")
+
+
+def test_stale_data_warns_once_per_call():
+    with pytest.warns(UserWarning, match="older than 1 years") as rec:
+        catalog.sites(providers="aws", max_age_years=1)
+    assert len([w for w in rec if "older than" in str(w.message)]) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        catalog.sites(providers="aws", max_age_years=None)
+
+
+def test_loaders_are_valid_and_sorted():
+    assert len(catalog.cities()) > 6000
+    assert catalog.internet_share()["internet_share"].between(0, 1).all()
+    pp = catalog.power_prices()
+    assert set(pp["level"]) == {"country", "subdivision"}
+    assert "VE" not in set(pp.loc[pp["level"] == "country", "code"])  # Venezuela artefacts dropped
+    assert pp["price_usd_per_kwh"].max() < 1
+    ps = catalog.political_stability().set_index("country_code")
+    assert ps.loc["NA", "political_stability_pctile"] > 50  # Namibia kept as text "NA"
+    assert ps["political_stability_est"].between(-3, 3).all()
+    cl = catalog.climate()
+    assert (cl["tmean_annual_c"] > -30).all()
+    hubs = catalog.network_hubs()
+    assert {"frankfurt", "amsterdam", "ashburn", "singapore"} <= set(hubs["hub_id"])
+    carbon = catalog.carbon()
+    assert set(carbon["level"]) == {"region", "subdivision", "country"}
+
+
+def test_broken_table_raises_naming_table_row_field(monkeypatch, tmp_path):
+    bad = catalog.internet_share()
+    bad.loc[0, "internet_share"] = 1.7
+    path = tmp_path / "internet_share.csv"
+    bad.to_csv(path, index=False)
+    monkeypatch.setattr(catalog, "data_file", lambda name: path)
+    with pytest.raises(ValidationError) as exc:
+        catalog.internet_share()
+    assert exc.value.table == "internet_share.csv"
+    assert exc.value.field == "internet_share"
+    assert exc.value.row == bad.loc[0, "country_code"]

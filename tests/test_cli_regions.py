@@ -1,0 +1,46 @@
+"""Tests of the ``placement regions`` and ``placement demand`` subcommands."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+
+from placement.cli import main
+
+
+def test_regions_csv_aws(capsys):
+    assert main(["regions", "--provider", "aws", "--format", "csv"]) == 0
+    df = pd.read_csv(io.StringIO(capsys.readouterr().out), keep_default_na=False, na_values=[""])
+    assert set(df["provider"]) == {"aws"}
+    assert "aws:us-east-1" in set(df["site_id"])
+    assert {"price_usd_per_kwh", "carbon_g_per_kwh", "nearest_hub"} <= set(df.columns)
+    row = df.set_index("site_id").loc["aws:us-east-1"]
+    assert row["subdivision_code"] == "US-VA"
+
+
+def test_regions_kind_json(capsys):
+    assert main(["regions", "--kind", "local-zone", "--format", "json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert records and all(r["kind"] == "local-zone" for r in records)
+
+
+def test_regions_table_and_bad_provider(capsys):
+    assert main(["regions", "--provider", "gcp"]) == 0
+    out = capsys.readouterr().out
+    assert "gcp:us-central1" in out and "aws:" not in out
+    assert main(["regions", "--provider", "ibm"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown provider 'ibm'" in err and "aws, azure, gcp, oci" in err
+
+
+def test_demand_cli(capsys):
+    rc = main(["demand", "--country", "NL", "--merge-within-km", "30", "--format", "csv"])
+    assert rc == 0
+    captured = capsys.readouterr()
+    df = pd.read_csv(io.StringIO(captured.out))
+    assert set(df["country_code"]) == {"NL"}
+    assert (df["weight"] > 0).all()
+    assert "points" in captured.err
+    assert main(["demand", "--continent", "XX"]) == 2
