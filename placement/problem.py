@@ -9,6 +9,7 @@ explains infeasibility in words before solving where it can, turns the tables in
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from placement._highs import new_highs
 from placement.errors import ValidationError
 from placement.formulations.data import ModelData, nearest_assignments
 from placement.result import Result, latency_metrics
@@ -361,6 +363,53 @@ class Problem:
         if assignment_cost is not None:
             table["cost_usd_per_year"] = np.asarray(assignment_cost, dtype=float)[ii, jj]
         return cls(sites, demand, latency=table, **kwargs)
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str], **overrides: Any) -> Problem:
+        """Build a problem from a TOML file (see :mod:`placement.config`).
+
+        Parameters
+        ----------
+        path : path-like
+            The file; its ``[inputs]``, ``[problem]`` and ``[costs]`` tables are used
+            (``[solver]`` is read by :func:`placement.config.load_config` for ``solve``).
+        **overrides
+            Problem keyword arguments that replace the file's.
+        """
+        from placement import config
+
+        cfg = config.load_config(path)
+        return cls.from_config(cfg, **overrides)
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any], **overrides: Any) -> Problem:
+        """Build a problem from the dict returned by :func:`placement.config.load_config`."""
+        from placement import config
+
+        inputs = cfg.get("inputs", {})
+        sites = config.load_sites(
+            inputs.get("sites", "catalog"),
+            providers=inputs.get("providers"),
+            kinds=inputs.get("kinds"),
+        )
+        demand = config.load_demand(
+            inputs.get("demand", "catalog"),
+            min_population=inputs.get("min_population"),
+            countries=inputs.get("countries"),
+            continents=inputs.get("continents"),
+            merge_within_km=inputs.get("merge_within_km"),
+        )
+        latency = config.load_latency(inputs.get("latency"))
+        cost_model = None
+        if cfg.get("costs") is not None:
+            from placement.costs import CostModel
+
+            try:
+                cost_model = CostModel(**cfg["costs"])
+            except TypeError as exc:
+                raise ValidationError(str(exc), table="costs") from None
+        kwargs = {"name": cfg.get("name", ""), **cfg.get("problem", {}), **overrides}
+        return cls(sites, demand, latency=latency, cost_model=cost_model, **kwargs)
 
     # ------------------------------------------------------------------ derived tables
     def latency_table(self) -> pd.DataFrame:
@@ -709,6 +758,7 @@ class Problem:
             "verbose": options.verbose,
         }
         build_s = time.perf_counter() - t0
+        new_highs()  # HiGHS prints a banner once per process: send it to stderr, not stdout
         if kind == "median":
             from placement.formulations.radius import solve_pmedian
 
@@ -737,7 +787,7 @@ class Problem:
             build_s + sol.build_s,
             sol.solve_s,
             options,
-            "" if sol.status == "optimal" else f"stopped with gap {sol.gap}",
+            self._stop_message(sol.status, sol.gap, getattr(sol, "message", "")),
             raw=sol.status,
             extra=options_info,
         )
@@ -760,13 +810,7 @@ class Problem:
         bound = None if out.best_bound is None else sign * out.best_bound
         extra = {"method": "pulp", "n_vars": len(prob.variables()), "n_rows": prob.numConstraints()}
         if out.status not in ("optimal", "feasible"):
-            message = out.message
-            if out.status == "infeasible":
-                message = (
-                    "the solver proved that the constraints cannot all hold together ("
-                    + ", ".join(self._active_constraints())
-                    + ")"
-                )
+            message = self._stop_message(out.status, None, out.message)
             return self._result(
                 data,
                 table,
@@ -817,6 +861,19 @@ class Problem:
             raw=out.raw_status,
             extra=extra,
         )
+
+    def _stop_message(self, status: str, gap: float | None, detail: str = "") -> str:
+        if status == "optimal":
+            return ""
+        if status == "infeasible":
+            return (
+                "the solver proved that the constraints cannot all hold together ("
+                + ", ".join(self._active_constraints())
+                + ")"
+            )
+        if status == "feasible":
+            return f"stopped by the time limit with gap {gap:.4%}" if gap is not None else detail
+        return detail or "stopped by the time limit before finding a solution"
 
     def _active_constraints(self) -> list[str]:
         parts = []

@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,7 +183,10 @@ def _solve_highs(
 
 
 def _cbc_path() -> str:
-    candidates = [getattr(pulp.PULP_CBC_CMD(), "path", None), shutil.which("cbc")]
+    with warnings.catch_warnings():  # PuLP 3.3 deprecates its bundled-CBC class, not the binary
+        warnings.simplefilter("ignore", DeprecationWarning)
+        bundled = getattr(pulp.PULP_CBC_CMD(), "path", None)
+    candidates = [bundled, shutil.which("cbc")]
     for path in candidates:
         if path and os.path.isfile(path) and os.access(path, os.X_OK):
             return path

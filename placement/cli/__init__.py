@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -17,7 +18,7 @@ from placement import __version__
 from placement.errors import PlacementError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS: list[str] = ["regions", "demand"]
+SUBCOMMANDS: list[str] = ["regions", "demand", "solve"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +50,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"placement {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # one line, no traceback, unless PLACEMENT_DEBUG is set
+        if os.environ.get("PLACEMENT_DEBUG"):
+            raise
+        print(
+            f"placement {args.command}: unexpected error: {type(exc).__name__}: {exc} "
+            "(set PLACEMENT_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

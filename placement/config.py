@@ -1,0 +1,179 @@
+"""Problem definitions in TOML: parsed as data only (``tomllib``), validated key by key.
+
+A file has up to four tables; every key is optional and names a parameter of the library::
+
+    name = "streaming-eu"
+
+    [inputs]                 # where the tables come from (paths relative to the file)
+    sites = "catalog"        # or "sites.csv" with site_id,lat,lon[,…]
+    demand = "catalog"       # or "demand.csv" with demand_id,lat,lon,weight[,…]
+    latency = "rtt.csv"      # optional long table demand_id,site_id,latency_ms
+    providers = ["aws", "gcp"]
+    kinds = ["region"]
+    min_population = 500000
+    countries = ["DE", "FR"]
+    continents = ["EU"]
+    merge_within_km = 50
+
+    [problem]                # keyword arguments of placement.Problem
+    objective = "median"
+    n_sites = 4
+    max_latency_ms = 60
+
+    [solver]                 # keyword arguments of Problem.solve
+    time_limit_s = 30
+
+    [costs]                  # keyword arguments of placement.costs.CostModel
+    it_load_kw = 1000
+
+Unknown tables or keys raise a :class:`~placement.errors.ValidationError` naming them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from placement.errors import ValidationError
+
+__all__ = ["INPUT_KEYS", "load_config", "load_demand", "load_latency", "load_sites"]
+
+INPUT_KEYS = {
+    "sites",
+    "demand",
+    "latency",
+    "providers",
+    "kinds",
+    "min_population",
+    "countries",
+    "continents",
+    "merge_within_km",
+}
+SOLVER_KEYS = {"solver", "time_limit_s", "gap_rel", "threads", "verbose", "method"}
+
+
+def _problem_keys() -> set[str]:
+    from placement.problem import Problem
+
+    params = inspect.signature(Problem.__init__).parameters
+    return {k for k in params if k not in ("self", "sites", "demand", "latency", "cost_model")}
+
+
+def _cost_keys() -> set[str]:
+    from placement.costs import CostModel
+
+    return {k for k in inspect.signature(CostModel).parameters}
+
+
+def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and check a TOML problem file.
+
+    Returns
+    -------
+    dict
+        ``{"name": str, "inputs": {...}, "problem": {...}, "solver": {...}, "costs": {...} or
+        None, "base_dir": Path}`` with input paths resolved against the file's folder.
+    """
+    p = Path(path)
+    try:
+        with open(p, "rb") as fh:
+            raw = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationError(f"malformed TOML: {exc}", table=str(p)) from None
+    allowed_tables = {"inputs": INPUT_KEYS, "problem": None, "solver": SOLVER_KEYS, "costs": None}
+    for key, value in raw.items():
+        if key == "name":
+            if not isinstance(value, str):
+                raise ValidationError("must be a string", table=str(p), field="name", value=value)
+            continue
+        if key not in allowed_tables:
+            raise ValidationError(
+                f"unknown table; expected one of name, {', '.join(allowed_tables)}",
+                table=str(p),
+                field=key,
+            )
+        if not isinstance(value, dict):
+            raise ValidationError("must be a table", table=str(p), field=key)
+    known = {
+        "inputs": INPUT_KEYS,
+        "problem": _problem_keys(),
+        "solver": SOLVER_KEYS,
+        "costs": _cost_keys(),
+    }
+    for table, keys in known.items():
+        for key in raw.get(table, {}):
+            if key not in keys:
+                raise ValidationError(
+                    f"unknown key; expected one of {', '.join(sorted(keys))}",
+                    table=f"{p}[{table}]",
+                    field=key,
+                )
+    inputs = dict(raw.get("inputs", {}))
+    for key in ("sites", "demand", "latency"):
+        value = inputs.get(key)
+        if value is None or value == "catalog":
+            continue
+        if not isinstance(value, str):
+            raise ValidationError("must be a path or 'catalog'", table="inputs", field=key)
+        inputs[key] = str((p.parent / value).resolve()) if not os.path.isabs(value) else value
+    return {
+        "name": raw.get("name", p.stem),
+        "inputs": inputs,
+        "problem": dict(raw.get("problem", {})),
+        "solver": dict(raw.get("solver", {})),
+        "costs": dict(raw["costs"]) if "costs" in raw else None,
+        "base_dir": p.parent,
+    }
+
+
+def _read_csv(path: str, table: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype={"site_id": str, "demand_id": str})
+    except FileNotFoundError:
+        raise ValidationError(f"file not found: {path}", table=table) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"cannot read CSV {path}: {exc}", table=table) from None
+
+
+def load_sites(source: str, *, providers: Any = None, kinds: Any = None) -> pd.DataFrame:
+    """Sites from a CSV path or ``"catalog"`` (the shipped cloud regions, filtered)."""
+    if source == "catalog":
+        from placement import catalog
+
+        return catalog.sites(providers=providers, kinds=kinds)
+    return _read_csv(source, "sites")
+
+
+def load_demand(
+    source: str,
+    *,
+    min_population: int | None = None,
+    countries: Any = None,
+    continents: Any = None,
+    merge_within_km: float | None = None,
+) -> pd.DataFrame:
+    """Demand from a CSV path or ``"catalog"`` (world cities weighted by internet users)."""
+    if source == "catalog":
+        from placement import demand
+
+        kwargs: dict[str, Any] = {
+            "countries": countries,
+            "continents": continents,
+            "merge_within_km": merge_within_km,
+        }
+        if min_population is not None:
+            kwargs["min_population"] = min_population
+        return demand.from_cities(**kwargs)
+    return _read_csv(source, "demand")
+
+
+def load_latency(source: str | None) -> pd.DataFrame | None:
+    """A long latency table from a CSV path (None when no path is given)."""
+    if source is None:
+        return None
+    return _read_csv(source, "latency")

@@ -1,0 +1,311 @@
+"""Problem: validation, infeasibility explanations, and one test per constraint showing it binds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from placement.errors import ValidationError
+from placement.problem import Problem
+from placement.result import Result
+
+
+@pytest.fixture
+def line():
+    """Six sites and eight demand points on a line; latency = 1 ms + |x_demand - x_site|."""
+    xs = np.array([0.0, 10.0, 20.0, 30.0, 40.0, 50.0])
+    xd = np.array([1.0, 4.0, 12.0, 19.0, 26.0, 33.0, 41.0, 49.0])
+    sites = pd.DataFrame(
+        {
+            "site_id": [f"S{j}" for j in range(6)],
+            "lat_deg": 0.0,
+            "lon_deg": xs / 10,
+            "provider": ["aws", "gcp", "aws", "gcp", "aws", "gcp"],
+            "country_code": ["DE", "DE", "FR", "FR", "ES", "ES"],
+            "capacity": [10.0] * 6,
+            "fixed_cost_usd_per_year": [100.0, 80.0, 60.0, 60.0, 80.0, 100.0],
+        }
+    )
+    demand = pd.DataFrame(
+        {
+            "demand_id": [f"D{i}" for i in range(8)],
+            "lat_deg": 0.0,
+            "lon_deg": xd / 10,
+            "weight": [5.0, 3.0, 4.0, 6.0, 2.0, 7.0, 3.0, 4.0],
+            "country_code": ["DE", "DE", "FR", "FR", "FR", "ES", "ES", "ES"],
+            "name": ["Berlin", "Hamburg", "Paris", "Lyon", "Nice", "Madrid", "Sevilla", "Bilbao"],
+        }
+    )
+    table = pd.DataFrame(
+        [
+            (f"D{i}", f"S{j}", 1.0 + abs(xd[i] - xs[j]))
+            for i in range(len(xd))
+            for j in range(len(xs))
+        ],
+        columns=["demand_id", "site_id", "latency_ms"],
+    )
+    return sites, demand, table
+
+
+def solve(line, **kw):
+    sites, demand, table = line
+    kw.setdefault("objective", "median")
+    return Problem(sites, demand, latency=table, **kw).solve()
+
+
+def test_median_result_tables(line):
+    r = solve(line, n_sites=2)
+    assert r.status == "optimal" and r.gap == pytest.approx(0.0, abs=1e-9)
+    assert len(r.open_sites) == 2
+    assert set(r.assignments.columns) >= {"demand_id", "site_id", "rank", "latency_ms", "share"}
+    assert r.assignments["demand_id"].nunique() == 8
+    assert r.open_sites["load"].sum() == pytest.approx(34.0)
+    assert r.metrics["n_open"] == 2
+    assert r.timings["build_s"] >= 0 and r.timings["solve_s"] >= 0
+
+
+def test_more_sites_never_worse(line):
+    values = [solve(line, n_sites=n).objective for n in (1, 2, 3, 6)]
+    assert values == sorted(values, reverse=True)
+    assert values[-1] == pytest.approx(
+        np.average([2, 5, 3, 2, 5, 4, 2, 2], weights=[5, 3, 4, 6, 2, 7, 3, 4])
+    )
+
+
+def test_hard_sla_binds(line):
+    free = solve(line, n_sites=2)
+    tight = solve(line, n_sites=4, max_latency_ms=9)
+    assert solve(line, n_sites=3, max_latency_ms=9).status == "infeasible"
+    assert free.metrics["max_latency_ms"] > 9
+    assert tight.metrics["max_latency_ms"] <= 9
+
+
+def test_percentile_sla_binds(line):
+    free = solve(line, n_sites=2, sla_ms=4)
+    assert free.metrics["share_within_sla"] == pytest.approx(7 / 34)
+    r = solve(line, n_sites=2, sla_ms=4, sla_share=0.35)
+    assert r.metrics["share_within_sla"] >= 0.35
+    assert r.objective > free.objective
+    assert solve(line, n_sites=2, sla_ms=4, sla_share=0.4).status == "infeasible"
+
+
+def test_capacity_binds(line):
+    free = solve(line, n_sites=3)
+    capped = solve(line, n_sites=3, capacity=12.0)
+    assert free.open_sites["load"].max() > 12
+    assert capped.open_sites["load"].max() <= 12 + 1e-6
+    assert capped.objective > free.objective
+
+
+def test_capacity_column_and_single_sourcing(line):
+    r = solve(line, n_sites=4, capacity="capacity", single_sourcing=True)
+    assert r.status == "optimal"
+    assert set(r.assignments["share"].round(9)) == {1.0}
+    assert r.open_sites["load"].max() <= 10 + 1e-6
+
+
+def test_redundancy_two_in_distinct_providers(line):
+    r = solve(line, n_sites=3, redundancy=2, failure_domain="provider")
+    a = r.assignments.merge(line[0][["site_id", "provider"]], on="site_id")
+    assert set(a["rank"]) == {1, 2}
+    both = a.groupby("demand_id")["provider"].nunique()
+    assert (both == 2).all()
+    assert r.metrics["backup_mean_latency_ms"] >= r.metrics["mean_latency_ms"]
+
+
+def test_backup_sla_holds_after_losing_any_site(line):
+    r = solve(line, n_sites=5, redundancy=2, max_latency_ms=16, backup_max_latency_ms=16)
+    assert (
+        solve(line, n_sites=4, redundancy=2, max_latency_ms=16, backup_max_latency_ms=16).status
+        == "infeasible"
+    )
+    assert r.status == "optimal"
+    backups = r.assignments[r.assignments["rank"] == 2]
+    assert backups["latency_ms"].max() <= 16
+    # losing any one open site still leaves every point a site within 16 ms
+    lat = line[2].set_index(["demand_id", "site_id"])["latency_ms"]
+    for lost in r.open_site_ids:
+        rest = [s for s in r.open_site_ids if s != lost]
+        for d in line[1]["demand_id"]:
+            assert min(lat[(d, s)] for s in rest) <= 16
+
+
+def test_residency_binds(line):
+    free = solve(line, n_sites=2)
+    r = solve(line, n_sites=3, residency={"DE": ["DE"], "ES": ["ES"]})
+    a = r.assignments.merge(line[1][["demand_id", "country_code"]], on="demand_id").merge(
+        line[0][["site_id", "country_code"]], on="site_id", suffixes=("_d", "_s")
+    )
+    de = a[a["country_code_d"] == "DE"]
+    assert (de["country_code_s"] == "DE").all()
+    es = a[a["country_code_d"] == "ES"]
+    assert (es["country_code_s"] == "ES").all()
+    assert r.status == "optimal" and free.status == "optimal"
+
+
+def test_must_open_and_forbidden_bind(line):
+    free = solve(line, n_sites=2)
+    forced = solve(line, n_sites=2, must_open=["S0"], forbidden=[free.open_site_ids[0]])
+    assert "S0" in forced.open_site_ids
+    assert free.open_site_ids[0] not in forced.open_site_ids
+    assert forced.objective > free.objective
+
+
+def test_provider_limit_binds(line):
+    free = solve(line, n_sites=2)
+    providers = line[0].set_index("site_id").loc[free.open_site_ids, "provider"]
+    limited = solve(line, n_sites=2, max_sites_per_provider={"aws": 0})
+    assert "aws" in set(providers)
+    assert set(line[0].set_index("site_id").loc[limited.open_site_ids, "provider"]) == {"gcp"}
+    assert limited.objective >= free.objective
+
+
+def test_budget_binds(line):
+    free = solve(line, n_sites=3)
+    cost_free = free.metrics["total_cost_usd_per_year"]
+    r = solve(line, max_sites=3, budget_usd_per_year=130)
+    assert r.metrics["total_cost_usd_per_year"] <= 130
+    assert cost_free > 130
+    assert r.objective > free.objective
+
+
+def test_cost_objective_trades_latency(line):
+    cheap = solve(line, objective="cost")
+    assert cheap.open_site_ids in (["S2"], ["S3"])
+    assert cheap.objective == pytest.approx(60.0)
+    pricey = solve(line, objective="cost", latency_penalty_usd_per_unit_ms=5.0)
+    assert len(pricey.open_site_ids) > 1
+
+
+def test_weighted_objective_needs_weight_and_moves(line):
+    with pytest.raises(ValidationError, match="latency_weight_usd_per_ms"):
+        solve(line, objective="weighted")
+    low = solve(line, objective="weighted", latency_weight_usd_per_ms=0.0)
+    high = solve(line, objective="weighted", latency_weight_usd_per_ms=1000.0)
+    assert low.metrics["n_open"] < high.metrics["n_open"]
+    assert high.metrics["mean_latency_ms"] < low.metrics["mean_latency_ms"]
+
+
+def test_min_sites_binds(line):
+    r = solve(line, objective="cost", min_sites=3)
+    assert r.metrics["n_open"] == 3
+
+
+def test_infeasible_sla_explained_before_solving(line):
+    r = solve(line, n_sites=2, max_latency_ms=1.5)
+    assert r.status == "infeasible"
+    assert "have no candidate site within 1.5 ms" in r.message
+    assert "Hamburg" in r.message
+
+
+def test_infeasible_redundancy_explained(line):
+    r = solve(line, n_sites=3, redundancy=3, failure_domain="provider")
+    assert r.status == "infeasible"
+    assert "redundancy 3 needs 3 failure domains (provider)" in r.message
+    assert "only 2 exist" in r.message
+
+
+def test_infeasible_capacity_explained(line):
+    r = solve(line, n_sites=2, capacity=10.0)
+    assert r.status == "infeasible"
+    assert "below the total demand" in r.message
+
+
+def test_infeasible_after_solve_is_explained(line):
+    # each check passes alone, the combination cannot hold: 2 sites, 3 countries kept apart
+    r = solve(line, n_sites=2, residency={"DE": ["DE"], "FR": ["FR"], "ES": ["ES"]})
+    assert r.status == "infeasible"
+    assert "cannot all hold" in r.message and "data residency" in r.message
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"objective": "fastest"}, "objective"),
+        ({"n_sites": 0}, "n_sites"),
+        ({"n_sites": 7}, "n_sites"),
+        ({"n_sites": 2.5}, "n_sites"),
+        ({"n_sites": 2, "max_latency_ms": -5}, "max_latency_ms"),
+        ({"n_sites": 2, "sla_share": 1.5, "sla_ms": 5}, "sla_share"),
+        ({"n_sites": 2, "sla_share": 0.5}, "sla_ms"),
+        ({"n_sites": 2, "redundancy": 0}, "redundancy"),
+        ({"n_sites": 2, "redundancy": 2, "failure_domain": "rack"}, "failure_domain"),
+        ({"n_sites": 2, "must_open": ["S9"]}, "must_open"),
+        ({"n_sites": 2, "must_open": ["S1"], "forbidden": ["S1"]}, "must_open"),
+        ({"n_sites": 1, "must_open": ["S1", "S2"]}, "must_open"),
+        ({"n_sites": 2, "capacity": "cap_gbps"}, "capacity"),
+        ({"n_sites": 2, "backup_weight": 2}, "backup_weight"),
+        ({}, "n_sites"),
+        ({"objective": "coverage", "n_sites": 2}, "sla_ms"),
+        ({"objective": "set-cover"}, "max_latency_ms"),
+        ({"n_sites": 5, "forbidden": ["S0", "S1"]}, "n_sites"),
+    ],
+)
+def test_bad_parameters_name_the_field(line, kwargs, field):
+    sites, demand, table = line
+    kwargs.setdefault("objective", "median")
+    with pytest.raises(ValidationError) as err:
+        Problem(sites, demand, latency=table, **kwargs)
+    assert err.value.field == field
+
+
+def test_latency_table_with_unknown_site_is_rejected(line):
+    sites, demand, table = line
+    bad = pd.concat([table, pd.DataFrame([{"demand_id": "D0", "site_id": "S99", "latency_ms": 3}])])
+    with pytest.raises(ValidationError, match="S99"):
+        Problem(sites, demand, latency=bad, n_sites=2).solve()
+
+
+def test_latency_table_negative_value_is_rejected(line):
+    sites, demand, table = line
+    bad = table.copy()
+    bad.loc[3, "latency_ms"] = -1
+    with pytest.raises(ValidationError, match="latency_ms"):
+        Problem(sites, demand, latency=bad, n_sites=2).solve()
+
+
+def test_pairs_missing_from_table_are_not_allowed(line):
+    sites, demand, table = line
+    only_far = table[~((table["demand_id"] == "D0") & (table["site_id"] == "S0"))]
+    r = Problem(sites, demand, latency=only_far, n_sites=6).solve()
+    d0 = r.assignments[r.assignments["demand_id"] == "D0"]
+    assert d0["site_id"].tolist() == ["S1"]
+
+
+def test_json_round_trip(line, tmp_path):
+    r = solve(line, n_sites=2, redundancy=2, failure_domain="provider")
+    path = tmp_path / "r.json"
+    r.to_json(path)
+    back = Result.from_json(path)
+    assert back.status == r.status and back.objective == pytest.approx(r.objective)
+    assert back.open_site_ids == r.open_site_ids
+    pd.testing.assert_frame_equal(
+        back.assignments[["demand_id", "site_id", "rank"]],
+        r.assignments[["demand_id", "site_id", "rank"]],
+        check_dtype=False,
+    )
+    assert back.metrics == pytest.approx(r.metrics)
+    assert back.params["redundancy"] == 2
+
+
+def test_deterministic(line):
+    a = solve(line, n_sites=3, redundancy=2, failure_domain="provider")
+    b = solve(line, n_sites=3, redundancy=2, failure_domain="provider")
+    assert a.open_site_ids == b.open_site_ids
+    pd.testing.assert_frame_equal(a.assignments, b.assignments)
+
+
+def test_cbc_agrees_with_highs(line):
+    sites, demand, table = line
+    p = Problem(sites, demand, latency=table, n_sites=3, capacity=12.0)
+    assert p.solve(solver="cbc").objective == pytest.approx(p.solve().objective, rel=1e-6)
+
+
+def test_repr_and_summary(line):
+    sites, demand, table = line
+    p = Problem(sites, demand, latency=table, n_sites=2, max_latency_ms=30)
+    assert "objective='median'" in repr(p) and "n_sites=2" in repr(p)
+    r = p.solve()
+    assert "status: optimal" in r.summary()
+    assert repr(r).startswith("Result(status='optimal'")
