@@ -17,8 +17,10 @@ This module does no network I/O and keeps no state between calls.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import warnings
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -59,9 +61,41 @@ _CLIMATE_VALUES = (*MONTH_COLUMNS, "tmean_annual_c", "cdd18_degc_days")
 
 
 # --------------------------------------------------------------------------------------- reading
-def _read(name: str) -> pd.DataFrame:
-    """Read a shipped CSV keeping codes such as ``NA`` (Namibia) as text."""
-    return pd.read_csv(data_file(name), keep_default_na=False, na_values=[""])
+def _read(name: str, source: str | os.PathLike[str] = "shipped") -> pd.DataFrame:
+    """Read a CSV keeping codes such as ``NA`` (Namibia) as text.
+
+    ``source``: ``"shipped"`` (the packaged snapshot), ``"cache"`` (the intact copy written by
+    :func:`placement.refresh.refresh`, else the shipped one with a warning) or, internally, a path.
+    ``df.attrs`` records ``source`` (``"shipped"``/``"cache"``/``"file"``) and the cache entry.
+    """
+    attrs: dict[str, object] = {"source": "shipped"}
+    if isinstance(source, os.PathLike):
+        path, attrs = Path(source), {"source": "file"}
+    elif source == "shipped":
+        path = data_file(name)
+    elif source == "cache":
+        from placement import refresh
+
+        hit = refresh.cached_table_path(name.removesuffix(".csv"))
+        if hit is None:
+            warnings.warn(
+                f"no intact cached copy of {name} (run `placement data refresh`); "
+                "using the shipped snapshot",
+                UserWarning,
+                stacklevel=3,
+            )
+            path = data_file(name)
+        else:
+            path = hit[0]
+            attrs = {"source": "cache", **{k: hit[1].get(k) for k in ("vintage", "sha256")}}
+            attrs["retrieved_utc"] = hit[1].get("retrieved_utc")
+    else:
+        raise ValidationError(
+            "must be 'shipped' or 'cache'", table="parameter", field="source", value=source
+        )
+    df = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    df.attrs.update(attrs)
+    return df
 
 
 def _require(df: pd.DataFrame, table: str, columns: Iterable[str]) -> None:
@@ -147,7 +181,10 @@ def _check_filter(values: list[str] | None, valid: Iterable[str], name: str) -> 
 
 # --------------------------------------------------------------------------------------- loaders
 def regions(
-    providers: str | Iterable[str] | None = None, kinds: str | Iterable[str] | None = None
+    providers: str | Iterable[str] | None = None,
+    kinds: str | Iterable[str] | None = None,
+    *,
+    source: str = "shipped",
 ) -> pd.DataFrame:
     """Cloud regions and AWS Local Zones (``data/sites.csv``), without joined attributes.
 
@@ -157,6 +194,9 @@ def regions(
         Keep only these providers (``aws``, ``azure``, ``gcp``, ``oci``); default all.
     kinds : str or iterable of str, optional
         Keep only these kinds (``region``, ``local-zone``); default all.
+    source : {"shipped", "cache"}
+        ``"cache"``: the copy refreshed by :func:`placement.refresh.refresh` if intact (else the
+        shipped one, with a warning); ``df.attrs["source"]`` says which was used.
 
     Returns
     -------
@@ -185,7 +225,8 @@ def regions(
     prov = _check_filter(_as_set(providers, "providers"), PROVIDERS, "providers")
     knd = _check_filter(_as_set(kinds, "kinds"), KINDS, "kinds")
     table = "sites.csv"
-    df = _read(table)
+    df = _read(table, source)
+    attrs = dict(df.attrs)
     _require(
         df,
         table,
@@ -200,7 +241,9 @@ def regions(
         df = df[df["provider"].isin(prov)]
     if knd is not None:
         df = df[df["kind"].isin(knd)]
-    return df.reset_index(drop=True)
+    df = df.reset_index(drop=True)
+    df.attrs.update(attrs)
+    return df
 
 
 def cities() -> pd.DataFrame:
@@ -250,14 +293,19 @@ def internet_share() -> pd.DataFrame:
     return df.sort_values("country_code").reset_index(drop=True)
 
 
-def _levelled(table: str, value: str, lo: float, hi: float) -> pd.DataFrame:
-    df = _read(table)
+def _levelled(
+    table: str, value: str, lo: float, hi: float, source: str = "shipped"
+) -> pd.DataFrame:
+    df = _read(table, source)
+    attrs = dict(df.attrs)
     _require(df, table, ("level", "code", value, "year", "source"))
     _check_unique(df, table, ["level", "code"])
     _check_range(df, table, value, lo, hi, ["level", "code"])
     _check_range(df, table, "year", 1990, 2100, ["level", "code"])
     df["year"] = df["year"].astype(int)
-    return df.sort_values(["level", "code"]).reset_index(drop=True)
+    df = df.sort_values(["level", "code"]).reset_index(drop=True)
+    df.attrs.update(attrs)
+    return df
 
 
 def power_prices() -> pd.DataFrame:
@@ -307,8 +355,11 @@ def climate() -> pd.DataFrame:
     return df.sort_values(["level", "code"]).reset_index(drop=True)
 
 
-def carbon() -> pd.DataFrame:
+def carbon(*, source: str = "shipped") -> pd.DataFrame:
     """Grid carbon intensity per GCP region, US state and country.
+
+    ``source="cache"`` reads the copy refreshed by :func:`placement.refresh.refresh` (see
+    :func:`regions`); ``df.attrs["source"]`` says which was used.
 
     Returns
     -------
@@ -322,7 +373,7 @@ def carbon() -> pd.DataFrame:
     GoogleCloudPlatform/region-carbon-info (Apache-2.0); EPA eGRID2023 state output emission rate
     (public domain, lb/MWh × 0.45359237); Ember/OWID country carbon intensity via codecarbon.
     """
-    return _levelled("carbon.csv", "carbon_g_per_kwh", 0.0, 2000.0)
+    return _levelled("carbon.csv", "carbon_g_per_kwh", 0.0, 2000.0, source)
 
 
 def political_stability() -> pd.DataFrame:
@@ -394,6 +445,7 @@ def sites(
     kinds: str | Iterable[str] | None = None,
     *,
     max_age_years: float | None = DEFAULT_MAX_AGE_YEARS,
+    source: str = "shipped",
 ) -> pd.DataFrame:
     """Candidate sites with every catalog attribute joined.
 
@@ -404,6 +456,9 @@ def sites(
     max_age_years : float or None, default 10
         Warn (one :class:`UserWarning` per call) when a joined value's data year is more than
         this many years before the current year; ``None`` disables the check.
+    source : {"shipped", "cache"}
+        Read the refreshable tables (sites, carbon) from the cache (see :func:`regions`);
+        ``df.attrs["source"]`` is ``{"sites": …, "carbon": …}``.
 
     Returns
     -------
@@ -428,7 +483,8 @@ def sites(
     >>> s.set_index("site_id").loc["aws:us-east-1", "price_level"]  # doctest: +SKIP
     'subdivision'
     """
-    df = regions(providers, kinds)
+    df = regions(providers, kinds, source=source)
+    sources = {"sites": df.attrs.get("source", "shipped")}
     if len(df) == 0:
         raise ValidationError("no site matches the filters", table="sites")
     country = df["country_code"].astype("string")
@@ -449,9 +505,11 @@ def sites(
         df[c] = clim[c].to_numpy()
     df["climate_level"] = clim["level"].to_numpy()
 
+    carbon_table = carbon(source=source)
+    sources["carbon"] = carbon_table.attrs.get("source", "shipped")
     carb = _pick_levels(
         [site_id, subdiv, country],
-        carbon(),
+        carbon_table,
         ["region", "subdivision", "country"],
         ["carbon_g_per_kwh", "year"],
     )
@@ -479,6 +537,7 @@ def sites(
 
     if max_age_years is not None:
         _warn_if_stale(df, float(max_age_years))
+    df.attrs = {"source": sources}
     return df
 
 
