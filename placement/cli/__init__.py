@@ -18,7 +18,7 @@ from placement import __version__
 from placement.errors import PlacementError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS: list[str] = ["regions", "demand", "solve", "data"]
+SUBCOMMANDS: list[str] = ["regions", "demand", "solve", "data", "report"]
 
 
 def build_parser() -> argparse.ArgumentParser:

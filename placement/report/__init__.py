@@ -1,0 +1,35 @@
+"""Reports of results: plotly figures, tables, and one self-contained HTML file.
+
+The figure functions return plotly figures usable alone in a notebook; :func:`write_html` puts
+them, with the tables, in one offline HTML file. :mod:`placement.report.browser` screenshots a
+report in headless Chromium.
+
+Examples
+--------
+>>> from placement.report import map_figure, write_html  # doctest: +SKIP
+>>> map_figure(result).show()  # doctest: +SKIP
+>>> write_html([baseline, with_sla], "reports/compare.html", title="SLA or not")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from placement.report.figures import (
+    comparison_table,
+    cost_figure,
+    latency_cdf_figure,
+    map_figure,
+    pareto_figure,
+    sites_table,
+)
+from placement.report.html import render_html, write_html
+
+__all__ = [
+    "comparison_table",
+    "cost_figure",
+    "latency_cdf_figure",
+    "map_figure",
+    "pareto_figure",
+    "render_html",
+    "sites_table",
+    "write_html",
+]

@@ -1,0 +1,78 @@
+"""``placement report``: result JSON in, one HTML file out; bad input is one line and exit 2."""
+
+from __future__ import annotations
+
+from plotly.offline import get_plotlyjs
+
+from placement.cli import main
+from placement.report.example import example_result
+
+
+def test_report_round_trip_from_json(tmp_path, capsys) -> None:
+    src = tmp_path / "baseline.json"
+    example_result(name="baseline").to_json(src)
+    out = tmp_path / "out" / "report.html"
+    assert main(["report", str(src), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == str(out)
+    assert "1 result(s)" in captured.err
+    text = out.read_text(encoding="utf-8")
+    assert "<title>baseline</title>" in text
+    assert text.count(get_plotlyjs()) == 1
+    assert 'data-figures="3"' in text
+    assert "<td>AWS Frankfurt</td>" in text
+
+
+def test_report_of_two_results_compares_them(tmp_path, capsys) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    example_result(name="one site each").to_json(a)
+    example_result(name="two sites each", redundancy=2).to_json(b)
+    out = tmp_path / "cmp.html"
+    rc = main(["report", str(a), str(b), "--out", str(out), "--title", "Redundancy <2>"])
+    assert rc == 0
+    text = out.read_text(encoding="utf-8")
+    assert "<title>Redundancy &lt;2&gt;</title>" in text
+    assert '<section id="comparison">' in text
+    assert "<h2>one site each</h2>" in text and "<h2>two sites each</h2>" in text
+
+
+def _one_line_error(capsys) -> str:
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("placement report: error: ")
+    return lines[0]
+
+
+def test_missing_file_is_one_line_and_no_output(tmp_path, capsys) -> None:
+    out = tmp_path / "r.html"
+    rc = main(["report", str(tmp_path / "nope.json"), "--out", str(out)])
+    assert rc == 2
+    assert "nope.json: no such file" in _one_line_error(capsys)
+    assert not out.exists()
+
+
+def test_bad_json_is_one_line_and_no_output(tmp_path, capsys) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"status": "optimal", ', encoding="utf-8")
+    good = tmp_path / "good.json"
+    example_result().to_json(good)
+    out = tmp_path / "r.html"
+    rc = main(["report", str(good), str(bad), "--out", str(out)])
+    assert rc == 2
+    assert "bad.json: not valid JSON" in _one_line_error(capsys)
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "good.json"]
+
+
+def test_json_that_is_not_a_result(tmp_path, capsys) -> None:
+    other = tmp_path / "other.json"
+    other.write_text('{"sites": []}', encoding="utf-8")
+    rc = main(["report", str(other), "--out", str(tmp_path / "r.html")])
+    assert rc == 2
+    assert "not a placement result" in _one_line_error(capsys)
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text('{"status": "solved"}', encoding="utf-8")
+    assert main(["report", str(wrong), "--out", str(tmp_path / "r.html")]) == 2
+    assert "unknown status" in _one_line_error(capsys)
