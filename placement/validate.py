@@ -40,7 +40,15 @@ def _require_frame(df: object, table: str) -> pd.DataFrame:
 
 def _numeric(df: pd.DataFrame, col: str, table: str, id_col: str) -> pd.Series:
     s = df[col]
-    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+    if pd.api.types.is_bool_dtype(s):
+        raise ValidationError(
+            "value is a boolean, not a number",
+            table=table,
+            row=df[id_col].iloc[0],
+            field=col,
+            value=s.iloc[0],
+        )
+    if not pd.api.types.is_numeric_dtype(s):
         conv = pd.to_numeric(s, errors="coerce")
         bad = conv.isna() & s.notna()
         if bad.any():
