@@ -18,7 +18,7 @@ from placement import __version__
 from placement.errors import PlacementError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS: list[str] = ["regions", "demand", "solve", "data", "report"]
+SUBCOMMANDS: list[str] = ["regions", "demand", "solve", "data", "report", "latency"]
 
 
 def build_parser() -> argparse.ArgumentParser:
