@@ -129,6 +129,10 @@ def add_capacity(
         terms = [(z1[int(pairs[q])], float(data.weight[data.pair_i[pairs[q]]])) for q in idx]
         terms.append((y[j], -float(data.capacity[j])))
         prob += _expr(terms) <= 0, f"capacity_{j}"
+    # Valid inequality: the open sites can hold all demand. Implied by the rows above for
+    # integer y, it tightens the LP relaxation a great deal (Cornuejols, Sridharan & Thizy 1991).
+    total = _expr([(y[j], float(data.capacity[j])) for j in range(data.n_sites)])
+    prob += total >= data.total_weight, "capacity_total"
 
 
 def add_percentile_sla(
