@@ -857,7 +857,7 @@ class Problem:
             build_s,
             out.solve_s,
             options,
-            out.message,
+            self._stop_message(out.status, gap, out.message),
             raw=out.raw_status,
             extra=extra,
         )
