@@ -105,6 +105,16 @@ def validate_points(
     """
     df = _require_frame(df, table).copy()
     renames = {c: COORD_ALIASES[c] for c in df.columns if c in COORD_ALIASES}
+    dup_cols = df.columns[df.columns.duplicated()]
+    if len(dup_cols):
+        raise ValidationError("column given twice", table=table, field=str(dup_cols[0]))
+    targets: dict[str, str] = {}
+    for old, new in renames.items():
+        if new in targets:
+            raise ValidationError(
+                f"both {targets[new]!r} and {old!r} given", table=table, field=new
+            )
+        targets[new] = old
     for old, new in renames.items():
         if new in df.columns:
             raise ValidationError(f"both {old!r} and {new!r} given", table=table, field=new)
@@ -233,6 +243,9 @@ def validate_latency_table(
     """
     table = "latency"
     df = _require_frame(df, table).copy()
+    dup_cols = df.columns[df.columns.duplicated()]
+    if len(dup_cols):
+        raise ValidationError("column given twice", table=table, field=str(dup_cols[0]))
     for col in ("demand_id", "site_id", "latency_ms"):
         if col not in df.columns:
             raise ValidationError("required column missing", table=table, field=col)

@@ -96,6 +96,18 @@ LIBRARY: list[tuple[str, Callable[[], object], str | None, str]] = [
         "lat_deg",
         "sites",
     ),
+    (
+        "demand-lat-and-latitude",
+        lambda: validate_demand(_demand(latitude=DEMAND["lat"])),
+        "lat_deg",
+        "demand",
+    ),
+    (
+        "lat-table-dup-column",
+        lambda: validate_latency_table(pd.concat([LATENCY, LATENCY["site_id"]], axis=1)),
+        "site_id",
+        "latency",
+    ),
     ("site-no-lon", lambda: validate_sites(SITES.drop(columns="lon")), "lon_deg", "sites"),
     ("sites-empty", lambda: validate_sites(SITES.iloc[:0]), None, "sites"),
     ("sites-not-frame", lambda: validate_sites([{"site_id": "a"}]), None, "sites"),  # type: ignore[arg-type]
