@@ -76,3 +76,47 @@ def test_json_that_is_not_a_result(tmp_path, capsys) -> None:
     wrong.write_text('{"status": "solved"}', encoding="utf-8")
     assert main(["report", str(wrong), "--out", str(tmp_path / "r.html")]) == 2
     assert "unknown status" in _one_line_error(capsys)
+
+
+# ----------------------------------------------------------------------------- demo
+SMALL_DEMO = ["--n-sites", "4", "--min-population", "5000000", "--redundancy", "1"]
+
+
+def test_demo_small_writes_report_and_json(tmp_path, capsys) -> None:
+    out = tmp_path / "demo.html"
+    js = tmp_path / "demo.json"
+    assert main(["demo", *SMALL_DEMO, "--out", str(out), "--json", str(js)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == str(out)
+    assert "status: optimal" in captured.err
+    assert "open sites (4)" in captured.err
+    text = out.read_text(encoding="utf-8")
+    assert 'data-figures="3"' in text
+    assert "Video streaming: 4 cloud regions" in text
+    # catalog attributes the Result does not carry by itself reach the sites table
+    assert "<th>political stability (percentile)</th>" in text
+    assert "<th>distance to hub (km)</th>" in text
+    # the JSON written alongside renders to the same report
+    out2 = tmp_path / "again.html"
+    assert main(["report", str(js), "--out", str(out2)]) == 0
+    assert out2.read_text(encoding="utf-8") == text
+
+
+def test_demo_unwritable_output_is_one_line(tmp_path, capsys) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    rc = main(["demo", *SMALL_DEMO, "--out", str(blocker / "demo.html")])
+    assert rc == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("placement demo: error: cannot write")
+    assert blocker.read_text() == "x"
+
+
+def test_demo_rejects_fewer_sites_than_redundancy(tmp_path, capsys) -> None:
+    out = tmp_path / "demo.html"
+    assert main(["demo", "--n-sites", "1", "--redundancy", "2", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert (
+        captured.err.strip() == "placement demo: error: --n-sites must be at least --redundancy (2)"
+    )
+    assert not out.exists()

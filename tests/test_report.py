@@ -20,6 +20,7 @@ from placement.report import (
     pareto_figure,
     render_html,
     sites_table,
+    with_site_attributes,
     write_html,
 )
 from placement.report.example import example_result
@@ -307,3 +308,22 @@ def test_write_html_is_atomic(tmp_path, result: Result, monkeypatch) -> None:
         write_html(result, target)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
+
+
+def test_with_site_attributes_adds_missing_catalog_columns() -> None:
+    r = example_result(costed=False)
+    catalog = pd.DataFrame(
+        {
+            "site_id": ["aws:eu-central-1", "aws:us-east-1", "gcp:asia-northeast1"],
+            "political_stability_pctile": [63.2, 45.8, 85.4],
+            "hub_distance_km": [3.0, 2.0, 5.0],
+            "pue": [9.0, 9.0, 9.0],
+        }
+    )
+    enriched = with_site_attributes(r, catalog)
+    t = sites_table(enriched).set_index("site_id")
+    assert t.loc["aws:us-east-1", "political_stability_pctile"] == 45.8
+    assert math.isnan(t.loc["azure:brazilsouth", "hub_distance_km"])  # not in the catalog given
+    assert "political_stability_pctile" not in r.open_sites.columns  # the original is unchanged
+    costed = with_site_attributes(example_result(), catalog)
+    assert costed.open_sites["pue"].tolist() == example_result().open_sites["pue"].tolist()

@@ -18,7 +18,7 @@ from placement import __version__
 from placement.errors import PlacementError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS: list[str] = ["regions", "demand", "solve", "data", "report", "latency"]
+SUBCOMMANDS: list[str] = ["regions", "demand", "solve", "data", "report", "latency", "demo"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,6 +20,7 @@ from placement.report.figures import (
     map_figure,
     pareto_figure,
     sites_table,
+    with_site_attributes,
 )
 from placement.report.html import render_html, write_html
 
@@ -31,5 +32,6 @@ __all__ = [
     "pareto_figure",
     "render_html",
     "sites_table",
+    "with_site_attributes",
     "write_html",
 ]

@@ -22,6 +22,7 @@ from placement.result import Result
 __all__ = [
     "COST_COMPONENTS",
     "LABELS",
+    "SITE_ATTRIBUTES",
     "comparison_table",
     "cost_columns",
     "cost_figure",
@@ -30,6 +31,7 @@ __all__ = [
     "pareto_figure",
     "result_labels",
     "sites_table",
+    "with_site_attributes",
 ]
 
 #: Cost components in stacking order: (column, legend label).
@@ -156,6 +158,19 @@ def _site_names(df: pd.DataFrame) -> pd.Series:
         names = df["display_name"].where(df["display_name"].notna(), ids).astype(str)
         return names.where(names.str.len() > 0, ids)
     return ids
+
+
+def _site_labels(df: pd.DataFrame) -> pd.Series:
+    """Name and provider (``East Asia (azure)``): display names alone can be ambiguous."""
+    names = _site_names(df)
+    if "provider" not in df.columns:
+        return names
+    prov = df["provider"].astype("string").fillna("")
+    labels = [
+        f"{n} ({p})" if p and p.lower() not in n.lower() else n
+        for n, p in zip(names, prov, strict=True)
+    ]
+    return pd.Series(labels, index=df.index)
 
 
 def _demand_names(df: pd.DataFrame) -> pd.Series:
@@ -380,7 +395,7 @@ def map_figure(result: Result, *, show_candidates: bool = True, height: int = 56
         ids = opened["site_id"].astype(str)
         hover = [
             f"<b>{_esc(n)}</b><br>{_esc(i)}<br>load {lo:,.0f} ({lo / total:.1%})"
-            for n, i, lo in zip(names, ids, load, strict=True)
+            for n, i, lo in zip(_site_labels(opened), ids, load, strict=True)
         ]
         fig.add_trace(
             go.Scattergeo(
@@ -555,7 +570,7 @@ def cost_figure(result: Result) -> go.Figure:
     comp = sites[cols].apply(pd.to_numeric, errors="coerce").fillna(0.0)
     total = comp.sum(axis=1)
     order = total.sort_values(ascending=False, kind="stable").index
-    labels = [_esc(n) for n in _site_names(sites.loc[order])]
+    labels = [_esc(n) for n in _site_labels(sites.loc[order])]
     labels_by = dict(COST_COMPONENTS)
     fig = go.Figure()
     for col in cols:
@@ -603,7 +618,8 @@ def sites_table(result: Result) -> pd.DataFrame:
     Columns (only those the result carries): ``site_id``, ``display_name``, ``provider``,
     ``city``, ``country_code``, ``load_share`` (share of primary demand weight, 0–1),
     ``n_demand``, ``price_usd_per_kwh``, ``pue``, ``carbon_g_per_kwh``, political stability
-    (``political_stability``, ``political_stability_pctile`` or ``political_stability_est``),
+    (the first present of ``political_stability``, ``political_stability_pctile``,
+    ``political_stability_est``),
     ``nearest_hub``, ``hub_distance_km``, ``total_usd_per_year``. Attributes missing from
     ``open_sites`` are looked up in ``sites``.
     """
@@ -622,7 +638,11 @@ def sites_table(result: Result) -> pd.DataFrame:
     if _present(sites, "n_demand"):
         out["n_demand"] = sites["n_demand"]
         cols.append("n_demand")
+    stability = [c for c in _SITE_REASONS if c.startswith("political_stability")]
+    shown_stability = next((c for c in stability if _present(sites, c)), None)
     for col in _SITE_REASONS:
+        if col in stability and col != shown_stability:
+            continue
         if _present(sites, col):
             out[col] = sites[col]
             cols.append(col)
@@ -751,3 +771,37 @@ def pareto_figure(
         margin={"l": 70, "r": 20, "t": 50, "b": 50},
     )
     return fig
+
+
+#: Catalog columns worth showing that a Result's ``open_sites`` may not carry.
+SITE_ATTRIBUTES = (
+    "price_usd_per_kwh",
+    "pue",
+    "carbon_g_per_kwh",
+    "political_stability_pctile",
+    "political_stability_est",
+    "nearest_hub",
+    "hub_distance_km",
+)
+
+
+def with_site_attributes(
+    result: Result, sites: pd.DataFrame, columns: Iterable[str] = SITE_ATTRIBUTES
+) -> Result:
+    """A copy of ``result`` whose ``open_sites`` also carry ``columns`` of ``sites`` (by id).
+
+    Columns the open sites already have keep their values (e.g. the PUE the cost model used);
+    columns ``sites`` lacks are skipped. Use it to show catalog attributes (political stability,
+    distance to the nearest network hub, …) in :func:`sites_table` and the HTML report.
+    """
+    from dataclasses import replace
+
+    if "site_id" not in sites.columns or "site_id" not in result.open_sites.columns:
+        return result
+    extra = sites.drop_duplicates("site_id").set_index(sites["site_id"].astype(str))
+    open_sites = result.open_sites.copy()
+    ids = open_sites["site_id"].astype(str)
+    for col in columns:
+        if col in extra.columns and col not in open_sites.columns:
+            open_sites[col] = ids.map(extra[col]).to_numpy()
+    return replace(result, open_sites=open_sites)
