@@ -327,3 +327,32 @@ def test_with_site_attributes_adds_missing_catalog_columns() -> None:
     assert "political_stability_pctile" not in r.open_sites.columns  # the original is unchanged
     costed = with_site_attributes(example_result(), catalog)
     assert costed.open_sites["pue"].tolist() == example_result().open_sites["pue"].tolist()
+
+
+def test_report_of_a_solved_problem(tmp_path) -> None:
+    """A Result from Problem.solve (redundancy 2, fixed costs) renders, also after JSON."""
+    from placement.geo import distance_matrix_km
+    from placement.problem import Problem
+
+    ex = example_result()
+    sites = ex.sites.assign(fixed_cost_usd_per_year=[3e5, 2e5, 4e5, 1e5, 2.5e5, 3.5e5])
+    demand = ex.demand
+    d = distance_matrix_km(demand["lat_deg"], demand["lon_deg"], sites["lat_deg"], sites["lon_deg"])
+    latency = pd.DataFrame(
+        {
+            "demand_id": np.repeat(demand["demand_id"].to_numpy(), len(sites)),
+            "site_id": np.tile(sites["site_id"].to_numpy(), len(demand)),
+            "latency_ms": (1.0 + d / 100.0 * 1.1).ravel(),
+        }
+    )
+    r = Problem(
+        sites, demand, latency=latency, objective="median", n_sites=3, redundancy=2, name="solved"
+    ).solve()
+    assert r.status == "optimal"
+    fig = map_figure(r)
+    assert {"backup assignments", "primary assignments", "demand", "open sites"} <= set(_names(fig))
+    assert len(fig.data[_names(fig).index("open sites")].lon) == 3
+    text = write_html(Result.from_json(r.to_json()), tmp_path / "solved.html").read_text()
+    assert 'data-figures="3"' in text  # map, CDF and the fixed costs
+    assert "<h3>Cost</h3>" in text
+    assert text.count("<tr>") == 1 + 3  # header + one row per open site
