@@ -51,12 +51,14 @@ __all__ = [
     "DEFAULT_ALLOWED_HOSTS",
     "MAX_REDIRECTS",
     "SOURCES",
+    "RefreshError",
     "RefreshReport",
     "TableSource",
     "cached_table_path",
     "default_cache_dir",
     "read_manifest",
     "refresh",
+    "report_dict",
     "status",
 ]
 
