@@ -2,8 +2,10 @@
 
 Each subcommand lives in its own module of this package and exposes ``add_parser(subparsers)``
 (which registers its parser and sets ``func``) and ``run(args) -> int``. Conventions: data on
-stdout, messages and progress on stderr, exit 0 on success, 2 on bad input or an infeasible problem
-(one line, no traceback), 1 on an unexpected error.
+stdout, messages and progress on stderr. Exit codes: 0 success; 2 bad input (one line naming the
+field, no traceback); 3 a problem without solution (infeasible, or none found in time; the reason
+in words); 4 a data refresh that failed; 1 an unexpected error (one line; ``PLACEMENT_DEBUG=1``
+shows the traceback).
 """
 
 from __future__ import annotations
