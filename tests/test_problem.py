@@ -332,3 +332,15 @@ def test_time_limit_reports_feasible_with_gap():
         assert "time limit" in r.message
     else:
         assert r.objective is None
+
+
+def test_atomic_write_gives_usual_file_mode(tmp_path):
+    import os
+
+    from placement._io import atomic_write_text
+
+    path = atomic_write_text(tmp_path / "out.txt", "hello")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.read_text() == "hello"
+    assert (path.stat().st_mode & 0o777) == (0o666 & ~umask)
