@@ -50,6 +50,12 @@ _SITE_INFO = (
     "continent",
     "lat_deg",
     "lon_deg",
+    "price_usd_per_kwh",
+    "tmean_annual_c",
+    "carbon_g_per_kwh",
+    "political_stability_est",
+    "nearest_hub",
+    "hub_distance_km",
 )
 _DEMAND_INFO = (
     "demand_id",
