@@ -6,6 +6,7 @@ import io
 import json
 
 import pandas as pd
+import pytest
 
 from placement.cli import main
 
@@ -44,3 +45,22 @@ def test_demand_cli(capsys):
     assert (df["weight"] > 0).all()
     assert "points" in captured.err
     assert main(["demand", "--continent", "XX"]) == 2
+
+
+def test_regions_show_cost_components_with_run_parameters(capsys):
+    import io
+
+    import pandas as pd
+
+    from placement.cli import main
+
+    code = main(["regions", "--provider", "aws", "--format", "csv", "--it-load-kw", "1000"])
+    assert code == 0
+    df = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    row = df.set_index("site_id").loc["aws:us-east-1"]
+    # energy = 1000 kW x 8760 h x PUE; cost = energy x the site's power price
+    assert row["energy_kwh_per_year"] == pytest.approx(1000 * 8760 * row["pue"])
+    assert row["energy_usd_per_year"] == pytest.approx(
+        row["energy_kwh_per_year"] * row["price_usd_per_kwh"]
+    )
+    assert row["total_usd_per_year"] >= row["energy_usd_per_year"]

@@ -7,7 +7,22 @@ import os
 import sys
 from typing import Any
 
-from placement.cli._common import add_format_option, write_frame
+from placement.cli._common import add_format_option, info, write_frame
+from placement.cli._cost_options import add_cost_options, cost_model_from_args
+
+#: Cost columns joined from :meth:`placement.costs.CostModel.site_costs`.
+COST_COLUMNS = (
+    "pue",
+    "energy_kwh_per_year",
+    "energy_usd_per_year",
+    "fixed_usd_per_year",
+    "carbon_tonnes_per_year",
+    "carbon_usd_per_year",
+    "egress_usd_per_gb",
+    "egress_usd_per_year",
+    "total_usd_per_year",
+    "variable_usd_per_unit_per_year",
+)
 
 #: Columns shown by ``--format table`` (CSV and JSON carry every column of catalog.sites()).
 TABLE_COLUMNS = (
@@ -24,6 +39,8 @@ TABLE_COLUMNS = (
     "political_stability_est",
     "nearest_hub",
     "hub_distance_km",
+    "pue",
+    "total_usd_per_year",
 )
 
 
@@ -49,15 +66,32 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="keep this kind of site (region, local-zone); repeatable",
     )
     add_format_option(p)
+    add_cost_options(p)
     p.set_defaults(func=run)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the joined site table; returns the exit code."""
+    import dataclasses
+
     from placement import catalog
 
     df = catalog.sites(providers=args.provider, kinds=args.kind, max_age_years=None)
+    model = cost_model_from_args(args)
+    if args.missing_costs == "error":
+        # listing: a site without the data a component needs shows empty cost cells, with a note
+        model = dataclasses.replace(model, missing="drop")
+    costs = model.site_costs(df)
+    dropped = costs.attrs.get("dropped_site_ids", [])
+    if dropped:
+        info(
+            f"placement regions: no cost for {len(dropped)} sites lacking data: {', '.join(dropped)}"
+        )
+    cols = [c for c in COST_COLUMNS if c in costs.columns]
+    df = df.drop(columns=[c for c in cols if c in df.columns]).merge(
+        costs[cols], left_on="site_id", right_index=True, how="left"
+    )
     if args.format == "table":
         df = df[list(TABLE_COLUMNS)].round({"price_usd_per_kwh": 4, "hub_distance_km": 0})
     try:
