@@ -288,7 +288,7 @@ def pmedian_heuristic(
             raise ValidationError("p is required", table="parameter", field="p")
         inp = prepare_inputs(cost, weights, p, must_open, forbidden)
     w, big = _penalised(inp)
-    n_d, n_s = w.shape
+    n_d = w.shape[0]
     huge = big * (n_d + 1.0)
     is_open = inp.must_open.copy()
     d1 = w[:, is_open].min(axis=1) if is_open.any() else np.full(n_d, huge)
