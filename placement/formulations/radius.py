@@ -148,6 +148,12 @@ class _Separator:
         new = np.ones((n, m), dtype=bool)
         new[:, 1:] = ds[:, 1:] != ds[:, :-1]
         self.gstart = np.maximum.accumulate(np.where(new, np.arange(m)[None, :], 0), axis=1)
+        # start of the next tie group (m past the end)
+        nxt = np.where(new, np.arange(m)[None, :], m)
+        nxt = np.minimum.accumulate(nxt[:, ::-1], axis=1)[:, ::-1]
+        self.gnext = np.empty_like(self.gstart)
+        self.gnext[:, :-1] = nxt[:, 1:]
+        self.gnext[:, -1] = m
 
     def levels(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cut level of every demand at ``y``: (group start g, level D, cut right-hand value)."""
@@ -253,7 +259,13 @@ def solve_pmedian(
     return _Solver(inp, deadline, gap_rel, threads, verbose, warm_start, t0).run()
 
 
+class _Infeasible(Exception):
+    """The master LP is infeasible (at the root: the instance is infeasible)."""
+
+
 class _Solver:
+    """Benders row generation + reduced-cost fixing + depth-first branch and bound."""
+
     def __init__(
         self,
         inp: Inputs,
@@ -271,7 +283,9 @@ class _Solver:
         self.verbose = verbose
         self.warm_start = warm_start
         self.t0 = t0
+        self.nodes = 0
 
+    # ------------------------------------------------------------------ helpers
     def _log(self, msg: str) -> None:
         if self.verbose:
             print(f"[radius {time.perf_counter() - self.t0:7.2f}s] {msg}", flush=True)
@@ -287,57 +301,40 @@ class _Solver:
         d = self.inp.cost[np.arange(self.inp.n_demand), assignment]
         return open_sites, float(np.dot(self.inp.weights, d))
 
-    def run(self) -> ExactSolution:  # noqa: C901 - one linear algorithm, kept in one place
+    def _threshold(self) -> float:
+        """Bound above which a node cannot hold a solution better than the incumbent."""
+        if not math.isfinite(self.ub):
+            return math.inf
+        return self.ub - max(self.step, self.gap_rel * abs(self.ub)) + 1e-6
+
+    # ------------------------------------------------------------------ master LP
+    def _build(self) -> None:
         inp = self.inp
-        n_d, n_s = inp.n_demand, inp.n_sites
-        t_h0 = time.perf_counter()
-        if self.warm_start:
-            heur = pmedian_heuristic(inp)
-            best_open, ub = heur.open_sites, heur.objective
-        else:
-            best_open, ub = np.zeros(0, dtype=np.int64), math.inf
-        heur_obj = ub
-        heur_s = time.perf_counter() - t_h0
-        self._log(f"heuristic {ub} in {heur_s:.3f}s")
-
-        # integrality of the objective: a better solution is at least `step` better
-        fin = np.isfinite(inp.cost)
-        wc = np.where(fin, inp.cost, 0.0) * inp.weights[:, None]
-        integral = bool(np.all(np.abs(wc - np.round(wc)) < 1e-9))
-        step = 1.0 if integral else 0.0
-
-        priced = np.flatnonzero(inp.weights > 0)
-        sep = _Separator(inp.cost, priced)
-        n_t = len(priced)
-        theta_col = n_s + np.arange(n_t, dtype=np.int32)
-
-        h = _new_highs(self.verbose, self.threads)
-        lb_y = inp.must_open.astype(float)
-        ub_y = (~inp.forbidden).astype(float)
-        theta_lb = sep.ds[:, 0].copy()
-        col_cost = np.concatenate([np.zeros(n_s), inp.weights[priced]])
-        col_lb = np.concatenate([lb_y, theta_lb])
-        col_ub = np.concatenate([ub_y, np.full(n_t, highspy.kHighsInf)])
-        h.addCols(
-            n_s + n_t,
-            col_cost,
-            col_lb,
-            col_ub,
-            0,
-            np.zeros(0, np.int32),
-            np.zeros(0, np.int32),
-            np.zeros(0),
-        )
+        n_s = inp.n_sites
+        self.priced = np.flatnonzero(inp.weights > 0)
+        self.sep = _Separator(inp.cost, self.priced)
+        self.n_t = len(self.priced)
+        n_t = self.n_t
+        self.theta_col = n_s + np.arange(n_t, dtype=np.int32)
+        h = _new_highs(False, self.threads)
+        self.h = h
+        col_cost = np.concatenate([np.zeros(n_s), inp.weights[self.priced]])
+        col_lb = np.concatenate([inp.must_open.astype(float), self.sep.ds[:, 0]])
+        col_ub = np.concatenate([(~inp.forbidden).astype(float), np.full(n_t, highspy.kHighsInf)])
+        empty_i = np.zeros(0, np.int32)
+        h.addCols(n_s + n_t, col_cost, col_lb, col_ub, 0, empty_i, empty_i, np.zeros(0))
+        p = float(inp.p)
         h.addRows(
             1,
-            np.array([float(inp.p)]),
-            np.array([float(inp.p)]),
+            np.array([p]),
+            np.array([p]),
             n_s,
             np.array([0], np.int32),
             np.arange(n_s, dtype=np.int32),
             np.ones(n_s),
         )
         # coverage rows for demands with disallowed sites (identical rows merged)
+        fin = np.isfinite(inp.cost)
         partial = ~fin[:, ~inp.forbidden].all(axis=1)
         if partial.any():
             masks = np.unique(fin[partial], axis=0)
@@ -354,204 +351,196 @@ class _Solver:
                 idx,
                 np.ones(len(idx)),
             )
-        n_cuts = 0
-
-        def add_cuts(sel: np.ndarray, g: np.ndarray, d: np.ndarray) -> None:
-            nonlocal n_cuts
-            if len(sel) == 0:
-                return
-            starts, indices, values, lower = sep.rows(sel, g, d, theta_col)
-            h.addRows(
-                len(sel),
-                lower,
-                np.full(len(sel), highspy.kHighsInf),
-                len(indices),
-                starts,
-                indices,
-                values,
-            )
-            n_cuts += len(sel)
-
-        if math.isfinite(ub):
-            y_h = np.zeros(n_s)
-            y_h[best_open] = 1.0
-            g, d, _ = sep.levels(y_h)
-            add_cuts(np.arange(n_t), g, d)
-            # also the next level down for every demand: cheap and usually binding in the LP
-        build_s = time.perf_counter() - self.t0
-        self._log(f"built: {n_s + n_t} cols, {h.getNumRow()} rows")
-
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("presolve", "off")
-        lp_bound = -math.inf
-        status_msg = ""
 
-        def cut_loop() -> bool:
-            """LP cutting planes; returns False when stopped by the time limit."""
-            nonlocal lp_bound
-            it = 0
-            while True:
-                rem = self._remaining()
-                if rem <= 0:
-                    return False
-                h.setOptionValue("time_limit", max(rem, 1e-3))
-                h.run()
-                ms = h.getModelStatus()
-                if ms == _MS.kInfeasible:
-                    raise _Infeasible
-                if ms == _MS.kTimeLimit:
-                    return False
-                if ms != _MS.kOptimal:
-                    raise SolverError(f"HiGHS LP status {h.modelStatusToString(ms)}")
-                x = np.asarray(h.getSolution().col_value)
-                y = x[:n_s]
-                th = x[n_s:]
-                g, d, val = sep.levels(y)
-                viol = val - th
-                tol = 1e-6 * np.maximum(1.0, d)
-                sel = np.flatnonzero(viol > tol)
-                lp_bound = h.getInfo().objective_function_value
-                it += 1
-                self._log(
-                    f"LP it {it}: bound {lp_bound:.4f}, {len(sel)} violated, rows {h.getNumRow()}"
-                )
-                if len(sel) == 0:
-                    return True
-                add_cuts(sel, g, d)
+    def _add_cuts(self, sel: np.ndarray, g: np.ndarray, d: np.ndarray) -> None:
+        if len(sel) == 0:
+            return
+        starts, indices, values, lower = self.sep.rows(sel, g, d, self.theta_col)
+        self.h.addRows(
+            len(sel),
+            lower,
+            np.full(len(sel), highspy.kHighsInf),
+            len(indices),
+            starts,
+            indices,
+            values,
+        )
 
-        class _Infeasible(Exception):
-            pass
+    def _lp(self) -> tuple[str, float, np.ndarray]:
+        """Cut loop at the current bounds: ("optimal"|"infeasible"|"time", bound, y)."""
+        h = self.h
+        n_s = self.inp.n_sites
+        while True:
+            rem = self._remaining()
+            if rem <= 0:
+                return "time", -math.inf, np.zeros(n_s)
+            h.setOptionValue("time_limit", max(rem, 1e-3))
+            h.run()
+            ms = h.getModelStatus()
+            if ms == _MS.kInfeasible:
+                return "infeasible", math.inf, np.zeros(n_s)
+            if ms == _MS.kTimeLimit:
+                return "time", -math.inf, np.zeros(n_s)
+            if ms != _MS.kOptimal:
+                raise SolverError(f"HiGHS LP status {h.modelStatusToString(ms)}")
+            x = np.asarray(h.getSolution().col_value)
+            bound = float(h.getInfo().objective_function_value)
+            y = x[:n_s]
+            if bound >= self._threshold():
+                return "optimal", bound, y  # pruned anyway; cuts would not change that
+            g, d, val = self.sep.levels(y)
+            sel = np.flatnonzero(val - x[n_s:] > 1e-6 * np.maximum(1.0, d))
+            if len(sel) == 0:
+                return "optimal", bound, y
+            self._add_cuts(sel, g, d)
 
-        def fix_by_reduced_cost() -> int:
-            if not math.isfinite(ub):
-                return 0
-            thr = ub - max(step, self.gap_rel * abs(ub)) + 1e-6
-            sol = h.getSolution()
-            rc = np.asarray(sol.col_dual)[:n_s]
-            x = np.asarray(sol.col_value)[:n_s]
-            cur_lb = np.asarray(h.getLp().col_lower_)[:n_s]
-            cur_ub = np.asarray(h.getLp().col_upper_)[:n_s]
-            close = (x < 1e-9) & (cur_ub > 0.5) & (lp_bound + rc > thr)
-            open_ = (x > 1 - 1e-9) & (cur_lb < 0.5) & (lp_bound - rc > thr)
-            ids = np.flatnonzero(close)
-            if len(ids):
-                h.changeColsBounds(
-                    len(ids), ids.astype(np.int32), np.zeros(len(ids)), np.zeros(len(ids))
-                )
-            ids1 = np.flatnonzero(open_)
-            if len(ids1):
-                h.changeColsBounds(
-                    len(ids1), ids1.astype(np.int32), np.ones(len(ids1)), np.ones(len(ids1))
-                )
-            return len(ids) + len(ids1)
+    def _set_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        n_s = self.inp.n_sites
+        self.h.changeColsBounds(n_s, np.arange(n_s, dtype=np.int32), lo, hi)
 
-        best_bound = -math.inf
-        finished = False
+    def _rc_fix(self, bound: float, lo: np.ndarray, hi: np.ndarray) -> int:
+        """Reduced-cost fixing at the current LP optimum; edits lo/hi in place."""
+        thr = self._threshold()
+        if not math.isfinite(thr):
+            return 0
+        n_s = self.inp.n_sites
+        sol = self.h.getSolution()
+        rc = np.asarray(sol.col_dual)[:n_s]
+        close = (hi > 0.5) & (lo < 0.5) & (bound + rc > thr)
+        open_ = (hi > 0.5) & (lo < 0.5) & (bound - rc > thr)
+        hi[close] = 0.0
+        lo[open_] = 1.0
+        return int(close.sum() + open_.sum())
+
+    # ------------------------------------------------------------------ main
+    def run(self) -> ExactSolution:
+        inp = self.inp
+        n_d, n_s = inp.n_demand, inp.n_sites
+        t_h0 = time.perf_counter()
+        if self.warm_start:
+            heur = pmedian_heuristic(inp)
+            self.best_open, self.ub = heur.open_sites, heur.objective
+        else:
+            self.best_open, self.ub = np.zeros(0, dtype=np.int64), math.inf
+        heur_obj = self.ub
+        heur_s = time.perf_counter() - t_h0
+        self._log(f"heuristic {self.ub} in {heur_s:.3f}s")
+        fin = np.isfinite(inp.cost)
+        wc = np.where(fin, inp.cost, 0.0) * inp.weights[:, None]
+        self.step = 1.0 if bool(np.all(np.abs(wc - np.round(wc)) < 1e-9)) else 0.0
+
+        self._build()
+        if math.isfinite(self.ub):
+            y_h = np.zeros(n_s)
+            y_h[self.best_open] = 1.0
+            g, d, _ = self.sep.levels(y_h)
+            self._add_cuts(np.arange(self.n_t), g, d)
+        build_s = time.perf_counter() - self.t0
+        self._log(f"built: {self.h.getNumCol()} cols, {self.h.getNumRow()} rows")
+
         t_solve0 = time.perf_counter()
-        try:
-            ok = cut_loop()
-            if ok:
-                best_bound = lp_bound
-                for _ in range(3):
-                    nfix = fix_by_reduced_cost()
-                    self._log(f"reduced-cost fixing: {nfix} sites fixed")
-                    if nfix == 0:
-                        break
-                    ok = cut_loop()
-                    if not ok:
-                        break
-            if (
-                ok
-                and math.isfinite(ub)
-                and lp_bound >= ub - max(step, self.gap_rel * abs(ub)) + 1e-6
-            ):
-                best_bound = ub if step else lp_bound
-                finished = True
-            # MIP phase
-            if ok and not finished:
-                h.changeColsIntegrality(
-                    n_s, np.arange(n_s, dtype=np.int32), np.full(n_s, highspy.HighsVarType.kInteger)
-                )
-                h.setOptionValue("presolve", "choose")
-                h.setOptionValue("mip_rel_gap", self.gap_rel)
-                h.setOptionValue("mip_abs_gap", max(step * 0.999, 1e-6) if step else 1e-6)
-                while True:
-                    rem = self._remaining()
-                    if rem <= 0:
-                        break
-                    h.setOptionValue("time_limit", max(rem, 1e-3))
-                    if math.isfinite(ub):
-                        x0 = np.zeros(n_s + n_t)
-                        x0[best_open] = 1.0
-                        ys = x0[:n_s]
-                        _, dd, vv = sep.levels(ys)
-                        x0[n_s:] = vv
-                        h.setSolution(n_s + n_t, np.arange(n_s + n_t, dtype=np.int32), x0)
-                    h.run()
-                    ms = h.getModelStatus()
-                    info = h.getInfo()
-                    if ms == _MS.kInfeasible:
-                        if math.isfinite(ub):  # nothing better than the incumbent exists
-                            best_bound = ub
-                            finished = True
-                            break
-                        raise _Infeasible
-                    mip_bound = info.mip_dual_bound
-                    if math.isfinite(mip_bound):
-                        best_bound = max(best_bound, mip_bound)
-                    sol_ok = info.primal_solution_status == 2
-                    if sol_ok:
-                        x = np.asarray(h.getSolution().col_value)
-                        y = np.round(x[:n_s])
-                        open_sites, true = self._true_cost(y)
-                        if true < ub:
-                            ub, best_open = true, open_sites
-                        g, d, val = sep.levels(y)
-                        th = x[n_s:]
-                        sel = np.flatnonzero(val - th > 1e-6 * np.maximum(1.0, d))
-                        self._log(
-                            f"MIP {h.modelStatusToString(ms)}: obj {info.objective_function_value}, "
-                            f"bound {mip_bound}, true {true}, {len(sel)} cuts violated"
-                        )
-                        if ms == _MS.kOptimal and len(sel) == 0:
-                            best_bound = max(best_bound, min(mip_bound, ub))
-                            finished = True
-                            break
-                        if len(sel):
-                            add_cuts(sel, g, d)
-                            if ms == _MS.kOptimal:
-                                continue
-                    if ms == _MS.kTimeLimit:
-                        break
-                    if ms != _MS.kOptimal:
-                        raise SolverError(f"HiGHS MIP status {h.modelStatusToString(ms)}")
-        except _Infeasible:
-            return _infeasible(
-                n_d,
-                "no choice of p allowed sites serves every demand within its allowed costs",
-                build_s,
-            )
+        lo = inp.must_open.astype(float)
+        hi = (~inp.forbidden).astype(float)
+        # stack of (lower bound of the parent, lo, hi); depth first
+        stack: list[tuple[float, np.ndarray, np.ndarray]] = [(-math.inf, lo, hi)]
+        root_bound = -math.inf
+        stopped = False
+        while stack:
+            parent_bound, lo, hi = stack.pop()
+            if parent_bound >= self._threshold():
+                continue
+            if self._remaining() <= 0:
+                stack.append((parent_bound, lo, hi))
+                stopped = True
+                break
+            self.nodes += 1
+            self._set_bounds(lo, hi)
+            status, bound, y = self._lp()
+            if status == "time":
+                stack.append((parent_bound, lo, hi))
+                stopped = True
+                break
+            if status == "infeasible":
+                if self.nodes == 1:
+                    return _infeasible(
+                        n_d,
+                        "no choice of p allowed sites serves every demand within its allowed costs",
+                        build_s,
+                    )
+                continue
+            for _ in range(3):
+                if bound >= self._threshold() or self._rc_fix(bound, lo, hi) == 0:
+                    break
+                self._set_bounds(lo, hi)
+                status, bound, y = self._lp()
+                if status != "optimal":
+                    break
+            if status == "time":
+                stack.append((parent_bound, lo, hi))
+                stopped = True
+                break
+            if status == "infeasible":
+                continue
+            if self.nodes == 1:
+                root_bound = bound
+                self._log(f"root bound {bound:.4f}, {int((hi < 0.5).sum())} sites closed")
+            if bound >= self._threshold():
+                continue
+            frac = np.abs(y - np.round(y))
+            if frac.max() < 1e-6:
+                open_sites, true = self._true_cost(np.round(y))
+                if true < self.ub:
+                    self.ub, self.best_open = true, open_sites
+                    self._log(f"node {self.nodes}: incumbent {true}")
+                continue
+            # branch on the fractional site with the largest value; the "open" child first
+            cand = np.where(frac > 1e-6, y, -1.0)
+            j = int(np.argmax(cand))
+            lo0, hi0 = lo.copy(), hi.copy()
+            hi0[j] = 0.0
+            lo1, hi1 = lo.copy(), hi.copy()
+            lo1[j] = 1.0
+            stack.append((bound, lo0, hi0))
+            stack.append((bound, lo1, hi1))
         solve_s = time.perf_counter() - t_solve0
-        if step and math.isfinite(best_bound):
-            best_bound = math.ceil(best_bound - 1e-6)  # integral objective: round the bound up
+        self._log(f"{self.nodes} nodes, {self.h.getNumRow()} rows")
+
+        status_msg = ""
+        if stopped:
+            open_bounds = [b for b, _, _ in stack if b < self._threshold()]
+            best_bound = min([*open_bounds, self.ub]) if open_bounds else self.ub
+            best_bound = max(best_bound, root_bound) if open_bounds else best_bound
+        else:
+            best_bound = self.ub
+        ub = self.ub
+        if self.step and math.isfinite(best_bound):
+            best_bound = math.ceil(best_bound - 1e-6)
         if not math.isfinite(ub):
             status = "no_solution"
             gap = math.inf
             status_msg = "stopped by the time limit before any solution was found"
         else:
-            proven = (ub - best_bound) <= max(self.gap_rel * abs(ub), 1e-9)
             best_bound = min(best_bound, ub)
+            proven = (ub - best_bound) <= max(self.gap_rel * abs(ub), 1e-9)
             gap = 0.0 if proven else _rel_gap(ub, best_bound)
             status = "optimal" if proven else "feasible"
             if not proven:
-                status_msg = "stopped by the time limit"
+                status_msg = f"stopped by the time limit after {self.nodes} nodes"
+        if not math.isfinite(ub) and not stopped:
+            return _infeasible(
+                n_d,
+                "no choice of p allowed sites serves every demand within its allowed costs",
+                build_s,
+            )
         assignment = (
-            assign_nearest(inp.cost, best_open)
-            if len(best_open)
+            assign_nearest(inp.cost, self.best_open)
+            if len(self.best_open)
             else np.full(n_d, -1, dtype=np.int64)
         )
         return ExactSolution(
-            open_sites=np.sort(np.asarray(best_open, dtype=np.int64)),
+            open_sites=np.sort(np.asarray(self.best_open, dtype=np.int64)),
             assignment=assignment.astype(np.int64),
             objective=float(ub),
             best_bound=float(best_bound),
@@ -560,8 +549,8 @@ class _Solver:
             build_s=build_s,
             solve_s=solve_s,
             heuristic_objective=float(heur_obj),
-            n_vars=int(h.getNumCol()),
-            n_rows=int(h.getNumRow()),
+            n_vars=int(self.h.getNumCol()),
+            n_rows=int(self.h.getNumRow()),
             heuristic_s=heur_s,
             message=status_msg,
         )
