@@ -19,6 +19,7 @@ No randomness is used: ties go to the lowest index, so results are reproducible.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -259,6 +260,7 @@ def pmedian_heuristic(
     must_open: npt.ArrayLike | None = None,
     forbidden: npt.ArrayLike | None = None,
     max_swaps: int | None = None,
+    initial: npt.ArrayLike | None = None,
 ) -> HeuristicSolution:
     """Greedy addition then best-improvement swaps for the (weighted) p-median problem.
 
@@ -274,6 +276,9 @@ def pmedian_heuristic(
         Boolean masks or index arrays of sites.
     max_swaps : int, optional
         Cap on the number of improving swaps (default ``20 * p + 100``).
+    initial : array_like of int, optional
+        Sites to start the swap search from instead of the greedy solution (completed greedily
+        to ``p`` sites, must-open sites added, forbidden ones dropped).
 
     Returns
     -------
@@ -291,14 +296,33 @@ def pmedian_heuristic(
     n_d = w.shape[0]
     huge = big * (n_d + 1.0)
     is_open = inp.must_open.copy()
+    if initial is not None:
+        start = np.asarray(initial, dtype=np.int64)
+        start = start[~inp.forbidden[start]]
+        for j in start:
+            if is_open.sum() >= inp.p:
+                break
+            is_open[j] = True
     d1 = w[:, is_open].min(axis=1) if is_open.any() else np.full(n_d, huge)
-    # Greedy addition: each step opens the site with the largest saving.
-    while is_open.sum() < inp.p:
+    # Greedy addition: each step opens the site with the largest saving. Savings only shrink as
+    # sites open (submodularity), so stale savings are upper bounds and a lazy priority queue
+    # (Minoux 1978, "accelerated greedy") gives the same choices with few re-evaluations.
+    if is_open.sum() < inp.p:
         saving = np.maximum(d1[:, None] - w, 0.0).sum(axis=0)
-        saving[is_open | inp.forbidden] = -1.0
-        j = int(np.argmax(saving))
-        is_open[j] = True
-        d1 = np.minimum(d1, w[:, j])
+        heap = [(-float(saving[j]), int(j)) for j in np.flatnonzero(~(is_open | inp.forbidden))]
+        heapq.heapify(heap)
+        fresh_round = np.full(w.shape[1], -1)
+        step = 0
+        while is_open.sum() < inp.p and heap:
+            _neg, j = heapq.heappop(heap)
+            if fresh_round[j] == step:
+                is_open[j] = True
+                d1 = np.minimum(d1, w[:, j])
+                step += 1
+                continue
+            s = float(np.maximum(d1 - w[:, j], 0.0).sum())
+            fresh_round[j] = step
+            heapq.heappush(heap, (-s, j))
     # Vertex substitution with the gain/loss/extra decomposition.
     limit = 20 * inp.p + 100 if max_swaps is None else int(max_swaps)
     can_in = ~(is_open | inp.forbidden)

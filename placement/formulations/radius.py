@@ -136,51 +136,61 @@ def _infeasible(n_demand: int, message: str, build_s: float) -> ExactSolution:
 class _Separator:
     """Per-demand sorted sites and vectorised radius-cut separation."""
 
-    def __init__(self, cost: np.ndarray, rows: np.ndarray, pareto: str = "min") -> None:
-        self.pareto = pareto
+    def __init__(self, cost: np.ndarray, rows: np.ndarray) -> None:
         c = cost[rows]
+        self.cost_rows = c
         self.order = np.argsort(c, axis=1, kind="stable").astype(np.int32)
         ds = np.take_along_axis(c, self.order, axis=1)
         self.finite = np.isfinite(ds)
         self.ds = np.where(self.finite, ds, 0.0)
+        self.ds_inf = ds
         self.n_fin = self.finite.sum(axis=1)
-        n, m = ds.shape
-        new = np.ones((n, m), dtype=bool)
-        new[:, 1:] = ds[:, 1:] != ds[:, :-1]
-        self.gstart = np.maximum.accumulate(np.where(new, np.arange(m)[None, :], 0), axis=1)
-        # start of the next tie group (m past the end)
-        nxt = np.where(new, np.arange(m)[None, :], m)
-        nxt = np.minimum.accumulate(nxt[:, ::-1], axis=1)[:, ::-1]
-        self.gnext = np.empty_like(self.gstart)
-        self.gnext[:, :-1] = nxt[:, 1:]
-        self.gnext[:, -1] = m
 
-    def levels(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Cut level of every demand at ``y``: (group start g, level D, cut right-hand value)."""
-        ys = y[self.order]
-        ys[~self.finite] = 0.0
-        excl = np.cumsum(ys, axis=1) - ys
-        at_level = np.take_along_axis(excl, self.gstart, axis=1)
-        if self.pareto == "max":
-            over = at_level > 1.0 + 1e-9
+    def levels(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Most violated cut of every demand at ``y``.
+
+        Only the support of ``y`` matters: the open fraction within distance ``< D`` changes only at
+        distances of support sites, so the cut level is the distance of the support site at which
+        the cumulative fraction reaches 1 (the last level still short of one open site), or the
+        largest allowed distance when it never does.
+
+        Returns
+        -------
+        d : numpy.ndarray
+            The level.
+        value : numpy.ndarray
+            The cut's right-hand side evaluated at ``y`` (θ must be at least this).
+        """
+        supp = np.flatnonzero(y > 1e-12)
+        n = self.ds.shape[0]
+        rr = np.arange(n)
+        d_max = self.ds[rr, self.n_fin - 1]
+        if len(supp) == 0:
+            d = d_max
         else:
-            over = at_level >= 1.0 - 1e-9
-        over |= ~self.finite
-        rr = np.arange(len(ys))
-        # last level whose closer sites hold less than one open site (all terms non-negative)
-        first_over = np.where(over.any(axis=1), np.argmax(over, axis=1), over.shape[1])
-        t = np.minimum(first_over, self.n_fin) - 1
-        g = self.gstart[rr, t]
-        d = self.ds[rr, t]
-        dy = np.cumsum(self.ds * ys, axis=1) - self.ds * ys
-        value = d - d * excl[rr, g] + dy[rr, g]
-        return g, d, value
+            cs = self.cost_rows[:, supp]
+            o = np.argsort(cs, axis=1, kind="stable")
+            sd = np.take_along_axis(cs, o, axis=1)
+            cum = np.cumsum(y[supp][o], axis=1)
+            reach = (cum >= 1.0 - 1e-9) & np.isfinite(sd)
+            hit = reach.any(axis=1)
+            k = np.argmax(reach, axis=1)
+            d = np.where(hit, sd[rr, k], d_max)
+            d = np.minimum(d, d_max)
+        # value = D - sum over support closer than D of (D - c) * y
+        if len(supp):
+            cs = self.cost_rows[:, supp]
+            gap = np.where(cs < d[:, None], d[:, None] - cs, 0.0)
+            value = d - gap @ y[supp]
+        else:
+            value = d.copy()
+        return d, value
 
     def rows(
-        self, sel: np.ndarray, g: np.ndarray, d: np.ndarray, theta_col: np.ndarray
+        self, sel: np.ndarray, d: np.ndarray, theta_col: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """CSR arrays (starts, indices, values, lower) of the cuts of demands ``sel``."""
-        gs = g[sel]
+        """CSR arrays (starts, indices, values, lower) of the cuts of demands ``sel`` at ``d``."""
+        gs = (self.ds_inf[sel] < d[sel][:, None]).sum(axis=1)
         width = int(gs.max(initial=0))
         mask = np.arange(width)[None, :] < gs[:, None]
         idx = self.order[sel, :width]
@@ -284,6 +294,7 @@ class _Solver:
         self.warm_start = warm_start
         self.t0 = t0
         self.nodes = 0
+        self.root_partial = -math.inf
 
     # ------------------------------------------------------------------ helpers
     def _log(self, msg: str) -> None:
@@ -354,10 +365,10 @@ class _Solver:
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("presolve", "off")
 
-    def _add_cuts(self, sel: np.ndarray, g: np.ndarray, d: np.ndarray) -> None:
+    def _add_cuts(self, sel: np.ndarray, d: np.ndarray) -> None:
         if len(sel) == 0:
             return
-        starts, indices, values, lower = self.sep.rows(sel, g, d, self.theta_col)
+        starts, indices, values, lower = self.sep.rows(sel, d, self.theta_col)
         self.h.addRows(
             len(sel),
             lower,
@@ -376,7 +387,8 @@ class _Solver:
             rem = self._remaining()
             if rem <= 0:
                 return "time", -math.inf, np.zeros(n_s)
-            h.setOptionValue("time_limit", max(rem, 1e-3))
+            # HiGHS measures time_limit against its cumulative run time
+            h.setOptionValue("time_limit", h.getRunTime() + max(rem, 1e-3))
             h.run()
             ms = h.getModelStatus()
             if ms == _MS.kInfeasible:
@@ -387,14 +399,16 @@ class _Solver:
                 raise SolverError(f"HiGHS LP status {h.modelStatusToString(ms)}")
             x = np.asarray(h.getSolution().col_value)
             bound = float(h.getInfo().objective_function_value)
+            if self.nodes == 1:  # any LP of the root cut loop bounds the whole problem
+                self.root_partial = max(self.root_partial, bound)
             y = x[:n_s]
             if bound >= self._threshold():
                 return "optimal", bound, y  # pruned anyway; cuts would not change that
-            g, d, val = self.sep.levels(y)
+            d, val = self.sep.levels(y)
             sel = np.flatnonzero(val - x[n_s:] > 1e-6 * np.maximum(1.0, d))
             if len(sel) == 0:
                 return "optimal", bound, y
-            self._add_cuts(sel, g, d)
+            self._add_cuts(sel, d)
 
     def _set_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
         n_s = self.inp.n_sites
@@ -413,6 +427,15 @@ class _Solver:
         hi[close] = 0.0
         lo[open_] = 1.0
         return int(close.sum() + open_.sum())
+
+    def _round(self, y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        """LP rounding: open the p largest ``y`` (fixed sites respected), then swap search."""
+        score = np.where(hi > 0.5, y, -1.0) + 2.0 * lo
+        start = np.argsort(-score, kind="stable")[: self.inp.p]
+        sol = pmedian_heuristic(self.inp, initial=start)
+        if sol.objective < self.ub:
+            self._log(f"root rounding: incumbent {self.ub} -> {sol.objective}")
+            self.ub, self.best_open = sol.objective, sol.open_sites
 
     # ------------------------------------------------------------------ main
     def run(self) -> ExactSolution:
@@ -435,8 +458,8 @@ class _Solver:
         if math.isfinite(self.ub):
             y_h = np.zeros(n_s)
             y_h[self.best_open] = 1.0
-            g, d, _ = self.sep.levels(y_h)
-            self._add_cuts(np.arange(self.n_t), g, d)
+            d, _ = self.sep.levels(y_h)
+            self._add_cuts(np.arange(self.n_t), d)
         build_s = time.perf_counter() - self.t0
         self._log(f"built: {self.h.getNumCol()} cols, {self.h.getNumRow()} rows")
 
@@ -485,6 +508,8 @@ class _Solver:
                 continue
             if self.nodes == 1:
                 root_bound = bound
+                if self.warm_start and bound < self._threshold():
+                    self._round(y, lo, hi)
                 self._log(f"root bound {bound:.4f}, {int((hi < 0.5).sum())} sites closed")
             if bound >= self._threshold():
                 continue
@@ -495,8 +520,8 @@ class _Solver:
                     self.ub, self.best_open = true, open_sites
                     self._log(f"node {self.nodes}: incumbent {true}")
                 continue
-            # branch on the fractional site with the largest value; the "open" child first
-            cand = np.where(frac > 1e-6, y, -1.0)
+            # branch on the most fractional site; the "open" child first
+            cand = np.where(frac > 1e-6, frac, -1.0)
             j = int(np.argmax(cand))
             lo0, hi0 = lo.copy(), hi.copy()
             hi0[j] = 0.0
@@ -511,7 +536,7 @@ class _Solver:
         if stopped:
             open_bounds = [b for b, _, _ in stack if b < self._threshold()]
             best_bound = min([*open_bounds, self.ub]) if open_bounds else self.ub
-            best_bound = max(best_bound, root_bound) if open_bounds else best_bound
+            best_bound = max(best_bound, root_bound, self.root_partial)
         else:
             best_bound = self.ub
         ub = self.ub
