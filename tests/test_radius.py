@@ -1,0 +1,111 @@
+"""Exact p-median (Benders radius formulation): brute force, masks, OR-Library, time limits."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from placement import orlib
+from placement.formulations.radius import ExactSolution, solve_pmedian
+
+ORLIB = orlib.shared_orlib_dir()
+
+
+def _brute(cost, w, p, must=(), forb=()):
+    best = math.inf
+    for s in itertools.combinations(range(cost.shape[1]), p):
+        if not set(must) <= set(s) or set(forb) & set(s):
+            continue
+        v = float(np.dot(w, cost[:, list(s)].min(axis=1)))
+        best = min(best, v)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_matches_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 11))
+    m = int(rng.integers(4, 9))
+    p = int(rng.integers(1, min(4, m) + 1))
+    cost = rng.integers(0, 30, size=(n, m)).astype(float)
+    w = rng.integers(0, 4, size=n).astype(float)
+    sol = solve_pmedian(cost, w, p)
+    assert isinstance(sol, ExactSolution)
+    assert sol.status == "optimal" and sol.gap == 0.0
+    assert sol.objective == pytest.approx(_brute(cost, w, p))
+    assert len(sol.open_sites) == p and sol.best_bound == pytest.approx(sol.objective)
+    # assignment: nearest open site, and consistent with the objective
+    d = cost[np.arange(n), sol.assignment]
+    np.testing.assert_allclose(d, cost[:, sol.open_sites].min(axis=1))
+    assert float(np.dot(w, d)) == pytest.approx(sol.objective)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_masks_and_disallowed_pairs(seed):
+    rng = np.random.default_rng(100 + seed)
+    n, m, p = 9, 8, 3
+    cost = rng.uniform(1, 40, size=(n, m)).round(2)
+    cost[rng.uniform(size=(n, m)) < 0.35] = np.inf
+    for i in range(n):  # keep every demand servable
+        if not np.isfinite(cost[i]).any():
+            cost[i, i % m] = 5.0
+    w = rng.uniform(0.5, 3, size=n).round(2)
+    must = [int(rng.integers(m))]
+    forb = [j for j in range(m) if j not in must][:1]
+    opt = _brute(cost, w, p, must, forb)
+    sol = solve_pmedian(cost, w, p, must_open=must, forbidden=forb)
+    if math.isinf(opt):
+        assert sol.status == "infeasible" and sol.message
+    else:
+        assert sol.status == "optimal"
+        assert sol.objective == pytest.approx(opt, rel=1e-9)
+        assert set(must) <= set(sol.open_sites.tolist())
+        assert not set(forb) & set(sol.open_sites.tolist())
+        assert np.isfinite(cost[np.arange(n), sol.assignment]).all()
+
+
+def test_infeasible_cover_reported():
+    inf = np.inf
+    # two demands that no single site serves, p = 1
+    cost = np.array([[1.0, inf], [inf, 1.0]])
+    sol = solve_pmedian(cost, None, 1)
+    assert sol.status == "infeasible"
+    assert sol.open_sites.size == 0 and (sol.assignment == -1).all()
+    assert solve_pmedian(cost, None, 1, must_open=[0, 1]).status == "infeasible"
+
+
+def test_no_warm_start_same_answer():
+    rng = np.random.default_rng(5)
+    cost = rng.integers(1, 60, size=(40, 40)).astype(float)
+    a = solve_pmedian(cost, None, 6)
+    b = solve_pmedian(cost, None, 6, warm_start=False)
+    assert a.status == b.status == "optimal"
+    assert a.objective == b.objective
+
+
+@pytest.mark.skipif(ORLIB is None, reason="../shared OR-Library not available")
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+def test_orlib_pmed_1_to_5_optimal(k):
+    opt = orlib.read_pmedopt(ORLIB / "pmed" / "pmedopt.txt")
+    inst = orlib.read_pmed(ORLIB / "pmed" / f"pmed{k}.txt")
+    sol = solve_pmedian(inst.cost, None, inst.p, time_limit_s=30)
+    assert sol.status == "optimal" and sol.gap == 0.0
+    assert sol.objective == opt[inst.name]
+    assert sol.best_bound == opt[inst.name]
+
+
+@pytest.mark.skipif(ORLIB is None, reason="../shared OR-Library not available")
+def test_time_limit_is_honest():
+    opt = orlib.read_pmedopt(ORLIB / "pmed" / "pmedopt.txt")
+    inst = orlib.read_pmed(ORLIB / "pmed" / "pmed36.txt")  # needs a few hundred nodes
+    sol = solve_pmedian(inst.cost, None, inst.p, time_limit_s=0.3)
+    assert sol.status in ("feasible", "optimal")
+    assert sol.best_bound <= opt[inst.name] <= sol.objective
+    if sol.status == "feasible":
+        assert sol.gap > 0 and sol.message
+        assert sol.gap == pytest.approx((sol.objective - sol.best_bound) / sol.objective)
+    else:
+        assert sol.objective == opt[inst.name]
