@@ -11,17 +11,26 @@
 """
 
 from placement.scenarios.compare import compare, result_row
+from placement.scenarios.pareto import Frontier, describe_steps, knee_index, non_dominated, pareto
+from placement.scenarios.robustness import Robustness, robustness
 from placement.scenarios.scenario import DemandGrowth, NewSite, PriceRule, Scenario
 from placement.scenarios.sweep import SweepResult, grid_points, sweep
 
 __all__ = [
     "DemandGrowth",
+    "Frontier",
     "NewSite",
     "PriceRule",
+    "Robustness",
     "Scenario",
     "SweepResult",
     "compare",
+    "describe_steps",
     "grid_points",
+    "knee_index",
+    "non_dominated",
+    "pareto",
     "result_row",
+    "robustness",
     "sweep",
 ]
