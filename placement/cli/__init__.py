@@ -20,7 +20,17 @@ from placement import __version__
 from placement.errors import PlacementError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS: list[str] = ["regions", "demand", "solve", "data", "report", "latency", "demo"]
+SUBCOMMANDS: list[str] = [
+    "regions",
+    "demand",
+    "solve",
+    "data",
+    "report",
+    "latency",
+    "demo",
+    "compare",
+    "sweep",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

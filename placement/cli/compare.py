@@ -1,0 +1,41 @@
+"""``placement compare BASE.toml SCENARIO.toml …``: one row per scenario, the base first."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from placement import config
+from placement.cli._common import add_format_option, write_frame
+from placement.problem import Problem
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``compare`` subcommand."""
+    p = subparsers.add_parser(
+        "compare",
+        help="compare scenarios against a base problem",
+        description=(
+            "Solve a base problem file and scenario files (overrides: power prices, sites added or "
+            "removed, demand growth, SLA, N, …) and print one row per scenario with latency, cost, "
+            "carbon and the sites opened and closed relative to the base."
+        ),
+    )
+    p.add_argument("base", help="base problem TOML file (see placement solve)")
+    p.add_argument("scenarios", nargs="+", help="scenario TOML files")
+    add_format_option(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``placement compare``."""
+    from placement.scenarios import Scenario, compare
+
+    cfg = config.load_config(args.base)
+    base = Problem.from_config(cfg)
+    scenarios = [Scenario.from_toml(path) for path in args.scenarios]
+    df = compare(base, *scenarios, **cfg.get("solver", {}))
+    write_frame(df, args.format)
+    return 0
