@@ -162,6 +162,17 @@ def _peer_available(python: str | None) -> tuple[str | None, str]:
     return python, "spopt " + out.stdout.strip()
 
 
+def _write_csv(rows: list[dict], path: Path) -> str:
+    keys: list[str] = []
+    for r in rows:
+        keys.extend(k for k in r if k not in keys)
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+    return str(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help=f"only pmed {QUICK}")
@@ -208,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     peers = [] if a.no_peers else [x for x in a.peers.split(",") if x]
     peer_py, peer_note = (None, "disabled") if not peers else _peer_available(a.peer_python)
     print(f"peers: {peer_note}" + (f"; cap {a.peer_cap:.0f} s" if peer_py else ""))
+    out_dir = Path(a.out) if a.out else REPO / "benchmarks" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"orlib_{time.strftime('%Y%m%d_%H%M%S')}.csv"
     script = str(Path(__file__).resolve())
     shared_args = ["--shared", a.shared] if a.shared else []
     rows = []
@@ -287,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
             row[f"{solver}_mem_mb"] = None if r is None else r["mem_mb"]
             cells[solver] = f"{counted:8.1f}" + ("" if ok else "*")
         rows.append(row)
+        _write_csv(rows, path)  # after every instance, so an interrupted run keeps its rows
         rh = row["highs_s"] / ours["ours_s"] if row.get("highs_s") else None
         rc = row["cbc_s"] / ours["ours_s"] if row.get("cbc_s") else None
         print(
@@ -318,17 +333,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{len(rows) - nsol} not solved to the optimum within it) -> ours is {ts / tot:.0f}x "
                 "faster"
             )
-    out = Path(a.out) if a.out else REPO / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"orlib_{time.strftime('%Y%m%d_%H%M%S')}.csv"
-    keys: list[str] = []
-    for r in rows:
-        keys.extend(k for k in r if k not in keys)
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
-    print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
+    print(f"wrote {_write_csv(rows, path)}")
     return 0
 
 
