@@ -344,3 +344,14 @@ def test_atomic_write_gives_usual_file_mode(tmp_path):
     os.umask(umask)
     assert path.read_text() == "hello"
     assert (path.stat().st_mode & 0o777) == (0o666 & ~umask)
+
+
+@pytest.mark.parametrize("objective", ["cost", "weighted", "set-cover"])
+def test_must_open_and_forbidden_hold_in_every_pulp_formulation(line, objective):
+    kwargs = {"latency_weight_usd_per_ms": 10.0} if objective == "weighted" else {}
+    if objective == "set-cover":
+        kwargs["max_latency_ms"] = 30
+    r = solve(line, objective=objective, must_open=["S0", "S5"], forbidden=["S2"], **kwargs)
+    assert r.status == "optimal"
+    assert {"S0", "S5"} <= set(r.open_site_ids)
+    assert "S2" not in r.open_site_ids

@@ -294,8 +294,10 @@ def test_redundancy_two_with_domains_matches_enumeration(inst, p, beta):
 
 
 @SETTINGS
-@given(inst=instances(), p=st.integers(1, 3), data=st.data())
-def test_must_open_and_forbidden_match_enumeration(inst, p, data):
+@given(
+    inst=instances(), p=st.integers(1, 3), data=st.data(), method=st.sampled_from(["pulp", "auto"])
+)
+def test_must_open_and_forbidden_match_enumeration(inst, p, data, method):
     lat, w = inst
     m = lat.shape[1]
     p = min(p, m - 1) if m > 1 else 1
@@ -313,7 +315,7 @@ def test_must_open_and_forbidden_match_enumeration(inst, p, data):
         n_sites=p,
         must_open=[f"s{j}" for j in must],
         forbidden=[f"s{j}" for j in forbidden],
-    ).solve()
+    ).solve(method=method)
     _check(r, expected)
     assert {f"s{j}" for j in must} <= set(r.open_site_ids)
     assert not {f"s{j}" for j in forbidden} & set(r.open_site_ids)

@@ -47,7 +47,9 @@ def site_variables(prob: pulp.LpProblem, data: ModelData) -> list[pulp.LpVariabl
     for j in range(data.n_sites):
         lo = 1 if data.must_open[j] else 0
         hi = 0 if data.forbidden[j] else 1
-        y.append(prob.add_variable(f"y_{j}", lowBound=lo, upBound=hi, cat=pulp.LpBinary))
+        # LpInteger with 0/1 bounds, not LpBinary: PuLP resets a binary's bounds to [0, 1],
+        # which would silently drop the must-open / forbidden fixings.
+        y.append(prob.add_variable(f"y_{j}", lowBound=lo, upBound=hi, cat=pulp.LpInteger))
     return y
 
 
