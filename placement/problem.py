@@ -8,6 +8,7 @@ explains infeasibility in words before solving where it can, turns the tables in
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import time
@@ -369,6 +370,22 @@ class Problem:
         if assignment_cost is not None:
             table["cost_usd_per_year"] = np.asarray(assignment_cost, dtype=float)[ii, jj]
         return cls(sites, demand, latency=table, **kwargs)
+
+    def replace(self, **overrides: Any) -> Problem:
+        """A new Problem equal to this one except for ``overrides`` (validated like any input).
+
+        Every constructor argument, the tables included (``sites=``, ``demand=``,
+        ``latency=``, ``cost_model=``), may be overridden; this problem is not changed.
+        """
+        names = [k for k in inspect.signature(Problem.__init__).parameters if k != "self"]
+        unknown = sorted(set(overrides) - set(names))
+        if unknown:
+            raise _param_error(unknown[0], f"not a Problem argument: {', '.join(unknown)}")
+        kwargs = {name: getattr(self, name) for name in names}
+        kwargs.update(overrides)
+        sites = kwargs.pop("sites")
+        demand = kwargs.pop("demand")
+        return type(self)(sites, demand, **kwargs)
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str], **overrides: Any) -> Problem:
@@ -927,6 +944,7 @@ class Problem:
             "capacity": self.capacity,
             "single_sourcing": self.single_sourcing,
             "residency": self.residency,
+            "residency_column": self.residency_column,
             "must_open": self.must_open,
             "forbidden": self.forbidden,
             "budget_usd_per_year": self.budget_usd_per_year,

@@ -355,3 +355,18 @@ def test_must_open_and_forbidden_hold_in_every_pulp_formulation(line, objective)
     assert r.status == "optimal"
     assert {"S0", "S5"} <= set(r.open_site_ids)
     assert "S2" not in r.open_site_ids
+
+
+def test_replace_returns_a_new_validated_problem(line):
+    sites, demand, table = line
+    base = Problem(sites, demand, latency=table, n_sites=2)
+    tighter = base.replace(n_sites=3, max_latency_ms=20)
+    assert base.n_sites == 2 and base.max_latency_ms is None
+    assert tighter.n_sites == 3 and tighter.max_latency_ms == 20
+    assert tighter.solve().objective < base.solve().objective
+    with pytest.raises(ValidationError) as err:
+        base.replace(n_sites=99)
+    assert err.value.field == "n_sites"
+    with pytest.raises(ValidationError) as err:
+        base.replace(sites_count=3)
+    assert err.value.field == "sites_count"
