@@ -83,7 +83,10 @@ def test_set_price_country_provider_and_demand_growth(base: Problem) -> None:
         ],
         demand_growth=[{"country": "CA", "multiply": 1.5}, {"continent": "EU", "multiply": 0.5}],
     )
+    demand_before, sites_before = base.demand.copy(), base.sites.copy()
     new = sc.apply(base)
+    pd.testing.assert_frame_equal(base.demand, demand_before)  # apply is pure
+    pd.testing.assert_frame_equal(base.sites, sites_before)
     p = new.sites.set_index("site_id")["price_usd_per_kwh"]
     p0 = base.sites.set_index("site_id")["price_usd_per_kwh"]
     assert p["aws:eu-west-1"] == 0.5

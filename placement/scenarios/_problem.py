@@ -1,8 +1,4 @@
-"""Rebuilding a :class:`~placement.problem.Problem` with overrides, without mutating it.
-
-``Problem`` has no ``replace``/``copy`` method; every constructor argument is stored under its own
-name as a public attribute, so a copy is ``Problem(**{name: getattr(base, name)}, **overrides)``.
-"""
+"""Helpers shared by scenarios, sweeps, frontiers and robustness (copies use ``Problem.replace``)."""
 
 from __future__ import annotations
 
@@ -15,33 +11,14 @@ from placement.errors import ValidationError
 from placement.problem import Problem
 from placement.validate import validate_latency_table
 
-__all__ = ["full_latency_table", "problem_kwargs", "rebuild"]
+__all__ = ["PROBLEM_KEYS", "check_problem_keys", "full_latency_table"]
 
-
-def _init_names() -> list[str]:
-    params = inspect.signature(Problem.__init__).parameters
-    return [k for k in params if k != "self"]
-
-
-#: Constructor arguments of Problem other than the tables (the keys a scenario may override).
+#: Constructor arguments of Problem other than the tables (the keys a scenario or grid may set).
 PROBLEM_KEYS: frozenset[str] = frozenset(
-    k for k in _init_names() if k not in ("sites", "demand", "latency", "cost_model")
+    k
+    for k in inspect.signature(Problem.__init__).parameters
+    if k not in ("self", "sites", "demand", "latency", "cost_model")
 )
-
-
-def problem_kwargs(base: Problem) -> dict[str, Any]:
-    """Every constructor argument of ``base`` (tables included) read from its attributes."""
-    out: dict[str, Any] = {}
-    for name in _init_names():
-        value = getattr(base, name)
-        if isinstance(value, pd.DataFrame):
-            value = value.copy()
-        elif isinstance(value, dict):
-            value = dict(value)
-        elif isinstance(value, list):
-            value = list(value)
-        out[name] = value
-    return out
 
 
 def check_problem_keys(keys: Any, where: str) -> None:
@@ -54,15 +31,6 @@ def check_problem_keys(keys: Any, where: str) -> None:
             table=where,
             field=unknown[0],
         )
-
-
-def rebuild(base: Problem, **overrides: Any) -> Problem:
-    """A new Problem equal to ``base`` except for ``overrides`` (validated by the constructor)."""
-    kwargs = problem_kwargs(base)
-    kwargs.update(overrides)
-    sites = kwargs.pop("sites")
-    demand = kwargs.pop("demand")
-    return Problem(sites, demand, **kwargs)
 
 
 def full_latency_table(base: Problem) -> pd.DataFrame:

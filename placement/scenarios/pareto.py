@@ -23,7 +23,7 @@ import pandas as pd
 from placement.errors import ValidationError
 from placement.problem import Problem
 from placement.result import Result
-from placement.scenarios._problem import full_latency_table, rebuild
+from placement.scenarios._problem import full_latency_table
 from placement.scenarios.compare import result_row
 
 __all__ = ["Frontier", "describe_steps", "knee_index", "non_dominated", "pareto"]
@@ -140,10 +140,10 @@ def pareto(
         )
     shared = base
     if not isinstance(base.latency, pd.DataFrame):
-        shared = rebuild(base, latency=full_latency_table(base))
+        shared = base.replace(latency=full_latency_table(base))
     neutral = {"latency_weight_usd_per_ms": None, "latency_penalty_usd_per_unit_ms": 0.0}
-    cheap = rebuild(shared, objective="cost", **neutral).solve(**solve_kwargs)
-    fast = rebuild(shared, objective="median", **neutral).solve(**solve_kwargs)
+    cheap = shared.replace(objective="cost", **neutral).solve(**solve_kwargs)
+    fast = shared.replace(objective="median", **neutral).solve(**solve_kwargs)
     for label, res in (("cost-optimal", cheap), ("latency-optimal", fast)):
         if not res.ok:
             raise ValidationError(
@@ -153,12 +153,12 @@ def pareto(
     if y == "mean_latency_ms":
         lo, hi = cheap.metrics[x], fast.metrics[x]
         for eps in np.linspace(lo, hi, n_points)[1:-1]:
-            prob = rebuild(shared, objective="median", budget_usd_per_year=float(eps), **neutral)
+            prob = shared.replace(objective="median", budget_usd_per_year=float(eps), **neutral)
             plans.append((float(eps), prob.solve(**solve_kwargs)))
     else:
         hi, lo = cheap.metrics[y], fast.metrics[y]
         for eps in np.linspace(hi, lo, n_points)[1:-1]:
-            prob = rebuild(shared, objective="cost", sla_ms=float(eps), sla_share=0.95, **neutral)
+            prob = shared.replace(objective="cost", sla_ms=float(eps), sla_share=0.95, **neutral)
             plans.append((float(eps), prob.solve(**solve_kwargs)))
     plans = [(e, r) for e, r in plans if r.ok and x in r.metrics and y in r.metrics]
     xs = np.array([r.metrics[x] for _, r in plans])

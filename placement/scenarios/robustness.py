@@ -22,7 +22,7 @@ import pandas as pd
 from placement.errors import ValidationError
 from placement.problem import Problem
 from placement.result import Result
-from placement.scenarios._problem import full_latency_table, rebuild
+from placement.scenarios._problem import full_latency_table
 
 __all__ = ["Robustness", "robustness"]
 
@@ -110,7 +110,7 @@ def robustness(
     demand_sd = _check_sd("demand_sd", demand_sd)
     shared = base
     if not isinstance(base.latency, pd.DataFrame):
-        shared = rebuild(base, latency=full_latency_table(base))
+        shared = base.replace(latency=full_latency_table(base))
     plan = shared.solve(**solve_kwargs)
     if not plan.ok:
         raise ValidationError(
@@ -134,13 +134,13 @@ def robustness(
             )
         demand = shared.demand.copy()
         demand["weight"] = demand["weight"].to_numpy(dtype=float) * df
-        sample = rebuild(shared, sites=sites, demand=demand, name=f"sample {k}")
+        sample = shared.replace(sites=sites, demand=demand, name=f"sample {k}")
         best = sample.solve(**solve_kwargs)
         n_keep = {}
         if sample.n_sites is not None:
             n_keep = {"n_sites": len(plan_sites)}
-        fixed = rebuild(
-            sample, must_open=plan_sites, forbidden=others, min_sites=None, **n_keep
+        fixed = sample.replace(
+            must_open=plan_sites, forbidden=others, min_sites=None, **n_keep
         ).solve(**solve_kwargs)
         row: dict[str, Any] = {"sample": k, "status": best.status}
         obj = best.objective if best.ok else math.nan

@@ -68,7 +68,7 @@ import pandas as pd
 from placement import geo
 from placement.errors import ValidationError
 from placement.problem import Problem
-from placement.scenarios._problem import PROBLEM_KEYS, check_problem_keys, problem_kwargs
+from placement.scenarios._problem import PROBLEM_KEYS, check_problem_keys
 
 __all__ = ["DemandGrowth", "NewSite", "PriceRule", "Scenario"]
 
@@ -518,9 +518,8 @@ class Scenario:
             When an override does not fit the base (a rule matching nothing, an unknown site id)
             or the resulting Problem is invalid.
         """
-        kwargs = problem_kwargs(base)
-        sites: pd.DataFrame = kwargs.pop("sites")
-        demand: pd.DataFrame = kwargs.pop("demand")
+        sites = base.sites
+        demand = base.demand.copy()  # demand growth writes into it
         where = f"scenario {self.name!r}"
         if self.providers is not None:
             if "provider" not in sites.columns:
@@ -557,21 +556,25 @@ class Scenario:
             for g in self.demand_growth:
                 weight[g.mask(demand)] *= g.multiply
             demand["weight"] = weight
-        latency = kwargs.pop("latency")
+        latency = base.latency
         if isinstance(latency, pd.DataFrame):
             latency = self._latency_frame(
                 latency, base, sites, demand, [r["site_id"] for r in added]
             )
-        cost_model = kwargs.pop("cost_model")
+        cost_model = base.cost_model
         if self.costs:
             from placement.costs import CostModel
 
             cost_model = (
                 CostModel(**self.costs) if cost_model is None else replace(cost_model, **self.costs)
             )
-        kwargs.update(self.problem)
-        kwargs["name"] = self.name
-        return Problem(sites, demand, latency=latency, cost_model=cost_model, **kwargs)
+        return base.replace(
+            sites=sites,
+            demand=demand,
+            latency=latency,
+            cost_model=cost_model,
+            **{**self.problem, "name": self.name},
+        )
 
     def _latency_frame(
         self,

@@ -24,7 +24,7 @@ import pandas as pd
 from placement.errors import ValidationError
 from placement.problem import Problem
 from placement.result import Result
-from placement.scenarios._problem import check_problem_keys, full_latency_table, rebuild
+from placement.scenarios._problem import check_problem_keys, full_latency_table
 from placement.scenarios.compare import result_row
 
 __all__ = ["SweepResult", "grid_points", "sweep"]
@@ -117,7 +117,7 @@ def solve_point(
     """Build and solve one grid point; never raises (errors come back as a message)."""
     t0 = time.perf_counter()
     try:
-        result = rebuild(base, **point).solve(**solve_kwargs)
+        result = base.replace(**point).solve(**solve_kwargs)
         return result, "", time.perf_counter() - t0
     except Exception as exc:  # a failed point must not lose the others
         return None, f"{type(exc).__name__}: {exc}", time.perf_counter() - t0
@@ -183,7 +183,7 @@ def sweep(
     if reuse_latency and not isinstance(base.latency, pd.DataFrame):
         table = full_latency_table(base)
         latency_s = time.perf_counter() - t0
-        shared = rebuild(base, latency=table)
+        shared = base.replace(latency=table)
     n = len(points)
     outcomes: list[tuple[Result | None, str, float] | None] = [None] * n
     bar = _progress(n, progress, "sweep")
