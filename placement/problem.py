@@ -12,6 +12,7 @@ import inspect
 import math
 import os
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from placement._highs import new_highs
-from placement.errors import ValidationError
+from placement.errors import SolverError, ValidationError
 from placement.formulations.data import ModelData, nearest_assignments
 from placement.result import Result, latency_metrics
 from placement.solve import SolverOptions, relative_gap, solve_model
@@ -738,7 +739,17 @@ class Problem:
         if method == "fast" and fast is None:
             raise _param_error("method", "the fast solvers do not cover this problem", method)
         if fast is not None:
-            return self._solve_fast(fast, data, table, options, t0)
+            try:
+                return self._solve_fast(fast, data, table, options, t0)
+            except SolverError as exc:
+                if method == "fast":
+                    raise
+                # numerical trouble in the fast solver: the PuLP model answers instead
+                warnings.warn(
+                    f"fast {fast} solver failed ({exc}); solving the PuLP model instead",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
         return self._solve_pulp(data, table, options, t0)
 
     def _fast_path(self, data: ModelData) -> str | None:
@@ -785,8 +796,10 @@ class Problem:
         if kind == "median":
             from placement.formulations.radius import solve_pmedian
 
-            sol = solve_pmedian(cost, data.weight, p, **kwargs)
-            scale = 1.0 / data.total_weight
+            # weights as shares of the total: the objective is then the mean latency (ms) and
+            # the LP coefficients stay well scaled (raw user counts reach 1e9 user-ms)
+            sol = solve_pmedian(cost, data.weight / data.total_weight, p, **kwargs)
+            scale = 1.0
         else:
             from placement.formulations.center import solve_pcenter
 
@@ -794,8 +807,11 @@ class Problem:
             scale = 1.0
         open_mask = np.zeros(data.n_sites, dtype=bool)
         open_mask[np.asarray(sol.open_sites, dtype=int)] = True
-        obj = None if sol.objective is None else sol.objective * scale
-        bound = None if sol.best_bound is None else sol.best_bound * scale
+        solved = sol.status in ("optimal", "feasible")
+        obj = sol.objective * scale if solved and sol.objective is not None else None
+        bound = None
+        if sol.best_bound is not None and math.isfinite(sol.best_bound):
+            bound = sol.best_bound * scale
         rows = nearest_assignments(data, open_mask) if sol.status in ("optimal", "feasible") else []
         options_info = {"method": f"fast-{kind}", "n_vars": sol.n_vars, "n_rows": sol.n_rows}
         return self._result(

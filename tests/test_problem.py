@@ -370,3 +370,27 @@ def test_replace_returns_a_new_validated_problem(line):
     with pytest.raises(ValidationError) as err:
         base.replace(sites_count=3)
     assert err.value.field == "sites_count"
+
+
+def test_fast_solver_failure_falls_back_to_pulp(line, monkeypatch):
+    from placement.errors import SolverError
+    from placement.formulations import radius
+
+    def broken(*args, **kwargs):
+        raise SolverError("HiGHS LP status Unknown")
+
+    monkeypatch.setattr(radius, "solve_pmedian", broken)
+    sites, demand, table = line
+    p = Problem(sites, demand, latency=table, n_sites=2)
+    with pytest.warns(RuntimeWarning, match="PuLP model instead"):
+        r = p.solve()
+    assert r.status == "optimal" and r.solver["method"] == "pulp"
+    with pytest.raises(SolverError):
+        p.solve(method="fast")
+
+
+def test_infeasible_fast_result_has_no_objective(line):
+    r = solve(line, n_sites=1, max_latency_ms=20)
+    assert r.status == "infeasible"
+    assert r.objective is None
+    assert "cannot all hold" in r.message
