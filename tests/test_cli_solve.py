@@ -1,0 +1,178 @@
+"""``placement solve``: CSV and TOML inputs, the result JSON contract, exit codes."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from placement.cli import main
+from placement.geo import distance_matrix_km
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    sites = pd.DataFrame(
+        {
+            "site_id": ["iad", "sea", "fra", "sin", "gru"],
+            "lat": [39.04, 47.61, 50.11, 1.29, -23.55],
+            "lon": [-77.49, -122.33, 8.68, 103.85, -46.63],
+            "provider": ["aws", "aws", "gcp", "azure", "gcp"],
+        }
+    )
+    demand = pd.DataFrame(
+        {
+            "demand_id": ["nyc", "la", "lon", "tok", "syd", "sao"],
+            "lat": [40.71, 34.05, 51.5, 35.68, -33.87, -23.55],
+            "lon": [-74.0, -118.24, -0.12, 139.69, 151.2, -46.63],
+            "weight": [8.0, 4.0, 9.0, 14.0, 5.0, 12.0],
+        }
+    )
+    d = distance_matrix_km(demand["lat"], demand["lon"], sites["lat"], sites["lon"])
+    ii, jj = np.meshgrid(range(len(demand)), range(len(sites)), indexing="ij")
+    lat = pd.DataFrame(
+        {
+            "demand_id": demand["demand_id"].to_numpy()[ii.ravel()],
+            "site_id": sites["site_id"].to_numpy()[jj.ravel()],
+            "latency_ms": np.round(5 + d.ravel() / 100, 1),
+        }
+    )
+    paths = {k: tmp_path / f"{k}.csv" for k in ("sites", "demand", "latency")}
+    sites.to_csv(paths["sites"], index=False)
+    demand.to_csv(paths["demand"], index=False)
+    lat.to_csv(paths["latency"], index=False)
+    return paths, lat
+
+
+def _args(paths, *extra):
+    return [
+        "solve",
+        "--sites",
+        str(paths["sites"]),
+        "--demand",
+        str(paths["demand"]),
+        "--latency",
+        str(paths["latency"]),
+        *extra,
+    ]
+
+
+def test_solve_writes_the_json_contract(inputs, tmp_path, capsys):
+    paths, lat = inputs
+    out = tmp_path / "result.json"
+    code = main(_args(paths, "--objective", "median", "--open", "2", "--out", str(out)))
+    assert code == 0
+    data = json.loads(out.read_text())
+    for key in ("status", "objective", "best_bound", "gap", "open_sites", "assignments", "metrics"):
+        assert key in data
+    assert data["status"] == "optimal"
+    assert len(data["open_sites"]) == 2
+    first = data["assignments"][0]
+    assert set(first) >= {"demand_id", "site_id", "rank", "latency_ms"}
+    # the assignment latencies are the table's, and every demand point has a primary
+    table = lat.set_index(["demand_id", "site_id"])["latency_ms"]
+    for a in data["assignments"]:
+        assert a["latency_ms"] == pytest.approx(table[(a["demand_id"], a["site_id"])])
+    assert {a["demand_id"] for a in data["assignments"] if a["rank"] == 1} == {
+        "nyc",
+        "la",
+        "lon",
+        "tok",
+        "syd",
+        "sao",
+    }
+    err = capsys.readouterr().err
+    assert "status: optimal" in err and "wrote" in err
+
+
+def test_solve_to_stdout_is_pure_json(inputs, capfd):
+    paths, _ = inputs
+    code = main(_args(paths, "--objective", "center", "--open", "3"))
+    assert code == 0
+    captured = capfd.readouterr()
+    data = json.loads(captured.out)  # nothing but the JSON on stdout (no solver banner)
+    assert data["params"]["objective"] == "center"
+    assert data["objective"] == pytest.approx(data["metrics"]["max_latency_ms"])
+
+
+def test_solve_with_redundancy_and_sla(inputs, tmp_path):
+    paths, _ = inputs
+    out = tmp_path / "r.json"
+    code = main(
+        _args(
+            paths,
+            "--open",
+            "3",
+            "--redundancy",
+            "2",
+            "--failure-domain",
+            "provider",
+            "--out",
+            str(out),
+        )
+    )
+    assert code == 0
+    data = json.loads(out.read_text())
+    ranks = pd.DataFrame(data["assignments"]).groupby("demand_id")["rank"].max()
+    assert (ranks == 2).all()
+
+
+def test_infeasible_exits_3_with_reason_and_no_file(inputs, tmp_path, capsys):
+    paths, _ = inputs
+    out = tmp_path / "r.json"
+    code = main(_args(paths, "--open", "2", "--max-latency-ms", "20", "--out", str(out)))
+    assert code == 3
+    assert not out.exists()
+    err = capsys.readouterr().err
+    assert "no candidate site within 20 ms" in err
+
+
+def test_toml_config_and_option_override(inputs, tmp_path):
+    paths, _ = inputs
+    cfg = tmp_path / "problem.toml"
+    cfg.write_text(
+        'name = "two-sites"\n'
+        "[inputs]\n"
+        f'sites = "{paths["sites"].name}"\n'
+        f'demand = "{paths["demand"].name}"\n'
+        f'latency = "{paths["latency"].name}"\n'
+        "[problem]\n"
+        'objective = "median"\n'
+        "n_sites = 2\n"
+        "[solver]\n"
+        "time_limit_s = 30\n"
+    )
+    out = tmp_path / "r.json"
+    assert main(["solve", "--config", str(cfg), "--out", str(out)]) == 0
+    two = json.loads(out.read_text())
+    assert two["name"] == "two-sites" and len(two["open_sites"]) == 2
+    assert main(["solve", "--config", str(cfg), "--open", "3", "--out", str(out)]) == 0
+    three = json.loads(out.read_text())
+    assert len(three["open_sites"]) == 3
+    assert three["objective"] < two["objective"]
+
+
+def test_cbc_outer_time_limit_is_enforced(tmp_path):
+    """CBC runs under an outer wall-clock limit; the result says how it stopped."""
+    from placement.problem import Problem
+
+    rng = np.random.default_rng(1)
+    lat = rng.uniform(1, 100, (80, 40))
+    w = rng.integers(1, 20, 80).astype(float)
+    prob = Problem.from_cost_matrix(
+        lat,
+        weights=w,
+        objective="median",
+        n_sites=8,
+        capacity=np.full(40, w.sum() / 7.5),
+        single_sourcing=True,
+    )
+    t0 = time.perf_counter()
+    r = prob.solve(solver="cbc", time_limit_s=1)
+    assert time.perf_counter() - t0 < 1 * 1.25 + 5 + 3
+    assert r.status in ("feasible", "no_solution", "optimal")
+    if r.status == "feasible":
+        assert r.message
