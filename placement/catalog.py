@@ -281,7 +281,8 @@ def internet_share() -> pd.DataFrame:
 
     References
     ----------
-    ITU via World Bank WDI ``IT.NET.USER.ZS`` as published by Our World in Data (CC BY 4.0).
+    ITU via World Bank WDI ``IT.NET.USER.ZS`` as published by Our World in Data (CC BY 4.0);
+    Taiwan (not in that series): TWNIC, *2020 Taiwan Internet Report* (see ``data/SOURCES.md``).
     """
     table = "internet_share.csv"
     df = _read(table)
@@ -335,8 +336,9 @@ def climate() -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``level`` (``country``), ``code`` (ISO-2), ``tmean_m01_c`` … ``tmean_m12_c``
-        (°C, monthly means), ``tmean_annual_c`` (°C, day-weighted), ``cdd18_degc_days``
+        Columns ``level`` (``country``: ERA5 country mean; ``station``: one weather station's
+        normals for a country the ERA5 table lacks, named in ``source``), ``code`` (ISO-2),
+        ``tmean_m01_c`` … ``tmean_m12_c`` (°C, monthly means), ``tmean_annual_c`` (°C, day-weighted), ``cdd18_degc_days``
         (cooling degree days base 18 °C from monthly means — a lower bound), ``period``,
         ``source``.
 
@@ -468,7 +470,8 @@ def sites(
         - ``price_usd_per_kwh``, ``price_year``, ``price_level`` (``subdivision`` then
           ``country``);
         - ``tmean_m01_c`` … ``tmean_m12_c``, ``tmean_annual_c`` (°C), ``cdd18_degc_days``,
-          ``climate_level``;
+          ``climate_level`` (``subdivision``, then ``country``, then ``station`` — one weather
+          station's normals standing in for a country without a country mean, e.g. SG, TW);
         - ``carbon_g_per_kwh`` (gCO2e/kWh), ``carbon_year``, ``carbon_level`` (``region`` then
           ``subdivision`` then ``country``);
         - ``political_stability_est``, ``political_stability_pctile``,
@@ -499,7 +502,10 @@ def sites(
     df["price_level"] = price["level"].to_numpy()
 
     clim = _pick_levels(
-        [subdiv, country], climate(), ["subdivision", "country"], list(_CLIMATE_VALUES)
+        [subdiv, country, country],
+        climate(),
+        ["subdivision", "country", "station"],
+        list(_CLIMATE_VALUES),
     )
     for c in _CLIMATE_VALUES:
         df[c] = clim[c].to_numpy()

@@ -56,6 +56,9 @@ CAD_PER_USD_2022 = 1.3013
 #: lbs -> kg (exact: 1 lb = 0.45359237 kg); lbs/MWh * 0.45359237 = kg/MWh = g/kWh.
 KG_PER_LB = 0.45359237
 
+#: Day weights of the months for annual means and degree days (as the ERA5 normals table).
+DAYS_PER_MONTH = np.array([31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
+
 #: A site whose nearest >=100k GeoNames city is farther than this gets no subdivision from it.
 MAX_SUBDIVISION_CITY_KM = 120.0
 
@@ -220,6 +223,19 @@ def build_internet_share(ds: Path, countries: pd.DataFrame) -> pd.DataFrame:
             "year": i["Year"].astype(int),
         }
     )
+    # Cited national figures for countries the ITU/OWID series does not cover (gaps only).
+    sup = pd.read_csv(RAW / "internet_share_supplement.csv", dtype={"country_code": str})
+    clash = sorted(set(sup["country_code"]) & set(out["country_code"]))
+    if clash:
+        raise SystemExit(f"internet_share_supplement.csv overlaps the ITU series: {clash}")
+    extra = pd.DataFrame(
+        {
+            "country_code": sup["country_code"],
+            "internet_share": (sup["internet_share_pct"] / 100.0).clip(0, 1).round(4),
+            "year": sup["year"].astype(int),
+        }
+    )
+    out = pd.concat([out, extra], ignore_index=True)
     return out.sort_values("country_code").reset_index(drop=True)
 
 
@@ -275,7 +291,52 @@ def build_climate(ds: Path, countries: pd.DataFrame) -> pd.DataFrame:
     out.insert(0, "level", "country")
     out["period"] = "1991-2020"
     out["source"] = "ERA5 monthly 2 m temperature, country means (OWID), 1991-2020 normals"
+    out = pd.concat([out, build_climate_stations(set(out["code"]))], ignore_index=True)
     return out.sort_values(["level", "code"]).reset_index(drop=True)
+
+
+def build_climate_stations(country_codes: set[str]) -> pd.DataFrame:
+    """``level = station`` rows: one weather station's normals standing in for a country.
+
+    Only for countries without an ERA5 country mean (``data/raw/climate_supplement.csv``). Monthly
+    values are either given in the row (published normals) or, when ``monthly_series`` names a file
+    in ``data/raw``, computed here as the mean of that station's monthly means over ``period``.
+    Annual mean and CDD18 use the same day weights as the ERA5 table (February 28.25 days).
+    """
+    months = [f"tmean_m{m:02d}_c" for m in range(1, 13)]
+    sup = pd.read_csv(RAW / "climate_supplement.csv", dtype={"code": str}, keep_default_na=False)
+    rows = []
+    for r in sup.to_dict("records"):
+        if r["code"] in country_codes:
+            raise SystemExit(
+                f"climate_supplement.csv: {r['code']} already has an ERA5 country mean"
+            )
+        first, last = (int(y) for y in r["period"].split("-"))
+        if r["monthly_series"]:
+            ser = pd.read_csv(RAW / r["monthly_series"], dtype={"month": str})
+            year = ser["month"].str[:4].astype(int)
+            ser = ser[(year >= first) & (year <= last)]
+            if len(ser) != 12 * (last - first + 1) or ser["mean_temp_c"].isna().any():
+                raise SystemExit(f"{r['monthly_series']}: incomplete for {r['period']}")
+            by_month = ser.groupby(ser["month"].str[5:7].astype(int))["mean_temp_c"].mean()
+            vals = [float(by_month[m]) for m in range(1, 13)]
+        else:
+            vals = [float(r[c]) for c in months]
+        t = np.round(np.asarray(vals), 2)
+        rows.append(
+            {
+                "level": "station",
+                "code": r["code"],
+                **dict(zip(months, t, strict=True)),
+                "tmean_annual_c": round(
+                    float((t * DAYS_PER_MONTH).sum() / DAYS_PER_MONTH.sum()), 2
+                ),
+                "cdd18_degc_days": round(float((np.maximum(0.0, t - 18.0) * DAYS_PER_MONTH).sum())),
+                "period": r["period"],
+                "source": f"station normal ({r['station']}): {r['source']}; licence: {r['licence']}",
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def build_carbon(ds: Path, countries: pd.DataFrame) -> pd.DataFrame:

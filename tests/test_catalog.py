@@ -72,9 +72,42 @@ def test_fallback_levels(all_sites):
     assert s.loc["aws:ca-west-1", "subdivision_code"] == "CA-AB"
     assert s.loc["aws:ca-west-1", "price_level"] == "country"
     assert s.loc["aws:ca-central-1", "price_level"] == "subdivision"
-    # Singapore: no ERA5 country normal shipped -> NaN, never a constant
-    assert np.isnan(s.loc["aws:ap-southeast-1", "tmean_annual_c"])
-    assert pd.isna(s.loc["aws:ap-southeast-1", "climate_level"])
+    # Singapore: no ERA5 country mean -> the Changi station normal (level "station")
+    assert s.loc["aws:ap-southeast-1", "climate_level"] == "station"
+
+
+def test_station_climate_for_singapore_and_taiwan(all_sites):
+    s = all_sites.set_index("site_id")
+    months = [f"tmean_m{m:02d}_c" for m in range(1, 13)]
+    sg = ["aws:ap-southeast-1", "azure:southeastasia", "gcp:asia-southeast1", "oci:ap-singapore-1"]
+    tw = ["aws:ap-east-2", "azure:taiwannorth", "gcp:asia-east1", "aws:ap-northeast-1-tpe-1a"]
+    for sid in sg + tw:
+        assert s.loc[sid, "climate_level"] == "station", sid
+        assert np.isfinite(s.loc[sid, months].to_numpy(dtype=float)).all(), sid
+    # Changi 1991-2020 mean of NEA monthly means (data/raw), Taipei CWA 1991-2020 normals
+    assert s.loc["gcp:asia-southeast1", "tmean_annual_c"] == pytest.approx(27.8, abs=0.05)
+    assert s.loc["gcp:asia-southeast1", "tmean_m05_c"] == pytest.approx(28.61, abs=0.01)
+    assert s.loc["aws:ap-east-2", "tmean_m01_c"] == pytest.approx(15.9)
+    assert s.loc["aws:ap-east-2", "tmean_m07_c"] == pytest.approx(30.1)
+    clim = catalog.climate().set_index(["level", "code"])
+    assert "Changi" in clim.loc[("station", "SG"), "source"]
+    assert "Central Weather Administration" in clim.loc[("station", "TW"), "source"]
+    # a station row never replaces an ERA5 country mean
+    assert not set(clim.loc["station"].index) & set(clim.loc["country"].index)
+
+
+def test_station_climate_is_priced_monthly(all_sites):
+    from placement.costs import CostModel
+
+    ids = ["gcp:asia-southeast1", "gcp:asia-east1", "azure:southeastasia"]
+    sub = all_sites[all_sites["site_id"].isin(ids)]
+    costs = CostModel(it_load_kw=1000).site_costs(sub)
+    assert costs.attrs["dropped_site_ids"] == []
+    assert set(costs.index) == set(ids)
+    assert (costs["pue_basis"] == "monthly_climate").all()
+    assert (costs["energy_usd_per_year"] > 0).all()
+    # tropical Singapore needs more cooling than subtropical Taiwan
+    assert costs.loc["gcp:asia-southeast1", "pue"] > costs.loc["gcp:asia-east1", "pue"]
 
 
 def test_coverage_counts_add_up(all_sites):

@@ -75,9 +75,24 @@ def test_filters_and_errors():
 
 
 def test_missing_share_is_dropped_with_warning():
-    with pytest.warns(UserWarning, match="TW"):
-        d = demand.from_cities(countries=["TW", "JP"])
+    # Kosovo: no ITU value and no cited supplement -> dropped, never guessed
+    with pytest.warns(UserWarning, match="XK"):
+        d = demand.from_cities(countries=["XK", "JP"])
     assert set(d["country_code"]) == {"JP"}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         demand.from_cities(countries="JP")
+
+
+def test_taiwan_uses_cited_twnic_share():
+    share = catalog.internet_share().set_index("country_code")
+    assert share.loc["TW", "internet_share"] == pytest.approx(0.838)
+    assert share.loc["TW", "year"] == 2020
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = demand.from_cities(countries="TW")
+    assert len(d) == 27
+    assert d["population"].sum() == 24_516_651
+    assert d["internet_share"].to_numpy() == pytest.approx(0.838)
+    assert d["weight"].sum() == pytest.approx(0.838 * 24_516_651)
+    assert "Taipei" in set(d["name"])
