@@ -127,7 +127,7 @@ def from_cities(
     -----
     UserWarning
         When cities are dropped because their country has no internet-share value (the weight is
-        never guessed), e.g. Taiwan, which the ITU series does not cover.
+        never guessed), e.g. Kosovo, which the ITU series does not cover.
 
     References
     ----------
