@@ -22,8 +22,6 @@ from placement.scenarios import (
     sweep,
 )
 
-SOLVE = {"method": "pulp"}
-
 
 def _latency(d: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
     km = geo.distance_matrix_km(d["lat_deg"], d["lon_deg"], s["lat_deg"], s["lon_deg"])
@@ -157,7 +155,7 @@ def test_validation_names_the_problem(base: Problem, tmp_path) -> None:
 
 def test_compare_columns_and_diffs(base: Problem) -> None:
     sc = Scenario("four", problem={"n_sites": 4})
-    df = compare(base, sc, **SOLVE)
+    df = compare(base, sc)
     assert list(df["name"]) == ["base", "four"]
     for col in (
         "status",
@@ -184,7 +182,7 @@ def test_compare_columns_and_diffs(base: Problem) -> None:
 
 def test_sweep_identical_across_executors_and_errors_kept(base: Problem) -> None:
     grid = {"n_sites": [2, 3, 99], "max_latency_ms": [40.0, 80.0]}
-    serial = sweep(base, grid, executor="serial", progress=False, **SOLVE)
+    serial = sweep(base, grid, executor="serial", progress=False)
     assert len(serial) == 6
     t = serial.table
     assert list(t["n_sites"]) == [2, 2, 3, 3, 99, 99]
@@ -192,19 +190,19 @@ def test_sweep_identical_across_executors_and_errors_kept(base: Problem) -> None
     assert t.loc[t["n_sites"] == 99, "message"].str.contains("n_sites").all()
     assert t.loc[t["n_sites"] < 99, "status"].isin(["optimal", "infeasible"]).all()
     assert (t["status"] == "optimal").sum() >= 2
-    procs = sweep(base, grid, executor="processes", max_workers=2, progress=False, **SOLVE)
+    procs = sweep(base, grid, executor="processes", max_workers=2, progress=False)
     drop = ["solve_s"]
     pd.testing.assert_frame_equal(serial.table.drop(columns=drop), procs.table.drop(columns=drop))
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as c:
         with distributed.Client(c) as client:
-            dsk = sweep(base, grid, executor=client, progress=False, **SOLVE)
+            dsk = sweep(base, grid, executor=client, progress=False)
     assert dsk.executor == "dask"
     pd.testing.assert_frame_equal(serial.table.drop(columns=drop), dsk.table.drop(columns=drop))
 
 
 def test_pareto_nondominated_monotone_and_described(base: Problem) -> None:
-    fr = pareto(base, n_points=4, **SOLVE)
+    fr = pareto(base, n_points=4)
     t = fr.table
     x, y = t["total_cost_usd_per_year"].to_numpy(), t["mean_latency_ms"].to_numpy()
     assert len(t) >= 2
@@ -222,11 +220,45 @@ def test_pareto_nondominated_monotone_and_described(base: Problem) -> None:
 
 
 def test_robustness_deterministic(base: Problem) -> None:
-    a = robustness(base, n_samples=3, price_sd=0.3, demand_sd=0.2, seed=7, **SOLVE)
-    b = robustness(base, n_samples=3, price_sd=0.3, demand_sd=0.2, seed=7, **SOLVE)
+    a = robustness(base, n_samples=3, price_sd=0.3, demand_sd=0.2, seed=7)
+    b = robustness(base, n_samples=3, price_sd=0.3, demand_sd=0.2, seed=7)
     pd.testing.assert_frame_equal(a.samples, b.samples)
     pd.testing.assert_series_equal(a.site_frequency, b.site_frequency)
     assert (a.samples["regret"] >= 0).all()
     assert a.site_frequency.between(0, 1).all() and a.site_frequency.iloc[0] > 0
-    c = robustness(base, n_samples=3, price_sd=0.3, demand_sd=0.2, seed=8, **SOLVE)
+    c = robustness(base, n_samples=3, price_sd=0.3, demand_sd=0.2, seed=8)
     assert not np.allclose(a.samples["objective"], c.samples["objective"])
+
+
+def test_pareto_p95_path(base: Problem) -> None:
+    fr = pareto(base, y="p95_latency_ms", n_points=4)
+    t = fr.table
+    assert fr.y == "p95_latency_ms" and list(t.columns[:2]) == ["total_cost_usd_per_year", fr.y]
+    x, y = t["total_cost_usd_per_year"].to_numpy(), t["p95_latency_ms"].to_numpy()
+    assert len(t) >= 2
+    assert non_dominated(x, y).all()
+    assert np.all(np.diff(x) > 0) and np.all(np.diff(y) < 0)
+    assert t["is_knee"].sum() == 1
+    assert fr.knee is fr.results[int(np.flatnonzero(t["is_knee"])[0])]
+    inner = t["epsilon"].notna()  # the epsilon points meet their p95 bound
+    assert (t.loc[inner, "p95_latency_ms"] <= t.loc[inner, "epsilon"] + 1e-6).all()
+    steps = describe_steps(fr)
+    assert len(steps) == len(t)
+    assert all("$" in s and "ms" in s for s in steps)
+    assert "p95 latency" in steps[0]
+
+
+def test_sweep_failed_point_kept_on_dask(base: Problem) -> None:
+    distributed = pytest.importorskip("distributed")
+    grid = {"n_sites": [2, 99, 3]}
+    with (
+        distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        res = sweep(base, grid, executor=client, progress=False)
+    t = res.table
+    assert res.executor == "dask" and list(t["n_sites"]) == [2, 99, 3]
+    assert list(t["status"]) == ["optimal", "error", "optimal"]
+    assert "n_sites=99" in t["message"].iloc[1] and pd.isna(t["objective"].iloc[1])
+    assert res.result(n_sites=99) is None
+    assert [len(res.result(n_sites=n).open_site_ids) for n in (2, 3)] == [2, 3]
