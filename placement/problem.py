@@ -753,11 +753,13 @@ class Problem:
         return self._solve_pulp(data, table, options, t0)
 
     def _fast_path(self, data: ModelData) -> str | None:
-        if self.objective not in ("median", "center") or data.redundancy != 1:
-            return None
         if data.capacity is not None or data.sla_share is not None:
             return None
         if data.budget_usd is not None or data.max_per_provider or data.min_sites:
+            return None
+        if self.objective == "median" and data.redundancy >= 2:
+            return "redundant-median"
+        if self.objective not in ("median", "center") or data.redundancy != 1:
             return None
         if self.solver_unavailable(self.objective):
             return None
@@ -778,6 +780,8 @@ class Problem:
     def _solve_fast(
         self, kind: str, data: ModelData, table: pd.DataFrame, options: SolverOptions, t0: float
     ) -> Result:
+        if kind == "redundant-median":
+            return self._solve_redundant(data, table, options, t0)
         cost = np.full((data.n_demand, data.n_sites), np.inf)
         ok = data.primary_ok
         cost[data.pair_i[ok], data.pair_j[ok]] = data.latency_ms[ok]
@@ -829,6 +833,40 @@ class Problem:
             self._stop_message(sol.status, sol.gap, getattr(sol, "message", "")),
             raw=sol.status,
             extra=options_info,
+        )
+
+    def _solve_redundant(
+        self, data: ModelData, table: pd.DataFrame, options: SolverOptions, t0: float
+    ) -> Result:
+        from placement.formulations.redundant import solve_redundant_median
+
+        build_s = time.perf_counter() - t0
+        sol = solve_redundant_median(
+            data,
+            time_limit_s=options.time_limit_s,
+            gap_rel=options.gap_rel,
+            threads=options.threads,
+            verbose=options.verbose,
+        )
+        found = sol.status in ("optimal", "feasible")
+        open_mask = np.zeros(data.n_sites, dtype=bool)
+        open_mask[sol.open_sites] = True
+        extra = {"method": "fast-redundant-median", "n_vars": sol.n_vars, "n_rows": sol.n_rows}
+        return self._result(
+            data,
+            table,
+            sol.status,
+            sol.objective if found else None,
+            sol.best_bound if math.isfinite(sol.best_bound) else None,
+            sol.gap if found else None,
+            open_mask if found else None,
+            sol.rows,
+            build_s + sol.build_s,
+            sol.solve_s,
+            options,
+            self._stop_message(sol.status, sol.gap if found else None, sol.message),
+            raw=sol.status,
+            extra=extra,
         )
 
     def _solve_pulp(

@@ -1,0 +1,904 @@
+"""Exact median placement with redundancy k ≥ 2 by column generation on the strong formulation.
+
+Model
+-----
+The same model as :mod:`placement.formulations.assignment` for ``objective="median"``: ``y_j``
+binary (site open), ``z_pr`` ∈ [0, 1] (pair ``p = (i, j)`` serves demand ``i`` at rank ``r``;
+rank 1 needs ``primary_ok``, ranks 2..k need ``backup_ok``), minimising
+``Σ_p (w_i/W) d_p (z_p1 + β Σ_{r≥2} z_pr)`` subject to
+
+    Σ_{p∋i} z_pr = 1                 (i, r)      assignment, dual u_ir (free)
+    Σ_{p∋i, j(p)∈g} Σ_r z_pr ≤ 1     (i, g)      failure domain, dual σ_ig ≤ 0
+    Σ_r z_pr − y_j ≤ 0               p           linking, dual π_p ≤ 0
+    Σ_j y_j  = N (or ≤ / ≥)                      site count
+
+Column generation
+-----------------
+The LP is solved on a restricted set of pairs (for each demand, the few nearest allowed sites of
+every failure domain) with HiGHS. A pair ``p`` outside the set enters with its columns ``z_pr`` and
+its linking row. Extending the restricted LP's optimal duals with ``π_p = 0`` for the missing
+linking rows (and ``σ_ig = 0`` for missing domain rows) keeps complementary slackness (the
+missing columns are 0, so the missing rows are slack or tight with a zero multiplier), so the
+extended duals are optimal for the full LP iff every missing column has reduced cost
+
+    rc_pr = c_pr − u_ir − σ_{i,g(j)} ≥ 0          (HiGHS: col_dual = c − Aᵀ row_dual).
+
+Pairs with a negative reduced cost are added and the LP is re-solved (warm start) until none is
+left; the restricted LP optimum is then the full LP optimum ``LB``. Each assignment row also has
+an artificial column of large cost so the restricted LP is always feasible; if artificials are
+still used when pricing stops, all pairs are added and the artificials removed, so infeasibility
+is decided on the full LP.
+
+Integrality and proof
+---------------------
+For fixed integer ``y`` the ``z`` polytope of one demand is a network flow (ranks → sites →
+domains, unit capacities), so it has integral optimal vertices and the exact cost of an open set
+is computed combinatorially (:meth:`_Evaluator.cost`: every primary candidate plus the ``k − 1``
+nearest backups in other domains, at most one per domain). Hence:
+
+* if the LP optimum has integral ``y``, its value equals the exact cost of that open set, and
+  ``LB`` proves it optimal;
+* otherwise an incumbent of value ``UB`` comes from LP rounding + swap search. For any feasible
+  ``x`` of the full model and the (extended) optimal duals, ``c·x = LB + Σ rc·x + Σ |dual|·slack
+  ≥ LB + rc_col · x_col`` for every column at its lower bound. An optimal solution can be taken
+  with integral ``z``; a column ``z_pr`` (or ``y_j`` at 0) it uses with ``rc > UB − LB`` would make
+  its value exceed ``UB``. So the MIP restricted to the pairs with some ``rc_pr ≤ UB − LB`` (all
+  ``y``, sites with ``rc_y > UB − LB`` fixed closed, open sites with ``−rc_y > UB − LB`` fixed
+  open) contains an optimal solution of the full problem, and its proven optimum (HiGHS MIP) is
+  the full optimum. When the MIP stops at a time limit the reported bound is
+  ``max(LB, min(MIP bound, UB))``, valid for the same reason.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+
+from placement._highs import new_highs
+from placement.errors import SolverError
+from placement.formulations.data import ModelData
+
+__all__ = ["RedundantSolution", "solve_redundant_median"]
+
+_MS = highspy.HighsModelStatus
+_INF = highspy.kHighsInf
+
+
+@dataclass(frozen=True)
+class RedundantSolution:
+    """Result of :func:`solve_redundant_median`.
+
+    Attributes
+    ----------
+    status : str
+        ``"optimal"`` (proven), ``"feasible"`` (stopped by the time limit with an incumbent),
+        ``"infeasible"`` or ``"no_solution"``.
+    objective : float
+        ``Σ_i (w_i/W)(d_primary + β Σ d_backup)`` of the returned solution (``inf`` if none).
+    best_bound : float
+        Proven lower bound on the optimum (same unit).
+    gap : float
+        Relative gap (0 when proven optimal, ``inf`` without a solution).
+    open_sites : numpy.ndarray of int
+        Sorted indices of the open sites.
+    rows : list of (pair index, rank, demand index, share)
+        The assignment (shares are 1).
+    build_s, solve_s : float
+        Seconds to prepare the data and initial LP, and in the LP/MIP solves and pricing.
+    n_vars, n_rows : int
+        Size of the final HiGHS model.
+    message : str
+        Why the problem is infeasible or how the solve stopped.
+    lp_bound : float
+        Optimum of the full LP relaxation (``nan`` if not reached).
+    n_pricing_rounds : int
+        Column generation rounds.
+    used_mip : bool
+        Whether the LP was fractional and the reduced-cost-filtered MIP ran.
+    """
+
+    status: str
+    objective: float
+    best_bound: float
+    gap: float
+    open_sites: np.ndarray
+    rows: list[tuple[int, int, int, float]] = field(default_factory=list)
+    build_s: float = 0.0
+    solve_s: float = 0.0
+    n_vars: int = 0
+    n_rows: int = 0
+    message: str = ""
+    lp_bound: float = math.nan
+    n_pricing_rounds: int = 0
+    used_mip: bool = False
+
+
+def _rel_gap(obj: float, bound: float) -> float:
+    if not math.isfinite(obj):
+        return math.inf
+    if not math.isfinite(bound):
+        return math.inf
+    return max(0.0, (obj - bound) / max(abs(obj), 1e-9))
+
+
+class _Evaluator:
+    """Exact cost of an open set (dense latency arrays, penalties for unserved ranks)."""
+
+    def __init__(self, data: ModelData, scale_w: np.ndarray, usable: np.ndarray) -> None:
+        n, m = data.n_demand, data.n_sites
+        self.k = data.redundancy
+        self.beta = float(data.backup_weight)
+        self.dom = np.asarray(data.domain, dtype=np.int64)
+        self.w = scale_w
+        pi, pj, lat = data.pair_i, data.pair_j, data.latency_ms
+        big = float(lat.max(initial=1.0)) * 10.0 + 1000.0
+        self.penalty = big
+        self.lp = np.full((n, m), big)
+        ok = data.primary_ok & usable
+        self.lp[pi[ok], pj[ok]] = lat[ok]
+        self.lb = np.full((n, m), big)
+        ok = data.backup_ok & usable
+        self.lb[pi[ok], pj[ok]] = lat[ok]
+        self.pair_index = np.full((n, m), -1, dtype=np.int64)
+        self.pair_index[pi, pj] = np.arange(len(pi))
+
+    def _parts(
+        self, sites: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per demand: cost with each open site as primary, and the backup choice behind it.
+
+        Backups are the ``k − 1`` nearest backup-allowed open sites in distinct domains other than
+        the primary's, at most one per domain (the nearest of that domain). Missing ranks are
+        counted and priced with a penalty above any feasible cost.
+        """
+        n = self.lp.shape[0]
+        doms, g_of = np.unique(self.dom[sites], return_inverse=True)
+        nd = len(doms)
+        need = self.k - 1
+        lb = self.lb[:, sites]
+        if nd == len(sites):
+            b = lb[:, np.argsort(g_of)]
+            b_site = np.broadcast_to(sites[np.argsort(g_of)], b.shape)
+        else:
+            order = np.argsort(g_of, kind="stable")
+            starts = np.r_[0, np.flatnonzero(np.diff(g_of[order])) + 1]
+            sub = lb[:, order]
+            b = np.minimum.reduceat(sub, starts, axis=1)
+            b_site = np.empty((n, nd), dtype=np.int64)
+            for q in range(nd):
+                cols = order[g_of[order] == q]
+                a = np.argmin(lb[:, cols], axis=1)
+                b_site[:, q] = sites[cols[a]]
+        # k smallest domain values per demand (and which domains they are)
+        kk = min(self.k, nd)
+        top = np.argsort(b, axis=1, kind="stable")[:, :kk]
+        vals = np.take_along_axis(b, top, axis=1)
+        missing_val = vals >= self.penalty
+        # excluding the primary's domain q: if q is among the first need, use the first `need`
+        # of the remaining k; otherwise the first `need`
+        first = vals[:, :need].sum(axis=1)
+        first_miss = missing_val[:, :need].sum(axis=1) + max(0, need - min(need, kk))
+        in_top = top[:, :need][:, :, None] == g_of[None, None, :]  # (n, need, |S|)
+        hit = in_top.any(axis=1)  # primary's domain among the first need
+        hit_val = np.where(in_top, vals[:, :need, None], 0.0).sum(axis=1)
+        if kk > need:
+            extra_val, extra_miss = vals[:, need], missing_val[:, need].astype(np.int64)
+        else:
+            extra_val, extra_miss = np.full(n, self.penalty), np.ones(n, dtype=np.int64)
+        hit_miss = np.where(in_top, missing_val[:, :need, None], False).sum(axis=1)
+        back = np.where(hit, first[:, None] - hit_val + extra_val[:, None], first[:, None])
+        nmiss = np.where(
+            hit, first_miss[:, None] - hit_miss + extra_miss[:, None], first_miss[:, None]
+        )
+        prim = self.lp[:, sites]
+        miss_total = (prim >= self.penalty).astype(np.int64) + nmiss
+        cost = prim + self.beta * back + self.penalty * 2.0 * miss_total
+        return cost, miss_total, b, b_site, doms
+
+    def subset(self, rows: np.ndarray) -> _Evaluator:
+        """The same evaluator on a subset of the demand points."""
+        sub = object.__new__(_Evaluator)
+        sub.__dict__.update(self.__dict__)
+        sub.lp, sub.lb, sub.w = self.lp[rows], self.lb[rows], self.w[rows]
+        sub.pair_index = self.pair_index[rows]
+        return sub
+
+    def cost(self, sites: np.ndarray) -> tuple[float, bool]:
+        """Weighted cost (internal scale) and feasibility of opening ``sites``."""
+        sites = np.asarray(sites, dtype=np.int64)
+        if len(sites) == 0:
+            return math.inf, False
+        cost, miss, *_ = self._parts(sites)
+        a = np.argmin(cost, axis=1)
+        rr = np.arange(len(a))
+        feasible = bool((miss[rr, a] == 0).all())
+        return float(self.w @ cost[rr, a]), feasible
+
+    def rows(self, sites: np.ndarray) -> list[tuple[int, int, int, float]]:
+        """Optimal assignment rows (pair, rank, demand, 1.0) for a feasible open set."""
+        sites = np.asarray(sites, dtype=np.int64)
+        cost, _, b, b_site, doms = self._parts(sites)
+        a = np.argmin(cost, axis=1)
+        out: list[tuple[int, int, int, float]] = []
+        dom_idx = np.searchsorted(doms, self.dom[sites])
+        b = np.asarray(b)
+        for i in range(cost.shape[0]):
+            j = int(sites[a[i]])
+            out.append((int(self.pair_index[i, j]), 1, i, 1.0))
+            bb = b[i].copy()
+            bb[dom_idx[a[i]]] = np.inf
+            order = np.argsort(bb, kind="stable")[: self.k - 1]
+            for r, q in enumerate(order, start=2):
+                if b[i, q] < self.penalty:
+                    out.append((int(self.pair_index[i, int(b_site[i, q])]), r, i, 1.0))
+        return out
+
+
+class _Solver:
+    def __init__(
+        self,
+        data: ModelData,
+        deadline: float,
+        gap_rel: float,
+        threads: int | None,
+        verbose: bool,
+        t0: float,
+    ) -> None:
+        self.data = data
+        self.deadline = deadline
+        self.gap_rel = gap_rel
+        self.threads = threads
+        self.verbose = verbose
+        self.t0 = t0
+        self.rounds = 0
+        self.per_domain = 2
+        self._art_on = True
+        self.lag = -math.inf
+
+    def _log(self, msg: str) -> None:
+        if self.verbose:
+            print(f"[redundant {time.perf_counter() - self.t0:7.2f}s] {msg}", flush=True)
+
+    def _remaining(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    # ------------------------------------------------------------------ data
+    def _prepare(self) -> None:
+        d = self.data
+        n, m, k = d.n_demand, d.n_sites, d.redundancy
+        self.n, self.m, self.k = n, m, k
+        total = d.total_weight
+        self.unit = 1.0 / total if total > 0 else 1.0  # internal cost × unit = objective
+        mean_w = total / n if total > 0 else 1.0
+        self.w = d.weight / mean_w  # internal weights, mean 1
+        self.unit = 1.0 / n if total > 0 else 1.0
+        usable = ~d.forbidden[d.pair_j] & (d.primary_ok | d.backup_ok)
+        self.usable = usable
+        self.ev = _Evaluator(d, self.w, usable)
+        dom_codes, dom = np.unique(d.domain, return_inverse=True)
+        self.dom = dom.astype(np.int64)
+        self.n_dom = len(dom_codes)
+        self.use_domain_rows = self.n_dom < m
+        # every allowed (pair, rank) as a candidate column
+        p_all = np.flatnonzero(usable)
+        self.cand_p = p_all
+        base = self.w[d.pair_i[p_all]] * d.latency_ms[p_all]
+        # per-pair rank costs, shape (len(p_all), k); inf where the rank is not allowed
+        rc = np.empty((len(p_all), k))
+        rc[:, 0] = np.where(d.primary_ok[p_all], base, np.inf)
+        for r in range(1, k):
+            rc[:, r] = np.where(d.backup_ok[p_all], d.backup_weight * base, np.inf)
+        self.cand_cost = rc
+        self.cand_i = d.pair_i[p_all]
+        self.cand_g = self.dom[d.pair_j[p_all]]
+        self.in_model = np.zeros(len(p_all), dtype=bool)
+        self.link_row = np.full(len(p_all), -1, dtype=np.int64)
+
+    def _initial_pairs(self, per_domain: int) -> np.ndarray:
+        """Candidate positions: the nearest few allowed sites of each domain, per rank kind."""
+        d = self.data
+        p = self.cand_p
+        lat = d.latency_ms[p]
+        keep = np.zeros(len(p), dtype=bool)
+        for ok in (d.primary_ok[p], d.backup_ok[p]):
+            idx = np.flatnonzero(ok)
+            order = idx[np.lexsort((lat[idx], self.cand_g[idx], self.cand_i[idx]))]
+            key = self.cand_i[order] * self.n_dom + self.cand_g[order]
+            start = np.r_[0, np.flatnonzero(np.diff(key)) + 1]
+            pos = np.arange(len(order)) - np.repeat(start, np.diff(np.r_[start, len(order)]))
+            keep[order[pos < per_domain]] = True
+        return np.flatnonzero(keep)
+
+    # ------------------------------------------------------------------ model
+    def _build(self) -> None:
+        d = self.data
+        n, m, k = self.n, self.m, self.k
+        h = new_highs(output_flag=bool(self.verbose))
+        if self.threads is not None:
+            h.setOptionValue("threads", int(self.threads))
+        self.h = h
+        lo = d.must_open.astype(float)
+        hi = (~d.forbidden).astype(float)
+        ei = np.zeros(0, np.int32)
+        h.addCols(m, np.zeros(m), lo, hi, 0, ei, ei, np.zeros(0))
+        # site count row
+        if d.n_sites_exact is not None:
+            c_lo = c_hi = float(d.n_sites_exact)
+        else:
+            c_lo = float(d.min_sites or 0)
+            c_hi = float(d.max_sites) if d.max_sites is not None else _INF
+        h.addRows(
+            1,
+            np.array([c_lo]),
+            np.array([c_hi]),
+            m,
+            np.array([0], np.int32),
+            np.arange(m, dtype=np.int32),
+            np.ones(m),
+        )
+        # assignment rows (i, r) -> 1 + i*k + r, each with an artificial column
+        nk = n * k
+        h.addRows(nk, np.ones(nk), np.ones(nk), 0, np.zeros(nk, np.int32), ei, np.zeros(0))
+        self.big_m = 10.0 * float(np.max(self.cand_cost[np.isfinite(self.cand_cost)], initial=1.0))
+        self.big_m = max(self.big_m, 1.0) * 10.0
+        h.addCols(
+            nk,
+            np.full(nk, self.big_m),
+            np.zeros(nk),
+            np.full(nk, _INF),
+            nk,
+            np.arange(nk, dtype=np.int32),
+            (1 + np.arange(nk)).astype(np.int32),
+            np.ones(nk),
+        )
+        self.art0 = m
+        self.count_bounds = (c_lo, c_hi)
+        self.n_rows = 1 + nk
+        self.domain_row = {}  # (i * n_dom + g) -> row
+        self.col_pos: list[np.ndarray] = []  # candidate positions per added block
+        self.col_rank: list[np.ndarray] = []
+        self.n_cols = m + nk
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("solver", "simplex")
+
+    def _add_pairs(self, pos: np.ndarray) -> None:
+        """Add candidate positions ``pos`` (columns for every allowed rank + linking rows)."""
+        pos = pos[~self.in_model[pos]]
+        if len(pos) == 0:
+            return
+        self.in_model[pos] = True
+        h = self.h
+        k = self.k
+        n_new = len(pos)
+        # linking rows (one per pair): Σ_r z_pr − y_j ≤ 0
+        link0 = self.n_rows
+        self.link_row[pos] = link0 + np.arange(n_new)
+        j = self.data.pair_j[self.cand_p[pos]]
+        h.addRows(
+            n_new,
+            np.full(n_new, -_INF),
+            np.zeros(n_new),
+            n_new,
+            np.arange(n_new, dtype=np.int32),
+            j.astype(np.int32),
+            np.full(n_new, -1.0),
+        )
+        self.n_rows += n_new
+        # domain rows
+        dom_row = np.full(n_new, -1, dtype=np.int64)
+        if self.use_domain_rows:
+            keys = self.cand_i[pos] * self.n_dom + self.cand_g[pos]
+            new_keys = [int(x) for x in np.unique(keys) if int(x) not in self.domain_row]
+            if new_keys:
+                nr = len(new_keys)
+                h.addRows(
+                    nr,
+                    np.full(nr, -_INF),
+                    np.ones(nr),
+                    0,
+                    np.zeros(nr, np.int32),
+                    np.zeros(0, np.int32),
+                    np.zeros(0),
+                )
+                for q, key in enumerate(new_keys):
+                    self.domain_row[key] = self.n_rows + q
+                self.n_rows += nr
+            dom_row = np.array([self.domain_row[int(x)] for x in keys], dtype=np.int64)
+        # columns
+        cost = self.cand_cost[pos]
+        cols_pos, cols_rank = np.nonzero(np.isfinite(cost))
+        nc = len(cols_pos)
+        i = self.cand_i[pos][cols_pos]
+        nnz_per = 3 if self.use_domain_rows else 2
+        idx = np.empty((nc, nnz_per), dtype=np.int64)
+        idx[:, 0] = 1 + i * k + cols_rank
+        idx[:, 1] = link0 + cols_pos
+        if self.use_domain_rows:
+            idx[:, 2] = dom_row[cols_pos]
+        h.addCols(
+            nc,
+            cost[cols_pos, cols_rank],
+            np.zeros(nc),
+            np.ones(nc),
+            nc * nnz_per,
+            (np.arange(nc) * nnz_per).astype(np.int32),
+            idx.ravel().astype(np.int32),
+            np.ones(nc * nnz_per),
+        )
+        self.col_pos.append(pos[cols_pos])
+        self.col_rank.append(cols_rank)
+        self.n_cols += nc
+
+    # ------------------------------------------------------------------ LP
+    def _run(self) -> str:
+        rem = self._remaining()
+        if rem <= 0:
+            return "time"
+        h = self.h
+        h.setOptionValue("time_limit", h.getRunTime() + max(rem, 1e-3))
+        h.run()
+        ms = h.getModelStatus()
+        if ms == _MS.kOptimal:
+            return "optimal"
+        if ms == _MS.kInfeasible:
+            return "infeasible"
+        if ms == _MS.kTimeLimit:
+            return "time"
+        raise SolverError(f"HiGHS LP status {h.modelStatusToString(ms)}")
+
+    def _reduced_costs(self) -> np.ndarray:
+        """Reduced cost of every candidate (pair, rank) at the current duals (pairs outside too)."""
+        row_dual = np.asarray(self.h.getSolution().row_dual)
+        u = row_dual[1 : 1 + self.n * self.k].reshape(self.n, self.k)
+        rc = self.cand_cost - u[self.cand_i]
+        if self.use_domain_rows and self.domain_row:
+            keys = np.fromiter(self.domain_row.keys(), dtype=np.int64)
+            rows = np.fromiter(self.domain_row.values(), dtype=np.int64)
+            sig = np.zeros(self.n * self.n_dom)
+            sig[keys] = row_dual[rows]
+            rc = rc - sig[self.cand_i * self.n_dom + self.cand_g][:, None]
+        return rc
+
+    def _extended(self, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Extend the restricted LP duals to the full model (see the module docstring).
+
+        Omitted pairs get ``π_p = min(0, min_r rc_pr)`` when their site's ``y_j`` is nonbasic at
+        its lower bound 0 (the deficit is charged to ``y_j``'s reduced cost, the dual objective
+        is unchanged), and ``π_p = 0`` otherwise.
+
+        Returns
+        -------
+        rc_z : numpy.ndarray, shape (n_candidates, k)
+            Reduced costs of all candidate columns under the extended duals (in-model pairs:
+            as in the LP).
+        rc_y : numpy.ndarray, shape (n_sites,)
+            Reduced costs of ``y`` under the extended duals.
+        enter : numpy.ndarray
+            Candidate positions to add: the extension is not dual feasible without them.
+        """
+        h = self.h
+        m = self.m
+        rc = self._reduced_costs()
+        rc_y = np.asarray(h.getSolution().col_dual)[:m].copy()
+        status = np.array([int(v) for v in h.getBasis().col_status[:m]])
+        absorb = (status == int(highspy.HighsBasisStatus.kLower)) & ~self.data.must_open
+        omitted = ~self.in_model
+        worst = rc.min(axis=1)
+        deficit = np.where(omitted, np.maximum(0.0, -worst), 0.0)
+        site = self.data.pair_j[self.cand_p]
+        at_absorb = absorb[site]
+        # sites that cannot absorb (open in the LP): when one of their omitted pairs prices
+        # negative, all their omitted pairs enter (degenerate duals make one-by-one slow)
+        y = np.asarray(h.getSolution().col_value)[:m]
+        hot = np.zeros(m, dtype=bool)
+        hot[site[(deficit > tol) & ~at_absorb]] = True
+        hot &= y > 1e-9
+        enter = np.flatnonzero(omitted & (hot[site] | ((deficit > tol) & ~at_absorb)))
+        d_site = np.bincount(site, weights=np.where(at_absorb, deficit, 0.0), minlength=m)
+        over = absorb & (d_site > rc_y + tol)
+        if over.any():
+            cand = np.flatnonzero(at_absorb & (deficit > tol) & over[site])
+            order = cand[np.lexsort((-deficit[cand], site[cand]))]
+            sj = site[order]
+            cum = np.cumsum(deficit[order])
+            first = np.r_[0, np.flatnonzero(np.diff(sj)) + 1]
+            base = np.repeat(np.r_[0.0, cum[first[1:] - 1]], np.diff(np.r_[first, len(order)]))
+            before = cum - deficit[order] - base  # deficit taken before this pair, same site
+            target = 0.5 * np.maximum(rc_y[sj], 0.0)
+            take = d_site[sj] - before > target
+            enter = np.union1d(enter, order[take])
+        pi = np.where(omitted & at_absorb, np.minimum(0.0, worst), 0.0)
+        rc_z = rc - pi[:, None]
+        rc_y = rc_y + np.bincount(site, weights=pi, minlength=m)
+        return rc_z, rc_y, enter
+
+    def _lagrangian_bound(self) -> float:
+        """Lower bound on the full LP (and MIP) from the current row duals.
+
+        Lagrangian relaxation of every row except the assignment rows ``Σ_p z_pr = 1``, with the
+        current duals (signs clamped to the valid side) as multipliers and ``π_p`` of omitted
+        linking rows chosen as in :meth:`_extended`. Weak duality makes it valid for any
+        multipliers; at the end of pricing it equals the LP optimum.
+        """
+        h = self.h
+        n, k, m = self.n, self.k, self.m
+        row_dual = np.asarray(h.getSolution().row_dual)
+        c_lo, c_hi = self.count_bounds
+        lam = float(row_dual[0])
+        if lam < 0 and not math.isfinite(c_hi):
+            lam = 0.0
+        if lam > 0 and c_lo == 0 and self.data.n_sites_exact is None and not self.data.min_sites:
+            lam = 0.0
+        bound = lam * (c_lo if lam >= 0 else c_hi)
+        sig = np.zeros(n * self.n_dom)
+        if self.use_domain_rows and self.domain_row:
+            keys = np.fromiter(self.domain_row.keys(), dtype=np.int64)
+            rows = np.fromiter(self.domain_row.values(), dtype=np.int64)
+            sig[keys] = np.minimum(row_dual[rows], 0.0)
+            bound += float(sig.sum())
+        u = row_dual[1 : 1 + n * k].reshape(n, k)
+        s_c = sig[self.cand_i * self.n_dom + self.cand_g]
+        v = self.cand_cost - s_c[:, None]  # c − σ (inf where the rank is not allowed)
+        pi = np.zeros(len(self.cand_p))
+        inm = self.in_model
+        pi[inm] = np.minimum(row_dual[self.link_row[inm]], 0.0)
+        om = ~inm
+        worst = (v[om] - u[self.cand_i[om]]).min(axis=1)
+        pi[om] = np.minimum(0.0, worst)
+        v = v - pi[:, None]
+        # block minimum over the columns of (i, r), artificials included
+        blk = np.full((n, k), self.big_m if self._art_on else np.inf)
+        for r in range(k):
+            np.minimum.at(blk[:, r], self.cand_i, v[:, r])
+        if not np.isfinite(blk).all():
+            return -math.inf
+        bound += float(blk.sum())
+        site = self.data.pair_j[self.cand_p]
+        rc_y = -lam + np.bincount(site, weights=pi, minlength=m)
+        lo = self.data.must_open.astype(float)
+        hi = (~self.data.forbidden).astype(float)
+        bound += float(np.where(rc_y < 0, rc_y * hi, rc_y * lo).sum())
+        return bound
+
+    def _column_generation(self) -> str:
+        tol = 1e-7
+        while True:
+            status = self._run()
+            if status != "optimal":
+                return status
+            self.rounds += 1
+            _, _, enter = self._extended(tol)
+            self.lag = max(self.lag, self._lagrangian_bound())
+            y = np.asarray(self.h.getSolution().col_value)[: self.m]
+            if np.abs(y - np.round(y)).max() < 1e-6:
+                sites = np.flatnonzero(y > 0.5)
+                val, feas = self.ev.cost(sites)
+                if feas and val < self.ub:
+                    self.ub, self.best = val, sites
+            self._log(
+                f"round {self.rounds}: LP {self.h.getInfo().objective_function_value * self.unit:.6f}"
+                f", Lagrangian {self.lag * self.unit:.6f}, incumbent {self.ub * self.unit:.6f}, "
+                f"{self.h.getNumCol()} cols, {self.h.getNumRow()} rows, {len(enter)} pairs enter"
+            )
+            if len(enter) == 0:
+                return "optimal"
+            if self._proven(self.lag):
+                return "proven"
+            self._add_pairs(enter)
+
+    def _artificials_used(self) -> bool:
+        x = np.asarray(self.h.getSolution().col_value)
+        return bool(x[self.art0 : self.art0 + self.n * self.k].max(initial=0.0) > 1e-9)
+
+    def _drop_artificials(self) -> None:
+        self._art_on = False
+        nk = self.n * self.k
+        idx = np.arange(self.art0, self.art0 + nk, dtype=np.int32)
+        self.h.changeColsBounds(nk, idx, np.zeros(nk), np.zeros(nk))
+
+    # ------------------------------------------------------------------ heuristic
+    def _local_search(self, start: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        """First-improvement swaps from ``start``; updates the incumbent."""
+        ev = self.ev
+        cur = np.array(sorted(set(int(s) for s in start)), dtype=np.int64)
+        val, feas = ev.cost(cur)
+        improved = True
+        while improved and self._remaining() > 0:
+            improved = False
+            closed = np.flatnonzero((hi > 0.5) & ~np.isin(np.arange(self.m), cur))
+            for a in range(len(cur)):
+                if lo[cur[a]] > 0.5:
+                    continue
+                for c in closed:
+                    trial = cur.copy()
+                    trial[a] = c
+                    v, f = ev.cost(trial)
+                    if v < val - 1e-9:
+                        cur, val, feas = np.sort(trial), v, f
+                        improved = True
+                        break
+                if improved or self._remaining() <= 0:
+                    break
+        if feas and val < self.ub:
+            self.ub, self.best = val, cur
+
+    def _count(self) -> int:
+        d = self.data
+        if d.n_sites_exact is not None:
+            return int(d.n_sites_exact)
+        avail = int((~d.forbidden).sum())
+        return min(avail, int(d.max_sites)) if d.max_sites is not None else avail
+
+    def _greedy(self, sample: int = 300, budget_s: float = 1.0) -> np.ndarray:
+        """Greedy + swaps on a weighted sample of demands; returns an open set (maybe infeasible)."""
+        d = self.data
+        n = self.n
+        if n > sample:
+            rng = np.random.default_rng(0)
+            prob = self.w + 1e-12
+            rows = rng.choice(n, size=sample, replace=False, p=prob / prob.sum())
+            ev = self.ev.subset(np.sort(rows))
+        else:
+            ev = self.ev
+        p = self._count()
+        cur = list(np.flatnonzero(d.must_open))
+        allowed = np.flatnonzero(~d.forbidden)
+        while len(cur) < p:
+            best, best_v = -1, math.inf
+            for c in allowed:
+                if c in cur:
+                    continue
+                v, _ = ev.cost(np.array([*cur, c]))
+                if v < best_v:
+                    best, best_v = int(c), v
+            cur.append(best)
+        cur_a = np.sort(np.array(cur, dtype=np.int64))
+        stop = time.perf_counter() + budget_s
+        val, _ = ev.cost(cur_a)
+        improved = True
+        while improved and time.perf_counter() < stop:
+            improved = False
+            closed = np.setdiff1d(allowed, cur_a)
+            for a in range(len(cur_a)):
+                if d.must_open[cur_a[a]]:
+                    continue
+                for c in closed:
+                    trial = cur_a.copy()
+                    trial[a] = c
+                    v, _ = ev.cost(trial)
+                    if v < val - 1e-9:
+                        cur_a, val, improved = np.sort(trial), v, True
+                        break
+                if improved or time.perf_counter() >= stop:
+                    break
+        return cur_a
+
+    def _round(self, y: np.ndarray) -> None:
+        d = self.data
+        lo = d.must_open.astype(float)
+        hi = (~d.forbidden).astype(float)
+        p = self._count()
+        score = np.where(hi > 0.5, y, -1.0) + 2.0 * lo
+        start = np.argsort(-score, kind="stable")[:p]
+        self._local_search(start, lo, hi)
+
+    # ------------------------------------------------------------------ main
+    def run(self) -> RedundantSolution:
+        self._prepare()
+        self.ub, self.best = math.inf, np.zeros(0, dtype=np.int64)
+        self._build()
+        t_h = time.perf_counter()
+        start = self._greedy()
+        val, feas = self.ev.cost(start)
+        if feas:
+            self.ub, self.best = val, start
+        cand_of_pair = np.full(self.data.n_pairs, -1, dtype=np.int64)
+        cand_of_pair[self.cand_p] = np.arange(len(self.cand_p))
+        self.cand_of_pair = cand_of_pair
+        heur = np.array([cand_of_pair[r[0]] for r in self.ev.rows(start) if r[0] >= 0])
+        self._log(
+            f"heuristic {val * self.unit:.6f} (feasible {feas}) in {time.perf_counter() - t_h:.2f}s"
+        )
+        self._add_pairs(np.union1d(self._initial_pairs(self.per_domain), heur[heur >= 0]))
+        build_s = time.perf_counter() - self.t0
+        t1 = time.perf_counter()
+        lb = -math.inf
+        lp_bound = math.nan
+        used_mip = False
+        message = ""
+        status = self._column_generation()
+        if status == "proven":
+            lb = self.lag
+            return self._finish("optimal", lb, build_s, t1, lp_bound, used_mip, "")
+        if status == "optimal" and self._artificials_used():
+            self._log("artificials in use: adding every pair")
+            self._add_pairs(np.arange(len(self.cand_p)))
+            self._drop_artificials()
+            status = self._run()
+        if status == "infeasible":
+            return self._finish("infeasible", lb, build_s, t1, lp_bound, used_mip, "")
+        if status == "optimal":
+            lb = float(self.h.getInfo().objective_function_value)
+            lp_bound = lb * self.unit
+            y = np.asarray(self.h.getSolution().col_value)[: self.m]
+            if np.abs(y - np.round(y)).max() < 1e-6:
+                sites = np.flatnonzero(y > 0.5)
+                val, feas = self.ev.cost(sites)
+                if feas and val < self.ub:
+                    self.ub, self.best = val, sites
+            if not self._proven(lb):
+                self._round(y)
+                self._log(f"LP bound {lb * self.unit:.6f}, incumbent {self.ub * self.unit:.6f}")
+            if not self._proven(lb) and self._remaining() > 0:
+                used_mip = True
+                lb, status = self._mip(lb)
+        lb = max(lb, self.lag)
+        if status == "time":
+            message = "stopped by the time limit"
+            if not math.isfinite(self.ub):
+                # cheap incumbent so a stopped run still reports a solution when one is found
+                self.deadline = time.perf_counter() + 0.5
+                self._round(np.zeros(self.m))
+        final = "optimal" if self._proven(lb) else ("feasible" if math.isfinite(self.ub) else "")
+        if not final:
+            final = "infeasible" if status == "infeasible" else "no_solution"
+        return self._finish(final, lb, build_s, t1, lp_bound, used_mip, message)
+
+    def _proven(self, lb: float) -> bool:
+        if not math.isfinite(self.ub) or not math.isfinite(lb):
+            return False
+        return self.ub - lb <= max(self.gap_rel * abs(self.ub), 1e-9 * max(1.0, abs(self.ub)))
+
+    def _mip(self, lb: float) -> tuple[float, str]:
+        """Reduced-cost filtered MIP (see the module docstring); returns (bound, status)."""
+        h = self.h
+        rc, ry, _ = self._extended(1e-7)
+        self._drop_artificials()
+        slack = (self.ub - lb) if math.isfinite(self.ub) else math.inf
+        margin = slack + 1e-7 * max(1.0, abs(lb))
+        keep = np.flatnonzero((rc <= margin).any(axis=1))
+        self._add_pairs(keep)
+        # forbid columns the filter excludes: they are simply not in the model; fix sites
+        m = self.m
+        lo = self.data.must_open.astype(float)
+        hi = (~self.data.forbidden).astype(float)
+        hi[(ry > margin) & (lo < 0.5)] = 0.0
+        lo[(-ry > margin) & (hi > 0.5)] = 1.0
+        h.changeColsBounds(m, np.arange(m, dtype=np.int32), lo, hi)
+        h.changeColsIntegrality(
+            m,
+            np.arange(m, dtype=np.int32),
+            np.full(m, highspy.HighsVarType.kInteger),
+        )
+        h.setOptionValue("presolve", "on")
+        h.setOptionValue("mip_rel_gap", float(self.gap_rel))
+        h.setOptionValue("mip_abs_gap", 1e-9)
+        self._log(
+            f"MIP on {int(self.in_model.sum())} of {len(self.in_model)} pairs, "
+            f"{int((hi < 0.5).sum())} sites closed, {int((lo > 0.5).sum())} open"
+        )
+        if math.isfinite(self.ub):
+            start = highspy.HighsSolution()
+            x = np.zeros(h.getNumCol())
+            x[self.best] = 1.0
+            rows = self.ev.rows(self.best)
+            pos_of_col = np.concatenate(self.col_pos)
+            rank_of_col = np.concatenate(self.col_rank)
+            col_of = {
+                (int(a), int(b)): m + self.n * self.k + q
+                for q, (a, b) in enumerate(zip(pos_of_col, rank_of_col, strict=True))
+            }
+            cand_of_pair = np.full(self.data.n_pairs, -1, dtype=np.int64)
+            cand_of_pair[self.cand_p] = np.arange(len(self.cand_p))
+            ok = True
+            for p, r, _, _ in rows:
+                c = col_of.get((int(cand_of_pair[p]), r - 1))
+                if c is None:
+                    ok = False
+                    break
+                x[c] = 1.0
+            if ok:
+                start.col_value = list(x)
+                start.value_valid = True
+                h.setSolution(start)
+        status = self._run()
+        info = h.getInfo()
+        ms = h.getModelStatus()
+        if ms == _MS.kInfeasible:
+            return lb, "infeasible"
+        bound = float(info.mip_dual_bound)
+        if info.primal_solution_status == 2 or ms == _MS.kOptimal:  # kSolutionStatusFeasible
+            x = np.asarray(h.getSolution().col_value)
+            sites = np.flatnonzero(x[:m] > 0.5)
+            val, feas = self.ev.cost(sites)
+            if feas and val < self.ub:
+                self.ub, self.best = val, sites
+        if status == "optimal":
+            return max(lb, min(bound, self.ub)), "optimal"
+        return max(lb, min(bound, self.ub) if math.isfinite(bound) else lb), status
+
+    def _finish(
+        self,
+        status: str,
+        lb: float,
+        build_s: float,
+        t1: float,
+        lp_bound: float,
+        used_mip: bool,
+        message: str,
+    ) -> RedundantSolution:
+        solve_s = time.perf_counter() - t1
+        ub = self.ub
+        feasible = math.isfinite(ub) and status in ("optimal", "feasible")
+        obj = ub * self.unit if feasible else math.inf
+        if status == "infeasible":
+            bound, gap = math.inf, math.inf
+            message = message or "the LP relaxation is infeasible: no open set serves every demand"
+        elif status == "optimal":
+            bound, gap = min(lb, ub) * self.unit, 0.0
+        else:
+            bound = lb * self.unit if math.isfinite(lb) else -math.inf
+            gap = _rel_gap(obj, bound) if feasible else math.inf
+            if not message:
+                message = "stopped by the time limit"
+        rows = self.ev.rows(self.best) if feasible else []
+        return RedundantSolution(
+            status=status,
+            objective=obj,
+            best_bound=bound,
+            gap=gap,
+            open_sites=np.sort(np.asarray(self.best, dtype=np.int64))
+            if feasible
+            else np.zeros(0, dtype=np.int64),
+            rows=rows,
+            build_s=build_s,
+            solve_s=solve_s,
+            n_vars=int(self.h.getNumCol()) if hasattr(self, "h") else 0,
+            n_rows=int(self.h.getNumRow()) if hasattr(self, "h") else 0,
+            message=message,
+            lp_bound=lp_bound,
+            n_pricing_rounds=self.rounds,
+            used_mip=used_mip,
+        )
+
+
+def solve_redundant_median(
+    data: ModelData,
+    *,
+    time_limit_s: float | None = None,
+    gap_rel: float = 1e-9,
+    threads: int | None = None,
+    verbose: bool = False,
+) -> RedundantSolution:
+    """Solve the median objective with redundancy ``k ≥ 2`` to proven optimality.
+
+    Parameters
+    ----------
+    data : ModelData
+        Problem arrays (``objective="median"``; capacity, percentile SLA, budget and provider
+        limits are not supported).
+    time_limit_s : float, optional
+        Wall-clock limit; a stopped run returns ``"feasible"`` (with its gap) or
+        ``"no_solution"``.
+    gap_rel : float
+        Relative gap at which a solution counts as optimal.
+    threads : int, optional
+        HiGHS threads.
+    verbose : bool
+        Print HiGHS logs and the pricing rounds.
+
+    Returns
+    -------
+    RedundantSolution
+    """
+    if data.capacity is not None or data.sla_share is not None or data.budget_usd is not None:
+        raise ValueError("solve_redundant_median does not handle capacity, percentile SLA, budget")
+    if data.max_per_provider:
+        raise ValueError("solve_redundant_median does not handle per-provider limits")
+    t0 = time.perf_counter()
+    deadline = math.inf if time_limit_s is None else t0 + float(time_limit_s)
+    return _Solver(data, deadline, gap_rel, threads, verbose, t0).run()
