@@ -714,6 +714,7 @@ class Problem:
             threads=threads,
             verbose=verbose,
         )
+        new_highs()  # HiGHS prints a banner once per process: send it to stderr, not stdout
         t0 = time.perf_counter()
         table = self.latency_table()
         data = self.model_data(table)
@@ -796,7 +797,6 @@ class Problem:
             "verbose": options.verbose,
         }
         build_s = time.perf_counter() - t0
-        new_highs()  # HiGHS prints a banner once per process: send it to stderr, not stdout
         if kind == "median":
             from placement.formulations.radius import solve_pmedian
 
