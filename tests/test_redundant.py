@@ -230,3 +230,17 @@ def test_tiny_time_limit_is_honest():
         assert sol.rows == []
     res = prob.solve(time_limit_s=1e-6)
     assert res.status in ("feasible", "no_solution", "optimal")
+
+
+def test_sample_start_path(monkeypatch):
+    # the weighted-sample start (used above 600 demand points) on a small instance
+    import placement.formulations.redundant as red
+
+    prob, *_ = _instance(12, n=40, m=12, k=2, n_dom=3, n_sites=4, backup_weight=0.5)
+    data = prob.model_data()
+    expect = solve_redundant_median(data)
+    monkeypatch.setattr(red, "_SAMPLE_SIZE", 15)
+    sol = solve_redundant_median(data)
+    assert sol.status == expect.status == "optimal"
+    assert sol.objective == pytest.approx(expect.objective, rel=1e-9)
+    assert prob.solve(method="pulp").objective == pytest.approx(sol.objective, rel=1e-7)

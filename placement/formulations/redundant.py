@@ -23,8 +23,23 @@ extended duals are optimal for the full LP iff every missing column has reduced 
 
     rc_pr = c_pr − u_ir − σ_{i,g(j)} ≥ 0          (HiGHS: col_dual = c − Aᵀ row_dual).
 
-Pairs with a negative reduced cost are added and the LP is re-solved (warm start) until none is
-left; the restricted LP optimum is then the full LP optimum ``LB``. Each assignment row also has
+A site whose ``y_j`` is nonbasic at 0 can absorb the deficits of its omitted pairs: choosing
+``π_p = min(0, min_r rc_pr) ≤ 0`` makes those columns dual feasible and lowers ``y_j``'s reduced
+cost by the total deficit, leaving the dual objective unchanged (its bound is 0); pairs of such a
+site enter only when the total deficit exceeds ``y_j``'s reduced cost. At every other site each
+pair with a negative reduced cost enters. The LP is re-solved warm (primal simplex: added
+columns keep the basis primal feasible) until nothing enters; the extended duals are then
+feasible for the full LP and the restricted optimum is the full LP optimum ``LB``.
+
+Every round also computes a Lagrangian bound (relax every row but the assignment rows, with the
+current duals, sign-clamped, as multipliers); it is a valid lower bound at any time, so pricing
+stops early once an incumbent (an integral LP ``y``, evaluated exactly) meets it within
+``gap_rel``, and a time-limited run reports it as its bound.
+
+Start: a greedy + swap heuristic on a weighted sample of 300 demand points; with more than 600
+points, the same column generation on a weighted sample of 600 points gives a better open set.
+The initial pairs are the two nearest allowed sites per domain and rank kind of every demand point
+plus every pair at the incumbent's sites. Each assignment row also has
 an artificial column of large cost so the restricted LP is always feasible; if artificials are
 still used when pricing stops, all pairs are added and the artificials removed, so infeasibility
 is decided on the full LP.
@@ -53,7 +68,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import highspy
 import numpy as np
@@ -65,6 +80,7 @@ from placement.formulations.data import ModelData
 __all__ = ["RedundantSolution", "solve_redundant_median"]
 
 _MS = highspy.HighsModelStatus
+_SAMPLE_SIZE = 600  # instances with more demand points first solve a weighted sample for a start
 _INF = highspy.kHighsInf
 
 
@@ -257,6 +273,12 @@ class _Solver:
         self.rounds = 0
         self.per_domain = 2
         self._art_on = True
+        self.sample_size = _SAMPLE_SIZE
+        self.init_incumbent_sites = True
+        self.mip = True
+        self.resolve_strategy: int | None = (
+            4  # primal simplex: added columns keep primal feasibility
+        )
         self.lag = -math.inf
 
     def _log(self, msg: str) -> None:
@@ -493,11 +515,8 @@ class _Solver:
         at_absorb = absorb[site]
         # sites that cannot absorb (open in the LP): when one of their omitted pairs prices
         # negative, all their omitted pairs enter (degenerate duals make one-by-one slow)
-        y = np.asarray(h.getSolution().col_value)[:m]
-        hot = np.zeros(m, dtype=bool)
-        hot[site[(deficit > tol) & ~at_absorb]] = True
-        hot &= y > 1e-9
-        enter = np.flatnonzero(omitted & (hot[site] | ((deficit > tol) & ~at_absorb)))
+        # sites that cannot absorb (open or basic in the LP): every negative pair enters
+        enter = np.flatnonzero(omitted & (deficit > tol) & ~at_absorb)
         d_site = np.bincount(site, weights=np.where(at_absorb, deficit, 0.0), minlength=m)
         over = absorb & (d_site > rc_y + tol)
         if over.any():
@@ -589,6 +608,8 @@ class _Solver:
             if self._proven(self.lag):
                 return "proven"
             self._add_pairs(enter)
+            if self.resolve_strategy is not None:
+                self.h.setOptionValue("simplex_strategy", self.resolve_strategy)
 
     def _artificials_used(self) -> bool:
         x = np.asarray(self.h.getSolution().col_value)
@@ -626,6 +647,37 @@ class _Solver:
         if feas and val < self.ub:
             self.ub, self.best = val, cur
 
+    def _sample_solution(self) -> np.ndarray | None:
+        """Open set from the same column generation on a weighted sample of the demand points."""
+        d = self.data
+        rng = np.random.default_rng(1)
+        prob = self.w + 1e-12
+        rows = np.sort(
+            rng.choice(self.n, size=self.sample_size, replace=False, p=prob / prob.sum())
+        )
+        new_index = np.full(self.n, -1, dtype=np.int64)
+        new_index[rows] = np.arange(len(rows))
+        keep = new_index[d.pair_i] >= 0
+        sub = replace(
+            d,
+            n_demand=len(rows),
+            weight=d.weight[rows],
+            pair_i=new_index[d.pair_i[keep]],
+            pair_j=d.pair_j[keep],
+            latency_ms=d.latency_ms[keep],
+            pair_cost_usd=d.pair_cost_usd[keep],
+            primary_ok=d.primary_ok[keep],
+            backup_ok=d.backup_ok[keep],
+        )
+        budget = min(self._remaining(), 30.0)
+        solver = _Solver(sub, time.perf_counter() + budget, 1e-6, self.threads, False, self.t0)
+        solver.sample_size = 10**9
+        solver.mip = False
+        sol = solver.run()
+        if sol.status not in ("optimal", "feasible"):
+            return None
+        return np.asarray(sol.open_sites, dtype=np.int64)
+
     def _count(self) -> int:
         d = self.data
         if d.n_sites_exact is not None:
@@ -633,7 +685,7 @@ class _Solver:
         avail = int((~d.forbidden).sum())
         return min(avail, int(d.max_sites)) if d.max_sites is not None else avail
 
-    def _greedy(self, sample: int = 300, budget_s: float = 1.0) -> np.ndarray:
+    def _greedy(self, sample: int = 300, max_evals: int = 2000) -> np.ndarray:
         """Greedy + swaps on a weighted sample of demands; returns an open set (maybe infeasible)."""
         d = self.data
         n = self.n
@@ -657,10 +709,10 @@ class _Solver:
                     best, best_v = int(c), v
             cur.append(best)
         cur_a = np.sort(np.array(cur, dtype=np.int64))
-        stop = time.perf_counter() + budget_s
+        evals = 0  # a count, not a clock, so the result does not depend on machine load
         val, _ = ev.cost(cur_a)
         improved = True
-        while improved and time.perf_counter() < stop:
+        while improved and evals < max_evals and self._remaining() > 0:
             improved = False
             closed = np.setdiff1d(allowed, cur_a)
             for a in range(len(cur_a)):
@@ -670,10 +722,11 @@ class _Solver:
                     trial = cur_a.copy()
                     trial[a] = c
                     v, _ = ev.cost(trial)
+                    evals += 1
                     if v < val - 1e-9:
                         cur_a, val, improved = np.sort(trial), v, True
                         break
-                if improved or time.perf_counter() >= stop:
+                if improved or evals >= max_evals:
                     break
         return cur_a
 
@@ -696,6 +749,13 @@ class _Solver:
         val, feas = self.ev.cost(start)
         if feas:
             self.ub, self.best = val, start
+        sub = self._sample_solution() if self.n > self.sample_size else None
+        if sub is not None:
+            v2, f2 = self.ev.cost(sub)
+            self._log(f"sample LP solution {v2 * self.unit:.6f} (feasible {f2})")
+            if f2 and v2 < self.ub:
+                self.ub, self.best = v2, sub
+                start, val, feas = sub, v2, f2
         cand_of_pair = np.full(self.data.n_pairs, -1, dtype=np.int64)
         cand_of_pair[self.cand_p] = np.arange(len(self.cand_p))
         self.cand_of_pair = cand_of_pair
@@ -703,7 +763,12 @@ class _Solver:
         self._log(
             f"heuristic {val * self.unit:.6f} (feasible {feas}) in {time.perf_counter() - t_h:.2f}s"
         )
-        self._add_pairs(np.union1d(self._initial_pairs(self.per_domain), heur[heur >= 0]))
+        init = np.union1d(self._initial_pairs(self.per_domain), heur[heur >= 0])
+        if feas and self.init_incumbent_sites:
+            # every pair at the incumbent's sites: the LP's support is mostly there
+            at = np.isin(self.data.pair_j[self.cand_p], start)
+            init = np.union1d(init, np.flatnonzero(at))
+        self._add_pairs(init)
         build_s = time.perf_counter() - self.t0
         t1 = time.perf_counter()
         lb = -math.inf
@@ -733,7 +798,7 @@ class _Solver:
             if not self._proven(lb):
                 self._round(y)
                 self._log(f"LP bound {lb * self.unit:.6f}, incumbent {self.ub * self.unit:.6f}")
-            if not self._proven(lb) and self._remaining() > 0:
+            if not self._proven(lb) and self._remaining() > 0 and self.mip:
                 used_mip = True
                 lb, status = self._mip(lb)
         lb = max(lb, self.lag)
@@ -775,6 +840,7 @@ class _Solver:
             np.full(m, highspy.HighsVarType.kInteger),
         )
         h.setOptionValue("presolve", "on")
+        h.setOptionValue("simplex_strategy", 1)
         h.setOptionValue("mip_rel_gap", float(self.gap_rel))
         h.setOptionValue("mip_abs_gap", 1e-9)
         self._log(

@@ -1,0 +1,127 @@
+"""World instances: redundant median (k = 2 across providers), ours vs the PuLP model.
+
+Builds the catalog sites (AWS, GCP, Azure regions) and metro-aggregated demand
+(``demand.from_cities(min_population=…, merge_within_km=50)``) at several population cut-offs and
+solves ``objective="median"``, ``n_sites=10``, ``max_latency_ms=150``, ``redundancy=2``,
+``failure_domain="provider"``, ``backup_max_latency_ms=225`` with
+
+* **ours** — ``method="auto"`` (:mod:`placement.formulations.redundant`, column generation on the
+  strong formulation with HiGHS);
+* **pulp** — ``method="pulp"`` (the full PuLP model solved by HiGHS), only on the sizes listed in
+  ``--pulp-sizes`` and with the wall-clock cap ``--pulp-cap`` (its MIP then stops with a gap or no
+  solution).
+
+Each run is its own subprocess; ``MB`` is that process's peak resident memory (``ru_maxrss``),
+build/solve seconds are the solver's own timings (build includes the latency table and the model).
+
+    python benchmarks/world_bench.py                       # 1e6, 5e5, 1e5; PuLP on 1e6 and 5e5
+    python benchmarks/world_bench.py --sizes 100000 --pulp-sizes ""
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CHILD = r"""
+import json, resource, sys, time, warnings
+warnings.simplefilter("ignore")
+import placement as pl
+from placement.problem import Problem
+min_pop, method, cap = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+t0 = time.perf_counter()
+sites = pl.catalog.sites(providers=["aws", "gcp", "azure"])
+demand = pl.demand.from_cities(min_population=min_pop, merge_within_km=50)
+prob = Problem(sites, demand, objective="median", n_sites=10, max_latency_ms=150,
+               redundancy=2, failure_domain="provider", backup_max_latency_ms=225)
+data = prob.model_data()
+t_data = time.perf_counter() - t0
+res = prob.solve(method=method, time_limit_s=cap if cap > 0 else None)
+print(json.dumps({
+    "demand": len(demand), "sites": len(sites), "pairs": int(data.n_pairs),
+    "primary_pairs": int(data.primary_ok.sum()), "data_s": t_data,
+    "build_s": res.timings["build_s"], "solve_s": res.timings["solve_s"],
+    "status": res.status, "gap": res.gap, "objective": res.objective,
+    "bound": res.best_bound, "solver_method": res.solver.get("method"),
+    "n_vars": res.solver.get("n_vars"), "n_rows": res.solver.get("n_rows"),
+    "open": sorted(res.open_sites["site_id"]),
+    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}))
+"""
+
+
+def run(min_pop: int, method: str, cap: float) -> dict:
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(min_pop), method, str(cap)],
+        capture_output=True,
+        text=True,
+        timeout=None if cap <= 0 else cap * 3 + 600,
+    )
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        return {"status": f"error rc={proc.returncode}", "wall_s": wall, "err": proc.stderr[-500:]}
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["wall_s"] = wall
+    return out
+
+
+def fmt(x: object, spec: str) -> str:
+    if x is None:
+        return "-"
+    try:
+        return format(x, spec)
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000000,500000,100000", help="min_population values")
+    ap.add_argument("--pulp-sizes", default="1000000,500000", help="sizes also run with PuLP")
+    ap.add_argument("--pulp-cap", type=float, default=120.0, help="PuLP time limit, s")
+    ap.add_argument("--cap", type=float, default=600.0, help="our time limit, s")
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "world_bench.csv"))
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    pulp_sizes = {int(s) for s in args.pulp_sizes.split(",") if s}
+    rows = []
+    head = (
+        f"{'min_pop':>9} {'method':>6} {'demand':>6} {'pairs':>7} {'build s':>8} {'solve s':>8}"
+        f" {'MB':>6} {'status':>11} {'gap':>8} {'objective':>11}"
+    )
+    print(head, flush=True)
+    for mp in sizes:
+        for method, cap in (("auto", args.cap), ("pulp", args.pulp_cap)):
+            if method == "pulp" and mp not in pulp_sizes:
+                continue
+            r = run(mp, method, cap)
+            r.update({"min_population": mp, "method": "ours" if method == "auto" else "pulp"})
+            rows.append(r)
+            print(
+                f"{mp:>9} {r['method']:>6} {fmt(r.get('demand'), 'd'):>6}"
+                f" {fmt(r.get('pairs'), 'd'):>7} {fmt(r.get('build_s'), '.2f'):>8}"
+                f" {fmt(r.get('solve_s'), '.2f'):>8} {fmt(r.get('peak_mb'), '.0f'):>6}"
+                f" {r['status']:>11} {fmt(r.get('gap'), '.2e'):>8}"
+                f" {fmt(r.get('objective'), '.6f'):>11}",
+                flush=True,
+            )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    keys = sorted({k for r in rows for k in r})
+    with out.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k) for k in keys})
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
