@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, TextIO
 
@@ -23,17 +24,26 @@ def add_format_option(parser: Any, default: str = "table") -> None:
 
 
 def write_frame(df: pd.DataFrame, fmt: str, stream: TextIO | None = None) -> None:
-    """Write a DataFrame to ``stream`` (stdout by default) as a table, CSV or JSON records."""
+    """Write a DataFrame to ``stream`` (stdout by default) as a table, CSV or JSON records.
+
+    A reader that closes the pipe early (``placement regions | head``) ends the output quietly.
+    """
     stream = stream or sys.stdout
-    if fmt == "csv":
-        df.to_csv(stream, index=False, lineterminator="\n")
-    elif fmt == "json":
-        records = json.loads(df.to_json(orient="records", double_precision=10))
-        json.dump(records, stream, indent=2)
-        stream.write("\n")
-    else:
-        with pd.option_context("display.max_rows", None, "display.width", 200):
-            stream.write(df.to_string(index=False) + "\n")
+    try:
+        if fmt == "csv":
+            df.to_csv(stream, index=False, lineterminator="\n")
+        elif fmt == "json":
+            records = json.loads(df.to_json(orient="records", double_precision=10))
+            json.dump(records, stream, indent=2)
+            stream.write("\n")
+        else:
+            with pd.option_context("display.max_rows", None, "display.width", 200):
+                stream.write(df.to_string(index=False) + "\n")
+        stream.flush()
+    except BrokenPipeError:
+        if stream is sys.stdout:  # silence the interpreter's flush of the closed pipe at exit
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
 
 
 def info(message: str) -> None:

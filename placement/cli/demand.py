@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import warnings
 from typing import Any
 
@@ -58,9 +56,5 @@ def run(args: argparse.Namespace) -> int:
     for w in caught:
         info(f"placement demand: warning: {w.message}")
     info(f"placement demand: {len(df)} points, total weight {df['weight'].sum():,.0f}")
-    try:
-        write_frame(df, args.format)
-    except BrokenPipeError:  # e.g. piped into `head`
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    write_frame(df, args.format)
     return 0

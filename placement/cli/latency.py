@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from typing import Any
 
 import pandas as pd
@@ -75,9 +73,5 @@ def run(args: argparse.Namespace) -> int:
         f"placement latency: {len(table)} pairs ({table['demand_id'].nunique()} demand points, "
         f"{table['site_id'].nunique()} sites), model {model!r}"
     )
-    try:
-        write_frame(table, args.format)
-    except BrokenPipeError:  # e.g. piped into `head`
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    write_frame(table, args.format)
     return 0

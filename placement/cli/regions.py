@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from typing import Any
 
 from placement.cli._common import add_format_option, info, write_frame
@@ -94,9 +92,5 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.format == "table":
         df = df[list(TABLE_COLUMNS)].round({"price_usd_per_kwh": 4, "hub_distance_km": 0})
-    try:
-        write_frame(df, args.format)
-    except BrokenPipeError:  # e.g. piped into `head`
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    write_frame(df, args.format)
     return 0

@@ -25,29 +25,12 @@ import numpy as np
 import numpy.typing as npt
 
 from placement.errors import InfeasibleError, SolverError
-from placement.formulations.radius import ExactSolution
+from placement.formulations.radius import ExactSolution, infeasible_solution
 from placement.heuristics import Inputs, assign_nearest, pcenter_heuristic, prepare_inputs
 
 __all__ = ["solve_pcenter"]
 
 _MS = highspy.HighsModelStatus
-
-
-def _fail(n_demand: int, message: str, build_s: float) -> ExactSolution:
-    return ExactSolution(
-        open_sites=np.zeros(0, dtype=np.int64),
-        assignment=np.full(n_demand, -1, dtype=np.int64),
-        objective=math.inf,
-        best_bound=math.inf,
-        gap=math.inf,
-        status="infeasible",
-        build_s=build_s,
-        solve_s=0.0,
-        heuristic_objective=math.inf,
-        n_vars=0,
-        n_rows=0,
-        message=message,
-    )
 
 
 def _radius(inp: Inputs, active: np.ndarray, open_sites: np.ndarray) -> float:
@@ -160,7 +143,7 @@ def solve_pcenter(
     try:
         inp = prepare_inputs(cost, weights, p, must_open, forbidden)
     except InfeasibleError as exc:
-        return _fail(n_demand, str(exc), time.perf_counter() - t0)
+        return infeasible_solution(n_demand, str(exc), time.perf_counter() - t0)
 
     def log(msg: str) -> None:
         if verbose:
@@ -314,7 +297,9 @@ def solve_pcenter(
                 heuristic_s=heur_s,
                 message=msg,
             )
-        return _fail(inp.n_demand, "no choice of p allowed sites covers every demand", build_s)
+        return infeasible_solution(
+            inp.n_demand, "no choice of p allowed sites covers every demand", build_s
+        )
     bound = min(max(infeasible_below, lb), ub)
     proven = not stopped or bound >= ub
     if not stopped:

@@ -121,7 +121,8 @@ def _new_highs(verbose: bool, threads: int | None) -> highspy.Highs:
     return h
 
 
-def _infeasible(n_demand: int, message: str, build_s: float) -> ExactSolution:
+def infeasible_solution(n_demand: int, message: str, build_s: float) -> ExactSolution:
+    """The :class:`ExactSolution` of a problem with no feasible choice of sites."""
     return ExactSolution(
         open_sites=np.zeros(0, dtype=np.int64),
         assignment=np.full(n_demand, -1, dtype=np.int64),
@@ -270,7 +271,7 @@ def solve_pmedian(
     try:
         inp = prepare_inputs(cost, weights, p, must_open, forbidden)
     except InfeasibleError as exc:
-        return _infeasible(n_demand, str(exc), time.perf_counter() - t0)
+        return infeasible_solution(n_demand, str(exc), time.perf_counter() - t0)
     return _Solver(inp, deadline, gap_rel, threads, verbose, warm_start, t0).run()
 
 
@@ -492,7 +493,7 @@ class _Solver:
                 break
             if status == "infeasible":
                 if self.nodes == 1:
-                    return _infeasible(
+                    return infeasible_solution(
                         n_d,
                         "no choice of p allowed sites serves every demand within its allowed costs",
                         build_s,
@@ -559,7 +560,7 @@ class _Solver:
             if not proven:
                 status_msg = f"stopped by the time limit after {self.nodes} nodes"
         if not math.isfinite(ub) and not stopped:
-            return _infeasible(
+            return infeasible_solution(
                 n_d,
                 "no choice of p allowed sites serves every demand within its allowed costs",
                 build_s,
