@@ -155,23 +155,10 @@ def test_toml_config_and_option_override(inputs, tmp_path):
     assert three["objective"] < two["objective"]
 
 
-def test_cbc_outer_time_limit_is_enforced(tmp_path):
+def test_cbc_outer_time_limit_is_enforced(hard_problem):
     """CBC runs under an outer wall-clock limit; the result says how it stopped."""
-    from placement.problem import Problem
-
-    rng = np.random.default_rng(1)
-    lat = rng.uniform(1, 100, (80, 40))
-    w = rng.integers(1, 20, 80).astype(float)
-    prob = Problem.from_cost_matrix(
-        lat,
-        weights=w,
-        objective="median",
-        n_sites=8,
-        capacity=np.full(40, w.sum() / 7.5),
-        single_sourcing=True,
-    )
     t0 = time.perf_counter()
-    r = prob.solve(solver="cbc", time_limit_s=1)
+    r = hard_problem.solve(solver="cbc", time_limit_s=1)
     assert time.perf_counter() - t0 < 1 * 1.25 + 5 + 3
     assert r.status in ("feasible", "no_solution", "optimal")
     if r.status == "feasible":
