@@ -754,6 +754,16 @@ class Problem:
         return self._solve_pulp(data, table, options, t0)
 
     def _fast_path(self, data: ModelData) -> str | None:
+        if (
+            data.capacity is not None
+            and self.objective == "cost"
+            and data.redundancy == 1
+            and not data.single_sourcing
+            and data.sla_share is None
+            and data.budget_usd is None
+            and not data.max_per_provider
+        ):
+            return "cfl"
         if data.capacity is not None or data.sla_share is not None:
             return None
         if data.budget_usd is not None or data.max_per_provider or data.min_sites:
@@ -783,6 +793,8 @@ class Problem:
     ) -> Result:
         if kind == "redundant-median":
             return self._solve_redundant(data, table, options, t0)
+        if kind == "cfl":
+            return self._solve_cfl(data, table, options, t0)
         cost = np.full((data.n_demand, data.n_sites), np.inf)
         ok = data.primary_ok
         cost[data.pair_i[ok], data.pair_j[ok]] = data.latency_ms[ok]
@@ -861,6 +873,40 @@ class Problem:
             sol.gap if found else None,
             open_mask if found else None,
             sol.rows,
+            build_s + sol.build_s,
+            sol.solve_s,
+            options,
+            self._stop_message(sol.status, sol.gap if found else None, sol.message),
+            raw=sol.status,
+            extra=extra,
+        )
+
+    def _solve_cfl(
+        self, data: ModelData, table: pd.DataFrame, options: SolverOptions, t0: float
+    ) -> Result:
+        from placement.formulations.cfl import solve_cfl
+
+        build_s = time.perf_counter() - t0
+        sol = solve_cfl(
+            data,
+            time_limit_s=options.time_limit_s,
+            gap_rel=options.gap_rel,
+            threads=options.threads,
+            verbose=options.verbose,
+        )
+        found = sol.status in ("optimal", "feasible")
+        open_mask = np.zeros(data.n_sites, dtype=bool)
+        open_mask[sol.open_sites] = True
+        extra = {"method": "fast-cfl", "n_vars": sol.n_vars, "n_rows": sol.n_rows}
+        return self._result(
+            data,
+            table,
+            sol.status,
+            sol.objective if found else None,
+            sol.best_bound if math.isfinite(sol.best_bound) else None,
+            sol.gap if found else None,
+            open_mask if found else None,
+            sol.rows if found else [],
             build_s + sol.build_s,
             sol.solve_s,
             options,

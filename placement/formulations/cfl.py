@@ -1,0 +1,532 @@
+"""Exact capacitated fixed-charge location with split allocation (``objective="cost"``).
+
+Model
+-----
+The same model as :mod:`placement.formulations.assignment` for ``objective="cost"`` with a
+capacity, ``single_sourcing=False`` and redundancy 1: ``y_j`` binary (site open), ``z_p`` ∈ [0, 1]
+the share of demand ``i(p)`` served by site ``j(p)`` (only pairs with ``primary_ok`` at sites that
+are not forbidden), minimising
+
+    Σ_j F_j y_j + Σ_p (V_j w_i + C_p + λ w_i d_p) z_p
+
+subject to
+
+    Σ_{p∋i} z_p = 1                          every demand i            (assignment)
+    Σ_{p∋j} w_i z_p − cap_j y_j ≤ 0           every site j              (capacity)
+    Σ_j y_j  = N / ≤ N / ≥ N                  when a site count is given.
+
+It is built directly as a HiGHS model from numpy arrays (no PuLP, no MPS file), which alone takes
+the build of a 100 × 1000 OR-Library instance from seconds to milliseconds.
+
+Valid inequalities
+------------------
+Each of the following holds at every *integer* feasible point, so adding it leaves the set of
+integer solutions — and hence the optimum — unchanged, while it tightens the LP relaxation that
+branch and bound prunes with:
+
+* linking ``z_p − y_j ≤ 0`` (implied by the capacity row when ``y_j = 0``, and by ``z_p ≤ 1``
+  when ``y_j = 1``);
+* aggregate capacity ``Σ_j cap_j y_j ≥ W`` (sum the capacity rows and use the assignment rows);
+* cardinality ``Σ_j y_j ≥ K`` where ``K`` is the least number of openable sites whose capacities
+  can hold ``W`` (take the largest capacities first): an open set with fewer sites violates the
+  aggregate row. For equal capacities this is the rounded aggregate row ``Σ y_j ≥ ⌈W / cap⌉``;
+  on Beasley's capa8000 it takes the LP gap from 2.1 % to 0.06 %.
+
+Exactness
+---------
+``status == "optimal"`` is HiGHS's branch-and-bound proof on this model (relative gap at most
+``gap_rel``, absolute ``1e-9``): the model has exactly the integer solutions of the PuLP model, so
+its optimum is the optimum of the problem. The returned objective is recomputed from the
+solution's shares (``Σ F_j y_j + Σ c_p z_p`` over the reported rows). On a time limit the result is
+``"feasible"`` with HiGHS's incumbent and its dual bound (both valid, so the gap is honest), or
+``"no_solution"`` without an incumbent; ``"infeasible"`` is HiGHS's proof that no open set can
+serve all demand within the capacities (:meth:`Problem.explain_infeasible` usually says why
+before the solver runs).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from placement._highs import new_highs
+from placement.formulations.data import ModelData
+
+__all__ = ["CflSolution", "cardinality_bound", "solve_cfl"]
+
+
+@dataclass(frozen=True)
+class CflSolution:
+    """Result of :func:`solve_cfl`.
+
+    Attributes
+    ----------
+    status : str
+        ``"optimal"`` (proven), ``"feasible"`` (time limit, with an incumbent), ``"infeasible"``
+        or ``"no_solution"``.
+    objective : float
+        Annual cost of the returned solution (``inf`` if none).
+    best_bound : float
+        Proven lower bound (``-inf`` if none).
+    gap : float
+        Relative gap (0 when proven optimal, ``inf`` without a solution).
+    open_sites : numpy.ndarray of int
+        Sorted indices of the open sites.
+    rows : list of (pair index, rank, demand index, share)
+        Primary shares (rank 1) of every demand point.
+    build_s, solve_s : float
+        Seconds building the HiGHS model and solving it.
+    n_vars, n_rows : int
+        Size of the HiGHS model.
+    message : str
+        How the solve stopped.
+    cardinality : int
+        The ``K`` of the cardinality row.
+    """
+
+    status: str
+    objective: float
+    best_bound: float
+    gap: float
+    open_sites: np.ndarray
+    rows: list[tuple[int, int, int, float]] = field(default_factory=list)
+    build_s: float = 0.0
+    solve_s: float = 0.0
+    n_vars: int = 0
+    n_rows: int = 0
+    message: str = ""
+    cardinality: int = 0
+
+
+def cardinality_bound(capacity: np.ndarray, total: float, tol: float = 1e-9) -> int | None:
+    """Least number of the given capacities whose sum reaches ``total`` (None if none does)."""
+    cap = np.sort(np.asarray(capacity, dtype=float))[::-1]
+    if total <= tol:
+        return 0
+    csum = np.cumsum(cap)
+    if len(csum) == 0 or csum[-1] + tol * max(1.0, total) < total:
+        return None
+    return int(np.searchsorted(csum, total - tol * max(1.0, total)) + 1)
+
+
+def _rel_gap(obj: float, bound: float) -> float:
+    if not (math.isfinite(obj) and math.isfinite(bound)):
+        return math.inf
+    return max(0.0, obj - bound) / max(1e-10, abs(obj))
+
+
+def solve_cfl(
+    data: ModelData,
+    *,
+    time_limit_s: float | None = None,
+    gap_rel: float = 1e-9,
+    threads: int | None = None,
+    verbose: bool = False,
+) -> CflSolution:
+    """Solve the capacitated fixed-charge problem with split allocation to proven optimality.
+
+    Parameters
+    ----------
+    data : ModelData
+        ``objective="cost"``, ``capacity`` set, ``single_sourcing`` False, redundancy 1; no
+        percentile SLA, budget or provider limits.
+    time_limit_s : float, optional
+        Wall-clock limit; a stopped run returns ``"feasible"`` with its gap.
+    gap_rel : float
+        Relative gap at which HiGHS stops.
+    threads : int, optional
+        HiGHS threads.
+    verbose : bool
+        Print the HiGHS log.
+
+    Returns
+    -------
+    CflSolution
+    """
+    import highspy
+    import scipy.sparse as sp
+
+    if data.capacity is None or data.objective != "cost" or data.redundancy != 1:
+        raise ValueError("solve_cfl needs objective='cost', a capacity and redundancy 1")
+    if data.single_sourcing or data.sla_share is not None or data.budget_usd is not None:
+        raise ValueError("solve_cfl does not handle single sourcing, percentile SLA or budget")
+    if data.max_per_provider:
+        raise ValueError("solve_cfl does not handle per-provider limits")
+    t0 = time.perf_counter()
+    m, n = data.n_sites, data.n_demand
+    usable = data.primary_ok & ~data.forbidden[data.pair_j]
+    pos = np.flatnonzero(usable)
+    pi = data.pair_i[pos]
+    pj = data.pair_j[pos]
+    w = data.weight.astype(float)
+    cap = data.capacity.astype(float)
+    n_pairs = len(pos)
+    cost_z = (
+        data.variable_usd_per_unit[pj] * w[pi]
+        + data.pair_cost_usd[pos]
+        + data.latency_penalty_usd_per_unit_ms * w[pi] * data.latency_ms[pos]
+    ).astype(float)
+    fixed = data.fixed_usd.astype(float)
+    total = float(w.sum())
+    inf = highspy.kHighsInf
+
+    h = new_highs(output_flag=bool(verbose))
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    ncol = m + n_pairs
+    lo = np.zeros(ncol)
+    hi = np.ones(ncol)
+    lo[:m] = data.must_open.astype(float)
+    hi[:m] = (~data.forbidden).astype(float)
+    h.addVars(ncol, lo, hi)
+    h.changeColsCost(ncol, np.arange(ncol, dtype=np.int32), np.concatenate([fixed, cost_z]))
+    zcol = m + np.arange(n_pairs)
+
+    def add_rows(lower: np.ndarray, upper: np.ndarray, mat: sp.csr_matrix) -> None:
+        mat.sort_indices()
+        h.addRows(
+            mat.shape[0],
+            lower,
+            upper,
+            mat.nnz,
+            mat.indptr[:-1].astype(np.int32),
+            mat.indices.astype(np.int32),
+            mat.data.astype(float),
+        )
+
+    # assignment rows
+    add_rows(
+        np.ones(n),
+        np.ones(n),
+        sp.csr_matrix((np.ones(n_pairs), (pi, zcol)), shape=(n, ncol)),
+    )
+    # capacity rows
+    cap_mat = sp.csr_matrix(
+        (
+            np.concatenate([w[pi], -cap]),
+            (np.concatenate([pj, np.arange(m)]), np.concatenate([zcol, np.arange(m)])),
+        ),
+        shape=(m, ncol),
+    )
+    add_rows(np.full(m, -inf), np.zeros(m), cap_mat)
+    sites = np.arange(m, dtype=np.int32)
+    openable = ~data.forbidden
+    # aggregate capacity and cardinality (valid inequalities, see the module docstring)
+    h.addRow(total, inf, m, sites, cap)
+    k_min = cardinality_bound(cap[openable], total) or 0
+    if k_min > 0:
+        h.addRow(float(k_min), inf, m, sites, np.ones(m))
+    count_lo = data.min_sites if data.min_sites is not None else -inf
+    count_hi = data.max_sites if data.max_sites is not None else inf
+    if data.n_sites_exact is not None:
+        count_lo = count_hi = data.n_sites_exact
+    if math.isfinite(count_lo) or math.isfinite(count_hi):
+        h.addRow(float(count_lo), float(count_hi), m, sites, np.ones(m))
+    # linking rows z_p - y_j <= 0
+    link = sp.csr_matrix(
+        (
+            np.concatenate([np.ones(n_pairs), -np.ones(n_pairs)]),
+            (np.concatenate([np.arange(n_pairs)] * 2), np.concatenate([zcol, pj])),
+        ),
+        shape=(n_pairs, ncol),
+    )
+    add_rows(np.full(n_pairs, -inf), np.zeros(n_pairs), link)
+    build_s = time.perf_counter() - t0
+    deadline = math.inf if time_limit_s is None else t0 + float(time_limit_s)
+    t1 = time.perf_counter()
+
+    def remaining() -> float:
+        return max(0.01, deadline - time.perf_counter()) if math.isfinite(deadline) else inf
+
+    # 1. LP relaxation: lower bound, reduced costs, a fractional y to round
+    h.setOptionValue("time_limit", remaining())
+    h.run()
+    lp_status = h.getModelStatus()
+    ub, best_y, best_z = math.inf, None, None
+    lp_bound = -math.inf
+    if lp_status == highspy.HighsModelStatus.kOptimal:
+        lp_bound = float(h.getInfo().objective_function_value)
+        sol = h.getSolution()
+        x_lp = np.asarray(sol.col_value)
+        rc = np.asarray(sol.col_dual)
+        # 2. incumbent: round the LP's y, then drop / add / swap with transportation LPs
+        ev = _Transport(pi, pj, w, cap, cost_z, fixed, n, m)
+        ub, best_y, best_z = ev.local_search(
+            x_lp[:m], data.must_open, openable, count_lo, count_hi, deadline
+        )
+        # 3. reduced-cost tightening (module docstring): keeps every solution of cost <= ub
+        if math.isfinite(ub):
+            margin = ub - lp_bound + 1e-9 * max(1.0, abs(ub))
+            ylo, yhi = lo[:m].copy(), hi[:m].copy()
+            ry = rc[:m]
+            yhi[(ry > margin) & (ylo < 0.5)] = 0.0
+            ylo[(-ry > margin) & (yhi > 0.5)] = 1.0
+            rz = rc[m:]
+            zhi = np.where(rz > 0, np.minimum(1.0, margin / np.maximum(rz, 1e-300)), 1.0)
+            h.changeColsBounds(
+                ncol,
+                np.arange(ncol, dtype=np.int32),
+                np.concatenate([ylo, np.zeros(n_pairs)]),
+                np.concatenate([yhi, zhi]),
+            )
+            n_closed = int((yhi < 0.5).sum() - (hi[:m] < 0.5).sum())
+            if verbose:
+                print(f"cfl: LP {lp_bound:.6f} UB {ub:.6f}; reduced costs close {n_closed} sites")
+    elif lp_status == highspy.HighsModelStatus.kInfeasible:
+        ms = lp_status
+    # 4. branch and bound on the tightened model, warm-started with the incumbent
+    h.changeColsIntegrality(m, sites, np.full(m, highspy.HighsVarType.kInteger))
+    h.setOptionValue("mip_rel_gap", float(gap_rel))
+    h.setOptionValue("mip_abs_gap", 1e-9)
+    if best_y is not None:
+        start = highspy.HighsSolution()
+        xs = np.zeros(ncol)
+        xs[:m] = best_y
+        xs[m:] = best_z
+        start.col_value = list(xs)
+        start.value_valid = True
+        h.setSolution(start)
+    lp_proves = best_y is not None and ub - lp_bound <= gap_rel * max(1.0, abs(ub)) + 1e-9
+    if lp_status != highspy.HighsModelStatus.kInfeasible and not lp_proves:
+        h.setOptionValue("time_limit", remaining())
+        h.run()
+    solve_s = time.perf_counter() - t1
+    info = h.getInfo()
+    ms = h.getModelStatus()
+    n_vars, n_rows = int(h.getNumCol()), int(h.getNumRow())
+    infeasible = highspy.HighsModelStatus.kInfeasible
+    if best_y is None and (ms == infeasible or lp_status == infeasible):
+        return CflSolution(
+            "infeasible",
+            math.inf,
+            math.inf,
+            math.inf,
+            np.zeros(0, dtype=np.int64),
+            build_s=build_s,
+            solve_s=solve_s,
+            n_vars=n_vars,
+            n_rows=n_rows,
+            message="HiGHS proved that no open set serves all demand within the capacities",
+            cardinality=k_min,
+        )
+    optimal = ms == highspy.HighsModelStatus.kOptimal
+    if lp_proves:
+        # the incumbent meets the LP bound: optimal without branching
+        ms, optimal = highspy.HighsModelStatus.kOptimal, True
+    bound = float(info.mip_dual_bound) if ms != infeasible and not lp_proves else math.inf
+    if not math.isfinite(bound) and ms != infeasible:
+        bound = -math.inf
+    if best_y is not None:
+        # the tightened model holds only solutions of cost <= ub; the incumbent covers the rest
+        bound = min(bound, ub)
+    bound = max(bound, lp_bound)
+    has_sol = not lp_proves and (info.primal_solution_status == 2 or optimal)
+    x = None
+    if has_sol:
+        x = np.asarray(h.getSolution().col_value)
+        y_mip = (x[:m] > 0.5).astype(float)
+        val_mip = float(fixed @ y_mip + cost_z @ np.clip(x[m:], 0.0, 1.0))
+        if best_y is not None and val_mip >= ub:
+            x = np.concatenate([best_y, best_z])
+    elif best_y is not None:
+        x = np.concatenate([best_y, best_z])
+    if ms == infeasible and best_y is not None:
+        # nothing strictly better than the incumbent exists within the tightened bounds
+        optimal, bound = True, ub
+    if x is None:
+        return CflSolution(
+            "no_solution",
+            math.inf,
+            bound,
+            math.inf,
+            np.zeros(0, dtype=np.int64),
+            build_s=build_s,
+            solve_s=solve_s,
+            n_vars=n_vars,
+            n_rows=n_rows,
+            message=f"stopped ({h.modelStatusToString(ms)}) before finding a solution",
+            cardinality=k_min,
+        )
+    y = x[:m] > 0.5
+    z = np.clip(x[m:], 0.0, 1.0)
+    keep = (z > 1e-9) & y[pj]
+    # shares per demand renormalised to 1 (removes 1e-9-level solver noise)
+    sums = np.bincount(pi[keep], weights=z[keep], minlength=n)
+    share = z[keep] / sums[pi[keep]]
+    obj = float(fixed[y].sum() + (cost_z[keep] * share).sum())
+    rows = [
+        (int(p), 1, int(i), float(s)) for p, i, s in zip(pos[keep], pi[keep], share, strict=True)
+    ]
+    if optimal:
+        status, gap, message = "optimal", 0.0, ""
+        bound = min(bound, obj)
+    else:
+        status = "feasible"
+        gap = _rel_gap(obj, bound)
+        message = f"stopped ({h.modelStatusToString(ms)}) with gap {gap:.4%}"
+    return CflSolution(
+        status,
+        obj,
+        bound,
+        gap,
+        np.flatnonzero(y).astype(np.int64),
+        rows,
+        build_s,
+        solve_s,
+        n_vars,
+        n_rows,
+        message,
+        k_min,
+    )
+
+
+class _Transport:
+    """Cost of an open set: fixed costs plus the transportation LP over its pairs."""
+
+    def __init__(
+        self,
+        pi: np.ndarray,
+        pj: np.ndarray,
+        w: np.ndarray,
+        cap: np.ndarray,
+        cost_z: np.ndarray,
+        fixed: np.ndarray,
+        n: int,
+        m: int,
+    ) -> None:
+        self.pi, self.pj, self.w, self.cap = pi, pj, w, cap
+        self.cost_z, self.fixed, self.n, self.m = cost_z, fixed, n, m
+        self.cache: dict[bytes, tuple[float, np.ndarray | None]] = {}
+        self.total = float(w.sum())
+
+    def evaluate(self, y: np.ndarray) -> tuple[float, np.ndarray | None]:
+        """(cost, z over all pairs) of the open set ``y`` (bool); ``inf`` if infeasible."""
+        key = np.packbits(y).tobytes()
+        if key in self.cache:
+            return self.cache[key]
+        out = self._solve(y)
+        self.cache[key] = out
+        return out
+
+    def _solve(self, y: np.ndarray) -> tuple[float, np.ndarray | None]:
+        import highspy
+        import scipy.sparse as sp
+
+        if self.cap[y].sum() + 1e-9 * max(1.0, self.total) < self.total:
+            return math.inf, None
+        sel = np.flatnonzero(y[self.pj])
+        covered = np.zeros(self.n, dtype=bool)
+        covered[self.pi[sel]] = True
+        if not covered.all():
+            return math.inf, None
+        open_idx = np.flatnonzero(y)
+        site_row = np.full(self.m, -1)
+        site_row[open_idx] = np.arange(len(open_idx))
+        k = len(sel)
+        rows = np.concatenate([self.pi[sel], self.n + site_row[self.pj[sel]]])
+        cols = np.concatenate([np.arange(k), np.arange(k)])
+        vals = np.concatenate([np.ones(k), self.w[self.pi[sel]]])
+        a = sp.csc_matrix((vals, (rows, cols)), shape=(self.n + len(open_idx), k))
+        a.sort_indices()
+        lp = highspy.HighsLp()
+        lp.num_col_ = k
+        lp.num_row_ = a.shape[0]
+        lp.col_cost_ = self.cost_z[sel]
+        lp.col_lower_ = np.zeros(k)
+        lp.col_upper_ = np.ones(k)
+        lp.row_lower_ = np.concatenate(
+            [np.ones(self.n), np.full(len(open_idx), -highspy.kHighsInf)]
+        )
+        lp.row_upper_ = np.concatenate([np.ones(self.n), self.cap[open_idx]])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = a.indices.astype(np.int32)
+        lp.a_matrix_.value_ = a.data
+        h = new_highs()
+        h.passModel(lp)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return math.inf, None
+        z = np.zeros(len(self.pi))
+        z[sel] = np.clip(np.asarray(h.getSolution().col_value), 0.0, 1.0)
+        return float(self.fixed[y].sum() + self.cost_z @ z), z
+
+    def local_search(
+        self,
+        y_lp: np.ndarray,
+        must_open: np.ndarray,
+        openable: np.ndarray,
+        count_lo: float,
+        count_hi: float,
+        deadline: float,
+        budget_s: float = 30.0,
+    ) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+        """Round the LP's ``y`` and improve by drop / add / swap; (cost, y, z) or (inf, None, None)."""
+        stop = min(deadline, time.perf_counter() + budget_s)
+        order = np.lexsort((-self.cap, -y_lp))
+        order = order[openable[order]]
+        y = (y_lp > 0.5) & openable
+        y |= must_open
+        for j in order:  # open by LP value until the capacity holds all demand
+            if self.cap[y].sum() >= self.total and y.sum() >= count_lo:
+                break
+            y[j] = True
+        best, z = self.evaluate(y)
+        for j in order:
+            if math.isfinite(best) or time.perf_counter() > stop:
+                break
+            if not y[j]:
+                y[j] = True
+                best, z = self.evaluate(y)
+        if not math.isfinite(best):
+            return math.inf, None, None
+
+        def ok(cand: np.ndarray) -> bool:
+            c = cand.sum()
+            return count_lo <= c <= count_hi
+
+        cands = [int(j) for j in order][: max(20, int(y.sum()) * 3)]
+        improved = True
+        while improved and time.perf_counter() < stop:
+            improved = False
+            for j in np.flatnonzero(y & ~must_open):  # drop
+                cand = y.copy()
+                cand[j] = False
+                if ok(cand):
+                    val, zc = self.evaluate(cand)
+                    if val < best - 1e-9 * max(1.0, abs(best)):
+                        best, y, z, improved = val, cand, zc, True
+                        break
+            if improved or time.perf_counter() > stop:
+                continue
+            for j in cands:  # add
+                if y[j]:
+                    continue
+                cand = y.copy()
+                cand[j] = True
+                if ok(cand):
+                    val, zc = self.evaluate(cand)
+                    if val < best - 1e-9 * max(1.0, abs(best)):
+                        best, y, z, improved = val, cand, zc, True
+                        break
+            if improved:
+                continue
+            for j in np.flatnonzero(y & ~must_open):  # swap
+                if time.perf_counter() > stop:
+                    break
+                for k in cands:
+                    if y[k]:
+                        continue
+                    cand = y.copy()
+                    cand[j] = False
+                    cand[k] = True
+                    val, zc = self.evaluate(cand)
+                    if val < best - 1e-9 * max(1.0, abs(best)):
+                        best, y, z, improved = val, cand, zc, True
+                        break
+                if improved:
+                    break
+        return best, y.astype(float), z

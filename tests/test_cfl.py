@@ -1,0 +1,129 @@
+"""The exact capacitated fixed-charge solver (placement.formulations.cfl) against brute force."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+from placement.formulations.cfl import cardinality_bound
+from placement.problem import Problem
+
+
+def _instance(seed: int, n: int = 9, m: int = 5, restrict: bool = False):
+    rng = np.random.default_rng(seed)
+    w = rng.integers(1, 20, n).astype(float)
+    cost = rng.uniform(1, 100, (n, m)) * w[:, None]
+    fixed = rng.uniform(50, 400, m)
+    cap = rng.uniform(0.25, 0.6, m) * w.sum()
+    allowed = np.ones((n, m), dtype=bool)
+    if restrict:
+        allowed = rng.random((n, m)) < 0.7
+        allowed[np.arange(n), rng.integers(0, m, n)] = True
+    return w, cost, fixed, cap, allowed
+
+
+def _problem(w, cost, fixed, cap, allowed, **kw):
+    lat = np.where(allowed, 1.0, np.inf)
+    return Problem.from_cost_matrix(
+        lat,
+        weights=w,
+        fixed_cost=fixed,
+        capacity=cap,
+        assignment_cost=np.where(allowed, cost, 0.0),
+        objective="cost",
+        **kw,
+    )
+
+
+def _brute_force(w, cost, fixed, cap, allowed) -> float:
+    n, m = cost.shape
+    best = np.inf
+    for k in range(1, m + 1):
+        for sub in itertools.combinations(range(m), k):
+            sub = list(sub)
+            if cap[sub].sum() < w.sum() - 1e-9:
+                continue
+            ok = allowed[:, sub]
+            if not ok.any(axis=1).all():
+                continue
+            c = np.where(ok, cost[:, sub], 0.0).ravel()
+            bounds = [(0, 1 if a else 0) for a in ok.ravel()]
+            a_eq = np.kron(np.eye(n), np.ones(k))
+            a_ub = np.zeros((k, n * k))
+            for i in range(n):
+                for q in range(k):
+                    a_ub[q, i * k + q] = w[i]
+            res = linprog(c, A_ub=a_ub, b_ub=cap[sub], A_eq=a_eq, b_eq=np.ones(n), bounds=bounds)
+            if res.status == 0:
+                best = min(best, res.fun + fixed[sub].sum())
+    return best
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_matches_brute_force_and_pulp(seed):
+    restrict = seed % 2 == 1
+    w, cost, fixed, cap, allowed = _instance(seed, restrict=restrict)
+    prob = _problem(w, cost, fixed, cap, allowed)
+    r = prob.solve()
+    assert r.solver["method"] == "fast-cfl"
+    assert r.status == "optimal"
+    expected = _brute_force(w, cost, fixed, cap, allowed)
+    assert r.objective == pytest.approx(expected, rel=1e-7)
+    ref = prob.solve(method="pulp")
+    assert ref.status == "optimal"
+    assert r.objective == pytest.approx(ref.objective, rel=1e-7)
+    # the reported shares serve every demand fully within the capacities
+    a = r.assignments
+    assert np.allclose(a.groupby("demand_id")["share"].sum().to_numpy(), 1.0)
+    loads = r.open_sites.set_index("site_id")["load"]
+    caps = dict(zip([f"s{j}" for j in range(len(cap))], cap, strict=True))
+    assert all(loads[s] <= caps[s] * (1 + 1e-7) + 1e-7 for s in loads.index)
+    assert r.metrics["total_cost_usd_per_year"] == pytest.approx(r.objective, rel=1e-7)
+
+
+def test_must_open_forbidden_and_site_count():
+    w, cost, fixed, cap, allowed = _instance(11, n=8, m=5)
+    cap = np.full(5, w.sum())  # one site could serve all
+    kw = {"must_open": ["s1"], "forbidden": ["s0"], "max_sites": 2}
+    prob = _problem(w, cost, fixed, cap, allowed, **kw)
+    r = prob.solve()
+    ref = prob.solve(method="pulp")
+    assert r.solver["method"] == "fast-cfl"
+    assert r.status == ref.status == "optimal"
+    assert r.objective == pytest.approx(ref.objective, rel=1e-7)
+    assert "s1" in set(r.open_sites["site_id"])
+    assert "s0" not in set(r.open_sites["site_id"])
+    assert len(r.open_sites) <= 2
+
+
+def test_infeasible_capacity_explained():
+    w, cost, fixed, cap, allowed = _instance(3)
+    cap = np.full(5, w.sum() / 10)
+    r = _problem(w, cost, fixed, cap, allowed).solve()
+    assert r.status == "infeasible"
+    assert "capacity" in r.message
+
+
+def test_time_limited_run_is_honest():
+    w, cost, fixed, cap, allowed = _instance(5, n=400, m=40)
+    cap = np.full(40, w.sum() / 6.5)
+    r = _problem(w, cost, fixed, cap, allowed).solve(time_limit_s=0.5)
+    assert r.status in ("optimal", "feasible", "no_solution")
+    if r.status == "feasible":
+        assert r.best_bound is None or r.best_bound <= r.objective * (1 + 1e-9)
+        assert r.gap is not None and r.gap >= 0
+        assert "gap" in r.message
+    if r.status in ("optimal", "feasible"):
+        served = r.assignments.groupby("demand_id")["share"].sum()
+        assert len(served) == 400
+        assert np.allclose(served.to_numpy(), 1.0)
+
+
+def test_cardinality_bound():
+    assert cardinality_bound(np.array([5.0, 3.0, 8.0]), 10.0) == 2
+    assert cardinality_bound(np.array([5.0, 5.0]), 10.0) == 2
+    assert cardinality_bound(np.array([5.0, 4.0]), 10.0) is None
+    assert cardinality_bound(np.array([5.0]), 0.0) == 0
