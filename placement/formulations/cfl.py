@@ -243,7 +243,9 @@ def solve_cfl(
 
     # 1. LP relaxation: lower bound, reduced costs, a fractional y to round
     h.setOptionValue("time_limit", remaining())
+    t_lp = time.perf_counter()
     h.run()
+    lp_s = time.perf_counter() - t_lp
     lp_status = h.getModelStatus()
     ub, best_y, best_z = math.inf, None, None
     lp_bound = -math.inf
@@ -255,7 +257,15 @@ def solve_cfl(
         # 2. incumbent: round the LP's y, then drop / add / swap with transportation LPs
         ev = _Transport(pi, pj, w, cap, cost_z, fixed, n, m)
         ub, best_y, best_z = ev.local_search(
-            x_lp[:m], data.must_open, openable, count_lo, count_hi, deadline
+            x_lp[:m],
+            data.must_open,
+            openable,
+            count_lo,
+            count_hi,
+            deadline,
+            # as long as the LP took (at least 0.05 s, at most 30 s): small instances are
+            # cheaper to finish by branch and bound than by many transportation LPs
+            budget_s=min(30.0, max(0.05, lp_s)),
         )
         # 3. reduced-cost tightening (module docstring): keeps every solution of cost <= ub
         if math.isfinite(ub):
