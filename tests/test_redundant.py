@@ -244,3 +244,43 @@ def test_sample_start_path(monkeypatch):
     assert sol.status == expect.status == "optimal"
     assert sol.objective == pytest.approx(expect.objective, rel=1e-9)
     assert prob.solve(method="pulp").objective == pytest.approx(sol.objective, rel=1e-7)
+
+
+@pytest.mark.parametrize("seed", range(20, 30))
+def test_smoothed_pricing_against_enumeration(seed, monkeypatch):
+    # Wentges-smoothed pricing (used from _SMOOTH_MIN_DEMAND demand points on) forced on
+    import placement.formulations.redundant as red
+
+    monkeypatch.setattr(red, "_SMOOTH_MIN_DEMAND", 0)
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 4))
+    n_dom = int(rng.integers(k, 5))
+    p = int(rng.integers(k, 6))
+    prob, lat, w, dom = _instance(seed, n=7, m=7, k=k, n_dom=n_dom, n_sites=p, backup_weight=0.5)
+    expect = _oracle(lat, w, dom, k=k, p=p, beta=0.5, sla=None, backup_sla=None)
+    sol = solve_redundant_median(prob.model_data())
+    if expect is None:
+        assert sol.status == "infeasible"
+        return
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(expect, rel=1e-7, abs=1e-9)
+
+
+def test_smoothed_pricing_fractional_and_sample(monkeypatch):
+    import placement.formulations.redundant as red
+
+    monkeypatch.setattr(red, "_SMOOTH_MIN_DEMAND", 0)
+    prob, lat, w, dom = _fractional_instance()
+    sol = solve_redundant_median(prob.model_data())
+    expect = _oracle(lat, w, dom, k=2, p=3, beta=0.5, sla=None, backup_sla=None)
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(expect, rel=1e-9)
+    prob, *_ = _instance(12, n=40, m=12, k=2, n_dom=3, n_sites=4, backup_weight=0.5)
+    data = prob.model_data()
+    monkeypatch.setattr(red, "_SMOOTH_MIN_DEMAND", 10**9)
+    plain = solve_redundant_median(data)
+    monkeypatch.setattr(red, "_SMOOTH_MIN_DEMAND", 0)
+    monkeypatch.setattr(red, "_SAMPLE_SIZE", 15)
+    smooth = solve_redundant_median(data)
+    assert smooth.status == plain.status == "optimal"
+    assert smooth.objective == pytest.approx(plain.objective, rel=1e-9)

@@ -27,7 +27,12 @@ A site whose ``y_j`` is nonbasic at 0 can absorb the deficits of its omitted pai
 ``π_p = min(0, min_r rc_pr) ≤ 0`` makes those columns dual feasible and lowers ``y_j``'s reduced
 cost by the total deficit, leaving the dual objective unchanged (its bound is 0); pairs of such a
 site enter only when the total deficit exceeds ``y_j``'s reduced cost. At every other site each
-pair with a negative reduced cost enters. The LP is re-solved warm (primal simplex: added
+pair with a negative reduced cost enters. Against degenerate, oscillating duals, on instances
+with at least ``_SMOOTH_MIN_DEMAND`` demand points the pairs found this way are filtered by
+Wentges smoothing: only those that also price negative at ``α u_centre + (1 − α) u``
+(``u_centre``: assignment duals of the round with the best Lagrangian bound so far, ``α = 0.5``)
+enter, unless none does, in which case all enter. It is a filter only, so pricing still stops
+only when nothing prices negative at the true extended duals. The LP is re-solved warm (primal simplex: added
 columns keep the basis primal feasible) until nothing enters; the extended duals are then
 feasible for the full LP and the restricted optimum is the full LP optimum ``LB``.
 
@@ -82,6 +87,7 @@ __all__ = ["RedundantSolution", "solve_redundant_median"]
 _MS = highspy.HighsModelStatus
 _SAMPLE_SIZE = 600  # instances with more demand points first solve a weighted sample for a start
 _INF = highspy.kHighsInf
+_SMOOTH_MIN_DEMAND = 0  # Wentges smoothing of pricing from this many demand points on
 
 
 @dataclass(frozen=True)
@@ -280,6 +286,7 @@ class _Solver:
             4  # primal simplex: added columns keep primal feasibility
         )
         self.lag = -math.inf
+        self.smooth = 0.5  # Wentges smoothing weight of the stability centre in pricing
 
     def _log(self, msg: str) -> None:
         if self.verbose:
@@ -583,15 +590,39 @@ class _Solver:
         bound += float(np.where(rc_y < 0, rc_y * hi, rc_y * lo).sum())
         return bound
 
+    def _smoothed(
+        self, enter: np.ndarray, rc_z: np.ndarray, u: np.ndarray, tol: float
+    ) -> np.ndarray:
+        """Entering pairs that also price negative at Wentges-smoothed assignment duals.
+
+        The smoothed duals are ``α u_centre + (1 − α) u`` (``u_centre``: the duals of the best
+        Lagrangian bound so far), so a pair's smoothed reduced cost is ``rc + α (u − u_centre)``.
+        Only a filter: when no pair passes it, every pair priced negative at the true duals
+        enters, so pricing still stops only when the true extended duals are dual feasible.
+        """
+        if self._center is None or len(enter) == 0 or self.n < _SMOOTH_MIN_DEMAND:
+            return enter
+        shift = self.smooth * (u - self._center)
+        rc_s = rc_z[enter] + shift[self.cand_i[enter]]
+        keep = rc_s.min(axis=1) < -tol
+        return enter[keep] if keep.any() else enter
+
     def _column_generation(self) -> str:
         tol = 1e-7
+        self._center: np.ndarray | None = None
         while True:
             status = self._run()
             if status != "optimal":
                 return status
             self.rounds += 1
-            _, _, enter = self._extended(tol)
-            self.lag = max(self.lag, self._lagrangian_bound())
+            rc_z, _, enter = self._extended(tol)
+            u = np.asarray(self.h.getSolution().row_dual)[1 : 1 + self.n * self.k]
+            u = u.reshape(self.n, self.k)
+            enter = self._smoothed(enter, rc_z, u, tol)
+            lag = self._lagrangian_bound()
+            if lag > self.lag or self._center is None:
+                self._center = u.copy()  # stability centre: duals of the best Lagrangian bound
+            self.lag = max(self.lag, lag)
             y = np.asarray(self.h.getSolution().col_value)[: self.m]
             if np.abs(y - np.round(y)).max() < 1e-6:
                 sites = np.flatnonzero(y > 0.5)
