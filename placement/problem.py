@@ -791,10 +791,8 @@ class Problem:
     def _solve_fast(
         self, kind: str, data: ModelData, table: pd.DataFrame, options: SolverOptions, t0: float
     ) -> Result:
-        if kind == "redundant-median":
-            return self._solve_redundant(data, table, options, t0)
-        if kind == "cfl":
-            return self._solve_cfl(data, table, options, t0)
+        if kind in ("redundant-median", "cfl"):
+            return self._solve_with_rows(kind, data, table, options, t0)
         cost = np.full((data.n_demand, data.n_sites), np.inf)
         ok = data.primary_ok
         cost[data.pair_i[ok], data.pair_j[ok]] = data.latency_ms[ok]
@@ -847,13 +845,21 @@ class Problem:
             extra=options_info,
         )
 
-    def _solve_redundant(
-        self, data: ModelData, table: pd.DataFrame, options: SolverOptions, t0: float
+    def _solve_with_rows(
+        self,
+        kind: str,
+        data: ModelData,
+        table: pd.DataFrame,
+        options: SolverOptions,
+        t0: float,
     ) -> Result:
-        from placement.formulations.redundant import solve_redundant_median
-
+        """Run a fast solver that returns assignment rows (redundant median, capacitated cost)."""
+        if kind == "redundant-median":
+            from placement.formulations.redundant import solve_redundant_median as solver
+        else:
+            from placement.formulations.cfl import solve_cfl as solver
         build_s = time.perf_counter() - t0
-        sol = solve_redundant_median(
+        sol = solver(
             data,
             time_limit_s=options.time_limit_s,
             gap_rel=options.gap_rel,
@@ -863,41 +869,7 @@ class Problem:
         found = sol.status in ("optimal", "feasible")
         open_mask = np.zeros(data.n_sites, dtype=bool)
         open_mask[sol.open_sites] = True
-        extra = {"method": "fast-redundant-median", "n_vars": sol.n_vars, "n_rows": sol.n_rows}
-        return self._result(
-            data,
-            table,
-            sol.status,
-            sol.objective if found else None,
-            sol.best_bound if math.isfinite(sol.best_bound) else None,
-            sol.gap if found else None,
-            open_mask if found else None,
-            sol.rows,
-            build_s + sol.build_s,
-            sol.solve_s,
-            options,
-            self._stop_message(sol.status, sol.gap if found else None, sol.message),
-            raw=sol.status,
-            extra=extra,
-        )
-
-    def _solve_cfl(
-        self, data: ModelData, table: pd.DataFrame, options: SolverOptions, t0: float
-    ) -> Result:
-        from placement.formulations.cfl import solve_cfl
-
-        build_s = time.perf_counter() - t0
-        sol = solve_cfl(
-            data,
-            time_limit_s=options.time_limit_s,
-            gap_rel=options.gap_rel,
-            threads=options.threads,
-            verbose=options.verbose,
-        )
-        found = sol.status in ("optimal", "feasible")
-        open_mask = np.zeros(data.n_sites, dtype=bool)
-        open_mask[sol.open_sites] = True
-        extra = {"method": "fast-cfl", "n_vars": sol.n_vars, "n_rows": sol.n_rows}
+        extra = {"method": f"fast-{kind}", "n_vars": sol.n_vars, "n_rows": sol.n_rows}
         return self._result(
             data,
             table,
