@@ -5,21 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from placement import costs
 from placement.cli._common import add_format_option, info, write_frame
 from placement.cli._cost_options import add_cost_options, cost_model_from_args
 
-#: Cost columns joined from :meth:`placement.costs.CostModel.site_costs`.
-COST_COLUMNS = (
-    "pue",
-    "energy_kwh_per_year",
-    "energy_usd_per_year",
-    "fixed_usd_per_year",
-    "carbon_tonnes_per_year",
-    "carbon_usd_per_year",
-    "egress_usd_per_gb",
-    "egress_usd_per_year",
-    "total_usd_per_year",
-    "variable_usd_per_unit_per_year",
+#: Cost columns joined from :meth:`placement.costs.CostModel.site_costs` (the site's own price and
+#: carbon intensity are already catalog columns; ``pue_basis`` is bookkeeping).
+COST_COLUMNS = tuple(
+    c for c in costs.COST_COLUMNS if c not in ("price_usd_per_kwh", "carbon_g_per_kwh", "pue_basis")
 )
 
 #: Columns shown by ``--format table`` (CSV and JSON carry every column of catalog.sites()).
