@@ -246,30 +246,110 @@ def test_sample_start_path(monkeypatch):
     assert prob.solve(method="pulp").objective == pytest.approx(sol.objective, rel=1e-7)
 
 
-@pytest.mark.parametrize("seed", range(20, 30))
-def test_smoothed_pricing_against_enumeration(seed, monkeypatch):
-    # Wentges-smoothed pricing (used from _SMOOTH_MIN_DEMAND demand points on) forced on
-    import placement.formulations.redundant as red
-
-    monkeypatch.setattr(red, "_SMOOTH_MIN_DEMAND", 0)
+def _clustered_instance(seed, n_groups=6, per_group=4, m=9, k=2, n_dom=3, p=4):
+    """Demand points in groups whose latency rows differ by a constant (mergeable)."""
     rng = np.random.default_rng(seed)
-    k = int(rng.integers(2, 4))
-    n_dom = int(rng.integers(k, 5))
-    p = int(rng.integers(k, 6))
-    prob, lat, w, dom = _instance(seed, n=7, m=7, k=k, n_dom=n_dom, n_sites=p, backup_weight=0.5)
-    expect = _oracle(lat, w, dom, k=k, p=p, beta=0.5, sla=None, backup_sla=None)
-    sol = solve_redundant_median(prob.model_data())
-    if expect is None:
-        assert sol.status == "infeasible"
-        return
-    assert sol.status == "optimal"
-    assert sol.objective == pytest.approx(expect, rel=1e-7, abs=1e-9)
+    base = rng.uniform(5.0, 60.0, size=(n_groups, m))
+    offsets = rng.uniform(0.0, 8.0, size=(n_groups, per_group))
+    lat = (base[:, None, :] + offsets[:, :, None]).reshape(-1, m)
+    n = lat.shape[0]
+    w = rng.integers(0, 50, size=n).astype(float)
+    w[0] = 0.0  # a zero-weight point still has to be served
+    dom = np.arange(m) % n_dom
+    sites = pd.DataFrame(
+        {
+            "site_id": [f"s{j}" for j in range(m)],
+            "lat_deg": 0.0,
+            "lon_deg": 0.0,
+            "zone": [f"z{g}" for g in dom],
+        }
+    )
+    demand = pd.DataFrame(
+        {"demand_id": [f"d{i}" for i in range(n)], "lat_deg": 0.0, "lon_deg": 0.0, "weight": w}
+    )
+    ii, jj = np.nonzero(np.ones((n, m), dtype=bool))
+    table = pd.DataFrame(
+        {
+            "demand_id": demand["demand_id"].to_numpy()[ii],
+            "site_id": sites["site_id"].to_numpy()[jj],
+            "latency_ms": lat[ii, jj],
+        }
+    )
+    prob = Problem(
+        sites,
+        demand,
+        latency=table,
+        objective="median",
+        n_sites=p,
+        redundancy=k,
+        failure_domain="zone",
+        backup_weight=0.5,
+    )
+    return prob, lat, w, dom
 
 
-def test_smoothed_pricing_fractional_and_sample(monkeypatch):
+@pytest.mark.parametrize("seed", range(20, 30))
+def test_aggregation_matches_enumeration(seed):
+    from placement.formulations.redundant import _aggregate
+
+    prob, lat, w, dom = _clustered_instance(seed)
+    data = prob.model_data()
+    agg = _aggregate(data)
+    assert agg is not None and agg.data.n_demand == 6  # four points per group merge
+    assert agg.data.total_weight == pytest.approx(data.total_weight)
+    expect = _oracle(lat, w, dom, k=2, p=4, beta=0.5, sla=None, backup_sla=None)
+    merged = solve_redundant_median(data)
+    plain = solve_redundant_median(data, aggregate=False)
+    assert merged.status == plain.status == "optimal"
+    assert merged.n_demand_solved == 6 and plain.n_demand_solved == len(lat)
+    assert merged.objective == pytest.approx(expect, rel=1e-9)
+    assert plain.objective == pytest.approx(expect, rel=1e-9)
+    # the assignment covers every original point at both ranks
+    assert sorted({(i, r) for _, r, i, _ in merged.rows}) == [
+        (i, r) for i in range(len(lat)) for r in (1, 2)
+    ]
+
+
+def test_aggregation_keeps_sla_classes_apart():
+    from placement.formulations.redundant import _aggregate
+
+    prob, lat, *_ = _clustered_instance(3)
+    # rows equal up to a constant, but an SLA that only some points of a group meet: those
+    # points reach fewer sites and must not be merged with the others
+    tight = prob.replace(max_latency_ms=float(np.quantile(lat, 0.6)))
+    data = tight.model_data()
+    agg = _aggregate(data)
+    assert agg is None or agg.data.n_demand > 6
+    merged = solve_redundant_median(data)
+    plain = solve_redundant_median(data, aggregate=False)
+    assert merged.status == plain.status
+    if plain.status == "optimal":
+        assert merged.objective == pytest.approx(plain.objective, rel=1e-9)
+        assert tight.solve(method="pulp").objective == pytest.approx(merged.objective, rel=1e-7)
+
+
+def test_aggregation_none_when_nothing_merges():
+    from placement.formulations.redundant import _aggregate
+
+    prob, *_ = _instance(5, n=8, m=6, k=2, n_dom=3, n_sites=3, backup_weight=0.5)
+    assert _aggregate(prob.model_data()) is None
+
+
+def test_warm_start_same_optimum():
+    prob, *_ = _clustered_instance(7)
+    data = prob.model_data()
+    cold = solve_redundant_median(data)
+    warm = solve_redundant_median(data, initial_open=np.array([0, 1, 2, 3]))
+    bad = solve_redundant_median(data, initial_open=np.array([0, 1]))  # wrong count: ignored
+    assert warm.warm_start and not bad.warm_start and not cold.warm_start
+    for sol in (warm, bad):
+        assert sol.status == "optimal"
+        assert sol.objective == pytest.approx(cold.objective, rel=1e-9)
+
+
+def test_sample_start_fractional(monkeypatch):
     import placement.formulations.redundant as red
 
-    monkeypatch.setattr(red, "_SMOOTH_MIN_DEMAND", 0)
     prob, lat, w, dom = _fractional_instance()
     sol = solve_redundant_median(prob.model_data())
     expect = _oracle(lat, w, dom, k=2, p=3, beta=0.5, sla=None, backup_sla=None)
@@ -277,10 +357,8 @@ def test_smoothed_pricing_fractional_and_sample(monkeypatch):
     assert sol.objective == pytest.approx(expect, rel=1e-9)
     prob, *_ = _instance(12, n=40, m=12, k=2, n_dom=3, n_sites=4, backup_weight=0.5)
     data = prob.model_data()
-    monkeypatch.setattr(red, "_SMOOTH_MIN_DEMAND", 10**9)
     plain = solve_redundant_median(data)
-    monkeypatch.setattr(red, "_SMOOTH_MIN_DEMAND", 0)
     monkeypatch.setattr(red, "_SAMPLE_SIZE", 15)
-    smooth = solve_redundant_median(data)
-    assert smooth.status == plain.status == "optimal"
-    assert smooth.objective == pytest.approx(plain.objective, rel=1e-9)
+    sampled = solve_redundant_median(data)
+    assert sampled.status == plain.status == "optimal"
+    assert sampled.objective == pytest.approx(plain.objective, rel=1e-9)
