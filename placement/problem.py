@@ -112,6 +112,13 @@ def _names(df: pd.DataFrame, idx: Iterable[int], limit: int = 5) -> str:
     return ", ".join(shown) + more
 
 
+def _warm_info(start: np.ndarray | None, repaired: bool, sol: object) -> dict[str, bool]:
+    """``warm_start`` / ``warm_start_repaired`` of a fast solve (the solver says if it used it)."""
+    said = getattr(sol, "warm_start_used", getattr(sol, "warm_start", True))
+    used = start is not None and bool(said)
+    return {"warm_start": used, "warm_start_repaired": used and repaired}
+
+
 class Problem:
     """A site-placement problem.
 
@@ -685,6 +692,7 @@ class Problem:
         threads: int | None = None,
         verbose: bool = False,
         method: str = "auto",
+        warm_start: Result | Iterable[str] | None = None,
     ) -> Result:
         """Solve to proven optimality (or the limits given) and return a :class:`Result`.
 
@@ -704,9 +712,24 @@ class Problem:
             ``auto`` uses the fast exact p-median / p-center solvers where the problem allows it
             (no capacity, redundancy 1, no percentile SLA, budget or provider limits) and the
             PuLP formulations otherwise; ``pulp`` forces the PuLP formulations.
+        warm_start : Result or iterable of str, optional
+            A known open set (a previous :class:`Result`, e.g. of a neighbouring what-if point,
+            or site ids) handed to the solver as its first incumbent: the swap search of the fast
+            p-median starts from it, it is the first upper bound of the p-center bisection and
+            of the capacitated cost search, and the PuLP model gets it (with the assignment where
+            that is cheap to derive) as a MIP start. It is repaired first: forbidden sites are
+            dropped, must-open sites added and sites dropped / added greedily (by demand-weighted
+            latency) until the count meets ``n_sites`` / ``max_sites`` / ``min_sites``; a set
+            that serves no feasible solution is ignored. It only changes speed: the answer is
+            proven optimal exactly as without it and has the same objective, but when several
+            open sets share the optimal objective another one of them may be returned.
+            ``result.solver["warm_start"]`` says whether a start was used (and
+            ``result.solver["warm_start_repaired"]`` whether it had to be repaired). Unknown
+            site ids raise ``ValueError`` (a :class:`~placement.errors.ValidationError`).
         """
         if method not in ("auto", "pulp", "fast"):
             raise _param_error("method", "must be 'auto', 'pulp' or 'fast'", method)
+        start_idx = self._warm_start_indices(warm_start)
         options = SolverOptions(
             solver=solver,
             time_limit_s=time_limit_s,
@@ -736,12 +759,15 @@ class Problem:
                 "; ".join(reasons),
                 raw="presolve check",
             )
+        start, repaired = (
+            (None, False) if start_idx is None else self._repair_start(data, start_idx)
+        )
         fast = self._fast_path(data) if method in ("auto", "fast") else None
         if method == "fast" and fast is None:
             raise _param_error("method", "the fast solvers do not cover this problem", method)
         if fast is not None:
             try:
-                return self._solve_fast(fast, data, table, options, t0)
+                return self._solve_fast(fast, data, table, options, t0, start, repaired)
             except SolverError as exc:
                 if method == "fast":
                     raise
@@ -751,7 +777,129 @@ class Problem:
                     RuntimeWarning,
                     stacklevel=2,
                 )
-        return self._solve_pulp(data, table, options, t0)
+        return self._solve_pulp(data, table, options, t0, start, repaired)
+
+    # ------------------------------------------------------------------ warm starts
+    def _warm_start_indices(self, warm_start: Result | Iterable[str] | None) -> np.ndarray | None:
+        """Positions in ``self.sites`` of a warm start's open sites (None when not given)."""
+        if warm_start is None:
+            return None
+        if isinstance(warm_start, Result):
+            ids = [str(s) for s in warm_start.open_sites.get("site_id", pd.Series(dtype=str))]
+        elif isinstance(warm_start, str):
+            ids = [warm_start]
+        elif isinstance(warm_start, Iterable):
+            ids = [str(s) for s in warm_start]
+        else:
+            raise _param_error(
+                "warm_start", "must be a Result or an iterable of site ids", type(warm_start)
+            )
+        pos = pd.Index(self.sites["site_id"]).get_indexer(ids)
+        unknown = [s for s, k in zip(ids, pos, strict=True) if k < 0]
+        if unknown:
+            raise _param_error(
+                "warm_start", f"unknown site id(s): {', '.join(unknown[:5])}", unknown
+            )
+        _, first = np.unique(pos, return_index=True)
+        return pos[np.sort(first)].astype(np.int64)
+
+    @staticmethod
+    def _repair_start(data: ModelData, idx: np.ndarray) -> tuple[np.ndarray | None, bool]:
+        """A warm start made to respect the fixings and the site count: (open mask, repaired).
+
+        Forbidden sites are dropped and must-open sites added; then the site whose removal
+        raises the demand-weighted nearest latency least is dropped, or the one that lowers it
+        most added (a demand point without an open allowed site counts as very far), until the
+        count is allowed. The mask is None when there is nothing to start from.
+        """
+        m = data.n_sites
+        given = np.zeros(m, dtype=bool)
+        given[idx] = True
+        mask = (given & ~data.forbidden) | data.must_open
+        available = int((~data.forbidden).sum())
+        if data.n_sites_exact is not None:
+            lo = hi = data.n_sites_exact
+        else:
+            lo = max(data.min_sites or 0, 1)
+            hi = data.max_sites if data.max_sites is not None else m
+        hi = min(hi, available)
+        if not mask.any() or lo > hi:
+            return None, False
+        ok = data.primary_ok & ~data.forbidden[data.pair_j]
+        pi, pj, lat = data.pair_i[ok], data.pair_j[ok], data.latency_ms[ok]
+        w = data.weight[pi]
+        far = 10.0 * (float(lat.max()) if len(lat) else 1.0) + 1.0
+        while mask.sum() > hi:
+            # loss of closing j: its demand moves to the second-nearest open site
+            sel = mask[pj]
+            loss = np.zeros(m)
+            if sel.any():
+                order = np.lexsort((pj[sel], lat[sel], pi[sel]))
+                si, sj, sl = pi[sel][order], pj[sel][order], lat[sel][order]
+                first = np.flatnonzero(np.r_[True, si[1:] != si[:-1]])
+                nxt = np.minimum(first + 1, len(si) - 1)
+                has_second = (first + 1 < len(si)) & (si[nxt] == si[first])
+                d2 = np.where(has_second, sl[nxt], far)
+                moved = data.weight[si[first]] * (d2 - sl[first])
+                loss = np.bincount(sj[first], weights=moved, minlength=m)
+            loss[~mask | data.must_open] = np.inf
+            if not np.isfinite(loss.min()):
+                return None, False
+            mask[int(np.argmin(loss))] = False
+        while mask.sum() < lo:
+            d1 = np.full(data.n_demand, far)
+            sel = mask[pj]
+            np.minimum.at(d1, pi[sel], lat[sel])
+            gain = np.bincount(pj, weights=w * np.maximum(d1[pi] - lat, 0.0), minlength=m)
+            gain[mask | data.forbidden] = -1.0
+            mask[int(np.argmax(gain))] = True
+        return mask, not np.array_equal(mask, given)
+
+    def _pulp_start(
+        self,
+        data: ModelData,
+        prob: Any,
+        y: list[Any],
+        z: dict[int, dict[int, Any]],
+        mask: np.ndarray,
+    ) -> dict[str, float] | None:
+        """A MIP start for the PuLP model: the open set, and the assignment where it is cheap.
+
+        None when the set leaves a demand point without an allowed open site (no solution).
+        """
+        values = {v.name: float(mask[j]) for j, v in enumerate(y)}
+        if self.objective in ("coverage", "set-cover") or not z:
+            return values  # the other variables are continuous: the solver completes them
+        ok = data.primary_ok & mask[data.pair_j]
+        served = np.zeros(data.n_demand, dtype=bool)
+        served[data.pair_i[ok]] = True
+        if not served.all():
+            return None
+        if data.capacity is not None:
+            return values  # shares under capacities: left to the solver
+        if self.objective in ("cost", "weighted") and data.redundancy == 1:
+            # cheapest open pair of every demand point (the objective's own coefficients)
+            pairs = np.fromiter(z[1].keys(), dtype=np.int64, count=len(z[1]))
+            pairs = pairs[mask[data.pair_j[pairs]]]
+            coef = prob.objective
+            c = np.array([coef.get(z[1][int(p)], 0.0) for p in pairs], dtype=float)
+            order = np.lexsort((data.pair_j[pairs], data.latency_ms[pairs], c, data.pair_i[pairs]))
+            ii = data.pair_i[pairs][order]
+            best = pairs[order][np.r_[True, ii[1:] != ii[:-1]]]
+            rows = [(int(p), 1) for p in best]
+        else:
+            rows = [(p, r) for p, r, _ in nearest_assignments(data, mask)]
+        counts = np.bincount([r for _, r in rows], minlength=data.redundancy + 1)
+        if (counts[1:] < data.n_demand).any():
+            return values  # backups not found greedily: the solver completes the start
+        for zr in z.values():
+            for var in zr.values():
+                values[var.name] = 0.0
+        for p, r in rows:
+            values[z[r][p].name] = 1.0
+        if self.objective == "center":
+            values["L"] = float(max(data.latency_ms[p] for p, r in rows if r == 1))
+        return values
 
     def _fast_path(self, data: ModelData) -> str | None:
         if (
@@ -789,10 +937,17 @@ class Problem:
         return False
 
     def _solve_fast(
-        self, kind: str, data: ModelData, table: pd.DataFrame, options: SolverOptions, t0: float
+        self,
+        kind: str,
+        data: ModelData,
+        table: pd.DataFrame,
+        options: SolverOptions,
+        t0: float,
+        start: np.ndarray | None = None,
+        repaired: bool = False,
     ) -> Result:
         if kind in ("redundant-median", "cfl"):
-            return self._solve_with_rows(kind, data, table, options, t0)
+            return self._solve_with_rows(kind, data, table, options, t0, start, repaired)
         cost = np.full((data.n_demand, data.n_sites), np.inf)
         ok = data.primary_ok
         cost[data.pair_i[ok], data.pair_j[ok]] = data.latency_ms[ok]
@@ -806,6 +961,8 @@ class Problem:
             "threads": options.threads,
             "verbose": options.verbose,
         }
+        if start is not None:
+            kwargs["initial_open"] = np.flatnonzero(start)
         build_s = time.perf_counter() - t0
         if kind == "median":
             from placement.formulations.radius import solve_pmedian
@@ -827,7 +984,12 @@ class Problem:
         if sol.best_bound is not None and math.isfinite(sol.best_bound):
             bound = sol.best_bound * scale
         rows = nearest_assignments(data, open_mask) if sol.status in ("optimal", "feasible") else []
-        options_info = {"method": f"fast-{kind}", "n_vars": sol.n_vars, "n_rows": sol.n_rows}
+        options_info = {
+            "method": f"fast-{kind}",
+            "n_vars": sol.n_vars,
+            "n_rows": sol.n_rows,
+            **_warm_info(start, repaired, sol),
+        }
         return self._result(
             data,
             table,
@@ -852,6 +1014,8 @@ class Problem:
         table: pd.DataFrame,
         options: SolverOptions,
         t0: float,
+        start: np.ndarray | None = None,
+        repaired: bool = False,
     ) -> Result:
         """Run a fast solver that returns assignment rows (redundant median, capacitated cost)."""
         if kind == "redundant-median":
@@ -859,17 +1023,29 @@ class Problem:
         else:
             from placement.formulations.cfl import solve_cfl as solver
         build_s = time.perf_counter() - t0
+        kwargs: dict[str, Any] = {}
+        if start is not None:
+            if "initial_open" in inspect.signature(solver).parameters:
+                kwargs["initial_open"] = np.flatnonzero(start)
+            else:  # a solver without warm starts: solved cold
+                start = None
         sol = solver(
             data,
             time_limit_s=options.time_limit_s,
             gap_rel=options.gap_rel,
             threads=options.threads,
             verbose=options.verbose,
+            **kwargs,
         )
         found = sol.status in ("optimal", "feasible")
         open_mask = np.zeros(data.n_sites, dtype=bool)
         open_mask[sol.open_sites] = True
-        extra = {"method": f"fast-{kind}", "n_vars": sol.n_vars, "n_rows": sol.n_rows}
+        extra = {
+            "method": f"fast-{kind}",
+            "n_vars": sol.n_vars,
+            "n_rows": sol.n_rows,
+            **_warm_info(start, repaired, sol),
+        }
         return self._result(
             data,
             table,
@@ -888,7 +1064,13 @@ class Problem:
         )
 
     def _solve_pulp(
-        self, data: ModelData, table: pd.DataFrame, options: SolverOptions, t0: float
+        self,
+        data: ModelData,
+        table: pd.DataFrame,
+        options: SolverOptions,
+        t0: float,
+        start: np.ndarray | None = None,
+        repaired: bool = False,
     ) -> Result:
         from placement.formulations.assignment import build_assignment_model
         from placement.formulations.covering import build_covering_model
@@ -898,12 +1080,19 @@ class Problem:
             z: dict[int, dict[int, Any]] = {}
         else:
             prob, y, z = build_assignment_model(data)
+        mip_start = None if start is None else self._pulp_start(data, prob, y, z, start)
         build_s = time.perf_counter() - t0
-        out = solve_model(prob, options)
+        out = solve_model(prob, options, start=mip_start)
         sign = -1.0 if self.objective == "coverage" else 1.0
         obj = None if out.objective is None else sign * out.objective
         bound = None if out.best_bound is None else sign * out.best_bound
-        extra = {"method": "pulp", "n_vars": len(prob.variables()), "n_rows": prob.numConstraints()}
+        extra = {
+            "method": "pulp",
+            "n_vars": len(prob.variables()),
+            "n_rows": prob.numConstraints(),
+            "warm_start": mip_start is not None,
+            "warm_start_repaired": mip_start is not None and repaired,
+        }
         if out.status not in ("optimal", "feasible"):
             message = self._stop_message(out.status, None, out.message)
             return self._result(
@@ -1132,6 +1321,8 @@ class Problem:
             "gap_rel": options.gap_rel,
             "threads": options.threads,
             "raw_status": raw,
+            "warm_start": False,
+            "warm_start_repaired": False,
             **(extra or {}),
         }
         return Result(

@@ -115,7 +115,14 @@ class SolveOutcome:
 
 
 class _HiGHSWithStart(pulp.HiGHS):  # type: ignore[misc, valid-type]
-    """PuLP's HiGHS interface, handing HiGHS a starting solution before it runs."""
+    """PuLP's HiGHS interface, handing HiGHS a starting solution before it runs.
+
+    PuLP's ``warmStart=True`` reaches only the HiGHS command-line interface (``HiGHS_CMD``), not
+    this highspy one, so the start goes to ``Highs.setSolution`` here: all columns when the start
+    names every variable, else the given ones (HiGHS completes a partial start itself by fixing
+    its integer values and solving for the rest). HiGHS checks a start's feasibility and drops
+    an infeasible one, so a start never changes the answer, only the time to it.
+    """
 
     def __init__(self, start: dict[str, float] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -128,12 +135,23 @@ class _HiGHSWithStart(pulp.HiGHS):  # type: ignore[misc, valid-type]
     def callSolver(self, lp: pulp.LpProblem) -> None:
         if self._start:
             import highspy
+            import numpy as np
 
             variables = lp.variables()
-            sol = highspy.HighsSolution()
-            sol.col_value = [float(self._start.get(v.name, 0.0)) for v in variables]
-            sol.value_valid = True
-            lp.solverModel.setSolution(sol)
+            if all(v.name in self._start for v in variables):
+                sol = highspy.HighsSolution()
+                sol.col_value = [float(self._start[v.name]) for v in variables]
+                sol.value_valid = True
+                lp.solverModel.setSolution(sol)
+            else:  # a partial start: HiGHS completes it (fixed integers, solve for the rest)
+                given = [
+                    (v.index, float(self._start[v.name]))
+                    for v in variables
+                    if v.name in self._start
+                ]
+                idx = np.array([k for k, _ in given], dtype=np.int32)
+                val = np.array([x for _, x in given], dtype=float)
+                lp.solverModel.setSolution(len(given), idx, val)
         lp.solverModel.run()
 
 
@@ -218,6 +236,17 @@ def _solve_cbc(
         prob.writeMPS(mps, rename=1)
         _, variables_names, _ = prob.normalisedNames()
         cmd = [cbc, mps]
+        if start:
+            # a MIP start in CBC's solution-file format, as PuLP writes it for warmStart=True
+            # (``COIN_CMD.writesol``); CBC fixes the given integers and completes the rest
+            mst = os.path.join(tmp, "model.mst")
+            lines = ["Stopped on time - objective value 0\n"]
+            for k, (name, mps_name) in enumerate(variables_names.items()):
+                if name in start:
+                    lines.append(f"{k:>7} {mps_name} {float(start[name]):>15.10g} {0:>23}\n")
+            with open(mst, "w") as fh:
+                fh.writelines(lines)
+            cmd += ["-mips", mst]
         if opts.time_limit_s is not None:
             cmd += ["-sec", f"{opts.time_limit_s:g}"]
         cmd += ["-ratio", f"{opts.gap_rel:g}", "-allow", "0"]
@@ -294,7 +323,9 @@ def solve_model(
     options : SolverOptions, optional
         Solver choice and limits (HiGHS, no limit by default).
     start : dict, optional
-        A starting solution (variable name → value) handed to HiGHS.
+        A starting solution (variable name → value; variables not named are left to the
+        solver), handed to HiGHS (``setSolution``) or to CBC (``-mips``, the MIP start PuLP's
+        ``warmStart=True`` writes). Solvers check it and ignore an infeasible one.
 
     Returns
     -------

@@ -69,3 +69,46 @@ def test_orlib_known_radii():
         inst = orlib.read_pmed(ORLIB / "pmed" / f"pmed{k}.txt")
         sol = solve_pcenter(inst.cost, inst.p, time_limit_s=30)
         assert sol.status == "optimal" and sol.objective == radius
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_initial_open_gives_the_same_optimum(seed):
+    """The warm start's radius bounds the bisection; good or bad, the optimum is unchanged."""
+    rng = np.random.default_rng(700 + seed)
+    n, m, p = 10, 8, 3
+    cost = rng.integers(1, 60, size=(n, m)).astype(float)
+    cost[rng.uniform(size=(n, m)) < 0.3] = np.inf
+    for i in range(n):
+        if not np.isfinite(cost[i]).any():
+            cost[i, i % m] = 5.0
+    must, forb = [0], [1]
+    opt = _brute(cost, p, must, forb)
+    cold = solve_pcenter(cost, p, must_open=must, forbidden=forb)
+    starts = [
+        cold.open_sites,
+        rng.choice(m, p, replace=False),
+        np.array([3]),
+        np.arange(m),  # too many: ignored
+        np.array([1, 2]),  # forbidden dropped, must-open added
+    ]
+    for start in starts:
+        for heuristic in (True, False):
+            sol = solve_pcenter(
+                cost, p, must_open=must, forbidden=forb, initial_open=start, warm_start=heuristic
+            )
+            if math.isinf(opt):
+                assert sol.status == "infeasible"
+                continue
+            assert sol.status == "optimal" and sol.objective == pytest.approx(opt)
+            assert len(sol.open_sites) == p and 0 in sol.open_sites and 1 not in sol.open_sites
+    if math.isfinite(opt):
+        warm = solve_pcenter(cost, p, must_open=must, forbidden=forb, initial_open=starts[0])
+        assert warm.warm_start_used and warm.heuristic_objective == pytest.approx(opt)
+        assert not solve_pcenter(
+            cost, p, must_open=must, forbidden=forb, initial_open=np.arange(m)
+        ).warm_start_used
+
+
+def test_initial_open_bad_indices_rejected():
+    with pytest.raises(ValueError, match="initial_open"):
+        solve_pcenter(np.ones((3, 4)), 2, initial_open=[-1])

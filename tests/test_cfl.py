@@ -127,3 +127,41 @@ def test_cardinality_bound():
     assert cardinality_bound(np.array([5.0, 5.0]), 10.0) == 2
     assert cardinality_bound(np.array([5.0, 4.0]), 10.0) is None
     assert cardinality_bound(np.array([5.0]), 0.0) == 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_initial_open_gives_the_same_optimum(seed):
+    """solve_cfl with a warm start (optimal, arbitrary, too small, breaking the count) is exact."""
+    from placement.formulations.cfl import solve_cfl
+
+    restrict = seed % 2 == 1
+    w, cost, fixed, cap, allowed = _instance(40 + seed, restrict=restrict)
+    expected = _brute_force(w, cost, fixed, cap, allowed)
+    data = _problem(w, cost, fixed, cap, allowed).model_data()
+    cold = solve_cfl(data)
+    assert cold.status == "optimal" and not cold.warm_start_used
+    assert cold.objective == pytest.approx(expected, rel=1e-7)
+    rng = np.random.default_rng(seed)
+    for start in (cold.open_sites, rng.choice(5, 2, replace=False), np.array([0]), np.arange(5)):
+        warm = solve_cfl(data, initial_open=start)
+        assert warm.status == "optimal"
+        assert warm.objective == pytest.approx(expected, rel=1e-7)
+    assert solve_cfl(data, initial_open=cold.open_sites).warm_start_used
+    # a site count the start breaks: the start is dropped, the answer still exact
+    prob = _problem(w, cost, fixed, cap, allowed, max_sites=3)
+    ref = prob.solve(method="pulp")
+    warm = solve_cfl(prob.model_data(), initial_open=np.arange(5))
+    assert not warm.warm_start_used
+    assert warm.objective == pytest.approx(ref.objective, rel=1e-7)
+
+
+def test_problem_warm_start_on_the_capacitated_path():
+    w, cost, fixed, cap, allowed = _instance(21)
+    prob = _problem(w, cost, fixed, cap, allowed)
+    cold = prob.solve()
+    warm = prob.solve(warm_start=cold)
+    assert warm.solver["method"] == "fast-cfl" and warm.solver["warm_start"]
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+    pulp_warm = prob.solve(method="pulp", warm_start=["s0", "s1", "s2"])
+    assert pulp_warm.status == "optimal" and pulp_warm.solver["warm_start"]
+    assert pulp_warm.objective == pytest.approx(cold.objective, rel=1e-7)

@@ -383,3 +383,104 @@ def test_infeasible_fast_result_has_no_objective(line):
     assert r.status == "infeasible"
     assert r.objective is None
     assert "cannot all hold" in r.message
+
+
+def _random_problem(seed, **kw):
+    rng = np.random.default_rng(seed)
+    n, m = 12, 7
+    lat = rng.uniform(1, 50, (n, m)).round(1)
+    w = rng.integers(1, 10, n).astype(float)
+    fixed = rng.uniform(10, 100, m).round(1)
+    return Problem.from_cost_matrix(lat, weights=w, fixed_cost=fixed, **kw)
+
+
+_WARM_CASES = [
+    {"objective": "median", "n_sites": 3},
+    {"objective": "median", "max_sites": 3, "max_latency_ms": 35.0},
+    {"objective": "center", "n_sites": 3},
+    {"objective": "coverage", "n_sites": 2, "sla_ms": 15.0},
+    {"objective": "set-cover", "max_latency_ms": 30.0},
+    {"objective": "cost", "latency_penalty_usd_per_unit_ms": 0.5},
+    {"objective": "weighted", "n_sites": 3, "latency_weight_usd_per_ms": 5.0},
+    {"objective": "median", "n_sites": 3, "sla_ms": 20.0, "sla_share": 0.6},
+    {"objective": "median", "n_sites": 3, "capacity": 25.0},
+    {"objective": "median", "n_sites": 3, "capacity": 25.0, "single_sourcing": True},
+    {"objective": "median", "n_sites": 3, "redundancy": 2},
+    {"objective": "median", "min_sites": 2, "max_sites": 4, "budget_usd_per_year": 250.0},
+]
+
+
+@pytest.mark.parametrize("case", range(len(_WARM_CASES)))
+@pytest.mark.parametrize("seed", range(3))
+def test_warm_start_same_objective_as_cold(case, seed):
+    """Every path (fast and PuLP): warm starts good or bad give the cold solve's objective."""
+    prob = _random_problem(seed, **_WARM_CASES[case])
+    rng = np.random.default_rng(seed)
+    ids = list(prob.sites["site_id"])
+    for method in ("auto", "pulp"):
+        cold = prob.solve(method=method)
+        assert cold.solver["warm_start"] is False
+        starts = [cold, list(rng.choice(ids, 2, replace=False)), ids, ids[:1]]
+        for start in starts:
+            warm = prob.solve(method=method, warm_start=start)
+            assert warm.status == cold.status
+            if cold.status == "optimal":
+                assert warm.objective == pytest.approx(cold.objective, rel=1e-7, abs=1e-9)
+                assert warm.gap == pytest.approx(0.0, abs=1e-6)
+        if cold.status == "optimal" and method == "auto" and cold.solver["method"] != "pulp":
+            assert prob.solve(method=method, warm_start=cold).solver["warm_start"] is True
+
+
+def test_warm_start_is_repaired_to_the_constraints(line):
+    sites, demand, table = line
+    prob = Problem(sites, demand, latency=table, n_sites=3, must_open=["S0"], forbidden=["S5"])
+    cold = prob.solve()
+    for method in ("auto", "pulp"):
+        for start in (["S5"], ["S1", "S2", "S3", "S4", "S5"], ["S5", "S4", "S3"]):
+            warm = prob.solve(method=method, warm_start=start)
+            assert warm.status == "optimal"
+            assert warm.objective == pytest.approx(cold.objective)
+            opened = set(warm.open_sites["site_id"])
+            assert len(opened) == 3 and "S0" in opened and "S5" not in opened
+            assert warm.solver["warm_start"] and warm.solver["warm_start_repaired"]
+    same = prob.solve(warm_start=cold)
+    assert same.solver["warm_start"] and not same.solver["warm_start_repaired"]
+
+
+def test_infeasible_warm_start_is_ignored(line):
+    sites, demand, table = line
+    prob = Problem(sites, demand, latency=table, n_sites=4, max_latency_ms=9)
+    cold = prob.solve()
+    for method in ("auto", "pulp"):
+        # S0..S3 leave the far end (x = 41, 49) beyond 9 ms: no solution from this set
+        warm = prob.solve(method=method, warm_start=["S0", "S1", "S2", "S3"])
+        assert warm.status == "optimal"
+        assert warm.objective == pytest.approx(cold.objective)
+        if method == "pulp":  # (the fast path's swap search may walk to a feasible set)
+            assert warm.solver["warm_start"] is False
+    assert prob.solve(method="pulp", solver="cbc", warm_start=cold).objective == pytest.approx(
+        cold.objective
+    )
+
+
+def test_warm_start_unknown_site_is_a_value_error(line):
+    sites, demand, table = line
+    prob = Problem(sites, demand, latency=table, n_sites=2)
+    with pytest.raises(ValueError, match="nowhere") as err:
+        prob.solve(warm_start=["S1", "nowhere"])
+    assert isinstance(err.value, ValidationError) and err.value.field == "warm_start"
+    with pytest.raises(ValidationError, match="warm_start"):
+        prob.solve(warm_start=3)
+    assert prob.solve(warm_start="S1").solver["warm_start"]  # one id as a string
+    assert not prob.solve(warm_start=[]).solver["warm_start"]  # nothing to start from
+
+
+def test_warm_start_with_cbc_and_round_trip(line, tmp_path):
+    sites, demand, table = line
+    prob = Problem(sites, demand, latency=table, n_sites=3, objective="center")
+    cold = prob.solve(method="pulp", solver="cbc")
+    warm = prob.solve(method="pulp", solver="cbc", warm_start=["S0", "S2", "S4"])
+    assert warm.status == "optimal" and warm.solver["warm_start"]
+    assert warm.objective == pytest.approx(cold.objective)
+    warm.to_json(tmp_path / "r.json")
+    assert Result.from_json(tmp_path / "r.json").solver["warm_start"] is True

@@ -109,3 +109,58 @@ def test_time_limit_is_honest():
         assert sol.gap == pytest.approx((sol.objective - sol.best_bound) / sol.objective)
     else:
         assert sol.objective == opt[inst.name]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_initial_open_gives_the_same_optimum(seed):
+    """A warm start (good, wrong size, forbidden, infeasible) never changes the optimum."""
+    rng = np.random.default_rng(500 + seed)
+    n, m, p = 10, 8, 3
+    cost = rng.uniform(1, 40, size=(n, m)).round(2)
+    cost[rng.uniform(size=(n, m)) < 0.3] = np.inf
+    for i in range(n):
+        if not np.isfinite(cost[i]).any():
+            cost[i, i % m] = 5.0
+    w = rng.uniform(0.5, 3, size=n).round(2)
+    must, forb = [0], [1]
+    opt = _brute(cost, w, p, must, forb)
+    cold = solve_pmedian(cost, w, p, must_open=must, forbidden=forb)
+    assert not cold.warm_start_used
+    starts = [
+        cold.open_sites,  # the optimum itself
+        rng.choice(m, p, replace=False),  # any set
+        np.array([2]),  # too few
+        np.arange(m),  # too many
+        np.array([1, 2, 3]),  # a forbidden site, must-open missing
+        np.array([int(np.argmax(np.isinf(cost).sum(axis=0)))]),  # likely serves no solution
+    ]
+    for start in starts:
+        for heuristic in (True, False):
+            sol = solve_pmedian(
+                cost,
+                w,
+                p,
+                must_open=must,
+                forbidden=forb,
+                initial_open=start,
+                warm_start=heuristic,
+            )
+            if math.isinf(opt):
+                assert sol.status == "infeasible"
+                continue
+            assert sol.status == "optimal"
+            assert sol.objective == pytest.approx(opt)
+            assert len(sol.open_sites) == p and 0 in sol.open_sites and 1 not in sol.open_sites
+    if math.isfinite(opt):
+        warm = solve_pmedian(cost, w, p, must_open=must, forbidden=forb, initial_open=starts[0])
+        assert warm.warm_start_used and warm.heuristic_objective == pytest.approx(opt)
+
+
+def test_initial_open_bad_indices_rejected():
+    cost = np.arange(12, dtype=float).reshape(3, 4)
+    with pytest.raises(ValueError, match="initial_open"):
+        solve_pmedian(cost, None, 2, initial_open=[0, 7])
+    with pytest.raises(ValueError, match="initial_open"):
+        solve_pmedian(cost, None, 2, initial_open=[0.5])
+    mask = np.array([True, False, True, False])
+    assert solve_pmedian(cost, None, 2, initial_open=mask).warm_start_used

@@ -13,6 +13,11 @@ Each test first solves the covering LP: an LP minimum above ``p`` proves ``r`` i
 branching. Otherwise the MIP is solved with ``Σ y ≤ p`` and stops at its first feasible point.
 The search interval starts at ``[max_i min_j c_ij, heuristic radius]``; a feasible cover's actual
 largest distance (often below the tested ``r``) tightens the upper end.
+
+A warm start (``initial_open``, e.g. the optimum of a neighbouring sweep point) is completed to
+``p`` sites and its radius replaces the heuristic's as the upper end (the heuristic then runs only
+when the given set covers no feasible solution). The bisection proves the optimum either way, so
+only the number of tests and, among equal-radius optima, the set returned may change.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from placement.errors import InfeasibleError, SolverError
-from placement.formulations.radius import ExactSolution, infeasible_solution
+from placement.formulations.radius import ExactSolution, infeasible_solution, site_indices
 from placement.heuristics import Inputs, assign_nearest, pcenter_heuristic, prepare_inputs
 
 __all__ = ["solve_pcenter"]
@@ -106,6 +111,7 @@ def solve_pcenter(
     threads: int | None = None,
     verbose: bool = False,
     warm_start: bool = True,
+    initial_open: npt.ArrayLike | None = None,
 ) -> ExactSolution:
     """Solve the p-center problem (minimise the largest demand-to-nearest-site cost) exactly.
 
@@ -131,6 +137,12 @@ def solve_pcenter(
         Print the bisection's progress.
     warm_start : bool
         Start from the greedy + swap p-center heuristic's radius as the upper end.
+    initial_open : array_like of int, optional
+        Site indices of a known solution (e.g. the previous point of a sweep): forbidden sites
+        are dropped, must-open ones added and the set completed to ``p`` sites; its radius is the
+        upper end of the bisection instead of the heuristic's. A set of more than ``p`` sites, or
+        one that leaves a demand without an allowed site, is ignored (the heuristic is used if
+        ``warm_start``). The optimum is unchanged.
 
     Returns
     -------
@@ -159,13 +171,22 @@ def solve_pcenter(
     if inp.must_open.any():
         lb = max(lb, 0.0)
     heur_s = 0.0
-    if warm_start:
+    best_open, ub = np.zeros(0, dtype=np.int64), math.inf
+    warm_used = False
+    initial = site_indices(initial_open, inp.n_sites, "initial_open")
+    if initial is not None and len(initial):
+        given = initial[~inp.forbidden[initial]]
+        if len(np.union1d(given, np.flatnonzero(inp.must_open))) <= inp.p:
+            start = _pad(inp, given)
+            radius = _radius(inp, active, start)
+            if math.isfinite(radius):
+                best_open, ub, warm_used = start, radius, True
+        log(f"warm start radius {ub}")
+    if warm_start and not warm_used:
         th = time.perf_counter()
         heur = pcenter_heuristic(inp)
         heur_s = time.perf_counter() - th
         best_open, ub = heur.open_sites, heur.objective
-    else:
-        best_open, ub = np.zeros(0, dtype=np.int64), math.inf
     heur_obj = ub
     log(f"heuristic radius {ub} in {heur_s:.3f}s, lower bound {lb}")
     vals = c_act[:, allowed]
@@ -296,6 +317,7 @@ def solve_pcenter(
                 n_rows=n_rows,
                 heuristic_s=heur_s,
                 message=msg,
+                warm_start_used=warm_used,
             )
         return infeasible_solution(
             inp.n_demand, "no choice of p allowed sites covers every demand", build_s
@@ -319,4 +341,5 @@ def solve_pcenter(
         n_rows=n_rows,
         heuristic_s=heur_s,
         message="" if proven else "stopped by the time limit",
+        warm_start_used=warm_used,
     )

@@ -32,6 +32,16 @@ branch and bound prunes with:
   aggregate row. For equal capacities this is the rounded aggregate row ``Σ y_j ≥ ⌈W / cap⌉``;
   on Beasley's capa8000 it takes the LP gap from 2.1 % to 0.06 %.
 
+Warm start
+----------
+``initial_open`` (e.g. the optimum of a neighbouring sweep point) replaces the rounding of the LP's
+``y`` as the start of the drop / add / swap search for the first incumbent (which HiGHS receives
+as its starting solution and which drives the reduced-cost tightening). Forbidden sites are
+dropped, must-open ones added and sites opened until the capacity holds all demand; a start that
+then breaks the site count or serves no feasible solution is ignored and the LP rounding is used.
+The proof is HiGHS's either way, so the optimum does not change; among several equal-cost optima
+another may be returned.
+
 Exactness
 ---------
 ``status == "optimal"`` is HiGHS's branch-and-bound proof on this model (relative gap at most
@@ -85,6 +95,8 @@ class CflSolution:
         How the solve stopped.
     cardinality : int
         The ``K`` of the cardinality row.
+    warm_start_used : bool
+        True when the given ``initial_open`` set led to the first incumbent.
     """
 
     status: str
@@ -99,6 +111,7 @@ class CflSolution:
     n_rows: int = 0
     message: str = ""
     cardinality: int = 0
+    warm_start_used: bool = False
 
 
 def cardinality_bound(capacity: np.ndarray, total: float, tol: float = 1e-9) -> int | None:
@@ -125,6 +138,7 @@ def solve_cfl(
     gap_rel: float = 1e-9,
     threads: int | None = None,
     verbose: bool = False,
+    initial_open: np.ndarray | None = None,
 ) -> CflSolution:
     """Solve the capacitated fixed-charge problem with split allocation to proven optimality.
 
@@ -141,6 +155,9 @@ def solve_cfl(
         HiGHS threads.
     verbose : bool
         Print the HiGHS log.
+    initial_open : numpy.ndarray of int, optional
+        Site indices of a known solution to start the incumbent search from (see "Warm start" in
+        the module docstring); the optimum is unchanged.
 
     Returns
     -------
@@ -155,8 +172,11 @@ def solve_cfl(
         raise ValueError("solve_cfl does not handle single sourcing, percentile SLA or budget")
     if data.max_per_provider:
         raise ValueError("solve_cfl does not handle per-provider limits")
+    from placement.formulations.radius import site_indices
+
     t0 = time.perf_counter()
     m, n = data.n_sites, data.n_demand
+    initial = site_indices(initial_open, m, "initial_open")
     usable = data.primary_ok & ~data.forbidden[data.pair_j]
     pos = np.flatnonzero(usable)
     pi = data.pair_i[pos]
@@ -248,25 +268,38 @@ def solve_cfl(
     lp_s = time.perf_counter() - t_lp
     lp_status = h.getModelStatus()
     ub, best_y, best_z = math.inf, None, None
+    warm_used = False
     lp_bound = -math.inf
     if lp_status == highspy.HighsModelStatus.kOptimal:
         lp_bound = float(h.getInfo().objective_function_value)
         sol = h.getSolution()
         x_lp = np.asarray(sol.col_value)
         rc = np.asarray(sol.col_dual)
-        # 2. incumbent: round the LP's y, then drop / add / swap with transportation LPs
+        # 2. incumbent: round the LP's y (or start from the warm start), then drop / add / swap
+        # with transportation LPs
         ev = _Transport(pi, pj, w, cap, cost_z, fixed, n, m)
-        ub, best_y, best_z = ev.local_search(
-            x_lp[:m],
-            data.must_open,
-            openable,
-            count_lo,
-            count_hi,
-            deadline,
-            # as long as the LP took (at least 0.05 s, at most 30 s): small instances are
-            # cheaper to finish by branch and bound than by many transportation LPs
-            budget_s=min(30.0, max(0.05, lp_s)),
-        )
+        # as long as the LP took (at least 0.05 s, at most 30 s): small instances are cheaper to
+        # finish by branch and bound than by many transportation LPs
+        budget_s = min(30.0, max(0.05, lp_s))
+        if initial is not None and len(initial):
+            y0 = np.zeros(m)
+            y0[initial] = 1.0
+            ub, best_y, best_z = ev.local_search(
+                y0, data.must_open, openable, count_lo, count_hi, deadline, budget_s=budget_s
+            )
+            if best_y is not None and not (count_lo <= best_y.sum() <= count_hi):
+                ub, best_y, best_z = math.inf, None, None  # the start broke the site count
+            warm_used = best_y is not None
+        if not warm_used:
+            ub, best_y, best_z = ev.local_search(
+                x_lp[:m],
+                data.must_open,
+                openable,
+                count_lo,
+                count_hi,
+                deadline,
+                budget_s=budget_s,
+            )
         # 3. reduced-cost tightening (module docstring): keeps every solution of cost <= ub
         if math.isfinite(ub):
             margin = ub - lp_bound + 1e-9 * max(1.0, abs(ub))
@@ -390,6 +423,7 @@ def solve_cfl(
         n_rows,
         message,
         k_min,
+        warm_used,
     )
 
 

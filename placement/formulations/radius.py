@@ -22,7 +22,11 @@ sort of the sites.
 Algorithm
 ---------
 1. Greedy + swap heuristic (:func:`placement.heuristics.pmedian_heuristic`) → incumbent and
-   upper bound; its tight cuts seed the master.
+   upper bound; its tight cuts seed the master. With ``initial_open`` (a warm start, e.g. the
+   optimum of a neighbouring sweep point) the swap search starts from that set instead of the
+   greedy one (completed greedily to ``p`` sites); the greedy start is used only when the given
+   set serves no feasible solution. The warm start changes only the first incumbent, never the
+   proof, so the optimum is the same (among several equal-cost optima another may be returned).
 2. LP cutting-plane loop with warm-started dual simplex until no cut is violated (LP bound),
    then LP rounding + swaps at the root for a better incumbent.
 3. Reduced-cost fixing (the LP bound plus a site's reduced cost above the incumbent proves the
@@ -48,10 +52,10 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 
-from placement.errors import InfeasibleError, SolverError
+from placement.errors import InfeasibleError, SolverError, ValidationError
 from placement.heuristics import Inputs, assign_nearest, pmedian_heuristic, prepare_inputs
 
-__all__ = ["ExactSolution", "solve_pmedian"]
+__all__ = ["ExactSolution", "site_indices", "solve_pmedian"]
 
 _MS = highspy.HighsModelStatus
 
@@ -90,6 +94,8 @@ class ExactSolution:
         Seconds of the heuristic (included in ``build_s``).
     message : str
         Why the problem is infeasible, or how the solve stopped.
+    warm_start_used : bool
+        True when a given ``initial_open`` set led to the first incumbent.
     """
 
     open_sites: np.ndarray
@@ -105,6 +111,7 @@ class ExactSolution:
     n_rows: int
     heuristic_s: float = 0.0
     message: str = ""
+    warm_start_used: bool = False
 
 
 def _rel_gap(obj: float, bound: float) -> float:
@@ -229,6 +236,7 @@ def solve_pmedian(
     threads: int | None = None,
     verbose: bool = False,
     warm_start: bool = True,
+    initial_open: npt.ArrayLike | None = None,
 ) -> ExactSolution:
     """Solve the (weighted) p-median problem to proven optimality.
 
@@ -253,6 +261,13 @@ def solve_pmedian(
         Print HiGHS logs and the cut loop's progress.
     warm_start : bool
         Use the greedy + swap heuristic as incumbent, seed cuts and for reduced-cost fixing.
+    initial_open : array_like of int, optional
+        Site indices of a known solution (e.g. the previous point of a sweep) to start the swap
+        search from instead of the greedy solution: forbidden sites are dropped, must-open ones
+        added, a set of more than ``p`` sites is cut to ``p`` in the given order and a smaller one
+        completed greedily. When it leads to no feasible solution the greedy start is used
+        (if ``warm_start``). The optimum is unchanged; only the time to reach it (and, among
+        several equal-cost optima, which one is returned) may differ.
 
     Returns
     -------
@@ -272,7 +287,32 @@ def solve_pmedian(
         inp = prepare_inputs(cost, weights, p, must_open, forbidden)
     except InfeasibleError as exc:
         return infeasible_solution(n_demand, str(exc), time.perf_counter() - t0)
-    return _Solver(inp, deadline, gap_rel, threads, verbose, warm_start, t0).run()
+    initial = site_indices(initial_open, inp.n_sites, "initial_open")
+    return _Solver(inp, deadline, gap_rel, threads, verbose, warm_start, t0, initial).run()
+
+
+def site_indices(value: npt.ArrayLike | None, n_sites: int, name: str) -> np.ndarray | None:
+    """Validated site indices of a warm start (a boolean mask is accepted too); None if absent."""
+    if value is None:
+        return None
+    arr = np.asarray(value)
+    if arr.dtype == bool:
+        if arr.shape != (n_sites,):
+            raise ValidationError(
+                f"boolean mask must have shape ({n_sites},), got {arr.shape}",
+                table="parameter",
+                field=name,
+            )
+        return np.flatnonzero(arr).astype(np.int64)
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise ValidationError("must be integer site indices", table="parameter", field=name)
+    idx = arr.astype(np.int64).ravel()
+    if idx.size and (idx.min() < 0 or idx.max() >= n_sites):
+        raise ValidationError(
+            f"site index outside 0..{n_sites - 1}", table="parameter", field=name, value=value
+        )
+    _, first = np.unique(idx, return_index=True)
+    return idx[np.sort(first)]  # duplicates dropped, order kept
 
 
 class _Infeasible(Exception):
@@ -291,8 +331,10 @@ class _Solver:
         verbose: bool,
         warm_start: bool,
         t0: float,
+        initial: np.ndarray | None = None,
     ) -> None:
         self.inp = inp
+        self.initial = initial
         self.deadline = deadline
         self.gap_rel = gap_rel
         self.threads = threads
@@ -448,11 +490,17 @@ class _Solver:
         inp = self.inp
         n_d, n_s = inp.n_demand, inp.n_sites
         t_h0 = time.perf_counter()
-        if self.warm_start:
+        self.best_open, self.ub = np.zeros(0, dtype=np.int64), math.inf
+        warm_used = False
+        if self.initial is not None and len(self.initial):
+            # swap search from the given set (completed greedily to p sites)
+            heur = pmedian_heuristic(inp, initial=self.initial)
+            if math.isfinite(heur.objective):
+                self.best_open, self.ub = heur.open_sites, heur.objective
+                warm_used = True
+        if self.warm_start and not warm_used:
             heur = pmedian_heuristic(inp)
             self.best_open, self.ub = heur.open_sites, heur.objective
-        else:
-            self.best_open, self.ub = np.zeros(0, dtype=np.int64), math.inf
         heur_obj = self.ub
         heur_s = time.perf_counter() - t_h0
         self._log(f"heuristic {self.ub} in {heur_s:.3f}s")
@@ -584,4 +632,5 @@ class _Solver:
             n_rows=int(self.h.getNumRow()),
             heuristic_s=heur_s,
             message=status_msg,
+            warm_start_used=warm_used,
         )

@@ -1,0 +1,146 @@
+"""Sweeps with warm starts: same objectives as cold sweeps, contiguous chunks, the CLI flag."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from placement.cli import main
+from placement.errors import ValidationError
+from placement.problem import Problem
+from placement.scenarios import sweep
+from placement.scenarios.sweep import chunk_bounds, solve_chunk
+
+COMPARED = ["status", "objective", "n_open"]
+
+
+def _base(seed: int = 0, **kw) -> Problem:
+    rng = np.random.default_rng(seed)
+    n, m = 30, 12
+    xy_d, xy_s = rng.uniform(0, 100, (n, 2)), rng.uniform(0, 100, (m, 2))
+    lat = 1.0 + np.linalg.norm(xy_d[:, None, :] - xy_s[None, :, :], axis=2)
+    w = rng.integers(1, 20, n).astype(float)
+    kw.setdefault("objective", "median")
+    kw.setdefault("n_sites", 2)
+    return Problem.from_cost_matrix(lat, weights=w, fixed_cost=rng.uniform(50, 90, m), **kw)
+
+
+def _same_objectives(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert list(a["status"]) == list(b["status"])
+    np.testing.assert_allclose(
+        a["objective"].to_numpy(float), b["objective"].to_numpy(float), rtol=1e-7, equal_nan=True
+    )
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(
+    ("kw", "grid"),
+    [
+        ({}, {"n_sites": [2, 3, 4, 5], "max_latency_ms": [45.0, 70.0, None]}),
+        ({"objective": "center"}, {"n_sites": [2, 3, 4, 5]}),
+        (
+            {"objective": "cost", "capacity": 60.0, "n_sites": None},
+            {"latency_penalty_usd_per_unit_ms": [0, 1, 3]},
+        ),
+    ],
+)
+def test_warm_sweep_has_the_cold_objectives(seed, kw, grid):
+    base = _base(seed, **kw)
+    for method in ("auto", "pulp"):
+        cold = sweep(base, grid, executor="serial", progress=False, warm_start=False, method=method)
+        warm = sweep(base, grid, executor="serial", progress=False, method=method)
+        _same_objectives(cold.table, warm.table)
+        flags = [r.solver["warm_start"] for r in cold.results if r is not None]
+        assert not any(flags)
+        solved = [r for r in warm.results if r is not None and r.status == "optimal"]
+        assert len(solved) >= 3
+        assert any(r.solver["warm_start"] for r in solved[1:])  # the chain is used
+
+
+def test_warm_sweep_in_processes_is_ordered_and_deterministic():
+    base = _base(4)
+    grid = {"n_sites": [2, 3, 4, 99, 5], "max_latency_ms": [50.0, None]}
+    serial = sweep(base, grid, executor="serial", progress=False)
+    cold = sweep(base, grid, executor="serial", progress=False, warm_start=False)
+    procs = sweep(base, grid, executor="processes", max_workers=2, progress=False)
+    again = sweep(base, grid, executor="processes", max_workers=2, progress=False)
+    for res in (serial, procs):
+        t = res.table
+        assert list(t["n_sites"]) == [2, 2, 3, 3, 4, 4, 99, 99, 5, 5]
+        assert (t.loc[t["n_sites"] == 99, "status"] == "error").all()
+        _same_objectives(cold.table, t)
+    drop = ["solve_s"]
+    pd.testing.assert_frame_equal(procs.table.drop(columns=drop), again.table.drop(columns=drop))
+
+
+def test_warm_sweep_on_dask():
+    distributed = pytest.importorskip("distributed")
+    base = _base(5)
+    grid = {"n_sites": [2, 3, 4, 5]}
+    cold = sweep(base, grid, executor="serial", progress=False, warm_start=False)
+    with (
+        distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        res = sweep(base, grid, executor=client, progress=False)
+    assert res.executor == "dask" and list(res.table["n_sites"]) == [2, 3, 4, 5]
+    _same_objectives(cold.table, res.table)
+
+
+def test_chunks_are_contiguous_and_balanced():
+    assert chunk_bounds(10, 3) == [(0, 4), (4, 7), (7, 10)]
+    assert chunk_bounds(2, 8) == [(0, 1), (1, 2)]
+    assert chunk_bounds(5, 1) == [(0, 5)]
+    for n, k in ((24, 2), (7, 4), (1, 1)):
+        b = chunk_bounds(n, k)
+        assert b[0][0] == 0 and b[-1][1] == n
+        assert all(b[i][1] == b[i + 1][0] for i in range(len(b) - 1))
+        sizes = [stop - start for start, stop in b]
+        assert max(sizes) - min(sizes) <= 1
+
+
+def test_chunk_chain_skips_failed_points_and_unknown_sites():
+    base = _base(6)
+    points = [{"n_sites": 3}, {"n_sites": 99}, {"n_sites": 4}]
+    out = solve_chunk(base, points, {})
+    assert [o[0] is None for o in out] == [False, True, False]
+    assert out[2][0].solver["warm_start"]  # from point 0, across the failed point 1
+    # a point whose sites table lacks some warm-start ids is still solved (ids left out)
+    gone = out[0][0].open_sites["site_id"].iloc[0]
+    fewer = {
+        "n_sites": 3,
+        "sites": base.sites[base.sites["site_id"] != gone],
+        "latency": base.latency[base.latency["site_id"] != gone],
+    }
+    chained = solve_chunk(base, [{"n_sites": 3}, fewer], {})
+    assert chained[1][1] == "" and chained[1][0].status == "optimal"
+
+
+def test_warm_start_must_be_a_bool():
+    with pytest.raises(ValidationError, match="warm_start"):
+        sweep(_base(), {"n_sites": [2]}, executor="serial", progress=False, warm_start="yes")
+
+
+def test_cli_no_warm_start_flag(tmp_path: Path, capsys) -> None:
+    base = _base(7)
+    base.sites.to_csv(tmp_path / "sites.csv", index=False)
+    base.demand.to_csv(tmp_path / "demand.csv", index=False)
+    base.latency.to_csv(tmp_path / "latency.csv", index=False)
+    (tmp_path / "base.toml").write_text(
+        "[inputs]\n"
+        'sites = "sites.csv"\ndemand = "demand.csv"\nlatency = "latency.csv"\n'
+        "[problem]\n"
+        'objective = "median"\nn_sites = 2\n'
+    )
+    argv = ["sweep", str(tmp_path / "base.toml"), "--grid", "n_sites=2:5", "--no-progress"]
+    outputs = []
+    for extra in ([], ["--no-warm-start"], ["--workers", "1", "--no-warm-start"]):
+        assert main([*argv, *extra, "--format", "csv"]) == 0
+        outputs.append(pd.read_csv(io.StringIO(capsys.readouterr().out)))
+    for other in outputs[1:]:
+        _same_objectives(outputs[0], other)
+    assert len(outputs[0]) == 4 and (outputs[0]["status"] == "optimal").all()
