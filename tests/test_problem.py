@@ -484,3 +484,15 @@ def test_warm_start_with_cbc_and_round_trip(line, tmp_path):
     assert warm.objective == pytest.approx(cold.objective)
     warm.to_json(tmp_path / "r.json")
     assert Result.from_json(tmp_path / "r.json").solver["warm_start"] is True
+
+
+@pytest.mark.parametrize("case", range(len(_WARM_CASES)))
+def test_warm_start_same_objective_with_cbc(case):
+    prob = _random_problem(11, **_WARM_CASES[case])
+    cold = prob.solve(method="pulp", solver="cbc")
+    ids = list(prob.sites["site_id"])
+    for start in (cold, ids, ids[:1]):
+        warm = prob.solve(method="pulp", solver="cbc", warm_start=start)
+        assert warm.status == cold.status
+        if cold.status == "optimal":
+            assert warm.objective == pytest.approx(cold.objective, rel=1e-6, abs=1e-9)

@@ -23,10 +23,12 @@ Algorithm
 ---------
 1. Greedy + swap heuristic (:func:`placement.heuristics.pmedian_heuristic`) → incumbent and
    upper bound; its tight cuts seed the master. With ``initial_open`` (a warm start, e.g. the
-   optimum of a neighbouring sweep point) the swap search starts from that set instead of the
-   greedy one (completed greedily to ``p`` sites); the greedy start is used only when the given
-   set serves no feasible solution. The warm start changes only the first incumbent, never the
-   proof, so the optimum is the same (among several equal-cost optima another may be returned).
+   optimum of a neighbouring sweep point) a second swap search starts from that set (completed
+   greedily to ``p`` sites) and the better of the two local optima is the incumbent: the greedy
+   one costs little next to the proof, and a warm start can end in a worse local optimum, whose
+   weaker bound would slow the search. The warm start changes only the first incumbent, never
+   the proof, so the optimum is the same (among several equal-cost optima another may be
+   returned).
 2. LP cutting-plane loop with warm-started dual simplex until no cut is violated (LP bound),
    then LP rounding + swaps at the root for a better incumbent.
 3. Reduced-cost fixing (the LP bound plus a site's reduced cost above the incumbent proves the
@@ -95,7 +97,8 @@ class ExactSolution:
     message : str
         Why the problem is infeasible, or how the solve stopped.
     warm_start_used : bool
-        True when a given ``initial_open`` set led to the first incumbent.
+        True when a given ``initial_open`` set led to the first incumbent (at least as good as
+        the greedy + swap one).
     """
 
     open_sites: np.ndarray
@@ -262,12 +265,12 @@ def solve_pmedian(
     warm_start : bool
         Use the greedy + swap heuristic as incumbent, seed cuts and for reduced-cost fixing.
     initial_open : array_like of int, optional
-        Site indices of a known solution (e.g. the previous point of a sweep) to start the swap
-        search from instead of the greedy solution: forbidden sites are dropped, must-open ones
-        added, a set of more than ``p`` sites is cut to ``p`` in the given order and a smaller one
-        completed greedily. When it leads to no feasible solution the greedy start is used
-        (if ``warm_start``). The optimum is unchanged; only the time to reach it (and, among
-        several equal-cost optima, which one is returned) may differ.
+        Site indices of a known solution (e.g. the previous point of a sweep) to start a swap
+        search from (in addition to the greedy + swap one when ``warm_start``, the better
+        incumbent wins): forbidden sites are dropped, must-open ones added, a set of more than
+        ``p`` sites is cut to ``p`` in the given order and a smaller one completed greedily. The
+        optimum is unchanged; only the time to reach it (and, among several equal-cost optima,
+        which one is returned) may differ.
 
     Returns
     -------
@@ -498,9 +501,13 @@ class _Solver:
             if math.isfinite(heur.objective):
                 self.best_open, self.ub = heur.open_sites, heur.objective
                 warm_used = True
-        if self.warm_start and not warm_used:
+        if self.warm_start:
+            # greedy + swap as well (cheap next to the proof): a warm start that ends in a worse
+            # local optimum must not weaken the incumbent
             heur = pmedian_heuristic(inp)
-            self.best_open, self.ub = heur.open_sites, heur.objective
+            if heur.objective < self.ub:
+                self.best_open, self.ub = heur.open_sites, heur.objective
+                warm_used = False
         heur_obj = self.ub
         heur_s = time.perf_counter() - t_h0
         self._log(f"heuristic {self.ub} in {heur_s:.3f}s")
