@@ -49,6 +49,7 @@ print(json.dumps({
     "status": res.status, "gap": res.gap, "objective": res.objective,
     "bound": res.best_bound, "solver_method": res.solver.get("method"),
     "n_vars": res.solver.get("n_vars"), "n_rows": res.solver.get("n_rows"),
+    "classes": res.solver.get("n_demand_solved"),
     "open": sorted(res.open_sites["site_id"]),
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))
@@ -92,8 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     pulp_sizes = {int(s) for s in args.pulp_sizes.split(",") if s}
     rows = []
     head = (
-        f"{'min_pop':>9} {'method':>6} {'demand':>6} {'pairs':>7} {'build s':>8} {'solve s':>8}"
-        f" {'MB':>6} {'status':>11} {'gap':>8} {'objective':>11}"
+        f"{'min_pop':>9} {'method':>6} {'demand':>6} {'merged':>6} {'pairs':>7} {'build s':>8}"
+        f" {'solve s':>8} {'MB':>6} {'status':>11} {'gap':>8} {'objective':>11}"
     )
     print(head, flush=True)
     for mp in sizes:
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(r)
             print(
                 f"{mp:>9} {r['method']:>6} {fmt(r.get('demand'), 'd'):>6}"
-                f" {fmt(r.get('pairs'), 'd'):>7} {fmt(r.get('build_s'), '.2f'):>8}"
+                f" {fmt(r.get('classes'), 'd'):>6} {fmt(r.get('pairs'), 'd'):>7} {fmt(r.get('build_s'), '.2f'):>8}"
                 f" {fmt(r.get('solve_s'), '.2f'):>8} {fmt(r.get('peak_mb'), '.0f'):>6}"
                 f" {r['status']:>11} {fmt(r.get('gap'), '.2e'):>8}"
                 f" {fmt(r.get('objective'), '.6f'):>11}",

@@ -137,6 +137,7 @@ def test_matches_pulp_and_enumeration(seed, k, n_dom, p, beta, sla, backup_sla, 
         assert solve_redundant_median(prob.model_data()).status == "infeasible"
         return
     assert ours.solver["method"] == "fast-redundant-median"
+    assert 1 <= ours.solver["n_demand_solved"] <= len(lat)
     assert ours.status == "optimal"
     assert pulp.status == "optimal"
     assert ours.objective == pytest.approx(expect, rel=1e-7, abs=1e-9)
