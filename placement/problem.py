@@ -112,11 +112,14 @@ def _names(df: pd.DataFrame, idx: Iterable[int], limit: int = 5) -> str:
     return ", ".join(shown) + more
 
 
-def _warm_info(start: np.ndarray | None, repaired: bool, sol: object) -> dict[str, bool]:
-    """``warm_start`` / ``warm_start_repaired`` of a fast solve (the solver says if it used it)."""
-    said = getattr(sol, "warm_start_used", getattr(sol, "warm_start", True))
-    used = start is not None and bool(said)
-    return {"warm_start": used, "warm_start_repaired": used and repaired}
+def _warm_info(start: np.ndarray | None, repaired: bool, sol: object) -> dict[str, Any]:
+    """The ``warm_start*`` entries of ``result.solver`` for a fast solve."""
+    said = getattr(sol, "warm_start_used", getattr(sol, "warm_start", None))
+    return {
+        "warm_start": start is not None,
+        "warm_start_repaired": start is not None and repaired,
+        "warm_start_incumbent": None if start is None or said is None else bool(said),
+    }
 
 
 class Problem:
@@ -723,9 +726,13 @@ class Problem:
             that serves no feasible solution is ignored. It only changes speed: the answer is
             proven optimal exactly as without it and has the same objective, but when several
             open sets share the optimal objective another one of them may be returned.
-            ``result.solver["warm_start"]`` says whether a start was used (and
-            ``result.solver["warm_start_repaired"]`` whether it had to be repaired). Unknown
-            site ids raise ``ValueError`` (a :class:`~placement.errors.ValidationError`).
+            ``result.solver["warm_start"]`` says whether a start was handed to the solver
+            (False when none was given, or the PuLP start serves no solution),
+            ``["warm_start_repaired"]`` whether it had to be repaired, and
+            ``["warm_start_incumbent"]`` whether a fast solver took its first incumbent from it
+            (False when its own heuristic did at least as well; None for PuLP, whose solver
+            checks the start itself). Unknown site ids raise ``ValueError`` (a
+            :class:`~placement.errors.ValidationError`).
         """
         if method not in ("auto", "pulp", "fast"):
             raise _param_error("method", "must be 'auto', 'pulp' or 'fast'", method)
@@ -1095,6 +1102,7 @@ class Problem:
             "n_rows": prob.numConstraints(),
             "warm_start": mip_start is not None,
             "warm_start_repaired": mip_start is not None and repaired,
+            "warm_start_incumbent": None,  # HiGHS / CBC check the start themselves
         }
         if out.status not in ("optimal", "feasible"):
             message = self._stop_message(out.status, None, out.message)
@@ -1326,6 +1334,7 @@ class Problem:
             "raw_status": raw,
             "warm_start": False,
             "warm_start_repaired": False,
+            "warm_start_incumbent": None,
             **(extra or {}),
         }
         return Result(

@@ -428,7 +428,8 @@ def test_warm_start_same_objective_as_cold(case, seed):
                 assert warm.objective == pytest.approx(cold.objective, rel=1e-7, abs=1e-9)
                 assert warm.gap == pytest.approx(0.0, abs=1e-6)
         if cold.status == "optimal" and method == "auto" and cold.solver["method"] != "pulp":
-            assert prob.solve(method=method, warm_start=cold).solver["warm_start"] is True
+            info = prob.solve(method=method, warm_start=cold).solver
+            assert info["warm_start"] is True and info["warm_start_incumbent"] is not None
 
 
 def test_warm_start_is_repaired_to_the_constraints(line):
@@ -456,7 +457,7 @@ def test_infeasible_warm_start_is_ignored(line):
         warm = prob.solve(method=method, warm_start=["S0", "S1", "S2", "S3"])
         assert warm.status == "optimal"
         assert warm.objective == pytest.approx(cold.objective)
-        if method == "pulp":  # (the fast path's swap search may walk to a feasible set)
+        if method == "pulp":  # no MIP start: the set serves no solution
             assert warm.solver["warm_start"] is False
     assert prob.solve(method="pulp", solver="cbc", warm_start=cold).objective == pytest.approx(
         cold.objective

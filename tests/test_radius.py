@@ -152,8 +152,12 @@ def test_initial_open_gives_the_same_optimum(seed):
             assert sol.objective == pytest.approx(opt)
             assert len(sol.open_sites) == p and 0 in sol.open_sites and 1 not in sol.open_sites
     if math.isfinite(opt):
-        warm = solve_pmedian(cost, w, p, must_open=must, forbidden=forb, initial_open=starts[0])
-        assert warm.warm_start_used and warm.heuristic_objective == pytest.approx(opt)
+        kw = {"must_open": must, "forbidden": forb, "initial_open": starts[0]}
+        alone = solve_pmedian(cost, w, p, warm_start=False, **kw)  # no greedy: the start only
+        assert alone.warm_start_used and alone.heuristic_objective == pytest.approx(opt)
+        both = solve_pmedian(cost, w, p, **kw)  # the better of start and greedy (greedy on ties)
+        assert both.heuristic_objective == pytest.approx(opt)
+        assert both.warm_start_used == (cold.heuristic_objective > opt + 1e-9)
 
 
 def test_initial_open_bad_indices_rejected():
@@ -163,4 +167,4 @@ def test_initial_open_bad_indices_rejected():
     with pytest.raises(ValueError, match="initial_open"):
         solve_pmedian(cost, None, 2, initial_open=[0.5])
     mask = np.array([True, False, True, False])
-    assert solve_pmedian(cost, None, 2, initial_open=mask).warm_start_used
+    assert solve_pmedian(cost, None, 2, initial_open=mask, warm_start=False).warm_start_used

@@ -24,8 +24,8 @@ Algorithm
 1. Greedy + swap heuristic (:func:`placement.heuristics.pmedian_heuristic`) → incumbent and
    upper bound; its tight cuts seed the master. With ``initial_open`` (a warm start, e.g. the
    optimum of a neighbouring sweep point) a second swap search starts from that set (completed
-   greedily to ``p`` sites) and the better of the two local optima is the incumbent: the greedy
-   one costs little next to the proof, and a warm start can end in a worse local optimum, whose
+   greedily to ``p`` sites) and the better of the two local optima is the incumbent (the greedy
+   one on a tie): the greedy one costs little next to the proof, and a warm start can end in a worse local optimum, whose
    weaker bound would slow the search. The warm start changes only the first incumbent, never
    the proof, so the optimum is the same (among several equal-cost optima another may be
    returned).
@@ -97,8 +97,8 @@ class ExactSolution:
     message : str
         Why the problem is infeasible, or how the solve stopped.
     warm_start_used : bool
-        True when a given ``initial_open`` set led to the first incumbent (at least as good as
-        the greedy + swap one).
+        True when a given ``initial_open`` set led to the first incumbent (better than the
+        greedy + swap one, or the only one when ``warm_start`` is False).
     """
 
     open_sites: np.ndarray
@@ -505,7 +505,7 @@ class _Solver:
             # greedy + swap as well (cheap next to the proof): a warm start that ends in a worse
             # local optimum must not weaken the incumbent
             heur = pmedian_heuristic(inp)
-            if heur.objective < self.ub:
+            if heur.objective <= self.ub:  # ties: the cold path's incumbent
                 self.best_open, self.ub = heur.open_sites, heur.objective
                 warm_used = False
         heur_obj = self.ub
