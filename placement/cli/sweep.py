@@ -89,7 +89,7 @@ def add_parser(subparsers: Any) -> None:
         "--no-warm-start",
         action="store_true",
         help="solve every point cold (default: warm-start each point from the previous solved "
-        "point of its worker's contiguous chunk; same objectives, usually faster)",
+        "point of its worker's contiguous chunk of the grid; the objectives are the same)",
     )
     add_format_option(p)
     p.set_defaults(func=run)
