@@ -35,6 +35,7 @@ __all__ = [
     "pcenter_heuristic",
     "pmedian_heuristic",
     "prepare_inputs",
+    "site_indices",
 ]
 
 
@@ -91,11 +92,8 @@ class HeuristicSolution:
     objective: float
 
 
-def _mask(
-    value: npt.ArrayLike | None, n_sites: int, name: str
-) -> np.ndarray:  # bool mask from a mask or from indices
-    if value is None:
-        return np.zeros(n_sites, dtype=bool)
+def _index_array(value: npt.ArrayLike, n_sites: int, name: str) -> np.ndarray:
+    """Site indices from a boolean mask of shape ``(n_sites,)`` or from indices (range-checked)."""
     arr = np.asarray(value)
     if arr.dtype == bool:
         if arr.shape != (n_sites,):
@@ -104,15 +102,37 @@ def _mask(
                 table="parameter",
                 field=name,
             )
-        return arr.copy()
+        return np.flatnonzero(arr).astype(np.int64)
     idx = arr.astype(np.int64).ravel()
     if idx.size and (idx.min() < 0 or idx.max() >= n_sites):
         raise ValidationError(
             f"site index outside 0..{n_sites - 1}", table="parameter", field=name, value=value
         )
+    return idx
+
+
+def _mask(
+    value: npt.ArrayLike | None, n_sites: int, name: str
+) -> np.ndarray:  # bool mask from a mask or from indices
     out = np.zeros(n_sites, dtype=bool)
-    out[idx] = True
+    if value is not None:
+        out[_index_array(value, n_sites, name)] = True
     return out
+
+
+def site_indices(value: npt.ArrayLike | None, n_sites: int, name: str) -> np.ndarray | None:
+    """Validated site indices of a warm start (a boolean mask is accepted too); None if absent.
+
+    Duplicates are dropped, the order of first appearance is kept.
+    """
+    if value is None:
+        return None
+    arr = np.asarray(value)
+    if arr.dtype != bool and arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise ValidationError("must be integer site indices", table="parameter", field=name)
+    idx = _index_array(arr, n_sites, name)
+    _, first = np.unique(idx, return_index=True)
+    return idx[np.sort(first)]
 
 
 def prepare_inputs(

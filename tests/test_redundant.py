@@ -18,11 +18,9 @@ from placement.formulations.redundant import solve_redundant_median
 from placement.problem import Problem
 
 
-def _instance(seed: int, *, n: int = 6, m: int = 6, k: int = 2, n_dom: int = 3, **kwargs):
-    rng = np.random.default_rng(seed)
-    lat = rng.integers(1, 80, size=(n, m)).astype(float)
-    w = rng.integers(1, 10, size=n).astype(float)
-    dom = rng.integers(0, n_dom, size=m)
+def _problem(lat, w, dom, **kwargs):
+    """Problem on a full latency table (zero coordinates; ``dom`` the zone of each site)."""
+    n, m = lat.shape
     sites = pd.DataFrame(
         {
             "site_id": [f"s{j}" for j in range(m)],
@@ -42,16 +40,17 @@ def _instance(seed: int, *, n: int = 6, m: int = 6, k: int = 2, n_dom: int = 3, 
             "latency_ms": lat[ii, jj],
         }
     )
-    prob = Problem(
-        sites,
-        demand,
-        latency=table,
-        objective="median",
-        redundancy=k,
-        failure_domain="zone",
-        **kwargs,
+    return Problem(
+        sites, demand, latency=table, objective="median", failure_domain="zone", **kwargs
     )
-    return prob, lat, w, dom
+
+
+def _instance(seed: int, *, n: int = 6, m: int = 6, k: int = 2, n_dom: int = 3, **kwargs):
+    rng = np.random.default_rng(seed)
+    lat = rng.integers(1, 80, size=(n, m)).astype(float)
+    w = rng.integers(1, 10, size=n).astype(float)
+    dom = rng.integers(0, n_dom, size=m)
+    return _problem(lat, w, dom, redundancy=k, **kwargs), lat, w, dom
 
 
 def _oracle(lat, w, dom, *, k, p, beta, sla, backup_sla, must=(), forbidden=()):
@@ -257,35 +256,7 @@ def _clustered_instance(seed, n_groups=6, per_group=4, m=9, k=2, n_dom=3, p=4):
     w = rng.integers(0, 50, size=n).astype(float)
     w[0] = 0.0  # a zero-weight point still has to be served
     dom = np.arange(m) % n_dom
-    sites = pd.DataFrame(
-        {
-            "site_id": [f"s{j}" for j in range(m)],
-            "lat_deg": 0.0,
-            "lon_deg": 0.0,
-            "zone": [f"z{g}" for g in dom],
-        }
-    )
-    demand = pd.DataFrame(
-        {"demand_id": [f"d{i}" for i in range(n)], "lat_deg": 0.0, "lon_deg": 0.0, "weight": w}
-    )
-    ii, jj = np.nonzero(np.ones((n, m), dtype=bool))
-    table = pd.DataFrame(
-        {
-            "demand_id": demand["demand_id"].to_numpy()[ii],
-            "site_id": sites["site_id"].to_numpy()[jj],
-            "latency_ms": lat[ii, jj],
-        }
-    )
-    prob = Problem(
-        sites,
-        demand,
-        latency=table,
-        objective="median",
-        n_sites=p,
-        redundancy=k,
-        failure_domain="zone",
-        backup_weight=0.5,
-    )
+    prob = _problem(lat, w, dom, n_sites=p, redundancy=k, backup_weight=0.5)
     return prob, lat, w, dom
 
 

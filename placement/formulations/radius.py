@@ -54,8 +54,14 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 
-from placement.errors import InfeasibleError, SolverError, ValidationError
-from placement.heuristics import Inputs, assign_nearest, pmedian_heuristic, prepare_inputs
+from placement.errors import InfeasibleError, SolverError
+from placement.heuristics import (
+    Inputs,
+    assign_nearest,
+    pmedian_heuristic,
+    prepare_inputs,
+    site_indices,
+)
 
 __all__ = ["ExactSolution", "site_indices", "solve_pmedian"]
 
@@ -292,30 +298,6 @@ def solve_pmedian(
         return infeasible_solution(n_demand, str(exc), time.perf_counter() - t0)
     initial = site_indices(initial_open, inp.n_sites, "initial_open")
     return _Solver(inp, deadline, gap_rel, threads, verbose, warm_start, t0, initial).run()
-
-
-def site_indices(value: npt.ArrayLike | None, n_sites: int, name: str) -> np.ndarray | None:
-    """Validated site indices of a warm start (a boolean mask is accepted too); None if absent."""
-    if value is None:
-        return None
-    arr = np.asarray(value)
-    if arr.dtype == bool:
-        if arr.shape != (n_sites,):
-            raise ValidationError(
-                f"boolean mask must have shape ({n_sites},), got {arr.shape}",
-                table="parameter",
-                field=name,
-            )
-        return np.flatnonzero(arr).astype(np.int64)
-    if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        raise ValidationError("must be integer site indices", table="parameter", field=name)
-    idx = arr.astype(np.int64).ravel()
-    if idx.size and (idx.min() < 0 or idx.max() >= n_sites):
-        raise ValidationError(
-            f"site index outside 0..{n_sites - 1}", table="parameter", field=name, value=value
-        )
-    _, first = np.unique(idx, return_index=True)
-    return idx[np.sort(first)]  # duplicates dropped, order kept
 
 
 class _Infeasible(Exception):
