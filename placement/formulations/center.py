@@ -29,6 +29,7 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 
+from placement._highs import new_highs
 from placement.errors import InfeasibleError, SolverError
 from placement.formulations.radius import ExactSolution, infeasible_solution, site_indices
 from placement.heuristics import Inputs, assign_nearest, pcenter_heuristic, prepare_inputs
@@ -211,10 +212,7 @@ def solve_pcenter(
         n_r = cov.shape[0]
         n_rows = n_r + 1
         starts = np.searchsorted(nz_r, np.arange(n_r)).astype(np.int32)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        if threads is not None:
-            h.setOptionValue("threads", int(threads))
+        h = new_highs() if threads is None else new_highs(threads=int(threads))
         n_s = inp.n_sites
         lo = inp.must_open.astype(float)
         hi = (allowed & (keep_col | inp.must_open)).astype(float)

@@ -77,6 +77,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from placement._highs import new_highs
+from placement.formulations._gap import rel_gap
 from placement.formulations.cfl_heuristic import cfl_heuristic
 from placement.formulations.data import ModelData
 
@@ -142,12 +143,6 @@ def cardinality_bound(capacity: np.ndarray, total: float, tol: float = 1e-9) -> 
     if len(csum) == 0 or csum[-1] + tol * max(1.0, total) < total:
         return None
     return int(np.searchsorted(csum, total - tol * max(1.0, total)) + 1)
-
-
-def _rel_gap(obj: float, bound: float) -> float:
-    if not (math.isfinite(obj) and math.isfinite(bound)):
-        return math.inf
-    return max(0.0, obj - bound) / max(1e-10, abs(obj))
 
 
 def solve_cfl(
@@ -486,7 +481,7 @@ def solve_cfl(
         bound = min(bound, obj)
     else:
         status = "feasible"
-        gap = _rel_gap(obj, bound)
+        gap = rel_gap(obj, bound)
         message = f"stopped ({h.modelStatusToString(ms)}) with gap {gap:.4%}"
     return CflSolution(
         status,

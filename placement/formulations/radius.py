@@ -54,7 +54,9 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 
+from placement._highs import new_highs
 from placement.errors import InfeasibleError, SolverError
+from placement.formulations._gap import rel_gap
 from placement.heuristics import (
     Inputs,
     assign_nearest,
@@ -121,20 +123,6 @@ class ExactSolution:
     heuristic_s: float = 0.0
     message: str = ""
     warm_start_used: bool = False
-
-
-def _rel_gap(obj: float, bound: float) -> float:
-    if not math.isfinite(obj):
-        return math.inf
-    return max(0.0, (obj - bound) / max(abs(obj), 1e-9))
-
-
-def _new_highs(verbose: bool, threads: int | None) -> highspy.Highs:
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(verbose))
-    if threads is not None:
-        h.setOptionValue("threads", int(threads))
-    return h
 
 
 def infeasible_solution(n_demand: int, message: str, build_s: float) -> ExactSolution:
@@ -360,7 +348,7 @@ class _Solver:
         self.n_t = len(self.priced)
         n_t = self.n_t
         self.theta_col = n_s + np.arange(n_t, dtype=np.int32)
-        h = _new_highs(False, self.threads)
+        h = new_highs() if self.threads is None else new_highs(threads=int(self.threads))
         self.h = h
         col_cost = np.concatenate([np.zeros(n_s), inp.weights[self.priced]])
         col_lb = np.concatenate([inp.must_open.astype(float), self.sep.ds[:, 0]])
@@ -592,7 +580,7 @@ class _Solver:
         else:
             best_bound = min(best_bound, ub)
             proven = (ub - best_bound) <= max(self.gap_rel * abs(ub), 1e-9)
-            gap = 0.0 if proven else _rel_gap(ub, best_bound)
+            gap = 0.0 if proven else rel_gap(ub, best_bound)
             status = "optimal" if proven else "feasible"
             if not proven:
                 status_msg = f"stopped by the time limit after {self.nodes} nodes"

@@ -83,6 +83,7 @@ import numpy as np
 
 from placement._highs import new_highs
 from placement.errors import SolverError
+from placement.formulations._gap import rel_gap
 from placement.formulations.data import ModelData
 
 __all__ = ["RedundantSolution", "solve_redundant_median"]
@@ -225,14 +226,6 @@ def _aggregate(data: ModelData) -> _Aggregation | None:
         backup_ok=bo[keep],
     )
     return _Aggregation(sub, slack)
-
-
-def _rel_gap(obj: float, bound: float) -> float:
-    if not math.isfinite(obj):
-        return math.inf
-    if not math.isfinite(bound):
-        return math.inf
-    return max(0.0, (obj - bound) / max(abs(obj), 1e-9))
 
 
 class _Evaluator:
@@ -1033,7 +1026,7 @@ class _Solver:
             bound, gap = min(lb, ub) * self.unit, 0.0
         else:
             bound = lb * self.unit if math.isfinite(lb) else -math.inf
-            gap = _rel_gap(obj, bound) if feasible else math.inf
+            gap = rel_gap(obj, bound) if feasible else math.inf
             if not message:
                 message = "stopped by the time limit"
         rows = self.ev.rows(self.best) if feasible else []
@@ -1131,7 +1124,7 @@ def _expand(
     if status == "optimal" and obj - bound > tol:
         status = "feasible"
         message = f"the demand aggregation's rounding slack ({slack:.3g}) exceeds the gap tolerance"
-    gap = 0.0 if status == "optimal" else _rel_gap(obj, bound)
+    gap = 0.0 if status == "optimal" else rel_gap(obj, bound)
     return replace(
         sol,
         status=status,
