@@ -129,7 +129,11 @@ def worker_spopt(shared: str | None, k: int, solver: str, cap: float) -> dict:
         sol = pulp.HiGHS(msg=False, timeLimit=cap)
     else:
         sol = pulp.PULP_CBC_CMD(msg=False, timeLimit=cap)
-    model.solve(sol)
+    error = None
+    try:
+        model.solve(sol)
+    except RuntimeError as exc:  # spopt raises when the solver stops without an optimum
+        error = str(exc)
     wall = time.perf_counter() - t
     cpu = _cpu_s() - c  # includes the CBC subprocess, reaped by PuLP
     obj = pulp.value(model.problem.objective)
@@ -138,6 +142,7 @@ def worker_spopt(shared: str | None, k: int, solver: str, cap: float) -> dict:
         "cpu": cpu,
         "objective": None if obj is None else float(obj),
         "pulp_status": pulp.LpStatus[model.problem.status],
+        "error": error,
         "mem_mb": _maxrss_mb(),
     }
 
@@ -184,6 +189,94 @@ def _write_csv(rows: list[dict], path: Path) -> str:
     return str(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
 
 
+def _print_totals(rows: list[dict], peer_cap: float) -> None:
+    """Totals, ratios (wall and CPU) and the target checks over ``rows``."""
+    tot = sum(r["ours_s"] for r in rows)
+    line = f"total ours {tot:.2f} s over {len(rows)} instances; "
+    line += f"all optimal and proven: {all(r['ours_correct'] for r in rows)}; "
+    line += f"slowest {max(r['ours_s'] for r in rows):.2f} s; "
+    line += f"worst heuristic gap {max(r['heur_gap_pct'] for r in rows):.2f} %; "
+    line += f"worst 1-s answer gap to optimum {max(r['one_s_gap_to_opt_pct'] for r in rows):.2f} %"
+    print(line)
+    cpu_tot = sum(r["ours_cpu_s"] for r in rows)
+    for solver in ("highs", "cbc"):
+        if rows[0].get(f"{solver}_cpu_s") is not None:
+            cs = sum(r[f"{solver}_cpu_s"] for r in rows)
+            print(
+                f"CPU seconds: ours {cpu_tot:.1f}, spopt+{solver} at least {cs:.1f} "
+                f"-> ratio >= {cs / cpu_tot:.0f}x (robust to other load on the machine)"
+            )
+    for solver in ("highs", "cbc"):
+        if rows[0].get(f"{solver}_s") is not None:
+            ts = sum(r[f"{solver}_s"] for r in rows)
+            nsol = sum(bool(r.get(f"{solver}_solved")) for r in rows)
+            print(
+                f"spopt+{solver}: total {ts:.1f} s (cap {peer_cap:.0f} s counted for the "
+                f"{len(rows) - nsol} not solved to the optimum within it) -> ours is {ts / tot:.0f}x "
+                "faster"
+            )
+
+
+def _read_rows(paths: list[str]) -> list[dict]:
+    """Rows of earlier runs' CSV files, by instance number (a later file wins)."""
+    by_k: dict[int, dict] = {}
+    for path in paths:
+        with open(path, newline="") as f:
+            for raw in csv.DictReader(f):
+                row: dict = {}
+                for key, val in raw.items():
+                    if val in ("", None):
+                        row[key] = None
+                    elif val in ("True", "False"):
+                        row[key] = val == "True"
+                    else:
+                        try:
+                            row[key] = float(val)
+                        except ValueError:
+                            row[key] = val
+                by_k[int(str(row["instance"]).removeprefix("pmed"))] = row
+    return [by_k[k] for k in sorted(by_k)]
+
+
+def summarize(paths: list[str], peer_cap: float) -> int:
+    """Print one markdown table and the totals from the CSV files of one or more runs.
+
+    For runs of disjoint instance sets made at the same time (e.g. ``--instances 1-33`` and
+    ``--instances 34-40`` in parallel to finish sooner); the CPU-time ratios are the figures that
+    such sharing of the machine does not inflate.
+    """
+    rows = _read_rows(paths)
+    if not rows:
+        print("no rows", file=sys.stderr)
+        return 1
+
+    def peer(r: dict, solver: str) -> str:
+        v = r.get(f"{solver}_s")
+        if v is None:
+            return "n/a"
+        return f"{v:.1f}" + ("" if r.get(f"{solver}_solved") else "*")
+
+    print(
+        "| inst | n | p | optimum | ours s | ours CPU s | status | gap | 1-s gap % "
+        "| spopt+HiGHS s | spopt+CBC s | HiGHS CPU s | CBC CPU s | HiGHS/ours | CBC/ours |"
+    )
+    print("|" + "---|" * 15)
+    for r in rows:
+        ours = r["ours_s"]
+        rh = (r.get("highs_s") or 0.0) / ours
+        rc = (r.get("cbc_s") or 0.0) / ours
+        print(
+            f"| {r['instance']} | {r['n']:.0f} | {r['p']:.0f} | {r['optimum']:.0f} | {ours:.2f} "
+            f"| {r['ours_cpu_s']:.2f} | {r['status']} | {r['gap']:.0f} "
+            f"| {r['one_s_gap_to_opt_pct']:.2f} | {peer(r, 'highs')} | {peer(r, 'cbc')} "
+            f"| {r.get('highs_cpu_s') or 0.0:.1f} | {r.get('cbc_cpu_s') or 0.0:.1f} "
+            f"| {rh:.0f} | {rc:.0f} |"
+        )
+    print(f"(* not solved to the optimum within the {peer_cap:.0f} s cap: counted at the cap)")
+    _print_totals(rows, peer_cap)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help=f"only pmed {QUICK}")
@@ -202,9 +295,17 @@ def main(argv: list[str] | None = None) -> int:
         "for cores, so their times are pessimistic)",
     )
     ap.add_argument("--out", type=str, default=None)
+    ap.add_argument(
+        "--summarize",
+        nargs="+",
+        metavar="CSV",
+        help="print one table and the totals from earlier runs' CSV files, then exit",
+    )
     ap.add_argument("--worker", choices=["ours", "highs", "cbc"], help=argparse.SUPPRESS)
     ap.add_argument("--k", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.summarize:
+        return summarize(a.summarize, a.peer_cap)
 
     if a.worker == "ours":
         print(json.dumps(worker_ours(a.shared, a.k, a.repeats, a.threads)))
@@ -330,31 +431,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if not rows:
         return 1
-    tot = sum(r["ours_s"] for r in rows)
     print("-" * len(hdr))
-    line = f"total ours {tot:.2f} s over {len(rows)} instances; "
-    line += f"all optimal and proven: {all(r['ours_correct'] for r in rows)}; "
-    line += f"slowest {max(r['ours_s'] for r in rows):.2f} s; "
-    line += f"worst heuristic gap {max(r['heur_gap_pct'] for r in rows):.2f} %; "
-    line += f"worst 1-s answer gap to optimum {max(r['one_s_gap_to_opt_pct'] for r in rows):.2f} %"
-    print(line)
-    cpu_tot = sum(r["ours_cpu_s"] for r in rows)
-    for solver in ("highs", "cbc"):
-        if rows[0].get(f"{solver}_cpu_s") is not None:
-            cs = sum(r[f"{solver}_cpu_s"] for r in rows)
-            print(
-                f"CPU seconds: ours {cpu_tot:.1f}, spopt+{solver} at least {cs:.1f} "
-                f"-> ratio >= {cs / cpu_tot:.0f}x (robust to other load on the machine)"
-            )
-    for solver in ("highs", "cbc"):
-        if rows[0].get(f"{solver}_s") is not None:
-            ts = sum(r[f"{solver}_s"] for r in rows)
-            nsol = sum(bool(r.get(f"{solver}_solved")) for r in rows)
-            print(
-                f"spopt+{solver}: total {ts:.1f} s (cap {a.peer_cap:.0f} s counted for the "
-                f"{len(rows) - nsol} not solved to the optimum within it) -> ours is {ts / tot:.0f}x "
-                "faster"
-            )
+    _print_totals(rows, a.peer_cap)
     print(f"wrote {_write_csv(rows, path)}")
     return 0
 
