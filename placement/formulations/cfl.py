@@ -605,6 +605,15 @@ class _Transport:
             c = cand.sum()
             return count_lo <= c <= count_hi
 
+        def improves(cand: np.ndarray) -> bool:
+            """Evaluate ``cand``; when it beats the incumbent, make it the incumbent."""
+            nonlocal best, y, z
+            val, zc = self.evaluate(cand)
+            if val < best - 1e-9 * max(1.0, abs(best)):
+                best, y, z = val, cand, zc
+                return True
+            return False
+
         cands = [int(j) for j in order][: max(20, int(y.sum()) * 3)]
         improved = True
         while improved and time.perf_counter() < stop:
@@ -613,9 +622,8 @@ class _Transport:
                 cand = y.copy()
                 cand[j] = False
                 if ok(cand):
-                    val, zc = self.evaluate(cand)
-                    if val < best - 1e-9 * max(1.0, abs(best)):
-                        best, y, z, improved = val, cand, zc, True
+                    if improves(cand):
+                        improved = True
                         break
             if improved or time.perf_counter() > stop:
                 continue
@@ -625,9 +633,8 @@ class _Transport:
                 cand = y.copy()
                 cand[j] = True
                 if ok(cand):
-                    val, zc = self.evaluate(cand)
-                    if val < best - 1e-9 * max(1.0, abs(best)):
-                        best, y, z, improved = val, cand, zc, True
+                    if improves(cand):
+                        improved = True
                         break
             if improved:
                 continue
@@ -640,9 +647,8 @@ class _Transport:
                     cand = y.copy()
                     cand[j] = False
                     cand[k] = True
-                    val, zc = self.evaluate(cand)
-                    if val < best - 1e-9 * max(1.0, abs(best)):
-                        best, y, z, improved = val, cand, zc, True
+                    if improves(cand):
+                        improved = True
                         break
                 if improved:
                     break
