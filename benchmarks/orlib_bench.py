@@ -9,7 +9,8 @@ Every measurement runs in its own subprocess so that peak memory (``ru_maxrss``)
   HiGHS and with CBC, wall time = build + solve, limited to ``--peer-cap`` seconds. spopt is *not* a
   dependency of placement: install it in a separate environment and pass its interpreter with
   ``--peer-python`` (or ``PLACEMENT_PEER_PYTHON``). A peer run that does not finish, or finishes
-  without the published optimum, is counted at the cap in the totals.
+  without the published optimum, is counted at the cap in the totals; one still running
+  ``--peer-grace`` seconds after the cap is killed (it would count at the cap anyway).
 
 The instances are read from ``../shared/benchmarks/orlib`` beside the repository (override with
 ``--shared`` or ``PLACEMENT_SHARED``). Results go to ``benchmarks/results/orlib_<timestamp>.csv``.
@@ -27,6 +28,7 @@ import csv
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -160,6 +162,38 @@ def _run(cmd: list[str], timeout: float) -> dict | None:
     return None
 
 
+def _start_peer(cmd: list[str]) -> subprocess.Popen:
+    # own process group, so that killing it also stops the CBC subprocess PuLP started
+    return subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+
+
+def _finish_peer(proc: subprocess.Popen, timeout: float) -> dict | None:
+    """The worker's JSON, or a ``killed`` record (with the worker's own CPU) after ``timeout``."""
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = status
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+        # CPU of the worker process only: a CBC subprocess killed with it is not counted
+        cpu = usage.ru_utime + usage.ru_stime
+        return {
+            "wall": None,
+            "cpu": cpu,
+            "objective": None,
+            "pulp_status": "killed",
+            "error": None,
+            "mem_mb": usage.ru_maxrss / 1024.0,
+        }
+    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+    return json.loads(lines[-1]) if lines else None
+
+
 def _peer_available(python: str | None) -> tuple[str | None, str]:
     if not python:
         return None, f"no peer interpreter (pass --peer-python or set {PEER_ENV})"
@@ -286,6 +320,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", type=str, default=None, help="shared folder (holds benchmarks/)")
     ap.add_argument("--peer-python", type=str, default=os.environ.get(PEER_ENV))
     ap.add_argument("--peer-cap", type=float, default=300.0, help="peer time limit, s")
+    ap.add_argument(
+        "--peer-grace",
+        type=float,
+        default=300.0,
+        help="a peer still running this many seconds after the cap is killed with its "
+        "subprocesses; it counts at the cap either way, so this only bounds the run's length",
+    )
     ap.add_argument("--peers", type=str, default="highs,cbc")
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument(
@@ -366,24 +407,16 @@ def main(argv: list[str] | None = None) -> int:
         peer_res: dict[str, dict | None] = {}
         if peer_py:
             procs = {}
+            limit = a.peer_cap + a.peer_grace
             for solver in peers:
                 pc = [peer_py, script, "--worker", solver, "--k", str(k)]
                 pc += ["--peer-cap", str(a.peer_cap), *shared_args]
                 if a.peer_parallel:
-                    procs[solver] = subprocess.Popen(
-                        pc, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-                    )
+                    procs[solver] = _start_peer(pc)
                 else:
-                    peer_res[solver] = _run(pc, timeout=a.peer_cap + 300)
+                    peer_res[solver] = _finish_peer(_start_peer(pc), limit)
             for solver, pr in procs.items():
-                try:
-                    out, _ = pr.communicate(timeout=a.peer_cap + 300)
-                    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
-                    peer_res[solver] = json.loads(lines[-1]) if lines else None
-                except subprocess.TimeoutExpired:
-                    pr.kill()
-                    pr.communicate()
-                    peer_res[solver] = None
+                peer_res[solver] = _finish_peer(pr, limit)
         best = opt[name]
         row = {
             "instance": name,
@@ -408,7 +441,8 @@ def main(argv: list[str] | None = None) -> int:
             counted = r["wall"] if ok else a.peer_cap
             row[f"{solver}_s"] = counted
             # CPU seconds actually used; a peer stopped at the cap would have needed more, and one
-            # killed by the driver counts 0, so the CPU totals are lower bounds for the peers
+            # killed by the driver counts only its worker process (not the CBC subprocess), so
+            # the CPU totals are lower bounds for the peers
             row[f"{solver}_cpu_s"] = 0.0 if r is None else r["cpu"]
             row[f"{solver}_solved"] = ok
             row[f"{solver}_objective"] = None if r is None else r["objective"]
