@@ -995,6 +995,7 @@ class Problem:
             "method": f"fast-{kind}",
             "n_vars": sol.n_vars,
             "n_rows": sol.n_rows,
+            **({"nodes": sol.nodes} if sol.nodes else {}),
             **_warm_info(start, repaired, sol),
         }
         return self._result(
