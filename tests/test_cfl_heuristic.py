@@ -14,6 +14,10 @@ from placement import orlib
 from placement.formulations.cfl_heuristic import cfl_heuristic, simple_lower_bound
 from placement.problem import Problem
 
+#: How far past its time limit a solve may end on a loaded 2-core machine (model build and
+#: result assembly run outside the solver's clock; other processes stretch both).
+LOADED_OVERRUN_S = 1.0
+
 
 def _instance(seed: int, n: int = 9, m: int = 6, equal_caps: bool = False, sparse: bool = False):
     """Random instance as pair arrays (pair cost = cost of serving all of demand i from j)."""
@@ -217,7 +221,7 @@ def test_time_limited_solve_through_problem_is_feasible_with_an_honest_gap(limit
     wall = time.perf_counter() - t
     assert r.solver["method"] == "fast-cfl"
     assert r.status in ("feasible", "optimal")
-    assert wall <= limit_s + 0.5  # ~0.1 s on an idle machine; slack for a loaded CI box
+    assert wall <= limit_s + LOADED_OVERRUN_S  # ~0.1 s over on an idle machine
     assert r.best_bound is not None and r.best_bound <= r.objective * (1 + 1e-9)
     assert r.gap == pytest.approx((r.objective - r.best_bound) / abs(r.objective), abs=1e-9)
     if r.status == "feasible":
@@ -266,7 +270,9 @@ def test_capa_in_one_second_through_problem(cap_folder):
     r = prob.solve(time_limit_s=1)
     wall = time.perf_counter() - t
     assert r.status == "feasible"
-    assert wall <= 1.5  # 1.0-1.1 s measured; slack for a loaded machine
+    # 1.0-1.1 s measured idle, 1.8 s with the test suite beside a benchmark on 2 cores; the
+    # exact solve without a limit takes about a minute, so this still catches an ignored limit
+    assert wall <= 1.0 + LOADED_OVERRUN_S
     assert r.best_bound <= opt * (1 + 1e-9)
     assert r.objective >= opt * (1 - 1e-9)  # the published optimum has 3 decimals
     # on a loaded machine the heuristic gets fewer steps: 1 % here, 0.5 % in the benchmark
