@@ -8,6 +8,7 @@ explains infeasibility in words before solving where it can, turns the tables in
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 import os
@@ -732,7 +733,11 @@ class Problem:
             ``["warm_start_incumbent"]`` whether a fast solver took its first incumbent from it
             (False when its own heuristic did at least as well; None for PuLP, whose solver
             checks the start itself). Unknown site ids raise ``ValueError`` (a
-            :class:`~placement.errors.ValidationError`).
+            :class:`~placement.errors.ValidationError`). A :class:`Result` of the fast p-median
+            also carries its root LP (``result.restart``): when this problem has the same shape
+            (demand points and candidate sites, e.g. another ``n_sites`` or other must-open /
+            forbidden sites) the fast p-median restarts from its cuts and basis, 2-3x faster per
+            point of a sweep over ``n_sites``; ``result.solver["restarted"]`` says whether it did.
         """
         if method not in ("auto", "pulp", "fast"):
             raise _param_error("method", "must be 'auto', 'pulp' or 'fast'", method)
@@ -773,8 +778,9 @@ class Problem:
         if method == "fast" and fast is None:
             raise _param_error("method", "the fast solvers do not cover this problem", method)
         if fast is not None:
+            restart = warm_start.restart if isinstance(warm_start, Result) else None
             try:
-                return self._solve_fast(fast, data, table, options, t0, start, repaired)
+                return self._solve_fast(fast, data, table, options, t0, start, repaired, restart)
             except SolverError as exc:
                 if method == "fast":
                     raise
@@ -952,6 +958,7 @@ class Problem:
         t0: float,
         start: np.ndarray | None = None,
         repaired: bool = False,
+        restart: Any = None,
     ) -> Result:
         if kind in ("redundant-median", "cfl"):
             return self._solve_with_rows(kind, data, table, options, t0, start, repaired)
@@ -972,8 +979,10 @@ class Problem:
             kwargs["initial_open"] = np.flatnonzero(start)
         build_s = time.perf_counter() - t0
         if kind == "median":
-            from placement.formulations.radius import solve_pmedian
+            from placement.formulations.radius import RootRestart, solve_pmedian
 
+            if isinstance(restart, RootRestart):
+                kwargs["restart"] = restart
             # weights as shares of the total: the objective is then the mean latency (ms) and
             # the LP coefficients stay well scaled (raw user counts reach 1e9 user-ms)
             sol = solve_pmedian(cost, data.weight / data.total_weight, p, **kwargs)
@@ -997,8 +1006,9 @@ class Problem:
             "n_rows": sol.n_rows,
             **({"nodes": sol.nodes} if sol.nodes else {}),
             **_warm_info(start, repaired, sol),
+            **({"restarted": sol.restarted} if kind == "median" else {}),
         }
-        return self._result(
+        result = self._result(
             data,
             table,
             sol.status,
@@ -1014,6 +1024,8 @@ class Problem:
             raw=sol.status,
             extra=options_info,
         )
+        restart_out = getattr(sol, "restart", None)
+        return result if restart_out is None else dataclasses.replace(result, restart=restart_out)
 
     def _solve_with_rows(
         self,

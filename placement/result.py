@@ -149,6 +149,11 @@ class Result:
         Human explanation (why infeasible, why stopped).
     name : str
         A label, e.g. the scenario name.
+    restart : object, optional
+        Solver state that speeds up a neighbouring solve when this result is passed as its
+        ``warm_start`` (the fast p-median's root LP: a
+        :class:`~placement.formulations.radius.RootRestart`); None otherwise. Not part of the
+        JSON form, the ``repr`` or equality.
     """
 
     status: str
@@ -165,6 +170,7 @@ class Result:
     solver: dict[str, Any] = field(default_factory=dict)
     message: str = ""
     name: str = ""
+    restart: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

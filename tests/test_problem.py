@@ -487,6 +487,33 @@ def test_warm_start_with_cbc_and_round_trip(line, tmp_path):
     assert Result.from_json(tmp_path / "r.json").solver["warm_start"] is True
 
 
+def test_warm_start_result_restarts_the_fast_median(tmp_path):
+    """A fast p-median Result carries its root LP; the next n_sites restarts from it."""
+    prob = _random_problem(5, objective="median", n_sites=2)
+    first = prob.solve()
+    assert first.solver["method"] == "fast-median" and first.solver["restarted"] is False
+    assert first.restart is not None and len(first.restart.demand) > 0
+    for n in (3, 4):
+        nxt = prob.replace(n_sites=n)
+        warm = nxt.solve(warm_start=first)
+        cold = nxt.solve()
+        assert warm.solver["restarted"] is True and cold.solver["restarted"] is False
+        assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+        first = warm
+    # site ids alone carry no restart; the restart is not part of the JSON form or the repr
+    assert prob.solve(warm_start=list(first.open_site_ids)).solver["restarted"] is False
+    assert "restart" not in first.to_dict() and "RootRestart" not in repr(first)
+    first.to_json(tmp_path / "r.json")
+    assert Result.from_json(tmp_path / "r.json").restart is None
+    # a problem of another shape (fewer demand points, the same site ids): the open sites are
+    # still a warm start, the root LP is ignored, and the answer is the cold one
+    lat = np.random.default_rng(5).uniform(1, 50, (12, 7)).round(1)
+    other = Problem.from_cost_matrix(lat[:8], n_sites=3)
+    warm = other.solve(warm_start=first)
+    assert warm.solver["warm_start"] is True and warm.solver["restarted"] is False
+    assert warm.objective == pytest.approx(other.solve().objective, rel=1e-9)
+
+
 @pytest.mark.parametrize("case", range(len(_WARM_CASES)))
 def test_warm_start_same_objective_with_cbc(case):
     prob = _random_problem(11, **_WARM_CASES[case])

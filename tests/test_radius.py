@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from placement import orlib
-from placement.formulations.radius import ExactSolution, solve_pmedian
+from placement.errors import ValidationError
+from placement.formulations.radius import ExactSolution, RootRestart, solve_pmedian
 
 ORLIB = orlib.shared_orlib_dir()
 
@@ -214,3 +215,92 @@ def test_branching_random_instances_match_enumeration(seed):
     sol = solve_pmedian(cost, w, 4, warm_start=bool(seed % 2))
     assert sol.status == "optimal" and sol.nodes >= 1
     assert sol.objective == pytest.approx(_brute(cost, w, 4))
+
+
+def _random_instance(seed: int, n: int = 24, m: int = 12, holes: float = 0.0):
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 100, size=(n, m)).astype(float)
+    if holes:
+        cost[rng.uniform(size=(n, m)) < holes] = np.inf
+        for i in range(n):  # keep every demand servable
+            if not np.isfinite(cost[i]).any():
+                cost[i, i % m] = 50.0
+    # zero weights (demand rows without a θ column) only where every pair is allowed, so that
+    # the enumeration's 0 * inf never arises
+    w = rng.integers(1 if holes else 0, 5, size=n).astype(float)
+    return cost, w
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_restart_sweep_over_p_matches_enumeration(seed):
+    # a sweep over p, each solve restarted from the previous root LP: every point still exact
+    cost, w = _random_instance(seed, holes=0.2 if seed % 3 == 0 else 0.0)
+    prev = None
+    for p in range(2, 7):
+        sol = solve_pmedian(cost, w, p, restart=None if prev is None else prev.restart)
+        assert sol.status == "optimal" and sol.gap == 0.0
+        assert sol.objective == pytest.approx(_brute(cost, w, p))
+        assert sol.restarted == (prev is not None)
+        assert isinstance(sol.restart, RootRestart)
+        # only binding cuts are kept, one basis status per column and per kept row
+        r = sol.restart
+        assert len(r.demand) == len(r.level) == len(r.row_status) - r.n_base_rows
+        assert len(r.col_status) == cost.shape[1] + int((w > 0).sum())
+        assert (r.row_status[r.n_base_rows :] != 1).all()  # 1 = HiGHS kBasic
+        prev = sol
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_restart_from_other_costs_and_fixings_is_still_exact(seed):
+    # a radius cut holds for every level whatever the costs: a restart made on one cost matrix
+    # and other fixings may start another problem of the same shape without changing its optimum
+    cost_a, w = _random_instance(seed)
+    cost_b, _ = _random_instance(seed + 1000)
+    w_b = np.where(w > 0, w + 1.0, 0.0)  # same demand rows priced
+    made = solve_pmedian(cost_a, w, 3, must_open=[0])
+    must, forb = [1], [0, 2]
+    sol = solve_pmedian(cost_b, w_b, 4, must_open=must, forbidden=forb, restart=made.restart)
+    assert sol.restarted
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(_brute(cost_b, w_b, 4, must, forb))
+
+
+def test_restart_of_another_shape_is_ignored():
+    cost, w = _random_instance(3)
+    small = solve_pmedian(cost[:, :10], w, 3)
+    sol = solve_pmedian(cost, w, 3, restart=small.restart)
+    assert not sol.restarted and sol.status == "optimal"
+    assert sol.objective == pytest.approx(_brute(cost, w, 3))
+    # other demand rows priced (a weight set to zero): ignored as well
+    w0 = w.copy()
+    w0[np.flatnonzero(w > 0)[0]] = 0.0
+    sol = solve_pmedian(cost, w0, 3, restart=solve_pmedian(cost, w, 3).restart)
+    assert not sol.restarted
+    assert sol.objective == pytest.approx(_brute(cost, w0, 3))
+
+
+def test_restart_must_be_a_root_restart():
+    cost, w = _random_instance(4)
+    with pytest.raises(ValidationError, match="restart"):
+        solve_pmedian(cost, w, 3, restart=([0, 1], [5.0, 6.0]))
+
+
+def test_restart_repr_is_short():
+    cost, w = _random_instance(5)
+    r = solve_pmedian(cost, w, 3).restart
+    assert repr(r) == f"RootRestart({len(r.demand)} cuts, 24 demand rows x 12 sites)"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_restart_of_the_same_problem_needs_no_new_cut(seed):
+    # the kept cuts and basis are the root LP's optimum: re-solving the same problem from them
+    # adds no cut at the root (a restart that lost cuts or mapped them to other demand rows would)
+    cost, w = _random_instance(seed, n=40, m=15)
+    first = solve_pmedian(cost, w, 4, warm_start=False)
+    again = solve_pmedian(cost, w, 4, warm_start=False, restart=first.restart)
+    assert again.restarted and again.objective == pytest.approx(first.objective)
+    r = first.restart
+    added = again.n_rows - r.n_base_rows - len(r.demand)
+    if again.nodes == 1:
+        assert added == 0
+    assert again.n_rows <= first.n_rows

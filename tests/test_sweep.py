@@ -61,6 +61,16 @@ def test_warm_sweep_has_the_cold_objectives(seed, kw, grid):
         assert any(r.solver["warm_start"] for r in solved[1:])  # the chain is used
 
 
+def test_warm_sweep_over_n_sites_restarts_the_root_lp():
+    base = _base(7)
+    grid = {"n_sites": [2, 3, 4, 5, 6]}
+    cold = sweep(base, grid, executor="serial", progress=False, warm_start=False)
+    warm = sweep(base, grid, executor="serial", progress=False)
+    _same_objectives(cold.table, warm.table)
+    assert [r.solver["restarted"] for r in cold.results] == [False] * 5
+    assert [r.solver["restarted"] for r in warm.results] == [False, True, True, True, True]
+
+
 def test_warm_sweep_in_processes_is_ordered_and_deterministic():
     base = _base(4)
     grid = {"n_sites": [2, 3, 4, 99, 5], "max_latency_ms": [50.0, None]}

@@ -8,8 +8,9 @@ kept. Rows are in grid order whichever executor ran them.
 Warm starts (``warm_start=True``, the default): the points are split into contiguous chunks of
 the grid order — one chunk when serial, one per worker for processes and Dask — and each chunk
 is solved in order, every point warm-started (:meth:`Problem.solve`'s ``warm_start``) from the
-open sites of the last point of the same chunk that was solved. Neighbouring grid points usually
-have close optima, so the solvers start from a near-optimal incumbent. Objectives and statuses are
+open sites of the last point of the same chunk that was solved (and, for the fast p-median, from
+its root LP: cuts and basis, see :class:`placement.formulations.radius.RootRestart`). Neighbouring
+grid points usually have close optima, so the solvers start from a near-optimal incumbent. Objectives and statuses are
 exactly those of a cold sweep (each point is still proven optimal); when a point has several
 optimal open sets, which one is returned may depend on the chain of warm starts, i.e. on the
 executor and the number of workers (it is the same on every run with the same ones).
@@ -124,20 +125,23 @@ def solve_point(
     base: Problem,
     point: Mapping[str, Any],
     solve_kwargs: Mapping[str, Any],
-    warm_start: Sequence[str] | None = None,
+    warm_start: Result | None = None,
 ) -> tuple[Result | None, str, float]:
     """Build and solve one grid point; never raises (errors come back as a message).
 
-    ``warm_start`` holds site ids of a neighbouring point's optimum; ids the point's problem does
-    not have are left out.
+    ``warm_start`` is a neighbouring point's solved result: the point starts from it whole (its
+    open sites and, for the fast p-median, its root LP) when the point's problem has all of its
+    open sites, else from the open sites it has.
     """
     t0 = time.perf_counter()
     try:
         problem = base.replace(**point)
         kwargs = dict(solve_kwargs)
-        if warm_start:
+        ids = _open_ids(warm_start)
+        if ids:
             known = set(problem.sites["site_id"])
-            kwargs["warm_start"] = [s for s in warm_start if s in known]
+            whole = all(s in known for s in ids)
+            kwargs["warm_start"] = warm_start if whole else [s for s in ids if s in known]
         result = problem.solve(**kwargs)
         return result, "", time.perf_counter() - t0
     except Exception as exc:  # a failed point must not lose the others
@@ -160,10 +164,11 @@ def solve_chunk(
 ) -> list[tuple[Result | None, str, float]]:
     """Solve consecutive grid points in order, each warm-started from the last solved one."""
     out = []
-    previous: tuple[str, ...] | None = None
+    previous: Result | None = None
     for point in points:
         outcome = solve_point(base, point, solve_kwargs, previous if warm_start else None)
-        previous = _open_ids(outcome[0]) or previous
+        if _open_ids(outcome[0]):
+            previous = outcome[0]
         out.append(outcome)
     return out
 
@@ -271,11 +276,12 @@ def sweep(
 
     if isinstance(executor, str) and executor == "serial":
         kind = "serial"
-        previous: tuple[str, ...] | None = None
+        previous: Result | None = None
         for i, p in enumerate(points):
             out = solve_point(shared, p, solve_kwargs, previous if warm_start else None)
             outcomes[i] = out
-            previous = _open_ids(out[0]) or previous
+            if _open_ids(out[0]):
+                previous = out[0]
             if bar is not None:
                 bar.update(1)
     elif isinstance(executor, str) and executor == "processes":
