@@ -223,6 +223,9 @@ class Problem:
             )
         self.objective = objective
         self.latency = latency
+        # True when ``latency`` is a table placement validated itself against these sites and
+        # demand (set by scenarios.with_full_latency; kept by replace() while the three stay)
+        self._latency_checked = False
         self.cost_model = cost_model
         self.n_sites = _opt_count("n_sites", n_sites, 1)
         self.max_sites = _opt_count("max_sites", max_sites, 1)
@@ -397,7 +400,11 @@ class Problem:
         kwargs.update(overrides)
         sites = kwargs.pop("sites")
         demand = kwargs.pop("demand")
-        return type(self)(sites, demand, **kwargs)
+        new = type(self)(sites, demand, **kwargs)
+        new._latency_checked = self._latency_checked and not (
+            {"latency", "sites", "demand"} & set(overrides)
+        )
+        return new
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str], **overrides: Any) -> Problem:
@@ -460,7 +467,9 @@ class Problem:
             from placement import latency as latency_mod
 
             source = latency_mod.default_model()
-        if isinstance(source, pd.DataFrame):
+        if isinstance(source, pd.DataFrame) and self._latency_checked:
+            table = source  # validated once for every point of a sweep (see with_full_latency)
+        elif isinstance(source, pd.DataFrame):
             table = validate_latency_table(
                 source, site_ids=self.sites["site_id"], demand_ids=self.demand["demand_id"]
             )

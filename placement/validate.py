@@ -256,11 +256,19 @@ def validate_latency_table(
             i = int(np.flatnonzero(df[col].isna().to_numpy())[0])
             raise ValidationError("id is missing", table=table, row=i, field=col)
         df[col] = df[col].astype(str)
-    pair = df["demand_id"] + " -> " + df["site_id"]
-    dup = pair.duplicated().to_numpy()
+    # ids as integer codes: duplicate pairs and unknown ids are found on integers, and a row is
+    # named "demand -> site" only when it is reported
+    codes = {col: pd.factorize(df[col]) for col in ("demand_id", "site_id")}
+
+    def pair(i: int) -> str:
+        return f"{df['demand_id'].iloc[i]} -> {df['site_id'].iloc[i]}"
+
+    n_site_ids = max(len(codes["site_id"][1]), 1)
+    key = codes["demand_id"][0].astype(np.int64) * n_site_ids + codes["site_id"][0]
+    dup = pd.Series(key).duplicated().to_numpy()
     if dup.any():
         raise ValidationError(
-            "duplicate (demand_id, site_id) pair", table=table, row=pair[dup].iloc[0]
+            "duplicate (demand_id, site_id) pair", table=table, row=pair(int(np.argmax(dup)))
         )
     for col in ("latency_ms", "distance_km"):
         if col not in df.columns:
@@ -272,7 +280,7 @@ def validate_latency_table(
             raise ValidationError(
                 "value must be a finite number >= 0",
                 table=table,
-                row=pair.iloc[i],
+                row=pair(i),
                 field=col,
                 value=df[col].iloc[i],
             )
@@ -280,14 +288,16 @@ def validate_latency_table(
     for col, known in (("site_id", site_ids), ("demand_id", demand_ids)):
         if known is None:
             continue
+        # each distinct id is looked up once, then mapped back to the rows by its code
+        code, ids = codes[col]
         known_set = set(map(str, known))
-        unknown = ~df[col].isin(known_set).to_numpy()
-        if unknown.any():
-            i = int(np.flatnonzero(unknown)[0])
+        unknown_id = np.fromiter((str(i) not in known_set for i in ids), dtype=bool, count=len(ids))
+        if unknown_id.any():
+            i = int(np.flatnonzero(unknown_id[code])[0])
             raise ValidationError(
                 f"unknown id (not in the {col.removesuffix('_id')} table)",
                 table=table,
-                row=pair.iloc[i],
+                row=pair(i),
                 field=col,
                 value=df[col].iloc[i],
             )

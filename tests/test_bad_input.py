@@ -241,6 +241,24 @@ def test_library_bad_input(
         assert f"field {field!r}" in msg
 
 
+def test_latency_table_errors_name_the_pair() -> None:
+    s0 = LATENCY["site_id"].iloc[0]
+    with pytest.raises(ValidationError) as info:  # the first repeated row is the copy of row 5
+        validate_latency_table(pd.concat([LATENCY, LATENCY.iloc[[5, 0]]]))
+    assert info.value.row == f"{LATENCY['demand_id'].iloc[5]} -> {LATENCY['site_id'].iloc[5]}"
+    bad = _lat(site_id=(4, "zz"))
+    with pytest.raises(ValidationError) as info:
+        validate_latency_table(bad, site_ids=SITES["site_id"])
+    assert info.value.row == f"{bad['demand_id'].iloc[4]} -> zz" and info.value.value == "zz"
+    # ids are compared as strings: 7 and "7" are the same demand point, so the pair repeats
+    mixed = pd.DataFrame(
+        {"demand_id": [7, "7"], "site_id": [s0, s0], "latency_ms": [1.0, 2.0]}, dtype=object
+    )
+    with pytest.raises(ValidationError, match="duplicate") as info:
+        validate_latency_table(mixed)
+    assert info.value.row == f"7 -> {s0}"
+
+
 def test_demand_from_cities_unknown_country() -> None:
     with pytest.raises(ValidationError) as info:
         demand.from_cities(countries=["XX"])

@@ -154,3 +154,37 @@ def test_cli_no_warm_start_flag(tmp_path: Path, capsys) -> None:
     for other in outputs[1:]:
         _same_objectives(outputs[0], other)
     assert len(outputs[0]) == 4 and (outputs[0]["status"] == "optimal").all()
+
+
+def test_latency_table_is_validated_once_per_sweep(monkeypatch):
+    import placement.problem as problem_mod
+    from placement.scenarios._problem import with_full_latency
+
+    calls = []
+    real = problem_mod.validate_latency_table
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(problem_mod, "validate_latency_table", counting)
+    base = _base(3)
+    res = sweep(base, {"n_sites": [2, 3, 4]}, executor="serial", progress=False)
+    assert len(calls) == 0 and (res.table["status"] == "optimal").all()
+    # copies that keep the sites and demand keep the checked table; new tables are checked
+    shared = with_full_latency(base)
+    shared.replace(n_sites=3).latency_table()
+    assert len(calls) == 0
+    shared.replace(demand=shared.demand.assign(weight=1.0)).latency_table()
+    assert len(calls) == 1
+    with pytest.raises(ValidationError, match="unknown id"):  # fewer sites than the table has
+        shared.replace(sites=shared.sites.iloc[:8]).latency_table()
+    calls.pop()
+    unchecked = base.replace(latency=shared.latency)
+    unchecked.latency_table()
+    assert len(calls) == 2
+    # the same answers as points built without the shared table
+    cold = sweep(
+        base, {"n_sites": [2, 3, 4]}, executor="serial", progress=False, reuse_latency=False
+    )
+    _same_objectives(res.table, cold.table)

@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from placement._highs import new_highs
 from placement.errors import InfeasibleError, SolverError
+from placement.formulations._rows import unique_bool_rows
 from placement.formulations.radius import ExactSolution, infeasible_solution, site_indices
 from placement.heuristics import Inputs, assign_nearest, pcenter_heuristic, prepare_inputs
 
@@ -77,7 +78,7 @@ def _reduce(cov: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (rows, keep_col)
         The remaining covering rows and a mask of the sites that may still be opened.
     """
-    cov = np.unique(cov, axis=0)
+    cov = unique_bool_rows(cov)
     f = cov.astype(np.float32)
     inter = f @ f.T  # |cover(i) ∩ cover(k)|
     size = f.sum(axis=1)

@@ -83,6 +83,12 @@ def nearest_assignments(data: ModelData, open_mask: np.ndarray) -> list[tuple[in
         open backup-allowed sites in failure domains not used yet. Ties break by site index.
         Demand points with no open allowed site get no row.
     """
+    if data.redundancy == 1:  # nearest open primary-allowed pair of every demand, vectorised
+        cand = np.flatnonzero(open_mask[data.pair_j] & data.primary_ok)
+        cand = cand[np.lexsort((data.pair_j[cand], data.latency_ms[cand], data.pair_i[cand]))]
+        _, first = np.unique(data.pair_i[cand], return_index=True)
+        best = cand[first]
+        return [(int(p), 1, int(i)) for p, i in zip(best, data.pair_i[best], strict=True)]
     order = np.lexsort((data.pair_j, data.latency_ms, data.pair_i))
     rows: list[tuple[int, int, int]] = []
     k = data.redundancy

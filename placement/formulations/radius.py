@@ -63,6 +63,7 @@ import numpy.typing as npt
 from placement._highs import new_highs
 from placement.errors import InfeasibleError, SolverError, ValidationError
 from placement.formulations._gap import rel_gap
+from placement.formulations._rows import unique_bool_rows
 from placement.heuristics import (
     Inputs,
     assign_nearest,
@@ -488,7 +489,7 @@ class _Solver:
         fin = np.isfinite(inp.cost)
         partial = ~fin[:, ~inp.forbidden].all(axis=1)
         if partial.any():
-            masks = np.unique(fin[partial], axis=0)
+            masks = unique_bool_rows(fin[partial])
             nz = masks.sum(axis=1)
             starts = np.zeros(len(masks), np.int32)
             np.cumsum(nz[:-1], out=starts[1:])

@@ -11,7 +11,7 @@ from placement.errors import ValidationError
 from placement.problem import Problem
 from placement.validate import validate_latency_table
 
-__all__ = ["PROBLEM_KEYS", "check_problem_keys", "full_latency_table"]
+__all__ = ["PROBLEM_KEYS", "check_problem_keys", "full_latency_table", "with_full_latency"]
 
 #: Constructor arguments of Problem other than the tables (the keys a scenario or grid may set).
 PROBLEM_KEYS: frozenset[str] = frozenset(
@@ -48,3 +48,15 @@ def full_latency_table(base: Problem) -> pd.DataFrame:
     return validate_latency_table(
         table, site_ids=base.sites["site_id"], demand_ids=base.demand["demand_id"]
     ).reset_index(drop=True)
+
+
+def with_full_latency(base: Problem) -> Problem:
+    """``base`` with its unpruned latency table computed and validated once.
+
+    Copies made from it with :meth:`Problem.replace` (the points of a sweep, a frontier or a
+    robustness study) keep the table and skip its validation as long as they keep the base's
+    sites and demand (validating 500,000 pairs again took a third of a world-scale sweep point).
+    """
+    shared = base.replace(latency=full_latency_table(base))
+    shared._latency_checked = True
+    return shared

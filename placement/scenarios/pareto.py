@@ -23,7 +23,7 @@ import pandas as pd
 from placement.errors import ValidationError
 from placement.problem import Problem
 from placement.result import Result
-from placement.scenarios._problem import full_latency_table
+from placement.scenarios._problem import with_full_latency
 from placement.scenarios.compare import result_row
 
 __all__ = ["Frontier", "describe_steps", "knee_index", "non_dominated", "pareto"]
@@ -138,9 +138,7 @@ def pareto(
             table="parameter",
             field="n_sites",
         )
-    shared = base
-    if not isinstance(base.latency, pd.DataFrame):
-        shared = base.replace(latency=full_latency_table(base))
+    shared = with_full_latency(base)
     neutral = {"latency_weight_usd_per_ms": None, "latency_penalty_usd_per_unit_ms": 0.0}
     cheap = shared.replace(objective="cost", **neutral).solve(**solve_kwargs)
     fast = shared.replace(objective="median", **neutral).solve(**solve_kwargs)

@@ -22,7 +22,7 @@ import pandas as pd
 from placement.errors import ValidationError
 from placement.problem import Problem
 from placement.result import Result
-from placement.scenarios._problem import full_latency_table
+from placement.scenarios._problem import with_full_latency
 
 __all__ = ["Robustness", "robustness"]
 
@@ -108,9 +108,7 @@ def robustness(
         )
     price_sd = _check_sd("price_sd", price_sd)
     demand_sd = _check_sd("demand_sd", demand_sd)
-    shared = base
-    if not isinstance(base.latency, pd.DataFrame):
-        shared = base.replace(latency=full_latency_table(base))
+    shared = with_full_latency(base)
     plan = shared.solve(**solve_kwargs)
     if not plan.ok:
         raise ValidationError(

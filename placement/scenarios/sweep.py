@@ -1,7 +1,8 @@
 """Parameter sweeps: solve the product of a grid of Problem arguments, locally or on Dask.
 
-The latency table is computed once from the base (unpruned, :func:`full_latency_table`) and every
-grid point is built with it as a DataFrame, so the latency model never runs again. A point whose
+The latency table is computed and validated once from the base (unpruned,
+:func:`~placement.scenarios._problem.with_full_latency`) and every grid point is built with it, so
+neither the latency model nor the table's validation runs again. A point whose
 construction or solve raises is reported with status ``error`` and the message; the others are
 kept. Rows are in grid order whichever executor ran them.
 
@@ -34,7 +35,7 @@ import pandas as pd
 from placement.errors import ValidationError
 from placement.problem import Problem
 from placement.result import Result
-from placement.scenarios._problem import check_problem_keys, full_latency_table
+from placement.scenarios._problem import check_problem_keys, with_full_latency
 from placement.scenarios.compare import result_row
 
 __all__ = ["SweepResult", "chunk_bounds", "grid_points", "solve_chunk", "sweep"]
@@ -240,7 +241,7 @@ def sweep(
     progress : bool
         Show a tqdm progress bar on stderr.
     reuse_latency : bool
-        Compute the latency table once and pass it to every point (default True).
+        Compute and validate the latency table once and pass it to every point (default True).
     warm_start : bool
         Warm-start every point from the last solved point of its chunk (default True; see the
         module docstring). The points of a chunk run one after the other on one worker, so with
@@ -262,10 +263,10 @@ def sweep(
     t0 = time.perf_counter()
     shared = base
     latency_s = 0.0
-    if reuse_latency and not isinstance(base.latency, pd.DataFrame):
-        table = full_latency_table(base)
+    if reuse_latency:
+        # the latency model runs once (a given table is validated once) for every point
+        shared = with_full_latency(base)
         latency_s = time.perf_counter() - t0
-        shared = base.replace(latency=table)
     n = len(points)
     outcomes: list[tuple[Result | None, str, float] | None] = [None] * n
     bar = _progress(n, progress, "sweep")
