@@ -602,7 +602,8 @@ class _Search:
         inst = self.inst
         stall = 0
         for _ in range(iters):
-            if self.out_of_time(until):
+            # the first step always runs (milliseconds): a solve stopped at once still has a bound
+            if self.out_of_time(until) and math.isfinite(self.best_bound):
                 break
             u = np.minimum(self.u, inst.u_cap)
             lval, y, z, g = inst.lagrange(u)
