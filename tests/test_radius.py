@@ -304,3 +304,20 @@ def test_restart_of_the_same_problem_needs_no_new_cut(seed):
     if again.nodes == 1:
         assert added == 0
     assert again.n_rows <= first.n_rows
+
+
+def test_inconsistent_restart_is_ignored_not_trusted():
+    import dataclasses
+
+    cost, w = _random_instance(6)
+    r = solve_pmedian(cost, w, 3).restart
+    broken = [
+        dataclasses.replace(r, row_status=r.row_status[:-1]),
+        dataclasses.replace(r, demand=r.demand + cost.shape[0]),
+        dataclasses.replace(r, level=r.level[:-1]),
+        dataclasses.replace(r, col_status=r.col_status[:-1]),
+    ]
+    for bad in broken:
+        sol = solve_pmedian(cost, w, 4, restart=bad)
+        assert not sol.restarted
+        assert sol.objective == pytest.approx(_brute(cost, w, 4))

@@ -565,6 +565,13 @@ class _Solver:
             self.n_t,
             self.n_base_rows,
         )
+        fits = (
+            fits
+            and len(r.level) == len(r.demand)
+            and len(r.col_status) == self.inp.n_sites + self.n_t
+            and len(r.row_status) == self.n_base_rows + len(r.demand)
+            and (len(r.demand) == 0 or 0 <= r.demand.min() <= r.demand.max() < self.inp.n_demand)
+        )
         pos = np.full(self.inp.n_demand, -1, dtype=np.int64)
         pos[self.priced] = np.arange(self.n_t)
         if not fits or (pos[r.demand] < 0).any():
