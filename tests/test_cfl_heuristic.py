@@ -277,15 +277,18 @@ def test_capa_in_one_second_through_problem(cap_folder):
         assignment_cost=inst.cost,
         objective="cost",
     )
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     r = prob.solve(time_limit_s=1)
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, time.process_time() - cpu
     assert r.status == "feasible"
     # 1.0-1.1 s measured idle, 1.8 s with the test suite beside a benchmark on 2 cores; the
     # exact solve without a limit takes about a minute, so this still catches an ignored limit
     assert wall <= 1.0 + LOADED_OVERRUN_S
     assert r.best_bound <= opt * (1 + 1e-9)
     assert r.objective >= opt * (1 - 1e-9)  # the published optimum has 3 decimals
-    # on a loaded machine the heuristic gets fewer steps: 1 % here, 0.5 % in the benchmark
-    assert r.objective <= opt * 1.01
     assert r.gap == pytest.approx((r.objective - r.best_bound) / r.objective, abs=1e-9)
+    # the heuristic's phases end by the clock, so its quality needs the CPU for that second:
+    # 0.000 % above the optimum in the benchmark, 4 % once when CI ran beside a benchmark (the
+    # process got half a core). Within 1 % whenever the process had most of a core.
+    if cpu >= 0.8 * wall:
+        assert r.objective <= opt * 1.01
