@@ -412,11 +412,14 @@ def main(argv: list[str] | None = None) -> int:
                 pc = [peer_py, script, "--worker", solver, "--k", str(k)]
                 pc += ["--peer-cap", str(a.peer_cap), *shared_args]
                 if a.peer_parallel:
-                    procs[solver] = _start_peer(pc)
+                    procs[solver] = (_start_peer(pc), time.perf_counter())
                 else:
                     peer_res[solver] = _finish_peer(_start_peer(pc), limit)
-            for solver, pr in procs.items():
-                peer_res[solver] = _finish_peer(pr, limit)
+            for solver, (pr, started) in procs.items():
+                # the grace runs from each peer's own start (waiting for the first peer must not
+                # extend the second one's: pmed38's CBC ran 8 min before this was fixed)
+                left = max(0.0, started + limit - time.perf_counter())
+                peer_res[solver] = _finish_peer(pr, left)
         best = opt[name]
         row = {
             "instance": name,
