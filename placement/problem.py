@@ -8,7 +8,6 @@ explains infeasibility in words before solving where it can, turns the tables in
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import math
 import os
@@ -1017,7 +1016,7 @@ class Problem:
             **_warm_info(start, repaired, sol),
             **({"restarted": sol.restarted} if kind == "median" else {}),
         }
-        result = self._result(
+        return self._result(
             data,
             table,
             sol.status,
@@ -1032,9 +1031,8 @@ class Problem:
             self._stop_message(sol.status, sol.gap, getattr(sol, "message", "")),
             raw=sol.status,
             extra=options_info,
+            restart=sol.restart,
         )
-        restart_out = getattr(sol, "restart", None)
-        return result if restart_out is None else dataclasses.replace(result, restart=restart_out)
 
     def _solve_with_rows(
         self,
@@ -1265,6 +1263,7 @@ class Problem:
         *,
         raw: str,
         extra: dict[str, Any] | None = None,
+        restart: Any = None,
     ) -> Result:
         site_ids = self.sites["site_id"].to_numpy()
         demand_ids = self.demand["demand_id"].to_numpy()
@@ -1374,6 +1373,7 @@ class Problem:
             solver=solver_info,
             message=message,
             name=self.name,
+            restart=restart,
         )
 
     def __repr__(self) -> str:

@@ -559,14 +559,9 @@ class _Solver:
         """Add a restart's cuts and keep its basis for the root (False when it does not fit)."""
         if r is None:
             return False
-        fits = (r.n_demand, r.n_sites, r.n_priced, r.n_base_rows) == (
-            self.inp.n_demand,
-            self.inp.n_sites,
-            self.n_t,
-            self.n_base_rows,
-        )
         fits = (
-            fits
+            (r.n_demand, r.n_sites, r.n_priced, r.n_base_rows)
+            == (self.inp.n_demand, self.inp.n_sites, self.n_t, self.n_base_rows)
             and len(r.level) == len(r.demand)
             and len(r.col_status) == self.inp.n_sites + self.n_t
             and len(r.row_status) == self.n_base_rows + len(r.demand)
