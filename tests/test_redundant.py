@@ -334,3 +334,49 @@ def test_sample_start_fractional(monkeypatch):
     sampled = solve_redundant_median(data)
     assert sampled.status == plain.status == "optimal"
     assert sampled.objective == pytest.approx(plain.objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(40, 56))
+def test_screening_bound_against_enumeration(seed, monkeypatch):
+    """The screening bound (master LP over every pair a better solution could use, capped at the
+    incumbent) proves the enumerated optimum; without screening pricing proves the same one."""
+    import placement.formulations.redundant as red
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 4))
+    n_dom = int(rng.integers(k, 5))
+    p = int(rng.integers(k, 6))
+    beta = float(rng.choice([0.0, 0.5, 1.0]))
+    prob, lat, w, dom = _instance(
+        seed, n=9, m=8, k=k, n_dom=n_dom, n_sites=p, backup_weight=beta, max_latency_ms=70.0
+    )
+    expect = _oracle(lat, w, dom, k=k, p=p, beta=beta, sla=70.0, backup_sla=None)
+    data = prob.model_data()
+    sols = {}
+    for cap in (-1, 10**9):
+        monkeypatch.setattr(red, "_SCREEN_MAX_PAIRS", cap)
+        sols[cap] = solve_redundant_median(data)
+    assert not sols[-1].screened
+    for sol in sols.values():
+        if expect is None:
+            assert sol.status == "infeasible"
+            continue
+        assert sol.status == "optimal"
+        assert sol.objective == pytest.approx(expect, rel=1e-7, abs=1e-9)
+        assert sol.best_bound == pytest.approx(expect, rel=1e-7, abs=1e-9)
+
+
+def test_screening_is_used_and_ends_pricing_early(monkeypatch):
+    """On an instance whose pricing takes several rounds, screening ends it in fewer."""
+    import placement.formulations.redundant as red
+
+    prob, *_ = _instance(7, n=60, m=16, k=2, n_dom=3, n_sites=4, backup_weight=0.5)
+    data = prob.model_data()
+    monkeypatch.setattr(red, "_SCREEN_MAX_PAIRS", -1)
+    plain = solve_redundant_median(data, aggregate=False)
+    monkeypatch.setattr(red, "_SCREEN_MAX_PAIRS", 10**9)
+    screened = solve_redundant_median(data, aggregate=False)
+    assert screened.screened and not plain.screened
+    assert screened.status == plain.status == "optimal"
+    assert screened.objective == pytest.approx(plain.objective, rel=1e-9)
+    assert screened.n_pricing_rounds <= plain.n_pricing_rounds

@@ -37,6 +37,20 @@ current duals, sign-clamped, as multipliers); it is a valid lower bound at any t
 stops early once an incumbent (an integral LP ``y``, evaluated exactly) meets it within
 ``gap_rel``, and a time-limited run reports it as its bound.
 
+Screening
+---------
+The Lagrangian function ``L(x)`` at those multipliers is a sum of nonnegative excesses over its
+minimum ``L*`` (one per assignment row: the chosen column's Lagrangian cost above the row's
+cheapest; one per site: ``y_j``'s term above its minimum) and ``c·x ≥ L(x)`` for every feasible
+``x``. So a solution that uses column ``z_pr`` at site ``j`` costs at least ``L* + excess_pr +
+excess_j(1)``, and every solution cheaper than the incumbent ``UB`` uses only columns with
+``excess_pr + excess_j(1) < UB − L*``. When at most ``_SCREEN_MAX_PAIRS`` of those pairs are
+missing from the master, they all enter. From then on the master's LP value over a superset of
+the kept columns, capped at that ``UB``, is a lower bound on the optimum (of the integer problem,
+not of the full LP), so the solve can stop before pricing has converged. On the world instance
+this ends the pricing tail, dozens of rounds in which one or two pairs enter while the
+Lagrangian bound creeps to within 1e-8 of the incumbent.
+
 Start: a greedy + swap heuristic on a weighted sample of 300 demand points; with more than 600
 points, the same column generation on a weighted sample of 600 points gives a better open set.
 The initial pairs are the nearest allowed site per domain and rank kind of every demand point
@@ -92,6 +106,16 @@ _MS = highspy.HighsModelStatus
 _SAMPLE_SIZE = 600  # instances with more demand points first solve a weighted sample for a start
 _INF = highspy.kHighsInf
 _PER_DOMAIN = 1  # initial pairs: nearest allowed sites per domain and rank kind
+# a re-solve after at least this many pairs entered uses the dual simplex: HiGHS's primal simplex
+# took 0.54 ms an iteration there on the world instance against the dual's 0.06-0.25 ms (8.5 s
+# against 4.2 s for the round after 9,298 pairs entered); with few pairs the primal one is faster
+# (0.06 s against about 1 s a round in the tail)
+_DUAL_RESOLVE_MIN_PAIRS = 1000
+# screening adds the pairs it cannot exclude when at most this many are missing (or no more than
+# pricing adds anyway); negative: no screening. On the world instance 9,000-20,000 were missing
+# when the Lagrangian bound was within 1e-4 of the incumbent (small demand weights give small
+# reduced costs), and adding them cost one re-solve of about a second
+_SCREEN_MAX_PAIRS = 25000
 
 
 @dataclass(frozen=True)
@@ -129,6 +153,9 @@ class RedundantSolution:
         Demand points in the model after merging identical ones (see ``aggregate``).
     warm_start : bool
         Whether the given ``initial_open`` was used as the starting incumbent.
+    screened : bool
+        Whether a screening brought every pair a better solution could use into the master
+        (module docstring, "Screening"), so the bound no longer waits for pricing to converge.
     """
 
     status: str
@@ -147,6 +174,7 @@ class RedundantSolution:
     used_mip: bool = False
     n_demand_solved: int = 0
     warm_start: bool = False
+    screened: bool = False
 
 
 @dataclass(frozen=True)
@@ -366,10 +394,14 @@ class _Solver:
         self.sample_size = _SAMPLE_SIZE
         self.init_incumbent_sites = True
         self.mip = True
-        self.resolve_strategy: int | None = (
-            4  # primal simplex: added columns keep primal feasibility
-        )
+        # re-solves after pricing: primal simplex (added columns keep the basis primal
+        # feasible) when few pairs enter, dual simplex when many do (see _column_generation)
+        self.resolve_strategy: int | None = 4
+        self.dual_resolve_min_pairs = _DUAL_RESOLVE_MIN_PAIRS
         self.lag = -math.inf
+        # incumbent value of the last screening whose kept columns all entered the master
+        self._screen_ub: float | None = None
+        self.screen_max_pairs = _SCREEN_MAX_PAIRS
 
     def _log(self, msg: str) -> None:
         if self.verbose:
@@ -625,13 +657,24 @@ class _Solver:
         rc_y = rc_y + np.bincount(site, weights=pi, minlength=m)
         return rc_z, rc_y, enter
 
-    def _lagrangian_bound(self) -> float:
+    def _lagrangian_bound(self) -> tuple[float, np.ndarray | None]:
         """Lower bound on the full LP (and MIP) from the current row duals.
 
         Lagrangian relaxation of every row except the assignment rows ``Σ_p z_pr = 1``, with the
         current duals (signs clamped to the valid side) as multipliers and ``π_p`` of omitted
         linking rows chosen as in :meth:`_extended`. Weak duality makes it valid for any
         multipliers; at the end of pricing it equals the LP optimum.
+
+        Returns
+        -------
+        bound : float
+            The Lagrangian bound (``-inf`` when some assignment row has no column).
+        excess : numpy.ndarray, shape (n_candidates, k), or None
+            For each candidate column, how much its Lagrangian cost exceeds the cheapest column
+            of its assignment row, plus how much opening its site exceeds that site's minimum
+            term (``inf`` where the rank is not allowed or the site is forbidden): every
+            solution using the column costs at least ``bound + excess`` (module docstring,
+            "Screening").
         """
         h = self.h
         n, k, m = self.n, self.k, self.m
@@ -664,14 +707,17 @@ class _Solver:
         for r in range(k):
             np.minimum.at(blk[:, r], self.cand_i, v[:, r])
         if not np.isfinite(blk).all():
-            return -math.inf
+            return -math.inf, None
         bound += float(blk.sum())
         site = self.data.pair_j[self.cand_p]
         rc_y = -lam + np.bincount(site, weights=pi, minlength=m)
         lo = self.data.must_open.astype(float)
         hi = (~self.data.forbidden).astype(float)
-        bound += float(np.where(rc_y < 0, rc_y * hi, rc_y * lo).sum())
-        return bound
+        y_min = np.where(rc_y < 0, rc_y * hi, rc_y * lo)
+        bound += float(y_min.sum())
+        # a column at site j also needs y_j = 1, whose term exceeds its minimum by rc_y − y_min
+        open_excess = np.where(hi > 0.5, rc_y - y_min, np.inf)
+        return bound, v - blk[self.cand_i] + open_excess[site][:, None]
 
     def _column_generation(self) -> str:
         tol = 1e-7
@@ -680,8 +726,12 @@ class _Solver:
             if status != "optimal":
                 return status
             self.rounds += 1
+            lp_val = float(self.h.getInfo().objective_function_value)
+            if self._screen_ub is not None:
+                # the master holds every column the screening kept: a bound on the MIP
+                self.lag = max(self.lag, min(self._screen_ub, lp_val))
             _, _, enter = self._extended(tol)
-            lag = self._lagrangian_bound()
+            lag, excess = self._lagrangian_bound()
             self.lag = max(self.lag, lag)
             y = np.asarray(self.h.getSolution().col_value)[: self.m]
             if np.abs(y - np.round(y)).max() < 1e-6:
@@ -698,9 +748,32 @@ class _Solver:
                 return "optimal"
             if self._proven(self.lag):
                 return "proven"
+            enter = self._screen(enter, lag, excess)
             self._add_pairs(enter)
             if self.resolve_strategy is not None:
-                self.h.setOptionValue("simplex_strategy", self.resolve_strategy)
+                many = len(enter) >= self.dual_resolve_min_pairs
+                self.h.setOptionValue("simplex_strategy", 1 if many else self.resolve_strategy)
+
+    def _screen(self, enter: np.ndarray, lag: float, excess: np.ndarray | None) -> np.ndarray:
+        """``enter`` plus, when few enough, every omitted pair the screening cannot exclude.
+
+        Every solution cheaper than the incumbent uses only columns whose ``excess`` is below
+        ``ub − lag`` (module docstring, "Screening"). Once the master holds all of them, its LP
+        value (capped at that incumbent) bounds the optimum, so the pricing tail (one or two
+        pairs a round while the Lagrangian bound creeps up) can end early.
+        """
+        if self.screen_max_pairs < 0 or excess is None:
+            return enter
+        if not (math.isfinite(self.ub) and math.isfinite(lag)):
+            return enter
+        delta = self.ub - lag + 1e-9 * max(1.0, abs(self.ub))
+        kept = (excess <= delta).any(axis=1)
+        missing = np.flatnonzero(kept & ~self.in_model)
+        if len(missing) > max(self.screen_max_pairs, len(enter)):
+            return enter
+        self._screen_ub = self.ub if self._screen_ub is None else min(self._screen_ub, self.ub)
+        self._log(f"screening: {len(missing)} pairs missing of {int(kept.sum())} kept")
+        return np.union1d(enter, missing)
 
     def _artificials_used(self) -> bool:
         x = np.asarray(self.h.getSolution().col_value)
@@ -738,8 +811,9 @@ class _Solver:
         if feas and val < self.ub:
             self.ub, self.best = val, cur
 
-    def _sample_solution(self) -> np.ndarray | None:
-        """Open set from the same column generation on a weighted sample of the demand points."""
+    def _sample_solution(self, start: np.ndarray | None = None) -> np.ndarray | None:
+        """Open set from the same column generation on a weighted sample of the demand points
+        (started from ``start``, the greedy set, when it is feasible there)."""
         d = self.data
         rng = np.random.default_rng(1)
         prob = self.w + 1e-12
@@ -761,7 +835,9 @@ class _Solver:
             backup_ok=d.backup_ok[keep],
         )
         budget = min(self._remaining(), 30.0)
-        solver = _Solver(sub, time.perf_counter() + budget, 1e-6, self.threads, False, self.t0)
+        solver = _Solver(
+            sub, time.perf_counter() + budget, 1e-6, self.threads, False, self.t0, start
+        )
         solver.sample_size = 10**9
         solver.mip = False
         sol = solver.run()
@@ -867,7 +943,7 @@ class _Solver:
             val, feas = self.ev.cost(start)
             if feas:
                 self.ub, self.best = val, start
-            sub = self._sample_solution() if self.n > self.sample_size else None
+            sub = self._sample_solution(start) if self.n > self.sample_size else None
         if sub is not None:
             v2, f2 = self.ev.cost(sub)
             self._log(f"sample LP solution {v2 * self.unit:.6f} (feasible {f2})")
@@ -1049,6 +1125,7 @@ class _Solver:
             used_mip=used_mip,
             n_demand_solved=self.n,
             warm_start=self.warm,
+            screened=self._screen_ub is not None,
         )
 
 
