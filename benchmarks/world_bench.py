@@ -16,6 +16,15 @@ build/solve seconds are the solver's own timings (build includes the latency tab
 
     python benchmarks/world_bench.py                       # 1e6, 5e5, 1e5; PuLP on 1e6 and 5e5
     python benchmarks/world_bench.py --sizes 100000 --pulp-sizes ""
+
+``--before TREE`` compares this checkout with another one (a ``git worktree`` of an older
+commit) side by side instead: for every size, ``--repeats`` rounds in which the two checkouts run
+one after the other (each its own subprocess with its tree first on ``sys.path``), so both see the
+same machine load; it prints the median solve CPU seconds (``time.process_time`` around
+``Problem.solve``) and wall seconds of each and their ratio, and checks that the objectives agree.
+
+    git worktree add /tmp/placement-before <commit>
+    python benchmarks/world_bench.py --before /tmp/placement-before --sizes 100000 --repeats 3
 """
 
 from __future__ import annotations
@@ -23,6 +32,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
+import statistics
 import subprocess
 import sys
 import time
@@ -41,11 +52,13 @@ prob = Problem(sites, demand, objective="median", n_sites=10, max_latency_ms=150
                redundancy=2, failure_domain="provider", backup_max_latency_ms=225)
 data = prob.model_data()
 t_data = time.perf_counter() - t0
+c0 = time.process_time()
 res = prob.solve(method=method, time_limit_s=cap if cap > 0 else None)
+cpu_s = time.process_time() - c0
 print(json.dumps({
     "demand": len(demand), "sites": len(sites), "pairs": int(data.n_pairs),
     "primary_pairs": int(data.primary_ok.sum()), "data_s": t_data,
-    "build_s": res.timings["build_s"], "solve_s": res.timings["solve_s"],
+    "build_s": res.timings["build_s"], "solve_s": res.timings["solve_s"], "cpu_s": cpu_s,
     "status": res.status, "gap": res.gap, "objective": res.objective,
     "bound": res.best_bound, "solver_method": res.solver.get("method"),
     "n_vars": res.solver.get("n_vars"), "n_rows": res.solver.get("n_rows"),
@@ -56,13 +69,22 @@ print(json.dumps({
 """
 
 
-def run(min_pop: int, method: str, cap: float) -> dict:
+def run(min_pop: int, method: str, cap: float, tree: Path | None = None) -> dict:
+    """One solve in a subprocess (importing ``placement`` from ``tree`` when given)."""
+    env = None
+    if tree is not None:
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(tree), os.environ.get("PYTHONPATH", "")]),
+        }
     t = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, str(min_pop), method, str(cap)],
         capture_output=True,
         text=True,
         timeout=None if cap <= 0 else cap * 3 + 600,
+        env=env,
+        cwd=tree,  # `python -c` puts the working directory first on sys.path
     )
     wall = time.perf_counter() - t
     if proc.returncode != 0:
@@ -81,6 +103,39 @@ def fmt(x: object, spec: str) -> str:
         return str(x)
 
 
+def compare(before: Path, sizes: list[int], repeats: int, cap: float) -> int:
+    """Side by side: this checkout and ``before`` alternate within every repeat."""
+    here = Path(__file__).resolve().parents[1]
+    trees = {"after": here, "before": before.resolve()}
+    print(f"after = {here}\nbefore = {trees['before']}", flush=True)
+    print(
+        f"{'min_pop':>9} {'before cpu':>10} {'after cpu':>10} {'ratio':>6}"
+        f" {'before wall':>11} {'after wall':>10} {'ratio':>6}  same objective",
+        flush=True,
+    )
+    for mp in sizes:
+        got: dict[str, list[dict]] = {"before": [], "after": []}
+        for _ in range(repeats):
+            for name in ("before", "after"):
+                r = run(mp, "auto", cap, trees[name])
+                if "objective" not in r:
+                    print(f"{name} failed: {r}", file=sys.stderr)
+                    return 1
+                got[name].append(r)
+        med = {n: statistics.median(r["cpu_s"] for r in rs) for n, rs in got.items()}
+        wall = {
+            n: statistics.median(r["build_s"] + r["solve_s"] for r in rs) for n, rs in got.items()
+        }
+        objs = {round(r["objective"], 9) for rs in got.values() for r in rs}
+        print(
+            f"{mp:>9} {med['before']:>10.2f} {med['after']:>10.2f}"
+            f" {med['after'] / med['before']:>6.2f} {wall['before']:>11.2f}"
+            f" {wall['after']:>10.2f} {wall['after'] / wall['before']:>6.2f}  {len(objs) == 1}",
+            flush=True,
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000000,500000,100000", help="min_population values")
@@ -88,8 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pulp-cap", type=float, default=120.0, help="PuLP time limit, s")
     ap.add_argument("--cap", type=float, default=600.0, help="our time limit, s")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "world_bench.csv"))
+    ap.add_argument("--before", type=Path, help="another checkout to compare with, side by side")
+    ap.add_argument("--repeats", type=int, default=3, help="repeats per checkout (--before)")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    if args.before is not None:
+        return compare(args.before, sizes, args.repeats, args.cap)
     pulp_sizes = {int(s) for s in args.pulp_sizes.split(",") if s}
     rows = []
     head = (

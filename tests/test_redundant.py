@@ -354,7 +354,7 @@ def test_screening_bound_against_enumeration(seed, monkeypatch):
     data = prob.model_data()
     sols = {}
     for cap in (-1, 10**9):
-        monkeypatch.setattr(red, "_SCREEN_MAX_PAIRS", cap)
+        monkeypatch.setattr(red, "_SCREEN_MIN_PAIRS", cap)
         sols[cap] = solve_redundant_median(data)
     assert not sols[-1].screened
     for sol in sols.values():
@@ -372,9 +372,9 @@ def test_screening_is_used_and_ends_pricing_early(monkeypatch):
 
     prob, *_ = _instance(7, n=60, m=16, k=2, n_dom=3, n_sites=4, backup_weight=0.5)
     data = prob.model_data()
-    monkeypatch.setattr(red, "_SCREEN_MAX_PAIRS", -1)
+    monkeypatch.setattr(red, "_SCREEN_MIN_PAIRS", -1)
     plain = solve_redundant_median(data, aggregate=False)
-    monkeypatch.setattr(red, "_SCREEN_MAX_PAIRS", 10**9)
+    monkeypatch.setattr(red, "_SCREEN_MIN_PAIRS", 10**9)
     screened = solve_redundant_median(data, aggregate=False)
     assert screened.screened and not plain.screened
     assert screened.status == plain.status == "optimal"

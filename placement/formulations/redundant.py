@@ -44,8 +44,8 @@ minimum ``L*`` (one per assignment row: the chosen column's Lagrangian cost abov
 cheapest; one per site: ``y_j``'s term above its minimum) and ``c·x ≥ L(x)`` for every feasible
 ``x``. So a solution that uses column ``z_pr`` at site ``j`` costs at least ``L* + excess_pr +
 excess_j(1)``, and every solution cheaper than the incumbent ``UB`` uses only columns with
-``excess_pr + excess_j(1) < UB − L*``. When at most ``_SCREEN_MAX_PAIRS`` of those pairs are
-missing from the master, they all enter. From then on the master's LP value over a superset of
+``excess_pr + excess_j(1) < UB − L*``. When few of those pairs are missing from the master
+(``_SCREEN_MIN_PAIRS``, or a ``_SCREEN_SHARE`` of the pairs in it), they all enter. From then on the master's LP value over a superset of
 the kept columns, capped at that ``UB``, is a lower bound on the optimum (of the integer problem,
 not of the full LP), so the solve can stop before pricing has converged. On the world instance
 this ends the pricing tail, dozens of rounds in which one or two pairs enter while the
@@ -111,11 +111,14 @@ _PER_DOMAIN = 1  # initial pairs: nearest allowed sites per domain and rank kind
 # against 4.2 s for the round after 9,298 pairs entered); with few pairs the primal one is faster
 # (0.06 s against about 1 s a round in the tail)
 _DUAL_RESOLVE_MIN_PAIRS = 1000
-# screening adds the pairs it cannot exclude when at most this many are missing (or no more than
-# pricing adds anyway); negative: no screening. On the world instance 9,000-20,000 were missing
-# when the Lagrangian bound was within 1e-4 of the incumbent (small demand weights give small
-# reduced costs), and adding them cost one re-solve of about a second
-_SCREEN_MAX_PAIRS = 25000
+# screening adds the pairs it cannot exclude when no more are missing than this many, this share
+# of the pairs in the master, or what pricing adds anyway; negative: no screening. On the world
+# instance 9,000-20,000 were missing (of ~40,000 in the master) when the Lagrangian bound was
+# within 1e-4 of the incumbent (small demand weights give small reduced costs), and adding 9,600
+# cost one re-solve of about a second; on the 1,000,000 instance adding 17,600 to 6,900 cost
+# more than the pricing rounds it saved
+_SCREEN_MIN_PAIRS = 2000
+_SCREEN_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -401,7 +404,7 @@ class _Solver:
         self.lag = -math.inf
         # incumbent value of the last screening whose kept columns all entered the master
         self._screen_ub: float | None = None
-        self.screen_max_pairs = _SCREEN_MAX_PAIRS
+        self.screen_min_pairs = _SCREEN_MIN_PAIRS
 
     def _log(self, msg: str) -> None:
         if self.verbose:
@@ -762,14 +765,15 @@ class _Solver:
         value (capped at that incumbent) bounds the optimum, so the pricing tail (one or two
         pairs a round while the Lagrangian bound creeps up) can end early.
         """
-        if self.screen_max_pairs < 0 or excess is None:
+        if self.screen_min_pairs < 0 or excess is None:
             return enter
         if not (math.isfinite(self.ub) and math.isfinite(lag)):
             return enter
         delta = self.ub - lag + 1e-9 * max(1.0, abs(self.ub))
         kept = (excess <= delta).any(axis=1)
         missing = np.flatnonzero(kept & ~self.in_model)
-        if len(missing) > max(self.screen_max_pairs, len(enter)):
+        cap = max(self.screen_min_pairs, _SCREEN_SHARE * self.in_model.sum(), len(enter))
+        if len(missing) > cap:
             return enter
         self._screen_ub = self.ub if self._screen_ub is None else min(self._screen_ub, self.ub)
         self._log(f"screening: {len(missing)} pairs missing of {int(kept.sum())} kept")
