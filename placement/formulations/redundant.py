@@ -29,7 +29,9 @@ cost by the total deficit, leaving the dual objective unchanged (its bound is 0)
 site enter only when the total deficit exceeds ``y_j``'s reduced cost. At every other site each
 pair with a negative reduced cost enters (all of them: filtering them by Wentges dual
 smoothing was measured slower on the world instance once demand points are aggregated). The
-LP is re-solved warm (primal simplex: added columns keep the basis primal feasible) until nothing enters; the extended duals are then
+LP is re-solved warm until nothing enters (primal simplex, since added columns keep the basis
+primal feasible; dual simplex after a round that added ``_DUAL_RESOLVE_MIN_PAIRS`` or more, where
+HiGHS's primal simplex was measured far slower per iteration); the extended duals are then
 feasible for the full LP and the restricted optimum is the full LP optimum ``LB``.
 
 Every round also computes a Lagrangian bound (relax every row but the assignment rows, with the
@@ -52,7 +54,8 @@ this ends the pricing tail, dozens of rounds in which one or two pairs enter whi
 Lagrangian bound creeps to within 1e-8 of the incumbent.
 
 Start: a greedy + swap heuristic on a weighted sample of 300 demand points; with more than 600
-points, the same column generation on a weighted sample of 600 points gives a better open set.
+points, the same column generation on a weighted sample of 600 points, started from the greedy
+set, gives a better open set.
 The initial pairs are the nearest allowed site per domain and rank kind of every demand point
 plus every pair at the incumbent's sites. Each assignment row also has
 an artificial column of large cost so the restricted LP is always feasible; if artificials are
