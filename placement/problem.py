@@ -721,9 +721,10 @@ class Problem:
         verbose : bool
             Print the solver log.
         method : {"auto", "pulp", "fast"}
-            ``auto`` uses the fast exact p-median / p-center solvers where the problem allows it
-            (no capacity, redundancy 1, no percentile SLA, budget or provider limits) and the
-            PuLP formulations otherwise; ``pulp`` forces the PuLP formulations.
+            ``auto`` uses the fast exact solvers where the problem allows it (no percentile
+            SLA, budget, provider limits or minimum site count; median with any redundancy,
+            center with redundancy 1 or 2, capacitated cost with redundancy 1) and the PuLP
+            formulations otherwise; ``pulp`` forces the PuLP formulations.
         warm_start : Result or iterable of str, optional
             A known open set (a previous :class:`Result`, e.g. of a neighbouring what-if point,
             or site ids) handed to the solver as its first incumbent: the swap search of the fast
@@ -939,6 +940,8 @@ class Problem:
             return None
         if self.objective == "median" and data.redundancy >= 2:
             return "redundant-median"
+        if self.objective == "center" and data.redundancy == 2:
+            return "redundant-center"
         if self.objective not in ("median", "center") or data.redundancy != 1:
             return None
         if self.solver_unavailable(self.objective):
@@ -968,7 +971,7 @@ class Problem:
         repaired: bool = False,
         restart: Any = None,
     ) -> Result:
-        if kind in ("redundant-median", "cfl"):
+        if kind in ("redundant-median", "redundant-center", "cfl"):
             return self._solve_with_rows(kind, data, table, options, t0, start, repaired)
         cost = np.full((data.n_demand, data.n_sites), np.inf)
         ok = data.primary_ok
@@ -1044,9 +1047,11 @@ class Problem:
         start: np.ndarray | None = None,
         repaired: bool = False,
     ) -> Result:
-        """Run a fast solver that returns assignment rows (redundant median, capacitated cost)."""
+        """Run a fast solver that returns assignment rows (redundancy 2+, capacitated cost)."""
         if kind == "redundant-median":
             from placement.formulations.redundant import solve_redundant_median as solver
+        elif kind == "redundant-center":
+            from placement.formulations.redundant_center import solve_redundant_center as solver
         else:
             from placement.formulations.cfl import solve_cfl as solver
         build_s = time.perf_counter() - t0
