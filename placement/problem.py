@@ -1117,7 +1117,7 @@ class Problem:
             prob, y, z = build_assignment_model(data)
         mip_start = None if start is None else self._pulp_start(data, prob, y, z, start)
         build_s = time.perf_counter() - t0
-        out = solve_model(prob, options, start=mip_start)
+        out = solve_model(prob, options, start=mip_start, spent_s=build_s)
         sign = -1.0 if self.objective == "coverage" else 1.0
         obj = None if out.objective is None else sign * out.objective
         bound = None if out.best_bound is None else sign * out.best_bound

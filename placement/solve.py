@@ -14,6 +14,7 @@ Every model given to :func:`solve_model` is a minimisation; callers flip signs f
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -124,9 +125,15 @@ class _HiGHSWithStart(pulp.HiGHS):  # type: ignore[misc, valid-type]
     an infeasible one, so a start never changes the answer, only the time to it.
     """
 
-    def __init__(self, start: dict[str, float] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        start: dict[str, float] | None = None,
+        deadline: float | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._start = start or {}
+        self._deadline = deadline
 
     def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:  # PuLP's name
         new_highs()  # HiGHS prints its banner once per process: send it to stderr
@@ -152,6 +159,11 @@ class _HiGHSWithStart(pulp.HiGHS):  # type: ignore[misc, valid-type]
                 idx = np.array([k for k, _ in given], dtype=np.int32)
                 val = np.array([x for _, x in given], dtype=float)
                 lp.solverModel.setSolution(len(given), idx, val)
+        if self._deadline is not None:
+            # HiGHS's clock starts at run(); PuLP's model transfer before it (tens of seconds on
+            # large models) counts against the caller's limit too
+            left = max(1e-3, self._deadline - time.perf_counter())
+            lp.solverModel.setOptionValue("time_limit", left)
         lp.solverModel.run()
 
 
@@ -160,13 +172,15 @@ def _solve_highs(
 ) -> SolveOutcome:
     import highspy
 
+    t0 = time.perf_counter()
     kwargs: dict[str, Any] = {"msg": opts.verbose, "gapRel": opts.gap_rel}
+    deadline = None
     if opts.time_limit_s is not None:
         kwargs["timeLimit"] = opts.time_limit_s
+        deadline = t0 + opts.time_limit_s
     if opts.threads is not None:
         kwargs["threads"] = opts.threads
-    solver = _HiGHSWithStart(start=start, **kwargs)
-    t0 = time.perf_counter()
+    solver = _HiGHSWithStart(start=start, deadline=deadline, **kwargs)
     prob.solve(solver)
     solve_s = time.perf_counter() - t0
     h = prob.solverModel
@@ -313,6 +327,8 @@ def solve_model(
     prob: pulp.LpProblem,
     options: SolverOptions | None = None,
     start: dict[str, float] | None = None,
+    *,
+    spent_s: float = 0.0,
 ) -> SolveOutcome:
     """Solve a PuLP minimisation model and report status, objective, bound and gap.
 
@@ -326,6 +342,9 @@ def solve_model(
         A starting solution (variable name → value; variables not named are left to the
         solver), handed to HiGHS (``setSolution``) or to CBC (``-mips``, the MIP start PuLP's
         ``warmStart=True`` writes). Solvers check it and ignore an infeasible one.
+    spent_s : float
+        Seconds of ``options.time_limit_s`` already used (building the model): the solver gets
+        the rest, counted from this call and including the solver's own model set-up.
 
     Returns
     -------
@@ -334,6 +353,8 @@ def solve_model(
     opts = options or SolverOptions()
     if prob.sense != pulp.LpMinimize:
         raise ValueError("solve_model expects a minimisation problem")
+    if opts.time_limit_s is not None and spent_s > 0:
+        opts = dataclasses.replace(opts, time_limit_s=max(1e-3, opts.time_limit_s - spent_s))
     if opts.solver == "highs":
         return _solve_highs(prob, opts, start)
     return _solve_cbc(prob, opts, start)
