@@ -47,8 +47,12 @@ def _radius(inp: Inputs, active: np.ndarray, open_sites: np.ndarray) -> float:
     return float(inp.cost[np.arange(inp.n_demand), a][active].max())
 
 
-def _pad(inp: Inputs, open_sites: np.ndarray) -> np.ndarray:
-    """Complete a cover to exactly p sites, greedily lowering the total weighted cost."""
+def pad_cover(inp: Inputs, open_sites: np.ndarray) -> np.ndarray:
+    """Complete a cover to exactly p sites, greedily lowering the total weighted cost.
+
+    Opening more sites never breaks a cover, so the radius (and, in
+    :mod:`placement.formulations.redundant_center`, a primary-and-backup cover) is kept.
+    """
     is_open = np.zeros(inp.n_sites, dtype=bool)
     is_open[open_sites] = True
     is_open |= inp.must_open
@@ -179,7 +183,7 @@ def solve_pcenter(
     if initial is not None and len(initial):
         given = initial[~inp.forbidden[initial]]
         if len(np.union1d(given, np.flatnonzero(inp.must_open))) <= inp.p:
-            start = _pad(inp, given)
+            start = pad_cover(inp, given)
             radius = _radius(inp, active, start)
             if math.isfinite(radius):
                 best_open, ub, warm_used = start, radius, True
@@ -290,7 +294,7 @@ def solve_pcenter(
             stopped = True
             break
         if ans == "yes":
-            sites = _pad(inp, sites)
+            sites = pad_cover(inp, sites)
             actual = _radius(inp, active, sites)
             if actual < ub:
                 ub, best_open = actual, sites

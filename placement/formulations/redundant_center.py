@@ -39,9 +39,12 @@ import highspy
 import numpy as np
 
 from placement._highs import new_highs
+from placement.formulations._gap import rel_gap
 from placement.formulations._rows import unique_bool_rows
+from placement.formulations.center import pad_cover
 from placement.formulations.data import ModelData
 from placement.formulations.redundant import RedundantSolution
+from placement.heuristics import Inputs
 
 __all__ = ["center_assignment", "solve_redundant_center"]
 
@@ -85,9 +88,19 @@ def center_assignment(
     rows : list of (pair index, rank, demand index, share)
         Ranks 1 and 2 of every point (empty when ``worst_ms`` is ``inf``).
     """
-    lat, prim, back, pair = _dense(data)
-    n = data.n_demand
-    dom = np.asarray(data.domain, dtype=np.int64)
+    return _assign(*_dense(data), np.asarray(data.domain, dtype=np.int64), open_mask)
+
+
+def _assign(
+    lat: np.ndarray,
+    prim: np.ndarray,
+    back: np.ndarray,
+    pair: np.ndarray,
+    dom: np.ndarray,
+    open_mask: np.ndarray,
+) -> tuple[float, list[tuple[int, int, int, float]]]:
+    """:func:`center_assignment` on the matrices of :func:`_dense`."""
+    n, m = lat.shape
     prim = prim & open_mask[None, :]
     back = back & open_mask[None, :]
     blat = np.where(back, lat, np.inf)
@@ -105,7 +118,7 @@ def center_assignment(
     # best backup outside each primary's domain (domain order breaks ties by site index below)
     rows: list[tuple[int, int, int, float]] = []
     worst = 0.0
-    order = np.lexsort((np.arange(data.n_sites)[None, :].repeat(n, 0), lat), axis=1)
+    order = np.lexsort((np.arange(m)[None, :].repeat(n, 0), lat), axis=1)
     for i in range(n):
         chosen = None
         for j1 in order[i]:
@@ -177,7 +190,8 @@ def solve_redundant_center(
         raise ValueError(f"redundancy must be 2 for this solver, got {data.redundancy}")
     t0 = time.perf_counter()
     deadline = math.inf if time_limit_s is None else t0 + float(time_limit_s)
-    lat, prim, back, _ = _dense(data)
+    dense = _dense(data)
+    lat, prim, back, _ = dense
     dom = np.asarray(data.domain, dtype=np.int64)
     m = data.n_sites
     available = m - int(data.forbidden.sum())
@@ -192,25 +206,29 @@ def solve_redundant_center(
         if verbose:
             print(f"[redundant-center {time.perf_counter() - t0:7.2f}s] {msg}", flush=True)
 
-    def finish(status: str, obj: float, bound: float, mask: np.ndarray | None, msg: str = ""):
-        rows: list[tuple[int, int, int, float]] = []
+    def finish(
+        status: str,
+        obj: float,
+        bound: float,
+        mask: np.ndarray | None,
+        msg: str = "",
+        rows: list[tuple[int, int, int, float]] | None = None,
+    ) -> RedundantSolution:
+        """The result; ``obj`` and ``rows`` are the assignment of ``mask`` when one is given."""
         open_sites = np.zeros(0, dtype=np.int64)
         if mask is not None:
-            obj, rows = center_assignment(data, mask)
             open_sites = np.flatnonzero(mask).astype(np.int64)
         if status == "optimal":
             bound, gap = obj, 0.0
-        elif status == "feasible":
-            gap = max(0.0, obj - bound) / max(abs(obj), 1e-12)
         else:
-            gap = math.inf
+            gap = rel_gap(obj, bound)
         return RedundantSolution(
             status=status,
             objective=obj,
             best_bound=bound,
             gap=gap,
             open_sites=open_sites,
-            rows=rows,
+            rows=rows or [],
             build_s=build_s,
             solve_s=time.perf_counter() - t0 - build_s,
             n_vars=m,
@@ -221,8 +239,8 @@ def solve_redundant_center(
 
     def test(radius: float) -> tuple[str, np.ndarray | None]:
         """``"yes"`` with a cover of at most p sites, ``"no"``, or ``"time"``."""
-        a = _cover_rows(prim & (lat <= radius), back, dom)
-        if (a & (hi_b > 0.5)[None, :]).sum(axis=1).min(initial=1) == 0:
+        a = _cover_rows(prim & (lat <= radius), back, dom)  # forbidden sites already out
+        if not a.any(axis=1).all():
             return "no", None
         h = new_highs() if threads is None else new_highs(threads=int(threads))
         inf = highspy.kHighsInf
@@ -262,29 +280,21 @@ def solve_redundant_center(
         y = np.asarray(h.getSolution().col_value) > 0.5
         return "yes", y
 
-    def pad(mask: np.ndarray) -> np.ndarray:
-        mask = mask | data.must_open
-        w = data.weight
-        plat = np.where(prim, lat, np.inf)
-        while mask.sum() < p:
-            cur = np.where(mask[None, :], plat, np.inf).min(axis=1)
-            gain = (
-                w[:, None]
-                * np.maximum(
-                    0.0,
-                    np.where(np.isfinite(cur), cur, 1e9)[:, None]
-                    - np.where(np.isfinite(plat), plat, 1e9),
-                )
-            ).sum(axis=0)
-            gain[mask | data.forbidden] = -1.0
-            mask = mask.copy()
-            mask[int(np.argmax(gain))] = True  # first maximum: lowest site index
-        return mask
+    primary_ms = np.where(prim, lat, np.inf)
+    pad_inputs = Inputs(primary_ms, data.weight, p, data.must_open, data.forbidden)
+
+    def evaluate(
+        cover: np.ndarray,
+    ) -> tuple[np.ndarray, float, list[tuple[int, int, int, float]]]:
+        """The cover padded to p sites (center.py's greedy), its worst latency and rows."""
+        mask = np.zeros(m, dtype=bool)
+        mask[pad_cover(pad_inputs, np.flatnonzero(cover))] = True
+        return (mask, *_assign(*dense, dom, mask))
 
     if len(radii) == 0:
         return finish("infeasible", math.inf, math.inf, None, "no primary-allowed pair")
     # lower end: every point needs some primary within the radius
-    reach = np.where(prim, lat, np.inf).min(axis=1)
+    reach = primary_ms.min(axis=1)
     if not np.isfinite(reach).all():
         return finish("infeasible", math.inf, math.inf, None, "a demand point has no primary")
     lo = int(np.searchsorted(radii, reach.max()))
@@ -301,8 +311,7 @@ def solve_redundant_center(
         )
     if state == "time" or cover is None:
         return finish("no_solution", math.inf, float(radii[lo]), None, "stopped by the time limit")
-    best = pad(cover)
-    best_val, _ = center_assignment(data, best)
+    best, best_val, best_rows = evaluate(cover)
     hi = int(np.searchsorted(radii, best_val))
     log(f"radii {len(radii)}, search [{radii[lo]:.6g}, {radii[hi]:.6g}] ms")
     while lo < hi:
@@ -311,13 +320,13 @@ def solve_redundant_center(
         state, cover = test(float(radii[mid]))
         log(f"test {radii[mid]:.6g} ms: {state}")
         if state == "time":
-            return finish("feasible", best_val, float(radii[lo]), best, "stopped by the time limit")
+            stop = "stopped by the time limit"
+            return finish("feasible", best_val, float(radii[lo]), best, stop, best_rows)
         if state == "yes" and cover is not None:
-            cand = pad(cover)
-            val, _ = center_assignment(data, cand)
+            cand, val, rows = evaluate(cover)
             if val < best_val:
-                best, best_val = cand, val
+                best, best_val, best_rows = cand, val, rows
             hi = int(np.searchsorted(radii, best_val))
         else:
             lo = mid + 1
-    return finish("optimal", best_val, best_val, best)
+    return finish("optimal", best_val, best_val, best, "", best_rows)
