@@ -53,10 +53,10 @@ model builds) rather than overrun the limit. The heuristic is the anytime part o
 limit too short for the root LP is better spent finishing the heuristic's search, whose answer is
 then the result, than splitting it with an LP that cannot end (its quality when cut by the clock
 depends on where the cut falls: on capa 8000, 0.000 % above the optimum with its whole course of
-about a second, 0.3 % to 13 % when cut at 0.55-0.6 s). Its open set is the start of the drop / add / swap search of "Warm
-start" (in place of the given ``initial_open``, which the heuristic tries first), its solution is
-HiGHS's starting solution, and its bound joins the final bound. So a run stopped by its time
-limit before the root LP ends (about 30 s on Beasley's capa) still returns ``"feasible"`` with
+about a second, 0.3 % to 13 % when cut at 0.55-0.6 s). Its open set is the start of the drop /
+add / swap search of "Warm start" (in place of the given ``initial_open``, which the heuristic
+tries first), its solution is HiGHS's starting solution, and its bound joins the final bound. So
+a run stopped by its time limit before the root LP ends (about 30 s on Beasley's capa) still returns ``"feasible"`` with
 the heuristic's solution and an honest gap; a heuristic whose gap already meets ``gap_rel`` ends
 the solve as ``"optimal"``.
 

@@ -47,9 +47,10 @@ cheapest; one per site: ``y_j``'s term above its minimum) and ``c·x ≥ L(x)`` 
 ``x``. So a solution that uses column ``z_pr`` at site ``j`` costs at least ``L* + excess_pr +
 excess_j(1)``, and every solution cheaper than the incumbent ``UB`` uses only columns with
 ``excess_pr + excess_j(1) < UB − L*``. When few of those pairs are missing from the master
-(``_SCREEN_MIN_PAIRS``, or a ``_SCREEN_SHARE`` of the pairs in it), they all enter. From then on the master's LP value over a superset of
-the kept columns, capped at that ``UB``, is a lower bound on the optimum (of the integer problem,
-not of the full LP), so the solve can stop before pricing has converged. On the world instance
+(``_SCREEN_MIN_PAIRS``, or a ``_SCREEN_SHARE`` of the pairs in it), they all enter. From then on
+the master's LP value over a superset of the kept columns, capped at that ``UB``, is a lower
+bound on the optimum (of the integer problem, not of the full LP), so the solve can stop before
+pricing has converged. On the world instance
 this ends the pricing tail, dozens of rounds in which one or two pairs enter while the
 Lagrangian bound creeps to within 1e-8 of the incumbent.
 

@@ -12,9 +12,10 @@ is solved in order, every point warm-started (:meth:`Problem.solve`'s ``warm_sta
 open sites of the last point of the same chunk that was solved (and, for the fast p-median, from
 its root LP: cuts and basis, see :class:`placement.formulations.radius.RootRestart`).
 Neighbouring grid points usually have close optima, so the solvers start from a near-optimal
-incumbent. Objectives and statuses are exactly those of a cold sweep (each point is still proven optimal); when a point has several
-optimal open sets, which one is returned may depend on the chain of warm starts, i.e. on the
-executor and the number of workers (it is the same on every run with the same ones).
+incumbent. Objectives and statuses are exactly those of a cold sweep (each point is still proven
+optimal); when a point has several optimal open sets, which one is returned may depend on the
+chain of warm starts, i.e. on the executor and the number of workers (it is the same on every
+run with the same ones).
 """
 
 from __future__ import annotations
