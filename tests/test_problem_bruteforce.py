@@ -7,14 +7,14 @@ nearest site, and otherwise as a dense linear program with ``scipy.optimize.linp
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scipy.optimize import linprog
+from oracle import brute as _brute
+from oracle import subsets as _subsets
 
 from placement.problem import Problem
 
@@ -32,106 +32,6 @@ def instances(draw, max_n=6, max_m=5):
     ).reshape(n, m)
     w = np.array(draw(st.lists(st.integers(1, 9), min_size=n, max_size=n)), dtype=float)
     return lat, w
-
-
-def _subsets(m, sizes, must=(), forbidden=()):
-    for p in sizes:
-        for s in itertools.combinations(range(m), p):
-            if set(must) <= set(s) and not set(forbidden) & set(s):
-                yield s
-
-
-def _assignment_lp(
-    lat,
-    w,
-    S,
-    *,
-    k=1,
-    domain=None,
-    beta=0.5,
-    cap=None,
-    sla=None,
-    share=None,
-    allowed=None,
-    var_cost=None,
-    penalty=0.0,
-    objective="median",
-):
-    """Exact optimum of the assignment for open set S (None when infeasible)."""
-    n, m = lat.shape
-    domain = np.arange(m) if domain is None else domain
-    allowed = np.isfinite(lat) if allowed is None else allowed
-    pairs = [(i, j) for i in range(n) for j in S if allowed[i, j]]
-    P = len(pairs)
-    nv = P * k
-    W = w.sum()
-    c = np.zeros(nv)
-    for r in range(k):
-        for q, (i, j) in enumerate(pairs):
-            if objective == "median":
-                c[r * P + q] = (1.0 if r == 0 else beta) * w[i] * lat[i, j] / W
-            elif r == 0:
-                c[r * P + q] = (var_cost[j] * w[i] if var_cost is not None else 0.0) + penalty * w[
-                    i
-                ] * lat[i, j]
-    a_eq, b_eq, a_ub, b_ub = [], [], [], []
-    for r in range(k):
-        for i in range(n):
-            row = np.zeros(nv)
-            for q, (ii, _) in enumerate(pairs):
-                if ii == i:
-                    row[r * P + q] = 1
-            a_eq.append(row)
-            b_eq.append(1)
-    for i in range(n):
-        for g in set(domain[list(S)]):
-            row = np.zeros(nv)
-            for r in range(k):
-                for q, (ii, j) in enumerate(pairs):
-                    if ii == i and domain[j] == g:
-                        row[r * P + q] = 1
-            a_ub.append(row)
-            b_ub.append(1)
-    if cap is not None:
-        for j in S:
-            row = np.zeros(nv)
-            for q, (i, jj) in enumerate(pairs):
-                if jj == j:
-                    row[q] = w[i]
-            a_ub.append(row)
-            b_ub.append(cap[j])
-    if share is not None:
-        row = np.zeros(nv)
-        for q, (i, j) in enumerate(pairs):
-            if lat[i, j] <= sla:
-                row[q] = -w[i]
-        a_ub.append(row)
-        b_ub.append(-share * W)
-    if nv == 0:
-        return None
-    res = linprog(
-        c,
-        A_ub=np.array(a_ub) if a_ub else None,
-        b_ub=b_ub or None,
-        A_eq=np.array(a_eq),
-        b_eq=b_eq,
-        bounds=(0, 1),
-        method="highs",
-    )
-    return res.fun if res.status == 0 else None
-
-
-def _brute(lat, w, sizes, **kw):
-    best = math.inf
-    for S in _subsets(lat.shape[1], sizes, kw.pop("must", ()), kw.pop("forbidden", ())):
-        fixed = kw.get("fixed")
-        val = _assignment_lp(lat, w, S, **{k: v for k, v in kw.items() if k != "fixed"})
-        if val is None:
-            continue
-        if fixed is not None:
-            val += fixed[list(S)].sum()
-        best = min(best, val)
-    return best
 
 
 def _check(result, expected):

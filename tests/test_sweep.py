@@ -157,6 +157,7 @@ def test_cli_no_warm_start_flag(tmp_path: Path, capsys) -> None:
 
 
 def test_latency_table_is_validated_once_per_sweep(monkeypatch):
+    import placement.lowering as lowering_mod
     import placement.problem as problem_mod
     from placement.scenarios._problem import with_full_latency
 
@@ -167,22 +168,26 @@ def test_latency_table_is_validated_once_per_sweep(monkeypatch):
         calls.append(1)
         return real(*args, **kwargs)
 
+    # the table is validated where it is lowered and where a sweep computes it once
+    monkeypatch.setattr(lowering_mod, "validate_latency_table", counting)
     monkeypatch.setattr(problem_mod, "validate_latency_table", counting)
     base = _base(3)
     res = sweep(base, {"n_sites": [2, 3, 4]}, executor="serial", progress=False)
-    assert len(calls) == 0 and (res.table["status"] == "optimal").all()
+    # one validation for the three points (of the shared table), none per point
+    assert len(calls) == 1 and (res.table["status"] == "optimal").all()
     # copies that keep the sites and demand keep the checked table; new tables are checked
     shared = with_full_latency(base)
+    assert len(calls) == 2
     shared.replace(n_sites=3).latency_table()
-    assert len(calls) == 0
+    assert len(calls) == 2
     shared.replace(demand=shared.demand.assign(weight=1.0)).latency_table()
-    assert len(calls) == 1
+    assert len(calls) == 3
     with pytest.raises(ValidationError, match="unknown id"):  # fewer sites than the table has
         shared.replace(sites=shared.sites.iloc[:8]).latency_table()
     calls.pop()
     unchecked = base.replace(latency=shared.latency)
     unchecked.latency_table()
-    assert len(calls) == 2
+    assert len(calls) == 4
     # the same answers as points built without the shared table
     cold = sweep(
         base, {"n_sites": [2, 3, 4]}, executor="serial", progress=False, reuse_latency=False

@@ -436,6 +436,8 @@ class _Solver:
         self.t0 = t0
         self.nodes = 0
         self.root_partial = -math.inf
+        # a lower bound on every region pruned or fixed away against the threshold so far
+        self.pruned_floor = math.inf
 
     # ------------------------------------------------------------------ helpers
     def _log(self, msg: str) -> None:
@@ -458,6 +460,18 @@ class _Solver:
         if not math.isfinite(self.ub):
             return math.inf
         return self.ub - max(self.step, self.gap_rel * abs(self.ub)) + 1e-6
+
+    def _pruned(self) -> None:
+        """Record that a region was cut off against the current threshold.
+
+        With integer costs (``step`` 1) and a gap below one unit the region holds nothing
+        better than the incumbent; with a looser ``gap_rel`` it may hold solutions up to
+        ``gap_rel`` better, and the reported bound must say so.
+        """
+        slack = self.gap_rel * abs(self.ub)
+        # every region cut off had a bound of at least the threshold, ub - slack + 1e-6
+        floor = self.ub if slack <= self.step else min(self.ub, self._threshold())
+        self.pruned_floor = min(self.pruned_floor, floor)
 
     # ------------------------------------------------------------------ master LP
     def _build(self) -> None:
@@ -687,6 +701,7 @@ class _Solver:
             node = stack.pop()
             parent_bound, lo, hi, basis, branched = node
             if parent_bound >= self._threshold():
+                self._pruned()
                 continue
             if self._remaining() <= 0:
                 stack.append(node)
@@ -711,8 +726,8 @@ class _Solver:
                         build_s,
                     )
                 continue
-            if bound < self._threshold():
-                self._rc_fix(bound, lo, hi)
+            if bound < self._threshold() and self._rc_fix(bound, lo, hi):
+                self._pruned()
             if self.nodes == 1:
                 self._keep_root()
                 root_bound = bound
@@ -720,6 +735,7 @@ class _Solver:
                     self._round(y, lo, hi)
                 self._log(f"root bound {bound:.4f}, {int((hi < 0.5).sum())} sites closed")
             if bound >= self._threshold():
+                self._pruned()
                 continue
             frac = np.abs(y - np.round(y))
             if frac.max() < 1e-6:
@@ -746,10 +762,10 @@ class _Solver:
         status_msg = ""
         if stopped:
             open_bounds = [node[0] for node in stack if node[0] < self._threshold()]
-            best_bound = min([*open_bounds, self.ub]) if open_bounds else self.ub
+            best_bound = min([*open_bounds, self.ub, self.pruned_floor])
             best_bound = max(best_bound, root_bound, self.root_partial)
         else:
-            best_bound = self.ub
+            best_bound = min(self.ub, self.pruned_floor)
         ub = self.ub
         if self.step and math.isfinite(best_bound):
             best_bound = math.ceil(best_bound - 1e-6)

@@ -9,7 +9,6 @@ import pandas as pd
 
 from placement.errors import ValidationError
 from placement.problem import Problem
-from placement.validate import validate_latency_table
 
 __all__ = ["PROBLEM_KEYS", "check_problem_keys", "full_latency_table", "with_full_latency"]
 
@@ -34,29 +33,19 @@ def check_problem_keys(keys: Any, where: str) -> None:
 
 
 def full_latency_table(base: Problem) -> pd.DataFrame:
-    """The unpruned latency table of ``base`` (every pair its latency source gives).
+    """The unpruned latency table of ``base`` (every pair its latency source gives), validated.
 
     :meth:`Problem.latency_table` prunes pairs beyond the hard SLA; a sweep that loosens the SLA
     needs the unpruned table, which this computes once (or returns the base's own DataFrame).
     """
-    source = base.latency
-    if source is None:
-        from placement import latency as latency_mod
-
-        source = latency_mod.default_model()
-    table = source if isinstance(source, pd.DataFrame) else source.table(base.demand, base.sites)
-    return validate_latency_table(
-        table, site_ids=base.sites["site_id"], demand_ids=base.demand["demand_id"]
-    ).reset_index(drop=True)
+    return base.with_full_latency().latency
 
 
 def with_full_latency(base: Problem) -> Problem:
     """``base`` with its unpruned latency table computed and validated once.
 
-    Copies made from it with :meth:`Problem.replace` (the points of a sweep, a frontier or a
-    robustness study) keep the table and skip its validation as long as they keep the base's
-    sites and demand (validating 500,000 pairs again took a third of a world-scale sweep point).
+    Same as :meth:`Problem.with_full_latency`: copies made from it with
+    :meth:`Problem.replace` (the points of a sweep, a frontier or a robustness study) keep the
+    table and skip its validation as long as they keep the base's sites and demand.
     """
-    shared = base.replace(latency=full_latency_table(base))
-    shared._latency_checked = True
-    return shared
+    return base.with_full_latency()

@@ -1,0 +1,152 @@
+"""Diagnosis in words: why a problem cannot be solved, and what it asks for.
+
+:func:`explain_infeasible` runs cheap checks on the lowered arrays before any solver (demand
+with no allowed site, too few failure domains in reach, capacity, percentile SLA, budget,
+provider limits); :func:`active_constraints` names the constraints for messages such as the
+solver's own proof of infeasibility.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from placement.formulations.data import ModelData
+
+if TYPE_CHECKING:
+    from placement.problem import Problem
+
+__all__ = ["active_constraints", "explain_infeasible", "infeasible_message"]
+
+
+def _names(df: pd.DataFrame, idx: Iterable[int], limit: int = 5) -> str:
+    idx = list(idx)
+    col = "name" if "name" in df.columns else "demand_id"
+    shown = [str(df[col].iloc[i]) for i in idx[:limit]]
+    more = ", …" if len(idx) > limit else ""
+    return ", ".join(shown) + more
+
+
+def _sites(n: int) -> str:
+    return f"{n} site" if n == 1 else f"{n} sites"
+
+
+def explain_infeasible(problem: Problem, data: ModelData) -> list[str]:
+    """Reasons, in words, why this problem cannot be solved (empty when none is found).
+
+    These checks run before the solver: demand points with no allowed site, too few failure
+    domains in reach for the redundancy, capacity below demand, percentile SLA out of reach,
+    must-open sites over the budget.
+    """
+    reasons: list[str] = []
+    usable = ~data.forbidden[data.pair_j]
+    has_primary = np.zeros(data.n_demand, dtype=bool)
+    has_primary[data.pair_i[data.primary_ok & usable]] = True
+    if problem.objective != "coverage":
+        lost = np.flatnonzero(~has_primary)
+        if len(lost):
+            cause = []
+            if problem.max_latency_ms is not None:
+                cause.append(f"within {problem.max_latency_ms:g} ms")
+            if problem.residency:
+                cause.append("allowed by the residency rules")
+            if problem.forbidden:
+                cause.append("not forbidden")
+            why = " ".join(cause) if cause else "in the latency table"
+            reasons.append(
+                f"{len(lost)} demand point{'s' if len(lost) > 1 else ''} "
+                f"({_names(problem.demand, lost)}) {'have' if len(lost) > 1 else 'has'} "
+                f"no candidate site {why}"
+            )
+    k = data.redundancy
+    if k > 1 and problem.objective != "coverage":
+        ok = (data.backup_ok | data.primary_ok) & usable
+        pairs = pd.DataFrame(
+            {"i": data.pair_i[ok], "g": data.domain[data.pair_j[ok]]}
+        ).drop_duplicates()
+        counts = np.zeros(data.n_demand, dtype=int)
+        vc = pairs["i"].value_counts()
+        counts[vc.index.to_numpy()] = vc.to_numpy()
+        short = np.flatnonzero(counts < k)
+        if len(short):
+            first = int(short[0])
+            label = "sites" if problem.failure_domain == "site_id" else "failure domains"
+            reasons.append(
+                f"redundancy {k} needs {k} {label} ({problem.failure_domain}) within reach of "
+                f"{_names(problem.demand, [first])}, only {counts[first]} exist"
+                + (f" ({len(short)} demand points are short)" if len(short) > 1 else "")
+            )
+    if data.capacity is not None:
+        cap = data.capacity[~data.forbidden]
+        limit = data.n_sites_exact or data.max_sites
+        best = np.sort(cap)[::-1][:limit].sum() if limit else cap.sum()
+        if best + 1e-9 < data.total_weight:
+            reasons.append(
+                f"total capacity of the sites that may open ({best:,.6g}) is below the total "
+                f"demand ({data.total_weight:,.6g})"
+            )
+    if data.sla_share is not None and data.sla_ms is not None:
+        within = data.primary_ok & usable & (data.latency_ms <= data.sla_ms + 1e-9)
+        reach = np.zeros(data.n_demand, dtype=bool)
+        reach[data.pair_i[within]] = True
+        best_share = data.weight[reach].sum() / data.total_weight
+        if best_share + 1e-12 < data.sla_share:
+            reasons.append(
+                f"only {best_share:.1%} of demand has any site within {data.sla_ms:g} ms, "
+                f"below the required {data.sla_share:.1%}"
+            )
+    if data.budget_usd is not None:
+        committed = data.fixed_usd[data.must_open].sum()
+        if committed > data.budget_usd + 1e-6:
+            reasons.append(
+                f"the must-open sites alone cost ${committed:,.0f} per year, over the budget "
+                f"of ${data.budget_usd:,.0f}"
+            )
+    if data.max_per_provider:
+        cap_sites = sum(data.max_per_provider.values())
+        need = data.n_sites_exact or data.min_sites or 0
+        if need > cap_sites and len(data.max_per_provider) == len(np.unique(data.provider)):
+            reasons.append(
+                f"{need} sites are required but the per-provider limits allow {cap_sites}"
+            )
+    return reasons
+
+
+def active_constraints(problem: Problem) -> list[str]:
+    """The problem's constraints in words (for messages and reports)."""
+    parts = []
+    if problem.n_sites is not None:
+        parts.append(f"exactly {_sites(problem.n_sites)}")
+    if problem.max_sites is not None:
+        parts.append(f"at most {_sites(problem.max_sites)}")
+    if problem.min_sites:
+        parts.append(f"at least {_sites(problem.min_sites)}")
+    if problem.max_latency_ms is not None:
+        parts.append(f"every demand point within {problem.max_latency_ms:g} ms")
+    if problem.sla_share is not None:
+        parts.append(f"{problem.sla_share:.0%} of demand within {problem.sla_ms:g} ms")
+    if problem.redundancy > 1:
+        parts.append(f"redundancy {problem.redundancy} across {problem.failure_domain}")
+    if problem.capacity is not None:
+        parts.append("site capacities")
+    if problem.must_open:
+        parts.append(f"must open {', '.join(problem.must_open)}")
+    if problem.budget_usd_per_year is not None:
+        parts.append(f"budget ${problem.budget_usd_per_year:,.0f} per year")
+    if problem.max_sites_per_provider is not None:
+        parts.append("per-provider limits")
+    if problem.residency:
+        parts.append("data residency")
+    return parts or ["no constraint given"]
+
+
+def infeasible_message(problem: Problem) -> str:
+    """The message of a solver's proof of infeasibility."""
+    return (
+        "the solver proved that the constraints cannot all hold together ("
+        + ", ".join(active_constraints(problem))
+        + ")"
+    )

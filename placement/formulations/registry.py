@@ -1,0 +1,481 @@
+"""Every exact solver behind the one contract, and the dispatch that fails closed.
+
+:data:`SOLVERS` lists the solvers in order of preference: the fast exact ones first, the PuLP
+backend (which handles every objective and constraint) last. :func:`choose_solver` takes the
+first whose :class:`~placement.formulations.contract.Capabilities` declare every active feature
+of the lowered problem; :func:`solve_data` runs it and applies the one gap / "proven" rule of
+:mod:`placement.formulations._gap` to whatever it returns, so no path can label a loose stop
+``optimal``.
+
+To add a solver: write a class with ``name``, ``capabilities`` and ``solve(data, request)``
+returning a :class:`~placement.formulations.contract.Solution`, and list it in :data:`SOLVERS`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+from placement.errors import SolverError, ValidationError
+from placement.formulations._gap import OPTIMALITY_TOLERANCE
+from placement.formulations.contract import (
+    FEATURES,
+    Capabilities,
+    Solution,
+    Solver,
+    SolveRequest,
+)
+from placement.formulations.data import ModelData, nearest_assignments
+
+__all__ = [
+    "SOLVERS",
+    "CflSolver",
+    "FastCenter",
+    "FastMedian",
+    "PulpSolver",
+    "RedundantCenter",
+    "RedundantMedian",
+    "choose_solver",
+    "finalize",
+    "solve_data",
+]
+
+log = logging.getLogger("placement.solve")
+
+_FIXINGS = frozenset({"pair_rules", "must_open", "forbidden", "n_sites", "max_sites"})
+
+
+def _count(data: ModelData) -> int:
+    """The number of sites a fixed-count solver opens (more never hurts median or center)."""
+    if data.n_sites_exact is not None:
+        return int(data.n_sites_exact)
+    available = data.n_sites - int(data.forbidden.sum())
+    return int(min(data.max_sites, available)) if data.max_sites is not None else available
+
+
+def _primary_matrix(data: ModelData) -> np.ndarray:
+    """Dense demand × site latency of the primary-allowed pairs (``inf`` elsewhere)."""
+    cost = np.full((data.n_demand, data.n_sites), np.inf)
+    ok = data.primary_ok
+    cost[data.pair_i[ok], data.pair_j[ok]] = data.latency_ms[ok]
+    return cost
+
+
+def _mask(n: int, idx: np.ndarray) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    out[np.asarray(idx, dtype=np.int64)] = True
+    return out
+
+
+def _finite(x: float | None) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def _from_kernel(
+    sol: Any,
+    data: ModelData,
+    rows: list[tuple[int, int, int, float]] | None,
+    stats: dict[str, Any],
+    *,
+    restart: Any = None,
+) -> Solution:
+    """A fast kernel's own result type (``ExactSolution``, ``RedundantSolution``, …) as a Solution."""
+    found = sol.status in ("optimal", "feasible") and math.isfinite(sol.objective)
+    open_mask = _mask(data.n_sites, sol.open_sites) if found else None
+    if found and rows is None:
+        rows = [(p, r, i, 1.0) for p, r, i in nearest_assignments(data, open_mask)]
+    return Solution(
+        status=sol.status if found or sol.status not in ("optimal", "feasible") else "no_solution",
+        objective=float(sol.objective) if found else None,
+        bound=_finite(sol.best_bound),
+        open_mask=open_mask,
+        rows=list(rows or []) if found else [],
+        build_s=float(sol.build_s),
+        solve_s=float(sol.solve_s),
+        raw_status=sol.status,
+        message=getattr(sol, "message", ""),
+        stats={"n_vars": int(sol.n_vars), "n_rows": int(sol.n_rows), **stats},
+        restart=restart,
+    )
+
+
+def _start_idx(request: SolveRequest) -> np.ndarray | None:
+    return None if request.start is None else np.flatnonzero(request.start)
+
+
+def _common(request: SolveRequest) -> dict[str, Any]:
+    o = request.options
+    return {
+        "time_limit_s": request.remaining_s(),
+        "gap_rel": o.gap_rel,
+        "threads": o.threads,
+        "verbose": o.verbose,
+    }
+
+
+class FastMedian:
+    """Fast exact p-median (:mod:`~placement.formulations.radius`), redundancy 1."""
+
+    name = "fast-median"
+    capabilities = Capabilities(objectives=frozenset({"median"}), features=_FIXINGS)
+
+    def solve(self, data: ModelData, request: SolveRequest) -> Solution:
+        from placement.formulations.radius import RootRestart, solve_pmedian
+
+        restart = request.restart if isinstance(request.restart, RootRestart) else None
+        # weights as shares of the total: the objective is then the mean latency (ms) and the
+        # LP coefficients stay well scaled (raw user counts reach 1e9 user-ms)
+        sol = solve_pmedian(
+            _primary_matrix(data),
+            data.weight / data.total_weight,
+            _count(data),
+            must_open=data.must_open,
+            forbidden=data.forbidden,
+            initial_open=_start_idx(request),
+            restart=restart,
+            **_common(request),
+        )
+        stats = {
+            "nodes": int(sol.nodes),
+            "warm_start_incumbent": bool(sol.warm_start_used),
+            "restarted": bool(sol.restarted),
+        }
+        return _from_kernel(sol, data, None, stats, restart=sol.restart)
+
+
+class FastCenter:
+    """Fast exact p-center (:mod:`~placement.formulations.center`), redundancy 1."""
+
+    name = "fast-center"
+    capabilities = Capabilities(objectives=frozenset({"center"}), features=_FIXINGS)
+
+    def solve(self, data: ModelData, request: SolveRequest) -> Solution:
+        from placement.formulations.center import solve_pcenter
+
+        sol = solve_pcenter(
+            _primary_matrix(data),
+            _count(data),
+            must_open=data.must_open,
+            forbidden=data.forbidden,
+            initial_open=_start_idx(request),
+            **_common(request),
+        )
+        stats = {"warm_start_incumbent": bool(sol.warm_start_used)}
+        return _from_kernel(sol, data, None, stats)
+
+
+_REDUNDANT = _FIXINGS | {"backup_rules", "failure_domain"}
+
+
+class RedundantMedian:
+    """Fast exact median with backups (:mod:`~placement.formulations.redundant`)."""
+
+    name = "fast-redundant-median"
+    capabilities = Capabilities(
+        objectives=frozenset({"median"}),
+        min_redundancy=2,
+        max_redundancy=None,
+        features=_REDUNDANT | {"backup_weight"},
+    )
+
+    def solve(self, data: ModelData, request: SolveRequest) -> Solution:
+        from placement.formulations.redundant import solve_redundant_median
+
+        sol = solve_redundant_median(data, initial_open=_start_idx(request), **_common(request))
+        stats = {
+            "warm_start_incumbent": bool(sol.warm_start),
+            # demand points left after merging those every open set serves identically
+            "n_demand_solved": int(sol.n_demand_solved),
+        }
+        return _from_kernel(sol, data, sol.rows, stats)
+
+
+class RedundantCenter:
+    """Fast exact center with one backup (:mod:`~placement.formulations.redundant_center`)."""
+
+    name = "fast-redundant-center"
+    capabilities = Capabilities(
+        objectives=frozenset({"center"}), min_redundancy=2, max_redundancy=2, features=_REDUNDANT
+    )
+
+    def solve(self, data: ModelData, request: SolveRequest) -> Solution:
+        from placement.formulations.redundant_center import solve_redundant_center
+
+        # the bisection takes no warm start: it is solved cold
+        sol = solve_redundant_center(data, **_common(request))
+        return _from_kernel(sol, data, sol.rows, {"warm_start_incumbent": None})
+
+
+class CflSolver:
+    """Fast exact capacitated fixed-charge location (:mod:`~placement.formulations.cfl`)."""
+
+    name = "fast-cfl"
+    capabilities = Capabilities(
+        objectives=frozenset({"cost"}),
+        features=_FIXINGS
+        | {"min_sites", "capacity", "pair_cost", "fixed_cost", "variable_cost", "latency_penalty"},
+        requires=frozenset({"capacity"}),
+    )
+
+    def solve(self, data: ModelData, request: SolveRequest) -> Solution:
+        from placement.formulations.cfl import solve_cfl
+
+        sol = solve_cfl(data, initial_open=_start_idx(request), **_common(request))
+        stats = {"warm_start_incumbent": bool(sol.warm_start_used)}
+        return _from_kernel(sol, data, sol.rows, stats)
+
+
+class PulpSolver:
+    """The PuLP formulations (:mod:`~.assignment`, :mod:`~.covering`) with HiGHS or CBC."""
+
+    name = "pulp"
+    capabilities = Capabilities(
+        objectives=frozenset({"median", "center", "coverage", "set-cover", "cost", "weighted"}),
+        max_redundancy=None,
+        features=FEATURES,
+    )
+
+    def solve(self, data: ModelData, request: SolveRequest) -> Solution:
+        from placement.formulations.assignment import build_assignment_model
+        from placement.formulations.covering import build_covering_model
+        from placement.solve import solve_model
+
+        t0 = time.perf_counter()
+        if data.objective in ("coverage", "set-cover"):
+            prob, y = build_covering_model(data)
+            z: dict[int, dict[int, Any]] = {}
+        else:
+            prob, y, z = build_assignment_model(data)
+        mip_start = None if request.start is None else _pulp_start(data, prob, y, z, request.start)
+        options = request.options
+        left = request.remaining_s()
+        if left is not None:
+            options = dataclasses.replace(options, time_limit_s=left)
+        build_s = time.perf_counter() - t0
+        out = solve_model(prob, options, start=mip_start, spent_s=build_s)
+        sense = -1 if data.objective == "coverage" else 1
+        stats = {
+            "n_vars": len(prob.variables()),
+            "n_rows": prob.numConstraints(),
+            "warm_start_handed": mip_start is not None,
+            "warm_start_incumbent": None,  # HiGHS / CBC check the start themselves
+        }
+        common = {
+            "build_s": build_s,
+            "solve_s": out.solve_s,
+            "raw_status": out.raw_status,
+            "message": out.message,
+            "stats": stats,
+            "sense": sense,
+        }
+        bound = None if out.best_bound is None else sense * out.best_bound
+        if out.status not in ("optimal", "feasible") or out.objective is None:
+            status = out.status if out.status in ("infeasible", "no_solution") else "no_solution"
+            return Solution(status=status, bound=bound, **common)
+        vals = out.values
+        open_mask = np.array([vals.get(v.name, 0.0) > 0.5 for v in y])
+        return Solution(
+            status=out.status,
+            objective=sense * out.objective,
+            bound=bound,
+            open_mask=open_mask,
+            rows=_pulp_rows(data, z, vals, open_mask),
+            **common,
+        )
+
+
+def _pulp_rows(
+    data: ModelData, z: dict[int, dict[int, Any]], vals: dict[str, float], open_mask: np.ndarray
+) -> list[tuple[int, int, int, float]]:
+    """Assignment rows of a PuLP solution (nearest open sites where that is the optimum's)."""
+    reassign = (
+        data.redundancy == 1
+        and data.capacity is None
+        and data.sla_share is None
+        and data.objective in ("median", "center", "coverage", "set-cover")
+    ) or not z
+    if reassign:
+        return [(p, r, i, 1.0) for p, r, i in nearest_assignments(data, open_mask)]
+    rows = []
+    for r, zr in z.items():
+        for p, var in zr.items():
+            share = vals.get(var.name, 0.0)
+            if share > 1e-7:
+                rows.append((p, r, int(data.pair_i[p]), min(1.0, share)))
+    return rows
+
+
+def _pulp_start(
+    data: ModelData,
+    prob: Any,
+    y: list[Any],
+    z: dict[int, dict[int, Any]],
+    mask: np.ndarray,
+) -> dict[str, float] | None:
+    """A MIP start for the PuLP model: the open set, and the assignment where it is cheap.
+
+    None when the set leaves a demand point without an allowed open site (no solution).
+    """
+    values = {v.name: float(mask[j]) for j, v in enumerate(y)}
+    if data.objective in ("coverage", "set-cover") or not z:
+        return values  # the other variables are continuous: the solver completes them
+    ok = data.primary_ok & mask[data.pair_j]
+    served = np.zeros(data.n_demand, dtype=bool)
+    served[data.pair_i[ok]] = True
+    if not served.all():
+        return None
+    if data.capacity is not None:
+        return values  # shares under capacities: left to the solver
+    if data.objective in ("cost", "weighted") and data.redundancy == 1:
+        # cheapest open pair of every demand point (the objective's own coefficients)
+        pairs = np.fromiter(z[1].keys(), dtype=np.int64, count=len(z[1]))
+        pairs = pairs[mask[data.pair_j[pairs]]]
+        coef = prob.objective
+        c = np.array([coef.get(z[1][int(p)], 0.0) for p in pairs], dtype=float)
+        order = np.lexsort((data.pair_j[pairs], data.latency_ms[pairs], c, data.pair_i[pairs]))
+        ii = data.pair_i[pairs][order]
+        best = pairs[order][np.r_[True, ii[1:] != ii[:-1]]]
+        rows = [(int(p), 1) for p in best]
+    else:
+        rows = [(p, r) for p, r, _ in nearest_assignments(data, mask)]
+    counts = np.bincount([r for _, r in rows], minlength=data.redundancy + 1)
+    if (counts[1:] < data.n_demand).any():
+        return values  # backups not found greedily: the solver completes the start
+    for zr in z.values():
+        for var in zr.values():
+            values[var.name] = 0.0
+    for p, r in rows:
+        values[z[r][p].name] = 1.0
+    if data.objective == "center":
+        values["L"] = float(max(data.latency_ms[p] for p, r in rows if r == 1))
+    return values
+
+
+#: The solvers, in order of preference (the PuLP backend, which covers everything, last).
+SOLVERS: tuple[Solver, ...] = (
+    FastMedian(),
+    FastCenter(),
+    RedundantMedian(),
+    RedundantCenter(),
+    CflSolver(),
+    PulpSolver(),
+)
+_PULP = SOLVERS[-1]
+
+METHODS = ("auto", "pulp", "fast")
+
+
+def choose_solver(data: ModelData, method: str = "auto") -> Solver:
+    """The first solver of :data:`SOLVERS` that declares everything ``data`` needs.
+
+    Parameters
+    ----------
+    data : ModelData
+        The lowered problem.
+    method : {"auto", "pulp", "fast"}
+        ``pulp`` forces the PuLP backend; ``fast`` refuses to fall back to it.
+
+    Returns
+    -------
+    Solver
+
+    Raises
+    ------
+    placement.errors.ValidationError
+        For ``method="fast"`` when no fast solver covers the problem (the message says what
+        each one lacks), or an unknown method.
+    """
+    if method not in METHODS:
+        raise ValidationError(
+            "must be 'auto', 'pulp' or 'fast'", table="parameter", field="method", value=method
+        )
+    if method == "pulp":
+        return _PULP
+    for solver in SOLVERS[:-1]:
+        if solver.capabilities.covers(data):
+            return solver
+    if method == "fast":
+        lacks = "; ".join(f"{s.name}: {', '.join(s.capabilities.gaps(data))}" for s in SOLVERS[:-1])
+        raise ValidationError(
+            f"the fast solvers do not cover this problem ({lacks})",
+            table="parameter",
+            field="method",
+            value=method,
+        )
+    return _PULP
+
+
+def _stop_reason(sol: Solution, request: SolveRequest) -> str:
+    """Why an incumbent was not proven optimal, in words."""
+    gap = sol.gap
+    with_gap = f"with gap {gap:.4%}" if gap is not None else "without a proven bound"
+    limit = request.options.time_limit_s
+    if limit is not None and (request.timed_out() or "time" in sol.raw_status.lower()):
+        return f"stopped by the time limit ({limit:g} s) {with_gap}"
+    asked = request.options.gap_rel
+    if asked > OPTIMALITY_TOLERANCE and gap is not None and gap <= asked * (1 + 1e-9):
+        return f"stopped at the requested gap_rel={asked:g} {with_gap}"
+    detail = f": {sol.message}" if sol.message else ""
+    return f"not proven optimal {with_gap} (solver status {sol.raw_status or 'unknown'}){detail}"
+
+
+def finalize(sol: Solution, request: SolveRequest) -> Solution:
+    """Apply the one status rule: ``optimal`` only when the bound proves it.
+
+    An incumbent whose bound does not prove it within
+    :data:`~placement.formulations._gap.OPTIMALITY_TOLERANCE` is ``feasible``, with the reason
+    it stopped (time limit, a requested gap, the solver's own word); a solver's
+    ``"feasible"`` whose bound does prove it is ``optimal``.
+    """
+    if not sol.found:
+        status = sol.status if sol.status in ("infeasible", "no_solution") else "no_solution"
+        message = sol.message
+        if status == "no_solution" and not message:
+            limit = request.options.time_limit_s
+            message = (
+                f"stopped by the time limit ({limit:g} s) before finding a solution"
+                if limit is not None and request.timed_out()
+                else f"the solver stopped without a solution ({sol.raw_status or 'unknown'})"
+            )
+        return dataclasses.replace(
+            sol, status=status, objective=None, open_mask=None, rows=[], message=message
+        )
+    if sol.proven:
+        return dataclasses.replace(sol, status="optimal", message="")
+    return dataclasses.replace(sol, status="feasible", message=_stop_reason(sol, request))
+
+
+def solve_data(
+    data: ModelData, request: SolveRequest, method: str = "auto"
+) -> tuple[Solution, Solver]:
+    """Choose a solver for ``data``, run it and apply :func:`finalize`.
+
+    A fast solver that raises :class:`~placement.errors.SolverError` (numerical trouble) is
+    replaced by the PuLP backend with a ``RuntimeWarning`` (not with ``method="fast"``).
+
+    Returns
+    -------
+    (Solution, Solver)
+        The finalized solution and the solver that produced it.
+    """
+    solver = choose_solver(data, method)
+    log.debug("solver %s for %s", solver.name, data.objective)
+    try:
+        sol = solver.solve(data, request)
+    except SolverError as exc:
+        if method == "fast" or solver is _PULP:
+            raise
+        warnings.warn(
+            f"{solver.name} solver failed ({exc}); solving the PuLP model instead",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        solver = _PULP
+        sol = solver.solve(data, request)
+    return finalize(sol, request), solver

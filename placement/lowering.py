@@ -1,0 +1,267 @@
+"""Lowering: a validated :class:`~placement.problem.Problem` turned into the arrays solvers read.
+
+One pass, in order: the latency source is chosen (:func:`latency_source`), its table computed,
+validated and pruned by the hard SLAs once (:func:`latency_table`); site costs are computed once
+(:func:`site_costs`); both become a :class:`~placement.formulations.data.ModelData`
+(:func:`build_model_data`). :func:`lower` does all three and returns them together as
+:class:`Lowered`, which diagnosis, the solvers and result assembly share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from placement.errors import ValidationError
+from placement.formulations.data import ModelData
+from placement.validate import validate_latency_table
+
+if TYPE_CHECKING:
+    from placement.problem import Problem
+
+__all__ = [
+    "Lowered",
+    "build_model_data",
+    "latency_source",
+    "latency_table",
+    "lower",
+    "param_error",
+    "prune_latency_ms",
+    "site_costs",
+]
+
+
+def param_error(field: str, message: str, value: object = None) -> ValidationError:
+    """A :class:`ValidationError` about a Problem parameter."""
+    return ValidationError(message, table="parameter", field=field, value=value)
+
+
+def opt_count(name: str, value: int | None, minimum: int = 0) -> int | None:
+    """``value`` as an int >= ``minimum`` (None stays None); bool is not a count."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise param_error(name, f"must be an integer >= {minimum}", value)
+    return int(value)
+
+
+@dataclass(frozen=True, eq=False)
+class Lowered:
+    """A problem in the form every later step reads.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The validated, pruned long latency table.
+    costs : pandas.DataFrame or None
+        Site cost components (index ``site_id``), None when nothing is costed.
+    data : ModelData
+        The arrays the solvers read.
+    build_s : float
+        Seconds spent lowering.
+    """
+
+    table: pd.DataFrame
+    costs: pd.DataFrame | None
+    data: ModelData
+    build_s: float = 0.0
+
+
+def latency_source(problem: Problem) -> Any:
+    """The problem's latency table or model (the calibrated default model when none is given)."""
+    if problem.latency is not None:
+        return problem.latency
+    from placement import latency as latency_mod
+
+    return latency_mod.default_model()
+
+
+def prune_latency_ms(problem: Problem) -> float | None:
+    """The latency beyond which no pair can be used (None when every pair may be)."""
+    if problem.max_latency_ms is None or problem.objective == "coverage":
+        return None
+    if problem.redundancy == 1:
+        return problem.max_latency_ms
+    if problem.backup_max_latency_ms is not None:
+        return max(problem.max_latency_ms, problem.backup_max_latency_ms)
+    return None
+
+
+def latency_table(problem: Problem) -> pd.DataFrame:
+    """The long latency table the model uses, validated once and pruned by the hard SLAs."""
+    prune = prune_latency_ms(problem)
+    source = latency_source(problem)
+    if isinstance(source, pd.DataFrame) and problem.latency_validated:
+        table = source  # validated once for every point of a sweep (Problem.with_full_latency)
+    else:
+        if not isinstance(source, pd.DataFrame):
+            source = source.table(problem.demand, problem.sites, max_latency_ms=prune)
+        table = validate_latency_table(
+            source, site_ids=problem.sites["site_id"], demand_ids=problem.demand["demand_id"]
+        )
+    if prune is not None:
+        keep = table["latency_ms"].to_numpy(dtype=float) <= prune + 1e-9
+        if not keep.all():
+            table = table[keep]
+    return table.reset_index(drop=True)
+
+
+def site_costs(problem: Problem) -> pd.DataFrame | None:
+    """Cost components per site (index ``site_id``), or None when nothing is costed."""
+    if problem.cost_model is not None:
+        costs = problem.cost_model.site_costs(problem.sites)
+        return costs.reindex(problem.sites["site_id"])
+    if "fixed_cost_usd_per_year" in problem.sites.columns:
+        fixed = problem.sites.set_index("site_id")["fixed_cost_usd_per_year"].astype(float)
+        if fixed.isna().any():
+            bad = fixed[fixed.isna()].index[0]
+            raise ValidationError(
+                "missing value", table="sites", row=bad, field="fixed_cost_usd_per_year"
+            )
+        return pd.DataFrame(
+            {"fixed_usd_per_year": fixed, "total_usd_per_year": fixed},
+        )
+    return None
+
+
+def build_model_data(
+    problem: Problem, table: pd.DataFrame, costs: pd.DataFrame | None
+) -> ModelData:
+    """The numeric form of ``problem`` (see :class:`ModelData`) from its lowered tables.
+
+    Parameters
+    ----------
+    problem : Problem
+        The validated problem.
+    table : pandas.DataFrame
+        Its latency table (:func:`latency_table`).
+    costs : pandas.DataFrame or None
+        Its site costs (:func:`site_costs`).
+
+    Returns
+    -------
+    ModelData
+    """
+    site_index = pd.Index(problem.sites["site_id"])
+    demand_index = pd.Index(problem.demand["demand_id"])
+    pi = demand_index.get_indexer(table["demand_id"])
+    pj = site_index.get_indexer(table["site_id"])
+    order = np.lexsort((pj, pi))
+    pi, pj = pi[order], pj[order]
+    lat = table["latency_ms"].to_numpy(dtype=float)[order]
+    pair_cost = (
+        table["cost_usd_per_year"].to_numpy(dtype=float)[order]
+        if "cost_usd_per_year" in table.columns
+        else np.zeros(len(pi))
+    )
+    primary_ok = np.ones(len(pi), dtype=bool)
+    if problem.max_latency_ms is not None and problem.objective != "coverage":
+        primary_ok &= lat <= problem.max_latency_ms + 1e-9
+    backup_ok = np.ones(len(pi), dtype=bool)
+    if problem.backup_max_latency_ms is not None:
+        backup_ok &= lat <= problem.backup_max_latency_ms + 1e-9
+    if problem.residency:
+        col = problem.residency_column
+        d_group = problem.demand[col].astype(str).to_numpy()[pi]
+        s_group = problem.sites[col].astype(str).to_numpy()[pj]
+        allowed = np.ones(len(pi), dtype=bool)
+        for group, ok_sites in problem.residency.items():
+            rows = d_group == group
+            allowed[rows] = np.isin(s_group[rows], ok_sites)
+        primary_ok &= allowed
+        backup_ok &= allowed
+    m = len(problem.sites)
+    if costs is not None:
+        fixed = costs["total_usd_per_year"].to_numpy(dtype=float)
+        variable = (
+            costs["variable_usd_per_unit_per_year"].to_numpy(dtype=float)
+            if "variable_usd_per_unit_per_year" in costs.columns
+            else np.zeros(m)
+        )
+        if np.isnan(fixed).any() or np.isnan(variable).any():
+            bad = costs.index[np.isnan(fixed) | np.isnan(variable)][0]
+            raise ValidationError("cost is missing for this site", table="sites", row=bad)
+    else:
+        fixed, variable = np.zeros(m), np.zeros(m)
+    domain = pd.factorize(problem.sites[problem.failure_domain].astype(str))[0]
+    provider_names = (
+        problem.sites["provider"].astype(str)
+        if "provider" in problem.sites.columns
+        else pd.Series([""] * m)
+    )
+    provider, provider_labels = pd.factorize(provider_names)
+    limits: dict[int, int] = {}
+    mpp = problem.max_sites_per_provider
+    if mpp is not None:
+        if "provider" not in problem.sites.columns:
+            raise param_error("max_sites_per_provider", "sites have no provider column")
+        if isinstance(mpp, Mapping):
+            labels = list(provider_labels)
+            for prov, lim in mpp.items():
+                if str(prov) not in labels:
+                    raise param_error("max_sites_per_provider", "unknown provider", prov)
+                limits[labels.index(str(prov))] = opt_count("max_sites_per_provider", lim)
+        else:
+            lim = opt_count("max_sites_per_provider", mpp)
+            limits = {code: lim for code in range(len(provider_labels))}
+    capacity = None
+    if problem.capacity is not None:
+        if isinstance(problem.capacity, str):
+            capacity = pd.to_numeric(problem.sites[problem.capacity], errors="coerce").to_numpy(
+                dtype=float
+            )
+            if np.isnan(capacity).any():
+                bad = problem.sites["site_id"].iloc[int(np.flatnonzero(np.isnan(capacity))[0])]
+                raise ValidationError(
+                    "capacity is missing", table="sites", row=bad, field=problem.capacity
+                )
+        else:
+            capacity = np.full(m, float(problem.capacity))
+    ids = problem.sites["site_id"]
+    return ModelData(
+        n_demand=len(problem.demand),
+        n_sites=m,
+        weight=problem.demand["weight"].to_numpy(dtype=float),
+        pair_i=pi.astype(np.int64),
+        pair_j=pj.astype(np.int64),
+        latency_ms=lat,
+        pair_cost_usd=pair_cost,
+        primary_ok=primary_ok,
+        backup_ok=backup_ok,
+        fixed_usd=fixed,
+        variable_usd_per_unit=variable,
+        domain=domain,
+        provider=provider,
+        must_open=ids.isin(problem.must_open).to_numpy(),
+        forbidden=ids.isin(problem.forbidden).to_numpy(),
+        objective=problem.objective,
+        n_sites_exact=problem.n_sites,
+        max_sites=problem.max_sites,
+        min_sites=problem.min_sites,
+        sla_ms=problem.sla_ms,
+        sla_share=problem.sla_share,
+        redundancy=problem.redundancy,
+        backup_weight=problem.backup_weight,
+        capacity=capacity,
+        single_sourcing=problem.single_sourcing,
+        budget_usd=problem.budget_usd_per_year,
+        max_per_provider=limits,
+        latency_weight_usd_per_ms=problem.latency_weight_usd_per_ms or 0.0,
+        latency_penalty_usd_per_unit_ms=problem.latency_penalty_usd_per_unit_ms or 0.0,
+        set_cover_by=problem.set_cover_by,
+    )
+
+
+def lower(problem: Problem) -> Lowered:
+    """Latency table, site costs and ModelData of ``problem``, each computed once."""
+    import time
+
+    t0 = time.perf_counter()
+    table = latency_table(problem)
+    costs = site_costs(problem)
+    data = build_model_data(problem, table, costs)
+    return Lowered(table=table, costs=costs, data=data, build_s=time.perf_counter() - t0)

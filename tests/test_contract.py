@@ -1,0 +1,320 @@
+"""The solver contract: capabilities declared, dispatch fails closed, one status rule.
+
+A property test switches random combinations of constraints on and checks that the solver
+``method="auto"`` chooses declares every active feature, and that its answer equals the PuLP
+formulation's and (where the shared oracle covers the problem) exhaustive enumeration's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from oracle import brute, center_brute
+
+from placement.errors import ValidationError
+from placement.formulations import contract, registry
+from placement.formulations._gap import OPTIMALITY_TOLERANCE, is_proven, relative_gap
+from placement.formulations.contract import (
+    FEATURES,
+    FIELD_RULES,
+    Capabilities,
+    Solution,
+    SolveRequest,
+    active_features,
+)
+from placement.formulations.data import ModelData
+from placement.problem import Problem
+from placement.solve import SolverOptions
+
+SETTINGS = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+
+
+def test_every_modeldata_field_has_a_rule():
+    assert set(FIELD_RULES) == {f.name for f in dataclasses.fields(ModelData)}
+
+
+def test_a_field_without_a_rule_fails_loudly(monkeypatch):
+    rules = dict(FIELD_RULES)
+    del rules["capacity"]
+    monkeypatch.setattr(contract, "FIELD_RULES", rules)
+    with pytest.raises(RuntimeError, match=r"missing \['capacity'\]"):
+        contract._check_rules()
+
+
+def test_capabilities_refuse_unknown_features():
+    with pytest.raises(ValueError, match="unknown feature"):
+        Capabilities(objectives=frozenset({"median"}), features=frozenset({"teleport"}))
+
+
+def test_pulp_declares_every_feature():
+    pulp = registry.SOLVERS[-1]
+    assert pulp.name == "pulp" and pulp.capabilities.features == FEATURES
+
+
+def _sites(m: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "site_id": [f"s{j}" for j in range(m)],
+            "lat_deg": 0.0,
+            "lon_deg": 0.0,
+            "provider": ["a" if j % 2 == 0 else "b" for j in range(m)],
+            "fixed_cost_usd_per_year": [100.0 + 37 * j for j in range(m)],
+            "capacity": [40.0 + 5 * j for j in range(m)],
+        }
+    )
+
+
+def _table(lat: np.ndarray) -> pd.DataFrame:
+    n, m = lat.shape
+    ii, jj = np.indices((n, m))
+    return pd.DataFrame(
+        {
+            "demand_id": [f"d{i}" for i in ii.ravel()],
+            "site_id": [f"s{j}" for j in jj.ravel()],
+            "latency_ms": lat.ravel(),
+        }
+    )
+
+
+@st.composite
+def problems(draw):
+    n = draw(st.integers(2, 6))
+    m = draw(st.integers(3, 5))
+    lat = np.array(
+        draw(st.lists(st.integers(1, 60), min_size=n * m, max_size=n * m)), dtype=float
+    ).reshape(n, m)
+    w = np.array(draw(st.lists(st.integers(1, 9), min_size=n, max_size=n)), dtype=float)
+    objective = draw(st.sampled_from(["median", "center", "cost"]))
+    redundancy = draw(st.sampled_from([1, 1, 2])) if objective != "cost" else 1
+    kw: dict = {"objective": objective, "redundancy": redundancy}
+    if redundancy > 1:
+        kw["failure_domain"] = draw(st.sampled_from(["site_id", "provider"]))
+    count = draw(st.sampled_from(["n_sites", "max_sites", "none"]))
+    if count == "none" and objective in ("median", "center"):
+        count = "n_sites"
+    if count != "none":
+        kw[count] = draw(st.integers(redundancy, min(m, 3)))
+    on = draw(
+        st.sets(
+            st.sampled_from(
+                [
+                    "sla",
+                    "backup_sla",
+                    "must_open",
+                    "forbidden",
+                    "min_sites",
+                    "capacity",
+                    "budget",
+                    "provider_limit",
+                    "percentile",
+                ]
+            )
+        )
+    )
+    if "sla" in on:
+        kw["max_latency_ms"] = float(draw(st.integers(20, 60)))
+    if "backup_sla" in on and redundancy > 1:
+        kw["backup_max_latency_ms"] = float(draw(st.integers(30, 60)))
+    if "must_open" in on:
+        kw["must_open"] = ["s0"]
+    if "forbidden" in on and kw.get("n_sites", 0) < m:
+        kw["forbidden"] = [f"s{m - 1}"]
+    if "min_sites" in on and count != "n_sites":
+        kw["min_sites"] = 1
+    if "capacity" in on and redundancy == 1:
+        kw["capacity"] = "capacity"
+    if "budget" in on and objective == "cost":
+        kw["budget_usd_per_year"] = 400.0
+    if "provider_limit" in on:
+        kw["max_sites_per_provider"] = 2
+    if "percentile" in on and objective == "median" and redundancy == 1:
+        kw["sla_ms"] = 30.0
+        kw["sla_share"] = 0.6
+    return lat, w, kw
+
+
+def _problem(lat, w, kw) -> Problem:
+    n, m = lat.shape
+    demand = pd.DataFrame(
+        {"demand_id": [f"d{i}" for i in range(n)], "lat_deg": 0.0, "lon_deg": 0.0, "weight": w}
+    )
+    return Problem(_sites(m), demand, latency=_table(lat), **kw)
+
+
+def _oracle(lat, w, kw) -> float | None:
+    """Exhaustive optimum where the shared oracle models every active constraint (else None)."""
+    plain = {"objective", "redundancy", "failure_domain", "n_sites", "max_sites", "max_latency_ms"}
+    plain |= {"must_open", "forbidden", "capacity", "min_sites"}
+    if set(kw) - plain or kw["redundancy"] > 1:
+        return None
+    m = lat.shape[1]
+    lo = kw.get("min_sites", 1) or 1
+    sizes = [kw["n_sites"]] if "n_sites" in kw else range(lo, kw.get("max_sites", m) + 1)
+    must = [int(s[1:]) for s in kw.get("must_open", [])]
+    forbidden = [int(s[1:]) for s in kw.get("forbidden", [])]
+    masked = (
+        lat if "max_latency_ms" not in kw else np.where(lat <= kw["max_latency_ms"], lat, np.inf)
+    )
+    if kw["objective"] == "center":
+        return center_brute(masked, sizes, must, forbidden)
+    if kw["objective"] == "median":
+        if "capacity" in kw:
+            return None
+        return brute(masked, w, sizes, must=must, forbidden=forbidden)
+    sites = _sites(m)
+    cap = sites["capacity"].to_numpy() if "capacity" in kw else None
+    return brute(
+        masked,
+        w,
+        sizes,
+        must=must,
+        forbidden=forbidden,
+        fixed=sites["fixed_cost_usd_per_year"].to_numpy(),
+        objective="cost",
+        cap=cap,
+    )
+
+
+@SETTINGS
+@given(case=problems())
+def test_dispatch_declares_every_active_feature_and_agrees(case):
+    lat, w, kw = case
+    problem = _problem(lat, w, kw)
+    data = problem.model_data()
+    chosen = registry.choose_solver(data)
+    caps = chosen.capabilities
+    assert active_features(data) <= caps.features
+    assert data.objective in caps.objectives
+    if chosen.name != "pulp":
+        # a fast solver never sees a feature it does not declare (fails closed)
+        assert caps.covers(data)
+    fast = problem.solve()
+    pulp = problem.solve(method="pulp")
+    assert fast.solver.get("method", chosen.name) == chosen.name
+    assert fast.status == pulp.status, (fast.message, pulp.message)
+    if pulp.status == "optimal":
+        assert fast.objective == pytest.approx(pulp.objective, rel=1e-6, abs=1e-6)
+    expected = _oracle(lat, w, kw)
+    if expected is not None:
+        if math.isinf(expected):
+            assert fast.status == "infeasible"
+        else:
+            assert fast.status == "optimal"
+            assert fast.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+def test_fast_method_explains_what_no_fast_solver_covers():
+    lat = np.array([[10.0, 20.0, 30.0], [30.0, 20.0, 10.0]])
+    problem = _problem(lat, np.ones(2), {"objective": "median", "n_sites": 2, "min_sites": 1})
+    with pytest.raises(ValidationError, match="fast-median: min_sites"):
+        problem.solve(method="fast")
+    assert problem.solver_for() == "pulp"
+
+
+def test_unknown_method_is_refused():
+    lat = np.array([[10.0, 20.0], [30.0, 20.0]])
+    with pytest.raises(ValidationError, match="method"):
+        _problem(lat, np.ones(2), {"n_sites": 1}).solve(method="quick")
+
+
+# ---------------------------------------------------------------- the one status rule
+@pytest.mark.parametrize(
+    ("objective", "bound", "proven"),
+    [
+        (100.0, 100.0, True),
+        (100.0, 100.0 - 0.5 * OPTIMALITY_TOLERANCE * 100, True),
+        (100.0, 99.0, False),
+        (0.0, 0.0, True),
+        (100.0, None, False),
+        (math.inf, 1.0, False),
+    ],
+)
+def test_is_proven(objective, bound, proven):
+    assert is_proven(objective, bound) is proven
+
+
+def test_relative_gap():
+    assert relative_gap(100.0, 99.0) == pytest.approx(0.01)
+    assert relative_gap(None, 1.0) is None and relative_gap(1.0, -math.inf) is None
+
+
+def _request(**options) -> SolveRequest:
+    return SolveRequest.from_options(SolverOptions(**options))
+
+
+def test_finalize_labels_a_loose_stop_feasible():
+    sol = Solution("optimal", objective=101.0, bound=100.0, open_mask=np.ones(2, bool))
+    out = registry.finalize(sol, _request(gap_rel=0.05))
+    assert out.status == "feasible" and out.gap == pytest.approx(1 / 101)
+    assert "requested gap_rel=0.05" in out.message
+
+
+def test_finalize_without_a_limit_never_blames_the_clock():
+    sol = Solution("feasible", objective=101.0, bound=100.0, raw_status="Time limit reached")
+    out = registry.finalize(sol, _request())
+    assert out.status == "feasible" and "time limit" not in out.message
+
+
+def test_finalize_promotes_a_proven_feasible():
+    sol = Solution("feasible", objective=100.0, bound=100.0, open_mask=np.ones(2, bool))
+    assert registry.finalize(sol, _request()).status == "optimal"
+
+
+def test_finalize_maximisation_uses_the_upper_bound():
+    sol = Solution("optimal", objective=0.8, bound=0.9, sense=-1)
+    out = registry.finalize(sol, _request())
+    assert out.status == "feasible" and out.gap == pytest.approx(0.125)
+
+
+@pytest.mark.parametrize("method", ["auto", "pulp"])
+def test_requested_gap_never_yields_a_dishonest_optimal(method):
+    """A loose gap_rel stops early; the result is optimal only if its bound proves it."""
+    rng = np.random.default_rng(7)
+    lat = rng.uniform(1, 100, (120, 25))
+    problem = Problem.from_cost_matrix(lat, objective="median", n_sites=5)
+    exact = problem.solve()
+    loose = problem.solve(gap_rel=0.5, method=method)
+    assert exact.status == "optimal"
+    assert loose.best_bound <= exact.objective + 1e-9  # the bound is a true lower bound
+    if loose.status == "optimal":
+        assert loose.objective == pytest.approx(exact.objective, rel=1e-6)
+        assert loose.gap <= OPTIMALITY_TOLERANCE
+    else:
+        assert loose.status == "feasible" and loose.gap > OPTIMALITY_TOLERANCE
+        assert loose.objective > exact.objective - 1e-9
+        assert "gap" in loose.message
+
+
+def test_one_deadline_covers_lowering(monkeypatch):
+    """The limit starts when solve() is entered: time spent lowering counts against it."""
+    import time
+
+    import placement.lowering as lowering_mod
+
+    real = lowering_mod.lower
+
+    def slow(problem):
+        time.sleep(0.3)
+        return real(problem)
+
+    monkeypatch.setattr(lowering_mod, "lower", slow)
+    seen = {}
+    real_solve = registry.FastMedian.solve
+
+    def spy(self, data, request):
+        seen["left"] = request.remaining_s()
+        return real_solve(self, data, request)
+
+    monkeypatch.setattr(registry.FastMedian, "solve", spy)
+    rng = np.random.default_rng(3)
+    problem = Problem.from_cost_matrix(rng.uniform(1, 50, (30, 8)), objective="median", n_sites=3)
+    problem.solve(time_limit_s=5.0)
+    assert seen["left"] < 4.75
