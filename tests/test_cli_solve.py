@@ -163,3 +163,41 @@ def test_cbc_outer_time_limit_is_enforced(hard_problem):
     assert r.status in ("feasible", "no_solution", "optimal")
     if r.status == "feasible":
         assert r.message
+
+
+def test_cost_flags_are_laid_over_the_toml_costs_key_by_key(inputs, tmp_path):
+    """A cost flag replaces its own TOML key only; the file's other cost keys stay."""
+    from placement.cli import build_parser
+    from placement.cli.solve import build_problem
+
+    paths, _ = inputs
+    cfg = tmp_path / "costs.toml"
+    cfg.write_text(
+        "[inputs]\n"
+        f'sites = "{paths["sites"].name}"\n'
+        f'demand = "{paths["demand"].name}"\n'
+        f'latency = "{paths["latency"].name}"\n'
+        "[problem]\n"
+        'objective = "cost"\n'
+        "[costs]\n"
+        "fixed_cost_usd_per_year = 1000.0\n"
+        "it_load_kw = 50.0\n"
+        "price_usd_per_kwh = 0.1\n"
+        "pue = 1.2\n"
+    )
+    parser = build_parser()
+    plain, _ = build_problem(parser.parse_args(["solve", "--config", str(cfg)]))
+    over, _ = build_problem(
+        parser.parse_args(["solve", "--config", str(cfg), "--carbon-price-usd-per-tonne", "80"])
+    )
+    again, _ = build_problem(
+        parser.parse_args(["solve", "--config", str(cfg), "--it-load-kw", "0"])
+    )
+    assert plain.cost_model.fixed_cost_usd_per_year == 1000.0
+    assert plain.cost_model.it_load_kw == 50.0
+    # the flag is added; every key of the file is kept
+    assert over.cost_model.carbon_price_usd_per_tonne == 80.0
+    assert over.cost_model.fixed_cost_usd_per_year == 1000.0
+    assert over.cost_model.it_load_kw == 50.0 and over.cost_model.pue == 1.2
+    # a flag equal to the CostModel default still overrides the file's value
+    assert again.cost_model.it_load_kw == 0.0 and again.cost_model.pue == 1.2

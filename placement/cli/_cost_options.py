@@ -10,11 +10,12 @@ list prices), never from a guess.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from typing import Any
 
 from placement.costs import CostModel
 
-__all__ = ["add_cost_options", "cost_model_from_args"]
+__all__ = ["COST_OPTIONS", "add_cost_options", "cost_model_from_args", "cost_options_given"]
 
 
 def add_cost_options(parser: Any) -> None:
@@ -25,28 +26,28 @@ def add_cost_options(parser: Any) -> None:
     group.add_argument(
         "--it-load-kw",
         type=float,
-        default=0.0,
+        default=None,
         metavar="KW",
         help="baseline IT power of an open site, kW (default: 0)",
     )
     group.add_argument(
         "--kw-per-unit",
         type=float,
-        default=0.0,
+        default=None,
         metavar="KW",
         help="IT power per unit of demand weight served, kW (default: 0)",
     )
     group.add_argument(
         "--fixed-cost-usd-per-year",
         type=float,
-        default=0.0,
+        default=None,
         metavar="USD",
         help="fixed cost of an open site, USD per year (default: 0)",
     )
     group.add_argument(
         "--carbon-price-usd-per-tonne",
         type=float,
-        default=0.0,
+        default=None,
         metavar="USD",
         help="carbon price, USD per tonne CO2e (default: 0)",
     )
@@ -60,14 +61,14 @@ def add_cost_options(parser: Any) -> None:
     group.add_argument(
         "--gb-per-unit-per-year",
         type=float,
-        default=0.0,
+        default=None,
         metavar="GB",
         help="egress per unit of demand weight per year, GB (default: 0)",
     )
     group.add_argument(
         "--baseline-gb-per-year",
         type=float,
-        default=0.0,
+        default=None,
         metavar="GB",
         help="egress of an open site independent of its demand, GB per year (default: 0)",
     )
@@ -94,29 +95,51 @@ def add_cost_options(parser: Any) -> None:
     group.add_argument(
         "--missing-costs",
         choices=("error", "drop"),
-        default="error",
+        default=None,
         help="sites lacking price/climate/carbon/egress data: fail (default) or leave them out",
     )
 
 
-def cost_model_from_args(args: argparse.Namespace) -> CostModel:
+#: Options whose values are CostModel keyword arguments (attribute name == keyword).
+COST_OPTIONS = (
+    "it_load_kw",
+    "kw_per_unit",
+    "fixed_cost_usd_per_year",
+    "carbon_price_usd_per_tonne",
+    "egress_usd_per_gb",
+    "gb_per_unit_per_year",
+    "baseline_gb_per_year",
+    "pue",
+    "price_usd_per_kwh",
+    "carbon_g_per_kwh",
+)
+
+
+def cost_options_given(args: argparse.Namespace) -> dict[str, Any]:
+    """The cost options given on the command line, as CostModel keyword arguments."""
+    given = {k: getattr(args, k) for k in COST_OPTIONS if getattr(args, k, None) is not None}
+    if getattr(args, "missing_costs", None) is not None:
+        given["missing"] = args.missing_costs
+    return given
+
+
+def cost_model_from_args(
+    args: argparse.Namespace, base: Mapping[str, Any] | None = None
+) -> CostModel:
     """Build the run's :class:`~placement.costs.CostModel` from parsed options.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options (see :func:`add_cost_options`).
+    base : mapping, optional
+        CostModel keyword arguments to start from (e.g. a TOML file's ``[costs]`` table): the
+        options given on the command line are laid over it key by key; the rest keep
+        ``base``'s values, then the CostModel's defaults.
 
     Raises
     ------
     placement.errors.ValidationError
         For an invalid value (negative, PUE below 1, ...), naming the parameter.
     """
-    return CostModel(
-        it_load_kw=args.it_load_kw,
-        kw_per_unit=args.kw_per_unit,
-        fixed_cost_usd_per_year=args.fixed_cost_usd_per_year,
-        carbon_price_usd_per_tonne=args.carbon_price_usd_per_tonne,
-        egress_usd_per_gb=args.egress_usd_per_gb,
-        gb_per_unit_per_year=args.gb_per_unit_per_year,
-        baseline_gb_per_year=args.baseline_gb_per_year,
-        pue=args.pue,
-        price_usd_per_kwh=args.price_usd_per_kwh,
-        carbon_g_per_kwh=args.carbon_g_per_kwh,
-        missing=args.missing_costs,
-    )
+    return CostModel(**{**dict(base or {}), **cost_options_given(args)})

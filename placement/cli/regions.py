@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
     df = catalog.sites(providers=args.provider, kinds=args.kind, max_age_years=None)
     model = cost_model_from_args(args)
-    if args.missing_costs == "error":
+    if args.missing_costs in (None, "error"):
         # listing: a site without the data a component needs shows empty cost cells, with a note
         model = dataclasses.replace(model, missing="drop")
     costs = model.site_costs(df)

@@ -11,22 +11,14 @@ import sys
 from typing import Any
 
 from placement.cli._common import info
-from placement.cli._cost_options import add_cost_options, cost_model_from_args
+from placement.cli._cost_options import (
+    add_cost_options,
+    cost_model_from_args,
+    cost_options_given,
+)
 
 EXIT_NO_SOLUTION = 3
 
-_COST_DEFAULTS = {
-    "it_load_kw": 0.0,
-    "kw_per_unit": 0.0,
-    "fixed_cost_usd_per_year": 0.0,
-    "carbon_price_usd_per_tonne": 0.0,
-    "egress_usd_per_gb": None,
-    "gb_per_unit_per_year": 0.0,
-    "baseline_gb_per_year": 0.0,
-    "pue": None,
-    "price_usd_per_kwh": None,
-    "carbon_g_per_kwh": None,
-}
 
 # CLI option -> Problem keyword
 _PROBLEM_OPTIONS = {
@@ -148,10 +140,6 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _costs_given(args: argparse.Namespace) -> bool:
-    return any(getattr(args, k) != v for k, v in _COST_DEFAULTS.items())
-
-
 def build_problem(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """The Problem and solve() keyword arguments described by the parsed options."""
     from placement import config
@@ -178,14 +166,17 @@ def build_problem(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
             cfg["solver"][key] = value
     cfg["inputs"].setdefault("sites", "catalog")
     cfg["inputs"].setdefault("demand", "catalog")
+    given = cost_options_given(args)
+    if given:  # laid over the TOML [costs] table key by key
+        cfg["costs"] = {**(cfg.get("costs") or {}), **given}
     problem = Problem.from_config(cfg)
     objective = cfg["problem"].get("objective", "median")
-    if _costs_given(args) or (
+    if (
         problem.cost_model is None
         and (objective in ("cost", "weighted") or "budget_usd_per_year" in cfg["problem"])
         and "fixed_cost_usd_per_year" not in problem.sites.columns
     ):
-        problem.cost_model = cost_model_from_args(args)
+        problem = problem.replace(cost_model=cost_model_from_args(args))
     return problem, dict(cfg["solver"])
 
 
