@@ -27,6 +27,7 @@ import pandas as pd
 
 from placement import geo
 from placement._resources import data_file
+from placement.cache import cached_table_path
 from placement.errors import ValidationError
 from placement.validate import validate_points, validate_sites
 
@@ -74,9 +75,7 @@ def _read(name: str, source: str | os.PathLike[str] = "shipped") -> pd.DataFrame
     elif source == "shipped":
         path = data_file(name)
     elif source == "cache":
-        from placement import refresh
-
-        hit = refresh.cached_table_path(name.removesuffix(".csv"))
+        hit = cached_table_path(name.removesuffix(".csv"))
         if hit is None:
             warnings.warn(
                 f"no intact cached copy of {name} (run `placement data refresh`); "

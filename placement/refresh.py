@@ -31,7 +31,6 @@ import hashlib
 import io
 import json
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,8 +42,16 @@ from urllib.parse import urljoin, urlsplit
 import numpy as np
 import pandas as pd
 
+from placement import catalog
 from placement._io import atomic_write_bytes, atomic_write_text
 from placement._resources import data_file
+from placement.cache import (
+    MANIFEST,
+    cached_table_path,
+    default_cache_dir,
+    read_manifest,
+)
+from placement.cache import cache_folder as _cache
 from placement.errors import ValidationError
 
 __all__ = [
@@ -70,7 +77,6 @@ MAX_REDIRECTS = 5
 DEFAULT_MAX_BYTES = 5_000_000
 #: Accepted row count of a refreshed table relative to the shipped snapshot.
 ROW_RATIO_BOUNDS = (0.5, 2.0)
-MANIFEST = "manifest.json"
 _LOCAL_HOSTS = ("127.0.0.1", "localhost")
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
@@ -154,70 +160,6 @@ class RefreshReport:
     def ok(self) -> bool:
         """True unless the refresh failed."""
         return self.status != "failed"
-
-
-# --------------------------------------------------------------------------------------- cache
-def default_cache_dir() -> Path:
-    """The cache folder used when none is given (see the module docstring)."""
-    env = os.environ.get("PLACEMENT_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
-        return Path(os.environ["LOCALAPPDATA"]) / "placement" / "Cache"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "placement"
-
-
-def _cache(cache_dir: str | os.PathLike[str] | None) -> Path:
-    return Path(cache_dir) if cache_dir is not None else default_cache_dir()
-
-
-def read_manifest(cache_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """The cache manifest ``{"tables": {name: entry}}`` (empty when absent or unreadable)."""
-    path = _cache(cache_dir) / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {"tables": {}}
-    if not isinstance(data, dict) or not isinstance(data.get("tables"), dict):
-        return {"tables": {}}
-    return data
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 16), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def cached_table_path(
-    name: str, cache_dir: str | os.PathLike[str] | None = None
-) -> tuple[Path, dict[str, Any]] | None:
-    """The cached copy of a table and its manifest entry, if present and intact.
-
-    Parameters
-    ----------
-    name : str
-        Table name, e.g. ``"sites"``.
-    cache_dir : path-like, optional
-        Cache folder (default :func:`default_cache_dir`).
-
-    Returns
-    -------
-    (pathlib.Path, dict) or None
-        ``None`` when there is no cached copy or its sha256 differs from the manifest's.
-    """
-    folder = _cache(cache_dir)
-    entry = read_manifest(folder)["tables"].get(name)
-    if not isinstance(entry, dict):
-        return None
-    path = folder / f"{name}.csv"
-    if not path.is_file() or entry.get("sha256") != _sha256_file(path):
-        return None
-    return path, entry
 
 
 def status(cache_dir: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
@@ -348,8 +290,6 @@ def _shipped(file: str) -> pd.DataFrame:
 
 def _convert_sites(payload: bytes) -> tuple[pd.DataFrame, str, int]:
     """Upstream ``regions.json`` → the shipped ``sites.csv`` schema (Local Zones kept as shipped)."""
-    from placement import catalog
-
     table = "sites (download)"
     try:
         doc = json.loads(payload.decode("utf-8"))
@@ -502,8 +442,6 @@ SOURCES: dict[str, TableSource] = {
 
 def _validate_table(name: str, path: Path) -> pd.DataFrame:
     """Run the catalog loader's own validation on a candidate file."""
-    from placement import catalog
-
     loader = {"sites": catalog.regions, "carbon": catalog.carbon}[name]
     return loader(source=path)
 

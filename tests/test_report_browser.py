@@ -6,9 +6,9 @@ Needs headless Chromium (Debian: ``apt-get install chromium``); skipped when non
 from __future__ import annotations
 
 import pytest
+from browser import check_page, find_chromium, png_stats, screenshot
 
 from placement.report import write_html
-from placement.report.browser import check_page, find_chromium, png_stats, screenshot
 from placement.report.example import example_result
 
 pytestmark = [

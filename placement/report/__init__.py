@@ -1,8 +1,8 @@
 """Reports of results: plotly figures, tables, and one self-contained HTML file.
 
 The figure functions return plotly figures usable alone in a notebook; :func:`write_html` puts
-them, with the tables, in one offline HTML file. :mod:`placement.report.browser` screenshots a
-report in headless Chromium.
+them, with the tables, in one offline HTML file. (The headless-Chromium check of a report is a
+test tool, ``tests/browser.py``, not part of the installed package.)
 
 Examples
 --------

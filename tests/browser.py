@@ -10,7 +10,7 @@ Examples
 Make the demo report and its screenshot::
 
     placement demo --out reports/demo.html
-    python -m placement.report.browser reports/demo.html reports/demo.png
+    python tests/browser.py reports/demo.html reports/demo.png
 """
 
 from __future__ import annotations
@@ -369,8 +369,8 @@ def png_stats(path: str | os.PathLike[str]) -> dict[str, float]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m placement.report.browser REPORT.html OUT.png``: screenshot a report."""
-    parser = argparse.ArgumentParser(prog="python -m placement.report.browser")
+    """``python tests/browser.py REPORT.html OUT.png``: screenshot a report."""
+    parser = argparse.ArgumentParser(prog="python tests/browser.py")
     parser.add_argument("html")
     parser.add_argument("png")
     parser.add_argument("--width", type=int, default=1400)
