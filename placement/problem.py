@@ -15,6 +15,7 @@ It never mutates its inputs and keeps no global state.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 import os
@@ -29,7 +30,7 @@ from placement import diagnose, lowering
 from placement._highs import new_highs
 from placement.assemble import assemble
 from placement.errors import ValidationError
-from placement.formulations.contract import SolveRequest
+from placement.formulations.contract import Solution, SolveRequest
 from placement.formulations.data import ModelData
 from placement.formulations.registry import METHODS, choose_solver, solve_data
 from placement.formulations.warm import repair_start
@@ -84,6 +85,17 @@ def _opt_count(name: str, value: int | None, minimum: int = 0) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise _param_error(name, f"must be an integer >= {minimum}", value)
     return int(value)
+
+
+def _warm_info(sol: Solution, started: bool, repaired: bool) -> dict[str, Any]:
+    """``result.solver`` entries of a solve: the solver's stats and the warm-start facts."""
+    handed = started and bool(sol.stats.get("warm_start_handed", True))
+    info = {k: v for k, v in sol.stats.items() if k != "warm_start_handed"}
+    info["warm_start"] = handed
+    info["warm_start_repaired"] = handed and repaired
+    if not handed:
+        info["warm_start_incumbent"] = None
+    return info
 
 
 class Problem:
@@ -537,62 +549,22 @@ class Problem:
         new_highs()  # HiGHS prints a banner once per process: send it to stderr, not stdout
         # validate (done on construction) → lower → diagnose → solve → assemble
         lowered = self.lower()
-        data = lowered.data
-        reasons = diagnose.explain_infeasible(self, data)
+        reasons = diagnose.explain_infeasible(self, lowered.data)
         if reasons:
-            return assemble(
-                self,
-                lowered,
-                "infeasible",
-                None,
-                None,
-                None,
-                None,
-                [],
-                time.perf_counter() - t0,
-                0.0,
-                options,
-                "; ".join(reasons),
-                raw="presolve check",
-            )
-        start, repaired = (None, False) if start_idx is None else repair_start(data, start_idx)
-        request = SolveRequest.from_options(
-            options,
-            t0,
-            start=start,
-            restart=warm_start.restart if isinstance(warm_start, Result) else None,
+            sol = Solution("infeasible", raw_status="presolve check", message="; ".join(reasons))
+            return assemble(self, lowered, sol, options, build_s=time.perf_counter() - t0)
+        start, repaired = (
+            (None, False) if start_idx is None else repair_start(lowered.data, start_idx)
         )
-        sol, used = solve_data(data, request, method)
-        message = sol.message
+        restart = warm_start.restart if isinstance(warm_start, Result) else None
+        request = SolveRequest.from_options(options, t0, start=start, restart=restart)
+        sol, used = solve_data(lowered.data, request, method)
         if sol.status == "infeasible":
-            message = diagnose.infeasible_message(self) + (f": {message}" if message else "")
-        handed = start is not None and bool(sol.stats.get("warm_start_handed", True))
-        extra = {
-            "method": used.name,
-            **{k: v for k, v in sol.stats.items() if k != "warm_start_handed"},
-            "warm_start": handed,
-            "warm_start_repaired": handed and repaired,
-        }
-        if not handed:
-            extra["warm_start_incumbent"] = None
+            detail = f": {sol.message}" if sol.message else ""
+            sol = dataclasses.replace(sol, message=diagnose.infeasible_message(self) + detail)
         build_s = time.perf_counter() - t0 - sol.solve_s
-        return assemble(
-            self,
-            lowered,
-            sol.status,
-            sol.objective,
-            sol.bound,
-            sol.gap,
-            sol.open_mask,
-            sol.rows,
-            build_s,
-            sol.solve_s,
-            options,
-            message,
-            raw=sol.raw_status,
-            extra=extra,
-            restart=sol.restart,
-        )
+        extra = {"method": used.name, **_warm_info(sol, start is not None, repaired)}
+        return assemble(self, lowered, sol, options, build_s=build_s, extra=extra)
 
     def solver_for(self, method: str = "auto") -> str:
         """The name of the solver :meth:`solve` would use (see :func:`choose_solver`)."""

@@ -209,7 +209,8 @@ class RedundantCenter:
 
         # the bisection takes no warm start: it is solved cold
         sol = solve_redundant_center(data, **_common(request))
-        return _from_kernel(sol, data, sol.rows, {"warm_start_incumbent": None})
+        stats = {"warm_start_incumbent": None, "warm_start_handed": False}
+        return _from_kernel(sol, data, sol.rows, stats)
 
 
 class CflSolver:
