@@ -19,7 +19,13 @@ from placement.formulations.data import ModelData
 if TYPE_CHECKING:
     from placement.problem import Problem
 
-__all__ = ["active_constraints", "explain_infeasible", "infeasible_message"]
+__all__ = [
+    "CHECKS",
+    "active_constraints",
+    "explain_infeasible",
+    "infeasible_message",
+    "unreachable_demand",
+]
 
 
 def _names(df: pd.DataFrame, idx: Iterable[int], limit: int = 5) -> str:
@@ -37,82 +43,117 @@ def _sites(n: int) -> str:
 def explain_infeasible(problem: Problem, data: ModelData) -> list[str]:
     """Reasons, in words, why this problem cannot be solved (empty when none is found).
 
-    These checks run before the solver: demand points with no allowed site, too few failure
-    domains in reach for the redundancy, capacity below demand, percentile SLA out of reach,
-    must-open sites over the budget.
+    These checks (:data:`CHECKS`) run before the solver: demand points with no allowed site,
+    too few failure domains in reach for the redundancy, capacity below demand, percentile SLA
+    out of reach, must-open sites over the budget, per-provider limits below the site count.
     """
-    reasons: list[str] = []
+    return [reason for check in CHECKS if (reason := check(problem, data))]
+
+
+def unreachable_demand(data: ModelData) -> np.ndarray:
+    """Positions of the demand points with no usable primary pair (no allowed, open-able site)."""
     usable = ~data.forbidden[data.pair_j]
     has_primary = np.zeros(data.n_demand, dtype=bool)
     has_primary[data.pair_i[data.primary_ok & usable]] = True
-    if problem.objective != "coverage":
-        lost = np.flatnonzero(~has_primary)
-        if len(lost):
-            cause = []
-            if problem.max_latency_ms is not None:
-                cause.append(f"within {problem.max_latency_ms:g} ms")
-            if problem.residency:
-                cause.append("allowed by the residency rules")
-            if problem.forbidden:
-                cause.append("not forbidden")
-            why = " ".join(cause) if cause else "in the latency table"
-            reasons.append(
-                f"{len(lost)} demand point{'s' if len(lost) > 1 else ''} "
-                f"({_names(problem.demand, lost)}) {'have' if len(lost) > 1 else 'has'} "
-                f"no candidate site {why}"
-            )
+    return np.flatnonzero(~has_primary)
+
+
+def _unreachable(problem: Problem, data: ModelData) -> str | None:
+    if problem.objective == "coverage":
+        return None
+    lost = unreachable_demand(data)
+    if not len(lost):
+        return None
+    cause = []
+    if problem.max_latency_ms is not None:
+        cause.append(f"within {problem.max_latency_ms:g} ms")
+    if problem.residency:
+        cause.append("allowed by the residency rules")
+    if problem.forbidden:
+        cause.append("not forbidden")
+    why = " ".join(cause) if cause else "in the latency table"
+    return (
+        f"{len(lost)} demand point{'s' if len(lost) > 1 else ''} "
+        f"({_names(problem.demand, lost)}) {'have' if len(lost) > 1 else 'has'} "
+        f"no candidate site {why}"
+    )
+
+
+def _short_of_domains(problem: Problem, data: ModelData) -> str | None:
     k = data.redundancy
-    if k > 1 and problem.objective != "coverage":
-        ok = (data.backup_ok | data.primary_ok) & usable
-        pairs = pd.DataFrame(
-            {"i": data.pair_i[ok], "g": data.domain[data.pair_j[ok]]}
-        ).drop_duplicates()
-        counts = np.zeros(data.n_demand, dtype=int)
-        vc = pairs["i"].value_counts()
-        counts[vc.index.to_numpy()] = vc.to_numpy()
-        short = np.flatnonzero(counts < k)
-        if len(short):
-            first = int(short[0])
-            label = "sites" if problem.failure_domain == "site_id" else "failure domains"
-            reasons.append(
-                f"redundancy {k} needs {k} {label} ({problem.failure_domain}) within reach of "
-                f"{_names(problem.demand, [first])}, only {counts[first]} exist"
-                + (f" ({len(short)} demand points are short)" if len(short) > 1 else "")
-            )
-    if data.capacity is not None:
-        cap = data.capacity[~data.forbidden]
-        limit = data.n_sites_exact or data.max_sites
-        best = np.sort(cap)[::-1][:limit].sum() if limit else cap.sum()
-        if best + 1e-9 < data.total_weight:
-            reasons.append(
-                f"total capacity of the sites that may open ({best:,.6g}) is below the total "
-                f"demand ({data.total_weight:,.6g})"
-            )
-    if data.sla_share is not None and data.sla_ms is not None:
-        within = data.primary_ok & usable & (data.latency_ms <= data.sla_ms + 1e-9)
-        reach = np.zeros(data.n_demand, dtype=bool)
-        reach[data.pair_i[within]] = True
-        best_share = data.weight[reach].sum() / data.total_weight
-        if best_share + 1e-12 < data.sla_share:
-            reasons.append(
-                f"only {best_share:.1%} of demand has any site within {data.sla_ms:g} ms, "
-                f"below the required {data.sla_share:.1%}"
-            )
-    if data.budget_usd is not None:
-        committed = data.fixed_usd[data.must_open].sum()
-        if committed > data.budget_usd + 1e-6:
-            reasons.append(
-                f"the must-open sites alone cost ${committed:,.0f} per year, over the budget "
-                f"of ${data.budget_usd:,.0f}"
-            )
-    if data.max_per_provider:
-        cap_sites = sum(data.max_per_provider.values())
-        need = data.n_sites_exact or data.min_sites or 0
-        if need > cap_sites and len(data.max_per_provider) == len(np.unique(data.provider)):
-            reasons.append(
-                f"{need} sites are required but the per-provider limits allow {cap_sites}"
-            )
-    return reasons
+    if k == 1 or problem.objective == "coverage":
+        return None
+    ok = (data.backup_ok | data.primary_ok) & ~data.forbidden[data.pair_j]
+    pairs = pd.DataFrame({"i": data.pair_i[ok], "g": data.domain[data.pair_j[ok]]})
+    counts = np.zeros(data.n_demand, dtype=int)
+    vc = pairs.drop_duplicates()["i"].value_counts()
+    counts[vc.index.to_numpy()] = vc.to_numpy()
+    short = np.flatnonzero(counts < k)
+    if not len(short):
+        return None
+    first = int(short[0])
+    label = "sites" if problem.failure_domain == "site_id" else "failure domains"
+    return (
+        f"redundancy {k} needs {k} {label} ({problem.failure_domain}) within reach of "
+        f"{_names(problem.demand, [first])}, only {counts[first]} exist"
+        + (f" ({len(short)} demand points are short)" if len(short) > 1 else "")
+    )
+
+
+def _capacity(problem: Problem, data: ModelData) -> str | None:
+    if data.capacity is None:
+        return None
+    cap = data.capacity[~data.forbidden]
+    limit = data.n_sites_exact or data.max_sites
+    best = np.sort(cap)[::-1][:limit].sum() if limit else cap.sum()
+    if best + 1e-9 >= data.total_weight:
+        return None
+    return (
+        f"total capacity of the sites that may open ({best:,.6g}) is below the total "
+        f"demand ({data.total_weight:,.6g})"
+    )
+
+
+def _percentile(problem: Problem, data: ModelData) -> str | None:
+    if data.sla_share is None or data.sla_ms is None:
+        return None
+    usable = ~data.forbidden[data.pair_j]
+    within = data.primary_ok & usable & (data.latency_ms <= data.sla_ms + 1e-9)
+    reach = np.zeros(data.n_demand, dtype=bool)
+    reach[data.pair_i[within]] = True
+    best_share = data.weight[reach].sum() / data.total_weight
+    if best_share + 1e-12 >= data.sla_share:
+        return None
+    return (
+        f"only {best_share:.1%} of demand has any site within {data.sla_ms:g} ms, "
+        f"below the required {data.sla_share:.1%}"
+    )
+
+
+def _budget(problem: Problem, data: ModelData) -> str | None:
+    if data.budget_usd is None:
+        return None
+    committed = data.fixed_usd[data.must_open].sum()
+    if committed <= data.budget_usd + 1e-6:
+        return None
+    return (
+        f"the must-open sites alone cost ${committed:,.0f} per year, over the budget "
+        f"of ${data.budget_usd:,.0f}"
+    )
+
+
+def _providers(problem: Problem, data: ModelData) -> str | None:
+    if not data.max_per_provider:
+        return None
+    cap_sites = sum(data.max_per_provider.values())
+    need = data.n_sites_exact or data.min_sites or 0
+    if need > cap_sites and len(data.max_per_provider) == len(np.unique(data.provider)):
+        return f"{need} sites are required but the per-provider limits allow {cap_sites}"
+    return None
+
+
+#: The checks of :func:`explain_infeasible`, in the order their reasons are reported.
+CHECKS = (_unreachable, _short_of_domains, _capacity, _percentile, _budget, _providers)
 
 
 def active_constraints(problem: Problem) -> list[str]:

@@ -146,18 +146,65 @@ def build_model_data(
     -------
     ModelData
     """
-    site_index = pd.Index(problem.sites["site_id"])
-    demand_index = pd.Index(problem.demand["demand_id"])
-    pi = demand_index.get_indexer(table["demand_id"])
-    pj = site_index.get_indexer(table["site_id"])
+    pi, pj, lat, pair_cost = _pairs(problem, table)
+    primary_ok, backup_ok = _allowed(problem, pi, pj, lat)
+    fixed, variable = _site_cost_arrays(costs, len(problem.sites))
+    provider, limits = _provider_limits(problem)
+    ids = problem.sites["site_id"]
+    return ModelData(
+        n_demand=len(problem.demand),
+        n_sites=len(problem.sites),
+        weight=problem.demand["weight"].to_numpy(dtype=float),
+        pair_i=pi,
+        pair_j=pj,
+        latency_ms=lat,
+        pair_cost_usd=pair_cost,
+        primary_ok=primary_ok,
+        backup_ok=backup_ok,
+        fixed_usd=fixed,
+        variable_usd_per_unit=variable,
+        domain=pd.factorize(problem.sites[problem.failure_domain].astype(str))[0],
+        provider=provider,
+        must_open=ids.isin(problem.must_open).to_numpy(),
+        forbidden=ids.isin(problem.forbidden).to_numpy(),
+        objective=problem.objective,
+        n_sites_exact=problem.n_sites,
+        max_sites=problem.max_sites,
+        min_sites=problem.min_sites,
+        sla_ms=problem.sla_ms,
+        sla_share=problem.sla_share,
+        redundancy=problem.redundancy,
+        backup_weight=problem.backup_weight,
+        capacity=_capacity(problem),
+        single_sourcing=problem.single_sourcing,
+        budget_usd=problem.budget_usd_per_year,
+        max_per_provider=limits,
+        latency_weight_usd_per_ms=problem.latency_weight_usd_per_ms or 0.0,
+        latency_penalty_usd_per_unit_ms=problem.latency_penalty_usd_per_unit_ms or 0.0,
+        set_cover_by=problem.set_cover_by,
+    )
+
+
+def _pairs(
+    problem: Problem, table: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Demand and site positions, latency and pair cost of the table's pairs, sorted by (i, j)."""
+    pi = pd.Index(problem.demand["demand_id"]).get_indexer(table["demand_id"])
+    pj = pd.Index(problem.sites["site_id"]).get_indexer(table["site_id"])
     order = np.lexsort((pj, pi))
-    pi, pj = pi[order], pj[order]
     lat = table["latency_ms"].to_numpy(dtype=float)[order]
     pair_cost = (
         table["cost_usd_per_year"].to_numpy(dtype=float)[order]
         if "cost_usd_per_year" in table.columns
         else np.zeros(len(pi))
     )
+    return pi[order].astype(np.int64), pj[order].astype(np.int64), lat, pair_cost
+
+
+def _allowed(
+    problem: Problem, pi: np.ndarray, pj: np.ndarray, lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which pairs may serve as primary (hard SLA, residency) and as backup (backup SLA)."""
     primary_ok = np.ones(len(pi), dtype=bool)
     if problem.max_latency_ms is not None and problem.objective != "coverage":
         primary_ok &= lat <= problem.max_latency_ms + 1e-9
@@ -174,86 +221,59 @@ def build_model_data(
             allowed[rows] = np.isin(s_group[rows], ok_sites)
         primary_ok &= allowed
         backup_ok &= allowed
+    return primary_ok, backup_ok
+
+
+def _site_cost_arrays(costs: pd.DataFrame | None, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed USD per year and variable USD per unit per year of every site (zeros uncosted)."""
+    if costs is None:
+        return np.zeros(m), np.zeros(m)
+    fixed = costs["total_usd_per_year"].to_numpy(dtype=float)
+    variable = (
+        costs["variable_usd_per_unit_per_year"].to_numpy(dtype=float)
+        if "variable_usd_per_unit_per_year" in costs.columns
+        else np.zeros(m)
+    )
+    if np.isnan(fixed).any() or np.isnan(variable).any():
+        bad = costs.index[np.isnan(fixed) | np.isnan(variable)][0]
+        raise ValidationError("cost is missing for this site", table="sites", row=bad)
+    return fixed, variable
+
+
+def _provider_limits(problem: Problem) -> tuple[np.ndarray, dict[int, int]]:
+    """Provider code of every site and the per-provider open-site limits by code."""
     m = len(problem.sites)
-    if costs is not None:
-        fixed = costs["total_usd_per_year"].to_numpy(dtype=float)
-        variable = (
-            costs["variable_usd_per_unit_per_year"].to_numpy(dtype=float)
-            if "variable_usd_per_unit_per_year" in costs.columns
-            else np.zeros(m)
-        )
-        if np.isnan(fixed).any() or np.isnan(variable).any():
-            bad = costs.index[np.isnan(fixed) | np.isnan(variable)][0]
-            raise ValidationError("cost is missing for this site", table="sites", row=bad)
-    else:
-        fixed, variable = np.zeros(m), np.zeros(m)
-    domain = pd.factorize(problem.sites[problem.failure_domain].astype(str))[0]
-    provider_names = (
-        problem.sites["provider"].astype(str)
-        if "provider" in problem.sites.columns
-        else pd.Series([""] * m)
-    )
-    provider, provider_labels = pd.factorize(provider_names)
-    limits: dict[int, int] = {}
+    has_provider = "provider" in problem.sites.columns
+    names = problem.sites["provider"].astype(str) if has_provider else pd.Series([""] * m)
+    provider, labels = pd.factorize(names)
     mpp = problem.max_sites_per_provider
-    if mpp is not None:
-        if "provider" not in problem.sites.columns:
-            raise param_error("max_sites_per_provider", "sites have no provider column")
-        if isinstance(mpp, Mapping):
-            labels = list(provider_labels)
-            for prov, lim in mpp.items():
-                if str(prov) not in labels:
-                    raise param_error("max_sites_per_provider", "unknown provider", prov)
-                limits[labels.index(str(prov))] = opt_count("max_sites_per_provider", lim)
-        else:
-            lim = opt_count("max_sites_per_provider", mpp)
-            limits = {code: lim for code in range(len(provider_labels))}
-    capacity = None
-    if problem.capacity is not None:
-        if isinstance(problem.capacity, str):
-            capacity = pd.to_numeric(problem.sites[problem.capacity], errors="coerce").to_numpy(
-                dtype=float
-            )
-            if np.isnan(capacity).any():
-                bad = problem.sites["site_id"].iloc[int(np.flatnonzero(np.isnan(capacity))[0])]
-                raise ValidationError(
-                    "capacity is missing", table="sites", row=bad, field=problem.capacity
-                )
-        else:
-            capacity = np.full(m, float(problem.capacity))
-    ids = problem.sites["site_id"]
-    return ModelData(
-        n_demand=len(problem.demand),
-        n_sites=m,
-        weight=problem.demand["weight"].to_numpy(dtype=float),
-        pair_i=pi.astype(np.int64),
-        pair_j=pj.astype(np.int64),
-        latency_ms=lat,
-        pair_cost_usd=pair_cost,
-        primary_ok=primary_ok,
-        backup_ok=backup_ok,
-        fixed_usd=fixed,
-        variable_usd_per_unit=variable,
-        domain=domain,
-        provider=provider,
-        must_open=ids.isin(problem.must_open).to_numpy(),
-        forbidden=ids.isin(problem.forbidden).to_numpy(),
-        objective=problem.objective,
-        n_sites_exact=problem.n_sites,
-        max_sites=problem.max_sites,
-        min_sites=problem.min_sites,
-        sla_ms=problem.sla_ms,
-        sla_share=problem.sla_share,
-        redundancy=problem.redundancy,
-        backup_weight=problem.backup_weight,
-        capacity=capacity,
-        single_sourcing=problem.single_sourcing,
-        budget_usd=problem.budget_usd_per_year,
-        max_per_provider=limits,
-        latency_weight_usd_per_ms=problem.latency_weight_usd_per_ms or 0.0,
-        latency_penalty_usd_per_unit_ms=problem.latency_penalty_usd_per_unit_ms or 0.0,
-        set_cover_by=problem.set_cover_by,
-    )
+    if mpp is None:
+        return provider, {}
+    if not has_provider:
+        raise param_error("max_sites_per_provider", "sites have no provider column")
+    if not isinstance(mpp, Mapping):
+        lim = opt_count("max_sites_per_provider", mpp)
+        return provider, {code: lim for code in range(len(labels))}
+    limits: dict[int, int] = {}
+    for prov, lim in mpp.items():
+        if str(prov) not in list(labels):
+            raise param_error("max_sites_per_provider", "unknown provider", prov)
+        limits[list(labels).index(str(prov))] = opt_count("max_sites_per_provider", lim)
+    return provider, limits
+
+
+def _capacity(problem: Problem) -> np.ndarray | None:
+    """Site capacities in the demand's weight unit (None when unconstrained)."""
+    if problem.capacity is None:
+        return None
+    m = len(problem.sites)
+    if not isinstance(problem.capacity, str):
+        return np.full(m, float(problem.capacity))
+    capacity = pd.to_numeric(problem.sites[problem.capacity], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(capacity).any():
+        bad = problem.sites["site_id"].iloc[int(np.flatnonzero(np.isnan(capacity))[0])]
+        raise ValidationError("capacity is missing", table="sites", row=bad, field=problem.capacity)
+    return capacity
 
 
 def lower(problem: Problem) -> Lowered:
