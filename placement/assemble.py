@@ -96,6 +96,13 @@ def assemble(
     metrics: dict[str, Any] = {"n_open": int(open_mask.sum())}
     metrics.update(latency_summary(problem, assignments))
     metrics["total_weight"] = data.total_weight
+    unreachable = lowered.unreachable
+    if unreachable is not None:
+        lost = float(unreachable["weight"].sum())
+        if unreachable["handling"].eq("excluded").all():
+            metrics["total_weight"] = data.total_weight + lost
+        metrics["n_unreachable"] = len(unreachable)
+        metrics["unreachable_weight_share"] = lost / max(metrics["total_weight"], 1e-300)
     if lowered.costs is not None and open_mask.any():
         open_sites, cost_metrics = add_costs(open_sites, lowered.costs, data, sol.rows)
         metrics.update(cost_metrics)
@@ -128,6 +135,7 @@ def assemble(
         message=sol.message,
         name=problem.name,
         restart=sol.restart,
+        unreachable=pd.DataFrame() if unreachable is None else unreachable,
     )
 
 

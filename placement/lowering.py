@@ -9,6 +9,7 @@ validated and pruned by the hard SLAs once (:func:`latency_table`); site costs a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -63,12 +64,20 @@ class Lowered:
         The arrays the solvers read.
     build_s : float
         Seconds spent lowering.
+    problem : Problem
+        The problem the arrays describe (without the excluded demand points, if any).
+    unreachable : pandas.DataFrame or None
+        Demand points no allowed site reaches (``demand_id, name, weight, best_site_id,
+        best_latency_ms, handling``), when the problem's ``unreachable`` policy is not
+        ``"error"``.
     """
 
     table: pd.DataFrame
     costs: pd.DataFrame | None
     data: ModelData
     build_s: float = 0.0
+    problem: Any = None
+    unreachable: pd.DataFrame | None = None
 
 
 def latency_source(problem: Problem) -> Any:
@@ -277,11 +286,94 @@ def _capacity(problem: Problem) -> np.ndarray | None:
 
 
 def lower(problem: Problem) -> Lowered:
-    """Latency table, site costs and ModelData of ``problem``, each computed once."""
+    """Latency table, site costs and ModelData of ``problem``, each computed once.
+
+    With ``problem.unreachable`` other than ``"error"``, demand points without any allowed site
+    are listed (:attr:`Lowered.unreachable`, with their best possible latency) and either left
+    out (``"exclude"``: :attr:`Lowered.problem` is the problem without them) or served from any
+    site (``"best-effort"``: their pairs are added and allowed, the SLA waived for them alone).
+    """
     import time
 
     t0 = time.perf_counter()
     table = latency_table(problem)
     costs = site_costs(problem)
     data = build_model_data(problem, table, costs)
-    return Lowered(table=table, costs=costs, data=data, build_s=time.perf_counter() - t0)
+    unreachable = _unreachable_rows(problem, data)
+    kept = None
+    if unreachable is not None:
+        kept = ~problem.demand["demand_id"].isin(unreachable["demand_id"]).to_numpy()
+    if kept is not None and problem.unreachable == "exclude" and kept.any():
+        problem = problem.replace(
+            demand=problem.demand[kept].reset_index(drop=True),
+            latency=table[table["demand_id"].isin(problem.demand["demand_id"][kept])],
+            unreachable="error",
+        )
+        problem._latency_validated = True  # a subset of a table validated above
+        table = latency_table(problem)
+        data = build_model_data(problem, table, costs)
+    elif kept is not None and problem.unreachable == "best-effort":
+        extra = _all_pairs(problem, unreachable["demand_id"])
+        table = pd.concat([table, extra], ignore_index=True).drop_duplicates(
+            ["demand_id", "site_id"]
+        )
+        data = build_model_data(problem, table, costs)
+        waived = np.isin(
+            data.pair_i,
+            np.flatnonzero(problem.demand["demand_id"].isin(unreachable["demand_id"]).to_numpy()),
+        )
+        data = dataclasses.replace(
+            data, primary_ok=data.primary_ok | waived, backup_ok=data.backup_ok | waived
+        )
+    return Lowered(
+        table=table,
+        costs=costs,
+        data=data,
+        build_s=time.perf_counter() - t0,
+        problem=problem,
+        unreachable=unreachable,
+    )
+
+
+def _all_pairs(problem: Problem, demand_ids: pd.Series) -> pd.DataFrame:
+    """Every pair of the given demand points, validated, whatever their latency."""
+    demand = problem.demand[problem.demand["demand_id"].isin(demand_ids)]
+    source = latency_source(problem)
+    if isinstance(source, pd.DataFrame):
+        table = source[source["demand_id"].astype(str).isin(set(demand["demand_id"]))]
+    else:
+        table = source.table(demand, problem.sites)
+    return validate_latency_table(
+        table, site_ids=problem.sites["site_id"], demand_ids=demand["demand_id"]
+    )
+
+
+def _unreachable_rows(problem: Problem, data: ModelData) -> pd.DataFrame | None:
+    """The unreachable demand points with their best possible site and latency (None if none)."""
+    from placement.diagnose import unreachable_demand
+
+    if problem.unreachable == "error" or problem.objective == "coverage":
+        return None
+    lost = unreachable_demand(data)
+    if not len(lost):
+        return None
+    demand = problem.demand.iloc[lost]
+    pairs = _all_pairs(problem, demand["demand_id"])
+    allowed = ~pairs["site_id"].isin(problem.forbidden)
+    best = (
+        pairs[allowed]
+        .sort_values(["demand_id", "latency_ms", "site_id"], kind="stable")
+        .drop_duplicates("demand_id")
+        .set_index("demand_id")
+    )
+    rows = pd.DataFrame(
+        {
+            "demand_id": demand["demand_id"].to_numpy(),
+            "name": (demand["name"] if "name" in demand else demand["demand_id"]).to_numpy(),
+            "weight": demand["weight"].to_numpy(dtype=float),
+        }
+    )
+    rows["best_site_id"] = rows["demand_id"].map(best["site_id"])
+    rows["best_latency_ms"] = rows["demand_id"].map(best["latency_ms"]).astype(float)
+    rows["handling"] = "excluded" if problem.unreachable == "exclude" else "best-effort"
+    return rows.reset_index(drop=True)

@@ -39,7 +39,10 @@ from placement.result import Result
 from placement.solve import SolverOptions
 from placement.validate import validate_demand, validate_latency_table, validate_sites
 
-__all__ = ["OBJECTIVES", "LatencySource", "Problem"]
+__all__ = ["OBJECTIVES", "UNREACHABLE_POLICIES", "LatencySource", "Problem"]
+
+#: What a Problem may do with demand no allowed site can reach (see ``unreachable=``).
+UNREACHABLE_POLICIES = ("error", "exclude", "best-effort")
 
 #: Objectives a Problem can optimise.
 OBJECTIVES = ("median", "center", "coverage", "set-cover", "cost", "weighted")
@@ -153,6 +156,12 @@ class Problem:
         For ``weighted``: USD per year that one ms of demand-weighted mean latency is worth.
     latency_penalty_usd_per_unit_ms : float
         For ``cost``: USD per year per unit of demand weight per ms of latency.
+    unreachable : {"error", "exclude", "best-effort"}
+        What to do with demand points that no allowed site can serve within the hard SLA
+        (``max_latency_ms``, residency, forbidden sites): ``"error"`` (the default) makes the
+        problem infeasible with their names; ``"exclude"`` leaves them out of the model;
+        ``"best-effort"`` serves them from any site, the SLA waived for them alone. Either way
+        ``result.unreachable`` lists them with their best possible latency and site.
     set_cover_by : {"count", "cost"}
         ``set-cover`` minimises the number of sites or their fixed cost.
     name : str
@@ -188,6 +197,7 @@ class Problem:
         latency_weight_usd_per_ms: float | None = None,
         latency_penalty_usd_per_unit_ms: float = 0.0,
         set_cover_by: str = "count",
+        unreachable: str = "error",
         name: str = "",
     ) -> None:
         self.sites = validate_sites(sites)
@@ -235,6 +245,11 @@ class Problem:
         if set_cover_by not in ("count", "cost"):
             raise _param_error("set_cover_by", "must be 'count' or 'cost'", set_cover_by)
         self.set_cover_by = set_cover_by
+        if unreachable not in UNREACHABLE_POLICIES:
+            raise _param_error(
+                "unreachable", f"must be one of {', '.join(UNREACHABLE_POLICIES)}", unreachable
+            )
+        self.unreachable = unreachable
         self.name = str(name)
         self._check_combination()
 
@@ -549,10 +564,11 @@ class Problem:
         new_highs()  # HiGHS prints a banner once per process: send it to stderr, not stdout
         # validate (done on construction) → lower → diagnose → solve → assemble
         lowered = self.lower()
-        reasons = diagnose.explain_infeasible(self, lowered.data)
+        solved = lowered.problem  # without the demand an "exclude" policy left out
+        reasons = diagnose.explain_infeasible(solved, lowered.data)
         if reasons:
             sol = Solution("infeasible", raw_status="presolve check", message="; ".join(reasons))
-            return assemble(self, lowered, sol, options, build_s=time.perf_counter() - t0)
+            return assemble(solved, lowered, sol, options, build_s=time.perf_counter() - t0)
         start, repaired = (
             (None, False) if start_idx is None else repair_start(lowered.data, start_idx)
         )
@@ -561,10 +577,10 @@ class Problem:
         sol, used = solve_data(lowered.data, request, method)
         if sol.status == "infeasible":
             detail = f": {sol.message}" if sol.message else ""
-            sol = dataclasses.replace(sol, message=diagnose.infeasible_message(self) + detail)
+            sol = dataclasses.replace(sol, message=diagnose.infeasible_message(solved) + detail)
         build_s = time.perf_counter() - t0 - sol.solve_s
         extra = {"method": used.name, **_warm_info(sol, start is not None, repaired)}
-        return assemble(self, lowered, sol, options, build_s=build_s, extra=extra)
+        return assemble(solved, lowered, sol, options, build_s=build_s, extra=extra)
 
     def solver_for(self, method: str = "auto") -> str:
         """The name of the solver :meth:`solve` would use (see :func:`choose_solver`)."""
@@ -622,6 +638,7 @@ class Problem:
             "latency_weight_usd_per_ms": self.latency_weight_usd_per_ms,
             "latency_penalty_usd_per_unit_ms": self.latency_penalty_usd_per_unit_ms,
             "set_cover_by": self.set_cover_by,
+            "unreachable": self.unreachable,
         }
 
     def __repr__(self) -> str:

@@ -154,6 +154,11 @@ class Result:
         ``warm_start`` (the fast p-median's root LP: a
         :class:`~placement.formulations.radius.RootRestart`); None otherwise. Not part of the
         JSON form, the ``repr`` or equality.
+    unreachable : pandas.DataFrame
+        Demand points no allowed site could serve within the hard SLA, when the problem's
+        ``unreachable`` policy was ``"exclude"`` or ``"best-effort"``: ``demand_id``, ``name``,
+        ``weight``, ``best_site_id``, ``best_latency_ms`` (their best possible latency) and
+        ``handling`` (``excluded`` or ``best-effort``). Empty otherwise.
     """
 
     status: str
@@ -171,6 +176,7 @@ class Result:
     message: str = ""
     name: str = ""
     restart: Any = field(default=None, repr=False, compare=False)
+    unreachable: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -212,6 +218,16 @@ class Result:
             )
             if m.get("share_within_sla") is not None:
                 lines.append(f"demand within SLA: {m['share_within_sla']:.1%}")
+            if len(self.unreachable):
+                u = self.unreachable
+                names = ", ".join(u["name"].astype(str).head(5)) + (", …" if len(u) > 5 else "")
+                lo, hi = u["best_latency_ms"].min(), u["best_latency_ms"].max()
+                best = f"{lo:.1f} ms" if lo == hi else f"{lo:.1f}–{hi:.1f} ms"
+                lines.append(
+                    f"unreachable within the SLA: {len(u)} demand point"
+                    f"{'s' if len(u) > 1 else ''} ({m.get('unreachable_weight_share', 0):.2%} of "
+                    f"demand; {u['handling'].iloc[0]}): {names}; best possible {best}"
+                )
             if m.get("total_cost_usd_per_year") is not None:
                 lines.append(f"cost: ${m['total_cost_usd_per_year']:,.0f} per year")
         if self.timings:
@@ -252,6 +268,7 @@ class Result:
                 "params": dict(self.params),
                 "timings": dict(self.timings),
                 "solver": dict(self.solver),
+                "unreachable": _records(self.unreachable),
             }
         )
 
@@ -292,6 +309,7 @@ class Result:
             solver=dict(data.get("solver") or {}),
             message=data.get("message", ""),
             name=data.get("name", ""),
+            unreachable=pd.DataFrame(data.get("unreachable") or []),
         )
 
     @classmethod

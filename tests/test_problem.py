@@ -524,3 +524,52 @@ def test_warm_start_same_objective_with_cbc(case):
         assert warm.status == cold.status
         if cold.status == "optimal":
             assert warm.objective == pytest.approx(cold.objective, rel=1e-6, abs=1e-9)
+
+
+# ---------------------------------------------------------------- unreachable demand
+def _reach_problem(**kw):
+    # d2 is 90 ms from every site: beyond a 50 ms SLA
+    lat = np.array([[10.0, 40.0, 30.0], [35.0, 12.0, 20.0], [90.0, 95.0, 99.0], [25.0, 30.0, 8.0]])
+    w = np.array([5.0, 3.0, 2.0, 4.0])
+    return Problem.from_cost_matrix(lat, weights=w, n_sites=2, max_latency_ms=50.0, **kw)
+
+
+def test_unreachable_error_names_the_point():
+    r = _reach_problem().solve()
+    assert r.status == "infeasible" and "d2" in r.message
+    assert r.unreachable.empty
+
+
+def test_unreachable_exclude_lists_and_leaves_out():
+    r = _reach_problem(unreachable="exclude").solve()
+    assert r.status == "optimal"
+    assert list(r.unreachable["demand_id"]) == ["d2"]
+    row = r.unreachable.iloc[0]
+    assert row["best_site_id"] == "s0" and row["best_latency_ms"] == 90.0
+    assert row["handling"] == "excluded"
+    assert "d2" not in set(r.assignments["demand_id"])
+    # the optimum of the three reachable points: d0 -> s0 (10), d1 -> s1 (12) or s2, d3 -> s2 (8)
+    best = min(
+        (5 * min(10, c0) + 3 * min(35, c1) + 4 * min(25, c3)) / 12
+        for c0, c1, c3 in [(40, 12, 30), (30, 20, 8)]
+    )
+    assert r.objective == pytest.approx(best)
+    assert r.metrics["n_unreachable"] == 1
+    assert r.metrics["unreachable_weight_share"] == pytest.approx(2 / 14)
+    assert "unreachable within the SLA: 1 demand point" in r.summary()
+    back = type(r).from_json(r.to_json())
+    assert list(back.unreachable["demand_id"]) == ["d2"]
+
+
+def test_unreachable_best_effort_serves_from_the_nearest_open_site():
+    r = _reach_problem(unreachable="best-effort").solve()
+    assert r.status == "optimal"
+    served = r.primary().set_index("demand_id")
+    assert served.loc["d2", "latency_ms"] >= 90.0  # served, beyond the SLA
+    assert r.metrics["share_within_sla"] == pytest.approx(12 / 14)
+    assert r.unreachable["handling"].iloc[0] == "best-effort"
+
+
+def test_unreachable_policy_is_checked():
+    with pytest.raises(ValidationError, match="unreachable"):
+        _reach_problem(unreachable="drop")

@@ -41,6 +41,7 @@ _PROBLEM_OPTIONS = {
     "latency_weight_usd_per_ms": "latency_weight_usd_per_ms",
     "latency_penalty_usd_per_unit_ms": "latency_penalty_usd_per_unit_ms",
     "set_cover_by": "set_cover_by",
+    "unreachable": "unreachable",
     "name": "name",
 }
 _SOLVER_OPTIONS = {
@@ -125,6 +126,13 @@ def add_parser(subparsers: Any) -> None:
     prob.add_argument("--latency-weight-usd-per-ms", type=float, metavar="USD")
     prob.add_argument("--latency-penalty-usd-per-unit-ms", type=float, metavar="USD")
     prob.add_argument("--set-cover-by", choices=("count", "cost"))
+    prob.add_argument(
+        "--unreachable",
+        choices=("error", "exclude", "best-effort"),
+        help="demand no allowed site reaches within --max-latency-ms: fail listing it (error, "
+        "the default), leave it out (exclude) or serve it from its nearest sites with the SLA "
+        "waived (best-effort); the result lists it with its best possible latency",
+    )
     prob.add_argument("--name", help="label carried into the result")
 
     sol = p.add_argument_group("solver")
