@@ -435,10 +435,7 @@ class Problem:
         )
         demand = config.load_demand(
             inputs.get("demand", "catalog"),
-            min_population=inputs.get("min_population"),
-            countries=inputs.get("countries"),
-            continents=inputs.get("continents"),
-            merge_within_km=inputs.get("merge_within_km"),
+            **{k: inputs[k] for k in config.DEMAND_FILTER_KEYS if k in inputs},
         )
         latency = config.load_latency(inputs.get("latency"))
         cost_model = None
@@ -450,6 +447,8 @@ class Problem:
             except TypeError as exc:
                 raise ValidationError(str(exc), table="costs") from None
         kwargs = {"name": cfg.get("name", ""), **cfg.get("problem", {}), **overrides}
+        # a [streaming] table: egress volume for the costs, a capacity in Gbps as demand weight
+        cost_model, kwargs = config.apply_streaming(cfg.get("streaming"), cost_model, kwargs)
         return cls(sites, demand, latency=latency, cost_model=cost_model, **kwargs)
 
     # ------------------------------------------------------------------ derived tables
@@ -1222,12 +1221,22 @@ class Problem:
         return parts or ["no constraint given"]
 
     # ------------------------------------------------------------------ result assembly
+    def _objective_unit(self) -> str:
+        """The objective's unit in words; with backups, how their latency counts."""
+        if self.redundancy > 1 and self.backup_weight > 0:
+            b = f"{self.backup_weight:g}"
+            if self.objective == "median":
+                return f"ms (demand-weighted mean of primary + {b} × backup latency)"
+            if self.objective == "weighted":
+                return f"USD per year (cost + weight × mean of primary + {b} × backup latency)"
+        return _UNITS[self.objective]
+
     def params(self) -> dict[str, Any]:
         """The objective and constraints as a plain dict (carried into results)."""
         mpp = self.max_sites_per_provider
         return {
             "objective": self.objective,
-            "objective_unit": _UNITS[self.objective],
+            "objective_unit": self._objective_unit(),
             "n_sites": self.n_sites,
             "max_sites": self.max_sites,
             "min_sites": self.min_sites,
@@ -1325,8 +1334,21 @@ class Problem:
             for col in sub.columns:
                 open_sites[col] = sub[col].to_numpy()
             if "variable_usd_per_unit_per_year" in sub.columns:
-                open_sites["served_usd_per_year"] = (
-                    sub["variable_usd_per_unit_per_year"].to_numpy() * open_sites["load"]
+                load = open_sites["load"].to_numpy(dtype=float)
+                variable = sub["variable_usd_per_unit_per_year"].to_numpy(dtype=float)
+                unit_egress = (
+                    sub["egress_usd_per_unit_per_year"].to_numpy(dtype=float)
+                    if "egress_usd_per_unit_per_year" in sub.columns
+                    else np.zeros(len(sub))
+                )
+                # egress of the demand served is egress money, labelled so; "served" keeps the
+                # energy and carbon of serving it
+                open_sites["egress_usd_per_year"] = (
+                    open_sites.get("egress_usd_per_year", 0.0) + unit_egress * load
+                )
+                open_sites["served_usd_per_year"] = (variable - unit_egress) * load
+                open_sites = open_sites.drop(
+                    columns=["egress_usd_per_unit_per_year"], errors="ignore"
                 )
             component_cols = [
                 c
@@ -1337,7 +1359,9 @@ class Problem:
                 metrics[col] = float(open_sites[col].sum())
             total = open_sites["total_usd_per_year"].to_numpy(dtype=float)
             if "served_usd_per_year" in open_sites.columns:
-                total = total + open_sites["served_usd_per_year"].to_numpy(dtype=float)
+                total = total + open_sites["variable_usd_per_unit_per_year"].to_numpy(
+                    dtype=float
+                ) * open_sites["load"].to_numpy(dtype=float)
             open_sites["total_usd_per_year"] = total
             if "pair_cost" not in metrics and data.pair_cost_usd.any() and rows:
                 p = np.array([r[0] for r in rows if r[1] == 1], dtype=np.int64)

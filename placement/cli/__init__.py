@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from placement import __version__
+from placement.cli._options import add_verbosity_options, configure_logging
 from placement.errors import PlacementError
 
 #: Subcommand modules, in the order ``--help`` lists them.
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Where should our servers be? Choose sites for latency-sensitive services.",
     )
     parser.add_argument("--version", action="version", version=f"placement {__version__}")
+    add_verbosity_options(parser, top_level=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in SUBCOMMANDS:
@@ -51,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_logging(args)
     try:
         return int(args.func(args) or 0)
     except PlacementError as exc:
