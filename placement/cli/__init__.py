@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from placement import __version__
 from placement.cli._options import add_verbosity_options, configure_logging
@@ -54,8 +57,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args)
+    log = logging.getLogger("placement.cli")
+
+    def show_warning(message: Any, category: Any, *_: Any, **__: Any) -> None:
+        log.warning("warning: %s", message)
+
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning  # one line on stderr, no source excerpt
+            return int(args.func(args) or 0)
     except PlacementError as exc:
         print(f"placement {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -102,13 +102,14 @@ def add_demand_filters(group: Any, *, min_population_default: int | None = None)
         "--bbox",
         metavar="W,S,E,N",
         help="catalog demand: keep places inside this box of longitudes/latitudes in degrees "
-        "(W > E crosses the antimeridian), e.g. -10,35,30,60",
+        "(W > E crosses the antimeridian), e.g. --bbox=-10,35,30,60 (the '=' lets a value start "
+        "with '-')",
     )
     group.add_argument(
         "--near",
         metavar="LAT,LON,KM",
         help="catalog demand: keep places within KM (great-circle) of a point, "
-        "e.g. -23.55,-46.63,1500",
+        "e.g. --near=-23.55,-46.63,1500",
     )
     group.add_argument(
         "--merge-within-km",
