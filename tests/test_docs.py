@@ -116,3 +116,26 @@ def test_toml_examples_are_valid_and_documented() -> None:
     # every key the problem file accepts is documented
     for key in sorted(config.INPUT_KEYS | config.SOLVER_KEYS | config.STREAMING_KEYS):
         assert f"`{key}`" in doc, f"docs/toml.md does not document {key}"
+
+
+def test_toml_blocks_of_the_docs_parse(tmp_path) -> None:
+    import tomllib
+
+    from placement import config
+    from placement.scenarios import Scenario
+
+    n = 0
+    for page in PAGES:
+        for m in _BLOCK.finditer(page.read_text(encoding="utf-8")):
+            if m.group(2) != "toml":
+                continue
+            text = m.group(3)
+            if "[inputs]" in text or "[solver]" in text:
+                f = tmp_path / f"block{n}.toml"
+                f.write_text(text, encoding="utf-8")
+                cfg = config.load_config(f)
+                assert cfg["problem"], f"{page.name}: a problem block without [problem]"
+            else:
+                Scenario.from_dict(tomllib.loads(text))
+            n += 1
+    assert n >= 2
