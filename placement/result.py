@@ -258,15 +258,18 @@ class Result:
                 lines.append(f"cost: ${m['total_cost_usd_per_year']:,.0f} per year")
             if m.get("peak_gbps") is not None and math.isfinite(m["peak_gbps"]):
                 egress = m.get("egress_usd_per_month")
-                money = (
-                    f", ${egress:,.0f} per month"
-                    if egress is not None and math.isfinite(egress)
+                money = f", ${egress:,.0f}" if egress is not None and math.isfinite(egress) else ""
+                spec = p.get("streaming") or {}
+                assumed = (
+                    f" [assumed {spec.get('concurrency_ratio', math.nan):g} concurrent viewers "
+                    f"per user at {spec.get('bitrate_mbps', math.nan):g} Mbps: set --concurrency]"
+                    if spec.get("assumed")
                     else ""
                 )
                 lines.append(
                     f"streaming: peak {m['peak_gbps']:,.1f} Gbps (all sites, "
                     f"{int(m.get('peak_utc_hour', 0)):02d}:00 UTC); egress "
-                    f"{m.get('egress_tb_per_month', math.nan):,.0f} TB{money}"
+                    f"{m.get('egress_tb_per_month', math.nan):,.0f} TB{money} per month{assumed}"
                 )
             warning = backup_sla_warning(p, m)
             if warning:

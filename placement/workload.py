@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CURVES",
     "DEFAULT_BITRATE_MBPS",
+    "DEFAULT_CONCURRENCY_RATIO",
     "REFERENCE_DATE",
     "SANDVINE_2021_VIDEO_STREAMING",
     "STREAMING_SITE_COLUMNS",
@@ -84,6 +85,12 @@ SANDVINE_2021_VIDEO_STREAMING: tuple[float, ...] = (
 #: (Netflix Help Center, "Internet connection speed recommendations", help.netflix.com/node/306).
 #: A recommended *connection* speed, so an upper estimate of the mean delivered bitrate.
 DEFAULT_BITRATE_MBPS = 5.0
+
+#: Concurrent viewers at the local peak per unit of demand weight that ``placement solve`` and
+#: ``placement demo`` assume when none is given (100 per million internet users: a mid-sized
+#: service). Stated in the result (``params["streaming"]["assumed"]``) and the summary; give the
+#: service's own number with ``--concurrency`` / ``concurrency_ratio``.
+DEFAULT_CONCURRENCY_RATIO = 1e-4
 
 #: Date at which UTC offsets are taken by default (northern-hemisphere standard time). Pass a
 #: July date to model northern summer time instead.
@@ -504,6 +511,9 @@ class Streaming:
     capacity_gbps : float, optional
         Most a site may serve at its peak, Gbps. :meth:`capacity_units` turns it into the
         Problem's ``capacity`` (demand-weight units) outside the solver.
+    assumed : bool
+        True when the numbers are the command line's stated defaults rather than the user's
+        (the summary then says so).
 
     Examples
     --------
@@ -516,6 +526,7 @@ class Streaming:
     bitrate_mbps: float = DEFAULT_BITRATE_MBPS
     curve: str | tuple[float, ...] | None = None
     capacity_gbps: float | None = None
+    assumed: bool = False
 
     def __post_init__(self) -> None:
         _check_positive("concurrency_ratio", self.concurrency_ratio)
@@ -554,6 +565,7 @@ class Streaming:
             "bitrate_mbps": self.bitrate_mbps,
             "curve": curve if curve is not None else "sandvine-2021",
             "capacity_gbps": self.capacity_gbps,
+            "assumed": self.assumed,
         }
 
     @property

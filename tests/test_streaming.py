@@ -159,3 +159,17 @@ def test_cli_solve_streaming_json_fields(tmp_path, capsys) -> None:
     # streaming options need --concurrency
     assert main(["solve", "--country", "DE", "--open", "1", "--bitrate-mbps", "4"]) == 2
     assert "--bitrate-mbps" in capsys.readouterr().err
+
+
+def test_cli_solve_states_an_assumed_workload_by_default(tmp_path, capsys) -> None:
+    out = tmp_path / "r.json"
+    base = ["solve", "--country", "PT", "--provider", "aws", "--open", "1", "--out", str(out)]
+    assert main(base) == 0
+    assert "[assumed 0.0001 concurrent viewers per user" in capsys.readouterr().err
+    data = json.loads(out.read_text())
+    assert data["params"]["streaming"]["assumed"] is True
+    assert data["open_site_details"][0]["peak_gbps"] > 0
+    assert main([*base, "--no-streaming"]) == 0
+    data = json.loads(out.read_text())
+    assert "streaming" not in data["params"]
+    assert "peak_gbps" not in data["open_site_details"][0]

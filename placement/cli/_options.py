@@ -131,19 +131,20 @@ def demand_filters(args: argparse.Namespace) -> dict[str, Any]:
 
 def add_streaming_options(parser: Any) -> None:
     """Add the streaming-workload options (their own group)."""
-    from placement.workload import CURVES, DEFAULT_BITRATE_MBPS
+    from placement.workload import CURVES, DEFAULT_BITRATE_MBPS, DEFAULT_CONCURRENCY_RATIO
 
     g = parser.add_argument_group(
         "streaming",
-        "video-streaming workload (placement.workload.Streaming): with --concurrency, the "
-        "result carries each site's peak Gbps and monthly egress (TB and USD)",
+        "video-streaming workload (placement.workload.Streaming): the result carries each "
+        "site's peak Gbps and monthly egress (TB and USD)",
     )
     g.add_argument(
         "--concurrency",
         type=float,
         metavar="R",
         help="concurrent viewers at the local peak hour per unit of demand weight (per "
-        "internet user for catalog demand), e.g. 0.01",
+        "internet user for catalog demand), e.g. 0.01 (solve: default "
+        f"{DEFAULT_CONCURRENCY_RATIO:g}, stated as assumed in the summary and the JSON)",
     )
     g.add_argument(
         "--bitrate-mbps",
@@ -239,4 +240,3 @@ def configure_logging(args: argparse.Namespace) -> None:
     log.addHandler(handler)
     verbose = int(getattr(args, "verbose", 0) or 0)
     log.setLevel(logging.WARNING if is_quiet(args) else logging.DEBUG if verbose else logging.INFO)
-    log.propagate = False

@@ -23,7 +23,7 @@ from typing import Any
 
 from placement.cli._common import info
 from placement.cli._options import add_verbosity_options, is_quiet
-from placement.workload import DEFAULT_BITRATE_MBPS
+from placement.workload import DEFAULT_BITRATE_MBPS, DEFAULT_CONCURRENCY_RATIO
 
 __all__ = ["add_parser", "build_problem", "run"]
 
@@ -32,7 +32,7 @@ DEFAULT_OUT = Path("reports") / "demo.html"
 #: Backup SLA of the demo, ms: a stated default, so that no backup lands across the world.
 DEFAULT_BACKUP_SLA_MS = 200.0
 #: Concurrent viewers at the local peak per internet user (100 per million).
-DEFAULT_CONCURRENCY = 1e-4
+DEFAULT_CONCURRENCY = DEFAULT_CONCURRENCY_RATIO
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:

@@ -287,6 +287,12 @@ def add_parser(subparsers: Any) -> None:
     add_cost_options(p)
     add_streaming_options(p)
     p.add_argument(
+        "--no-streaming",
+        action="store_true",
+        help="no peak Gbps / egress in the result (by default they are computed for demand "
+        "with time zones, with an assumed concurrency when --concurrency is not given)",
+    )
+    p.add_argument(
         "--out", metavar="FILE", default="-", help="result JSON path ('-' for stdout, the default)"
     )
     p.set_defaults(func=run)
@@ -407,7 +413,7 @@ def run(args: argparse.Namespace) -> int:
     import logging
 
     from placement.cli._options import is_quiet
-    from placement.workload import annotate_result
+    from placement.workload import DEFAULT_CONCURRENCY_RATIO, Streaming, annotate_result
 
     log = logging.getLogger("placement.cli")
     problem, solve_kwargs = build_problem(args)
@@ -416,8 +422,12 @@ def run(args: argparse.Namespace) -> int:
     if warning:
         log.warning("warning: %s", warning)
     result = solve_with_progress(problem, solve_kwargs)
-    if args.streaming_spec is not None:
-        result = annotate_result(result, args.streaming_spec)
+    streaming = args.streaming_spec
+    if streaming is None and not args.no_streaming and _has_timezones(result):
+        # a stated default, so that every result carries peak Gbps and egress per site
+        streaming = Streaming(DEFAULT_CONCURRENCY_RATIO, assumed=True)
+    if streaming is not None:
+        result = annotate_result(result, streaming)
     if not is_quiet(args):
         info(result.summary())
     if not result.ok:
@@ -430,6 +440,11 @@ def run(args: argparse.Namespace) -> int:
         if not is_quiet(args):
             info(f"placement solve: wrote {args.out}")
     return 0
+
+
+def _has_timezones(result: Any) -> bool:
+    d = result.demand
+    return "timezone" in d.columns and len(d) > 0 and not d["timezone"].isna().any()
 
 
 def _limit_text(limit: float | None) -> str:
