@@ -77,6 +77,16 @@ def test_annotate_result_peak_gbps_and_egress(small) -> None:
     assert a.metrics["peak_gbps"] <= a.metrics["sum_site_peak_gbps"] + 1e-9
     assert 0 <= a.metrics["peak_utc_hour"] < 24
     assert "streaming: peak" in a.summary() and "TB" in a.summary()
+    from placement.report import render_html
+    from placement.report.figures import bandwidth_figure
+
+    fig = bandwidth_figure(a)
+    assert len(fig.data) == len(a.open_sites)  # one stacked trace per site
+    hourly_total = np.sum([np.asarray(t.y) for t in fig.data], axis=0)
+    assert hourly_total.max() == pytest.approx(a.metrics["peak_gbps"], rel=1e-3)
+    html = render_html(a)
+    assert "<h3>Bandwidth</h3>" in html and "<th>peak (Gbps)</th>" in html
+    assert "<th>egress (USD/month)</th>" in html
     back = Result.from_json(a.to_json())
     assert back.metrics["peak_gbps"] == pytest.approx(a.metrics["peak_gbps"])
     assert back.params["streaming"] == a.params["streaming"]
