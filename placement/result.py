@@ -266,10 +266,13 @@ class Result:
                     if spec.get("assumed")
                     else ""
                 )
+                unpriced = m.get("egress_unpriced_sites") or []
+                note = f" (no egress price for {', '.join(unpriced)})" if unpriced else ""
                 lines.append(
                     f"streaming: peak {m['peak_gbps']:,.1f} Gbps (all sites, "
                     f"{int(m.get('peak_utc_hour', 0)):02d}:00 UTC); egress "
-                    f"{m.get('egress_tb_per_month', math.nan):,.0f} TB{money} per month{assumed}"
+                    f"{m.get('egress_tb_per_month', math.nan):,.0f} TB{money} per month"
+                    f"{note}{assumed}"
                 )
             warning = backup_sla_warning(p, m)
             if warning:

@@ -622,7 +622,8 @@ def annotate_result(result: Result, streaming: Streaming) -> Result:
         :func:`placement.costs.egress_usd_per_gb`; NaN where none is shipped), reported but not
         part of ``total_cost_usd_per_year``; ``metrics`` gains
         ``peak_gbps`` (sum over the sites at the hour the total peaks), ``sum_site_peak_gbps``,
-        ``egress_tb_per_month`` and ``egress_usd_per_month``/``_per_year``; ``params`` gains
+        ``egress_tb_per_month``, ``egress_usd_per_month``/``_per_year`` (over the sites with a
+        price) and ``egress_unpriced_sites`` (ids without one, e.g. OCI); ``params`` gains
         ``streaming``. A result without a solution is returned unchanged.
 
     Raises
@@ -693,6 +694,8 @@ def annotate_result(result: Result, streaming: Streaming) -> Result:
     metrics["peak_utc_hour"] = int(peaks.attrs["global_peak_utc_hour"])
     metrics["sum_site_peak_gbps"] = float(sites["peak_gbps"].sum())
     metrics["egress_tb_per_month"] = float(sites["egress_tb_per_month"].sum())
+    unpriced = ~np.isfinite(sites["egress_usd_per_month"].to_numpy(dtype=float))
+    metrics["egress_unpriced_sites"] = sorted(ids[unpriced])
     month = sites["egress_usd_per_month"].to_numpy(dtype=float)
     metrics["egress_usd_per_month"] = (
         float(np.nansum(month)) if np.isfinite(month).any() else math.nan
