@@ -185,3 +185,25 @@ def test_bbox_and_near() -> None:
             demand.from_cities(near=bad)
     with pytest.raises(ValidationError, match="no city"):
         demand.from_cities(near=(0.0, -140.0, 100))  # the middle of the Pacific
+
+
+@pytest.mark.filterwarnings("ignore:dropped cities")
+def test_problem_files_select_demand_with_the_same_filters(tmp_path) -> None:
+    from placement import config
+    from placement.problem import Problem
+
+    f = tmp_path / "p.toml"
+    f.write_text(
+        '[inputs]\nproviders = ["aws"]\ncontinents = ["EU"]\nexclude_countries = ["RU", "TR"]\n'
+        "min_population = 1000000\nbbox = [-10, 35, 30, 60]\n"
+        '[problem]\nobjective = "median"\nn_sites = 2\n',
+        encoding="utf-8",
+    )
+    p = Problem.from_config(config.load_config(f))
+    assert not set(p.demand["country_code"]) & {"RU", "TR"}
+    assert p.demand["lon_deg"].between(-10, 30).all()
+    csv = tmp_path / "d.csv"
+    csv.write_text("demand_id,lat,lon,weight\na,1,2,3\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="select catalog cities"):
+        config.load_demand(str(csv), countries=["DE"])
+    assert len(config.load_demand(str(csv), countries=None)) == 1
