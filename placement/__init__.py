@@ -12,11 +12,16 @@ Submodules are imported on first use, so ``import placement as pl`` is cheap::
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 from placement.errors import InfeasibleError, PlacementError, SolverError, ValidationError
 
 __version__ = "0.1.0"
+
+# the library logs (progress, notes) to the "placement" logger and never prints; applications
+# decide where the records go (the command line sends them to stderr)
+logging.getLogger("placement").addHandler(logging.NullHandler())
 
 _SUBMODULES = {
     "catalog",

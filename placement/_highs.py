@@ -1,8 +1,10 @@
-"""Create ``highspy.Highs`` objects without HiGHS writing to standard output.
+"""Create ``highspy.Highs`` objects without HiGHS writing anything to the terminal.
 
-HiGHS prints a banner from C++ on the first construction in a process, straight to file
-descriptor 1. The command line keeps stdout for data, so construction happens with descriptor 1
-pointed at stderr for that moment.
+HiGHS prints a banner ("Running HiGHS …") from C++ when a ``Highs`` object is constructed,
+straight to file descriptor 1 — past Python's ``sys.stdout``, so neither the command line (which
+keeps stdout for data) nor a notebook (whose kernel shows descriptor output) can catch it. The
+construction therefore happens with descriptor 1 pointed at the null device for that moment;
+the solver log itself is off unless asked for (``output_flag``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,24 @@ import os
 import sys
 from typing import Any
 
-__all__ = ["new_highs"]
+__all__ = ["new_highs", "silenced_stdout"]
+
+
+class silenced_stdout:
+    """Context manager pointing file descriptor 1 at the null device (C++ output is dropped)."""
+
+    def __enter__(self) -> silenced_stdout:
+        sys.stdout.flush()
+        self._saved = os.dup(1)
+        self._null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(self._null, 1)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sys.stdout.flush()
+        os.dup2(self._saved, 1)
+        os.close(self._saved)
+        os.close(self._null)
 
 
 def new_highs(**options: Any) -> Any:
@@ -25,16 +44,10 @@ def new_highs(**options: Any) -> Any:
     """
     import highspy
 
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        h = highspy.Highs()
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
     options.setdefault("output_flag", False)
-    for key, value in options.items():
-        h.setOptionValue(key, value)
+    with silenced_stdout():
+        h = highspy.Highs()
+        # the banner is printed when the first option is set on some versions, not at construction
+        for key, value in options.items():
+            h.setOptionValue(key, value)
     return h

@@ -209,16 +209,29 @@ def add_costs(
     for col in sub.columns:
         open_sites[col] = sub[col].to_numpy()
     if "variable_usd_per_unit_per_year" in sub.columns:
-        open_sites["served_usd_per_year"] = (
-            sub["variable_usd_per_unit_per_year"].to_numpy() * open_sites["load"]
+        load = open_sites["load"].to_numpy(dtype=float)
+        variable = sub["variable_usd_per_unit_per_year"].to_numpy(dtype=float)
+        unit_egress = (
+            sub["egress_usd_per_unit_per_year"].to_numpy(dtype=float)
+            if "egress_usd_per_unit_per_year" in sub.columns
+            else np.zeros(len(sub))
         )
+        # egress of the demand served is egress money, labelled so; "served" keeps the energy
+        # and carbon of serving it
+        open_sites["egress_usd_per_year"] = (
+            open_sites.get("egress_usd_per_year", 0.0) + unit_egress * load
+        )
+        open_sites["served_usd_per_year"] = (variable - unit_egress) * load
+        open_sites = open_sites.drop(columns=["egress_usd_per_unit_per_year"], errors="ignore")
     metrics: dict[str, float] = {}
     for col in open_sites.columns:
         if col.endswith("_usd_per_year") and col != "total_usd_per_year":
             metrics[col] = float(open_sites[col].sum())
     total = open_sites["total_usd_per_year"].to_numpy(dtype=float)
     if "served_usd_per_year" in open_sites.columns:
-        total = total + open_sites["served_usd_per_year"].to_numpy(dtype=float)
+        total = total + open_sites["variable_usd_per_unit_per_year"].to_numpy(
+            dtype=float
+        ) * open_sites["load"].to_numpy(dtype=float)
     open_sites["total_usd_per_year"] = total
     if data.pair_cost_usd.any() and rows:
         p = np.array([r[0] for r in rows if r[1] == 1], dtype=np.int64)

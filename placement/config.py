@@ -1,6 +1,7 @@
 """Problem definitions in TOML: parsed as data only (``tomllib``), validated key by key.
 
-A file has up to four tables; every key is optional and names a parameter of the library::
+A file has up to five tables; every key is optional and names a parameter of the library
+(the full reference with an example is ``docs/toml.md``)::
 
     name = "streaming-eu"
 
@@ -13,6 +14,7 @@ A file has up to four tables; every key is optional and names a parameter of the
     min_population = 500000
     countries = ["DE", "FR"]
     continents = ["EU"]
+    exclude_countries = ["RU"]
     merge_within_km = 50
 
     [problem]                # keyword arguments of placement.Problem
@@ -25,6 +27,10 @@ A file has up to four tables; every key is optional and names a parameter of the
 
     [costs]                  # keyword arguments of placement.costs.CostModel
     it_load_kw = 1000
+
+    [streaming]              # placement.workload.Streaming: peak Gbps and egress per site
+    concurrency_ratio = 0.01
+    bitrate_mbps = 5
 
 Unknown tables or keys raise a :class:`~placement.errors.ValidationError` naming them.
 """
@@ -41,19 +47,32 @@ import pandas as pd
 
 from placement.errors import ValidationError
 
-__all__ = ["INPUT_KEYS", "load_config", "load_demand", "load_latency", "load_sites"]
+__all__ = [
+    "DEMAND_FILTER_KEYS",
+    "INPUT_KEYS",
+    "STREAMING_KEYS",
+    "apply_streaming",
+    "load_config",
+    "load_demand",
+    "load_latency",
+    "load_sites",
+]
 
-INPUT_KEYS = {
-    "sites",
-    "demand",
-    "latency",
-    "providers",
-    "kinds",
+#: ``[inputs]`` keys that select catalog demand (keyword arguments of ``demand.from_cities``).
+DEMAND_FILTER_KEYS = (
     "min_population",
+    "max_population",
     "countries",
     "continents",
+    "exclude_countries",
+    "exclude_continents",
+    "bbox",
+    "near",
     "merge_within_km",
-}
+)
+INPUT_KEYS = {"sites", "demand", "latency", "providers", "kinds", *DEMAND_FILTER_KEYS}
+#: Keys of the ``[streaming]`` table (fields of :class:`placement.workload.Streaming`).
+STREAMING_KEYS = {"concurrency_ratio", "bitrate_mbps", "curve", "capacity_gbps"}
 SOLVER_KEYS = {"solver", "time_limit_s", "gap_rel", "threads", "verbose", "method"}
 
 
@@ -77,7 +96,8 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     -------
     dict
         ``{"name": str, "inputs": {...}, "problem": {...}, "solver": {...}, "costs": {...} or
-        None, "base_dir": Path}`` with input paths resolved against the file's folder.
+        None, "streaming": {...} or None, "base_dir": Path}`` with input paths resolved against
+        the file's folder.
     """
     p = Path(path)
     try:
@@ -85,7 +105,13 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
             raw = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ValidationError(f"malformed TOML: {exc}", table=str(p)) from None
-    allowed_tables = {"inputs": INPUT_KEYS, "problem": None, "solver": SOLVER_KEYS, "costs": None}
+    allowed_tables = {
+        "inputs": INPUT_KEYS,
+        "problem": None,
+        "solver": SOLVER_KEYS,
+        "costs": None,
+        "streaming": STREAMING_KEYS,
+    }
     for key, value in raw.items():
         if key == "name":
             if not isinstance(value, str):
@@ -104,6 +130,7 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         "problem": _problem_keys(),
         "solver": SOLVER_KEYS,
         "costs": _cost_keys(),
+        "streaming": STREAMING_KEYS,
     }
     for table, keys in known.items():
         for key in raw.get(table, {}):
@@ -127,6 +154,7 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         "problem": dict(raw.get("problem", {})),
         "solver": dict(raw.get("solver", {})),
         "costs": dict(raw["costs"]) if "costs" in raw else None,
+        "streaming": dict(raw["streaming"]) if "streaming" in raw else None,
         "base_dir": p.parent,
     }
 
@@ -149,27 +177,61 @@ def load_sites(source: str, *, providers: Any = None, kinds: Any = None) -> pd.D
     return _read_csv(source, "sites")
 
 
-def load_demand(
-    source: str,
-    *,
-    min_population: int | None = None,
-    countries: Any = None,
-    continents: Any = None,
-    merge_within_km: float | None = None,
-) -> pd.DataFrame:
-    """Demand from a CSV path or ``"catalog"`` (world cities weighted by internet users)."""
+def load_demand(source: str, **filters: Any) -> pd.DataFrame:
+    """Demand from a CSV path or ``"catalog"`` (world cities weighted by internet users).
+
+    ``filters`` (the :data:`DEMAND_FILTER_KEYS`, None values ignored) select catalog cities; see
+    :func:`placement.demand.from_cities`. They do not apply to a CSV file.
+    """
+    unknown = sorted(set(filters) - set(DEMAND_FILTER_KEYS))
+    if unknown:
+        raise ValidationError("unknown demand filter", table="inputs", field=unknown[0])
+    kwargs = {k: v for k, v in filters.items() if v is not None}
     if source == "catalog":
         from placement import demand
 
-        kwargs: dict[str, Any] = {
-            "countries": countries,
-            "continents": continents,
-            "merge_within_km": merge_within_km,
-        }
-        if min_population is not None:
-            kwargs["min_population"] = min_population
         return demand.from_cities(**kwargs)
+    if kwargs:
+        raise ValidationError(
+            f"demand filters ({', '.join(sorted(kwargs))}) select catalog cities; "
+            "filter a demand file before reading it",
+            table="inputs",
+            field="demand",
+            value=source,
+        )
     return _read_csv(source, "demand")
+
+
+def apply_streaming(
+    streaming: dict[str, Any] | Any | None, cost_model: Any, problem_kwargs: dict[str, Any]
+) -> tuple[Any, dict[str, Any]]:
+    """Fold a ``[streaming]`` table into the cost model and the Problem's keyword arguments.
+
+    The egress volume of a cost model that does not set ``gb_per_unit_per_year`` becomes the
+    workload's (so egress money follows the bitrate and concurrency), and ``capacity_gbps``
+    becomes ``capacity`` in demand-weight units (:meth:`Streaming.capacity_units`) unless the
+    problem sets ``capacity`` itself. Nothing is changed without a streaming table.
+
+    Returns
+    -------
+    (cost_model, problem_kwargs)
+        New objects; the arguments are not modified.
+    """
+    if streaming is None:
+        return cost_model, problem_kwargs
+    from placement.workload import Streaming
+
+    spec = streaming if isinstance(streaming, Streaming) else Streaming.from_dict(dict(streaming))
+    kwargs = dict(problem_kwargs)
+    if spec.capacity_gbps is not None and kwargs.get("capacity") is None:
+        kwargs["capacity"] = spec.capacity_units()
+    if cost_model is not None and not cost_model.gb_per_unit_per_year:
+        import dataclasses
+
+        cost_model = dataclasses.replace(
+            cost_model, gb_per_unit_per_year=spec.gb_per_unit_per_year()
+        )
+    return cost_model, kwargs
 
 
 def load_latency(source: str | None) -> pd.DataFrame | None:

@@ -68,6 +68,7 @@ COST_COLUMNS = (
     "egress_usd_per_year",
     "total_usd_per_year",
     "variable_usd_per_unit_per_year",
+    "egress_usd_per_unit_per_year",
 )
 
 _GRAMS_PER_TONNE = 1e6
@@ -474,7 +475,8 @@ class CostModel:
             ``carbon_usd_per_year`` of the baseline energy; ``egress_usd_per_gb`` and
             ``egress_usd_per_year`` (baseline egress); ``total_usd_per_year`` (sum of the four
             ``*_usd_per_year`` components); ``variable_usd_per_unit_per_year`` (energy + carbon
-            + egress of serving one unit of demand weight for a year).
+            + egress of serving one unit of demand weight for a year); ``egress_usd_per_unit_per_year``
+            (the egress part of it).
 
         Raises
         ------
@@ -613,6 +615,7 @@ class CostModel:
             + out["egress_usd_per_year"]
         )
         out["variable_usd_per_unit_per_year"] = unit_energy_usd + unit_carbon_usd + unit_egress_usd
+        out["egress_usd_per_unit_per_year"] = unit_egress_usd
         out = out.loc[keep, list(COST_COLUMNS)].copy()
         out.attrs["dropped_site_ids"] = dropped
         return out

@@ -22,7 +22,14 @@ from placement.errors import ValidationError
 from placement.geo import EARTH_RADIUS_KM
 from placement.validate import validate_demand
 
-__all__ = ["DEMAND_COLUMNS", "from_cities"]
+__all__ = [
+    "DEMAND_COLUMNS",
+    "TRANSCONTINENTAL",
+    "continent_of",
+    "from_cities",
+    "parse_bbox",
+    "parse_near",
+]
 
 #: Columns of the table returned by :func:`from_cities`, in order.
 DEMAND_COLUMNS = (
@@ -38,6 +45,127 @@ DEMAND_COLUMNS = (
     "weight",
     "n_cities",
 )
+
+
+#: Countries whose cities are split between continents by where they lie, not by the country's
+#: single GeoNames ``continentcode``: ``{country: (rule in words, continent when the rule holds)}``.
+#: The boundaries are the conventional ones (Ural Mountains and River, Bosphorus, Suez Canal and
+#: Gulf of Suez, the western end of New Guinea), approximated by lines that separate every city
+#: of at least 100,000 people of the shipped table correctly (tests/test_demand.py checks them).
+#: Other countries keep their GeoNames code, e.g. Cyprus (EU), Georgia, Armenia and Azerbaijan
+#: (AS), Spain's Canary Islands (EU), Hawaii (NA), Panama (NA); see docs/demand.md.
+TRANSCONTINENTAL: dict[str, tuple[str, str]] = {
+    "RU": ("east of the Urals (longitude >= 59.8 E)", "AS"),
+    "TR": ("Thrace: north of the Sea of Marmara and west of the Bosphorus", "EU"),
+    "KZ": ("west of the Ural River, north of the Caspian (lon < 52 E, lat > 46 N)", "EU"),
+    "EG": ("Sinai: east of the Suez Canal and the Gulf of Suez (lon > 32.6 E, lat > 28 N)", "AS"),
+    "ID": ("New Guinea (Western New Guinea: lon > 130.8 E, south of 1 N)", "OC"),
+}
+
+
+def _transcontinental_mask(cc: str, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Rows of country ``cc`` that lie on the continent of :data:`TRANSCONTINENTAL`'s rule."""
+    if cc == "RU":
+        return lon >= 59.8
+    if cc == "TR":
+        # the Bosphorus runs north from about 29.0 E at 41.0 N to 29.1 E at 41.2 N
+        return (lat >= 40.6) & (lon < 29.005 + np.maximum(0.0, lat - 41.05) * 0.7)
+    if cc == "KZ":
+        return (lon < 52.0) & (lat > 46.0)
+    if cc == "EG":
+        return (lon > 32.6) & (lat > 28.0)
+    if cc == "ID":
+        return (lon > 130.8) & (lat < 1.0)
+    return np.zeros(len(lat), dtype=bool)
+
+
+def continent_of(
+    country_code: pd.Series | np.ndarray,
+    lat_deg: pd.Series | np.ndarray,
+    lon_deg: pd.Series | np.ndarray,
+    continent: pd.Series | np.ndarray | None = None,
+) -> np.ndarray:
+    """The continent of each place: its country's GeoNames code, by location where split.
+
+    Parameters
+    ----------
+    country_code, lat_deg, lon_deg : array_like
+        ISO 3166-1 alpha-2 code and coordinates of each place.
+    continent : array_like, optional
+        The country-level continent code of each place (GeoNames ``continentcode``). Default:
+        looked up from the shipped city table by country.
+
+    Returns
+    -------
+    numpy.ndarray of str (object)
+        ``AF``, ``AN``, ``AS``, ``EU``, ``NA``, ``OC`` or ``SA`` (None where unknown). The
+        countries of :data:`TRANSCONTINENTAL` take the continent of the side their place lies on
+        (e.g. Novosibirsk ``AS``, Istanbul ``EU``, Ankara ``AS``).
+    """
+    cc = pd.Series(np.asarray(country_code, dtype=object)).astype(str).str.upper().to_numpy()
+    lat = np.asarray(lat_deg, dtype=float)
+    lon = np.asarray(lon_deg, dtype=float)
+    if continent is None:
+        table = catalog.cities()[["country_code", "continent"]].drop_duplicates("country_code")
+        by_country = dict(zip(table["country_code"], table["continent"], strict=True))
+        out = np.array([by_country.get(c) for c in cc], dtype=object)
+    else:
+        out = np.asarray(continent, dtype=object).copy()
+    for code, (_, other) in TRANSCONTINENTAL.items():
+        rows = cc == code
+        if rows.any():
+            base = out[rows]
+            out[rows] = np.where(_transcontinental_mask(code, lat[rows], lon[rows]), other, base)
+    return out
+
+
+def parse_bbox(value: str | Iterable[float]) -> tuple[float, float, float, float]:
+    """A bounding box ``(west, south, east, north)`` in degrees from ``"W,S,E,N"`` or 4 numbers.
+
+    ``west > east`` means a box across the antimeridian (e.g. ``170,-50,-170,-30``).
+    """
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    try:
+        nums = [float(v) for v in parts]
+    except (TypeError, ValueError):
+        raise ValidationError(
+            "expected 4 numbers W,S,E,N (degrees)", table="parameter", field="bbox", value=value
+        ) from None
+    if len(nums) != 4 or not all(np.isfinite(nums)):
+        raise ValidationError(
+            "expected 4 numbers W,S,E,N (degrees)", table="parameter", field="bbox", value=value
+        )
+    w, s, e, n = nums
+    if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s < n <= 90):
+        raise ValidationError(
+            "need -180 <= W, E <= 180 and -90 <= S < N <= 90",
+            table="parameter",
+            field="bbox",
+            value=value,
+        )
+    return (w, s, e, n)
+
+
+def parse_near(value: str | Iterable[float]) -> tuple[float, float, float]:
+    """A circle ``(lat_deg, lon_deg, radius_km)`` from ``"LAT,LON,KM"`` or 3 numbers."""
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    try:
+        nums = [float(v) for v in parts]
+    except (TypeError, ValueError):
+        raise ValidationError(
+            "expected LAT,LON,KM", table="parameter", field="near", value=value
+        ) from None
+    if len(nums) != 3 or not all(np.isfinite(nums)):
+        raise ValidationError("expected LAT,LON,KM", table="parameter", field="near", value=value)
+    lat, lon, km = nums
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180 and km > 0):
+        raise ValidationError(
+            "need -90 <= LAT <= 90, -180 <= LON <= 180 and KM > 0",
+            table="parameter",
+            field="near",
+            value=value,
+        )
+    return (lat, lon, km)
 
 
 def _codes(value: str | Iterable[str] | None, name: str) -> list[str] | None:
@@ -84,6 +212,12 @@ def from_cities(
     continents: str | Iterable[str] | None = None,
     merge_within_km: float | None = None,
     cities: pd.DataFrame | None = None,
+    *,
+    exclude_countries: str | Iterable[str] | None = None,
+    exclude_continents: str | Iterable[str] | None = None,
+    bbox: str | Iterable[float] | None = None,
+    near: str | Iterable[float] | None = None,
+    max_population: int | None = None,
 ) -> pd.DataFrame:
     """Build a demand table from cities, weighted by their internet users.
 
@@ -95,7 +229,10 @@ def from_cities(
     countries : str or iterable of str, optional
         ISO 3166-1 alpha-2 codes to keep (case-insensitive).
     continents : str or iterable of str, optional
-        GeoNames continent codes to keep: ``AF``, ``AN``, ``AS``, ``EU``, ``NA``, ``OC``, ``SA``.
+        Continent codes to keep: ``AF``, ``AN``, ``AS``, ``EU``, ``NA``, ``OC``, ``SA``. A city's
+        continent is its country's GeoNames code, except in the transcontinental countries of
+        :data:`TRANSCONTINENTAL`, where it is the side the city lies on (see
+        :func:`continent_of`): ``EU`` holds Istanbul and Moscow but not Ankara or Novosibirsk.
     merge_within_km : float, optional
         Merge cities closer than this great-circle distance (km) into one metro point. Greedy and
         deterministic: cities are visited from the most to the least populous (ties by id); each
@@ -104,6 +241,17 @@ def from_cities(
         time zone; ``population`` and ``weight`` are the sums over its members (each member
         weighted with its own country's internet share), ``internet_share`` is then
         ``weight / population`` and ``n_cities`` counts the members.
+    exclude_countries, exclude_continents : str or iterable of str, optional
+        Codes to drop (applied after ``countries`` / ``continents``), e.g. all of Europe but
+        Russia: ``continents="EU", exclude_countries="RU"``.
+    bbox : str or 4 floats, optional
+        Keep cities inside the box ``(west, south, east, north)`` in degrees (or ``"W,S,E,N"``);
+        ``west > east`` spans the antimeridian.
+    near : str or 3 floats, optional
+        Keep cities within a great-circle distance of a point: ``(lat_deg, lon_deg, radius_km)``
+        (or ``"LAT,LON,KM"``).
+    max_population : int, optional
+        Keep places with at most this many inhabitants.
     cities : pandas.DataFrame, optional
         A city table with the columns of :func:`placement.catalog.cities` (``geonameid``,
         ``name``, ``country_code``, ``lat_deg``, ``lon_deg``, ``population``; ``continent`` and
@@ -120,7 +268,7 @@ def from_cities(
     Raises
     ------
     ValidationError
-        On an unknown country or continent code, a non-positive ``merge_within_km``, or when no
+        On an unknown country or continent code, a malformed ``bbox`` / ``near``, a non-positive ``merge_within_km``, or when no
         city is left.
 
     Warns
@@ -148,26 +296,34 @@ def from_cities(
         )
     shares = catalog.internet_share()
     cont = _codes(continents, "continents")
-    if cont is not None:
-        for c in cont:
+    no_cont = _codes(exclude_continents, "exclude_continents")
+    for name, codes in (("continents", cont), ("exclude_continents", no_cont)):
+        for c in codes or []:
             if c not in catalog.CONTINENTS:
                 raise ValidationError(
                     f"unknown continent {c!r} (valid: {', '.join(catalog.CONTINENTS)})",
                     table="parameter",
-                    field="continents",
+                    field=name,
                     value=c,
                 )
     ctry = _codes(countries, "countries")
-    if ctry is not None:
-        known = set(df["country_code"].dropna()) | set(shares["country_code"])
-        for c in ctry:
+    no_ctry = _codes(exclude_countries, "exclude_countries")
+    known = set(df["country_code"].dropna()) | set(shares["country_code"])
+    for name, codes in (("countries", ctry), ("exclude_countries", no_ctry)):
+        for c in codes or []:
             if c not in known:
                 raise ValidationError(
                     f"unknown country code {c!r} (ISO 3166-1 alpha-2 expected)",
                     table="parameter",
-                    field="countries",
+                    field=name,
                     value=c,
                 )
+    box = None if bbox is None else parse_bbox(bbox)
+    circle = None if near is None else parse_near(near)
+    if max_population is not None and not (float(max_population) >= 0):
+        raise ValidationError(
+            "must be a number >= 0", table="parameter", field="max_population", value=max_population
+        )
     if merge_within_km is not None and not (float(merge_within_km) > 0):
         raise ValidationError(
             "must be > 0 km", table="parameter", field="merge_within_km", value=merge_within_km
@@ -179,13 +335,35 @@ def from_cities(
             on="country_code",
             how="left",
         )
+    df["continent"] = continent_of(
+        df["country_code"], df["lat_deg"], df["lon_deg"], df["continent"].to_numpy(dtype=object)
+    )
     if "timezone" not in df.columns:
         df["timezone"] = pd.NA
     df = df[df["population"] >= min_population]
+    if max_population is not None:
+        df = df[df["population"] <= max_population]
     if ctry is not None:
         df = df[df["country_code"].isin(ctry)]
     if cont is not None:
         df = df[df["continent"].isin(cont)]
+    if no_ctry is not None:
+        df = df[~df["country_code"].isin(no_ctry)]
+    if no_cont is not None:
+        df = df[~df["continent"].isin(no_cont)]
+    if box is not None:
+        w, s, e, n = box
+        lon = df["lon_deg"].to_numpy(float)
+        in_lon = (lon >= w) & (lon <= e) if w <= e else (lon >= w) | (lon <= e)
+        df = df[in_lon & (df["lat_deg"] >= s).to_numpy() & (df["lat_deg"] <= n).to_numpy()]
+    if circle is not None:
+        from placement.geo import haversine_km
+
+        lat0, lon0, km = circle
+        dist = haversine_km(
+            df["lat_deg"].to_numpy(float), df["lon_deg"].to_numpy(float), lat0, lon0
+        )
+        df = df[np.asarray(dist) <= km]
 
     df = df.merge(shares[["country_code", "internet_share"]], on="country_code", how="left")
     missing = df["internet_share"].isna()

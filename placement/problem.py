@@ -426,10 +426,7 @@ class Problem:
         )
         demand = config.load_demand(
             inputs.get("demand", "catalog"),
-            min_population=inputs.get("min_population"),
-            countries=inputs.get("countries"),
-            continents=inputs.get("continents"),
-            merge_within_km=inputs.get("merge_within_km"),
+            **{k: inputs[k] for k in config.DEMAND_FILTER_KEYS if k in inputs},
         )
         latency = config.load_latency(inputs.get("latency"))
         cost_model = None
@@ -441,6 +438,8 @@ class Problem:
             except TypeError as exc:
                 raise ValidationError(str(exc), table="costs") from None
         kwargs = {"name": cfg.get("name", ""), **cfg.get("problem", {}), **overrides}
+        # a [streaming] table: egress volume for the costs, a capacity in Gbps as demand weight
+        cost_model, kwargs = config.apply_streaming(cfg.get("streaming"), cost_model, kwargs)
         return cls(sites, demand, latency=latency, cost_model=cost_model, **kwargs)
 
     # ------------------------------------------------------------------ derived tables
@@ -611,12 +610,22 @@ class Problem:
         return pos[np.sort(first)].astype(np.int64)
 
     # ------------------------------------------------------------------ result assembly
+    def _objective_unit(self) -> str:
+        """The objective's unit in words; with backups, how their latency counts."""
+        if self.redundancy > 1 and self.backup_weight > 0:
+            b = f"{self.backup_weight:g}"
+            if self.objective == "median":
+                return f"ms (demand-weighted mean of primary + {b} × backup latency)"
+            if self.objective == "weighted":
+                return f"USD per year (cost + weight × mean of primary + {b} × backup latency)"
+        return _UNITS[self.objective]
+
     def params(self) -> dict[str, Any]:
         """The objective and constraints as a plain dict (carried into results)."""
         mpp = self.max_sites_per_provider
         return {
             "objective": self.objective,
-            "objective_unit": _UNITS[self.objective],
+            "objective_unit": self._objective_unit(),
             "n_sites": self.n_sites,
             "max_sites": self.max_sites,
             "min_sites": self.min_sites,

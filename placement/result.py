@@ -18,7 +18,7 @@ import pandas as pd
 
 from placement._io import atomic_write_text
 
-__all__ = ["STATUSES", "Result", "latency_metrics", "weighted_quantile"]
+__all__ = ["STATUSES", "Result", "backup_sla_warning", "latency_metrics", "weighted_quantile"]
 
 #: The statuses a Result can carry.
 STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
@@ -90,6 +90,29 @@ def latency_metrics(
     if sla_ms is not None:
         out["share_within_sla"] = float(w[lat <= sla_ms + 1e-9].sum() / total) if total else 0.0
     return out
+
+
+def backup_sla_warning(params: dict[str, Any], metrics: dict[str, Any]) -> str | None:
+    """The warning a result with backups but no backup SLA carries (None otherwise).
+
+    Parameters
+    ----------
+    params, metrics : dict
+        A Result's ``params`` and ``metrics``.
+    """
+    k = params.get("redundancy") or 1
+    if k < 2 or params.get("backup_max_latency_ms") is not None:
+        return None
+    worst = metrics.get("backup_max_latency_ms")
+    far = (
+        f" (the worst backup is {worst:.0f} ms away)"
+        if isinstance(worst, int | float) and math.isfinite(worst)
+        else ""
+    )
+    return (
+        f"redundancy {k} without a backup SLA: backups are only weighed in the objective and "
+        f"may be far{far}; set backup_max_latency_ms (--backup-max-latency-ms) to bound them"
+    )
 
 
 def _clean(value: Any) -> Any:
@@ -198,26 +221,45 @@ class Result:
         return self.assignments[self.assignments["rank"] == 1].reset_index(drop=True)
 
     def summary(self) -> str:
-        """A few lines a person reads: status, objective, sites, latency and cost."""
+        """A few lines a person reads: status, objective, sites, latency, SLA, cost, bandwidth.
+
+        With backups (redundancy >= 2) and no backup SLA, a ``warning:`` line says that a backup
+        may be far and gives the worst backup latency.
+        """
         lines = [f"status: {self.status}" + (f" ({self.message})" if self.message else "")]
+        p = self.params or {}
+        m = self.metrics
         if self.ok:
             gap = "" if self.gap is None else f", gap {self.gap:.2%}"
-            unit = self.params.get("objective_unit", "")
+            unit = p.get("objective_unit", "")
             lines.append(
-                f"objective ({self.params.get('objective', '?')}): {self.objective:,.4g} {unit}{gap}"
+                f"objective ({p.get('objective', '?')}): {self.objective:,.4g} {unit}{gap}"
             )
-            lines.append(f"open sites ({len(self.open_sites)}): {', '.join(self.open_site_ids)}")
-            m = self.metrics
+            n = len(self.open_sites)
             lines.append(
-                "latency ms: mean {:.1f}, p50 {:.1f}, p95 {:.1f}, max {:.1f}".format(
+                f"open sites ({n} site{'' if n == 1 else 's'}): {', '.join(self.open_site_ids)}"
+            )
+            lines.append(
+                "primary latency ms: mean {:.1f}, p50 {:.1f}, p95 {:.1f}, max {:.1f}".format(
                     m.get("mean_latency_ms", math.nan),
                     m.get("p50_latency_ms", math.nan),
                     m.get("p95_latency_ms", math.nan),
                     m.get("max_latency_ms", math.nan),
                 )
             )
+            if m.get("backup_mean_latency_ms") is not None:
+                bsla = p.get("backup_max_latency_ms")
+                lines.append(
+                    "backup latency ms: mean {:.1f}, max {:.1f}{}".format(
+                        m.get("backup_mean_latency_ms", math.nan),
+                        m.get("backup_max_latency_ms", math.nan),
+                        f" (backup SLA {bsla:g} ms)" if bsla is not None else "",
+                    )
+                )
             if m.get("share_within_sla") is not None:
-                lines.append(f"demand within SLA: {m['share_within_sla']:.1%}")
+                sla = p.get("sla_ms") if p.get("sla_ms") is not None else p.get("max_latency_ms")
+                what = f"within SLA ({sla:g} ms)" if sla is not None else "within SLA"
+                lines.append(f"demand {what}: {m['share_within_sla']:.1%}")
             if len(self.unreachable):
                 u = self.unreachable
                 names = ", ".join(u["name"].astype(str).head(5)) + (", …" if len(u) > 5 else "")
@@ -230,6 +272,27 @@ class Result:
                 )
             if m.get("total_cost_usd_per_year") is not None:
                 lines.append(f"cost: ${m['total_cost_usd_per_year']:,.0f} per year")
+            if m.get("peak_gbps") is not None and math.isfinite(m["peak_gbps"]):
+                egress = m.get("egress_usd_per_month")
+                money = f", ${egress:,.0f}" if egress is not None and math.isfinite(egress) else ""
+                spec = p.get("streaming") or {}
+                assumed = (
+                    f" [assumed {spec.get('concurrency_ratio', math.nan):g} concurrent viewers "
+                    f"per user at {spec.get('bitrate_mbps', math.nan):g} Mbps: set --concurrency]"
+                    if spec.get("assumed")
+                    else ""
+                )
+                unpriced = m.get("egress_unpriced_sites") or []
+                note = f" (no egress price for {', '.join(unpriced)})" if unpriced else ""
+                lines.append(
+                    f"streaming: peak {m['peak_gbps']:,.1f} Gbps (all sites, "
+                    f"{int(m.get('peak_utc_hour', 0)):02d}:00 UTC); egress "
+                    f"{m.get('egress_tb_per_month', math.nan):,.0f} TB{money} per month"
+                    f"{note}{assumed}"
+                )
+            warning = backup_sla_warning(p, m)
+            if warning:
+                lines.append(f"warning: {warning}")
         if self.timings:
             lines.append(
                 "time: build {:.2f} s, solve {:.2f} s".format(

@@ -14,10 +14,13 @@ system has none), and never guesses a missing time zone.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -27,10 +30,18 @@ import pandas as pd
 from placement.errors import ValidationError
 from placement.validate import validate_demand
 
+if TYPE_CHECKING:
+    from placement.result import Result
+
 __all__ = [
+    "CURVES",
     "DEFAULT_BITRATE_MBPS",
+    "DEFAULT_CONCURRENCY_RATIO",
     "REFERENCE_DATE",
     "SANDVINE_2021_VIDEO_STREAMING",
+    "STREAMING_SITE_COLUMNS",
+    "Streaming",
+    "annotate_result",
     "demand_by_utc_hour",
     "gb_per_unit_per_year",
     "load_curve",
@@ -74,6 +85,12 @@ SANDVINE_2021_VIDEO_STREAMING: tuple[float, ...] = (
 #: (Netflix Help Center, "Internet connection speed recommendations", help.netflix.com/node/306).
 #: A recommended *connection* speed, so an upper estimate of the mean delivered bitrate.
 DEFAULT_BITRATE_MBPS = 5.0
+
+#: Concurrent viewers at the local peak per unit of demand weight that ``placement solve`` and
+#: ``placement demo`` assume when none is given (100 per million internet users: a mid-sized
+#: service). Stated in the result (``params["streaming"]["assumed"]``) and the summary; give the
+#: service's own number with ``--concurrency`` / ``concurrency_ratio``.
+DEFAULT_CONCURRENCY_RATIO = 1e-4
 
 #: Date at which UTC offsets are taken by default (northern-hemisphere standard time). Pass a
 #: July date to model northern summer time instead.
@@ -428,3 +445,264 @@ def gb_per_unit_per_year(
     viewer_hours = ratio * float(load_curve(curve).mean()) * 24.0 * _DAYS_PER_YEAR
     gb_per_viewer_hour = rate * _SECONDS_PER_HOUR / _BITS_PER_BYTE / _MEGABITS_PER_GIGABIT
     return viewer_hours * gb_per_viewer_hour
+
+
+#: Named daily load curves (24 values by local hour) for :class:`Streaming` and the command line.
+CURVES: dict[str, tuple[float, ...]] = {
+    "sandvine-2021": SANDVINE_2021_VIDEO_STREAMING,
+    "flat": (1.0,) * 24,
+}
+
+#: Columns :func:`annotate_result` adds to ``Result.open_sites``.
+STREAMING_SITE_COLUMNS = (
+    "peak_gbps",
+    "peak_utc_hour",
+    "egress_tb_per_month",
+    "egress_usd_per_month",
+    "egress_usd_per_year",
+)
+
+_GB_PER_TB = 1000.0
+_MONTHS_PER_YEAR = 12.0
+
+
+def _curve_values(curve: str | Sequence[float] | None) -> tuple[float, ...]:
+    if curve is None:
+        return SANDVINE_2021_VIDEO_STREAMING
+    if isinstance(curve, str):
+        text = curve.strip()
+        if text.lower() in CURVES:
+            return CURVES[text.lower()]
+        try:
+            values = tuple(float(v) for v in text.split(","))
+        except ValueError:
+            raise ValidationError(
+                f"a curve name ({', '.join(CURVES)}) or 24 comma-separated numbers expected",
+                table="parameter",
+                field="curve",
+                value=curve,
+            ) from None
+    else:
+        try:
+            values = tuple(float(v) for v in curve)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                "24 numbers expected", table="parameter", field="curve", value=curve
+            ) from None
+    load_curve(values)  # checks 24 finite values >= 0
+    return values
+
+
+@dataclass(frozen=True)
+class Streaming:
+    """A video-streaming workload: how many watch at once, at which bitrate, by hour.
+
+    Parameters
+    ----------
+    concurrency_ratio : float
+        Concurrent viewers at the local daily peak per unit of demand weight (> 0), e.g. 0.01
+        when 1 % of a city's internet users watch at its peak hour. No default: it is the
+        service's own number.
+    bitrate_mbps : float, default :data:`DEFAULT_BITRATE_MBPS`
+        Mean delivered bitrate per viewer, Mbps.
+    curve : str or 24 floats, optional
+        Daily load by local hour: a name of :data:`CURVES` (``"sandvine-2021"``, the default, or
+        ``"flat"``), 24 numbers, or a string of 24 comma-separated numbers.
+    capacity_gbps : float, optional
+        Most a site may serve at its peak, Gbps. :meth:`capacity_units` turns it into the
+        Problem's ``capacity`` (demand-weight units) outside the solver.
+    assumed : bool
+        True when the numbers are the command line's stated defaults rather than the user's
+        (the summary then says so).
+
+    Examples
+    --------
+    >>> s = Streaming(concurrency_ratio=0.01, bitrate_mbps=5)
+    >>> round(s.gbps_per_unit_at_peak * 1e6, 1)  # Gbps per million users at their local peak
+    50.0
+    """
+
+    concurrency_ratio: float
+    bitrate_mbps: float = DEFAULT_BITRATE_MBPS
+    curve: str | tuple[float, ...] | None = None
+    capacity_gbps: float | None = None
+    assumed: bool = False
+
+    def __post_init__(self) -> None:
+        _check_positive("concurrency_ratio", self.concurrency_ratio)
+        _check_positive("bitrate_mbps", self.bitrate_mbps)
+        if self.curve is not None and not isinstance(self.curve, str):
+            object.__setattr__(self, "curve", _curve_values(self.curve))
+        else:
+            _curve_values(self.curve)
+        if self.capacity_gbps is not None:
+            _check_positive("capacity_gbps", self.capacity_gbps)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Streaming:
+        """Build from a TOML ``[streaming]`` table (keys: the constructor's parameters)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValidationError(
+                f"unknown key; expected one of {', '.join(sorted(names))}",
+                table="streaming",
+                field=unknown[0],
+            )
+        if "concurrency_ratio" not in data:
+            raise ValidationError(
+                "required key missing", table="streaming", field="concurrency_ratio"
+            )
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The parameters as plain data (the ``streaming`` entry of a Result's ``params``)."""
+        curve = (
+            self.curve if isinstance(self.curve, str) or self.curve is None else list(self.curve)
+        )
+        return {
+            "concurrency_ratio": self.concurrency_ratio,
+            "bitrate_mbps": self.bitrate_mbps,
+            "curve": curve if curve is not None else "sandvine-2021",
+            "capacity_gbps": self.capacity_gbps,
+            "assumed": self.assumed,
+        }
+
+    @property
+    def curve_values(self) -> np.ndarray:
+        """The daily curve, normalised to a peak of 1."""
+        return load_curve(_curve_values(self.curve))
+
+    @property
+    def gbps_per_unit_at_peak(self) -> float:
+        """Gbps one unit of demand weight draws at its local peak hour."""
+        return self.concurrency_ratio * self.bitrate_mbps / _MEGABITS_PER_GIGABIT
+
+    def gb_per_unit_per_year(self) -> float:
+        """Egress per unit of demand weight per year, GB (see :func:`gb_per_unit_per_year`)."""
+        return gb_per_unit_per_year(self.concurrency_ratio, self.bitrate_mbps, self.curve_values)
+
+    def capacity_units(self, gbps: float | None = None) -> float | None:
+        """A site capacity in Gbps as demand weight (the Problem's ``capacity=``).
+
+        ``gbps / gbps_per_unit_at_peak``: the users whose local peaks together fill ``gbps``.
+        Conservative: a site's peak is at most the sum of its users' peaks (less when they live
+        in different time zones), so a site within this capacity never needs more than ``gbps``.
+
+        Parameters
+        ----------
+        gbps : float, optional
+            Default: ``capacity_gbps``. None when neither is given.
+        """
+        value = self.capacity_gbps if gbps is None else _check_positive("gbps", gbps)
+        return None if value is None else value / self.gbps_per_unit_at_peak
+
+
+def annotate_result(result: Result, streaming: Streaming) -> Result:
+    """The result with each open site's peak Gbps and egress volume and bill.
+
+    Only primary assignments (rank 1) count: backups carry traffic only when a site fails.
+
+    Parameters
+    ----------
+    result : Result
+        A solved result whose ``demand`` carries ``timezone`` (catalog demand does).
+    streaming : Streaming
+        The workload.
+
+    Returns
+    -------
+    Result
+        A copy whose ``open_sites`` gains ``peak_gbps``, ``peak_utc_hour``,
+        ``egress_tb_per_month`` and ``egress_usd_per_month``. The money is the cost model's
+        ``egress_usd_per_year`` when it counts egress (give it ``gb_per_unit_per_year =
+        streaming.gb_per_unit_per_year()`` so that the two agree); otherwise
+        ``egress_usd_per_year`` is set to volume × the site's egress price (its
+        ``egress_usd_per_gb``, else the provider's list price of
+        :func:`placement.costs.egress_usd_per_gb`; NaN where none is shipped), reported but not
+        part of ``total_cost_usd_per_year``; ``metrics`` gains
+        ``peak_gbps`` (sum over the sites at the hour the total peaks), ``sum_site_peak_gbps``,
+        ``egress_tb_per_month``, ``egress_usd_per_month``/``_per_year`` (over the sites with a
+        price) and ``egress_unpriced_sites`` (ids without one, e.g. OCI); ``params`` gains
+        ``streaming``. A result without a solution is returned unchanged.
+
+    Raises
+    ------
+    ValidationError
+        When the demand has no time zones (the hourly load needs them).
+    """
+    if not result.ok or not len(result.assignments) or not len(result.open_sites):
+        return dataclasses.replace(
+            result, params={**result.params, "streaming": streaming.to_dict()}
+        )
+    curve = streaming.curve_values
+    primary = result.assignments[result.assignments["rank"] == 1]
+    demand = result.demand
+    if "timezone" not in demand.columns or demand["timezone"].isna().any():
+        raise ValidationError(
+            "peak Gbps by hour needs each demand point's IANA time zone",
+            table="demand",
+            field="timezone",
+        )
+    peaks = site_peak_gbps(
+        primary[["demand_id", "site_id", "share"]],
+        demand,
+        concurrency_ratio=streaming.concurrency_ratio,
+        bitrate_mbps=streaming.bitrate_mbps,
+        curve=curve,
+    )
+    sites = result.open_sites.copy()
+    ids = sites["site_id"].astype(str)
+    sites["peak_gbps"] = ids.map(peaks["peak_gbps"]).fillna(0.0).to_numpy(dtype=float)
+    sites["peak_utc_hour"] = ids.map(peaks["peak_utc_hour"]).astype("Int64")
+    load = pd.to_numeric(sites.get("load", 0.0), errors="coerce")
+    gb_year = np.asarray(load, dtype=float) * streaming.gb_per_unit_per_year()
+    sites["egress_tb_per_month"] = gb_year / _GB_PER_TB / _MONTHS_PER_YEAR
+    metrics = dict(result.metrics)
+    costed = (
+        pd.to_numeric(sites["egress_usd_per_year"], errors="coerce").to_numpy(float)
+        if "egress_usd_per_year" in sites.columns
+        else np.zeros(len(sites))
+    )
+    if np.nansum(costed) > 0:  # the cost model counts egress: its money is the bill
+        usd_year = costed
+    else:
+        if "egress_usd_per_gb" in sites.columns:
+            price = pd.to_numeric(sites["egress_usd_per_gb"], errors="coerce").to_numpy(float)
+        else:
+            from placement.costs import egress_usd_per_gb
+
+            info = result.sites.set_index("site_id") if len(result.sites) else pd.DataFrame()
+            prov = (
+                ids.map(info["provider"]) if "provider" in info.columns else sites.get("provider")
+            )
+            region = ids.map(info["region_code"]) if "region_code" in info.columns else None
+            price = (
+                egress_usd_per_gb(
+                    prov.fillna("").to_numpy(), None if region is None else region.to_numpy()
+                )
+                if prov is not None
+                else np.full(len(sites), math.nan)
+            )
+        usd_year = gb_year * price
+        sites["egress_usd_per_year"] = usd_year
+        metrics["egress_usd_per_year"] = (
+            float(np.nansum(usd_year)) if np.isfinite(usd_year).any() else math.nan
+        )
+    sites["egress_usd_per_month"] = usd_year / _MONTHS_PER_YEAR
+    metrics["peak_gbps"] = float(peaks.attrs["global_peak_gbps"])
+    metrics["peak_utc_hour"] = int(peaks.attrs["global_peak_utc_hour"])
+    metrics["sum_site_peak_gbps"] = float(sites["peak_gbps"].sum())
+    metrics["egress_tb_per_month"] = float(sites["egress_tb_per_month"].sum())
+    unpriced = ~np.isfinite(sites["egress_usd_per_month"].to_numpy(dtype=float))
+    metrics["egress_unpriced_sites"] = sorted(ids[unpriced])
+    month = sites["egress_usd_per_month"].to_numpy(dtype=float)
+    metrics["egress_usd_per_month"] = (
+        float(np.nansum(month)) if np.isfinite(month).any() else math.nan
+    )
+    return dataclasses.replace(
+        result,
+        open_sites=sites,
+        metrics=metrics,
+        params={**result.params, "streaming": streaming.to_dict()},
+    )

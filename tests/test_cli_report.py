@@ -19,7 +19,8 @@ def test_report_round_trip_from_json(tmp_path, capsys) -> None:
     text = out.read_text(encoding="utf-8")
     assert "<title>baseline</title>" in text
     assert text.count(get_plotlyjs()) == 1
-    assert 'data-figures="3"' in text
+    assert 'data-figures="3"' in text  # no streaming workload: no bandwidth figure
+    assert "peak bandwidth" not in text
     assert "<td>AWS Frankfurt</td>" in text
 
 
@@ -89,9 +90,10 @@ def test_demo_small_writes_report_and_json(tmp_path, capsys) -> None:
     captured = capsys.readouterr()
     assert captured.out.strip() == str(out)
     assert "status: optimal" in captured.err
-    assert "open sites (4)" in captured.err
+    assert "open sites (4 sites)" in captured.err
     text = out.read_text(encoding="utf-8")
-    assert 'data-figures="3"' in text
+    assert 'data-figures="4"' in text  # map, latency, cost, bandwidth
+    assert "peak bandwidth" in text
     assert "Video streaming: 4 cloud regions" in text
     # catalog attributes the Result does not carry by itself reach the sites table
     assert "<th>political stability (percentile)</th>" in text

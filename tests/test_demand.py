@@ -96,3 +96,114 @@ def test_taiwan_uses_cited_twnic_share():
     assert d["internet_share"].to_numpy() == pytest.approx(0.838)
     assert d["weight"].sum() == pytest.approx(0.838 * 24_516_651)
     assert "Taipei" in set(d["name"])
+
+
+# ----------------------------------------------------------------------------- selection (issue 15)
+@pytest.fixture(scope="module")
+def world() -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return demand.from_cities().set_index("name")
+
+
+@pytest.mark.parametrize(
+    ("name", "continent"),
+    [
+        ("Moscow", "EU"),
+        ("Perm", "EU"),
+        ("Ufa", "EU"),
+        ("Yekaterinburg", "AS"),
+        ("Novosibirsk", "AS"),
+        ("Krasnoyarsk", "AS"),
+        ("Vladivostok", "AS"),
+        ("Istanbul", "EU"),
+        ("Edirne", "EU"),
+        ("Tekirdağ", "EU"),
+        ("Üsküdar", "AS"),
+        ("Ankara", "AS"),
+        ("Bursa", "AS"),
+        ("Çanakkale", "AS"),
+        ("Oral", "EU"),
+        ("Aktau", "AS"),
+        ("Almaty", "AS"),
+        ("Arīsh", "AS"),
+        ("Suez", "AF"),
+        ("Port Said", "AF"),
+        ("Hurghada", "AF"),
+        ("Jayapura", "OC"),
+        ("Sorong", "OC"),
+        ("Ambon", "AS"),
+        ("Paris", "EU"),
+        ("Lagos", "AF"),
+    ],
+)
+def test_transcontinental_cities_land_on_their_side(world, name: str, continent: str) -> None:
+    assert world.loc[[name], "continent"].iloc[0] == continent
+
+
+def test_continent_of_keeps_other_countries_and_counts() -> None:
+    out = demand.continent_of(
+        ["FR", "RU", "RU", "TR"], [48.9, 55.8, 55.0, 39.9], [2.35, 37.6, 82.9, 32.9]
+    )
+    assert list(out) == ["EU", "EU", "AS", "AS"]
+    eu = demand.from_cities(continents="EU", countries="RU")
+    asia = demand.from_cities(continents="AS", countries="RU")
+    assert len(eu) + len(asia) == len(demand.from_cities(countries="RU"))
+    assert (eu["lon_deg"] < 59.8).all() and (asia["lon_deg"] >= 59.8).all()
+    assert set(demand.TRANSCONTINENTAL) == {"RU", "TR", "KZ", "EG", "ID"}
+
+
+@pytest.mark.filterwarnings("ignore:dropped cities")
+def test_exclude_countries_and_continents() -> None:
+    eu = demand.from_cities(continents="EU", min_population=1_000_000)
+    no_ru = demand.from_cities(continents="EU", exclude_countries="ru", min_population=1_000_000)
+    assert "RU" in set(eu["country_code"]) and "RU" not in set(no_ru["country_code"])
+    assert len(no_ru) == int((eu["country_code"] != "RU").sum())
+    rest = demand.from_cities(exclude_continents=["AS", "AF"], min_population=2_000_000)
+    assert not set(rest["continent"]) & {"AS", "AF"}
+    with pytest.raises(ValidationError, match="exclude_countries"):
+        demand.from_cities(exclude_countries="ZZ")
+    with pytest.raises(ValidationError, match="exclude_continents"):
+        demand.from_cities(exclude_continents="XX")
+
+
+def test_bbox_and_near() -> None:
+    box = demand.from_cities(bbox="-10,36,3.5,44")
+    assert box["lon_deg"].between(-10, 3.5).all() and box["lat_deg"].between(36, 44).all()
+    assert {"Madrid", "Lisbon"} <= set(box["name"])
+    wrap = demand.from_cities(bbox=(170, -50, -170, -10))  # across the antimeridian
+    assert set(wrap["country_code"]) == {"NZ"}
+    near = demand.from_cities(near=(48.8566, 2.3522, 150))
+    assert "Paris" in set(near["name"]) and "Lyon" not in set(near["name"])
+    small = demand.from_cities(countries="DE", max_population=150_000)
+    assert (small["population"] <= 150_000).all() and len(small) > 0
+    for bad in ("1,2,3", "a,b,c,d", "10,50,20,40"):
+        with pytest.raises(ValidationError, match="bbox"):
+            demand.from_cities(bbox=bad)
+    for bad in ("1,2", "95,0,10", "0,0,-5"):
+        with pytest.raises(ValidationError, match="near"):
+            demand.from_cities(near=bad)
+    with pytest.raises(ValidationError, match="no city"):
+        demand.from_cities(near=(0.0, -140.0, 100))  # the middle of the Pacific
+
+
+@pytest.mark.filterwarnings("ignore:dropped cities")
+def test_problem_files_select_demand_with_the_same_filters(tmp_path) -> None:
+    from placement import config
+    from placement.problem import Problem
+
+    f = tmp_path / "p.toml"
+    f.write_text(
+        '[inputs]\nproviders = ["aws"]\ncontinents = ["EU"]\nexclude_countries = ["RU", "TR"]\n'
+        "min_population = 1000000\nbbox = [-10, 35, 30, 60]\n"
+        '[problem]\nobjective = "median"\nn_sites = 2\n',
+        encoding="utf-8",
+    )
+    p = Problem.from_config(config.load_config(f))
+    assert not set(p.demand["country_code"]) & {"RU", "TR"}
+    assert p.demand["lon_deg"].between(-10, 30).all()
+    csv = tmp_path / "d.csv"
+    csv.write_text("demand_id,lat,lon,weight\na,1,2,3\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="select catalog cities"):
+        config.load_demand(str(csv), countries=["DE"])
+    assert len(config.load_demand(str(csv), countries=None)) == 1

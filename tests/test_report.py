@@ -118,7 +118,14 @@ def test_latency_cdf_without_group_column_or_sla() -> None:
 
 def test_cost_figure_stacks_components_and_totals(result: Result) -> None:
     fig = cost_figure(result)
-    assert _names(fig) == ["energy", "fixed", "carbon", "egress", "served (variable)", "total"]
+    assert _names(fig) == [
+        "energy",
+        "fixed",
+        "carbon",
+        "egress",
+        "served: energy + carbon",
+        "total",
+    ]
     assert fig.layout.barmode == "stack"
     bars = [t for t in fig.data if t.type == "bar"]
     stacked = np.sum([np.asarray(b.y) for b in bars], axis=0)

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from placement import __version__
+from placement.cli._options import add_verbosity_options, configure_logging
 from placement.errors import PlacementError
 
 #: Subcommand modules, in the order ``--help`` lists them.
@@ -40,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Where should our servers be? Choose sites for latency-sensitive services.",
     )
     parser.add_argument("--version", action="version", version=f"placement {__version__}")
+    add_verbosity_options(parser, top_level=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in SUBCOMMANDS:
@@ -51,8 +56,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_logging(args)
+    log = logging.getLogger("placement.cli")
+
+    def show_warning(message: Any, category: Any, *_: Any, **__: Any) -> None:
+        log.warning("warning: %s", message)
+
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning  # one line on stderr, no source excerpt
+            return int(args.func(args) or 0)
     except PlacementError as exc:
         print(f"placement {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -20,6 +20,18 @@ from placement.cli._common import add_format_option, info, write_frame
 
 EXIT_REFRESH_FAILED = 4
 
+_DESCRIPTION = """\
+placement data refresh [TABLE ...] [--cache-dir D] [--allow-host H ...]
+    downloads, validates and caches tables from their public sources; the shipped snapshot is
+    never changed. Exit 0 when every table was updated or unchanged, 4 when a refresh failed
+    (the reason on stderr, one line per table, the previous cache intact), 2 on bad arguments.
+
+placement data status [--cache-dir D] [--format table|csv|json]
+    lists the cached tables, their vintage, download time and sha256.
+
+The catalog loaders read the cache only when asked to (source="cache" in Python).
+"""
+
 
 def add_parser(subparsers: Any) -> None:
     """Register ``placement data`` and its ``refresh`` / ``status`` actions."""
@@ -28,7 +40,8 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "data",
         help="refresh catalog tables from their sources into a user cache; show the cache",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="action", metavar="ACTION")
     sub.required = True

@@ -4,9 +4,11 @@ The problem: the AWS, GCP and Azure regions of the shipped catalog as candidates
 cities of at least a million inhabitants (metros merged within 50 km), weighted by internet users;
 the median objective (demand-weighted mean round-trip latency) with exactly ``--n-sites`` sites,
 a hard SLA on every city's primary site, and each city also assigned a backup site in another
-city (redundancy 2). Annual costs come from the cost model: 100 kW of baseline IT load and
-$250,000 fixed cost per site, a $50/t carbon price, and egress at the providers' list prices for a
-service with 100 concurrent viewers at peak per million internet users (5 Mbps each).
+city (redundancy 2) within a backup SLA. Annual costs come from the cost model: 100 kW of
+baseline IT load and $250,000 fixed cost per site, a $50/t carbon price, and egress at the
+providers' list prices for a service with 100 concurrent viewers at peak per million internet
+users (5 Mbps each; ``--concurrency``, ``--bitrate-mbps``, ``--curve``). The report shows each
+site's peak Gbps and monthly egress.
 
 Sites the cost model lacks data for (see ``placement regions``) are left out, and said so.
 """
@@ -20,11 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from placement.cli._common import info
+from placement.cli._options import add_verbosity_options, is_quiet
+from placement.workload import DEFAULT_BITRATE_MBPS, DEFAULT_CONCURRENCY_RATIO
 
 __all__ = ["add_parser", "build_problem", "run"]
 
 PROVIDERS = ("aws", "gcp", "azure")
 DEFAULT_OUT = Path("reports") / "demo.html"
+#: Backup SLA of the demo, ms: a stated default, so that no backup lands across the world.
+DEFAULT_BACKUP_SLA_MS = 200.0
+#: Concurrent viewers at the local peak per internet user (100 per million).
+DEFAULT_CONCURRENCY = DEFAULT_CONCURRENCY_RATIO
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -68,10 +76,39 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="sites per city, each in a different city (default 2)",
     )
     p.add_argument(
+        "--backup-max-latency-ms",
+        type=float,
+        default=DEFAULT_BACKUP_SLA_MS,
+        metavar="X",
+        help=f"SLA of the backup sites, ms (default {DEFAULT_BACKUP_SLA_MS:g}; 0 for none)",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=float,
+        default=DEFAULT_CONCURRENCY,
+        metavar="R",
+        help=f"concurrent viewers at the local peak per internet user (default "
+        f"{DEFAULT_CONCURRENCY:g}: 100 per million)",
+    )
+    p.add_argument(
+        "--bitrate-mbps",
+        type=float,
+        default=DEFAULT_BITRATE_MBPS,
+        metavar="MBPS",
+        help=f"mean bitrate per viewer, Mbps (default {DEFAULT_BITRATE_MBPS:g})",
+    )
+    p.add_argument(
+        "--curve",
+        default=None,
+        metavar="NAME|24 VALUES",
+        help="daily load by local hour: sandvine-2021 (default) or flat, or 24 numbers",
+    )
+    p.add_argument(
         "--time-limit", type=float, default=60.0, metavar="S", help="solver limit (default 60 s)"
     )
     p.add_argument("--json", type=Path, metavar="FILE.json", help="also write the result JSON")
-    p.add_argument("--title", help="report title")
+    p.add_argument("--title", help="report title (default: the problem's name)")
+    add_verbosity_options(p)
     p.set_defaults(func=run)
     return p
 
@@ -82,6 +119,8 @@ def build_problem(
     min_population: int = 1_000_000,
     sla_ms: float | None = 150.0,
     redundancy: int = 2,
+    backup_max_latency_ms: float | None = DEFAULT_BACKUP_SLA_MS,
+    streaming: Any = None,
 ) -> tuple[Any, Any, list[str]]:
     """The demo problem, the catalog sites it uses, and the ids of sites left out for lack of data.
 
@@ -89,9 +128,10 @@ def build_problem(
     -------
     (Problem, pandas.DataFrame, list of str)
     """
-    from placement import catalog, demand, workload
+    from placement import catalog, demand
     from placement.costs import CostModel
     from placement.problem import Problem
+    from placement.workload import Streaming
 
     with warnings.catch_warnings():
         # stale-data and dropped-city warnings are the catalog's business, not the demo's output
@@ -103,7 +143,7 @@ def build_problem(
         kw_per_unit=1.25e-8,  # 1 kW per 8,000 concurrent viewers at 1e-4 viewers per user
         fixed_cost_usd_per_year=250_000.0,
         carbon_price_usd_per_tonne=50.0,
-        gb_per_unit_per_year=workload.gb_per_unit_per_year(1e-4),
+        gb_per_unit_per_year=(streaming or Streaming(DEFAULT_CONCURRENCY)).gb_per_unit_per_year(),
         missing="drop",
     )
     costed = cost_model.site_costs(sites)
@@ -118,6 +158,7 @@ def build_problem(
         max_latency_ms=sla_ms,
         redundancy=redundancy,
         failure_domain="city",
+        backup_max_latency_ms=backup_max_latency_ms if redundancy > 1 else None,
         name=f"Video streaming: {n_sites} cloud regions for the world's cities of "
         f"{min_population:,}+ people",
     )
@@ -132,11 +173,18 @@ def run(args: argparse.Namespace) -> int:
     if args.n_sites < args.redundancy:
         info(f"placement demo: error: --n-sites must be at least --redundancy ({args.redundancy})")
         return 2
+    from placement.workload import Streaming, annotate_result
+
+    streaming = Streaming(
+        concurrency_ratio=args.concurrency, bitrate_mbps=args.bitrate_mbps, curve=args.curve
+    )
     problem, sites, dropped = build_problem(
         n_sites=args.n_sites,
         min_population=args.min_population,
         sla_ms=args.sla_ms,
         redundancy=args.redundancy,
+        backup_max_latency_ms=args.backup_max_latency_ms or None,
+        streaming=streaming,
     )
     info(
         f"demo: {len(problem.sites)} candidate regions ({', '.join(PROVIDERS)}), "
@@ -145,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
     if dropped:
         info(f"demo: left out for lack of cost data: {', '.join(dropped)}")
     result = problem.solve(time_limit_s=args.time_limit)
-    result = with_site_attributes(result, sites)
+    result = annotate_result(with_site_attributes(result, sites), streaming)
     if args.json is not None:
         try:
             result.to_json(args.json)
@@ -157,7 +205,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         info(f"placement demo: error: cannot write {args.out}: {exc.strerror or exc}")
         return 2
-    info(result.summary())
+    if not is_quiet(args):
+        info(result.summary())
     info(f"demo: report {path.stat().st_size:,} bytes in {time.perf_counter() - t0:.1f} s")
     print(path)
     return 0 if result.ok else 2

@@ -2,11 +2,14 @@
 
 Exit codes: 0 solved (optimal, or feasible when a limit stopped the proof — the JSON says so with
 its gap); 2 bad input; 3 infeasible or no solution in time (the reason on stderr, no file written).
+A solve stops after :data:`DEFAULT_TIME_LIMIT_S` seconds unless told otherwise; progress and the
+summary go to stderr through the ``placement`` logger (``--quiet`` / ``-v``).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
 
@@ -57,11 +60,12 @@ _INPUT_OPTIONS = {
     "latency": "latency",
     "provider": "providers",
     "kind": "kinds",
-    "min_population": "min_population",
-    "country": "countries",
-    "continent": "continents",
-    "merge_within_km": "merge_within_km",
 }
+
+#: Wall-clock limit of ``placement solve`` when neither --time-limit nor the TOML file sets one.
+DEFAULT_TIME_LIMIT_S = 120.0
+#: Seconds between two progress lines on stderr.
+PROGRESS_INTERVAL_S = 5.0
 
 
 def _capacity(value: str) -> str | float:
@@ -71,8 +75,20 @@ def _capacity(value: str) -> str | float:
         return value
 
 
+def _limit(value: str) -> float:
+    """Seconds; ``none``/``off``/``inf`` mean no limit (math.inf here, None for the solver)."""
+    if value.strip().lower() in ("none", "off", "inf"):
+        return math.inf
+    return float(value)
+
+
 def add_parser(subparsers: Any) -> None:
     """Register ``placement solve``."""
+    from placement.cli._options import (
+        add_demand_filters,
+        add_streaming_options,
+        add_verbosity_options,
+    )
     from placement.problem import OBJECTIVES
 
     p = subparsers.add_parser(
@@ -81,51 +97,158 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "Solve a placement problem to proven optimality (or the limits given) and write the "
             "result JSON (status, objective, best_bound, gap, open_sites, assignments, metrics). "
-            "Options override the TOML file given with --config."
+            "Options override the TOML file given with --config (format: docs/toml.md). "
+            f"The solve stops after {DEFAULT_TIME_LIMIT_S:g} s unless --time-limit says "
+            "otherwise (status 'feasible' with its gap when stopped with a solution); progress "
+            f"goes to stderr every {PROGRESS_INTERVAL_S:g} s."
         ),
+        epilog="examples: docs/cookbook.md. Exit codes: 0 solved, 2 bad input, 3 no solution.",
     )
+    add_verbosity_options(p)
     src = p.add_argument_group("inputs")
-    src.add_argument("--config", metavar="F.toml", help="problem file (see placement.config)")
-    src.add_argument("--sites", metavar="F", help="sites CSV (site_id,lat,lon[,…]) or 'catalog'")
     src.add_argument(
-        "--demand", metavar="F", help="demand CSV (demand_id,lat,lon,weight) or 'catalog'"
+        "--config",
+        metavar="F.toml",
+        help="problem file (format: docs/toml.md); options override it",
+    )
+    src.add_argument(
+        "--sites",
+        metavar="F",
+        help="sites CSV (site_id,lat,lon[,…]) or 'catalog' (default: catalog)",
+    )
+    src.add_argument(
+        "--demand",
+        metavar="F",
+        help="demand CSV (demand_id,lat,lon,weight) or 'catalog': cities weighted by internet "
+        "users (default: catalog)",
     )
     src.add_argument(
         "--latency",
         metavar="F",
         help="long CSV demand_id,site_id,latency_ms replacing the model (omitted pairs not allowed)",
     )
-    src.add_argument("--provider", action="append", help="catalog sites: provider (repeatable)")
-    src.add_argument("--kind", action="append", help="catalog sites: region or local-zone")
-    src.add_argument("--min-population", type=int, help="catalog demand: smallest city")
-    src.add_argument("--country", action="append", help="catalog demand: ISO country code")
-    src.add_argument("--continent", action="append", help="catalog demand: continent code")
-    src.add_argument("--merge-within-km", type=float, help="catalog demand: merge nearby cities")
+    src.add_argument(
+        "--provider",
+        action="append",
+        metavar="P",
+        help="catalog sites: keep this provider (aws, gcp, azure, oci); repeatable",
+    )
+    src.add_argument(
+        "--kind",
+        action="append",
+        metavar="K",
+        help="catalog sites: keep this kind (region, local-zone); repeatable",
+    )
+    add_demand_filters(src)
 
     prob = p.add_argument_group("objective and constraints")
-    prob.add_argument("--objective", choices=OBJECTIVES)
+    prob.add_argument(
+        "--objective",
+        choices=OBJECTIVES,
+        help="median: demand-weighted mean latency (default); center: worst latency; coverage: "
+        "demand within --sla-ms; set-cover: fewest sites meeting --max-latency-ms; cost: annual "
+        "cost (costs options); weighted: cost + --latency-weight-usd-per-ms × mean latency",
+    )
     count = prob.add_mutually_exclusive_group()
     count.add_argument("--open", type=int, metavar="N", help="open exactly N sites")
     count.add_argument("--max-open", type=int, metavar="N", help="open at most N sites")
     prob.add_argument("--min-open", type=int, metavar="N", help="open at least N sites")
-    prob.add_argument("--max-latency-ms", type=float, metavar="X", help="hard SLA for every point")
-    prob.add_argument("--sla-ms", type=float, metavar="X", help="SLA of coverage / --sla-share")
     prob.add_argument(
-        "--sla-share", type=float, metavar="Q", help="share of demand within --sla-ms"
+        "--max-latency-ms",
+        type=float,
+        metavar="X",
+        help="hard SLA: every demand point's primary site within X ms round trip",
     )
-    prob.add_argument("--redundancy", type=int, metavar="K", help="sites serving each point")
-    prob.add_argument("--failure-domain", metavar="COL", help="sites column of failure domains")
-    prob.add_argument("--backup-max-latency-ms", type=float, metavar="X", help="SLA for backups")
-    prob.add_argument("--backup-weight", type=float, metavar="B", help="backup latency weight")
-    prob.add_argument("--capacity", type=_capacity, metavar="COL|N", help="site capacity")
-    prob.add_argument("--single-sourcing", action="store_true", default=None)
-    prob.add_argument("--must-open", action="append", metavar="SITE_ID")
-    prob.add_argument("--forbid", action="append", metavar="SITE_ID")
-    prob.add_argument("--budget-usd-per-year", type=float, metavar="USD")
-    prob.add_argument("--max-per-provider", type=int, metavar="N")
-    prob.add_argument("--latency-weight-usd-per-ms", type=float, metavar="USD")
-    prob.add_argument("--latency-penalty-usd-per-unit-ms", type=float, metavar="USD")
-    prob.add_argument("--set-cover-by", choices=("count", "cost"))
+    prob.add_argument(
+        "--sla-ms",
+        type=float,
+        metavar="X",
+        help="SLA of the coverage objective and of --sla-share, ms",
+    )
+    prob.add_argument(
+        "--sla-share",
+        type=float,
+        metavar="Q",
+        help="percentile SLA: at least this share (0-1] of demand within --sla-ms",
+    )
+    prob.add_argument(
+        "--redundancy",
+        type=int,
+        metavar="K",
+        help="sites serving each demand point: 1 primary + K-1 backups (default 1)",
+    )
+    prob.add_argument(
+        "--failure-domain",
+        metavar="COL",
+        help="sites column whose values must differ among a point's sites: site_id (default), "
+        "provider, city, region_code, …",
+    )
+    prob.add_argument(
+        "--backup-max-latency-ms",
+        type=float,
+        metavar="X",
+        help="SLA for backups, ms; without it a backup may be anywhere (the summary warns)",
+    )
+    prob.add_argument(
+        "--backup-weight",
+        type=float,
+        metavar="B",
+        help="weight of backup latency in the median/weighted objectives, 0-1 (default 0.5)",
+    )
+    prob.add_argument(
+        "--capacity",
+        type=_capacity,
+        metavar="COL|N",
+        help="site capacity in demand-weight units: a sites column or one number for all "
+        "(see --capacity-gbps for Gbps)",
+    )
+    prob.add_argument(
+        "--single-sourcing",
+        action="store_true",
+        default=None,
+        help="serve each demand point wholly from one site per rank (with capacities)",
+    )
+    prob.add_argument(
+        "--must-open",
+        action="append",
+        metavar="SITE_ID",
+        help="a site that must be open, e.g. aws:us-east-1 (sites you run); repeatable",
+    )
+    prob.add_argument(
+        "--forbid",
+        action="append",
+        metavar="SITE_ID",
+        help="a site that may not be opened; repeatable",
+    )
+    prob.add_argument(
+        "--budget-usd-per-year",
+        type=float,
+        metavar="USD",
+        help="cap on the total annual cost (needs costs)",
+    )
+    prob.add_argument(
+        "--max-per-provider",
+        type=int,
+        metavar="N",
+        help="open at most N sites of any one provider",
+    )
+    prob.add_argument(
+        "--latency-weight-usd-per-ms",
+        type=float,
+        metavar="USD",
+        help="weighted objective: USD per year one ms of mean latency is worth",
+    )
+    prob.add_argument(
+        "--latency-penalty-usd-per-unit-ms",
+        type=float,
+        metavar="USD",
+        help="cost objective: USD per year per unit of demand weight per ms of latency",
+    )
+    prob.add_argument(
+        "--set-cover-by",
+        choices=("count", "cost"),
+        help="set-cover objective: minimise the number of sites (default) or their cost",
+    )
     prob.add_argument(
         "--unreachable",
         choices=("error", "exclude", "best-effort"),
@@ -136,12 +259,39 @@ def add_parser(subparsers: Any) -> None:
     prob.add_argument("--name", help="label carried into the result")
 
     sol = p.add_argument_group("solver")
-    sol.add_argument("--solver", choices=("highs", "cbc"))
-    sol.add_argument("--time-limit", type=float, metavar="S", help="wall-clock limit, seconds")
-    sol.add_argument("--gap", type=float, metavar="G", help="relative gap to stop at")
-    sol.add_argument("--threads", type=int, metavar="N")
-    sol.add_argument("--method", choices=("auto", "pulp", "fast"))
+    sol.add_argument(
+        "--solver",
+        choices=("highs", "cbc"),
+        help="MIP solver of the general (PuLP) models (default: highs)",
+    )
+    sol.add_argument(
+        "--time-limit",
+        type=_limit,
+        metavar="S",
+        help=f"wall-clock limit, seconds, model building included (default: "
+        f"{DEFAULT_TIME_LIMIT_S:g}; 'none' for no limit)",
+    )
+    sol.add_argument(
+        "--gap",
+        type=float,
+        metavar="G",
+        help="relative gap at which to stop, e.g. 0.01 (default: prove optimality)",
+    )
+    sol.add_argument("--threads", type=int, metavar="N", help="solver threads (default: solver's)")
+    sol.add_argument(
+        "--method",
+        choices=("auto", "pulp", "fast"),
+        help="auto: fast exact solvers where they apply, else PuLP (default); pulp: always "
+        "the PuLP model; fast: fail when no fast solver applies",
+    )
     add_cost_options(p)
+    add_streaming_options(p)
+    p.add_argument(
+        "--no-streaming",
+        action="store_true",
+        help="no peak Gbps / egress in the result (by default they are computed for demand "
+        "with time zones, with an assumed concurrency when --concurrency is not given)",
+    )
     p.add_argument(
         "--out", metavar="FILE", default="-", help="result JSON path ('-' for stdout, the default)"
     )
@@ -149,9 +299,18 @@ def add_parser(subparsers: Any) -> None:
 
 
 def build_problem(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    """The Problem and solve() keyword arguments described by the parsed options."""
+    """The Problem and solve() keyword arguments described by the parsed options.
+
+    The solve arguments carry the default time limit (:data:`DEFAULT_TIME_LIMIT_S`) unless the
+    options or the file set one, and ``streaming`` (a :class:`~placement.workload.Streaming` or
+    None) is kept in ``args.streaming_spec`` for the caller.
+    """
+    import dataclasses
+
     from placement import config
+    from placement.cli._options import demand_filters, streaming_from_args
     from placement.problem import Problem
+    from placement.workload import Streaming
 
     cfg: dict[str, Any] = (
         config.load_config(args.config)
@@ -162,6 +321,7 @@ def build_problem(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         value = getattr(args, opt)
         if value is not None:
             cfg["inputs"][key] = value
+    cfg["inputs"].update(demand_filters(args))
     for opt, key in _PROBLEM_OPTIONS.items():
         value = getattr(args, opt)
         if value is not None:
@@ -172,11 +332,33 @@ def build_problem(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         value = getattr(args, opt)
         if value is not None:
             cfg["solver"][key] = value
+    # not given: the file's limit, else the default; --time-limit none: no limit
+    cfg["solver"].setdefault("time_limit_s", DEFAULT_TIME_LIMIT_S)
+    if cfg["solver"]["time_limit_s"] == math.inf:
+        cfg["solver"]["time_limit_s"] = None
     cfg["inputs"].setdefault("sites", "catalog")
     cfg["inputs"].setdefault("demand", "catalog")
-    given = cost_options_given(args)
-    if given:  # laid over the TOML [costs] table key by key
-        cfg["costs"] = {**(cfg.get("costs") or {}), **given}
+    given_costs = cost_options_given(args)
+    if given_costs:  # laid over the TOML [costs] table key by key
+        cfg["costs"] = {**(cfg.get("costs") or {}), **given_costs}
+    streaming = streaming_from_args(args)
+    if streaming is None and cfg.get("streaming"):
+        streaming = Streaming.from_dict(cfg["streaming"])
+    elif streaming is not None and cfg.get("streaming"):
+        file_spec = Streaming.from_dict(cfg["streaming"])
+        given = {k: v for k, v in vars(args).items() if v is not None}
+        streaming = dataclasses.replace(
+            file_spec,
+            concurrency_ratio=streaming.concurrency_ratio,
+            bitrate_mbps=streaming.bitrate_mbps
+            if "bitrate_mbps" in given
+            else file_spec.bitrate_mbps,
+            curve=streaming.curve if "curve" in given else file_spec.curve,
+            capacity_gbps=streaming.capacity_gbps
+            if "capacity_gbps" in given
+            else file_spec.capacity_gbps,
+        )
+    cfg["streaming"] = streaming
     problem = Problem.from_config(cfg)
     objective = cfg["problem"].get("objective", "median")
     if (
@@ -184,16 +366,69 @@ def build_problem(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         and (objective in ("cost", "weighted") or "budget_usd_per_year" in cfg["problem"])
         and "fixed_cost_usd_per_year" not in problem.sites.columns
     ):
-        problem = problem.replace(cost_model=cost_model_from_args(args))
+        cost_model = cost_model_from_args(args)
+        if streaming is not None and not args.gb_per_unit_per_year:
+            # egress volume follows the streaming workload
+            cost_model = dataclasses.replace(
+                cost_model, gb_per_unit_per_year=streaming.gb_per_unit_per_year()
+            )
+        problem = problem.replace(cost_model=cost_model)
+    args.streaming_spec = streaming
     return problem, dict(cfg["solver"])
+
+
+def backup_warning(problem: Any) -> str | None:
+    """The warning for backups without an SLA (None when there is none to give)."""
+    if problem.redundancy > 1 and problem.backup_max_latency_ms is None:
+        return (
+            f"redundancy {problem.redundancy} without a backup SLA: a backup may be far away "
+            "(its latency is only weighed in the objective); set --backup-max-latency-ms "
+            "(backup_max_latency_ms) to bound it"
+        )
+    return None
+
+
+def solve_with_progress(problem: Any, solve_kwargs: dict[str, Any]) -> Any:
+    """``problem.solve(**solve_kwargs)`` with progress lines on the ``placement`` logger.
+
+    A heartbeat logs the elapsed time every :data:`PROGRESS_INTERVAL_S` seconds; a solver that
+    accepts ``progress=`` (a :class:`placement.progress.Progress` callback) adds its incumbent,
+    bound and gap to those lines.
+    """
+    import inspect
+
+    from placement.progress import Heartbeat, LogProgress
+
+    shown = LogProgress(PROGRESS_INTERVAL_S)
+    kwargs = dict(solve_kwargs)
+    with Heartbeat(shown) as beat:
+        if "progress" in inspect.signature(problem.solve).parameters:
+            kwargs["progress"] = beat.callback
+        return problem.solve(**kwargs)
 
 
 def run(args: argparse.Namespace) -> int:
     """Solve and write the result; see the module docstring for exit codes."""
+    import logging
+
+    from placement.cli._options import is_quiet
+    from placement.workload import DEFAULT_CONCURRENCY_RATIO, Streaming, annotate_result
+
+    log = logging.getLogger("placement.cli")
     problem, solve_kwargs = build_problem(args)
-    info(f"placement solve: {problem!r}")
-    result = problem.solve(**solve_kwargs)
-    info(result.summary())
+    log.info("solve: %r, time limit %s", problem, _limit_text(solve_kwargs.get("time_limit_s")))
+    warning = backup_warning(problem)
+    if warning:
+        log.warning("warning: %s", warning)
+    result = solve_with_progress(problem, solve_kwargs)
+    streaming = args.streaming_spec
+    if streaming is None and not args.no_streaming and _has_timezones(result):
+        # a stated default, so that every result carries peak Gbps and egress per site
+        streaming = Streaming(DEFAULT_CONCURRENCY_RATIO, assumed=True)
+    if streaming is not None:
+        result = annotate_result(result, streaming)
+    if not is_quiet(args):
+        info(result.summary())
     if not result.ok:
         info(f"placement solve: no solution ({result.status}): {result.message}")
         return EXIT_NO_SOLUTION
@@ -201,5 +436,15 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(result.to_json())
     else:
         result.to_json(args.out)
-        info(f"placement solve: wrote {args.out}")
+        if not is_quiet(args):
+            info(f"placement solve: wrote {args.out}")
     return 0
+
+
+def _has_timezones(result: Any) -> bool:
+    d = result.demand
+    return "timezone" in d.columns and len(d) > 0 and not d["timezone"].isna().any()
+
+
+def _limit_text(limit: float | None) -> str:
+    return "none" if limit is None else f"{limit:g} s"

@@ -23,6 +23,7 @@ __all__ = [
     "COST_COMPONENTS",
     "LABELS",
     "SITE_ATTRIBUTES",
+    "bandwidth_figure",
     "comparison_table",
     "cost_columns",
     "cost_figure",
@@ -40,7 +41,7 @@ COST_COMPONENTS = (
     ("fixed_usd_per_year", "fixed"),
     ("carbon_usd_per_year", "carbon"),
     ("egress_usd_per_year", "egress"),
-    ("served_usd_per_year", "served (variable)"),
+    ("served_usd_per_year", "served: energy + carbon"),
 )
 
 #: Human labels of metric and table columns.
@@ -79,6 +80,11 @@ LABELS: dict[str, str] = {
     "hub_distance_km": "distance to hub (km)",
     "total_usd_per_year": "cost (USD/yr)",
     "total_s": "solve time (s)",
+    "peak_gbps": "peak (Gbps)",
+    "peak_utc_hour": "peak hour (UTC)",
+    "egress_tb_per_month": "egress (TB/month)",
+    "egress_usd_per_month": "egress (USD/month)",
+    "egress_usd_per_year": "egress (USD/yr)",
 }
 
 _SITE_DESCRIPTIVE = ("display_name", "provider", "city", "country_code")
@@ -611,6 +617,71 @@ def cost_figure(result: Result) -> go.Figure:
     return fig
 
 
+# ----------------------------------------------------------------------------- bandwidth
+def bandwidth_figure(result: Result) -> go.Figure:
+    """Gbps each open site serves by UTC hour (stacked), for a result with a streaming workload.
+
+    The result must carry ``params["streaming"]`` (see
+    :func:`placement.workload.annotate_result`) and demand time zones; primary assignments only.
+    Otherwise an empty figure that says so.
+    """
+    from placement.workload import Streaming, site_load_by_utc_hour
+
+    title = "Bandwidth by hour of the day (primary traffic)"
+    spec = (result.params or {}).get("streaming")
+    demand = result.demand
+    if (
+        not spec
+        or not result.ok
+        or not len(result.assignments)
+        or "timezone" not in demand.columns
+        or demand["timezone"].isna().any()
+    ):
+        return _empty_figure("this result carries no streaming workload", title)
+    streaming = Streaming(
+        concurrency_ratio=spec["concurrency_ratio"],
+        bitrate_mbps=spec["bitrate_mbps"],
+        curve=spec.get("curve"),
+    )
+    primary = result.assignments[result.assignments["rank"] == 1]
+    load = site_load_by_utc_hour(
+        primary[["demand_id", "site_id", "share"]],
+        demand,
+        concurrency_ratio=streaming.concurrency_ratio,
+        curve=streaming.curve_values,
+    )
+    gbps = load * streaming.bitrate_mbps / 1000.0
+    sites = _site_frame(result)
+    names = dict(zip(sites["site_id"].astype(str), _site_labels(sites), strict=True))
+    order = gbps.max(axis=1).sort_values(ascending=False, kind="stable").index
+    fig = go.Figure()
+    hours = list(range(24))
+    for sid in order:
+        label = _esc(names.get(str(sid), str(sid)))
+        fig.add_trace(
+            go.Scatter(
+                x=hours,
+                y=gbps.loc[sid].round(3).tolist(),
+                name=label,
+                stackgroup="sites",
+                mode="lines",
+                hovertemplate=label + "<br>%{x:02d}:00 UTC: %{y:,.1f} Gbps<extra></extra>",
+            )
+        )
+    total = gbps.sum(axis=0)
+    peak_hour = int(total.to_numpy().argmax())
+    fig.update_layout(
+        title=f"{title}: peak {float(total.iloc[peak_hour]):,.1f} Gbps at {peak_hour:02d}:00 UTC",
+        template=_TEMPLATE,
+        height=420,
+        xaxis={"title": {"text": "hour (UTC)"}, "dtick": 3, "range": [0, 23]},
+        yaxis={"title": {"text": "Gbps"}, "rangemode": "tozero"},
+        margin={"l": 70, "r": 20, "t": 50, "b": 50},
+        legend={"orientation": "v"},
+    )
+    return fig
+
+
 # ----------------------------------------------------------------------------- tables
 def sites_table(result: Result) -> pd.DataFrame:
     """What a planner weighs per open site, one row per site, largest demand share first.
@@ -620,7 +691,9 @@ def sites_table(result: Result) -> pd.DataFrame:
     ``n_demand``, ``price_usd_per_kwh``, ``pue``, ``carbon_g_per_kwh``, political stability
     (the first present of ``political_stability``, ``political_stability_pctile``,
     ``political_stability_est``),
-    ``nearest_hub``, ``hub_distance_km``, ``total_usd_per_year``. Attributes missing from
+    ``nearest_hub``, ``hub_distance_km``, streaming columns (``peak_gbps``,
+    ``egress_tb_per_month``, ``egress_usd_per_month``) when the result carries them,
+    ``total_usd_per_year``. Attributes missing from
     ``open_sites`` are looked up in ``sites``.
     """
     sites = _site_frame(result)
@@ -643,6 +716,10 @@ def sites_table(result: Result) -> pd.DataFrame:
     for col in _SITE_REASONS:
         if col in stability and col != shown_stability:
             continue
+        if _present(sites, col):
+            out[col] = sites[col]
+            cols.append(col)
+    for col in ("peak_gbps", "egress_tb_per_month", "egress_usd_per_month"):
         if _present(sites, col):
             out[col] = sites[col]
             cols.append(col)

@@ -24,6 +24,7 @@ from plotly.offline import get_plotlyjs
 from placement._io import atomic_write_text
 from placement.report.figures import (
     LABELS,
+    bandwidth_figure,
     comparison_table,
     cost_columns,
     cost_figure,
@@ -34,7 +35,7 @@ from placement.report.figures import (
     sites_table,
 )
 from placement.report.geo import geo_assets_script
-from placement.result import Result
+from placement.result import Result, backup_sla_warning
 
 __all__ = ["render_html", "safe_json", "write_html"]
 
@@ -123,6 +124,8 @@ _FORMATS: dict[str, Callable[[Any], str]] = {
     "carbon_tonnes_per_year": _fmt_num(0),
     "total_s": _fmt_num(2),
     "objective_value": lambda v: f"{float(v):,.4g}",
+    "peak_gbps": _fmt_num(1),
+    "egress_tb_per_month": _fmt_num(0),
 }
 
 
@@ -208,8 +211,17 @@ def _cards(r: Result) -> str:
     metric("mean_latency_ms", "mean latency", lambda v: f"{v:.1f} ms")
     metric("p95_latency_ms", "p95 latency", lambda v: f"{v:.1f} ms")
     metric("max_latency_ms", "max latency", lambda v: f"{v:.1f} ms")
-    metric("share_within_sla", "within SLA", lambda v: f"{v:.1%}")
+    sla = params.get("sla_ms") if params.get("sla_ms") is not None else params.get("max_latency_ms")
+    metric(
+        "share_within_sla",
+        f"within SLA ({sla:g} ms)" if isinstance(sla, int | float) else "within SLA",
+        lambda v: f"{v:.1%}",
+    )
     metric("backup_mean_latency_ms", "backup mean latency", lambda v: f"{v:.1f} ms")
+    metric("backup_max_latency_ms", "backup max latency", lambda v: f"{v:.1f} ms")
+    metric("peak_gbps", "peak bandwidth", lambda v: f"{v:,.1f} Gbps")
+    metric("egress_tb_per_month", "egress per month", lambda v: f"{v:,.0f} TB")
+    metric("egress_usd_per_month", "egress bill per month", lambda v: f"${v:,.0f}")
     metric("total_cost_usd_per_year", "cost per year", lambda v: f"${v:,.0f}")
     metric("carbon_tonnes_per_year", "carbon per year", lambda v: f"{v:,.0f} t CO2e")
     total_s = (r.timings or {}).get("total_s")
@@ -221,19 +233,33 @@ def _cards(r: Result) -> str:
 def _constraints(r: Result) -> str:
     p = r.params or {}
     parts = []
+
+    def sites(n: int) -> str:
+        return f"{n} site{'' if n == 1 else 's'}"
+
     for key, text in (
-        ("n_sites", "exactly {} sites"),
-        ("max_sites", "at most {} sites"),
-        ("min_sites", "at least {} sites"),
-        ("max_latency_ms", "every demand point within {} ms"),
-        ("sla_ms", "SLA {} ms"),
-        ("budget_usd_per_year", "budget ${:,.0f} per year"),
+        ("n_sites", lambda v: f"exactly {sites(v)}"),
+        ("max_sites", lambda v: f"at most {sites(v)}"),
+        ("min_sites", lambda v: f"at least {sites(v)}"),
+        ("max_latency_ms", lambda v: f"every demand point's primary site within {v:g} ms"),
+        ("sla_ms", lambda v: f"SLA {v:g} ms"),
+        ("budget_usd_per_year", lambda v: f"budget ${v:,.0f} per year"),
     ):
         v = p.get(key)
         if v is not None and v != 0:
-            parts.append(text.format(v))
+            if key == "sla_ms" and p.get("sla_share") is not None:
+                parts.append(f"{p['sla_share']:.0%} of demand within {v:g} ms")
+            else:
+                parts.append(text(v))
     if (p.get("redundancy") or 1) > 1:
         parts.append(f"redundancy {p['redundancy']} across {p.get('failure_domain', 'site_id')}")
+        b = p.get("backup_max_latency_ms")
+        parts.append(f"backups within {b:g} ms" if b is not None else "no backup SLA")
+    if p.get("capacity") is not None:
+        cap = (p.get("streaming") or {}).get("capacity_gbps")
+        parts.append(f"site capacity {cap:g} Gbps" if cap else "site capacities")
+    if p.get("must_open"):
+        parts.append(f"must open {', '.join(p['must_open'])}")
     return "; ".join(parts)
 
 
@@ -247,6 +273,9 @@ def _result_section(r: Result, label: str, idx: int, figs: _Figures, heading: bo
         out.append(f"<p>Constraints: {_e(cons)}.</p>")
     if r.message:
         out.append(f'<p class="message">{_e(r.message)}</p>')
+    warning = backup_sla_warning(r.params or {}, r.metrics or {})
+    if warning and r.ok:
+        out.append(f'<p class="message warning">Warning: {_e(warning)}.</p>')
     if r.ok and len(r.assignments):
         out.append("<h3>Map</h3>")
         out.append(figs.add(map_figure(r), f"r{idx}-map"))
@@ -255,6 +284,9 @@ def _result_section(r: Result, label: str, idx: int, figs: _Figures, heading: bo
         if cost_columns(r):
             out.append("<h3>Cost</h3>")
             out.append(figs.add(cost_figure(r), f"r{idx}-cost"))
+        if (r.params or {}).get("streaming") and "peak_gbps" in r.open_sites.columns:
+            out.append("<h3>Bandwidth</h3>")
+            out.append(figs.add(bandwidth_figure(r), f"r{idx}-bandwidth"))
     if r.ok and len(r.open_sites):
         out.append("<h3>Open sites</h3>")
         out.append(table_html(sites_table(r), css_class="sites"))
