@@ -35,6 +35,7 @@ from placement.formulations.data import ModelData
 from placement.formulations.registry import METHODS, choose_solver, solve_data
 from placement.formulations.warm import repair_start
 from placement.lowering import Lowered
+from placement.progress import ProgressCallback, Reporter
 from placement.result import Result
 from placement.solve import SolverOptions
 from placement.validate import validate_demand, validate_latency_table, validate_sites
@@ -504,6 +505,7 @@ class Problem:
         verbose: bool = False,
         method: str = "auto",
         warm_start: Result | Iterable[str] | None = None,
+        progress: ProgressCallback | None = None,
     ) -> Result:
         """Solve to proven optimality (or the limits given) and return a :class:`Result`.
 
@@ -548,6 +550,11 @@ class Problem:
             (demand points and candidate sites, e.g. another ``n_sites`` or other must-open /
             forbidden sites) the fast p-median restarts from its cuts and basis, 2-3x faster per
             point of a sweep over ``n_sites``; ``result.solver["restarted"]`` says whether it did.
+        progress : callable, optional
+            Called with a :class:`placement.progress.Progress` (elapsed seconds, incumbent,
+            bound, gap, what the solver is doing) at each stage and, from the fast p-median and
+            the redundant median, as the search goes (at most once a second). The library never
+            prints; :class:`placement.progress.LogProgress` logs the records.
         """
         t0 = time.perf_counter()  # the time limit covers everything from here
         if method not in METHODS:
@@ -560,7 +567,9 @@ class Problem:
             threads=threads,
             verbose=verbose,
         )
-        new_highs()  # HiGHS prints a banner once per process: send it to stderr, not stdout
+        new_highs()  # HiGHS prints a banner once per process: sent to the null device
+        report = Reporter(progress, t0)
+        report(message="lowering: latency table, site costs", force=True)
         # validate (done on construction) → lower → diagnose → solve → assemble
         lowered = self.lower()
         solved = lowered.problem  # without the demand an "exclude" policy left out
@@ -572,11 +581,14 @@ class Problem:
             (None, False) if start_idx is None else repair_start(lowered.data, start_idx)
         )
         restart = warm_start.restart if isinstance(warm_start, Result) else None
-        request = SolveRequest.from_options(options, t0, start=start, restart=restart)
+        request = SolveRequest.from_options(
+            options, t0, start=start, restart=restart, progress=report
+        )
         sol, used = solve_data(lowered.data, request, method)
         if sol.status == "infeasible":
             detail = f": {sol.message}" if sol.message else ""
             sol = dataclasses.replace(sol, message=diagnose.infeasible_message(solved) + detail)
+        report(sol.objective, sol.bound, f"{sol.status} ({used.name})", force=True)
         build_s = time.perf_counter() - t0 - sol.solve_s
         extra = {"method": used.name, **_warm_info(sol, start is not None, repaired)}
         return assemble(solved, lowered, sol, options, build_s=build_s, extra=extra)

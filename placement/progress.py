@@ -23,7 +23,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Heartbeat", "LogProgress", "Progress", "ProgressCallback", "format_progress"]
+__all__ = [
+    "Heartbeat",
+    "LogProgress",
+    "Progress",
+    "ProgressCallback",
+    "Reporter",
+    "format_progress",
+]
 
 logger = logging.getLogger("placement.progress")
 
@@ -153,3 +160,50 @@ class Heartbeat:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+
+
+class Reporter:
+    """What a solver calls: ``reporter(incumbent, bound, message)``, throttled to the callback.
+
+    Parameters
+    ----------
+    callback : callable or None
+        The user's :data:`ProgressCallback` (None: reporting costs nothing).
+    t0 : float
+        ``time.perf_counter()`` at the start of the solve (elapsed times count from it).
+    interval_s : float
+        Minimum seconds between two records handed to ``callback`` (a ``force`` record, such as
+        the last one, always goes through).
+    """
+
+    def __init__(
+        self, callback: ProgressCallback | None, t0: float, interval_s: float = 1.0
+    ) -> None:
+        self.callback = callback
+        self.t0 = t0
+        self.interval_s = float(interval_s)
+        self._last = -math.inf
+
+    def __call__(
+        self,
+        incumbent: float | None = None,
+        bound: float | None = None,
+        message: str = "",
+        *,
+        force: bool = False,
+    ) -> None:
+        if self.callback is None:
+            return
+        now = time.perf_counter()
+        if not force and now - self._last < self.interval_s:
+            return
+        self._last = now
+        inc = incumbent if incumbent is not None and math.isfinite(incumbent) else None
+        bnd = bound if bound is not None and math.isfinite(bound) else None
+        gap = None
+        if inc is not None and bnd is not None:
+            gap = max(0.0, inc - bnd) / max(abs(inc), 1e-9)
+        try:
+            self.callback(Progress(now - self.t0, inc, bnd, gap, message))
+        except Exception:  # a progress hook must never break a solve
+            logger.debug("progress callback raised", exc_info=True)

@@ -214,12 +214,15 @@ class SolveRequest:
         A repaired warm start (open mask), the first incumbent where the solver takes one.
     restart : object, optional
         A previous fast p-median's root LP (:class:`~placement.formulations.radius.RootRestart`).
+    progress : placement.progress.Reporter, optional
+        Called by solvers that report their incumbent and bound as they go (throttled).
     """
 
     options: SolverOptions = field(default_factory=SolverOptions)
     deadline: float = math.inf
     start: np.ndarray | None = None
     restart: Any = None
+    progress: Any = None
 
     @classmethod
     def from_options(cls, options: SolverOptions, t0: float | None = None, **kwargs: Any):

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -302,6 +303,7 @@ def solve_pmedian(
     warm_start: bool = True,
     initial_open: npt.ArrayLike | None = None,
     restart: RootRestart | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> ExactSolution:
     """Solve the (weighted) p-median problem to proven optimality.
 
@@ -340,6 +342,9 @@ def solve_pmedian(
         instance (3,039 cities x 169 regions, ``p`` 7..14), 2-3x less time per point solved at
         the root. It never changes the optimum; a restart from a problem of another shape is
         ignored (``ExactSolution.restarted`` says whether it was used).
+    progress : callable, optional
+        A :class:`placement.progress.Reporter` (or any ``f(incumbent, bound, message)``) called
+        as the branch and bound goes, with the incumbent and the proven bound.
 
     Returns
     -------
@@ -367,7 +372,9 @@ def solve_pmedian(
             field="restart",
             value=type(restart).__name__,
         )
-    return _Solver(inp, deadline, gap_rel, threads, verbose, warm_start, t0, initial, restart).run()
+    solver = _Solver(inp, deadline, gap_rel, threads, verbose, warm_start, t0, initial, restart)
+    solver.progress = progress
+    return solver.run()
 
 
 _Node = tuple[float, np.ndarray, np.ndarray, Any, "tuple[int, int, float] | None"]
@@ -438,6 +445,7 @@ class _Solver:
         self.root_partial = -math.inf
         # a lower bound on every region pruned or fixed away against the threshold so far
         self.pruned_floor = math.inf
+        self.progress: Callable[..., None] | None = None
 
     # ------------------------------------------------------------------ helpers
     def _log(self, msg: str) -> None:
@@ -708,6 +716,10 @@ class _Solver:
                 stopped = True
                 break
             self.nodes += 1
+            if self.progress is not None:
+                open_bounds = [n[0] for n in stack] + [parent_bound, self.pruned_floor]
+                bound_now = max(min([*open_bounds, self.ub]), root_bound, self.root_partial)
+                self.progress(self.ub, bound_now, f"branch and bound, {self.nodes} nodes")
             if basis is not None:
                 self._set_basis(basis)
             self._set_bounds(lo, hi)

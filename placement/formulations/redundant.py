@@ -94,6 +94,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import highspy
@@ -409,6 +410,7 @@ class _Solver:
         # incumbent value of the last screening whose kept columns all entered the master
         self._screen_ub: float | None = None
         self.screen_min_pairs = _SCREEN_MIN_PAIRS
+        self.progress: Callable[..., None] | None = None
 
     def _log(self, msg: str) -> None:
         if self.verbose:
@@ -751,6 +753,10 @@ class _Solver:
                 f", Lagrangian {self.lag * self.unit:.6f}, incumbent {self.ub * self.unit:.6f}, "
                 f"{self.h.getNumCol()} cols, {self.h.getNumRow()} rows, {len(enter)} pairs enter"
             )
+            if self.progress is not None:
+                self.progress(
+                    self.ub * self.unit, self.lag * self.unit, f"pricing round {self.rounds}"
+                )
             if len(enter) == 0:
                 return "optimal"
             if self._proven(self.lag):
@@ -1146,6 +1152,7 @@ def solve_redundant_median(
     verbose: bool = False,
     initial_open: np.ndarray | None = None,
     aggregate: bool = True,
+    progress: Callable[..., None] | None = None,
 ) -> RedundantSolution:
     """Solve the median objective with redundancy ``k ≥ 2`` to proven optimality.
 
@@ -1174,6 +1181,9 @@ def solve_redundant_median(
         node) into one weighted point before solving (default ``True``). Exact: the objective
         and assignment are evaluated on the original points; the rounding slack (rows are
         compared to 1e-9 ms) is subtracted from the reported bound.
+    progress : callable, optional
+        A :class:`placement.progress.Reporter` (or any ``f(incumbent, bound, message)``) called
+        after every pricing round with the incumbent and the Lagrangian bound.
 
     Returns
     -------
@@ -1186,10 +1196,12 @@ def solve_redundant_median(
     t0 = time.perf_counter()
     deadline = math.inf if time_limit_s is None else t0 + float(time_limit_s)
     agg = _aggregate(data) if aggregate else None
-    if agg is None:
-        return _Solver(data, deadline, gap_rel, threads, verbose, t0, initial_open).run()
-    sol = _Solver(agg.data, deadline, gap_rel, threads, verbose, t0, initial_open).run()
-    return _expand(data, sol, agg.slack, gap_rel)
+    solver = _Solver(
+        agg.data if agg else data, deadline, gap_rel, threads, verbose, t0, initial_open
+    )
+    solver.progress = progress
+    sol = solver.run()
+    return sol if agg is None else _expand(data, sol, agg.slack, gap_rel)
 
 
 def _expand(

@@ -139,6 +139,7 @@ class FastMedian:
             forbidden=data.forbidden,
             initial_open=_start_idx(request),
             restart=restart,
+            progress=request.progress,
             **_common(request),
         )
         stats = {
@@ -187,7 +188,9 @@ class RedundantMedian:
     def solve(self, data: ModelData, request: SolveRequest) -> Solution:
         from placement.formulations.redundant import solve_redundant_median
 
-        sol = solve_redundant_median(data, initial_open=_start_idx(request), **_common(request))
+        sol = solve_redundant_median(
+            data, initial_open=_start_idx(request), progress=request.progress, **_common(request)
+        )
         stats = {
             "warm_start_incumbent": bool(sol.warm_start),
             # demand points left after merging those every open set serves identically
@@ -467,6 +470,8 @@ def solve_data(
     """
     solver = choose_solver(data, method)
     log.debug("solver %s for %s", solver.name, data.objective)
+    if request.progress is not None:
+        request.progress(message=f"solving with {solver.name}", force=True)
     try:
         sol = solver.solve(data, request)
     except SolverError as exc:
