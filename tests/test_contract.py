@@ -318,3 +318,30 @@ def test_one_deadline_covers_lowering(monkeypatch):
     problem = Problem.from_cost_matrix(rng.uniform(1, 50, (30, 8)), objective="median", n_sites=3)
     problem.solve(time_limit_s=5.0)
     assert seen["left"] < 4.75
+
+
+def test_progress_reports_stages_and_a_valid_bound():
+    from placement.progress import Progress
+
+    rng = np.random.default_rng(11)
+    problem = Problem.from_cost_matrix(
+        rng.uniform(1, 100, (150, 30)), objective="median", n_sites=5
+    )
+    seen: list[Progress] = []
+    result = problem.solve(progress=seen.append)
+    assert seen[0].message.startswith("lowering") and seen[1].message == "solving with fast-median"
+    last = seen[-1]
+    assert last.message == "optimal (fast-median)"
+    assert last.incumbent == pytest.approx(result.objective) and last.gap == pytest.approx(0.0)
+    for p in seen:
+        if p.incumbent is not None and p.bound is not None:
+            assert p.bound <= p.incumbent + 1e-9
+            assert p.bound <= result.objective + 1e-9  # never above the optimum
+
+
+def test_a_raising_progress_hook_does_not_break_the_solve():
+    def boom(_):
+        raise RuntimeError("hook")
+
+    problem = Problem.from_cost_matrix(np.array([[1.0, 5.0], [5.0, 1.0]]), n_sites=1)
+    assert problem.solve(progress=boom).status == "optimal"
