@@ -39,6 +39,8 @@ from typing import Any
 
 import pandas as pd
 
+from placement import params
+from placement._io import decode_utf8, read_csv, read_input_bytes
 from placement.errors import ValidationError
 
 __all__ = ["INPUT_KEYS", "load_config", "load_demand", "load_latency", "load_sites"]
@@ -79,12 +81,14 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         ``{"name": str, "inputs": {...}, "problem": {...}, "solver": {...}, "costs": {...} or
         None, "base_dir": Path}`` with input paths resolved against the file's folder.
     """
-    p = Path(path)
+    p = Path(path) if isinstance(path, str | os.PathLike) else path
+    data = read_input_bytes(p, table="config", kind="config_mb")
     try:
-        with open(p, "rb") as fh:
-            raw = tomllib.load(fh)
+        raw = tomllib.loads(decode_utf8(data, table="config", path=p))
     except tomllib.TOMLDecodeError as exc:
         raise ValidationError(f"malformed TOML: {exc}", table=str(p)) from None
+    except RecursionError:
+        raise ValidationError("malformed TOML: nested too deeply", table=str(p)) from None
     allowed_tables = {"inputs": INPUT_KEYS, "problem": None, "solver": SOLVER_KEYS, "costs": None}
     for key, value in raw.items():
         if key == "name":
@@ -118,26 +122,28 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         value = inputs.get(key)
         if value is None or value == "catalog":
             continue
-        if not isinstance(value, str):
-            raise ValidationError("must be a path or 'catalog'", table="inputs", field=key)
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError(
+                "must be a path or 'catalog'", table="inputs", field=key, value=value
+            )
         inputs[key] = str((p.parent / value).resolve()) if not os.path.isabs(value) else value
+    # every value type-checked here, by the same checkers as the library's keyword arguments
+    inputs = params.check(params.input_spec(), inputs, table=f"{p}[inputs]")
+    problem = params.check(params.problem_spec(), raw.get("problem", {}), table=f"{p}[problem]")
+    solver = params.check(params.solver_spec(), raw.get("solver", {}), table=f"{p}[solver]")
     return {
         "name": raw.get("name", p.stem),
         "inputs": inputs,
-        "problem": dict(raw.get("problem", {})),
-        "solver": dict(raw.get("solver", {})),
+        "problem": problem,
+        "solver": solver,
         "costs": dict(raw["costs"]) if "costs" in raw else None,
         "base_dir": p.parent,
     }
 
 
 def _read_csv(path: str, table: str) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, dtype={"site_id": str, "demand_id": str})
-    except FileNotFoundError:
-        raise ValidationError(f"file not found: {path}", table=table) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"cannot read CSV {path}: {exc}", table=table) from None
+    """A CSV input table: regular file, size budget, UTF-8, ids kept as text (see ``_io``)."""
+    return read_csv(path, table=table)
 
 
 def load_sites(source: str, *, providers: Any = None, kinds: Any = None) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from placement import params
 from placement._highs import new_highs
 from placement.errors import SolverError, ValidationError
 from placement.formulations.data import ModelData, nearest_assignments
@@ -214,52 +215,78 @@ class Problem:
         set_cover_by: str = "count",
         name: str = "",
     ) -> None:
+        # every scalar argument type-checked by one checker (placement.params), field named
+        p = params.check(
+            params.problem_spec(),
+            {
+                "objective": objective,
+                "n_sites": n_sites,
+                "max_sites": max_sites,
+                "min_sites": min_sites,
+                "max_latency_ms": max_latency_ms,
+                "sla_ms": sla_ms,
+                "sla_share": sla_share,
+                "redundancy": redundancy,
+                "failure_domain": failure_domain,
+                "backup_max_latency_ms": backup_max_latency_ms,
+                "backup_weight": backup_weight,
+                "capacity": capacity,
+                "single_sourcing": single_sourcing,
+                "residency": residency,
+                "residency_column": residency_column,
+                "must_open": must_open,
+                "forbidden": forbidden,
+                "budget_usd_per_year": budget_usd_per_year,
+                "max_sites_per_provider": max_sites_per_provider,
+                "latency_weight_usd_per_ms": latency_weight_usd_per_ms,
+                "latency_penalty_usd_per_unit_ms": latency_penalty_usd_per_unit_ms,
+                "set_cover_by": set_cover_by,
+                "name": name,
+            },
+        )
+        if not (latency is None or isinstance(latency, pd.DataFrame) or hasattr(latency, "table")):
+            raise _param_error(
+                "latency",
+                "must be a DataFrame demand_id, site_id, latency_ms or a latency model with "
+                f".table(), got {type(latency).__name__}",
+                latency,
+            )
         self.sites = validate_sites(sites)
         self.demand = validate_demand(demand)
-        if objective not in OBJECTIVES:
-            raise _param_error(
-                "objective", f"unknown objective; choose one of {', '.join(OBJECTIVES)}", objective
+        if not isinstance(latency, pd.DataFrame):  # the model computes every pair: budget first
+            params.check_budget(
+                "pairs",
+                len(self.sites) * len(self.demand),
+                f"{len(self.demand):,} demand points x {len(self.sites):,} sites",
             )
-        self.objective = objective
+        self.objective = p["objective"]
         self.latency = latency
         # True when ``latency`` is a table placement validated itself against these sites and
         # demand (set by scenarios.with_full_latency; kept by replace() while the three stay)
         self._latency_checked = False
         self.cost_model = cost_model
-        self.n_sites = _opt_count("n_sites", n_sites, 1)
-        self.max_sites = _opt_count("max_sites", max_sites, 1)
-        self.min_sites = _opt_count("min_sites", min_sites, 0)
-        self.max_latency_ms = _opt_positive("max_latency_ms", max_latency_ms)
-        self.sla_ms = _opt_positive("sla_ms", sla_ms)
-        self.sla_share = None if sla_share is None else float(sla_share)
-        if self.sla_share is not None and not (0 < self.sla_share <= 1):
-            raise _param_error("sla_share", "must be in (0, 1]", sla_share)
-        self.redundancy = _opt_count("redundancy", redundancy, 1) or 1
-        self.failure_domain = failure_domain
-        self.backup_max_latency_ms = _opt_positive("backup_max_latency_ms", backup_max_latency_ms)
-        self.backup_weight = float(backup_weight)
-        if not (0 <= self.backup_weight <= 1):
-            raise _param_error("backup_weight", "must be in [0, 1]", backup_weight)
-        self.capacity = capacity
-        self.single_sourcing = bool(single_sourcing)
-        self.residency = {str(k): [str(v) for v in vals] for k, vals in (residency or {}).items()}
-        self.residency_column = residency_column
-        self.must_open = [str(s) for s in must_open]
-        self.forbidden = [str(s) for s in forbidden]
-        self.budget_usd_per_year = _opt_positive(
-            "budget_usd_per_year", budget_usd_per_year, allow_zero=True
-        )
-        self.max_sites_per_provider = max_sites_per_provider
-        self.latency_weight_usd_per_ms = _opt_positive(
-            "latency_weight_usd_per_ms", latency_weight_usd_per_ms, allow_zero=True
-        )
-        self.latency_penalty_usd_per_unit_ms = _opt_positive(
-            "latency_penalty_usd_per_unit_ms", latency_penalty_usd_per_unit_ms, allow_zero=True
-        )
-        if set_cover_by not in ("count", "cost"):
-            raise _param_error("set_cover_by", "must be 'count' or 'cost'", set_cover_by)
-        self.set_cover_by = set_cover_by
-        self.name = str(name)
+        self.n_sites = p["n_sites"]
+        self.max_sites = p["max_sites"]
+        self.min_sites = p["min_sites"]
+        self.max_latency_ms = p["max_latency_ms"]
+        self.sla_ms = p["sla_ms"]
+        self.sla_share = p["sla_share"]
+        self.redundancy = p["redundancy"] or 1
+        self.failure_domain = p["failure_domain"]
+        self.backup_max_latency_ms = p["backup_max_latency_ms"]
+        self.backup_weight = p["backup_weight"]
+        self.capacity = p["capacity"]
+        self.single_sourcing = p["single_sourcing"]
+        self.residency = p["residency"] or {}
+        self.residency_column = p["residency_column"]
+        self.must_open = p["must_open"]
+        self.forbidden = p["forbidden"]
+        self.budget_usd_per_year = p["budget_usd_per_year"]
+        self.max_sites_per_provider = p["max_sites_per_provider"]
+        self.latency_weight_usd_per_ms = p["latency_weight_usd_per_ms"]
+        self.latency_penalty_usd_per_unit_ms = p["latency_penalty_usd_per_unit_ms"]
+        self.set_cover_by = p["set_cover_by"]
+        self.name = p["name"]
         self._check_combination()
 
     # ------------------------------------------------------------------ validation

@@ -126,12 +126,17 @@ def build_problem(
 
 def run(args: argparse.Namespace) -> int:
     """Solve the demo problem, write the report (and JSON), print the report's path."""
+    from placement._io import check_output_path
     from placement.report import with_site_attributes, write_html
 
     t0 = time.perf_counter()
     if args.n_sites < args.redundancy:
         info(f"placement demo: error: --n-sites must be at least --redundancy ({args.redundancy})")
         return 2
+    # both outputs checked before the solve; they must not be the same file either
+    check_output_path(args.out)
+    if args.json is not None:
+        check_output_path(args.json, inputs=[args.out])
     problem, sites, dropped = build_problem(
         n_sites=args.n_sites,
         min_population=args.min_population,
@@ -147,16 +152,8 @@ def run(args: argparse.Namespace) -> int:
     result = problem.solve(time_limit_s=args.time_limit)
     result = with_site_attributes(result, sites)
     if args.json is not None:
-        try:
-            result.to_json(args.json)
-        except OSError as exc:
-            info(f"placement demo: error: cannot write {args.json}: {exc.strerror or exc}")
-            return 2
-    try:
-        path = write_html(result, args.out, title=args.title)
-    except OSError as exc:
-        info(f"placement demo: error: cannot write {args.out}: {exc.strerror or exc}")
-        return 2
+        result.to_json(args.json)
+    path = write_html(result, args.out, title=args.title)
     info(result.summary())
     info(f"demo: report {path.stat().st_size:,} bytes in {time.perf_counter() - t0:.1f} s")
     print(path)

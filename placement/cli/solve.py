@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from placement.cli._common import info
+from placement.cli._common import heartbeat, info
 from placement.cli._cost_options import add_cost_options, cost_model_from_args
 
 EXIT_NO_SOLUTION = 3
@@ -143,7 +143,11 @@ def add_parser(subparsers: Any) -> None:
     sol.add_argument("--method", choices=("auto", "pulp", "fast"))
     add_cost_options(p)
     p.add_argument(
-        "--out", metavar="FILE", default="-", help="result JSON path ('-' for stdout, the default)"
+        "--out",
+        metavar="FILE",
+        default="-",
+        help="result JSON path ('-' for stdout, the default); checked before solving: a regular "
+        "file or a new path (missing folders are created), never a folder, device or an input",
     )
     p.set_defaults(func=run)
 
@@ -189,11 +193,33 @@ def build_problem(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     return problem, dict(cfg["solver"])
 
 
+def input_paths(args: argparse.Namespace) -> list[str]:
+    """Every input file the options name (the TOML file and the tables it names)."""
+    from placement import config
+
+    paths = [p for p in (args.config, args.sites, args.demand, args.latency) if p]
+    if args.config:
+        inputs = config.load_config(args.config)["inputs"]
+        paths += [inputs[k] for k in ("sites", "demand", "latency") if inputs.get(k)]
+    return [p for p in paths if p != "catalog"]
+
+
 def run(args: argparse.Namespace) -> int:
     """Solve and write the result; see the module docstring for exit codes."""
+    from placement._io import check_output_path
+
+    if args.out != "-":  # a bad output path is refused before any work, not after the solve
+        check_output_path(args.out, inputs=input_paths(args))
     problem, solve_kwargs = build_problem(args)
     info(f"placement solve: {problem!r}")
-    result = problem.solve(**solve_kwargs)
+    pairs = len(problem.sites) * len(problem.demand)
+    if pairs > 1_000_000 and solve_kwargs.get("time_limit_s") is None:
+        info(
+            f"placement solve: a large problem ({pairs:,} demand-site pairs) and no --time-limit: "
+            "the proof of optimality may take long (progress every 30 s)"
+        )
+    with heartbeat("placement solve"):
+        result = problem.solve(**solve_kwargs)
     info(result.summary())
     if not result.ok:
         info(f"placement solve: no solution ({result.status}): {result.message}")
