@@ -243,6 +243,7 @@ def check_output_path(
     *,
     inputs: Iterable[str | os.PathLike[str] | None] = (),
     table: str = "output",
+    probe: bool = False,
 ) -> Path:
     """Check that ``path`` may be written, before any work; returns it as a Path.
 
@@ -250,7 +251,9 @@ def check_output_path(
     separator; an existing folder, device, FIFO, socket or other non-regular file (also behind a
     symbolic link); the same file as one of ``inputs``; a path under an existing file; a parent
     folder that is not writable. Missing parent folders are allowed (they are created when the
-    file is written). Nothing is created or changed.
+    file is written). Nothing is created or changed; with ``probe``, writability of an existing
+    parent folder is tested for real by creating and removing an empty temporary file in it
+    (permission bits do not tell for root, ``/proc`` or a read-only mount).
     """
     text = _path_text(path, table)
     if text.endswith(("/", os.sep)) or (os.altsep and text.endswith(os.altsep)):
@@ -294,6 +297,15 @@ def check_output_path(
         raise _werr(f"{ancestor} is {_kind(pst.st_mode)}, not a folder", table, text)
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise _werr(f"folder {ancestor} is not writable", table, text)
+    if probe and ancestor == parent:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=parent)
+        except OSError as exc:
+            raise _werr(
+                f"folder {parent} is not writable ({exc.strerror or exc})", table, text
+            ) from None
+        os.close(fd)
+        os.unlink(tmp)
     return target
 
 

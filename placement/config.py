@@ -43,7 +43,14 @@ from placement import params
 from placement._io import decode_utf8, read_csv, read_input_bytes
 from placement.errors import ValidationError
 
-__all__ = ["INPUT_KEYS", "load_config", "load_demand", "load_latency", "load_sites"]
+__all__ = [
+    "INPUT_KEYS",
+    "load_config",
+    "load_demand",
+    "load_latency",
+    "load_sites",
+    "read_toml",
+]
 
 INPUT_KEYS = {
     "sites",
@@ -72,6 +79,18 @@ def _cost_keys() -> set[str]:
     return {k for k in inspect.signature(CostModel).parameters}
 
 
+def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Parse a TOML file as data: opened like every input (a regular file of at most
+    ``PLACEMENT_MAX_CONFIG_MB``, UTF-8), errors naming the file."""
+    data = read_input_bytes(path, table="config", kind="config_mb")
+    try:
+        return tomllib.loads(decode_utf8(data, table="config", path=path))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationError(f"malformed TOML: {exc}", table=str(path)) from None
+    except RecursionError:
+        raise ValidationError("malformed TOML: nested too deeply", table=str(path)) from None
+
+
 def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and check a TOML problem file.
 
@@ -81,14 +100,8 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         ``{"name": str, "inputs": {...}, "problem": {...}, "solver": {...}, "costs": {...} or
         None, "base_dir": Path}`` with input paths resolved against the file's folder.
     """
-    p = Path(path) if isinstance(path, str | os.PathLike) else path
-    data = read_input_bytes(p, table="config", kind="config_mb")
-    try:
-        raw = tomllib.loads(decode_utf8(data, table="config", path=p))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValidationError(f"malformed TOML: {exc}", table=str(p)) from None
-    except RecursionError:
-        raise ValidationError("malformed TOML: nested too deeply", table=str(p)) from None
+    raw = read_toml(path)  # checks the path first ("" is refused, not read as ".")
+    p = Path(path)
     allowed_tables = {"inputs": INPUT_KEYS, "problem": None, "solver": SOLVER_KEYS, "costs": None}
     for key, value in raw.items():
         if key == "name":

@@ -57,7 +57,7 @@ RANGES: dict[str, float] = {
 BUDGETS: dict[str, tuple[int, str, str]] = {
     "input_mb": (1024, "PLACEMENT_MAX_INPUT_MB", "MB per input file (CSV, result JSON)"),
     "config_mb": (16, "PLACEMENT_MAX_CONFIG_MB", "MB per TOML problem file"),
-    "demand": (2_000_000, "PLACEMENT_MAX_DEMAND", "demand points"),
+    "demand": (1_000_000, "PLACEMENT_MAX_DEMAND", "demand points"),
     "sites": (100_000, "PLACEMENT_MAX_SITES", "candidate sites"),
     "pairs": (200_000_000, "PLACEMENT_MAX_PAIRS", "demand-site pairs"),
     "grid_points": (10_000, "PLACEMENT_MAX_GRID_POINTS", "sweep grid points"),

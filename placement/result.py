@@ -63,8 +63,10 @@ def _num(
     f = float(v)
     if not math.isfinite(f) or abs(f) > RESULT_MAX_ABS:
         raise _rfail(where, f"must be a finite number of magnitude <= {RESULT_MAX_ABS:g}", v)
-    if (lo is not None and f < lo) or (hi is not None and f > hi):
-        raise _rfail(where, f"must be in [{lo:g}, {hi:g}]", v)
+    if lo is not None and f < lo:
+        raise _rfail(where, f"must be >= {lo:g}", v)
+    if hi is not None and f > hi:
+        raise _rfail(where, f"must be <= {hi:g}", v)
     return v
 
 

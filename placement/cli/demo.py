@@ -134,9 +134,9 @@ def run(args: argparse.Namespace) -> int:
         info(f"placement demo: error: --n-sites must be at least --redundancy ({args.redundancy})")
         return 2
     # both outputs checked before the solve; they must not be the same file either
-    check_output_path(args.out)
+    check_output_path(args.out, probe=True)
     if args.json is not None:
-        check_output_path(args.json, inputs=[args.out])
+        check_output_path(args.json, inputs=[args.out], probe=True)
     problem, sites, dropped = build_problem(
         n_sites=args.n_sites,
         min_population=args.min_population,

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from placement.report import write_html
 
     try:
-        out = check_output_path(args.out, inputs=args.results)
+        out = check_output_path(args.out, inputs=args.results, probe=True)
         results = [load_result(p) for p in args.results]
     except (_BadResult, ValidationError) as exc:
         print(f"placement report: error: {exc}", file=sys.stderr)

@@ -163,7 +163,7 @@ def build_problem(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
 
     cfg: dict[str, Any] = (
         config.load_config(args.config)
-        if args.config
+        if args.config is not None
         else {"inputs": {}, "problem": {}, "solver": {}, "costs": None, "name": ""}
     )
     for opt, key in _INPUT_OPTIONS.items():
@@ -198,7 +198,7 @@ def input_paths(args: argparse.Namespace) -> list[str]:
     from placement import config
 
     paths = [p for p in (args.config, args.sites, args.demand, args.latency) if p]
-    if args.config:
+    if args.config is not None:
         inputs = config.load_config(args.config)["inputs"]
         paths += [inputs[k] for k in ("sites", "demand", "latency") if inputs.get(k)]
     return [p for p in paths if p != "catalog"]
@@ -209,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
     from placement._io import check_output_path
 
     if args.out != "-":  # a bad output path is refused before any work, not after the solve
-        check_output_path(args.out, inputs=input_paths(args))
+        check_output_path(args.out, inputs=input_paths(args), probe=True)
     problem, solve_kwargs = build_problem(args)
     info(f"placement solve: {problem!r}")
     pairs = len(problem.sites) * len(problem.demand)

@@ -82,7 +82,7 @@ def _check_out_dir(text: str, inputs: list[str]) -> Path:
             f"{text}: exists and is not a folder", table="output", field="--out-dir"
         )
     for name in ("sweep.csv", "point_0000.json"):
-        check_output_path(out / name, inputs=inputs)
+        check_output_path(out / name, inputs=inputs, probe=True)
     return out
 
 
