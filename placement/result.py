@@ -229,7 +229,9 @@ def validate_result_dict(data: Any) -> dict[str, Any]:
     for k, v in _obj("metrics", data.get("metrics")).items():
         _num(f"metrics.{k}", v)
     for k, v in _obj("timings", data.get("timings")).items():
-        _num(f"timings.{k}", v, lo=0.0, hi=RESULT_MAX_ABS)
+        _num(f"timings.{k}", v, null=False, lo=0.0, hi=RESULT_MAX_ABS)
+    if data["status"] in ("optimal", "feasible") and data.get("objective") is None:
+        raise _rfail("objective", f"a {data['status']} result needs a number, got null")
     prm = _obj("params", data.get("params"))
     _free("params", prm)
     for k in _PARAM_NUMBERS:
