@@ -197,8 +197,8 @@ def read_csv(path: str | os.PathLike[str], *, table: str, text_columns: Iterable
     Returns
     -------
     pandas.DataFrame
-        Header names trimmed of spaces; empty cells missing; columns whose every non-empty cell is
-        a number as floats, the others as text.
+        Header names trimmed of spaces; empty cells missing (and only they); id columns as text;
+        columns whose every non-empty cell is a number as numbers, the others as text.
     """
     import pandas as pd
 
@@ -208,23 +208,17 @@ def read_csv(path: str | os.PathLike[str], *, table: str, text_columns: Iterable
     names = _header(text, table, path)
     keep = set(text_columns) | {n for n in names if n.endswith("_id")}
     try:
+        # ids as text; no NA guessing anywhere (only an empty cell is missing); the C parser
+        # types the other columns: all numbers -> float, anything else (e.g. "NA") -> text
         df = pd.read_csv(
             io.StringIO(text),
-            dtype=str,
+            dtype={n: str for n in keep},
             keep_default_na=False,
             na_values=[""],
-            skipinitialspace=False,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise _err(f"cannot read CSV: {str(exc).strip().splitlines()[0]}", table, path) from None
     df.columns = names if len(names) == len(df.columns) else [str(c).strip() for c in df.columns]
-    for col in df.columns:
-        if col in keep:
-            continue
-        s = df[col]
-        conv = pd.to_numeric(s.str.strip(), errors="coerce")
-        if not (conv.isna() & s.notna()).any():
-            df[col] = conv.astype(float)
     if len(text) >= _ANNOUNCE_BYTES:
         _log.info("read %s: %s rows", table, f"{len(df):,}")
     return df
