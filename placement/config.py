@@ -144,12 +144,17 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     inputs = params.check(params.input_spec(), inputs, table=f"{p}[inputs]")
     problem = params.check(params.problem_spec(), raw.get("problem", {}), table=f"{p}[problem]")
     solver = params.check(params.solver_spec(), raw.get("solver", {}), table=f"{p}[solver]")
+    costs = (
+        params.check(params.costs_spec(), raw["costs"], table=f"{p}[costs]")
+        if "costs" in raw
+        else None
+    )
     return {
         "name": raw.get("name", p.stem),
         "inputs": inputs,
         "problem": problem,
         "solver": solver,
-        "costs": dict(raw["costs"]) if "costs" in raw else None,
+        "costs": costs,
         "base_dir": p.parent,
     }
 

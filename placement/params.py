@@ -31,6 +31,7 @@ __all__ = [
     "check",
     "check_budget",
     "choice",
+    "costs_spec",
     "id_list",
     "integer",
     "mapping",
@@ -377,6 +378,38 @@ def _gap(n: str, v: Any, t: str) -> float:
 
 def _opt_ids(n: str, v: Any, t: str) -> list[str] | None:
     return None if v is None else id_list(n, v, table=t)
+
+
+def _egress(n: str, v: Any, t: str) -> float | dict[str, float] | None:
+    if v is None:
+        return None
+    if isinstance(v, Mapping):
+        m = mapping(n, v, table=t)
+        return {
+            k: number(f"{n}[{k!r}]", x, minimum=0.0, maximum=1e6, table=t) for k, x in m.items()
+        }
+    return number(n, v, minimum=0.0, maximum=1e6, table=t)
+
+
+def costs_spec() -> dict[str, Checker]:
+    """Checkers of :class:`placement.costs.CostModel`'s arguments (the TOML ``[costs]``), with
+    stated ranges (e.g. ``price_usd_per_kwh`` at most 1e6, ``pue`` in [1, 10])."""
+    return {
+        "it_load_kw": _num(0.0, 1e9, optional=False),
+        "kw_per_unit": _num(0.0, 1e9, optional=False),
+        "fixed_cost_usd_per_year": _num(0.0, RANGES["usd"], optional=False),
+        "carbon_price_usd_per_tonne": _num(0.0, 1e9, optional=False),
+        "egress_usd_per_gb": _egress,
+        "gb_per_unit_per_year": _num(0.0, 1e12, optional=False),
+        "baseline_gb_per_year": _num(0.0, 1e15, optional=False),
+        "pue": _num(1.0, 10.0),
+        "price_usd_per_kwh": _num(0.0, 1e6),
+        "carbon_g_per_kwh": _num(0.0, 1e6),
+        "missing": _choice("error", "drop"),
+        "pue_free_cooling": _num(1.0, 10.0),
+        "pue_per_degc": _num(0.0, 10.0),
+        "free_cooling_limit_c": _num(-100.0, 100.0),
+    }
 
 
 def input_spec() -> dict[str, Checker]:

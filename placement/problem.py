@@ -251,6 +251,12 @@ class Problem:
                 f".table(), got {type(latency).__name__}",
                 latency,
             )
+        if cost_model is not None and not callable(getattr(cost_model, "site_costs", None)):
+            raise _param_error(
+                "cost_model",
+                f"must be a placement.costs.CostModel, got {type(cost_model).__name__}",
+                cost_model,
+            )
         self.sites = validate_sites(sites)
         self.demand = validate_demand(demand)
         if not isinstance(latency, pd.DataFrame):  # the model computes every pair: budget first

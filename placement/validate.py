@@ -25,6 +25,7 @@ __all__ = [
     "validate_demand",
     "validate_latency_table",
     "validate_points",
+    "validate_site_costs",
     "validate_sites",
 ]
 
@@ -349,3 +350,37 @@ def validate_latency_table(
                 value=df[col].iloc[i],
             )
     return df.reset_index(drop=True)
+
+
+def validate_site_costs(costs: pd.DataFrame) -> pd.DataFrame:
+    """Check computed site costs (:meth:`placement.costs.CostModel.site_costs`) before a model.
+
+    Every ``*_usd_per_year`` column and ``variable_usd_per_unit_per_year`` must be ``>= 0`` and
+    at most 1e15 where present (a missing value is the caller's business): a cost model with
+    extreme inputs (e.g. ``price_usd_per_kwh=1e20``) is refused, naming the site and the column,
+    instead of reaching the solver.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``costs`` itself (not copied).
+    """
+    hi = RANGES["usd"]
+    cols = [
+        c
+        for c in costs.columns
+        if str(c).endswith("_usd_per_year") or c == "variable_usd_per_unit_per_year"
+    ]
+    for col in cols:
+        vals = pd.to_numeric(costs[col], errors="coerce").to_numpy(dtype=float)
+        bad = (np.isinf(vals) | (vals < 0) | (vals > hi)) & ~np.isnan(vals)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValidationError(
+                f"computed cost out of range [0, {hi:g}] (check the cost model's inputs)",
+                table="site costs",
+                row=costs.index[i],
+                field=str(col),
+                value=vals[i],
+            )
+    return costs

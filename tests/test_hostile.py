@@ -1091,3 +1091,67 @@ def test_budgets_documented() -> None:
     for default, env, _ in params.BUDGETS.values():
         assert env in readme, env
         assert f"{default:,}" in readme, (env, default)
+
+
+# ------------------------------------------------------- costs: types and ranges at the door
+COSTS_TOML: list[tuple[str, str, str]] = [
+    ("costs-price-1e20", "price_usd_per_kwh = 1e20", "price_usd_per_kwh"),
+    ("costs-it-load-str", 'it_load_kw = "10"', "it_load_kw"),
+    ("costs-it-load-bool", "it_load_kw = true", "it_load_kw"),
+    ("costs-pue-11", "pue = 11", "pue"),
+    ("costs-pue-0.5", "pue = 0.5", "pue"),
+    ("costs-limit-str", 'free_cooling_limit_c = "5"', "free_cooling_limit_c"),
+    ("costs-missing-int", "missing = 3", "missing"),
+    ("costs-egress-map-str", 'egress_usd_per_gb = { aws = "x" }', "egress_usd_per_gb['aws']"),
+    ("costs-carbon-price-nan", "carbon_price_usd_per_tonne = nan", "carbon_price_usd_per_tonne"),
+]
+
+
+@pytest.mark.parametrize(("case", "line", "field"), COSTS_TOML, ids=[c[0] for c in COSTS_TOML])
+def test_costs_toml_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, line: str, field: str
+) -> None:
+    paths = _files(tmp_path)
+    path = tmp_path / "c.toml"
+    path.write_text(GOOD + f'[problem]\nobjective = "cost"\n[costs]\n{line}\n')
+    before = _snapshot(tmp_path)
+    got, _, err = _cli(["solve", "--config", str(path), "--out", f"{paths['T']}/o.json"], capsys)
+    _check_clean_error(got, 2, err, field)
+    assert _snapshot(tmp_path) == before
+
+
+COSTS_CLI: list[tuple[str, list[str], str]] = [
+    ("cli-price-1e20", ["--price-usd-per-kwh", "1e20"], "price_usd_per_kwh"),
+    ("cli-price-nan", ["--price-usd-per-kwh", "nan"], "price_usd_per_kwh"),
+    ("cli-it-load-inf", ["--it-load-kw", "inf"], "it_load_kw"),
+]
+
+
+@pytest.mark.parametrize(("case", "extra", "field"), COSTS_CLI, ids=[c[0] for c in COSTS_CLI])
+def test_costs_cli_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, extra: list[str], field: str
+) -> None:
+    paths = _files(tmp_path)
+    argv = [a.format(**paths) for a in SOLVE] + ["--objective", "cost", *extra]
+    got, _, err = _cli([*argv, "--out", f"{tmp_path}/o.json"], capsys)
+    _check_clean_error(got, 2, err, field)
+    assert not (tmp_path / "o.json").exists()
+
+
+def test_computed_site_costs_checked() -> None:
+    from placement.costs import CostModel
+    from placement.validate import validate_site_costs
+
+    sites = SITES.assign(price_usd_per_kwh=1e6, tmean_annual_c=10.0)
+    costs = CostModel(it_load_kw=1e9, pue=1.2).site_costs(sites)
+    with pytest.raises(ValidationError) as info:
+        validate_site_costs(costs)
+    assert info.value.field == "energy_usd_per_year" and info.value.row == "a"
+    ok = CostModel(it_load_kw=100.0, pue=1.2).site_costs(sites)
+    assert validate_site_costs(ok) is ok
+
+
+def test_cost_model_type_checked() -> None:
+    with pytest.raises(ValidationError) as info:
+        _p(cost_model="cheap")
+    assert info.value.field == "cost_model"

@@ -107,16 +107,20 @@ def cost_model_from_args(args: argparse.Namespace) -> CostModel:
     placement.errors.ValidationError
         For an invalid value (negative, PUE below 1, ...), naming the parameter.
     """
-    return CostModel(
-        it_load_kw=args.it_load_kw,
-        kw_per_unit=args.kw_per_unit,
-        fixed_cost_usd_per_year=args.fixed_cost_usd_per_year,
-        carbon_price_usd_per_tonne=args.carbon_price_usd_per_tonne,
-        egress_usd_per_gb=args.egress_usd_per_gb,
-        gb_per_unit_per_year=args.gb_per_unit_per_year,
-        baseline_gb_per_year=args.baseline_gb_per_year,
-        pue=args.pue,
-        price_usd_per_kwh=args.price_usd_per_kwh,
-        carbon_g_per_kwh=args.carbon_g_per_kwh,
-        missing=args.missing_costs,
-    )
+    from placement import params
+
+    kwargs = {
+        "it_load_kw": args.it_load_kw,
+        "kw_per_unit": args.kw_per_unit,
+        "fixed_cost_usd_per_year": args.fixed_cost_usd_per_year,
+        "carbon_price_usd_per_tonne": args.carbon_price_usd_per_tonne,
+        "egress_usd_per_gb": args.egress_usd_per_gb,
+        "gb_per_unit_per_year": args.gb_per_unit_per_year,
+        "baseline_gb_per_year": args.baseline_gb_per_year,
+        "pue": args.pue,
+        "price_usd_per_kwh": args.price_usd_per_kwh,
+        "carbon_g_per_kwh": args.carbon_g_per_kwh,
+        "missing": args.missing_costs,
+    }
+    # the same checker and stated ranges as the TOML [costs] table (nan, inf, 1e20 refused)
+    return CostModel(**params.check(params.costs_spec(), kwargs))
