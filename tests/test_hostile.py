@@ -1155,3 +1155,60 @@ def test_cost_model_type_checked() -> None:
     with pytest.raises(ValidationError) as info:
         _p(cost_model="cheap")
     assert info.value.field == "cost_model"
+
+
+ROUND_TRIP: list[tuple[str, dict[str, Any]]] = [
+    ("median", {"n_sites": 2}),
+    ("center-backup", {"objective": "center", "n_sites": 2, "redundancy": 2}),
+    ("coverage", {"objective": "coverage", "n_sites": 1, "sla_ms": 20.0}),
+    ("set-cover", {"objective": "set-cover", "max_latency_ms": 30.0}),
+    ("infeasible", {"n_sites": 1, "max_latency_ms": 1.0}),
+    ("provider-limit", {"n_sites": 2, "max_sites_per_provider": {"aws": 1}}),
+]
+
+
+@pytest.mark.parametrize(("case", "kw"), ROUND_TRIP, ids=[c[0] for c in ROUND_TRIP])
+def test_every_result_passes_its_schema(case: str, kw: dict[str, Any]) -> None:
+    """What the library writes, the strict loader reads back unchanged."""
+    r = Problem(SITES, DEMAND, latency=LATENCY, **kw).solve()
+    back = Result.from_dict(load_result_json(r.to_json()))
+    assert back.status == r.status and back.objective == r.objective
+    assert back.open_site_ids == r.open_site_ids
+
+
+SWEEP_CLI: list[tuple[str, list[str], str]] = [
+    ("workers-100000", ["--grid", "n_sites=1:2", "--workers", "100000"], "--workers"),
+    ("workers-zero", ["--grid", "n_sites=1:2", "--workers", "0"], "--workers"),
+    ("grid-no-values", ["--grid", "n_sites="], "--grid"),
+    ("grid-bad-range", ["--grid", "n_sites=5:1"], "n_sites"),
+    ("grid-step-zero", ["--grid", "n_sites=1:5:0"], "n_sites"),
+    ("grid-twice", ["--grid", "n_sites=1:2", "--grid", "n_sites=3"], "n_sites"),
+    ("grid-unknown-key", ["--grid", "n_site=1:2", "--workers", "1"], "n_site"),
+    ("grid-axis-1e9", ["--grid", "n_sites=1:1000000000"], "PLACEMENT_MAX_GRID_POINTS"),
+]
+
+
+@pytest.mark.parametrize(("case", "extra", "words"), SWEEP_CLI, ids=[c[0] for c in SWEEP_CLI])
+def test_sweep_cli_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, extra: list[str], words: str
+) -> None:
+    paths = _files(tmp_path)
+    before = _snapshot(tmp_path)
+    t0 = time.monotonic()
+    got, _, err = _cli(["sweep", paths["C"], *extra, "--out-dir", f"{tmp_path}/sw"], capsys)
+    _check_clean_error(got, 2, err, words)
+    assert _snapshot(tmp_path) == before and time.monotonic() - t0 < 5
+
+
+def test_sweep_out_dir_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = _files(tmp_path)
+    argv = ["sweep", paths["C"], "--grid", "n_sites=1:2", "--workers", "1", "--no-progress"]
+    got, _, err = _cli([*argv, "--out-dir", f"{tmp_path}/sw/new"], capsys)
+    assert got == 0, err
+    names = sorted(p.name for p in (tmp_path / "sw" / "new").iterdir())
+    assert names == ["point_0000.json", "point_0001.json", "sweep.csv"]
+    cost = LATENCY.pivot(index="demand_id", columns="site_id", values="latency_ms").to_numpy()
+    for i, p in enumerate((1, 2)):
+        r = Result.from_json(tmp_path / "sw" / "new" / f"point_{i:04d}.json")
+        assert r.status == "optimal"
+        assert r.objective == pytest.approx(_brute_median(cost, DEMAND["weight"].to_numpy(), p))

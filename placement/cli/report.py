@@ -27,7 +27,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("results", nargs="+", metavar="RESULT.json", help="result file(s)")
-    p.add_argument("--out", "-o", required=True, metavar="FILE.html", help="output HTML file")
+    p.add_argument(
+        "--out",
+        "-o",
+        required=True,
+        metavar="FILE.html",
+        help="output HTML file (checked first: never a folder, device or one of the results)",
+    )
     p.add_argument("--title", help="page title (default: the result's name)")
     p.set_defaults(func=run)
     return p

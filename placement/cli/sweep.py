@@ -130,12 +130,18 @@ def run(args: argparse.Namespace) -> int:
     from placement.scenarios import sweep
 
     grid = parse_grid(args.grid)
-    if args.workers is not None and args.workers < 1:
-        raise ValidationError("must be >= 1", table="parameter", field="--workers")
+    if args.workers is not None and not 1 <= args.workers <= 256:
+        raise ValidationError(
+            "must be an integer in [1, 256]",
+            table="parameter",
+            field="--workers",
+            value=args.workers,
+        )
     cfg = config.load_config(args.base)
     out: Path | None = None
+    inputs = [args.base, *_input_files(cfg)]
     if args.out_dir is not None:
-        out = _check_out_dir(args.out_dir, [args.base, *_input_files(cfg)])
+        out = _check_out_dir(args.out_dir, inputs)
     base = Problem.from_config(cfg)
     executor = "serial" if args.workers == 1 else "processes"
     res = sweep(
@@ -150,10 +156,12 @@ def run(args: argparse.Namespace) -> int:
     table = res.table.drop(columns=["solve_s"])
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "sweep.csv", res.table.to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(
+            out / "sweep.csv", res.table.to_csv(index=False, lineterminator="\n"), inputs=inputs
+        )
         for i, r in enumerate(res.results):
             if r is not None:
-                r.to_json(out / f"point_{i:04d}.json")
+                atomic_write_text(out / f"point_{i:04d}.json", r.to_json(), inputs=inputs)
         info(f"wrote {out / 'sweep.csv'} and {sum(r is not None for r in res.results)} results")
     write_frame(table, args.format)
     n_err = int((table["status"] == "error").sum())
