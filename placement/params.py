@@ -215,13 +215,16 @@ def id_list(
     """
     if value is None and optional:
         return []
-    if isinstance(value, str | bytes | bytearray) or isinstance(value, Mapping):
+    if isinstance(value, str | bytes | bytearray):
         raise _fail(
             name,
-            f"must be a list of ids, got {type(value).__name__} (write [{value!r}])",
+            f"must be a list of ids, got a string (one id is written [{value!r}], "
+            "never split into characters)",
             value,
             table,
         )
+    if isinstance(value, Mapping):
+        raise _fail(name, f"must be a list of ids, got {type(value).__name__}", value, table)
     if not isinstance(value, Iterable):
         raise _fail(name, f"must be a list of ids, got {type(value).__name__}", value, table)
     out = []
