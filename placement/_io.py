@@ -252,9 +252,12 @@ def check_output_path(
     text = _path_text(path, table)
     if text.endswith(("/", os.sep)) or (os.altsep and text.endswith(os.altsep)):
         raise _werr("names a folder (ends with a separator); give a file name", table, text)
-    target = Path(text)
+    last = text.replace(os.altsep or os.sep, os.sep).rsplit(os.sep, 1)[-1]
+    if last in (".", ".."):
+        raise _werr(f"names a folder (ends with {last!r}); give a file name", table, text)
+    target = Path(text)  # the path the write will use: check exactly that one
     try:
-        st = os.stat(text)
+        st = os.stat(target)
     except FileNotFoundError:
         st = None
     except NotADirectoryError:

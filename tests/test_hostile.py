@@ -181,6 +181,9 @@ WRITE: list[tuple[str, list[str], int, str]] = [
     ("out-fifo", [*SOLVE, "--out", "{T}/fifo"], 2, "FIFO"),
     ("out-proc-self", [*SOLVE, "--out", "/proc/self/placement.json"], 2, "cannot write"),
     ("out-nul-byte", [*SOLVE, "--out", "{T}/a\x00b.json"], 2, "NUL"),
+    ("out-fifo-dot", [*SOLVE, "--out", "{T}/fifo/."], 2, "names a folder"),  # found by fuzzing
+    ("out-file-dotdot", [*SOLVE, "--out", "{S}/.."], 2, "names a folder"),
+    ("out-dir-dot", [*SOLVE, "--out", "{T}/adir/."], 2, "names a folder"),
     (
         "out-bad-before-infeasible-solve",  # the path is refused before the solve (2, not 3)
         [*SOLVE, "--max-latency-ms", "1", "--out", "{T}/adir"],
