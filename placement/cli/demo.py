@@ -19,7 +19,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from placement.cli._common import info
+from placement.cli._common import heartbeat, info
 
 __all__ = ["add_parser", "build_problem", "run"]
 
@@ -149,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if dropped:
         info(f"demo: left out for lack of cost data: {', '.join(dropped)}")
-    result = problem.solve(time_limit_s=args.time_limit)
+    with heartbeat("placement demo"):
+        result = problem.solve(time_limit_s=args.time_limit)
     result = with_site_attributes(result, sites)
     if args.json is not None:
         result.to_json(args.json)
