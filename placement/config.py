@@ -45,6 +45,8 @@ from typing import Any
 
 import pandas as pd
 
+from placement import params
+from placement._io import decode_utf8, read_csv, read_input_bytes
 from placement.errors import ValidationError
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "load_demand",
     "load_latency",
     "load_sites",
+    "read_toml",
 ]
 
 #: ``[inputs]`` keys that select catalog demand (keyword arguments of ``demand.from_cities``).
@@ -89,6 +92,18 @@ def _cost_keys() -> set[str]:
     return {k for k in inspect.signature(CostModel).parameters}
 
 
+def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Parse a TOML file as data: opened like every input (a regular file of at most
+    ``PLACEMENT_MAX_CONFIG_MB``, UTF-8), errors naming the file."""
+    data = read_input_bytes(path, table="config", kind="config_mb")
+    try:
+        return tomllib.loads(decode_utf8(data, table="config", path=path))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationError(f"malformed TOML: {exc}", table=str(path)) from None
+    except RecursionError:
+        raise ValidationError("malformed TOML: nested too deeply", table=str(path)) from None
+
+
 def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and check a TOML problem file.
 
@@ -99,12 +114,8 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         None, "streaming": {...} or None, "base_dir": Path}`` with input paths resolved against
         the file's folder.
     """
+    raw = read_toml(path)  # checks the path first ("" is refused, not read as ".")
     p = Path(path)
-    try:
-        with open(p, "rb") as fh:
-            raw = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValidationError(f"malformed TOML: {exc}", table=str(p)) from None
     allowed_tables = {
         "inputs": INPUT_KEYS,
         "problem": None,
@@ -145,27 +156,34 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         value = inputs.get(key)
         if value is None or value == "catalog":
             continue
-        if not isinstance(value, str):
-            raise ValidationError("must be a path or 'catalog'", table="inputs", field=key)
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError(
+                "must be a path or 'catalog'", table="inputs", field=key, value=value
+            )
         inputs[key] = str((p.parent / value).resolve()) if not os.path.isabs(value) else value
+    # every value type-checked here, by the same checkers as the library's keyword arguments
+    inputs = params.check(params.input_spec(), inputs, table=f"{p}[inputs]")
+    problem = params.check(params.problem_spec(), raw.get("problem", {}), table=f"{p}[problem]")
+    solver = params.check(params.solver_spec(), raw.get("solver", {}), table=f"{p}[solver]")
+    costs = (
+        params.check(params.costs_spec(), raw["costs"], table=f"{p}[costs]")
+        if "costs" in raw
+        else None
+    )
     return {
         "name": raw.get("name", p.stem),
         "inputs": inputs,
-        "problem": dict(raw.get("problem", {})),
-        "solver": dict(raw.get("solver", {})),
-        "costs": dict(raw["costs"]) if "costs" in raw else None,
+        "problem": problem,
+        "solver": solver,
+        "costs": costs,
         "streaming": dict(raw["streaming"]) if "streaming" in raw else None,
         "base_dir": p.parent,
     }
 
 
 def _read_csv(path: str, table: str) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, dtype={"site_id": str, "demand_id": str})
-    except FileNotFoundError:
-        raise ValidationError(f"file not found: {path}", table=table) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"cannot read CSV {path}: {exc}", table=table) from None
+    """A CSV input table: regular file, size budget, UTF-8, ids kept as text (see ``_io``)."""
+    return read_csv(path, table=table)
 
 
 def load_sites(source: str, *, providers: Any = None, kinds: Any = None) -> pd.DataFrame:

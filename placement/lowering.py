@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from placement import params
 from placement.errors import ValidationError
 from placement.formulations.data import ModelData
-from placement.validate import validate_latency_table
+from placement.validate import validate_latency_table, validate_site_costs
 
 if TYPE_CHECKING:
     from placement.problem import Problem
@@ -30,24 +31,9 @@ __all__ = [
     "latency_source",
     "latency_table",
     "lower",
-    "param_error",
     "prune_latency_ms",
     "site_costs",
 ]
-
-
-def param_error(field: str, message: str, value: object = None) -> ValidationError:
-    """A :class:`ValidationError` about a Problem parameter."""
-    return ValidationError(message, table="parameter", field=field, value=value)
-
-
-def opt_count(name: str, value: int | None, minimum: int = 0) -> int | None:
-    """``value`` as an int >= ``minimum`` (None stays None); bool is not a count."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise param_error(name, f"must be an integer >= {minimum}", value)
-    return int(value)
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,7 +109,8 @@ def site_costs(problem: Problem) -> pd.DataFrame | None:
     """Cost components per site (index ``site_id``), or None when nothing is costed."""
     if problem.cost_model is not None:
         costs = problem.cost_model.site_costs(problem.sites)
-        return costs.reindex(problem.sites["site_id"])
+        # extreme cost-model inputs are refused, naming the site and column, before a model
+        return validate_site_costs(costs).reindex(problem.sites["site_id"])
     if "fixed_cost_usd_per_year" in problem.sites.columns:
         fixed = problem.sites.set_index("site_id")["fixed_cost_usd_per_year"].astype(float)
         if fixed.isna().any():
@@ -259,15 +246,14 @@ def _provider_limits(problem: Problem) -> tuple[np.ndarray, dict[int, int]]:
     if mpp is None:
         return provider, {}
     if not has_provider:
-        raise param_error("max_sites_per_provider", "sites have no provider column")
-    if not isinstance(mpp, Mapping):
-        lim = opt_count("max_sites_per_provider", mpp)
-        return provider, {code: lim for code in range(len(labels))}
+        raise params.param_error("max_sites_per_provider", "sites have no provider column")
+    if not isinstance(mpp, Mapping):  # checked by params on construction
+        return provider, {code: int(mpp) for code in range(len(labels))}
     limits: dict[int, int] = {}
     for prov, lim in mpp.items():
         if str(prov) not in list(labels):
-            raise param_error("max_sites_per_provider", "unknown provider", prov)
-        limits[list(labels).index(str(prov))] = opt_count("max_sites_per_provider", lim)
+            raise params.param_error("max_sites_per_provider", "unknown provider", prov)
+        limits[list(labels).index(str(prov))] = int(lim)
     return provider, limits
 
 

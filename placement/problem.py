@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import math
 import os
 import time
 from collections.abc import Iterable, Mapping
@@ -26,7 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from placement import diagnose, lowering
+from placement import diagnose, lowering, params
 from placement._highs import new_highs
 from placement.assemble import assemble
 from placement.errors import ValidationError
@@ -67,28 +66,7 @@ class LatencySource(Protocol):
         ...
 
 
-def _param_error(field: str, message: str, value: object = None) -> ValidationError:
-    return ValidationError(message, table="parameter", field=field, value=value)
-
-
-def _opt_positive(name: str, value: float | None, *, allow_zero: bool = False) -> float | None:
-    if value is None:
-        return None
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise _param_error(name, "must be a number", value) from None
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise _param_error(name, "must be a finite number > 0" if not allow_zero else ">= 0", value)
-    return v
-
-
-def _opt_count(name: str, value: int | None, minimum: int = 0) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise _param_error(name, f"must be an integer >= {minimum}", value)
-    return int(value)
+_param_error = params.param_error
 
 
 def _warm_info(sol: Solution, started: bool, repaired: bool) -> dict[str, Any]:
@@ -201,57 +179,86 @@ class Problem:
         unreachable: str = "error",
         name: str = "",
     ) -> None:
+        # every scalar argument type-checked by one checker (placement.params), field named
+        p = params.check(
+            params.problem_spec(),
+            {
+                "objective": objective,
+                "n_sites": n_sites,
+                "max_sites": max_sites,
+                "min_sites": min_sites,
+                "max_latency_ms": max_latency_ms,
+                "sla_ms": sla_ms,
+                "sla_share": sla_share,
+                "redundancy": redundancy,
+                "failure_domain": failure_domain,
+                "backup_max_latency_ms": backup_max_latency_ms,
+                "backup_weight": backup_weight,
+                "capacity": capacity,
+                "single_sourcing": single_sourcing,
+                "residency": residency,
+                "residency_column": residency_column,
+                "must_open": must_open,
+                "forbidden": forbidden,
+                "budget_usd_per_year": budget_usd_per_year,
+                "max_sites_per_provider": max_sites_per_provider,
+                "latency_weight_usd_per_ms": latency_weight_usd_per_ms,
+                "latency_penalty_usd_per_unit_ms": latency_penalty_usd_per_unit_ms,
+                "set_cover_by": set_cover_by,
+                "unreachable": unreachable,
+                "name": name,
+            },
+        )
+        if not (latency is None or isinstance(latency, pd.DataFrame) or hasattr(latency, "table")):
+            raise _param_error(
+                "latency",
+                "must be a DataFrame demand_id, site_id, latency_ms or a latency model with "
+                f".table(), got {type(latency).__name__}",
+                latency,
+            )
+        if cost_model is not None and not callable(getattr(cost_model, "site_costs", None)):
+            raise _param_error(
+                "cost_model",
+                f"must be a placement.costs.CostModel, got {type(cost_model).__name__}",
+                cost_model,
+            )
         self.sites = validate_sites(sites)
         self.demand = validate_demand(demand)
-        if objective not in OBJECTIVES:
-            raise _param_error(
-                "objective", f"unknown objective; choose one of {', '.join(OBJECTIVES)}", objective
+        if not isinstance(latency, pd.DataFrame):  # the model computes every pair: budget first
+            params.check_budget(
+                "pairs",
+                len(self.sites) * len(self.demand),
+                f"{len(self.demand):,} demand points x {len(self.sites):,} sites",
             )
-        self.objective = objective
+        self.objective = p["objective"]
         self.latency = latency
         # True when ``latency`` is a table validated against these sites and demand (set by
         # with_full_latency; kept by replace() while the three stay)
         self._latency_validated = False
         self.cost_model = cost_model
-        self.n_sites = _opt_count("n_sites", n_sites, 1)
-        self.max_sites = _opt_count("max_sites", max_sites, 1)
-        self.min_sites = _opt_count("min_sites", min_sites, 0)
-        self.max_latency_ms = _opt_positive("max_latency_ms", max_latency_ms)
-        self.sla_ms = _opt_positive("sla_ms", sla_ms)
-        self.sla_share = None if sla_share is None else float(sla_share)
-        if self.sla_share is not None and not (0 < self.sla_share <= 1):
-            raise _param_error("sla_share", "must be in (0, 1]", sla_share)
-        self.redundancy = _opt_count("redundancy", redundancy, 1) or 1
-        self.failure_domain = failure_domain
-        self.backup_max_latency_ms = _opt_positive("backup_max_latency_ms", backup_max_latency_ms)
-        self.backup_weight = float(backup_weight)
-        if not (0 <= self.backup_weight <= 1):
-            raise _param_error("backup_weight", "must be in [0, 1]", backup_weight)
-        self.capacity = capacity
-        self.single_sourcing = bool(single_sourcing)
-        self.residency = {str(k): [str(v) for v in vals] for k, vals in (residency or {}).items()}
-        self.residency_column = residency_column
-        self.must_open = [str(s) for s in must_open]
-        self.forbidden = [str(s) for s in forbidden]
-        self.budget_usd_per_year = _opt_positive(
-            "budget_usd_per_year", budget_usd_per_year, allow_zero=True
-        )
-        self.max_sites_per_provider = max_sites_per_provider
-        self.latency_weight_usd_per_ms = _opt_positive(
-            "latency_weight_usd_per_ms", latency_weight_usd_per_ms, allow_zero=True
-        )
-        self.latency_penalty_usd_per_unit_ms = _opt_positive(
-            "latency_penalty_usd_per_unit_ms", latency_penalty_usd_per_unit_ms, allow_zero=True
-        )
-        if set_cover_by not in ("count", "cost"):
-            raise _param_error("set_cover_by", "must be 'count' or 'cost'", set_cover_by)
-        self.set_cover_by = set_cover_by
-        if unreachable not in UNREACHABLE_POLICIES:
-            raise _param_error(
-                "unreachable", f"must be one of {', '.join(UNREACHABLE_POLICIES)}", unreachable
-            )
-        self.unreachable = unreachable
-        self.name = str(name)
+        self.n_sites = p["n_sites"]
+        self.max_sites = p["max_sites"]
+        self.min_sites = p["min_sites"]
+        self.max_latency_ms = p["max_latency_ms"]
+        self.sla_ms = p["sla_ms"]
+        self.sla_share = p["sla_share"]
+        self.redundancy = p["redundancy"] or 1
+        self.failure_domain = p["failure_domain"]
+        self.backup_max_latency_ms = p["backup_max_latency_ms"]
+        self.backup_weight = p["backup_weight"]
+        self.capacity = p["capacity"]
+        self.single_sourcing = p["single_sourcing"]
+        self.residency = p["residency"] or {}
+        self.residency_column = p["residency_column"]
+        self.must_open = p["must_open"]
+        self.forbidden = p["forbidden"]
+        self.budget_usd_per_year = p["budget_usd_per_year"]
+        self.max_sites_per_provider = p["max_sites_per_provider"]
+        self.latency_weight_usd_per_ms = p["latency_weight_usd_per_ms"]
+        self.latency_penalty_usd_per_unit_ms = p["latency_penalty_usd_per_unit_ms"]
+        self.set_cover_by = p["set_cover_by"]
+        self.unreachable = p["unreachable"]
+        self.name = p["name"]
         self._check_combination()
 
     # ------------------------------------------------------------------ validation
@@ -315,7 +322,7 @@ class Problem:
         if isinstance(self.capacity, str) and self.capacity not in self.sites.columns:
             raise _param_error("capacity", "not a column of the sites table", self.capacity)
         if self.capacity is not None and not isinstance(self.capacity, str):
-            _opt_positive("capacity", self.capacity, allow_zero=True)
+            params.number("capacity", self.capacity, minimum=0.0)
 
     # ------------------------------------------------------------------ alternative constructors
     @classmethod

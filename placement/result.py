@@ -16,9 +16,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from placement._io import atomic_write_text
+from placement._io import atomic_write_text, decode_utf8, read_input_bytes
+from placement.errors import ValidationError
 
-__all__ = ["STATUSES", "Result", "backup_sla_warning", "latency_metrics", "weighted_quantile"]
+__all__ = [
+    "STATUSES",
+    "Result",
+    "backup_sla_warning",
+    "latency_metrics",
+    "load_result_json",
+    "validate_result_dict",
+    "weighted_quantile",
+]
 
 #: The statuses a Result can carry.
 STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
@@ -26,6 +35,264 @@ STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
 SCHEMA_VERSION = 1
 
 _ASSIGNMENT_COLUMNS = ["demand_id", "site_id", "rank", "latency_ms", "share", "weight"]
+
+#: Largest magnitude of a number in a result file (a real result stays far below; beyond it
+#: sums in reports could overflow to infinity).
+RESULT_MAX_ABS = 1e30
+
+#: Deepest nesting of lists and objects in the free-form fields (params, solver, records).
+_MAX_DEPTH = 4
+
+
+# ---------------------------------------------------------------------- result JSON schema
+def _rfail(where: str, message: str, value: Any = None) -> ValidationError:
+    r = repr(value)
+    return ValidationError(
+        message, table="result", field=where, value=value if len(r) <= 60 else r[:57] + "..."
+    )
+
+
+def _num(
+    where: str, v: Any, *, null: bool = True, lo: float | None = None, hi: float | None = None
+):
+    if v is None:
+        if null:
+            return None
+        raise _rfail(where, "must be a number, got null")
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise _rfail(where, f"must be a number, got {type(v).__name__}", v)
+    f = float(v)
+    if not math.isfinite(f) or abs(f) > RESULT_MAX_ABS:
+        raise _rfail(where, f"must be a finite number of magnitude <= {RESULT_MAX_ABS:g}", v)
+    if lo is not None and f < lo:
+        raise _rfail(where, f"must be >= {lo:g}", v)
+    if hi is not None and f > hi:
+        raise _rfail(where, f"must be <= {hi:g}", v)
+    return v
+
+
+def _str(where: str, v: Any, *, null: bool = False) -> Any:
+    if v is None and null:
+        return None
+    if not isinstance(v, str):
+        raise _rfail(where, f"must be a string, got {type(v).__name__}", v)
+    return v
+
+
+def _free(where: str, v: Any, depth: int = 0) -> None:
+    """A free-form JSON value: scalars, lists and objects nested at most ``_MAX_DEPTH`` deep."""
+    if v is None or isinstance(v, str | bool):
+        return
+    if isinstance(v, int | float):
+        _num(where, v)
+        return
+    if depth >= _MAX_DEPTH:
+        raise _rfail(where, f"nested deeper than {_MAX_DEPTH} levels")
+    if isinstance(v, list):
+        for i, x in enumerate(v):
+            _free(f"{where}[{i}]", x, depth + 1)
+        return
+    if isinstance(v, dict):
+        for k, x in v.items():
+            _free(f"{where}.{k}", x, depth + 1)
+        return
+    raise _rfail(where, f"unexpected {type(v).__name__}", v)  # pragma: no cover - not JSON
+
+
+def _obj(where: str, v: Any, *, null: bool = True) -> dict[str, Any]:
+    if v is None and null:
+        return {}
+    if not isinstance(v, dict):
+        raise _rfail(where, f"must be an object, got {type(v).__name__}", v)
+    return v
+
+
+def _records_of(
+    where: str,
+    v: Any,
+    *,
+    ids: tuple[str, ...] = (),
+    numbers: dict[str, tuple[float | None, float | None]] | None = None,
+    required: tuple[str, ...] = (),
+) -> None:
+    """A list of flat records (scalar values), with typed id and number columns."""
+    if v is None:
+        return
+    if not isinstance(v, list):
+        raise _rfail(where, f"must be a list of objects, got {type(v).__name__}", v)
+    for i, rec in enumerate(v):
+        w = f"{where}[{i}]"
+        if not isinstance(rec, dict):
+            raise _rfail(w, f"must be an object, got {type(rec).__name__}", rec)
+        for k in required:
+            if k not in rec:
+                raise _rfail(f"{w}.{k}", "missing")
+        for k, x in rec.items():
+            if isinstance(x, list | dict):
+                raise _rfail(f"{w}.{k}", "must be a plain value (string, number, bool or null)")
+            if k in ids:
+                _str(f"{w}.{k}", x)
+            elif numbers and k in numbers:
+                lo, hi = numbers[k]
+                _num(f"{w}.{k}", x, lo=lo, hi=hi)
+            elif isinstance(x, int | float) and not isinstance(x, bool):
+                _num(f"{w}.{k}", x)
+
+
+_PARAM_NUMBERS = (
+    "n_sites",
+    "max_sites",
+    "min_sites",
+    "max_latency_ms",
+    "sla_ms",
+    "sla_share",
+    "redundancy",
+    "backup_max_latency_ms",
+    "backup_weight",
+    "budget_usd_per_year",
+    "latency_weight_usd_per_ms",
+    "latency_penalty_usd_per_unit_ms",
+)
+
+
+def validate_result_dict(data: Any) -> dict[str, Any]:
+    """Check a result's JSON form against its schema (``schema_version`` 1); returns it.
+
+    Every field's type is checked (numbers finite and at most 1e30 in magnitude, ids strings,
+    ``rank`` a positive integer, ``share`` in [0, 1], coordinates in range, free-form fields
+    nested at most four levels), so that everything :meth:`Result.from_dict` accepts can be
+    reported. Unknown top-level keys are refused.
+
+    Raises
+    ------
+    ValidationError
+        With ``table="result"`` and the path of the first bad field (e.g.
+        ``assignments[3].latency_ms``).
+    """
+    if not isinstance(data, dict):
+        raise _rfail("(top level)", f"must be an object, got {type(data).__name__}")
+    known = {
+        "schema_version", "name", "status", "message", "objective", "best_bound", "gap",
+        "open_sites", "assignments", "metrics", "open_site_details", "sites", "demand",
+        "params", "timings", "solver", "unreachable",
+    }  # fmt: skip
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise _rfail(unknown[0], "unknown field of a placement result")
+    if "status" not in data:
+        raise _rfail("status", "missing: not a placement result")
+    version = data.get("schema_version", SCHEMA_VERSION)
+    if isinstance(version, bool) or version != SCHEMA_VERSION:
+        raise _rfail(
+            "schema_version", f"unsupported (this version reads {SCHEMA_VERSION})", version
+        )
+    if data["status"] not in STATUSES:
+        raise _rfail(
+            "status",
+            f"unknown status {data['status']!r}; expected one of {', '.join(STATUSES)}",
+            data["status"],
+        )
+    _str("name", data.get("name", ""))
+    _str("message", data.get("message", ""))
+    for k in ("objective", "best_bound"):
+        _num(k, data.get(k))
+    _num("gap", data.get("gap"), lo=0.0, hi=RESULT_MAX_ABS)
+    open_sites = data.get("open_sites")
+    if open_sites is not None:
+        if not isinstance(open_sites, list):
+            raise _rfail("open_sites", "must be a list of site ids", open_sites)
+        for i, x in enumerate(open_sites):
+            _str(f"open_sites[{i}]", x)
+    _records_of(
+        "assignments",
+        data.get("assignments"),
+        ids=("demand_id", "site_id"),
+        numbers={"latency_ms": (0.0, None), "share": (0.0, 1.0), "weight": (0.0, None)},
+        required=("demand_id", "site_id", "rank", "latency_ms"),
+    )
+    for i, rec in enumerate(data.get("assignments") or []):
+        rank = rec["rank"]
+        if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= 1000:
+            raise _rfail(f"assignments[{i}].rank", "must be an integer in [1, 1000]", rank)
+        for k in ("share", "weight"):
+            if rec.get(k) is None and k in rec:
+                raise _rfail(f"assignments[{i}].{k}", "must be a number, got null")
+    coords = {"lat_deg": (-90.0, 90.0), "lon_deg": (-180.0, 180.0)}
+    _records_of(
+        "open_site_details", data.get("open_site_details"), ids=("site_id",), numbers=coords,
+        required=("site_id",),
+    )  # fmt: skip
+    _records_of("sites", data.get("sites"), ids=("site_id",), numbers=coords, required=("site_id",))
+    _records_of(
+        "demand", data.get("demand"), ids=("demand_id",),
+        numbers={**coords, "weight": (0.0, None)}, required=("demand_id",),
+    )  # fmt: skip
+    _records_of(
+        "unreachable", data.get("unreachable"), ids=("demand_id",),
+        numbers={"weight": (0.0, None), "best_latency_ms": (0.0, None)}, required=("demand_id",),
+    )  # fmt: skip
+    for k, v in _obj("metrics", data.get("metrics")).items():
+        _num(f"metrics.{k}", v)
+    for k, v in _obj("timings", data.get("timings")).items():
+        _num(f"timings.{k}", v, null=False, lo=0.0, hi=RESULT_MAX_ABS)
+    if data["status"] in ("optimal", "feasible") and data.get("objective") is None:
+        raise _rfail("objective", f"a {data['status']} result needs a number, got null")
+    prm = _obj("params", data.get("params"))
+    _free("params", prm)
+    for k in _PARAM_NUMBERS:
+        if k in prm:
+            _num(f"params.{k}", prm[k])
+    for k in ("objective", "objective_unit"):
+        if k in prm:
+            _str(f"params.{k}", prm[k], null=True)
+    _free("solver", _obj("solver", data.get("solver")))
+    return data
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"key {k!r} given twice in one object")
+        out[k] = v
+    return out
+
+
+def _plain(message: str) -> ValidationError:
+    err = ValidationError(message)
+    err.table = "result"
+    return err
+
+
+def load_result_json(text: str | bytes, *, source: str = "result") -> dict[str, Any]:
+    """Parse result JSON strictly (no NaN/Infinity, no repeated keys, bounded nesting) and
+    check it with :func:`validate_result_dict`.
+
+    Raises
+    ------
+    ValidationError
+        Naming ``source`` and the line, or the bad field.
+    """
+    if isinstance(text, bytes):
+        text = decode_utf8(text, table="result", path=source)
+    try:
+        data = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise _plain(f"{source}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except ValueError as exc:
+        raise _plain(f"{source}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise _plain(f"{source}: not valid JSON (nested too deeply)") from None
+    try:
+        return validate_result_dict(data)
+    except ValidationError as exc:
+        err = ValidationError(f"{source}: not a valid placement result: {exc}")
+        err.table, err.field, err.value = "result", exc.field, exc.value
+        raise err from None
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -282,7 +549,10 @@ class Result:
                     if spec.get("assumed")
                     else ""
                 )
-                unpriced = m.get("egress_unpriced_sites") or []
+                unpriced = []
+                if m.get("n_egress_unpriced_sites") and "egress_usd_per_month" in self.open_sites:
+                    rows = self.open_sites[self.open_sites["egress_usd_per_month"].isna()]
+                    unpriced = sorted(rows["site_id"].astype(str))
                 note = f" (no egress price for {', '.join(unpriced)})" if unpriced else ""
                 lines.append(
                     f"streaming: peak {m['peak_gbps']:,.1f} Gbps (all sites, "
@@ -344,10 +614,8 @@ class Result:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
-        """Rebuild a Result from :meth:`to_dict` output."""
-        version = data.get("schema_version", SCHEMA_VERSION)
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"unsupported result schema_version {version!r}")
+        """Rebuild a Result from :meth:`to_dict` output (checked by :func:`validate_result_dict`)."""
+        validate_result_dict(data)
         assignments = pd.DataFrame(data.get("assignments") or [], columns=None)
         if assignments.empty:
             assignments = pd.DataFrame(columns=_ASSIGNMENT_COLUMNS)
@@ -377,9 +645,13 @@ class Result:
 
     @classmethod
     def from_json(cls, source: str | os.PathLike[str]) -> Result:
-        """Read a Result from a JSON file path or a JSON string."""
-        text = str(source)
-        if not text.lstrip().startswith("{"):
-            with open(source, encoding="utf-8") as fh:
-                text = fh.read()
-        return cls.from_dict(json.loads(text))
+        """Read a Result from a JSON file path or a JSON string.
+
+        A file is opened like every input (a regular file within ``PLACEMENT_MAX_INPUT_MB``,
+        UTF-8) and parsed strictly; see :func:`load_result_json`.
+        """
+        text = source if isinstance(source, str) else None
+        if text is not None and text.lstrip().startswith("{"):
+            return cls.from_dict(load_result_json(text))
+        data = read_input_bytes(source, table="result")
+        return cls.from_dict(load_result_json(data, source=os.fspath(source)))

@@ -29,7 +29,7 @@ from typing import Any
 import pulp
 
 from placement._highs import new_highs
-from placement.errors import SolverError, ValidationError
+from placement.errors import SolverError
 
 __all__ = ["SOLVERS", "SolveOutcome", "SolverOptions", "relative_gap", "solve_model"]
 
@@ -72,30 +72,20 @@ class SolverOptions:
     verbose: bool = False
 
     def __post_init__(self) -> None:
-        if self.solver not in SOLVERS:
-            raise ValidationError(
-                f"unknown solver {self.solver!r}; choose one of {', '.join(SOLVERS)}",
-                table="parameter",
-                field="solver",
-                value=self.solver,
-            )
-        if self.time_limit_s is not None and not (
-            math.isfinite(self.time_limit_s) and self.time_limit_s > 0
-        ):
-            raise ValidationError(
-                "must be a positive number of seconds",
-                table="parameter",
-                field="time_limit_s",
-                value=self.time_limit_s,
-            )
-        if not (0 <= self.gap_rel < 1):
-            raise ValidationError(
-                "must be in [0, 1)", table="parameter", field="gap_rel", value=self.gap_rel
-            )
-        if self.threads is not None and self.threads < 1:
-            raise ValidationError(
-                "must be >= 1", table="parameter", field="threads", value=self.threads
-            )
+        from placement import params
+
+        # one checker for every parameter (placement.params): True is not 1 second, "yes" is not
+        # true, and threads are capped (100000 threads made HiGHS fail with std::bad_alloc)
+        params.check(
+            {k: v for k, v in params.solver_spec().items() if k != "method"},
+            {
+                "solver": self.solver,
+                "time_limit_s": self.time_limit_s,
+                "gap_rel": self.gap_rel,
+                "threads": self.threads,
+                "verbose": self.verbose,
+            },
+        )
 
 
 @dataclass(frozen=True)

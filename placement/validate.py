@@ -3,6 +3,11 @@
 Each function takes a user DataFrame, checks it strictly and returns a *new* normalised copy
 (canonical column names, dtypes). Errors name the table, the row id and the field. Nothing here
 fills a missing value with a made-up constant.
+
+Numbers beyond :data:`placement.params.RANGES` are refused with the field named (latency and
+distance at most 1e6, weights, capacities and costs at most 1e15): beyond them the solvers'
+floating-point arithmetic can no longer prove optimality. Table sizes are checked against the
+budgets of :data:`placement.params.BUDGETS` (sites, demand points, latency pairs).
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ import numpy as np
 import pandas as pd
 
 from placement.errors import ValidationError
+from placement.params import RANGES, check_budget
 
 __all__ = [
     "COORD_ALIASES",
     "validate_demand",
     "validate_latency_table",
     "validate_points",
+    "validate_site_costs",
     "validate_sites",
 ]
 
@@ -76,6 +83,7 @@ def validate_points(
     id_col: str,
     required: Iterable[str] = (),
     nonnegative: Iterable[str] = (),
+    maxima: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """Validate a table of points with an id and coordinates.
 
@@ -92,6 +100,8 @@ def validate_points(
         Further numeric columns that must be present, finite and not missing.
     nonnegative : iterable of str
         Numeric columns (present or optional) that must be ``>= 0`` where present.
+    maxima : dict, optional
+        Largest accepted value of some of the ``nonnegative`` columns.
 
     Returns
     -------
@@ -193,6 +203,18 @@ def validate_points(
                 field=col,
                 value=arr[i],
             )
+        hi = (maxima or {}).get(col)
+        if hi is not None:
+            over = arr > hi
+            if over.any():
+                i = int(np.flatnonzero(over)[0])
+                raise ValidationError(
+                    f"value above the accepted maximum {hi:g}",
+                    table=table,
+                    row=df[id_col].iloc[i],
+                    field=col,
+                    value=arr[i],
+                )
         df[col] = vals
     return df.reset_index(drop=True)
 
@@ -200,21 +222,35 @@ def validate_points(
 def validate_sites(df: pd.DataFrame) -> pd.DataFrame:
     """Validate a candidate-site table (``site_id``, ``lat_deg``, ``lon_deg``, optional columns).
 
-    Optional numeric columns checked when present: ``capacity``, ``fixed_cost_usd_per_year``,
-    ``availability_zones`` (all ``>= 0``).
+    Optional numeric columns checked when present: ``capacity``, ``fixed_cost_usd_per_year``
+    (``>= 0`` and at most 1e15), ``availability_zones`` (``>= 0``). At most
+    ``PLACEMENT_MAX_SITES`` rows (see :data:`placement.params.BUDGETS`).
     """
+    if isinstance(df, pd.DataFrame):
+        check_budget("sites", len(df), "sites table", table="sites")
     return validate_points(
         df,
         table="sites",
         id_col="site_id",
         nonnegative=("capacity", "fixed_cost_usd_per_year", "availability_zones"),
+        maxima={"capacity": RANGES["capacity"], "fixed_cost_usd_per_year": RANGES["usd"]},
     )
 
 
 def validate_demand(df: pd.DataFrame) -> pd.DataFrame:
-    """Validate a demand table (``demand_id``, ``lat_deg``, ``lon_deg``, ``weight >= 0``)."""
+    """Validate a demand table (``demand_id``, ``lat_deg``, ``lon_deg``, ``0 <= weight <= 1e15``).
+
+    At most ``PLACEMENT_MAX_DEMAND`` rows (see :data:`placement.params.BUDGETS`).
+    """
+    if isinstance(df, pd.DataFrame):
+        check_budget("demand", len(df), "demand table", table="demand")
     out = validate_points(
-        df, table="demand", id_col="demand_id", required=("weight",), nonnegative=("weight",)
+        df,
+        table="demand",
+        id_col="demand_id",
+        required=("weight",),
+        nonnegative=("weight",),
+        maxima={"weight": RANGES["weight"]},
     )
     if float(out["weight"].sum()) <= 0:
         raise ValidationError("total weight is zero", table="demand", field="weight")
@@ -239,10 +275,14 @@ def validate_latency_table(
     Returns
     -------
     pandas.DataFrame
-        A copy with string ids and float ``latency_ms`` (and ``distance_km`` if present).
+        A copy with string ids and float ``latency_ms`` (and ``distance_km``,
+        ``cost_usd_per_year`` if present): finite, ``>= 0``, latency and distance at most 1e6,
+        cost at most 1e15. At most ``PLACEMENT_MAX_PAIRS`` rows.
     """
     table = "latency"
-    df = _require_frame(df, table).copy()
+    df = _require_frame(df, table)
+    check_budget("pairs", len(df), "latency table", table=table)
+    df = df.copy()
     dup_cols = df.columns[df.columns.duplicated()]
     if len(dup_cols):
         raise ValidationError("column given twice", table=table, field=str(dup_cols[0]))
@@ -270,15 +310,23 @@ def validate_latency_table(
         raise ValidationError(
             "duplicate (demand_id, site_id) pair", table=table, row=pair(int(np.argmax(dup)))
         )
-    for col in ("latency_ms", "distance_km"):
+    for col, hi in (
+        ("latency_ms", RANGES["latency_ms"]),
+        ("distance_km", RANGES["distance_km"]),
+        ("cost_usd_per_year", RANGES["usd"]),
+    ):
         if col not in df.columns:
             continue
+        if pd.api.types.is_bool_dtype(df[col]):
+            raise ValidationError(
+                "value is a boolean, not a number", table=table, row=pair(0), field=col
+            )
         vals = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(vals) | (vals < 0)
+        bad = ~np.isfinite(vals) | (vals < 0) | (vals > hi)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValidationError(
-                "value must be a finite number >= 0",
+                f"value must be a finite number in [0, {hi:g}]",
                 table=table,
                 row=pair(i),
                 field=col,
@@ -302,3 +350,37 @@ def validate_latency_table(
                 value=df[col].iloc[i],
             )
     return df.reset_index(drop=True)
+
+
+def validate_site_costs(costs: pd.DataFrame) -> pd.DataFrame:
+    """Check computed site costs (:meth:`placement.costs.CostModel.site_costs`) before a model.
+
+    Every ``*_usd_per_year`` column and ``variable_usd_per_unit_per_year`` must be ``>= 0`` and
+    at most 1e15 where present (a missing value is the caller's business): a cost model with
+    extreme inputs (e.g. ``price_usd_per_kwh=1e20``) is refused, naming the site and the column,
+    instead of reaching the solver.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``costs`` itself (not copied).
+    """
+    hi = RANGES["usd"]
+    cols = [
+        c
+        for c in costs.columns
+        if str(c).endswith("_usd_per_year") or c == "variable_usd_per_unit_per_year"
+    ]
+    for col in cols:
+        vals = pd.to_numeric(costs[col], errors="coerce").to_numpy(dtype=float)
+        bad = (np.isinf(vals) | (vals < 0) | (vals > hi)) & ~np.isnan(vals)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValidationError(
+                f"computed cost out of range [0, {hi:g}] (check the cost model's inputs)",
+                table="site costs",
+                row=costs.index[i],
+                field=str(col),
+                value=vals[i],
+            )
+    return costs

@@ -623,7 +623,8 @@ def annotate_result(result: Result, streaming: Streaming) -> Result:
         part of ``total_cost_usd_per_year``; ``metrics`` gains
         ``peak_gbps`` (sum over the sites at the hour the total peaks), ``sum_site_peak_gbps``,
         ``egress_tb_per_month``, ``egress_usd_per_month``/``_per_year`` (over the sites with a
-        price) and ``egress_unpriced_sites`` (ids without one, e.g. OCI); ``params`` gains
+        price) and ``n_egress_unpriced_sites`` (how many open sites have none, e.g. OCI; their
+        ``egress_usd_per_month`` is missing); ``params`` gains
         ``streaming``. A result without a solution is returned unchanged.
 
     Raises
@@ -695,7 +696,9 @@ def annotate_result(result: Result, streaming: Streaming) -> Result:
     metrics["sum_site_peak_gbps"] = float(sites["peak_gbps"].sum())
     metrics["egress_tb_per_month"] = float(sites["egress_tb_per_month"].sum())
     unpriced = ~np.isfinite(sites["egress_usd_per_month"].to_numpy(dtype=float))
-    metrics["egress_unpriced_sites"] = sorted(ids[unpriced])
+    # metrics are numbers (the result schema): the sites themselves are the open-site rows whose
+    # egress_usd_per_month is missing
+    metrics["n_egress_unpriced_sites"] = int(unpriced.sum())
     month = sites["egress_usd_per_month"].to_numpy(dtype=float)
     metrics["egress_usd_per_month"] = (
         float(np.nansum(month)) if np.isfinite(month).any() else math.nan

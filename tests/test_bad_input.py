@@ -306,7 +306,7 @@ TOML: list[tuple[str, str, str | None, str]] = [
         "sites-file-missing",
         "[inputs]\nsites = 'nope.csv'\n[problem]\nn_sites = 1\n",
         None,
-        "file not found",
+        "no such file",
     ),
     ("n-sites-string", GOOD_INPUTS + "[problem]\nn_sites = 'two'\n", "n_sites", "integer"),
     ("n-sites-too-many", GOOD_INPUTS + "[problem]\nn_sites = 9\n", "n_sites", "9"),

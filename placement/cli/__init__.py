@@ -4,8 +4,10 @@ Each subcommand lives in its own module of this package and exposes ``add_parser
 (which registers its parser and sets ``func``) and ``run(args) -> int``. Conventions: data on
 stdout, messages and progress on stderr. Exit codes: 0 success; 2 bad input (one line naming the
 field, no traceback); 3 a problem without solution (infeasible, or none found in time; the reason
-in words); 4 a data refresh that failed; 1 an unexpected error (one line; ``PLACEMENT_DEBUG=1``
-shows the traceback).
+in words); 4 a data refresh that failed; 1 an unexpected error, i.e. a bug (one line;
+``PLACEMENT_DEBUG=1`` shows the traceback). Every operating-system error about a path (missing,
+a folder, not readable or writable, a device, disk full) is bad input: exit 2, one line naming
+the path. Progress of long reads and solves (the ``placement`` logger) goes to stderr.
 """
 
 from __future__ import annotations
@@ -67,10 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = show_warning  # one line on stderr, no source excerpt
             return int(args.func(args) or 0)
     except PlacementError as exc:
-        print(f"placement {args.command}: error: {exc}", file=sys.stderr)
+        print(f"placement {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except FileNotFoundError as exc:
-        print(f"placement {args.command}: error: {exc}", file=sys.stderr)
+    except OSError as exc:  # a path the user gave: missing, a folder, unreadable, disk full, …
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(
+            f"placement {args.command}: error: {where}{exc.strerror or exc}",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print(f"placement {args.command}: interrupted", file=sys.stderr)
@@ -84,6 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split("\n"))
+    return text if len(text) <= 1000 else text[:997] + "..."
 
 
 if __name__ == "__main__":  # pragma: no cover

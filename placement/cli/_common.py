@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 import pandas as pd
 
 from placement._io import atomic_write_text
 
-__all__ = ["FORMATS", "add_format_option", "atomic_write_text", "info", "write_frame"]
+__all__ = [
+    "FORMATS",
+    "add_format_option",
+    "atomic_write_text",
+    "heartbeat",
+    "info",
+    "write_frame",
+]
 
 FORMATS = ("table", "csv", "json")
 
@@ -49,3 +60,25 @@ def write_frame(df: pd.DataFrame, fmt: str, stream: TextIO | None = None) -> Non
 def info(message: str) -> None:
     """Print a human message to stderr."""
     print(message, file=sys.stderr)
+
+
+@contextlib.contextmanager
+def heartbeat(label: str, every_s: float = 30.0) -> Iterator[None]:
+    """While the block runs, print ``label: still running (N s)`` to stderr every ``every_s``.
+
+    A long solve thus shows it is alive (and how to stop it) instead of staying silent.
+    """
+    stop = threading.Event()
+    t0 = time.monotonic()
+
+    def beat() -> None:
+        while not stop.wait(every_s):
+            info(f"{label}: still running ({time.monotonic() - t0:.0f} s; Ctrl-C stops)")
+
+    thread = threading.Thread(target=beat, name="placement-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=1.0)

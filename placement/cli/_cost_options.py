@@ -142,4 +142,8 @@ def cost_model_from_args(
     placement.errors.ValidationError
         For an invalid value (negative, PUE below 1, ...), naming the parameter.
     """
-    return CostModel(**{**dict(base or {}), **cost_options_given(args)})
+    from placement import params
+
+    kwargs = {**dict(base or {}), **cost_options_given(args)}
+    # the same checker and stated ranges as the TOML [costs] table (nan, inf, 1e20 refused)
+    return CostModel(**params.check(params.costs_spec(), kwargs, table="costs"))

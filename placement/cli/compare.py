@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from placement import config
-from placement.cli._common import add_format_option, write_frame
+from placement.cli._common import add_format_option, heartbeat, write_frame
 from placement.problem import Problem
 
 __all__ = ["add_parser", "run"]
@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = config.load_config(args.base)
     base = Problem.from_config(cfg)
     scenarios = [Scenario.from_toml(path) for path in args.scenarios]
-    df = compare(base, *scenarios, **cfg.get("solver", {}))
+    with heartbeat("placement compare"):
+        df = compare(base, *scenarios, **cfg.get("solver", {}))
     write_frame(df, args.format)
     return 0

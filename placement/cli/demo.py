@@ -167,6 +167,7 @@ def build_problem(
 
 def run(args: argparse.Namespace) -> int:
     """Solve the demo problem, write the report (and JSON), print the report's path."""
+    from placement._io import check_output_path
     from placement.report import with_site_attributes, write_html
 
     t0 = time.perf_counter()
@@ -178,6 +179,10 @@ def run(args: argparse.Namespace) -> int:
     streaming = Streaming(
         concurrency_ratio=args.concurrency, bitrate_mbps=args.bitrate_mbps, curve=args.curve
     )
+    # both outputs checked before the solve; they must not be the same file either
+    check_output_path(args.out, probe=True)
+    if args.json is not None:
+        check_output_path(args.json, inputs=[args.out], probe=True)
     problem, sites, dropped = build_problem(
         n_sites=args.n_sites,
         min_population=args.min_population,
@@ -192,19 +197,13 @@ def run(args: argparse.Namespace) -> int:
     )
     if dropped:
         info(f"demo: left out for lack of cost data: {', '.join(dropped)}")
-    result = problem.solve(time_limit_s=args.time_limit)
+    from placement.cli.solve import solve_with_progress
+
+    result = solve_with_progress(problem, {"time_limit_s": args.time_limit})
     result = annotate_result(with_site_attributes(result, sites), streaming)
     if args.json is not None:
-        try:
-            result.to_json(args.json)
-        except OSError as exc:
-            info(f"placement demo: error: cannot write {args.json}: {exc.strerror or exc}")
-            return 2
-    try:
-        path = write_html(result, args.out, title=args.title)
-    except OSError as exc:
-        info(f"placement demo: error: cannot write {args.out}: {exc.strerror or exc}")
-        return 2
+        result.to_json(args.json)
+    path = write_html(result, args.out, title=args.title)
     if not is_quiet(args):
         info(result.summary())
     info(f"demo: report {path.stat().st_size:,} bytes in {time.perf_counter() - t0:.1f} s")

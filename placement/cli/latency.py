@@ -58,15 +58,21 @@ def _read(path: str, kind: str) -> pd.DataFrame:
         from placement import demand
 
         return demand.from_cities()
-    return pd.read_csv(path, dtype={f"{'site' if kind == 'sites' else 'demand'}_id": str})
+    from placement._io import read_csv
+
+    return read_csv(path, table=kind)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the latency table; returns the exit code."""
     from placement import latency
+    from placement.params import check_budget
 
     sites = _read(args.sites, "sites")
     demand = _read(args.demand, "demand")
+    check_budget(
+        "pairs", len(sites) * len(demand), f"{len(demand):,} demand x {len(sites):,} sites"
+    )
     model = latency.RouteLatencyModel() if args.model == "route" else latency.DistanceLatencyModel()
     table = model.table(demand, sites, max_latency_ms=args.max_latency_ms, k_nearest=args.k_nearest)
     info(

@@ -7,7 +7,6 @@ followed by a section per result. The path written is printed on stdout.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("results", nargs="+", metavar="RESULT.json", help="result file(s)")
-    p.add_argument("--out", "-o", required=True, metavar="FILE.html", help="output HTML file")
+    p.add_argument(
+        "--out",
+        "-o",
+        required=True,
+        metavar="FILE.html",
+        help="output HTML file (checked first: never a folder, device or one of the results)",
+    )
     p.add_argument("--title", help="page title (default: the result's name)")
     p.set_defaults(func=run)
     return p
@@ -39,46 +44,33 @@ class _BadResult(Exception):
 
 
 def load_result(path: str) -> Any:
-    """Read one result JSON file; raises ``_BadResult`` with a one-line reason."""
+    """Read one result JSON file, checked against the result schema.
+
+    Raises ``_BadResult`` with a one-line reason (the file is opened like every input: a regular
+    file within ``PLACEMENT_MAX_INPUT_MB``, UTF-8; see :func:`placement.result.load_result_json`).
+    """
+    from placement.errors import ValidationError
     from placement.result import Result
 
-    file = Path(path)
-    if not file.is_file():
-        raise _BadResult(f"{path}: no such file")
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _BadResult(f"{path}: cannot read ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise _BadResult(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    if not isinstance(data, dict) or "status" not in data:
-        raise _BadResult(f"{path}: not a placement result (no 'status')")
-    try:
-        return Result.from_dict(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise _BadResult(f"{path}: not a placement result ({exc})") from None
+        return Result.from_json(Path(path))
+    except ValidationError as exc:
+        raise _BadResult(" ".join(str(exc).split("\n"))) from None
 
 
 def run(args: argparse.Namespace) -> int:
     """Read the results, write the report, print its path."""
+    from placement._io import check_output_path
+    from placement.errors import ValidationError
     from placement.report import write_html
 
     try:
+        out = check_output_path(args.out, inputs=args.results, probe=True)
         results = [load_result(p) for p in args.results]
-    except _BadResult as exc:
+    except (_BadResult, ValidationError) as exc:
         print(f"placement report: error: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out)
-    if out.exists() and out.is_dir():
-        print(f"placement report: error: {out} is a folder", file=sys.stderr)
-        return 2
-    try:
-        path = write_html(results if len(results) > 1 else results[0], out, title=args.title)
-    except OSError as exc:
-        print(
-            f"placement report: error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr
-        )
-        return 2
+    path = write_html(results if len(results) > 1 else results[0], out, title=args.title)
     info(f"report of {len(results)} result(s): {path.stat().st_size:,} bytes")
     print(path)
     return 0

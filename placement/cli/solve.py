@@ -76,10 +76,23 @@ def _capacity(value: str) -> str | float:
 
 
 def _limit(value: str) -> float:
-    """Seconds; ``none``/``off``/``inf`` mean no limit (math.inf here, None for the solver)."""
-    if value.strip().lower() in ("none", "off", "inf"):
+    """Seconds; ``none``/``off`` mean no limit (math.inf here, None for the solver).
+
+    Non-finite numbers (``inf``, ``nan``) are refused like any bad number.
+    """
+    if value.strip().lower() in ("none", "off"):
         return math.inf
-    return float(value)
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"time_limit_s: not a number of seconds or 'none': {value!r}"
+        ) from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise argparse.ArgumentTypeError(
+            f"time_limit_s: must be a finite number of seconds > 0, or 'none': {value!r}"
+        )
+    return seconds
 
 
 def add_parser(subparsers: Any) -> None:
@@ -293,7 +306,11 @@ def add_parser(subparsers: Any) -> None:
         "with time zones, with an assumed concurrency when --concurrency is not given)",
     )
     p.add_argument(
-        "--out", metavar="FILE", default="-", help="result JSON path ('-' for stdout, the default)"
+        "--out",
+        metavar="FILE",
+        default="-",
+        help="result JSON path ('-' for stdout, the default); checked before solving: a regular "
+        "file or a new path (missing folders are created), never a folder, device or an input",
     )
     p.set_defaults(func=run)
 
@@ -307,14 +324,14 @@ def build_problem(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """
     import dataclasses
 
-    from placement import config
+    from placement import config, params
     from placement.cli._options import demand_filters, streaming_from_args
     from placement.problem import Problem
     from placement.workload import Streaming
 
     cfg: dict[str, Any] = (
         config.load_config(args.config)
-        if args.config
+        if args.config is not None
         else {"inputs": {}, "problem": {}, "solver": {}, "costs": None, "name": ""}
     )
     for opt, key in _INPUT_OPTIONS.items():
@@ -339,7 +356,8 @@ def build_problem(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     cfg["inputs"].setdefault("sites", "catalog")
     cfg["inputs"].setdefault("demand", "catalog")
     given_costs = cost_options_given(args)
-    if given_costs:  # laid over the TOML [costs] table key by key
+    if given_costs:  # checked like the TOML [costs] table, then laid over it key by key
+        given_costs = params.check(params.costs_spec(), given_costs, table="costs")
         cfg["costs"] = {**(cfg.get("costs") or {}), **given_costs}
     streaming = streaming_from_args(args)
     if streaming is None and cfg.get("streaming"):
@@ -407,16 +425,37 @@ def solve_with_progress(problem: Any, solve_kwargs: dict[str, Any]) -> Any:
         return problem.solve(**kwargs)
 
 
+def input_paths(args: argparse.Namespace) -> list[str]:
+    """Every input file the options name (the TOML file and the tables it names)."""
+    from placement import config
+
+    paths = [p for p in (args.config, args.sites, args.demand, args.latency) if p]
+    if args.config is not None:
+        inputs = config.load_config(args.config)["inputs"]
+        paths += [inputs[k] for k in ("sites", "demand", "latency") if inputs.get(k)]
+    return [p for p in paths if p != "catalog"]
+
+
 def run(args: argparse.Namespace) -> int:
     """Solve and write the result; see the module docstring for exit codes."""
     import logging
 
+    from placement._io import check_output_path
     from placement.cli._options import is_quiet
     from placement.workload import DEFAULT_CONCURRENCY_RATIO, Streaming, annotate_result
 
     log = logging.getLogger("placement.cli")
+    if args.out != "-":  # a bad output path is refused before any work, not after the solve
+        check_output_path(args.out, inputs=input_paths(args), probe=True)
     problem, solve_kwargs = build_problem(args)
     log.info("solve: %r, time limit %s", problem, _limit_text(solve_kwargs.get("time_limit_s")))
+    pairs = len(problem.sites) * len(problem.demand)
+    if pairs > 1_000_000 and solve_kwargs.get("time_limit_s") is None:
+        log.info(
+            "solve: a large problem (%s demand-site pairs) and no time limit: the proof of "
+            "optimality may take long",
+            f"{pairs:,}",
+        )
     warning = backup_warning(problem)
     if warning:
         log.warning("warning: %s", warning)

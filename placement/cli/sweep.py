@@ -10,6 +10,7 @@ from placement import config
 from placement.cli._common import add_format_option, atomic_write_text, info, write_frame
 from placement.errors import ValidationError
 from placement.problem import Problem
+from placement.scenarios.sweep import check_grid_budget
 
 __all__ = ["add_parser", "parse_grid", "run"]
 
@@ -51,12 +52,38 @@ def parse_grid(specs: list[str]) -> dict[str, list[Any]]:
                     "bad range a:b[:step]", table="--grid", field=key, value=values
                 )
             step = nums[2] if len(nums) == 3 else 1
-            grid[key] = list(range(nums[0], nums[1] + 1, step))
+            axis = range(nums[0], nums[1] + 1, step)
+            check_grid_budget([*(len(v) for v in grid.values()), len(axis)])  # before building
+            grid[key] = list(axis)
         else:
             grid[key] = [_scalar(v) for v in values.split(",") if v.strip()]
+            check_grid_budget([len(v) for v in grid.values()])
     if not grid:
         raise ValidationError("give at least one --grid KEY=VALUES", table="--grid")
     return grid
+
+
+def _input_files(cfg: dict[str, Any]) -> list[str]:
+    inputs = cfg.get("inputs", {})
+    return [
+        inputs[k] for k in ("sites", "demand", "latency") if inputs.get(k) not in (None, "catalog")
+    ]
+
+
+def _check_out_dir(text: str, inputs: list[str]) -> Path:
+    """The ``--out-dir`` folder: an existing folder or a new path; its files may be written."""
+    from placement._io import check_output_path
+
+    if not text:
+        raise ValidationError("empty path", table="output", field="--out-dir")
+    out = Path(text)
+    if out.exists() and not out.is_dir():
+        raise ValidationError(
+            f"{text}: exists and is not a folder", table="output", field="--out-dir"
+        )
+    for name in ("sweep.csv", "point_0000.json"):
+        check_output_path(out / name, inputs=inputs, probe=True)
+    return out
 
 
 def add_parser(subparsers: Any) -> None:
@@ -82,7 +109,10 @@ def add_parser(subparsers: Any) -> None:
         "--workers", type=int, default=None, help="worker processes (1: serial; default: CPUs)"
     )
     p.add_argument(
-        "--out-dir", type=Path, default=None, help="write sweep.csv and one JSON per point"
+        "--out-dir",
+        default=None,
+        help="write sweep.csv and one JSON per point into this folder (created when missing; "
+        "checked before the sweep starts)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument(
@@ -100,9 +130,18 @@ def run(args: argparse.Namespace) -> int:
     from placement.scenarios import sweep
 
     grid = parse_grid(args.grid)
-    if args.workers is not None and args.workers < 1:
-        raise ValidationError("must be >= 1", table="parameter", field="--workers")
+    if args.workers is not None and not 1 <= args.workers <= 256:
+        raise ValidationError(
+            "must be an integer in [1, 256]",
+            table="parameter",
+            field="--workers",
+            value=args.workers,
+        )
     cfg = config.load_config(args.base)
+    out: Path | None = None
+    inputs = [args.base, *_input_files(cfg)]
+    if args.out_dir is not None:
+        out = _check_out_dir(args.out_dir, inputs)
     base = Problem.from_config(cfg)
     executor = "serial" if args.workers == 1 else "processes"
     res = sweep(
@@ -115,13 +154,14 @@ def run(args: argparse.Namespace) -> int:
         **cfg.get("solver", {}),
     )
     table = res.table.drop(columns=["solve_s"])
-    if args.out_dir is not None:
-        out: Path = args.out_dir
+    if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "sweep.csv", res.table.to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(
+            out / "sweep.csv", res.table.to_csv(index=False, lineterminator="\n"), inputs=inputs
+        )
         for i, r in enumerate(res.results):
             if r is not None:
-                r.to_json(out / f"point_{i:04d}.json")
+                atomic_write_text(out / f"point_{i:04d}.json", r.to_json(), inputs=inputs)
         info(f"wrote {out / 'sweep.csv'} and {sum(r is not None for r in res.results)} results")
     write_frame(table, args.format)
     n_err = int((table["status"] == "error").sum())

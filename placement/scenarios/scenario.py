@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -500,13 +499,10 @@ class Scenario:
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str]) -> Scenario:
         """Read a scenario file (parsed as data only with :mod:`tomllib`); name defaults to the stem."""
-        p = Path(path)
-        try:
-            with open(p, "rb") as fh:
-                raw = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise ValidationError(f"malformed TOML: {exc}", table=str(p)) from None
-        return cls.from_dict(raw, default_name=p.stem)
+        from placement.config import read_toml
+
+        raw = read_toml(path)
+        return cls.from_dict(raw, default_name=Path(path).stem)
 
     # ------------------------------------------------------------------ application
     def apply(self, base: Problem) -> Problem:

@@ -39,7 +39,14 @@ from placement.result import Result
 from placement.scenarios._problem import check_problem_keys, with_full_latency
 from placement.scenarios.compare import result_row
 
-__all__ = ["SweepResult", "chunk_bounds", "grid_points", "solve_chunk", "sweep"]
+__all__ = [
+    "SweepResult",
+    "check_grid_budget",
+    "chunk_bounds",
+    "grid_points",
+    "solve_chunk",
+    "sweep",
+]
 
 
 @dataclass(frozen=True)
@@ -96,21 +103,66 @@ class SweepResult:
         )
 
 
-def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
-    """The product of the grid in key order (last key fastest)."""
+def check_grid_budget(sizes: Sequence[int], limit: int | None = None) -> int:
+    """Refuse a grid whose product of axis sizes exceeds the budget, before building it.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Number of values of each grid axis.
+    limit : int, optional
+        Largest number of points; default the ``PLACEMENT_MAX_GRID_POINTS`` budget (10,000; see
+        :data:`placement.params.BUDGETS`).
+
+    Returns
+    -------
+    int
+        The number of grid points.
+    """
+    from placement.params import BUDGETS, budget
+
+    cap = budget("grid_points") if limit is None else limit
+    total = 1
+    for n in sizes:
+        total *= max(int(n), 0)
+        if total > cap:
+            env = BUDGETS["grid_points"][1]
+            raise ValidationError(
+                f"the grid has more than {cap:,} points (axes of {', '.join(f'{n:,}' for n in sizes)}"
+                f" values); raise the limit with max_points= or the environment variable {env}=N",
+                table="grid",
+                value=total,
+            )
+    return total
+
+
+def grid_points(
+    grid: Mapping[str, Sequence[Any]], *, max_points: int | None = None
+) -> list[dict[str, Any]]:
+    """The product of the grid in key order (last key fastest), within the grid budget.
+
+    ``max_points`` (default: the ``PLACEMENT_MAX_GRID_POINTS`` budget, 10,000) caps the number of
+    points; the axes are measured before anything is built.
+    """
+    from placement.params import budget
+
     if not isinstance(grid, Mapping) or not grid:
         raise ValidationError("the grid must be a non-empty mapping", table="grid")
     check_problem_keys(grid, "grid")
+    cap = budget("grid_points") if max_points is None else max_points
     keys = list(grid)
     values = []
     for k in keys:
         v = grid[k]
-        if isinstance(v, str) or not isinstance(v, Iterable):
+        if isinstance(v, str | bytes) or not isinstance(v, Iterable):
             raise ValidationError("must be a list of values", table="grid", field=k, value=v)
-        v = list(v)
+        if hasattr(v, "__len__"):
+            check_grid_budget([*(len(x) for x in values), len(v)], cap)
+        v = list(itertools.islice(v, cap + 1))  # an endless iterator stops at the budget
         if not v:
             raise ValidationError("has no values", table="grid", field=k)
         values.append(v)
+        check_grid_budget([len(x) for x in values], cap)
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
 
 
@@ -222,6 +274,7 @@ def sweep(
     progress: bool = True,
     reuse_latency: bool = True,
     warm_start: bool = True,
+    max_points: int | None = None,
     **solve_kwargs: Any,
 ) -> SweepResult:
     """Solve ``base`` at every point of the product grid.
@@ -249,6 +302,9 @@ def sweep(
         warm starts each worker gets one contiguous chunk of the grid instead of single points.
         Objectives are those of a cold sweep; among equal-cost optima the open set returned may
         differ.
+    max_points : int, optional
+        Largest number of grid points (default: the ``PLACEMENT_MAX_GRID_POINTS`` budget,
+        10,000); a larger grid is refused before any work.
     **solve_kwargs
         Passed to :meth:`Problem.solve`. Give ``threads=1`` when running many points in parallel.
 
@@ -256,7 +312,7 @@ def sweep(
     -------
     SweepResult
     """
-    points = grid_points(grid)
+    points = grid_points(grid, max_points=max_points)
     if not isinstance(warm_start, bool):
         raise ValidationError(
             "must be True or False", table="parameter", field="warm_start", value=warm_start
