@@ -80,10 +80,9 @@ SOLVER_KEYS = {"solver", "time_limit_s", "gap_rel", "threads", "verbose", "metho
 
 
 def _problem_keys() -> set[str]:
-    from placement.problem import Problem
-
-    params = inspect.signature(Problem.__init__).parameters
-    return {k for k in params if k not in ("self", "sites", "demand", "latency", "cost_model")}
+    # the Problem's scalar keyword arguments, as its own checker lists them (no import of
+    # placement.problem: it imports this module)
+    return set(params.problem_spec())
 
 
 def _cost_keys() -> set[str]:

@@ -43,6 +43,12 @@ __all__ = [
 
 #: Largest accepted magnitudes of input numbers: beyond them the solvers' floating-point
 #: arithmetic is no longer exact enough to prove optimality. Refused at the door, field named.
+#: Objectives a Problem can optimise.
+OBJECTIVES = ("median", "center", "coverage", "set-cover", "cost", "weighted")
+
+#: What a Problem may do with demand no allowed site can reach (``Problem(unreachable=)``).
+UNREACHABLE_POLICIES = ("error", "exclude", "best-effort")
+
 RANGES: dict[str, float] = {
     "latency_ms": 1e6,  # round trip, ms (1,000 s)
     "distance_km": 1e6,
@@ -334,8 +340,6 @@ def _per_provider(n: str, v: Any, t: str) -> int | dict[str, int] | None:
 
 def problem_spec() -> dict[str, Checker]:
     """Checkers of :class:`placement.Problem`'s scalar keyword arguments (the TOML ``[problem]``)."""
-    from placement.problem import OBJECTIVES
-
     ms = RANGES["latency_ms"]
     return {
         "objective": _choice(*OBJECTIVES),
@@ -360,7 +364,7 @@ def problem_spec() -> dict[str, Checker]:
         "latency_weight_usd_per_ms": _num(0.0, RANGES["usd_per_ms"]),
         "latency_penalty_usd_per_unit_ms": _num(0.0, RANGES["usd_per_ms"]),
         "set_cover_by": _choice("count", "cost"),
-        "unreachable": _choice("error", "exclude", "best-effort"),
+        "unreachable": _choice(*UNREACHABLE_POLICIES),
         "name": _str(),
     }
 
@@ -442,13 +446,18 @@ def input_spec() -> dict[str, Checker]:
 
 
 def _place(kind: str) -> Checker:
-    """``bbox`` (W, S, E, N) or ``near`` (lat, lon, km), parsed and range-checked by demand."""
+    """``bbox`` (W, S, E, N) or ``near`` (lat, lon, km): a list of numbers (ranges checked by
+    :func:`placement.demand.parse_bbox` / ``parse_near`` when the demand is selected)."""
+    size = 4 if kind == "bbox" else 3
 
-    def check(n: str, v: Any, t: str) -> Any:
+    def check(n: str, v: Any, t: str) -> list[float] | None:
         if v is None:
             return None
-        from placement import demand
-
-        return (demand.parse_bbox if kind == "bbox" else demand.parse_near)(v)
+        if isinstance(v, str | bytes | Mapping) or not isinstance(v, Iterable):
+            raise _fail(n, f"must be a list of {size} numbers", v, t)
+        values = list(v)
+        if len(values) != size:
+            raise _fail(n, f"must be a list of {size} numbers", v, t)
+        return [number(f"{n}[{i}]", x, table=t, minimum=None) for i, x in enumerate(values)]
 
     return check

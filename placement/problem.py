@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from placement import diagnose, lowering, params
+from placement import config, diagnose, lowering, params
 from placement._highs import new_highs
 from placement.assemble import assemble
 from placement.errors import ValidationError
@@ -41,11 +41,9 @@ from placement.validate import validate_demand, validate_latency_table, validate
 
 __all__ = ["OBJECTIVES", "UNREACHABLE_POLICIES", "LatencySource", "Problem"]
 
-#: What a Problem may do with demand no allowed site can reach (see ``unreachable=``).
-UNREACHABLE_POLICIES = ("error", "exclude", "best-effort")
-
-#: Objectives a Problem can optimise.
-OBJECTIVES = ("median", "center", "coverage", "set-cover", "cost", "weighted")
+#: Objectives a Problem can optimise; what it may do with unreachable demand (see ``unreachable=``).
+OBJECTIVES = params.OBJECTIVES
+UNREACHABLE_POLICIES = params.UNREACHABLE_POLICIES
 
 _UNITS = {
     "median": "ms (demand-weighted mean latency)",
@@ -416,16 +414,12 @@ class Problem:
         **overrides
             Problem keyword arguments that replace the file's.
         """
-        from placement import config
-
         cfg = config.load_config(path)
         return cls.from_config(cfg, **overrides)
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any], **overrides: Any) -> Problem:
         """Build a problem from the dict returned by :func:`placement.config.load_config`."""
-        from placement import config
-
         inputs = cfg.get("inputs", {})
         sites = config.load_sites(
             inputs.get("sites", "catalog"),

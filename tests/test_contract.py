@@ -345,3 +345,14 @@ def test_a_raising_progress_hook_does_not_break_the_solve():
 
     problem = Problem.from_cost_matrix(np.array([[1.0, 5.0], [5.0, 1.0]]), n_sites=1)
     assert problem.solve(progress=boom).status == "optimal"
+
+
+def test_every_problem_argument_has_a_checker():
+    """A new Problem argument without a checker in params.problem_spec fails here."""
+    import inspect
+
+    from placement import params
+
+    tables = {"self", "sites", "demand", "latency", "cost_model"}
+    args = set(inspect.signature(Problem.__init__).parameters) - tables
+    assert args == set(params.problem_spec())
