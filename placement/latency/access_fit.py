@@ -66,7 +66,10 @@ BAND_LABELS = ("<500", "500-1500", "1500-3000", "3000-10000", ">10000")
 REL_FLOOR_MS = 10.0
 #: Ridge scale of a country's deviation from the prior: mean (ms) and variance (ms²).
 PRIOR_SCALE_MEAN_MS = 20.0
-PRIOR_SCALE_VAR_MS2 = 400.0
+PRIOR_SCALE_VAR_MS2 = 10_000.0
+#: The variance fit is on absolute residuals below this variance (ms², i.e. sd 100 ms): a
+#: relative least-absolute fit would pull the variance towards its smallest values.
+VAR_FLOOR_MS2 = 10_000.0
 #: Columns a user-pair table needs (as the RIPE Atlas country-pair table).
 PAIR_COLUMNS = ["src", "dst", "src_lat", "src_lon", "dst_lat", "dst_lon", "rtt_ms"]
 
@@ -149,6 +152,30 @@ def _design(countries: pd.DataFrame) -> np.ndarray:
     return np.column_stack([*cols, share])
 
 
+def _bounded_lstsq(A: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Least squares with box bounds by an active set on the normal equations: variables out of
+    bounds are fixed at the bound and the rest solved again, until none is out (deterministic).
+
+    Fixed variables are not released again, so this is a close approximation of the bounded
+    optimum (``scipy.optimize.lsq_linear`` finds it exactly, far slower here).
+    """
+    G = A.T @ A
+    c = A.T @ b
+    n = A.shape[1]
+    fixed = np.zeros(n, dtype=bool)
+    x = np.zeros(n)
+    for _ in range(n + 1):
+        free = ~fixed
+        rhs = c[free] - G[np.ix_(free, fixed)] @ x[fixed]
+        x[free] = np.linalg.solve(G[np.ix_(free, free)], rhs)
+        below, above = x < lo - 1e-12, x > hi + 1e-12
+        if not (below.any() or above.any()):
+            break
+        x = np.where(below, lo, np.where(above, hi, x))
+        fixed |= below | above
+    return x
+
+
 def _irls_additive(
     ia: np.ndarray,
     ib: np.ndarray,
@@ -162,6 +189,7 @@ def _irls_additive(
     scale: float,
     floor: float,
     iterations: int,
+    log_residuals: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Least-absolute relative deviations of ``offset + extra·beta + x_i + x_j`` from ``y``.
 
@@ -185,8 +213,13 @@ def _irls_additive(
     for _ in range(max(1, iterations)):
         A = np.vstack([X * (w / den)[:, None], pen])
         b = np.r_[w * (y - offset) / den, np.zeros(n)]
-        x = optimize.lsq_linear(A, b, bounds=(lo, hi), method="bvls").x
-        r = (X @ x + offset - y) / den
+        x = _bounded_lstsq(A, b, lo, hi)
+        pred = X @ x + offset
+        if log_residuals:
+            # Gauss-Newton step of |log(pred / y)|: residuals relative to the prediction, so
+            # over- and under-prediction by the same factor weigh the same (no low bias).
+            den = np.maximum(pred, floor)
+        r = (pred - y) / den
         w = 1.0 / np.sqrt(np.maximum(np.abs(r), 0.02))
     return x[:e], x[e : e + k], x[e + k :]
 
@@ -229,8 +262,8 @@ def fit_access(
     backbone : RouteLatencyModel, optional
         Default: the fitted inter-region model.
     lam : float
-        Weight of the pull towards the prior (1 = a deviation of 20 ms, or 400 ms² of variance,
-        costs as much as one pair off by 100 %).
+        Weight of the pull towards the prior (1: a deviation of 20 ms costs as much as one pair
+        off by 100 %; of 10,000 ms² of variance, as one pair's variance off by 10,000 ms²).
     iterations : int
         Reweighting rounds.
 
@@ -266,6 +299,7 @@ def fit_access(
         scale=PRIOR_SCALE_MEAN_MS,
         floor=REL_FLOOR_MS,
         iterations=iterations,
+        log_residuals=True,
     )
     has_sd = p["sd_ms"].notna().to_numpy()
     ps = p[has_sd]
@@ -279,7 +313,7 @@ def fit_access(
         F,
         lam=lam,
         scale=PRIOR_SCALE_VAR_MS2,
-        floor=REL_FLOOR_MS**2,
+        floor=VAR_FLOOR_MS2,
         iterations=iterations,
     )
     n_pairs = np.bincount(np.r_[ia, ib], minlength=len(codes))
