@@ -125,11 +125,11 @@ __all__ = [
 ]
 
 
-def default_model() -> RouteLatencyModel:
+def default_model() -> UserLatencyModel:
     """The model :class:`placement.Problem` uses when given no latency.
 
     :class:`UserLatencyModel` with ``access="demand"`` (users' access network on the demand
     side) and ``statistic="mean"`` (the statistic the calibration data measure), over the
     calibrated :class:`RouteLatencyModel`.
     """
-    return RouteLatencyModel()
+    return UserLatencyModel(access="demand", statistic="mean")

@@ -69,8 +69,8 @@ STATISTICS = ("mean", "p50", "p95")
 ACCESS_SIDES = ("none", "demand", "both")
 #: Standard normal quantiles of the percentiles.
 _Z = {"p50": 0.0, "p95": 1.6448536269514722}
-#: Smallest access mean used in the lognormal (ms): a fitted mean of 0 keeps a tiny positive
-#: distribution so that its percentiles are defined.
+#: Smallest access mean used for the lognormal's shape (ms): a fitted mean of 0 with a spread
+#: keeps a finite coefficient of variation (its percentiles are then 0 too).
 MIN_ACCESS_MEAN_MS = 0.5
 #: Continents (GeoNames codes) with their own prior; others (AN) use the global prior.
 CONTINENTS = ("AF", "AS", "EU", "NA", "OC", "SA")
@@ -110,8 +110,8 @@ def access_quantile_ms(mean_ms: npt.ArrayLike, sd_ms: npt.ArrayLike, statistic: 
     Returns
     -------
     numpy.ndarray
-        ``mean_ms`` for ``"mean"``, else ``exp(mu + z sigma)`` with ``sigma² = ln(1 + sd²/m²)``
-        and ``mu = ln m − sigma²/2``.
+        ``mean_ms`` for ``"mean"``, else ``m · exp(z sigma − sigma²/2)`` (``= exp(mu + z sigma)``,
+        ``mu = ln m − sigma²/2``) with ``sigma² = ln(1 + sd²/max(m, 0.5 ms)²)``.
 
     Examples
     --------
@@ -119,13 +119,12 @@ def access_quantile_ms(mean_ms: npt.ArrayLike, sd_ms: npt.ArrayLike, statistic: 
     14.142
     """
     _check_choice("statistic", statistic, STATISTICS)
-    m = np.maximum(np.asarray(mean_ms, dtype=float), MIN_ACCESS_MEAN_MS)
+    mean = np.maximum(np.asarray(mean_ms, dtype=float), 0.0)
     if statistic == "mean":
-        return np.asarray(mean_ms, dtype=float).copy()
+        return mean.copy()
     s = np.maximum(np.asarray(sd_ms, dtype=float), 0.0)
-    sigma2 = np.log1p((s / m) ** 2)
-    mu = np.log(m) - sigma2 / 2.0
-    return np.exp(mu + _Z[statistic] * np.sqrt(sigma2))
+    sigma2 = np.log1p((s / np.maximum(mean, MIN_ACCESS_MEAN_MS)) ** 2)
+    return mean * np.exp(_Z[statistic] * np.sqrt(sigma2) - sigma2 / 2.0)
 
 
 # --------------------------------------------------------------------------------------------
