@@ -241,7 +241,9 @@ class TableModel:
             "distance_km": mats.distance_km[i, j],
         }
         if mats.measured is not None:
-            cols["source"] = np.where(mats.measured[i, j], "measured", "modelled")
+            cols["source"] = pd.Categorical.from_codes(
+                mats.measured[i, j].astype(np.int8), categories=["modelled", "measured"]
+            )
         cols["latency_ms"] = lat[i, j]
         out = pd.DataFrame(cols)
         out.attrs.update(self._table_attrs())
