@@ -72,7 +72,7 @@ def country_files(tmp_path: Path) -> tuple[str, str]:
         "site_id,country_code,lat,lon\nNA,NA,-22.95764,18.49041\nDE,DE,51.165691,10.451526\n"
     )
     d = tmp_path / "d.csv"
-    d.write_text("demand_id,country_code,lat,lon,weight\nZA,ZA,-30.559482,22.937506,1\n")
+    d.write_text("demand_id,country_code,lat,lon\nZA,ZA,-30.559482,22.937506\n")  # no weight
     return str(s), str(d)
 
 

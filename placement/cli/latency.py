@@ -105,6 +105,9 @@ def run(args: argparse.Namespace) -> int:
 
     sites = _read(args.sites, "sites")
     demand = _read(args.demand, "demand")
+    if "weight" not in demand.columns:  # latencies do not depend on it
+        info("placement latency: demand has no weight column; using 1 for every point")
+        demand = demand.assign(weight=1.0)
     backbone = (
         latency.RouteLatencyModel() if args.model == "route" else latency.DistanceLatencyModel()
     )
