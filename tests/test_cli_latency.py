@@ -7,9 +7,11 @@ import json
 from contextlib import redirect_stdout
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from placement import latency
 from placement.cli import main
 
 
@@ -36,10 +38,102 @@ def test_csv_default(files: tuple[str, str]) -> None:
     rc, out = _run(["latency", "--sites", s, "--demand", d])
     assert rc == 0
     t = pd.read_csv(io.StringIO(out))
-    assert list(t.columns) == ["demand_id", "site_id", "distance_km", "latency_ms"]
-    assert len(t) == 6
+    assert list(t.columns) == ["demand_id", "site_id", "distance_km", "source", "latency_ms"]
+    assert len(t) == 6 and set(t["source"]) == {"modelled"}
     lon_fra = t[(t.demand_id == "london") & (t.site_id == "fra")].iloc[0]
-    assert 600 < lon_fra.distance_km < 660 and 8 < lon_fra.latency_ms < 20
+    # Default --access demand --statistic mean: backbone + GB users' access (London has no
+    # country_code: its nearest city's country).
+    m = latency.UserLatencyModel()
+    gb_mean, _, level = m.access_table.lookup(["GB"])
+    assert level[0] == "fitted"
+    rc, out = _run(["latency", "--sites", s, "--demand", d, "--access", "none"])
+    none = pd.read_csv(io.StringIO(out))
+    base = none[(none.demand_id == "london") & (none.site_id == "fra")].iloc[0]
+    assert 600 < lon_fra.distance_km < 660 and 8 < base.latency_ms < 20
+    prop = base.latency_ms - latency.RouteLatencyModel().access_ms
+    hops_part = (
+        latency.RouteLatencyModel()
+        .explain(
+            pd.DataFrame({"demand_id": ["l"], "lat": [51.5], "lon": [-0.12], "weight": [1.0]}),
+            pd.DataFrame({"site_id": ["f"], "lat": [50.11], "lon": [8.68]}),
+        )
+        .iloc[0]
+    )
+    expect = base.latency_ms + m.path_scale * hops_part.propagation_ms + gb_mean[0]
+    assert lon_fra.latency_ms == pytest.approx(expect, rel=1e-6)
+    assert prop > 0
+
+
+@pytest.fixture()
+def country_files(tmp_path: Path) -> tuple[str, str]:
+    """Country points as the RIPE Atlas table has them; "NA" is Namibia."""
+    s = tmp_path / "s.csv"
+    s.write_text(
+        "site_id,country_code,lat,lon\nNA,NA,-22.95764,18.49041\nDE,DE,51.165691,10.451526\n"
+    )
+    d = tmp_path / "d.csv"
+    d.write_text("demand_id,country_code,lat,lon\nZA,ZA,-30.559482,22.937506\n")  # no weight
+    return str(s), str(d)
+
+
+def _table(argv: list[str]) -> pd.DataFrame:
+    rc, out = _run(argv)
+    assert rc == 0
+    return pd.read_csv(io.StringIO(out), keep_default_na=False)
+
+
+def test_access_both_and_none_contract(country_files: tuple[str, str]) -> None:
+    s, d = country_files
+    base = ["latency", "--sites", s, "--demand", d, "--format", "csv"]
+    both = _table([*base, "--access", "both", "--statistic", "mean"])
+    assert list(both.columns)[:2] == ["demand_id", "site_id"]
+    assert list(both.columns)[-1] == "latency_ms"
+    assert list(both["site_id"]) == ["NA", "DE"]  # Namibia read as a code, not a missing value
+    none = _table([*base, "--access", "none"])
+    demand = _table([*base, "--access", "demand"])
+    m = latency.UserLatencyModel()
+    (za, na, de), _, _ = m.access_table.lookup(["ZA", "NA", "DE"])
+    km = latency.RouteLatencyModel().components(
+        [-30.559482], [22.937506], [-22.95764, 51.165691], [18.49041, 10.451526]
+    )
+    np.testing.assert_allclose(none["latency_ms"], km["latency_ms"][0], rtol=1e-9)
+    user = km["latency_ms"][0] + m.path_scale * km["propagation_ms"][0]
+    np.testing.assert_allclose(demand["latency_ms"], user + za, rtol=1e-9)
+    np.testing.assert_allclose(both["latency_ms"], user + za + np.array([na, de]), rtol=1e-9)
+
+
+def test_statistic_percentiles(country_files: tuple[str, str]) -> None:
+    s, d = country_files
+    base = ["latency", "--sites", s, "--demand", d]
+    lat = {
+        st: _table([*base, "--statistic", st])["latency_ms"].to_numpy()
+        for st in ("p50", "mean", "p95")
+    }
+    _, sd, _ = latency.UserLatencyModel().access_table.lookup(["ZA"])
+    assert sd[0] > 0
+    assert (lat["p50"] < lat["mean"]).all() and (lat["mean"] < lat["p95"]).all()
+    both = {
+        st: _table([*base, "--access", "both", "--statistic", st])["latency_ms"].to_numpy()
+        for st in ("p50", "p95")
+    }
+    assert (both["p95"] > lat["p95"]).all()
+
+
+def test_measured_override(files: tuple[str, str], tmp_path: Path) -> None:
+    s, d = files
+    meas = tmp_path / "m.csv"
+    meas.write_text("demand_id,site_id,latency_ms\nlondon,fra,17.5\n")
+    t = _table(["latency", "--sites", s, "--demand", d, "--measured", str(meas)])
+    row = t[(t.demand_id == "london") & (t.site_id == "fra")].iloc[0]
+    assert row.latency_ms == 17.5 and row.source == "measured"
+    assert (t["source"] == "measured").sum() == 1
+
+
+def test_bad_statistic_exit_2(files: tuple[str, str]) -> None:
+    s, d = files
+    with pytest.raises(SystemExit) as err:
+        main(["latency", "--sites", s, "--demand", d, "--statistic", "p99"])
+    assert err.value.code == 2
 
 
 def test_json_distance_model_with_pruning(files: tuple[str, str]) -> None:
@@ -87,4 +181,9 @@ def test_catalog_inputs(files: tuple[str, str]) -> None:
     t = pd.read_csv(io.StringIO(out))
     assert len(t) == 6
     assert t["site_id"].str.contains(":").all()  # catalog ids are provider:region
-    assert (t.groupby("demand_id")["latency_ms"].min() < 15).all()
+    # Users' access (GB, US) on top of a nearby region's backbone round trip (< 15 ms).
+    access, _, _ = latency.UserLatencyModel().access_table.lookup(["GB", "US"])
+    best = t.groupby("demand_id")["latency_ms"].min()
+    assert best["london"] < 15 + access[0] and best["boston"] < 15 + access[1]
+    rc, out = _run(["latency", "--sites", "catalog", "--demand", d, "--access", "none"])
+    assert (pd.read_csv(io.StringIO(out)).groupby("demand_id")["latency_ms"].min() < 15).all()

@@ -281,7 +281,8 @@ def test_holdout_errors_below_thresholds(fitted: dict[str, object]) -> None:
 
 
 def test_default_model_is_the_calibrated_route_model() -> None:
-    m = L.default_model()
+    # Users' access on top (tests/test_latency_access.py), over the calibrated route model.
+    m = L.default_model().backbone
     assert isinstance(m, L.RouteLatencyModel)
     assert m.inflation == L.ROUTE_FIT["inflation"]
 

@@ -18,10 +18,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "latency",
         help="round-trip latency between demand points and sites",
-        description="Print the long table demand_id,site_id,distance_km,latency_ms (round trip, "
-        "ms; distance_km is great-circle). Inputs are CSV files with columns site_id,lat,lon and "
-        "demand_id,lat,lon,weight (extra columns allowed), or the word 'catalog' for the shipped "
-        "cloud regions / city demand points.",
+        description="Print the long table demand_id,site_id,distance_km,source,latency_ms (round "
+        "trip, ms; distance_km is great-circle; source is measured/modelled). Inputs are CSV "
+        "files with columns site_id,lat,lon and demand_id,lat,lon,weight (extra columns allowed; "
+        "country_code, ISO alpha-2, sets a point's access delay, else its nearest city's "
+        "country), or the word 'catalog' for the shipped cloud regions / city demand points.",
     )
     p.add_argument("--sites", required=True, metavar="F", help="sites CSV, or 'catalog'")
     p.add_argument("--demand", required=True, metavar="F", help="demand CSV, or 'catalog'")
@@ -29,8 +30,28 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--model",
         choices=("route", "distance"),
         default="route",
-        help="route: shortest path over the cable/terrestrial backbone (default); "
-        "distance: great-circle distance only",
+        help="backbone: shortest path over the cable/terrestrial backbone (route, default) or "
+        "great-circle distance only",
+    )
+    p.add_argument(
+        "--access",
+        choices=("demand", "both", "none"),
+        default="demand",
+        help="users' access-network delay on the demand side (default: users to datacentre "
+        "sites), on both ends (user to user), or none (the backbone model, site to site)",
+    )
+    p.add_argument(
+        "--statistic",
+        choices=("mean", "p50", "p95"),
+        default="mean",
+        help="latency_ms over a demand point's users: mean (default), median or 95th percentile",
+    )
+    p.add_argument(
+        "--measured",
+        metavar="F",
+        default=None,
+        help="CSV demand_id,site_id,latency_ms of measured pairs overriding the model "
+        "(source=measured)",
     )
     p.add_argument(
         "--max-latency-ms", type=float, default=None, metavar="X", help="keep pairs with RTT <= X"
@@ -49,6 +70,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
+def _read_table(path: str, kind: str) -> pd.DataFrame:
+    """A CSV through the one input reader: ids and codes as written (``NA`` stays Namibia)."""
+    from placement._io import read_csv
+
+    return read_csv(path, table=kind)
+
+
 def _read(path: str, kind: str) -> pd.DataFrame:
     if path == CATALOG:
         if kind == "sites":
@@ -58,9 +86,7 @@ def _read(path: str, kind: str) -> pd.DataFrame:
         from placement import demand
 
         return demand.from_cities()
-    from placement._io import read_csv
-
-    return read_csv(path, table=kind)
+    return _read_table(path, kind)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,11 +99,21 @@ def run(args: argparse.Namespace) -> int:
     check_budget(
         "pairs", len(sites) * len(demand), f"{len(demand):,} demand x {len(sites):,} sites"
     )
-    model = latency.RouteLatencyModel() if args.model == "route" else latency.DistanceLatencyModel()
+    if "weight" not in demand.columns:  # latencies do not depend on it
+        info("placement latency: demand has no weight column; using 1 for every point")
+        demand = demand.assign(weight=1.0)
+    backbone = (
+        latency.RouteLatencyModel() if args.model == "route" else latency.DistanceLatencyModel()
+    )
+    measured = None if args.measured is None else _read_table(args.measured, "measured")
+    model = latency.UserLatencyModel(
+        access=args.access, statistic=args.statistic, backbone=backbone, measured=measured
+    )
     table = model.table(demand, sites, max_latency_ms=args.max_latency_ms, k_nearest=args.k_nearest)
     info(
         f"placement latency: {len(table)} pairs ({table['demand_id'].nunique()} demand points, "
-        f"{table['site_id'].nunique()} sites), model {model!r}"
+        f"{table['site_id'].nunique()} sites), statistic {args.statistic}, access {args.access}, "
+        f"backbone {backbone!r}"
     )
     write_frame(table, args.format)
     return 0

@@ -1,0 +1,470 @@
+"""Latency as users feel it: the backbone model plus an access-network delay on the user's side.
+
+A user's round trip to a site is
+
+    latency_ms = backbone_ms + path_scale · propagation_ms + access_ms(country, statistic)
+
+* ``backbone_ms`` is :class:`~placement.latency.models.RouteLatencyModel` between the user's
+  point (metro, or a country's representative point) and the site, ``propagation_ms`` its
+  distance-proportional part; ``path_scale`` (fitted, ≥ ``1/inflation − 1``) corrects the
+  datacentre-calibrated detour factor for user paths;
+* ``access_ms`` is the user side's access network (last mile, home broadband, mobile, peering
+  detours, and the spread of users around their country's point), a random delay per user:
+  a **lognormal** distribution per country with a fitted mean and standard deviation
+  (:class:`AccessTable`); the table reports its mean, median (``p50``) or 95th percentile
+  (``p95``) as asked by ``statistic``.
+
+``access="demand"`` puts the access delay on the demand side only (users → datacentre sites, the
+default of :func:`placement.latency.default_model`); ``access="both"`` on both ends (user to user,
+what the RIPE Atlas country-pair table measures: a percentile of the sum of two independent
+lognormals, by Fenton–Wilkinson moment matching, exact for the mean); ``access="none"`` is the
+backbone model as it is (site to site).
+
+Each country's access comes from ``data/access_latency.csv`` (fitted on RIPE Atlas user-level
+country-pair round trips by ``scripts/fit_access.py``, level ``fitted``) or, for countries without
+measurements, from a prior on its continent and its share of people using the internet (level
+``prior``); a code missing from the table falls back to its continent's prior (a ``continent``
+column of the input) and then to the global prior. A point without ``country_code`` takes the
+country of its nearest city of 100,000 people or more (``data/cities.csv``).
+
+References
+----------
+.. [1] RIPE NCC, RIPE Atlas (user-level pings, 2025), aggregated to country pairs by
+   input-output-hk/ouroboros-leios ``data/internet/country_rtt_stat.csv.gz``; see
+   ``data/SOURCES.md``, "Access latency".
+.. [2] Fenton, L. F. (1960), "The sum of log-normal probability distributions in scatter
+   transmission systems", IRE Trans. Commun. Systems 8(1): 57–67.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from placement._resources import data_file
+from placement.errors import ValidationError
+from placement.geo import distance_matrix_km, haversine_km
+from placement.latency.core import PairMatrices, TableModel, _check_param
+from placement.latency.models import DistanceLatencyModel, RouteLatencyModel
+from placement.validate import validate_latency_table
+
+__all__ = [
+    "ACCESS_SIDES",
+    "STATISTICS",
+    "AccessTable",
+    "UserLatencyModel",
+    "access_quantile_ms",
+    "country_codes",
+]
+
+#: Statistics a user model can report (over users of a demand point).
+STATISTICS = ("mean", "p50", "p95")
+#: Where the access delay is added.
+ACCESS_SIDES = ("none", "demand", "both")
+#: Standard normal quantiles of the percentiles.
+_Z = {"p50": 0.0, "p95": 1.6448536269514722}
+#: Smallest access mean used for the lognormal's shape (ms): a fitted mean of 0 with a spread
+#: keeps a finite coefficient of variation (its percentiles are then 0 too).
+MIN_ACCESS_MEAN_MS = 0.5
+#: Continents (GeoNames codes) with their own prior; others (AN) use the global prior.
+CONTINENTS = ("AF", "AS", "EU", "NA", "OC", "SA")
+#: Internet-use share at which the prior's intercepts are stated.
+PRIOR_SHARE_CENTER = 0.7
+#: Columns of ``data/access_latency.csv``.
+ACCESS_COLUMNS = [
+    "country_code",
+    "continent",
+    "internet_share",
+    "access_mean_ms",
+    "access_sd_ms",
+    "access_p50_ms",
+    "access_p95_ms",
+    "level",
+    "n_pairs",
+]
+
+
+def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValidationError(
+            f"must be one of {', '.join(choices)}", table="parameter", field=name, value=value
+        )
+    return value
+
+
+def access_quantile_ms(mean_ms: npt.ArrayLike, sd_ms: npt.ArrayLike, statistic: str) -> np.ndarray:
+    """Mean or percentile of a lognormal access delay given its mean and standard deviation.
+
+    Parameters
+    ----------
+    mean_ms, sd_ms : array_like
+        Mean (floored at :data:`MIN_ACCESS_MEAN_MS`) and standard deviation (``>= 0``), ms.
+    statistic : {"mean", "p50", "p95"}
+
+    Returns
+    -------
+    numpy.ndarray
+        ``mean_ms`` for ``"mean"``, else ``m · exp(z sigma − sigma²/2)`` (``= exp(mu + z sigma)``,
+        ``mu = ln m − sigma²/2``) with ``sigma² = ln(1 + sd²/max(m, 0.5 ms)²)``.
+
+    Examples
+    --------
+    >>> round(float(access_quantile_ms(20.0, 20.0, "p50")), 3)  # cv 1: median = mean / sqrt(2)
+    14.142
+    """
+    _check_choice("statistic", statistic, STATISTICS)
+    mean = np.maximum(np.asarray(mean_ms, dtype=float), 0.0)
+    if statistic == "mean":
+        return mean.copy()
+    s = np.maximum(np.asarray(sd_ms, dtype=float), 0.0)
+    sigma2 = np.log1p((s / np.maximum(mean, MIN_ACCESS_MEAN_MS)) ** 2)
+    return mean * np.exp(_Z[statistic] * np.sqrt(sigma2) - sigma2 / 2.0)
+
+
+# --------------------------------------------------------------------------------------------
+# The per-country table
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class AccessTable:
+    """Access delay per country: a lognormal with ``access_mean_ms`` and ``access_sd_ms``.
+
+    Parameters
+    ----------
+    countries : pandas.DataFrame
+        Columns of :data:`ACCESS_COLUMNS` (``access_p50_ms``/``access_p95_ms`` are derived and
+        recomputed), one row per ISO 3166-1 alpha-2 ``country_code``.
+    params : dict
+        ``path_scale``; the prior: ``prior_mean_ms:<continent>``,
+        ``prior_mean_ms_per_share``, ``prior_var_ms2:<continent>``, ``prior_var_ms2_per_share``,
+        ``global_mean_ms``, ``global_sd_ms``.
+    """
+
+    countries: pd.DataFrame
+    params: dict[str, float]
+
+    def __post_init__(self) -> None:
+        c = self.countries.copy()
+        for col in ("country_code", "access_mean_ms", "access_sd_ms"):
+            if col not in c.columns:
+                raise ValidationError("required column missing", table="access", field=col)
+        c["country_code"] = c["country_code"].astype(str)
+        if c["country_code"].duplicated().any():
+            raise ValidationError(
+                "duplicate country_code",
+                table="access",
+                row=c.loc[c["country_code"].duplicated(), "country_code"].iloc[0],
+                field="country_code",
+            )
+        for col in ("access_mean_ms", "access_sd_ms"):
+            v = pd.to_numeric(c[col], errors="coerce").to_numpy(float)
+            bad = ~np.isfinite(v) | (v < 0)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValidationError(
+                    "must be a finite number >= 0",
+                    table="access",
+                    row=c["country_code"].iloc[i],
+                    field=col,
+                    value=c[col].iloc[i],
+                )
+            c[col] = v
+        c["access_p50_ms"] = access_quantile_ms(c["access_mean_ms"], c["access_sd_ms"], "p50")
+        c["access_p95_ms"] = access_quantile_ms(c["access_mean_ms"], c["access_sd_ms"], "p95")
+        for col, default in (("continent", ""), ("level", "fitted"), ("n_pairs", 0)):
+            if col not in c.columns:
+                c[col] = default
+        if "internet_share" not in c.columns:
+            c["internet_share"] = np.nan
+        object.__setattr__(self, "countries", c[ACCESS_COLUMNS].reset_index(drop=True))
+        _check_param("path_scale", self.params.get("path_scale", 0.0), low=-1.0)
+
+    @classmethod
+    def shipped(cls) -> AccessTable:
+        """The fitted table shipped in ``data/access_latency.csv`` and ``data/access_model.csv``."""
+        return _shipped_access()
+
+    @property
+    def path_scale(self) -> float:
+        """Fitted extra share of the backbone's propagation delay on user paths."""
+        return float(self.params.get("path_scale", 0.0))
+
+    def prior(
+        self, continent: npt.ArrayLike, internet_share: npt.ArrayLike | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Prior access mean and sd (ms) for a continent and internet-use share.
+
+        An unknown continent gets the global prior; a missing share counts as
+        :data:`PRIOR_SHARE_CENTER`.
+        """
+        cont = np.atleast_1d(np.asarray(continent, dtype=object))
+        share = (
+            np.full(cont.shape, PRIOR_SHARE_CENTER)
+            if internet_share is None
+            else np.asarray(internet_share, dtype=float)
+        )
+        share = np.where(np.isfinite(share), share, PRIOR_SHARE_CENTER) - PRIOR_SHARE_CENTER
+        p = self.params
+        mean = np.array([p.get(f"prior_mean_ms:{c}", np.nan) for c in cont], dtype=float)
+        var = np.array([p.get(f"prior_var_ms2:{c}", np.nan) for c in cont], dtype=float)
+        known = np.isfinite(mean)
+        mean = np.where(known, mean + p.get("prior_mean_ms_per_share", 0.0) * share, np.nan)
+        var = np.where(known, var + p.get("prior_var_ms2_per_share", 0.0) * share, np.nan)
+        mean = np.where(known, np.maximum(mean, 0.0), p.get("global_mean_ms", 0.0))
+        sd = np.where(known, np.sqrt(np.maximum(var, 0.0)), p.get("global_sd_ms", 0.0))
+        return mean, sd
+
+    def lookup(
+        self, country_code: npt.ArrayLike, continent: npt.ArrayLike | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Access ``mean_ms``, ``sd_ms`` and ``level`` for each code.
+
+        ``level`` is the table's (``fitted``/``prior``/``calibrated``), or ``continent`` /
+        ``global`` for a code not in the table (prior of ``continent`` when given and known).
+        """
+        codes = pd.Index(self.countries["country_code"])
+        cc = np.atleast_1d(np.asarray(country_code, dtype=object)).astype(str)
+        pos = codes.get_indexer(cc)
+        found = pos >= 0
+        mean = self.countries["access_mean_ms"].to_numpy(float)[np.maximum(pos, 0)]
+        sd = self.countries["access_sd_ms"].to_numpy(float)[np.maximum(pos, 0)]
+        level = self.countries["level"].to_numpy(object)[np.maximum(pos, 0)]
+        if not found.all():
+            cont = (
+                np.full(cc.shape, "", dtype=object)
+                if continent is None
+                else np.atleast_1d(np.asarray(continent, dtype=object))
+            )
+            pm, ps = self.prior(cont)
+            is_cont = np.array([f"prior_mean_ms:{c}" in self.params for c in cont])
+            mean = np.where(found, mean, pm)
+            sd = np.where(found, sd, ps)
+            level = np.where(found, level, np.where(is_cont, "continent", "global"))
+        return mean, sd, level
+
+    def replace_countries(self, rows: pd.DataFrame) -> AccessTable:
+        """A copy with the rows of ``rows`` (``country_code, access_mean_ms, access_sd_ms`` and
+        optionally ``level``, ``n_pairs``) replacing or adding countries."""
+        base = self.countries.set_index("country_code")
+        new = rows.set_index("country_code")
+        extra = new.index.difference(base.index)
+        if len(extra):
+            cont = pd.Series("", index=extra)
+            base = pd.concat([base, pd.DataFrame({"continent": cont, "level": "prior"})])
+        for col in new.columns:
+            if col in base.columns:
+                base.loc[new.index, col] = new[col]
+        out = base.reset_index(names="country_code").sort_values("country_code", kind="stable")
+        return AccessTable(out, dict(self.params))
+
+
+@cache
+def _shipped_access() -> AccessTable:
+    countries = pd.read_csv(
+        data_file("access_latency.csv"),
+        keep_default_na=False,
+        dtype={"country_code": str, "continent": str, "level": str},
+        na_values={"internet_share": [""]},
+    )
+    model = pd.read_csv(data_file("access_model.csv"), keep_default_na=False)
+    params = dict(zip(model["parameter"], model["value"].astype(float), strict=True))
+    return AccessTable(countries, params)
+
+
+@cache
+def _city_points() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    c = pd.read_csv(
+        data_file("cities.csv"),
+        keep_default_na=False,
+        usecols=["country_code", "lat_deg", "lon_deg"],
+        dtype={"country_code": str},
+    )
+    return (
+        c["lat_deg"].to_numpy(float),
+        c["lon_deg"].to_numpy(float),
+        c["country_code"].to_numpy(object),
+    )
+
+
+def country_codes(points: pd.DataFrame, *, chunk: int = 2000) -> np.ndarray:
+    """ISO alpha-2 country of each point: its ``country_code``, else its nearest city's.
+
+    A point without a (non-empty) ``country_code`` takes the country of the nearest city of
+    100,000 people or more in the shipped ``data/cities.csv``.
+    """
+    n = len(points)
+    if "country_code" in points.columns:
+        cc = points["country_code"].astype(object).to_numpy()
+        missing = np.array([not isinstance(x, str) or x == "" for x in cc], dtype=bool)
+        out = np.where(missing, "", cc).astype(object)
+    else:
+        out = np.full(n, "", dtype=object)
+        missing = np.ones(n, dtype=bool)
+    if missing.any():
+        lat, lon, codes = _city_points()
+        idx = np.flatnonzero(missing)
+        plat = points["lat_deg"].to_numpy(float)[idx]
+        plon = points["lon_deg"].to_numpy(float)[idx]
+        for k in range(0, len(idx), chunk):
+            d = distance_matrix_km(plat[k : k + chunk], plon[k : k + chunk], lat, lon)
+            out[idx[k : k + chunk]] = codes[np.argmin(d, axis=1)]
+    return out
+
+
+def _continents(points: pd.DataFrame) -> np.ndarray | None:
+    if "continent" not in points.columns:
+        return None
+    return points["continent"].astype(object).fillna("").to_numpy()
+
+
+# --------------------------------------------------------------------------------------------
+# The model
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserLatencyModel(TableModel):
+    """Round trip between users (demand points) and sites, with the users' access network.
+
+    Parameters
+    ----------
+    access : {"demand", "both", "none"}
+        Where the access delay is added: the demand side (users → datacentre sites, default),
+        both ends (user ↔ user: sites are user networks too), or nowhere (the backbone model).
+    statistic : {"mean", "p50", "p95"}
+        What ``latency_ms`` is, over the users of a demand point: the mean round trip (what the
+        calibration data measure, default), the median or the 95th percentile.
+    backbone : RouteLatencyModel or DistanceLatencyModel
+        The model between the two points; default :class:`RouteLatencyModel` (fitted defaults).
+    access_table : AccessTable, optional
+        Per-country access delays; default :meth:`AccessTable.shipped`.
+    path_scale : float, optional
+        Extra share of the backbone's propagation delay on user paths (default: the fitted
+        ``access_table.path_scale``); not applied with ``access="none"``.
+    measured : pandas.DataFrame, optional
+        A long table ``demand_id, site_id, latency_ms`` of measured pairs (same statistic) that
+        replace the model's values; the table's ``source`` column says ``measured``.
+
+    Notes
+    -----
+    Tables have columns ``demand_id, site_id, distance_km, source, latency_ms`` and
+    ``attrs = {"statistic": ..., "access": ...}``. Errors of ``access="both", statistic="mean"``
+    on held-out RIPE Atlas country pairs are in ``README.md`` ("Latency") and printed by
+    ``scripts/fit_access.py``.
+    """
+
+    access: str = "demand"
+    statistic: str = "mean"
+    backbone: RouteLatencyModel | DistanceLatencyModel = field(default_factory=RouteLatencyModel)
+    access_table: AccessTable | None = field(default=None, repr=False, compare=False)
+    path_scale: float | None = None
+    measured: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_choice("access", self.access, ACCESS_SIDES)
+        _check_choice("statistic", self.statistic, STATISTICS)
+        if not isinstance(self.backbone, (RouteLatencyModel, DistanceLatencyModel)):
+            raise ValidationError(
+                "must be a RouteLatencyModel or DistanceLatencyModel",
+                table="parameter",
+                field="backbone",
+                value=type(self.backbone).__name__,
+            )
+        if self.access_table is None:
+            object.__setattr__(self, "access_table", AccessTable.shipped())
+        if self.path_scale is None:
+            object.__setattr__(self, "path_scale", self.access_table.path_scale)  # type: ignore[union-attr]
+        _check_param("path_scale", self.path_scale, low=-1.0)  # type: ignore[arg-type]
+        if self.measured is not None:
+            m = validate_latency_table(self.measured)[["demand_id", "site_id", "latency_ms"]]
+            object.__setattr__(self, "measured", m)
+
+    # -- pieces -------------------------------------------------------------------------------
+    @property
+    def access_ms(self) -> float:
+        """The backbone's fixed round-trip delay (kept for code reading ``model.access_ms``)."""
+        return float(self.backbone.access_ms)
+
+    def replace(self, **changes: Any) -> UserLatencyModel:
+        """A copy with some parameters changed (``dataclasses.replace``)."""
+        return dataclasses.replace(self, **changes)
+
+    def with_measurements(self, measured: pd.DataFrame) -> UserLatencyModel:
+        """A copy whose tables use ``measured`` (``demand_id, site_id, latency_ms``) for the pairs
+        it lists (``source = "measured"``) and the model elsewhere."""
+        return self.replace(measured=measured)
+
+    def point_access_ms(self, points: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Access ``mean_ms`` and ``sd_ms`` of each point of a demand or sites table."""
+        mean, sd, _ = self.access_table.lookup(  # type: ignore[union-attr]
+            country_codes(points), _continents(points)
+        )
+        return mean, sd
+
+    def _combine(
+        self,
+        base_ms: np.ndarray,
+        prop_ms: np.ndarray,
+        a: tuple[np.ndarray, np.ndarray] | None,
+        b: tuple[np.ndarray, np.ndarray] | None,
+    ) -> np.ndarray:
+        """``base + path_scale·prop + statistic(access)`` with a/b broadcast to ``base``."""
+        if self.access == "none":
+            return base_ms
+        lat = base_ms + self.path_scale * prop_ms
+        mean = a[0]  # type: ignore[index]
+        var = a[1] ** 2  # type: ignore[index]
+        if self.access == "both":
+            mean = mean + b[0]  # type: ignore[index]
+            var = var + b[1] ** 2  # type: ignore[index]
+        return lat + access_quantile_ms(mean, np.sqrt(var), self.statistic)
+
+    def _table_attrs(self) -> dict[str, Any]:
+        return {"statistic": self.statistic, "access": self.access}
+
+    def _pair_matrices(self, demand: pd.DataFrame, sites: pd.DataFrame) -> PairMatrices:
+        c = self.backbone.components(
+            demand["lat_deg"], demand["lon_deg"], sites["lat_deg"], sites["lon_deg"]
+        )
+        a = b = None
+        if self.access != "none":
+            am, asd = self.point_access_ms(demand)
+            a = (am[:, None], asd[:, None])
+            if self.access == "both":
+                bm, bsd = self.point_access_ms(sites)
+                b = (bm[None, :], bsd[None, :])
+        lat = self._combine(c["latency_ms"], c["propagation_ms"], a, b)
+        measured = np.zeros(lat.shape, dtype=bool)
+        if self.measured is not None:
+            di = pd.Index(demand["demand_id"]).get_indexer(self.measured["demand_id"])
+            si = pd.Index(sites["site_id"]).get_indexer(self.measured["site_id"])
+            ok = (di >= 0) & (si >= 0)
+            lat = lat.copy()
+            lat[di[ok], si[ok]] = self.measured["latency_ms"].to_numpy(float)[ok]
+            measured[di[ok], si[ok]] = True
+        return PairMatrices(c["distance_km"], lat, measured=measured)
+
+    def pair_latency_ms(self, a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
+        """Element-wise latency between row ``i`` of ``a`` (demand side) and row ``i`` of ``b``.
+
+        ``a`` and ``b`` have ``lat_deg``, ``lon_deg`` and optionally ``country_code``,
+        ``continent`` (same length). Measured overrides do not apply.
+        """
+        c = self.backbone.components(
+            a["lat_deg"], a["lon_deg"], b["lat_deg"], b["lon_deg"], pairwise=True
+        )
+        pa = self.point_access_ms(a) if self.access != "none" else None
+        pb = self.point_access_ms(b) if self.access == "both" else None
+        return self._combine(c["latency_ms"], c["propagation_ms"], pa, pb)
+
+
+def great_circle_km(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
+    """Element-wise great-circle distance between the rows of two point tables, km."""
+    return haversine_km(a["lat_deg"], a["lon_deg"], b["lat_deg"], b["lon_deg"])

@@ -1,0 +1,669 @@
+"""Calibration of the access component on user-level measurements, hold-outs and error bands.
+
+* :func:`fit_access` fits, on user ↔ user country-pair mean round trips (the RIPE Atlas table, see
+  ``data/SOURCES.md``), one access mean and one access standard deviation per country plus the
+  user-path scale, shrunk towards a prior on continent and internet use (``scripts/fit_access.py``
+  runs it and writes ``data/access_latency.csv`` and ``data/access_model.csv``);
+* :func:`split_pairs` / :func:`split_countries` hold out pairs, or whole countries;
+* :func:`error_bands` states errors as the inter-region model does (median and p90 of the
+  absolute % error, bias per distance band);
+* :func:`calibrate` fits the access component to a user's own measurements (RUM) and reports the
+  model's error on them before and after.
+
+The fit (per pair ``(a, b)``, countries ``i(a)``, ``j(b)``):
+
+    rtt_ab ≈ backbone_ab + path_scale · propagation_ab + m_i + m_j
+    sd_ab² ≈ v_i + v_j                        (sd = rtt_std of the pair, v = access variance)
+
+each by iteratively reweighted least squares on relative residuals ``(pred − y) / max(y, 10 ms)``
+(weights ``1/sqrt(|r|)``: a least-absolute-deviation fit, robust to the table's mis-located
+pairs), with ``m_i, v_i ≥ 0`` and a ridge penalty pulling each country's value towards the prior
+``c_continent + g · (internet_share − 0.7)`` whose coefficients are fitted jointly. Pairs faster
+than light in fibre over their great-circle distance (mis-located address blocks) are left out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from placement.errors import ValidationError
+from placement.geo import haversine_km
+from placement.latency.access import (
+    CONTINENTS,
+    PRIOR_SHARE_CENTER,
+    STATISTICS,
+    AccessTable,
+    UserLatencyModel,
+    _check_choice,
+    access_quantile_ms,
+    country_codes,
+)
+from placement.latency.core import FIBER_KM_PER_MS, _check_param
+from placement.latency.models import RouteLatencyModel
+
+__all__ = [
+    "DISTANCE_BANDS_KM",
+    "AccessFit",
+    "Calibration",
+    "calibrate",
+    "error_bands",
+    "fit_access",
+    "prepare_user_pairs",
+    "split_countries",
+    "split_pairs",
+]
+
+#: Distance bands (km, great-circle) of the error tables: <500, 500-1500, 1500-3000, 3000-10000,
+#: >10000.
+DISTANCE_BANDS_KM = (0.0, 500.0, 1500.0, 3000.0, 10000.0, np.inf)
+BAND_LABELS = ("<500", "500-1500", "1500-3000", "3000-10000", ">10000")
+#: Relative residuals are taken against max(y, this), so near-zero RTTs do not dominate.
+REL_FLOOR_MS = 10.0
+#: Ridge scale of a country's deviation from the prior: mean (ms) and variance (ms²).
+PRIOR_SCALE_MEAN_MS = 20.0
+PRIOR_SCALE_VAR_MS2 = 10_000.0
+#: The variance fit is on absolute residuals below this variance (ms², i.e. sd 100 ms): a
+#: relative least-absolute fit would pull the variance towards its smallest values.
+VAR_FLOOR_MS2 = 10_000.0
+#: Columns a user-pair table needs (as the RIPE Atlas country-pair table).
+PAIR_COLUMNS = ["src", "dst", "src_lat", "src_lon", "dst_lat", "dst_lon", "rtt_ms"]
+
+
+# --------------------------------------------------------------------------------------------
+# Data preparation and splits
+# --------------------------------------------------------------------------------------------
+
+
+def prepare_user_pairs(raw: pd.DataFrame) -> pd.DataFrame:
+    """Clean a country-pair table (columns :data:`PAIR_COLUMNS`, optional ``rtt_std``).
+
+    Keeps rows whose two codes are two upper-case letters and whose coordinates and ``rtt_ms`` are
+    numbers; adds ``gc_km`` (great-circle) and ``sd_ms`` (``rtt_std``, NaN when blank). Read the
+    CSV with ``keep_default_na=False`` ("NA" is Namibia).
+    """
+    for col in PAIR_COLUMNS:
+        if col not in raw.columns:
+            raise ValidationError("required column missing", table="user_pairs", field=col)
+    df = raw.copy()
+    num = ["src_lat", "src_lon", "dst_lat", "dst_lon", "rtt_ms"]
+    for col in num:
+        df[col] = pd.to_numeric(df[col], errors="coerce")
+    ok = df[num].notna().all(axis=1)
+    for col in ("src", "dst"):
+        s = df[col].astype(str)
+        ok &= s.str.fullmatch(r"[A-Z]{2}") & (s != "EU")
+    df = df[ok].copy()
+    df["src"] = df["src"].astype(str)
+    df["dst"] = df["dst"].astype(str)
+    df["gc_km"] = haversine_km(df["src_lat"], df["src_lon"], df["dst_lat"], df["dst_lon"])
+    sd = df["rtt_std"] if "rtt_std" in df.columns else pd.Series(np.nan, index=df.index)
+    df["sd_ms"] = pd.to_numeric(sd, errors="coerce")
+    return df.reset_index(drop=True)
+
+
+def _held(key: str, salt: str, fraction: float) -> bool:
+    h = hashlib.sha256((salt + key).encode()).digest()
+    return int.from_bytes(h[:8], "big") / 2**64 < fraction
+
+
+def split_pairs(
+    pairs: pd.DataFrame, *, test_fraction: float = 0.2, salt: str = "placement-access-v1"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Deterministic split holding out pairs (SHA-256 of ``salt + "src|dst"``)."""
+    _check_param("test_fraction", test_fraction, low=0.0, strict=True)
+    test = np.array(
+        [
+            _held(f"{a}|{b}", salt, test_fraction)
+            for a, b in zip(pairs["src"], pairs["dst"], strict=True)
+        ],
+        dtype=bool,
+    )
+    return pairs[~test].reset_index(drop=True), pairs[test].reset_index(drop=True)
+
+
+def split_countries(
+    pairs: pd.DataFrame, *, test_fraction: float = 0.2, salt: str = "placement-access-v1"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Deterministic split holding out whole countries: a pair with a held-out end is a test
+    pair, the training set has neither end held out (those countries get the prior)."""
+    _check_param("test_fraction", test_fraction, low=0.0, strict=True)
+    codes = sorted(set(pairs["src"]) | set(pairs["dst"]))
+    held = {c for c in codes if _held(c, salt, test_fraction)}
+    test = (pairs["src"].isin(held) | pairs["dst"].isin(held)).to_numpy()
+    return pairs[~test].reset_index(drop=True), pairs[test].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The fit
+# --------------------------------------------------------------------------------------------
+
+
+def _design(countries: pd.DataFrame) -> np.ndarray:
+    """Prior design matrix: one column per continent, then ``internet_share − 0.7``."""
+    cont = countries["continent"].astype(str).to_numpy()
+    share = countries["internet_share"].to_numpy(float)
+    share = np.where(np.isfinite(share), share, PRIOR_SHARE_CENTER) - PRIOR_SHARE_CENTER
+    cols = [(cont == c).astype(float) for c in CONTINENTS]
+    return np.column_stack([*cols, share])
+
+
+def _bounded_lstsq(A: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Least squares with box bounds by an active set on the normal equations: variables out of
+    bounds are fixed at the bound and the rest solved again, until none is out (deterministic).
+
+    Fixed variables are not released again, so this is a close approximation of the bounded
+    optimum (``scipy.optimize.lsq_linear`` finds it exactly, far slower here).
+    """
+    G = A.T @ A
+    c = A.T @ b
+    n = A.shape[1]
+    fixed = np.zeros(n, dtype=bool)
+    x = np.zeros(n)
+    for _ in range(n + 1):
+        free = ~fixed
+        rhs = c[free] - G[np.ix_(free, fixed)] @ x[fixed]
+        x[free] = np.linalg.solve(G[np.ix_(free, free)], rhs)
+        below, above = x < lo - 1e-12, x > hi + 1e-12
+        if not (below.any() or above.any()):
+            break
+        x = np.where(below, lo, np.where(above, hi, x))
+        fixed |= below | above
+    return x
+
+
+def _irls_additive(
+    ia: np.ndarray,
+    ib: np.ndarray,
+    y: np.ndarray,
+    offset: np.ndarray,
+    extra: np.ndarray,
+    extra_bounds: tuple[np.ndarray, np.ndarray],
+    F: np.ndarray,
+    *,
+    lam: float,
+    scale: float,
+    floor: float,
+    iterations: int,
+    log_residuals: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Least-absolute relative deviations of ``offset + extra·beta + x_i + x_j`` from ``y``.
+
+    ``x ≥ 0`` (one per country, ``F.shape[0]``), ridge ``lam·((x − F·g)/scale)²``.
+
+    Returns
+    -------
+    beta, g, x
+    """
+    nd, n, k, e = len(y), F.shape[0], F.shape[1], extra.shape[1]
+    U = np.zeros((nd, n))
+    np.add.at(U, (np.arange(nd), ia), 1.0)
+    np.add.at(U, (np.arange(nd), ib), 1.0)
+    X = np.hstack([extra, np.zeros((nd, k)), U])
+    pen = np.hstack([np.zeros((n, e)), -F, np.eye(n)]) * (np.sqrt(lam) / scale)
+    lo = np.r_[extra_bounds[0], np.full(k, -np.inf), np.zeros(n)]
+    hi = np.r_[extra_bounds[1], np.full(k + n, np.inf)]
+    den = np.maximum(y, floor)
+    w = np.ones(nd)
+    x = np.zeros(e + k + n)
+    for _ in range(max(1, iterations)):
+        A = np.vstack([X * (w / den)[:, None], pen])
+        b = np.r_[w * (y - offset) / den, np.zeros(n)]
+        x = _bounded_lstsq(A, b, lo, hi)
+        pred = X @ x + offset
+        if log_residuals:
+            # Gauss-Newton step of |log(pred / y)|: residuals relative to the prediction, so
+            # over- and under-prediction by the same factor weigh the same (no low bias).
+            den = np.maximum(pred, floor)
+        r = (pred - y) / den
+        w = 1.0 / np.sqrt(np.maximum(np.abs(r), 0.02))
+    return x[:e], x[e : e + k], x[e + k :]
+
+
+@dataclass(frozen=True, eq=False)
+class AccessFit:
+    """Result of :func:`fit_access`: the table, and the model built on it."""
+
+    access_table: AccessTable
+    backbone: RouteLatencyModel
+    n_pairs_used: int
+
+    def model(self, access: str = "both", statistic: str = "mean") -> UserLatencyModel:
+        """The user model on this fit (default: user ↔ user mean, as the training data)."""
+        return UserLatencyModel(
+            access=access,
+            statistic=statistic,
+            backbone=self.backbone,
+            access_table=self.access_table,
+        )
+
+
+def fit_access(
+    pairs: pd.DataFrame,
+    countries: pd.DataFrame,
+    *,
+    backbone: RouteLatencyModel | None = None,
+    lam: float = 1.0,
+    iterations: int = 12,
+) -> AccessFit:
+    """Fit per-country access delays and the user-path scale on user ↔ user pairs.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        From :func:`prepare_user_pairs` (``src, dst, *_lat, *_lon, rtt_ms, gc_km, sd_ms``).
+    countries : pandas.DataFrame
+        Every country the table should hold: ``country_code, continent, internet_share``
+        (share 0–1, NaN when unknown). Countries without pairs get the prior (level ``prior``).
+    backbone : RouteLatencyModel, optional
+        Default: the fitted inter-region model.
+    lam : float
+        Weight of the pull towards the prior (1: a deviation of 20 ms costs as much as one pair
+        off by 100 %; of 10,000 ms² of variance, as one pair's variance off by 10,000 ms²).
+    iterations : int
+        Reweighting rounds.
+
+    Returns
+    -------
+    AccessFit
+        Deterministic for the same inputs.
+    """
+    _check_param("lam", lam, low=0.0)
+    bb = RouteLatencyModel() if backbone is None else backbone
+    cty = countries.sort_values("country_code", kind="stable").reset_index(drop=True)
+    codes = cty["country_code"].astype(str).to_numpy()
+    idx = {c: i for i, c in enumerate(codes)}
+    unknown = sorted((set(pairs["src"]) | set(pairs["dst"])) - set(idx))
+    p = pairs[~(pairs["src"].isin(unknown) | pairs["dst"].isin(unknown))]
+    floor_ms = 2.0 * p["gc_km"].to_numpy(float) / FIBER_KM_PER_MS
+    p = p[(p["rtt_ms"].to_numpy(float) >= np.maximum(floor_ms, 1.0))].reset_index(drop=True)
+    c = bb.components(p["src_lat"], p["src_lon"], p["dst_lat"], p["dst_lon"], pairwise=True)
+    ia = p["src"].map(idx).to_numpy()
+    ib = p["dst"].map(idx).to_numpy()
+    F = _design(cty)
+    # Path scale bounded so the user paths' effective inflation stays >= 1.
+    low_scale = 1.0 / bb.inflation - 1.0
+    beta, g_mean, m = _irls_additive(
+        ia,
+        ib,
+        p["rtt_ms"].to_numpy(float),
+        c["latency_ms"],
+        c["propagation_ms"][:, None],
+        (np.array([low_scale]), np.array([np.inf])),
+        F,
+        lam=lam,
+        scale=PRIOR_SCALE_MEAN_MS,
+        floor=REL_FLOOR_MS,
+        iterations=iterations,
+        log_residuals=True,
+    )
+    has_sd = p["sd_ms"].notna().to_numpy()
+    ps = p[has_sd]
+    _, g_var, v = _irls_additive(
+        ps["src"].map(idx).to_numpy(),
+        ps["dst"].map(idx).to_numpy(),
+        ps["sd_ms"].to_numpy(float) ** 2,
+        np.zeros(len(ps)),
+        np.zeros((len(ps), 0)),
+        (np.zeros(0), np.zeros(0)),
+        F,
+        lam=lam,
+        scale=PRIOR_SCALE_VAR_MS2,
+        floor=VAR_FLOOR_MS2,
+        iterations=iterations,
+    )
+    n_pairs = np.bincount(np.r_[ia, ib], minlength=len(codes))
+    n_sd = np.bincount(
+        np.r_[ps["src"].map(idx).to_numpy(), ps["dst"].map(idx).to_numpy()], minlength=len(codes)
+    )
+    prior_m = np.maximum(F @ g_mean, 0.0)
+    prior_v = np.maximum(F @ g_var, 0.0)
+    mean = np.where(n_pairs > 0, m, prior_m)
+    var = np.where(n_sd > 0, v, prior_v)
+    table = pd.DataFrame(
+        {
+            "country_code": codes,
+            "continent": cty["continent"].astype(str).to_numpy(),
+            "internet_share": cty["internet_share"].to_numpy(float),
+            "access_mean_ms": mean,
+            "access_sd_ms": np.sqrt(var),
+            "level": np.where(n_pairs > 0, "fitted", "prior"),
+            "n_pairs": n_pairs,
+        }
+    )
+    params = {"path_scale": float(beta[0])}
+    for ci, cont in enumerate(CONTINENTS):
+        params[f"prior_mean_ms:{cont}"] = float(g_mean[ci])
+        params[f"prior_var_ms2:{cont}"] = float(g_var[ci])
+    params["prior_mean_ms_per_share"] = float(g_mean[-1])
+    params["prior_var_ms2_per_share"] = float(g_var[-1])
+    fitted = n_pairs > 0
+    wts = n_pairs[fitted]
+    params["global_mean_ms"] = float(np.average(mean[fitted], weights=wts)) if fitted.any() else 0.0
+    params["global_sd_ms"] = (
+        float(np.sqrt(np.average(var[fitted], weights=wts))) if fitted.any() else 0.0
+    )
+    return AccessFit(AccessTable(table, params), bb, len(p))
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------
+
+
+def _ends(pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    a = pd.DataFrame(
+        {
+            "lat_deg": pairs["src_lat"].to_numpy(float),
+            "lon_deg": pairs["src_lon"].to_numpy(float),
+            "country_code": pairs["src"].to_numpy(object),
+        }
+    )
+    b = pd.DataFrame(
+        {
+            "lat_deg": pairs["dst_lat"].to_numpy(float),
+            "lon_deg": pairs["dst_lon"].to_numpy(float),
+            "country_code": pairs["dst"].to_numpy(object),
+        }
+    )
+    return a, b
+
+
+def predict_pairs(model: UserLatencyModel, pairs: pd.DataFrame) -> np.ndarray:
+    """The model's round trip for each row of a user-pair table (``src`` on the demand side)."""
+    a, b = _ends(pairs)
+    return model.pair_latency_ms(a, b)
+
+
+def error_bands(
+    predicted_ms: np.ndarray, measured_ms: np.ndarray, distance_km: np.ndarray
+) -> pd.DataFrame:
+    """Errors of predictions, overall and per distance band.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per band (:data:`BAND_LABELS`) and ``all``: ``band, n, median_abs_pct_error,
+        p90_abs_pct_error, bias_median_pct, bias_mean_pct`` (bias = signed error
+        ``100·(pred − y)/y``; negative = under-predicts).
+    """
+    pred = np.asarray(predicted_ms, float)
+    y = np.asarray(measured_ms, float)
+    d = np.asarray(distance_km, float)
+    e = 100.0 * (pred - y) / y
+    band = np.digitize(d, DISTANCE_BANDS_KM[1:-1], right=False)
+    rows = []
+    for k, label in [*enumerate(BAND_LABELS), (-1, "all")]:
+        sel = np.ones(len(e), bool) if k < 0 else band == k
+        es = e[sel]
+        if len(es) == 0:
+            rows.append({"band": label, "n": 0})
+            continue
+        rows.append(
+            {
+                "band": label,
+                "n": len(es),
+                "median_abs_pct_error": float(np.median(np.abs(es))),
+                "p90_abs_pct_error": float(np.percentile(np.abs(es), 90)),
+                "bias_median_pct": float(np.median(es)),
+                "bias_mean_pct": float(np.mean(es)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Bring your own measurements
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Calibration:
+    """Result of :func:`calibrate`.
+
+    Attributes
+    ----------
+    model : UserLatencyModel
+        The input model with the calibrated countries' access replaced (level ``calibrated``).
+    errors : pandas.DataFrame
+        ``when`` (``before``/``after``), ``statistic``, ``n``, ``median_abs_pct_error``,
+        ``p90_abs_pct_error``, ``bias_median_pct`` on the measurements given.
+    countries : pandas.DataFrame
+        Per calibrated country: ``country_code, n_rows, access_mean_ms_before,
+        access_sd_ms_before, access_mean_ms, access_sd_ms``.
+    """
+
+    model: UserLatencyModel
+    errors: pd.DataFrame
+    countries: pd.DataFrame
+
+
+def _rum_points(rum: pd.DataFrame) -> pd.DataFrame:
+    """User points of RUM rows: coordinates given, else the country's largest city."""
+    from placement.latency.access import _city_points
+
+    has_xy = {"lat_deg", "lon_deg"} <= set(rum.columns)
+    lat = rum["lat_deg"].to_numpy(float) if has_xy else np.full(len(rum), np.nan)
+    lon = rum["lon_deg"].to_numpy(float) if has_xy else np.full(len(rum), np.nan)
+    cc = (
+        rum["country_code"].astype(object).to_numpy()
+        if "country_code" in rum.columns
+        else np.full(len(rum), "", dtype=object)
+    )
+    no_xy = ~(np.isfinite(lat) & np.isfinite(lon))
+    if no_xy.any():
+        clat, clon, ccode = _city_points()  # sorted by population, largest first
+        first: dict[str, int] = {}
+        for i, code in enumerate(ccode):
+            first.setdefault(code, i)
+        for i in np.flatnonzero(no_xy):
+            code = cc[i]
+            if not isinstance(code, str) or code not in first:
+                raise ValidationError(
+                    "needs lat_deg/lon_deg or a country_code with a city in the catalog",
+                    table="measurements",
+                    row=i,
+                    field="country_code",
+                    value=code,
+                )
+            lat[i], lon[i] = clat[first[code]], clon[first[code]]
+    pts = pd.DataFrame({"lat_deg": lat, "lon_deg": lon, "country_code": cc})
+    bad = ~(np.abs(lat) <= 90) | ~(np.abs(lon) <= 180)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError("coordinates out of range", table="measurements", row=i)
+    pts["country_code"] = country_codes(pts)
+    return pts
+
+
+def _fit_lognormal(targets: dict[str, float], mean0: float, sd0: float) -> tuple[float, float]:
+    """Access (mean, sd) whose statistics match ``targets`` (statistic -> ms).
+
+    One statistic: the current distribution is scaled (same coefficient of variation). Several:
+    least squares on the logarithms of the statistics over the lognormal's (mu, sigma).
+    """
+    tg = {k: max(v, 0.05) for k, v in targets.items()}
+    if len(tg) == 1:
+        ((stat, target),) = tg.items()
+        current = float(access_quantile_ms(mean0, sd0, stat))
+        k = target / max(current, 1e-9)
+        return max(mean0, 0.5) * k, max(sd0, 0.0) * k
+
+    def resid(x: np.ndarray) -> np.ndarray:
+        mu, sigma = x
+        out = []
+        for stat, t in tg.items():
+            q = (
+                mu + sigma**2 / 2
+                if stat == "mean"
+                else mu + {"p50": 0.0, "p95": 1.6448536269514722}[stat] * sigma
+            )
+            out.append(q - np.log(t))
+        return np.asarray(out)
+
+    x0 = np.array([np.log(np.median(list(tg.values()))), 0.5])
+    sol = optimize.least_squares(resid, x0, bounds=([-np.inf, 0.0], [np.inf, 5.0]))
+    mu, sigma = sol.x
+    mean = float(np.exp(mu + sigma**2 / 2))
+    return mean, float(mean * np.sqrt(np.expm1(sigma**2)))
+
+
+def _rum_errors(pred: np.ndarray, y: np.ndarray, stats: np.ndarray, when: str) -> list[dict]:
+    rows = []
+    for stat in [*sorted(set(stats)), "all"]:
+        sel = np.ones(len(y), bool) if stat == "all" else stats == stat
+        e = 100.0 * (pred[sel] - y[sel]) / y[sel]
+        rows.append(
+            {
+                "when": when,
+                "statistic": stat,
+                "n": int(sel.sum()),
+                "median_abs_pct_error": float(np.median(np.abs(e))),
+                "p90_abs_pct_error": float(np.percentile(np.abs(e), 90)),
+                "bias_median_pct": float(np.median(e)),
+            }
+        )
+    return rows
+
+
+def calibrate(
+    model: UserLatencyModel,
+    measurements: pd.DataFrame,
+    sites: pd.DataFrame,
+    *,
+    statistic: str | None = None,
+    min_rows: int = 1,
+) -> Calibration:
+    """Calibrate the access component of ``model`` to a user's own measurements (RUM).
+
+    Parameters
+    ----------
+    model : UserLatencyModel
+        The model to start from (its backbone and path scale are kept).
+    measurements : pandas.DataFrame
+        One row per measurement: ``site_id`` (in ``sites``), ``latency_ms`` (round trip, > 0);
+        the user side as ``lat_deg``/``lon_deg`` (a city or a point) and/or ``country_code``
+        (without coordinates: the country's largest city); optional ``statistic`` per row
+        (``mean``/``p50``/``p95``).
+    sites : pandas.DataFrame
+        ``site_id, lat_deg, lon_deg`` of the sites measured against.
+    statistic : str, optional
+        Statistic of rows without a ``statistic`` column (default: the model's).
+    min_rows : int
+        Countries with fewer rows keep their access.
+
+    Returns
+    -------
+    Calibration
+        The calibrated model (demand-side access; per country the statistics measured are matched
+        at the median of the rows' residuals ``latency_ms − backbone``), and the model's errors on
+        these measurements before and after.
+
+    Notes
+    -----
+    The "after" errors are in-sample; with few rows per country, hold some rows out (fit on part,
+    score the rest with :func:`calibrate`'s returned model) to see how it generalises.
+    """
+    if not isinstance(measurements, pd.DataFrame) or len(measurements) == 0:
+        raise ValidationError("table is empty", table="measurements")
+    for col in ("site_id", "latency_ms"):
+        if col not in measurements.columns:
+            raise ValidationError("required column missing", table="measurements", field=col)
+    y = pd.to_numeric(measurements["latency_ms"], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(y) | (y <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(
+            "must be a finite number > 0",
+            table="measurements",
+            row=i,
+            field="latency_ms",
+            value=measurements["latency_ms"].iloc[i],
+        )
+    default_stat = model.statistic if statistic is None else statistic
+    _check_choice("statistic", default_stat, STATISTICS)
+    if "statistic" in measurements.columns:
+        stats = measurements["statistic"].astype(str).to_numpy()
+        for i, s in enumerate(stats):
+            if s not in STATISTICS:
+                raise ValidationError(
+                    f"must be one of {', '.join(STATISTICS)}",
+                    table="measurements",
+                    row=i,
+                    field="statistic",
+                    value=s,
+                )
+    else:
+        stats = np.full(len(y), default_stat, dtype=object)
+    site_idx = pd.Index(sites["site_id"].astype(str)).get_indexer(
+        measurements["site_id"].astype(str)
+    )
+    if (site_idx < 0).any():
+        i = int(np.flatnonzero(site_idx < 0)[0])
+        raise ValidationError(
+            "unknown site_id",
+            table="measurements",
+            row=i,
+            field="site_id",
+            value=measurements["site_id"].iloc[i],
+        )
+    users = _rum_points(measurements)
+    s = sites.iloc[site_idx].reset_index(drop=True)
+    sp = pd.DataFrame(
+        {"lat_deg": s["lat_deg"].to_numpy(float), "lon_deg": s["lon_deg"].to_numpy(float)}
+    )
+    demand_model = model.replace(access="demand", measured=None)
+    c = demand_model.backbone.components(
+        users["lat_deg"], users["lon_deg"], sp["lat_deg"], sp["lon_deg"], pairwise=True
+    )
+    base = c["latency_ms"] + demand_model.path_scale * c["propagation_ms"]
+
+    def predict(m: UserLatencyModel) -> np.ndarray:
+        mean, sd, _ = m.access_table.lookup(users["country_code"])  # type: ignore[union-attr]
+        out = np.empty(len(y))
+        for stat in set(stats):
+            sel = stats == stat
+            out[sel] = base[sel] + access_quantile_ms(mean[sel], sd[sel], stat)
+        return out
+
+    before = predict(demand_model)
+    table = demand_model.access_table
+    mean0, sd0, _ = table.lookup(users["country_code"])  # type: ignore[union-attr]
+    rows = []
+    resid = y - base
+    cc = users["country_code"].to_numpy(object)
+    for code in sorted(set(cc)):
+        sel = cc == code
+        if sel.sum() < min_rows:
+            continue
+        targets = {st: float(np.median(resid[sel & (stats == st)])) for st in set(stats[sel])}
+        i0 = int(np.flatnonzero(sel)[0])
+        mean, sd = _fit_lognormal(targets, float(mean0[i0]), float(sd0[i0]))
+        rows.append(
+            {
+                "country_code": code,
+                "n_rows": int(sel.sum()),
+                "access_mean_ms_before": float(mean0[i0]),
+                "access_sd_ms_before": float(sd0[i0]),
+                "access_mean_ms": mean,
+                "access_sd_ms": sd,
+            }
+        )
+    changed = pd.DataFrame(rows)
+    new_table = table
+    if len(changed):
+        upd = changed[["country_code", "access_mean_ms", "access_sd_ms", "n_rows"]].rename(
+            columns={"n_rows": "n_pairs"}
+        )
+        upd["level"] = "calibrated"
+        new_table = table.replace_countries(upd)  # type: ignore[union-attr]
+    new_model = model.replace(access_table=new_table)
+    after = predict(new_model.replace(access="demand", measured=None))
+    errors = pd.DataFrame(
+        _rum_errors(before, y, stats, "before") + _rum_errors(after, y, stats, "after")
+    )
+    return Calibration(new_model, errors, changed)

