@@ -92,6 +92,7 @@ def assemble(
     data = lowered.data
     open_mask = np.zeros(data.n_sites, dtype=bool) if sol.open_mask is None else sol.open_mask
     assignments = assignment_table(problem, data, sol.rows)
+    assignments = with_statistics(problem, lowered, assignments)
     open_sites = open_site_table(problem, open_mask, assignments)
     metrics: dict[str, Any] = {"n_open": int(open_mask.sum())}
     metrics.update(latency_summary(problem, assignments))
@@ -243,3 +244,29 @@ def add_costs(
     if "carbon_tonnes_per_year" in open_sites.columns:
         metrics["carbon_tonnes_per_year"] = float(open_sites["carbon_tonnes_per_year"].sum())
     return open_sites, metrics
+
+
+def with_statistics(problem: Problem, lowered: Lowered, assignments: pd.DataFrame) -> pd.DataFrame:
+    """Assignments with ``source`` (measured / modelled) and, when the latency model states
+    users' round trip by statistic, each pair's ``latency_mean_ms``, ``latency_p50_ms`` and
+    ``latency_p95_ms`` (``latency_ms`` stays in the problem's own statistic)."""
+    from placement.lowering import latency_source, latency_statistic
+
+    if assignments.empty:
+        return assignments
+    out = assignments
+    if "source" in lowered.table.columns:
+        src = lowered.table.set_index(["demand_id", "site_id"])["source"].astype(str)
+        keys = pd.MultiIndex.from_frame(out[["demand_id", "site_id"]])
+        out = out.assign(source=src.reindex(keys).to_numpy())
+    if latency_statistic(problem) is None:
+        return out
+    model = latency_source(problem)
+    demand = problem.demand[problem.demand["demand_id"].isin(out["demand_id"])]
+    sites = problem.sites[problem.sites["site_id"].isin(out["site_id"])]
+    keys = pd.MultiIndex.from_frame(out[["demand_id", "site_id"]])
+    for stat in ("mean", "p50", "p95"):
+        table = model.replace(statistic=stat).table(demand, sites)
+        lat = table.set_index(["demand_id", "site_id"])["latency_ms"]
+        out[f"latency_{stat}_ms"] = lat.reindex(keys).to_numpy(dtype=float)
+    return out

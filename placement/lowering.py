@@ -29,6 +29,7 @@ __all__ = [
     "Lowered",
     "build_model_data",
     "latency_source",
+    "latency_statistic",
     "latency_table",
     "lower",
     "prune_latency_ms",
@@ -67,12 +68,24 @@ class Lowered:
 
 
 def latency_source(problem: Problem) -> Any:
-    """The problem's latency table or model (the calibrated default model when none is given)."""
-    if problem.latency is not None:
-        return problem.latency
-    from placement import latency as latency_mod
+    """The problem's latency table or model (the calibrated default model when none is given),
+    stated in the problem's ``latency_statistic`` when it sets one."""
+    source = problem.latency
+    if source is None:
+        from placement import latency as latency_mod
 
-    return latency_mod.default_model()
+        source = latency_mod.default_model()
+    stat = getattr(problem, "latency_statistic", None)
+    if stat is not None and getattr(source, "statistic", stat) != stat:
+        source = source.replace(statistic=stat)
+    return source
+
+
+def latency_statistic(problem: Problem) -> str | None:
+    """The statistic the problem's latencies are in (None for a table or a model without one)."""
+    if isinstance(problem.latency, pd.DataFrame):
+        return None
+    return getattr(latency_source(problem), "statistic", None)
 
 
 def prune_latency_ms(problem: Problem) -> float | None:

@@ -46,6 +46,9 @@ __all__ = [
 #: Objectives a Problem can optimise.
 OBJECTIVES = ("median", "center", "coverage", "set-cover", "cost", "weighted")
 
+#: Statistics of users' round trip a Problem's SLA can be stated on (``latency_statistic=``).
+LATENCY_STATISTICS = ("mean", "p50", "p95")
+
 #: What a Problem may do with demand no allowed site can reach (``Problem(unreachable=)``).
 UNREACHABLE_POLICIES = ("error", "exclude", "best-effort")
 
@@ -365,6 +368,9 @@ def problem_spec() -> dict[str, Checker]:
         "latency_penalty_usd_per_unit_ms": _num(0.0, RANGES["usd_per_ms"]),
         "set_cover_by": _choice("count", "cost"),
         "unreachable": _choice(*UNREACHABLE_POLICIES),
+        "latency_statistic": lambda n, v, t: (
+            None if v is None else choice(n, v, LATENCY_STATISTICS, table=t)
+        ),
         "name": _str(),
     }
 

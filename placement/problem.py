@@ -139,6 +139,12 @@ class Problem:
         problem infeasible with their names; ``"exclude"`` leaves them out of the model;
         ``"best-effort"`` serves them from any site, the SLA waived for them alone. Either way
         ``result.unreachable`` lists them with their best possible latency and site.
+    latency_statistic : {"mean", "p50", "p95"}, optional
+        The statistic of users' round trip that latencies (and so every SLA) are stated in, with
+        a latency model that has one (the default model): the mean over a demand point's users,
+        the median or the 95th percentile. Results then also carry each assignment's latency under
+        the other statistics (``latency_mean_ms``, ``latency_p50_ms``, ``latency_p95_ms``) and
+        whether the pair was measured or modelled (``source``). Default: the model's own (mean).
     set_cover_by : {"count", "cost"}
         ``set-cover`` minimises the number of sites or their fixed cost.
     name : str
@@ -175,6 +181,7 @@ class Problem:
         latency_penalty_usd_per_unit_ms: float = 0.0,
         set_cover_by: str = "count",
         unreachable: str = "error",
+        latency_statistic: str | None = None,
         name: str = "",
     ) -> None:
         # every scalar argument type-checked by one checker (placement.params), field named
@@ -204,6 +211,7 @@ class Problem:
                 "latency_penalty_usd_per_unit_ms": latency_penalty_usd_per_unit_ms,
                 "set_cover_by": set_cover_by,
                 "unreachable": unreachable,
+                "latency_statistic": latency_statistic,
                 "name": name,
             },
         )
@@ -256,6 +264,16 @@ class Problem:
         self.latency_penalty_usd_per_unit_ms = p["latency_penalty_usd_per_unit_ms"]
         self.set_cover_by = p["set_cover_by"]
         self.unreachable = p["unreachable"]
+        self.latency_statistic = p["latency_statistic"]
+        if self.latency_statistic is not None and not hasattr(
+            lowering.latency_source(self), "statistic"
+        ):
+            raise _param_error(
+                "latency_statistic",
+                "needs a latency model with statistics (the default model, "
+                "placement.latency.UserLatencyModel); a latency table holds one statistic already",
+                latency_statistic,
+            )
         self.name = p["name"]
         self._check_combination()
 
@@ -661,6 +679,7 @@ class Problem:
             "latency_penalty_usd_per_unit_ms": self.latency_penalty_usd_per_unit_ms,
             "set_cover_by": self.set_cover_by,
             "unreachable": self.unreachable,
+            "latency_statistic": lowering.latency_statistic(self),
         }
 
     def __repr__(self) -> str:

@@ -506,14 +506,20 @@ class Result:
             lines.append(
                 f"open sites ({n} site{'' if n == 1 else 's'}): {', '.join(self.open_site_ids)}"
             )
+            stat = p.get("latency_statistic")
+            what = f" (users' {stat} round trip)" if stat else ""
             lines.append(
-                "primary latency ms: mean {:.1f}, p50 {:.1f}, p95 {:.1f}, max {:.1f}".format(
+                "primary latency ms{}: mean {:.1f}, p50 {:.1f}, p95 {:.1f}, max {:.1f}".format(
+                    what,
                     m.get("mean_latency_ms", math.nan),
                     m.get("p50_latency_ms", math.nan),
                     m.get("p95_latency_ms", math.nan),
                     m.get("max_latency_ms", math.nan),
                 )
             )
+            others = self._by_statistic()
+            if others:
+                lines.append(f"  by statistic of users' round trip: {others}")
             if m.get("backup_mean_latency_ms") is not None:
                 bsla = p.get("backup_max_latency_ms")
                 lines.append(
@@ -570,6 +576,20 @@ class Result:
                 )
             )
         return "\n".join(lines)
+
+    def _by_statistic(self) -> str:
+        """Weighted mean and max primary latency under each statistic the assignments carry."""
+        a = self.primary()
+        parts = []
+        for stat in ("mean", "p50", "p95"):
+            col = f"latency_{stat}_ms"
+            if col not in a.columns or a.empty:
+                continue
+            w = (a["weight"] * a["share"]).to_numpy(dtype=float)
+            lat = a[col].to_numpy(dtype=float)
+            mean = float((w * lat).sum() / w.sum()) if w.sum() > 0 else math.nan
+            parts.append(f"{stat} {mean:.1f} (max {lat.max():.1f})")
+        return ", ".join(parts)
 
     def __repr__(self) -> str:
         obj = "None" if self.objective is None else f"{self.objective:.6g}"

@@ -573,3 +573,42 @@ def test_unreachable_best_effort_serves_from_the_nearest_open_site():
 def test_unreachable_policy_is_checked():
     with pytest.raises(ValidationError, match="unreachable"):
         _reach_problem(unreachable="drop")
+
+
+# ---------------------------------------------------------------- SLA on a latency statistic
+@pytest.fixture(scope="module")
+def europe():
+    import warnings
+
+    import placement as pl
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sites = pl.catalog.sites(providers=["aws"], kinds="region")
+        demand = pl.demand.from_cities(continents=["EU"], min_population=1_000_000)
+    return sites, demand
+
+
+def test_sla_on_p95_is_stricter_than_on_the_mean(europe):
+    sites, demand = europe
+    means = Problem(sites, demand, n_sites=3).solve()
+    p95 = Problem(sites, demand, n_sites=3, latency_statistic="p95").solve()
+    p50 = Problem(sites, demand, n_sites=3, latency_statistic="p50").solve()
+    assert means.params["latency_statistic"] == "mean"
+    assert p95.params["latency_statistic"] == "p95"
+    assert p50.objective < means.objective < p95.objective
+    a = p95.primary()
+    # latency_ms is the problem's own statistic; the others ride along, per pair
+    assert np.allclose(a["latency_ms"], a["latency_p95_ms"])
+    assert (a["latency_p50_ms"] <= a["latency_mean_ms"] + 1e-9).all()
+    assert (a["latency_mean_ms"] <= a["latency_p95_ms"] + 1e-9).all()
+    assert set(a["source"]) == {"modelled"}
+    assert "users' p95 round trip" in p95.summary()
+    back = Result.from_json(p95.to_json())
+    assert np.allclose(back.primary()["latency_p50_ms"], a["latency_p50_ms"])
+
+
+def test_latency_statistic_needs_a_model():
+    lat = np.array([[10.0, 20.0], [20.0, 10.0]])
+    with pytest.raises(ValidationError, match="latency_statistic"):
+        Problem.from_cost_matrix(lat, n_sites=1, latency_statistic="p95")

@@ -45,6 +45,7 @@ _PROBLEM_OPTIONS = {
     "latency_penalty_usd_per_unit_ms": "latency_penalty_usd_per_unit_ms",
     "set_cover_by": "set_cover_by",
     "unreachable": "unreachable",
+    "latency_statistic": "latency_statistic",
     "name": "name",
 }
 _SOLVER_OPTIONS = {
@@ -268,6 +269,12 @@ def add_parser(subparsers: Any) -> None:
         help="demand no allowed site reaches within --max-latency-ms: fail listing it (error, "
         "the default), leave it out (exclude) or serve it from its nearest sites with the SLA "
         "waived (best-effort); the result lists it with its best possible latency",
+    )
+    prob.add_argument(
+        "--latency-statistic",
+        choices=("mean", "p50", "p95"),
+        help="the statistic of users' round trip that latencies and SLAs are stated in (default "
+        "mean); the result carries each assignment's mean, p50 and p95",
     )
     prob.add_argument("--name", help="label carried into the result")
 
