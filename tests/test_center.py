@@ -112,3 +112,26 @@ def test_initial_open_gives_the_same_optimum(seed):
 def test_initial_open_bad_indices_rejected():
     with pytest.raises(ValueError, match="initial_open"):
         solve_pcenter(np.ones((3, 4)), 2, initial_open=[-1])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cover_test_answers_every_radius(seed):
+    """One set-cover test of the bisection: 'yes' (with a cover) exactly at radii >= the optimum."""
+    import time
+
+    from placement.formulations.center import _PCenterRun
+    from placement.heuristics import prepare_inputs
+
+    rng = np.random.default_rng(100 + seed)
+    n, m, p = 8, 6, int(rng.integers(1, 4))
+    cost = rng.integers(0, 30, size=(n, m)).astype(float)
+    opt = _brute(cost, p)
+    run = _PCenterRun(
+        prepare_inputs(cost, None, p, None, None), time.perf_counter(), math.inf, None, False
+    )
+    for r in np.unique(cost):
+        ans, sites = run.test(float(r))
+        assert ans == ("yes" if r >= opt else "no")
+        if ans == "yes":
+            assert 1 <= len(sites) <= p
+            assert cost[:, sites].min(axis=1).max() <= r

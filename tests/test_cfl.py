@@ -165,3 +165,40 @@ def test_problem_warm_start_on_the_capacitated_path():
     pulp_warm = prob.solve(method="pulp", warm_start=["s0", "s1", "s2"])
     assert pulp_warm.status == "optimal" and pulp_warm.solver["warm_start"]
     assert pulp_warm.objective == pytest.approx(cold.objective, rel=1e-7)
+
+
+def test_transport_moves_drop_then_add_then_swap():
+    """The local search's neighbourhood: drops within the site count, then adds, then swaps."""
+    from placement.formulations.cfl import _Transport
+
+    y = np.array([True, True, False, False])
+    must = np.array([True, False, False, False])
+    got = [
+        tuple(np.flatnonzero(c))
+        for c in _Transport._moves(y, must, [0, 1, 2, 3], 1, 3, float("inf"))
+    ]
+    assert got == [(0,), (0, 1, 2), (0, 1, 3), (0, 2), (0, 3)]
+    # a count of exactly 2 leaves only the swaps; a passed clock only the drops
+    got = [tuple(np.flatnonzero(c)) for c in _Transport._moves(y, must, [0, 1, 2, 3], 2, 2, 1e300)]
+    assert got == [(0, 2), (0, 3)]
+    stopped = _Transport._moves(y, must, [0, 1, 2, 3], 1, 3, float("-inf"))
+    assert [tuple(np.flatnonzero(c)) for c in stopped] == [(0,)]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_transport_local_search_ends_in_a_local_optimum(seed):
+    """No drop / add / swap of the returned open set is cheaper; its cost is its transport LP's."""
+    from placement.formulations.cfl import _Transport
+
+    w, cost, fixed, cap, _ = _instance(seed)
+    n, m = cost.shape
+    pi, pj = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
+    ev = _Transport(pi, pj, w, cap, cost.ravel(), fixed, n, m)
+    none, every = np.zeros(m, dtype=bool), np.ones(m, dtype=bool)
+    inf = float("inf")
+    best, y, z = ev.local_search(np.zeros(m), none, every, -inf, inf, inf)
+    assert y is not None and z is not None
+    assert best == pytest.approx(fixed @ y + cost.ravel() @ z)
+    y = y > 0.5
+    for cand in _Transport._moves(y, none, list(range(m)), -inf, inf, inf):
+        assert ev.evaluate(cand)[0] >= best - 1e-9 * best

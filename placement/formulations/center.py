@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 import highspy
 import numpy as np
@@ -162,62 +163,128 @@ def solve_pcenter(
         inp = prepare_inputs(cost, weights, p, must_open, forbidden)
     except InfeasibleError as exc:
         return infeasible_solution(n_demand, str(exc), time.perf_counter() - t0)
+    run = _PCenterRun(inp, t0, deadline, threads, verbose)
+    run.start(initial_open, warm_start)
+    run.bisect()
+    return run.result()
 
-    def log(msg: str) -> None:
-        if verbose:
-            print(f"[center {time.perf_counter() - t0:7.2f}s] {msg}", flush=True)
 
-    active = inp.weights > 0
-    if not active.any():
-        active = np.ones(inp.n_demand, dtype=bool)
-    c_act = inp.cost[active]
-    allowed = ~inp.forbidden
-    # trivial lower bound: every demand is at least as far as its nearest allowed site
-    lb = float(c_act.min(axis=1).max())
-    if inp.must_open.any():
-        lb = max(lb, 0.0)
-    heur_s = 0.0
-    best_open, ub = np.zeros(0, dtype=np.int64), math.inf
-    warm_used = False
-    initial = site_indices(initial_open, inp.n_sites, "initial_open")
-    if initial is not None and len(initial):
-        given = initial[~inp.forbidden[initial]]
-        if len(np.union1d(given, np.flatnonzero(inp.must_open))) <= inp.p:
-            start = pad_cover(inp, given)
-            radius = _radius(inp, active, start)
-            if math.isfinite(radius):
-                best_open, ub, warm_used = start, radius, True
-        log(f"warm start radius {ub}")
-    if warm_start and not warm_used:
-        th = time.perf_counter()
-        heur = pcenter_heuristic(inp)
-        heur_s = time.perf_counter() - th
-        best_open, ub = heur.open_sites, heur.objective
-    heur_obj = ub
-    log(f"heuristic radius {ub} in {heur_s:.3f}s, lower bound {lb}")
-    vals = c_act[:, allowed]
-    radii = np.unique(vals[np.isfinite(vals)])
-    build_s = time.perf_counter() - t0
-    t_solve = time.perf_counter()
-    n_vars = inp.n_sites
-    n_rows = 0
-    stopped = False
-    infeasible_below = lb  # every radius < this is proven infeasible
+class _PCenterRun:
+    """One run of :func:`solve_pcenter`: the bounds, the covering tests and the bisection.
 
-    def test(r: float) -> tuple[str, np.ndarray]:
+    The steps, in order: :meth:`start` (upper end from the warm start or the heuristic),
+    :meth:`bisect` (set-cover tests over the candidate radii, each by :meth:`test`) and
+    :meth:`result`.
+    """
+
+    def __init__(
+        self, inp: Inputs, t0: float, deadline: float, threads: int | None, verbose: bool
+    ) -> None:
+        """Keep the inputs and the deadline; take the active demands and the trivial lower bound."""
+        self.inp, self.t0, self.deadline = inp, t0, deadline
+        self.threads, self.verbose = threads, verbose
+        active = inp.weights > 0
+        if not active.any():
+            active = np.ones(inp.n_demand, dtype=bool)
+        self.active = active
+        self.c_act = inp.cost[active]
+        self.allowed = ~inp.forbidden
+        # trivial lower bound: every demand is at least as far as its nearest allowed site
+        lb = float(self.c_act.min(axis=1).max())
+        if inp.must_open.any():
+            lb = max(lb, 0.0)
+        self.lb = lb
+        self.heur_s = 0.0
+        self.best_open, self.ub = np.zeros(0, dtype=np.int64), math.inf
+        self.warm_used = False
+        self.n_vars = inp.n_sites
+        self.n_rows = 0
+        self.stopped = False
+        self.infeasible_below = lb  # every radius < this is proven infeasible
+
+    def log(self, msg: str) -> None:
+        """Print a progress line when verbose."""
+        if self.verbose:
+            print(f"[center {time.perf_counter() - self.t0:7.2f}s] {msg}", flush=True)
+
+    def start(self, initial_open: npt.ArrayLike | None, warm_start: bool) -> None:
+        """Upper end: the given start completed to p sites, else the heuristic's radius."""
+        inp = self.inp
+        initial = site_indices(initial_open, inp.n_sites, "initial_open")
+        if initial is not None and len(initial):
+            given = initial[~inp.forbidden[initial]]
+            if len(np.union1d(given, np.flatnonzero(inp.must_open))) <= inp.p:
+                start = pad_cover(inp, given)
+                radius = _radius(inp, self.active, start)
+                if math.isfinite(radius):
+                    self.best_open, self.ub, self.warm_used = start, radius, True
+            self.log(f"warm start radius {self.ub}")
+        if warm_start and not self.warm_used:
+            th = time.perf_counter()
+            heur = pcenter_heuristic(inp)
+            self.heur_s = time.perf_counter() - th
+            self.best_open, self.ub = heur.open_sites, heur.objective
+        self.heur_obj = self.ub
+        self.log(f"heuristic radius {self.ub} in {self.heur_s:.3f}s, lower bound {self.lb}")
+        vals = self.c_act[:, self.allowed]
+        self.radii = np.unique(vals[np.isfinite(vals)])
+        self.build_s = time.perf_counter() - self.t0
+
+    def bisect(self) -> None:
+        """Bisection over the candidate radii in ``[lb, ub)``, until they meet or time runs out."""
+        self.t_solve = time.perf_counter()
+        radii, ub = self.radii, self.ub
+        lo_i = int(np.searchsorted(radii, self.lb, side="left"))
+        hi_i = int(np.searchsorted(radii, ub, side="left")) if math.isfinite(ub) else len(radii)
+        # radii[hi_i] is known feasible (or hi_i == len(radii): unknown)
+        while lo_i < hi_i:
+            mid = (lo_i + hi_i) // 2
+            r = float(radii[mid])
+            ans, sites = self.test(r)
+            self.log(f"radius {r}: {ans}")
+            if ans == "time":
+                self.stopped = True
+                break
+            if ans == "yes":
+                hi_i = self._accept(sites)
+            else:
+                lo_i = mid + 1
+                self.infeasible_below = float(radii[mid + 1]) if mid + 1 < len(radii) else math.inf
+        self.solve_s = time.perf_counter() - self.t_solve
+
+    def _accept(self, sites: np.ndarray) -> int:
+        """Pad a feasible cover to p sites, keep it if better; the index of its actual radius."""
+        sites = pad_cover(self.inp, sites)
+        actual = _radius(self.inp, self.active, sites)
+        if actual < self.ub:
+            self.ub, self.best_open = actual, sites
+        return int(np.searchsorted(self.radii, actual, side="left"))
+
+    # ------------------------------------------------------------------ one test
+    def test(self, r: float) -> tuple[str, np.ndarray]:
         """'yes' with a cover, 'no', or 'time'."""
-        nonlocal n_rows
-        cover = (c_act <= r) & allowed[None, :]
+        h = self._cover_model(r)
+        if h is None:
+            return "no", np.zeros(0, dtype=np.int64)
+        answer = self._cover_lp(h)
+        if answer is not None:
+            return answer
+        return self._cover_mip(h)
+
+    def _cover_model(self, r: float) -> highspy.Highs | None:
+        """The reduced covering model of radius ``r`` (None when a demand has no site within r)."""
+        inp, allowed = self.inp, self.allowed
+        cover = (self.c_act <= r) & allowed[None, :]
         rows_need = ~(cover[:, inp.must_open].any(axis=1))
         cov = cover[rows_need]
         if (~cov.any(axis=1)).any():
-            return "no", np.zeros(0, dtype=np.int64)
+            return None
         cov, keep_col = _reduce(cov, allowed & ~inp.must_open)
         nz_r, nz_c = np.nonzero(cov)
         n_r = cov.shape[0]
-        n_rows = n_r + 1
+        self.n_rows = n_r + 1
         starts = np.searchsorted(nz_r, np.arange(n_r)).astype(np.int32)
-        h = new_highs() if threads is None else new_highs(threads=int(threads))
+        h = new_highs() if self.threads is None else new_highs(threads=int(self.threads))
         n_s = inp.n_sites
         lo = inp.must_open.astype(float)
         hi = (allowed & (keep_col | inp.must_open)).astype(float)
@@ -233,7 +300,11 @@ def solve_pcenter(
                 nz_c.astype(np.int32),
                 np.ones(len(nz_c)),
             )
-        rem = deadline - time.perf_counter()
+        return h
+
+    def _cover_lp(self, h: highspy.Highs) -> tuple[str, np.ndarray] | None:
+        """Solve the covering LP: an answer when it settles the test, None to go on to the MIP."""
+        rem = self.deadline - time.perf_counter()
         if rem <= 0:
             return "time", np.zeros(0, dtype=np.int64)
         h.setOptionValue("time_limit", max(rem, 1e-3))
@@ -246,26 +317,31 @@ def solve_pcenter(
         if ms != _MS.kOptimal:
             raise SolverError(f"HiGHS LP status {h.modelStatusToString(ms)}")
         lp = h.getInfo().objective_function_value
-        if lp > inp.p + 1e-6:
+        if lp > self.inp.p + 1e-6:
             return "no", np.zeros(0, dtype=np.int64)
         x = np.asarray(h.getSolution().col_value)
         if np.all(np.abs(x - np.round(x)) < 1e-9):
             return "yes", np.flatnonzero(x > 0.5)
+        return None
+
+    def _cover_mip(self, h: highspy.Highs) -> tuple[str, np.ndarray]:
+        """Add ``Σ y ≤ p`` and solve the covering MIP to its first feasible point."""
+        n_s = self.inp.n_sites
         h.addRows(
             1,
             np.array([-highspy.kHighsInf]),
-            np.array([float(inp.p)]),
+            np.array([float(self.inp.p)]),
             n_s,
             np.array([0], np.int32),
             np.arange(n_s, dtype=np.int32),
             np.ones(n_s),
         )
-        n_rows += 1
+        self.n_rows += 1
         h.changeColsIntegrality(
             n_s, np.arange(n_s, dtype=np.int32), np.full(n_s, highspy.HighsVarType.kInteger)
         )
         h.setOptionValue("mip_max_improving_sols", 1)  # any cover with <= p sites answers
-        rem = deadline - time.perf_counter()
+        rem = self.deadline - time.perf_counter()
         if rem <= 0:
             return "time", np.zeros(0, dtype=np.int64)
         h.setOptionValue("time_limit", h.getRunTime() + max(rem, 1e-3))
@@ -281,68 +357,49 @@ def solve_pcenter(
             return "time", np.zeros(0, dtype=np.int64)
         raise SolverError(f"HiGHS MIP status {h.modelStatusToString(ms)}")
 
-    # bisection over the candidate radii in [lb, ub)
-    lo_i = int(np.searchsorted(radii, lb, side="left"))
-    hi_i = int(np.searchsorted(radii, ub, side="left")) if math.isfinite(ub) else len(radii)
-    # radii[hi_i] is known feasible (or hi_i == len(radii): unknown)
-    while lo_i < hi_i:
-        mid = (lo_i + hi_i) // 2
-        r = float(radii[mid])
-        ans, sites = test(r)
-        log(f"radius {r}: {ans}")
-        if ans == "time":
-            stopped = True
-            break
-        if ans == "yes":
-            sites = pad_cover(inp, sites)
-            actual = _radius(inp, active, sites)
-            if actual < ub:
-                ub, best_open = actual, sites
-            hi_i = int(np.searchsorted(radii, actual, side="left"))
-        else:
-            lo_i = mid + 1
-            infeasible_below = float(radii[mid + 1]) if mid + 1 < len(radii) else math.inf
-    solve_s = time.perf_counter() - t_solve
-    if not math.isfinite(ub):
-        if stopped:
-            status, gap, msg = "no_solution", math.inf, "stopped by the time limit"
-            return ExactSolution(
-                open_sites=np.zeros(0, dtype=np.int64),
-                assignment=np.full(inp.n_demand, -1, dtype=np.int64),
-                objective=math.inf,
-                best_bound=infeasible_below,
-                gap=gap,
-                status=status,
-                build_s=build_s,
-                solve_s=solve_s,
-                heuristic_objective=heur_obj,
-                n_vars=n_vars,
-                n_rows=n_rows,
-                heuristic_s=heur_s,
-                message=msg,
-                warm_start_used=warm_used,
+    # ------------------------------------------------------------------ result
+    def result(self) -> ExactSolution:
+        """The best cover with its bound, or no solution / infeasible."""
+        inp, ub = self.inp, self.ub
+        if not math.isfinite(ub):
+            if self.stopped:
+                return self._solution(
+                    open_sites=np.zeros(0, dtype=np.int64),
+                    assignment=np.full(inp.n_demand, -1, dtype=np.int64),
+                    objective=math.inf,
+                    best_bound=self.infeasible_below,
+                    gap=math.inf,
+                    status="no_solution",
+                    heuristic_objective=self.heur_obj,
+                    message="stopped by the time limit",
+                )
+            return infeasible_solution(
+                inp.n_demand, "no choice of p allowed sites covers every demand", self.build_s
             )
-        return infeasible_solution(
-            inp.n_demand, "no choice of p allowed sites covers every demand", build_s
+        bound = min(max(self.infeasible_below, self.lb), ub)
+        proven = not self.stopped or bound >= ub
+        if not self.stopped:
+            bound = ub
+        gap = 0.0 if proven else max(0.0, (ub - bound) / max(abs(ub), 1e-9))
+        return self._solution(
+            open_sites=np.sort(np.asarray(self.best_open, dtype=np.int64)),
+            assignment=assign_nearest(inp.cost, self.best_open).astype(np.int64),
+            objective=float(ub),
+            best_bound=float(bound),
+            gap=float(gap),
+            status="optimal" if proven else "feasible",
+            heuristic_objective=float(self.heur_obj),
+            message="" if proven else "stopped by the time limit",
         )
-    bound = min(max(infeasible_below, lb), ub)
-    proven = not stopped or bound >= ub
-    if not stopped:
-        bound = ub
-    gap = 0.0 if proven else max(0.0, (ub - bound) / max(abs(ub), 1e-9))
-    return ExactSolution(
-        open_sites=np.sort(np.asarray(best_open, dtype=np.int64)),
-        assignment=assign_nearest(inp.cost, best_open).astype(np.int64),
-        objective=float(ub),
-        best_bound=float(bound),
-        gap=float(gap),
-        status="optimal" if proven else "feasible",
-        build_s=build_s,
-        solve_s=solve_s,
-        heuristic_objective=float(heur_obj),
-        n_vars=n_vars,
-        n_rows=n_rows,
-        heuristic_s=heur_s,
-        message="" if proven else "stopped by the time limit",
-        warm_start_used=warm_used,
-    )
+
+    def _solution(self, **fields: Any) -> ExactSolution:
+        """An ExactSolution with the run's sizes, times and warm-start flag."""
+        return ExactSolution(
+            build_s=self.build_s,
+            solve_s=self.solve_s,
+            n_vars=self.n_vars,
+            n_rows=self.n_rows,
+            heuristic_s=self.heur_s,
+            warm_start_used=self.warm_used,
+            **fields,
+        )

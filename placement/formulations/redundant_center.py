@@ -188,25 +188,46 @@ def solve_redundant_center(
     """
     if data.redundancy != 2:
         raise ValueError(f"redundancy must be 2 for this solver, got {data.redundancy}")
-    t0 = time.perf_counter()
-    deadline = math.inf if time_limit_s is None else t0 + float(time_limit_s)
-    dense = _dense(data)
-    lat, prim, back, _ = dense
-    dom = np.asarray(data.domain, dtype=np.int64)
-    m = data.n_sites
-    available = m - int(data.forbidden.sum())
-    p = data.n_sites_exact if data.n_sites_exact is not None else min(data.max_sites, available)
-    lo_b = data.must_open.astype(float)
-    hi_b = (~data.forbidden).astype(float)
-    radii = np.unique(lat[prim])
-    build_s = time.perf_counter() - t0
-    n_tests = 0
+    run = _RedundantCenterRun(data, time_limit_s, threads, verbose)
+    return run.solve()
 
-    def log(msg: str) -> None:
-        if verbose:
-            print(f"[redundant-center {time.perf_counter() - t0:7.2f}s] {msg}", flush=True)
+
+class _RedundantCenterRun:
+    """One run of :func:`solve_redundant_center`: matrices, covering tests and the bisection.
+
+    The steps: :meth:`__init__` (matrices and candidate radii), :meth:`solve` (first test at the
+    largest radius, then :meth:`bisect`), each test by :meth:`test`, results by :meth:`finish`.
+    """
+
+    def __init__(
+        self, data: ModelData, time_limit_s: float | None, threads: int | None, verbose: bool
+    ) -> None:
+        """Start the clock, fix the deadline, build the dense matrices and the candidate radii."""
+        self.t0 = t0 = time.perf_counter()
+        self.deadline = math.inf if time_limit_s is None else t0 + float(time_limit_s)
+        self.threads, self.verbose = threads, verbose
+        self.dense = _dense(data)
+        self.lat, self.prim, self.back, _ = self.dense
+        self.dom = np.asarray(data.domain, dtype=np.int64)
+        self.m = m = data.n_sites
+        available = m - int(data.forbidden.sum())
+        p = data.n_sites_exact if data.n_sites_exact is not None else min(data.max_sites, available)
+        self.p = p
+        self.lo_b = data.must_open.astype(float)
+        self.hi_b = (~data.forbidden).astype(float)
+        self.radii = np.unique(self.lat[self.prim])
+        self.build_s = time.perf_counter() - t0
+        self.n_tests = 0
+        self.primary_ms = np.where(self.prim, self.lat, np.inf)
+        self.pad_inputs = Inputs(self.primary_ms, data.weight, p, data.must_open, data.forbidden)
+
+    def log(self, msg: str) -> None:
+        """Print a progress line when verbose."""
+        if self.verbose:
+            print(f"[redundant-center {time.perf_counter() - self.t0:7.2f}s] {msg}", flush=True)
 
     def finish(
+        self,
         status: str,
         obj: float,
         bound: float,
@@ -229,39 +250,27 @@ def solve_redundant_center(
             gap=gap,
             open_sites=open_sites,
             rows=rows or [],
-            build_s=build_s,
-            solve_s=time.perf_counter() - t0 - build_s,
-            n_vars=m,
+            build_s=self.build_s,
+            solve_s=time.perf_counter() - self.t0 - self.build_s,
+            n_vars=self.m,
             n_rows=0,
             message=msg,
-            n_pricing_rounds=n_tests,
+            n_pricing_rounds=self.n_tests,
         )
 
-    def test(radius: float) -> tuple[str, np.ndarray | None]:
+    def test(self, radius: float) -> tuple[str, np.ndarray | None]:
         """``"yes"`` with a cover of at most p sites, ``"no"``, or ``"time"``."""
-        a = _cover_rows(prim & (lat <= radius), back, dom)  # forbidden sites already out
+        # forbidden sites are already out of prim and back
+        a = _cover_rows(self.prim & (self.lat <= radius), self.back, self.dom)
         if not a.any(axis=1).all():
             return "no", None
-        h = new_highs() if threads is None else new_highs(threads=int(threads))
-        inf = highspy.kHighsInf
-        h.addVars(m, lo_b, hi_b)
-        h.changeColsCost(m, np.arange(m, dtype=np.int32), np.ones(m))
-        ri, cj = np.nonzero(a)
-        starts = np.searchsorted(ri, np.arange(a.shape[0]))
-        h.addRows(
-            a.shape[0],
-            np.ones(a.shape[0]),
-            np.full(a.shape[0], inf),
-            len(cj),
-            starts.astype(np.int32),
-            cj.astype(np.int32),
-            np.ones(len(cj)),
-        )
+        h = self._cover_model(a)
         for integral in (False, True):
-            left = deadline - time.perf_counter()
+            left = self.deadline - time.perf_counter()
             if left <= 0:
                 return "time", None
             if integral:
+                m = self.m
                 h.changeColsIntegrality(
                     m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger)
                 )
@@ -275,58 +284,92 @@ def solve_redundant_center(
             if ms != _MS.kOptimal:
                 return "time", None
             val = float(h.getInfo().objective_function_value)
-            if val > p + 1e-6:
+            if val > self.p + 1e-6:
                 return "no", None
         y = np.asarray(h.getSolution().col_value) > 0.5
         return "yes", y
 
-    primary_ms = np.where(prim, lat, np.inf)
-    pad_inputs = Inputs(primary_ms, data.weight, p, data.must_open, data.forbidden)
+    def _cover_model(self, a: np.ndarray) -> highspy.Highs:
+        """The covering model ``min Σ y`` over the rows ``a`` with the sites' bounds."""
+        m = self.m
+        h = new_highs() if self.threads is None else new_highs(threads=int(self.threads))
+        inf = highspy.kHighsInf
+        h.addVars(m, self.lo_b, self.hi_b)
+        h.changeColsCost(m, np.arange(m, dtype=np.int32), np.ones(m))
+        ri, cj = np.nonzero(a)
+        starts = np.searchsorted(ri, np.arange(a.shape[0]))
+        h.addRows(
+            a.shape[0],
+            np.ones(a.shape[0]),
+            np.full(a.shape[0], inf),
+            len(cj),
+            starts.astype(np.int32),
+            cj.astype(np.int32),
+            np.ones(len(cj)),
+        )
+        return h
 
     def evaluate(
+        self,
         cover: np.ndarray,
     ) -> tuple[np.ndarray, float, list[tuple[int, int, int, float]]]:
         """The cover padded to p sites (center.py's greedy), its worst latency and rows."""
-        mask = np.zeros(m, dtype=bool)
-        mask[pad_cover(pad_inputs, np.flatnonzero(cover))] = True
-        return (mask, *_assign(*dense, dom, mask))
+        mask = np.zeros(self.m, dtype=bool)
+        mask[pad_cover(self.pad_inputs, np.flatnonzero(cover))] = True
+        return (mask, *_assign(*self.dense, self.dom, mask))
 
-    if len(radii) == 0:
-        return finish("infeasible", math.inf, math.inf, None, "no primary-allowed pair")
-    # lower end: every point needs some primary within the radius
-    reach = primary_ms.min(axis=1)
-    if not np.isfinite(reach).all():
-        return finish("infeasible", math.inf, math.inf, None, "a demand point has no primary")
-    lo = int(np.searchsorted(radii, reach.max()))
-    hi = len(radii) - 1
-    n_tests += 1
-    state, cover = test(float(radii[hi]))
-    if state == "no":
-        return finish(
-            "infeasible",
-            math.inf,
-            math.inf,
-            None,
-            "no open set of this size gives every point a primary and a backup in another domain",
-        )
-    if state == "time" or cover is None:
-        return finish("no_solution", math.inf, float(radii[lo]), None, "stopped by the time limit")
-    best, best_val, best_rows = evaluate(cover)
-    hi = int(np.searchsorted(radii, best_val))
-    log(f"radii {len(radii)}, search [{radii[lo]:.6g}, {radii[hi]:.6g}] ms")
-    while lo < hi:
-        mid = (lo + hi) // 2
-        n_tests += 1
-        state, cover = test(float(radii[mid]))
-        log(f"test {radii[mid]:.6g} ms: {state}")
-        if state == "time":
+    def solve(self) -> RedundantSolution:
+        """Check the lower end, test the largest radius for a first cover, then bisect."""
+        radii = self.radii
+        if len(radii) == 0:
+            return self.finish("infeasible", math.inf, math.inf, None, "no primary-allowed pair")
+        # lower end: every point needs some primary within the radius
+        reach = self.primary_ms.min(axis=1)
+        if not np.isfinite(reach).all():
+            msg = "a demand point has no primary"
+            return self.finish("infeasible", math.inf, math.inf, None, msg)
+        lo = int(np.searchsorted(radii, reach.max()))
+        hi = len(radii) - 1
+        self.n_tests += 1
+        state, cover = self.test(float(radii[hi]))
+        if state == "no":
+            return self.finish(
+                "infeasible",
+                math.inf,
+                math.inf,
+                None,
+                "no open set of this size gives every point a primary and a backup in another "
+                "domain",
+            )
+        if state == "time" or cover is None:
             stop = "stopped by the time limit"
-            return finish("feasible", best_val, float(radii[lo]), best, stop, best_rows)
-        if state == "yes" and cover is not None:
-            cand, val, rows = evaluate(cover)
-            if val < best_val:
-                best, best_val, best_rows = cand, val, rows
-            hi = int(np.searchsorted(radii, best_val))
-        else:
-            lo = mid + 1
-    return finish("optimal", best_val, best_val, best, "", best_rows)
+            return self.finish("no_solution", math.inf, float(radii[lo]), None, stop)
+        return self.bisect(lo, *self.evaluate(cover))
+
+    def bisect(
+        self,
+        lo: int,
+        best: np.ndarray,
+        best_val: float,
+        best_rows: list[tuple[int, int, int, float]],
+    ) -> RedundantSolution:
+        """Bisection from the first cover down to the optimum (or the time limit)."""
+        radii = self.radii
+        hi = int(np.searchsorted(radii, best_val))
+        self.log(f"radii {len(radii)}, search [{radii[lo]:.6g}, {radii[hi]:.6g}] ms")
+        while lo < hi:
+            mid = (lo + hi) // 2
+            self.n_tests += 1
+            state, cover = self.test(float(radii[mid]))
+            self.log(f"test {radii[mid]:.6g} ms: {state}")
+            if state == "time":
+                stop = "stopped by the time limit"
+                return self.finish("feasible", best_val, float(radii[lo]), best, stop, best_rows)
+            if state == "yes" and cover is not None:
+                cand, val, rows = self.evaluate(cover)
+                if val < best_val:
+                    best, best_val, best_rows = cand, val, rows
+                hi = int(np.searchsorted(radii, best_val))
+            else:
+                lo = mid + 1
+        return self.finish("optimal", best_val, best_val, best, "", best_rows)
