@@ -279,7 +279,13 @@ class Problem:
 
     # ------------------------------------------------------------------ validation
     def _check_combination(self) -> None:
-        obj = self.objective
+        """Checks that need several arguments together (each names the field at fault)."""
+        self._check_fixings()
+        self._check_objective_needs()
+        self._check_counts()
+        self._check_columns()
+
+    def _check_fixings(self) -> None:
         site_ids = set(self.sites["site_id"])
         for field, ids in (("must_open", self.must_open), ("forbidden", self.forbidden)):
             unknown = [s for s in ids if s not in site_ids]
@@ -290,6 +296,9 @@ class Problem:
             raise _param_error(
                 "must_open", f"site(s) both must-open and forbidden: {', '.join(both)}", both
             )
+
+    def _check_objective_needs(self) -> None:
+        obj = self.objective
         if obj in ("median", "center", "coverage") and self.n_sites is None and not self.max_sites:
             raise _param_error("n_sites", f"the {obj} objective needs n_sites or max_sites")
         if obj == "coverage" and self.sla_ms is None:
@@ -304,13 +313,15 @@ class Problem:
             raise _param_error("sla_ms", "a percentile SLA (sla_share) needs sla_ms")
         if self.sla_share is not None and obj in ("coverage", "set-cover"):
             raise _param_error("sla_share", f"not used by the {obj} objective")
+
+    def _check_counts(self) -> None:
         n = self.n_sites
         if n is not None and self.max_sites is not None and n > self.max_sites:
             raise _param_error("n_sites", f"n_sites={n} exceeds max_sites={self.max_sites}", n)
         if self.min_sites is not None and self.max_sites is not None:
             if self.min_sites > self.max_sites:
                 raise _param_error("min_sites", "exceeds max_sites", self.min_sites)
-        available = len(site_ids) - len(set(self.forbidden))
+        available = len(set(self.sites["site_id"])) - len(set(self.forbidden))
         for field, count in (("n_sites", n), ("min_sites", self.min_sites)):
             if count is not None and count > available:
                 raise _param_error(
@@ -323,18 +334,17 @@ class Problem:
             raise _param_error(
                 "must_open", f"{len(self.must_open)} must-open sites but at most {limit} may open"
             )
+
+    def _check_columns(self) -> None:
         if self.redundancy > 1 and self.failure_domain not in self.sites.columns:
             raise _param_error(
                 "failure_domain", "not a column of the sites table", self.failure_domain
             )
-        if self.residency and self.residency_column not in self.sites.columns:
-            raise _param_error(
-                "residency_column", "not a column of the sites table", self.residency_column
-            )
-        if self.residency and self.residency_column not in self.demand.columns:
-            raise _param_error(
-                "residency_column", "not a column of the demand table", self.residency_column
-            )
+        for table, df in (("sites", self.sites), ("demand", self.demand)):
+            if self.residency and self.residency_column not in df.columns:
+                raise _param_error(
+                    "residency_column", f"not a column of the {table} table", self.residency_column
+                )
         if isinstance(self.capacity, str) and self.capacity not in self.sites.columns:
             raise _param_error("capacity", "not a column of the sites table", self.capacity)
         if self.capacity is not None and not isinstance(self.capacity, str):
