@@ -466,3 +466,30 @@ def test_infeasible_site_count_is_proven_at_once():
     ok = _problem(lat, w, dom, redundancy=2, n_sites=3, max_latency_ms=50)
     expect = _oracle(lat, w, dom, k=2, p=3, beta=0.5, sla=50, backup_sla=None)
     assert solve_redundant_median(ok.model_data()).objective == pytest.approx(expect, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(70, 82))
+def test_stalled_screening_against_enumeration(seed, monkeypatch):
+    """Screening only once the master's LP equals the incumbent (the stalled share): the bound
+    still proves the enumerated optimum."""
+    import placement.formulations.redundant as red
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 4))
+    n_dom = int(rng.integers(k, 5))
+    p = int(rng.integers(k, 6))
+    beta = float(rng.choice([0.0, 0.5, 1.0]))
+    prob, lat, w, dom = _instance(
+        seed, n=14, m=9, k=k, n_dom=n_dom, n_sites=p, backup_weight=beta, max_latency_ms=70.0
+    )
+    expect = _oracle(lat, w, dom, k=k, p=p, beta=beta, sla=70.0, backup_sla=None)
+    monkeypatch.setattr(red, "_SCREEN_MIN_PAIRS", 0)
+    monkeypatch.setattr(red, "_SCREEN_SHARE", 0.0)
+    monkeypatch.setattr(red, "_SCREEN_STALLED_SHARE", 1e9)
+    sol = solve_redundant_median(prob.model_data(), aggregate=False)
+    if expect is None:
+        assert sol.status == "infeasible"
+        return
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(expect, rel=1e-7, abs=1e-9)
+    assert sol.best_bound == pytest.approx(expect, rel=1e-7, abs=1e-9)
