@@ -926,7 +926,9 @@ class _Solver:
         rem = self._remaining()
         if rem <= 0:
             return "unknown", None, 0.0
-        h.setOptionValue("time_limit", max(rem, 1e-3))
+        # at most a quarter of a limited budget (10 s at least): without a verdict the column
+        # generation goes on as before
+        h.setOptionValue("time_limit", max(min(rem, max(10.0, 0.25 * rem)), 1e-3))
         h.run()
         ms = h.getModelStatus()
         info = h.getInfo()
