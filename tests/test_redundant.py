@@ -493,3 +493,25 @@ def test_stalled_screening_against_enumeration(seed, monkeypatch):
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(expect, rel=1e-7, abs=1e-9)
     assert sol.best_bound == pytest.approx(expect, rel=1e-7, abs=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore:dropped cities without an internet-share value")
+def test_readme_old_example_is_proven_infeasible():
+    """Issue 18: the README's old example (6 sites, 80 ms, a backup at another provider) was
+    `no_solution` at the 120-s limit; the feasibility MIP proves it infeasible by the site count
+    (the fewest sites giving every city a primary within 80 ms is more than 6)."""
+    import placement as pl
+
+    prob = Problem(
+        pl.catalog.sites(),
+        pl.demand.from_cities(),
+        objective="median",
+        n_sites=6,
+        max_latency_ms=80,
+        redundancy=2,
+        failure_domain="provider",
+    )
+    res = prob.solve()
+    assert res.status == "infeasible"
+    assert res.solver["method"] == "fast-redundant-median"
+    assert "sites, more than the 6 allowed" in res.message
