@@ -387,7 +387,9 @@ class Problem:
         cost = np.asarray(cost, dtype=float)
         n, m = cost.shape
         w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-        sites = pd.DataFrame({"site_id": [f"s{j}" for j in range(m)]})
+        site_ids = np.array([f"s{j}" for j in range(m)], dtype=object)
+        demand_ids = np.array([f"d{i}" for i in range(n)], dtype=object)
+        sites = pd.DataFrame({"site_id": site_ids})
         sites["lat_deg"] = 0.0
         sites["lon_deg"] = 0.0
         if fixed_cost is not None:
@@ -396,19 +398,34 @@ class Problem:
             sites["capacity"] = np.asarray(capacity, dtype=float)
             kwargs.setdefault("capacity", "capacity")
         demand = pd.DataFrame(
-            {"demand_id": [f"d{i}" for i in range(n)], "lat_deg": 0.0, "lon_deg": 0.0, "weight": w}
+            {"demand_id": demand_ids, "lat_deg": 0.0, "lon_deg": 0.0, "weight": w}
         )
-        ii, jj = np.nonzero(np.isfinite(cost))
+        allowed = np.isfinite(cost)
+        ii, jj = np.nonzero(allowed)
+        lat = cost[ii, jj]
+        # the checks validate_latency_table would make, on the matrix: the ids are unique and
+        # known by construction, so only the values can be wrong
+        negative = lat < 0
+        if negative.any():
+            q = int(np.argmax(negative))
+            raise ValidationError(
+                "value must be a finite number >= 0",
+                table="latency",
+                row=f"{demand_ids[ii[q]]} -> {site_ids[jj[q]]}",
+                field="latency_ms",
+                value=float(lat[q]),
+            )
         table = pd.DataFrame(
-            {
-                "demand_id": demand["demand_id"].to_numpy()[ii],
-                "site_id": sites["site_id"].to_numpy()[jj],
-                "latency_ms": cost[ii, jj],
-            }
+            {"demand_id": demand_ids[ii], "site_id": site_ids[jj], "latency_ms": lat}
         )
         if assignment_cost is not None:
             table["cost_usd_per_year"] = np.asarray(assignment_cost, dtype=float)[ii, jj]
-        return cls(sites, demand, latency=table, **kwargs)
+        prob = cls(sites, demand, latency=table, **kwargs)
+        # a dense matrix gives a table that is valid as built (string ids of the two tables,
+        # one row per pair, finite latencies >= 0): lowering need not validate its 1-2 million
+        # rows again (an empty table is left to the usual check and its error)
+        prob._latency_validated = len(table) > 0
+        return prob
 
     def replace(self, **overrides: Any) -> Problem:
         """A new Problem equal to this one except for ``overrides`` (validated like any input).

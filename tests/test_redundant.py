@@ -380,3 +380,138 @@ def test_screening_is_used_and_ends_pricing_early(monkeypatch):
     assert screened.status == plain.status == "optimal"
     assert screened.objective == pytest.approx(plain.objective, rel=1e-9)
     assert screened.n_pricing_rounds <= plain.n_pricing_rounds
+
+
+def _min_feasible_count(lat, dom, *, k, sla, backup_sla):
+    """Fewest open sites that give every demand point a primary and k − 1 backups (enumeration)."""
+    n, m = lat.shape
+    prim_ok = lat <= sla
+    back_ok = lat <= backup_sla
+    for p in range(1, m + 1):
+        for S in itertools.combinations(range(m), p):
+            if all(
+                any(
+                    prim_ok[i, j]
+                    and len({dom[b] for b in S if b != j and back_ok[i, b]} - {dom[j]}) >= k - 1
+                    for j in S
+                )
+                for i in range(n)
+            ):
+                return p
+    return None
+
+
+@pytest.mark.parametrize("seed", range(50, 70))
+def test_feasibility_mip_when_the_greedy_start_fails(seed, monkeypatch):
+    # the greedy start is forced infeasible, so the feasibility MIP decides: a proof of
+    # infeasibility whose site count matches enumeration, or a start that leads to the optimum
+    import placement.formulations.redundant as red
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 4))
+    n_dom = int(rng.integers(k, 5))
+    p = int(rng.integers(k, 6))
+    beta = float(rng.choice([0.0, 0.5, 1.0]))
+    sla, backup_sla = 40.0, float(rng.choice([50.0, 1e9]))
+    prob, lat, w, dom = _instance(
+        seed,
+        n=8,
+        m=8,
+        k=k,
+        n_dom=n_dom,
+        n_sites=p,
+        backup_weight=beta,
+        max_latency_ms=sla,
+        backup_max_latency_ms=backup_sla,
+    )
+    data = prob.model_data()
+    if data.primary_ok.reshape(-1).sum() == 0:
+        pytest.skip("no primary pair")
+    expect = _oracle(lat, w, dom, k=k, p=p, beta=beta, sla=sla, backup_sla=backup_sla)
+    need = _min_feasible_count(lat, dom, k=k, sla=sla, backup_sla=backup_sla)
+    assert (expect is None) == (need is None or need > p)
+    calls = []
+
+    def infeasible_greedy(self, *args, **kwargs):
+        calls.append(1)
+        return np.arange(p, dtype=np.int64)[:0]  # empty set: never feasible
+
+    monkeypatch.setattr(red._Solver, "_greedy", infeasible_greedy)
+    sol = solve_redundant_median(data)
+    assert calls
+    if expect is None:
+        assert sol.status == "infeasible"
+        if need is not None:
+            assert f"at least {need} sites, more than the {p} allowed" in sol.message
+        return
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(expect, rel=1e-7, abs=1e-9)
+
+
+def test_infeasible_site_count_is_proven_at_once():
+    # 3 clusters of demand, each reachable within the SLA from its own 2 sites only: 3 sites are
+    # needed for the primaries; with 2 allowed the LP relaxation is still feasible (fractional y)
+    n_per, m = 4, 6
+    lat = np.full((3 * n_per, m), 100.0)
+    for c in range(3):
+        lat[c * n_per : (c + 1) * n_per, 2 * c : 2 * c + 2] = 10.0 + c
+    dom = np.array([0, 1, 0, 1, 0, 1])
+    w = np.ones(3 * n_per)
+    prob = _problem(lat, w, dom, redundancy=2, n_sites=2, max_latency_ms=50)
+    sol = solve_redundant_median(prob.model_data())
+    assert sol.status == "infeasible"
+    assert sol.n_pricing_rounds == 0  # decided before any column generation
+    assert "at least 3 sites, more than the 2 allowed" in sol.message
+    assert _oracle(lat, w, dom, k=2, p=2, beta=0.5, sla=50, backup_sla=None) is None
+    ok = _problem(lat, w, dom, redundancy=2, n_sites=3, max_latency_ms=50)
+    expect = _oracle(lat, w, dom, k=2, p=3, beta=0.5, sla=50, backup_sla=None)
+    assert solve_redundant_median(ok.model_data()).objective == pytest.approx(expect, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(70, 82))
+def test_stalled_screening_against_enumeration(seed, monkeypatch):
+    """Screening only once the master's LP equals the incumbent (the stalled share): the bound
+    still proves the enumerated optimum."""
+    import placement.formulations.redundant as red
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 4))
+    n_dom = int(rng.integers(k, 5))
+    p = int(rng.integers(k, 6))
+    beta = float(rng.choice([0.0, 0.5, 1.0]))
+    prob, lat, w, dom = _instance(
+        seed, n=14, m=9, k=k, n_dom=n_dom, n_sites=p, backup_weight=beta, max_latency_ms=70.0
+    )
+    expect = _oracle(lat, w, dom, k=k, p=p, beta=beta, sla=70.0, backup_sla=None)
+    monkeypatch.setattr(red, "_SCREEN_MIN_PAIRS", 0)
+    monkeypatch.setattr(red, "_SCREEN_SHARE", 0.0)
+    monkeypatch.setattr(red, "_SCREEN_STALLED_SHARE", 1e9)
+    sol = solve_redundant_median(prob.model_data(), aggregate=False)
+    if expect is None:
+        assert sol.status == "infeasible"
+        return
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(expect, rel=1e-7, abs=1e-9)
+    assert sol.best_bound == pytest.approx(expect, rel=1e-7, abs=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore:dropped cities without an internet-share value")
+def test_readme_old_example_is_proven_infeasible():
+    """Issue 18: the README's old example (6 sites, 80 ms, a backup at another provider) was
+    `no_solution` at the 120-s limit; the feasibility MIP proves it infeasible by the site count
+    (the fewest sites giving every city a primary within 80 ms is more than 6)."""
+    import placement as pl
+
+    prob = Problem(
+        pl.catalog.sites(),
+        pl.demand.from_cities(),
+        objective="median",
+        n_sites=6,
+        max_latency_ms=80,
+        redundancy=2,
+        failure_domain="provider",
+    )
+    res = prob.solve()
+    assert res.status == "infeasible"
+    assert res.solver["method"] == "fast-redundant-median"
+    assert "sites, more than the 6 allowed" in res.message
