@@ -405,24 +405,34 @@ class Problem:
         lat = cost[ii, jj]
         # the checks validate_latency_table would make, on the matrix: the ids are unique and
         # known by construction, so only the values can be wrong
-        negative = lat < 0
-        if negative.any():
-            q = int(np.argmax(negative))
-            raise ValidationError(
-                "value must be a finite number >= 0",
-                table="latency",
-                row=f"{demand_ids[ii[q]]} -> {site_ids[jj[q]]}",
-                field="latency_ms",
-                value=float(lat[q]),
-            )
+        pair_cost = (
+            None if assignment_cost is None else np.asarray(assignment_cost, dtype=float)[ii, jj]
+        )
+        for field, values, top in (
+            ("latency_ms", lat, params.RANGES["latency_ms"]),
+            ("cost_usd_per_year", pair_cost, params.RANGES["usd"]),
+        ):
+            if values is None:
+                continue
+            bad = ~((values >= 0) & (values <= top))  # NaN is bad too
+            if bad.any():
+                q = int(np.argmax(bad))
+                raise ValidationError(
+                    f"value must be a finite number in [0, {top:g}]",
+                    table="latency",
+                    row=f"{demand_ids[ii[q]]} -> {site_ids[jj[q]]}",
+                    field=field,
+                    value=float(values[q]),
+                )
         table = pd.DataFrame(
             {"demand_id": demand_ids[ii], "site_id": site_ids[jj], "latency_ms": lat}
         )
-        if assignment_cost is not None:
-            table["cost_usd_per_year"] = np.asarray(assignment_cost, dtype=float)[ii, jj]
+        if pair_cost is not None:
+            table["cost_usd_per_year"] = pair_cost
         prob = cls(sites, demand, latency=table, **kwargs)
         # a dense matrix gives a table that is valid as built (string ids of the two tables,
-        # one row per pair, finite latencies >= 0): lowering need not validate its 1-2 million
+        # one row per pair, values checked above in the stated ranges): lowering need not
+        # validate its 1-2 million
         # rows again (an empty table is left to the usual check and its error)
         prob._latency_validated = len(table) > 0
         return prob
