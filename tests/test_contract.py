@@ -356,3 +356,18 @@ def test_every_problem_argument_has_a_checker():
     tables = {"self", "sites", "demand", "latency", "cost_model"}
     args = set(inspect.signature(Problem.__init__).parameters) - tables
     assert args == set(params.problem_spec())
+
+
+def test_a_stuck_cut_loop_raises_and_pulp_answers(monkeypatch):
+    """Every solver loop has an iteration guard: a cut loop that cannot end raises SolverError,
+    and method='auto' falls back to the PuLP model with a warning (same optimum)."""
+    import placement.formulations.radius as radius
+
+    monkeypatch.setattr(radius, "_MAX_CUT_ROUNDS", 0)
+    rng = np.random.default_rng(5)
+    problem = Problem.from_cost_matrix(rng.uniform(1, 50, (20, 6)), objective="median", n_sites=2)
+    with pytest.warns(RuntimeWarning, match="fast-median solver failed"):
+        r = problem.solve()
+    assert r.status == "optimal" and r.solver["method"] == "pulp"
+    monkeypatch.undo()
+    assert problem.solve().objective == pytest.approx(r.objective)

@@ -76,6 +76,8 @@ from placement.heuristics import (
 __all__ = ["ExactSolution", "RootRestart", "site_indices", "solve_pmedian"]
 
 _MS = highspy.HighsModelStatus
+#: Cut rounds of one node's LP before the loop is declared stuck (SolverError).
+_MAX_CUT_ROUNDS = 100_000
 _BASIC = int(highspy.HighsBasisStatus.kBasic)
 
 
@@ -550,7 +552,7 @@ class _Solver:
         """Cut loop at the current bounds: ("optimal"|"infeasible"|"time", bound, y)."""
         h = self.h
         n_s = self.inp.n_sites
-        while True:
+        for _ in range(_MAX_CUT_ROUNDS):
             rem = self._remaining()
             if rem <= 0:
                 return "time", -math.inf, np.zeros(n_s)
@@ -576,6 +578,9 @@ class _Solver:
             if len(sel) == 0:
                 return "optimal", bound, y
             self._add_cuts(sel, d[sel])
+        # every round adds at least one violated cut of finitely many: a loop this long means
+        # numerical trouble (the PuLP model answers instead)
+        raise SolverError(f"cut loop did not converge in {_MAX_CUT_ROUNDS} rounds")
 
     def _restart_from(self, r: RootRestart | None) -> bool:
         """Add a restart's cuts and keep its basis for the root (False when it does not fit)."""

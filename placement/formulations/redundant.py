@@ -136,6 +136,10 @@ _SCREEN_SHARE = 0.25
 _SCREEN_STALLED_SHARE = 1.5
 
 
+#: Pricing rounds before column generation is declared stuck (SolverError).
+_MAX_PRICING_ROUNDS = 100_000
+
+
 @dataclass(frozen=True)
 class RedundantSolution:
     """Result of :func:`solve_redundant_median`.
@@ -740,7 +744,7 @@ class _Solver:
 
     def _column_generation(self) -> str:
         tol = 1e-7
-        while True:
+        for _ in range(_MAX_PRICING_ROUNDS):
             status = self._run()
             if status != "optimal":
                 return status
@@ -776,6 +780,9 @@ class _Solver:
             if self.resolve_strategy is not None:
                 many = len(enter) >= self.dual_resolve_min_pairs
                 self.h.setOptionValue("simplex_strategy", 1 if many else self.resolve_strategy)
+        # every round adds at least one improving pair of finitely many: a loop this long means
+        # numerical trouble (the PuLP model answers instead)
+        raise SolverError(f"column generation did not converge in {_MAX_PRICING_ROUNDS} rounds")
 
     def _screen(
         self, enter: np.ndarray, lag: float, excess: np.ndarray | None, lp_val: float = math.inf
