@@ -106,7 +106,10 @@ class Problem:
     sla_share : float, optional
         Percentile SLA: at least this share (0–1] of demand within ``sla_ms``.
     redundancy : int
-        Each demand point is served by this many distinct sites (primary + backups).
+        Each demand point is served by this many distinct sites (primary + backups). The
+        primary is the nearest of a point's sites: the latency objectives make it so, and under
+        the ``cost`` and ``weighted`` objectives (which charge only the primary's serving cost)
+        it is a constraint of the model.
     failure_domain : str
         Sites column whose values are failure domains; a point's sites are in distinct domains
         (``"site_id"``: distinct sites; ``"provider"``, ``"city"``, ``"region_code"``, …).

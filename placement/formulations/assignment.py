@@ -12,7 +12,8 @@ Objectives (minimised), with ``W = Σ_i w_i`` and ``β`` the backup weight::
     weighted  Σ_j F_j y_j + Σ_p (V_j w_i + C_p) z_p1 + λ × median term      (USD per year)
 
 Constraints: ``Σ_{p∋i} z_pr = 1`` for every demand point and rank; ``Σ_r z_pr ≤ y_j`` for every
-pair; at most one of a point's k sites per failure domain; the site count; capacity
+pair; at most one of a point's k sites per failure domain; under cost and weighted with backups,
+no backup nearer than the primary (``builders.add_nearer_primary``); the site count; capacity
 ``Σ_i w_i z_p1 ≤ cap_j y_j``; percentile SLA ``Σ_{d_p ≤ X} w_i z_p1 ≥ q W``; per-provider limits;
 budget ``cost ≤ B``. Pairs outside the hard SLA or residency rules have no variable at all.
 """
@@ -39,7 +40,16 @@ def build_assignment_model(
     """
     prob = pulp.LpProblem(f"placement_{data.objective}", pulp.LpMinimize)
     y = b.site_variables(prob, data)
-    binary = data.single_sourcing or data.objective == "center"
+    # with backups under a cost objective, each point picks one primary and one backup so that
+    # the nearer-primary rule (builders.add_nearer_primary) holds per point, not only per share;
+    # without capacities an optimal assignment is integral anyway
+    binary = (
+        data.single_sourcing
+        or data.objective == "center"
+        or (
+            data.redundancy > 1 and data.objective in ("cost", "weighted") and data.capacity is None
+        )
+    )
     cat = pulp.LpBinary if binary else pulp.LpContinuous
     z: dict[int, dict[int, pulp.LpVariable]] = {}
     for r in range(1, data.redundancy + 1):
@@ -81,6 +91,7 @@ def build_assignment_model(
     b.add_assignment(prob, z, data)
     b.add_linking(prob, z, y, data)
     b.add_domains(prob, z, data)
+    b.add_nearer_primary(prob, z, data)
     b.add_capacity(prob, z, y, data)
     b.add_percentile_sla(prob, z, data)
     b.add_provider_limits(prob, y, data)

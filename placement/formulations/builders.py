@@ -115,6 +115,35 @@ def add_domains(
             prob += _expr([(v, 1.0) for v in vars_]) <= 1, f"domain_{i}_{g}"
 
 
+def add_nearer_primary(
+    prob: pulp.LpProblem, z: dict[int, dict[int, pulp.LpVariable]], data: ModelData
+) -> None:
+    """Cost objectives with backups: a demand point's primary is never farther than its backups.
+
+    The cost and weighted objectives charge only the primary's serving cost, so without this
+    rule a cheap far site could be primary while a near one stands by (Lima served from 57 ms
+    with its 35-ms site as backup). For every backup pair ``(i, j)`` of rank ``r >= 2``::
+
+        z[i, j, r] <= sum of z[i, j', 1] over sites j' at most as far from i as j
+
+    Without capacities the assignment variables are then binary (each point one primary and
+    one backup per rank), so the primary is the nearest of the point's sites; with capacities
+    (split allocation) the rule holds for the shares.
+    """
+    if data.redundancy < 2 or data.objective not in ("cost", "weighted"):
+        return
+    z1 = z[1]
+    prim = np.fromiter(z1.keys(), dtype=np.int64, count=len(z1))
+    by_i = groups(data.pair_i[prim], data.n_demand)
+    for r in range(2, data.redundancy + 1):
+        for p, var in sorted(z[r].items()):
+            i = int(data.pair_i[p])
+            own = prim[by_i[i]]
+            nearer = own[data.latency_ms[own] <= data.latency_ms[p] + 1e-9]
+            terms = [(var, 1.0)] + [(z1[int(q)], -1.0) for q in nearer]
+            prob += _expr(terms) <= 0, f"nearer_primary_{p}_r{r}"
+
+
 def add_capacity(
     prob: pulp.LpProblem,
     z: dict[int, dict[int, pulp.LpVariable]],
