@@ -75,8 +75,26 @@ def _unreachable(problem: Problem, data: ModelData) -> str | None:
     return (
         f"{len(lost)} demand point{'s' if len(lost) > 1 else ''} "
         f"({_names(problem.demand, lost)}) {'have' if len(lost) > 1 else 'has'} "
-        f"no candidate site {why}"
+        f"no candidate site {why}{_best_possible(problem, lost)}; plan without "
+        "them with unreachable='exclude' (--unreachable exclude) or serve them as well as "
+        "possible with 'best-effort'"
     )
+
+
+def _best_possible(problem: Problem, lost: np.ndarray) -> str:
+    """`` (their best possible: A–B ms)`` over the allowed sites, whatever the SLA."""
+    from placement.lowering import all_pairs
+
+    if problem.max_latency_ms is None:
+        return ""
+    pairs = all_pairs(problem, problem.demand["demand_id"].iloc[lost])
+    pairs = pairs[~pairs["site_id"].isin(problem.forbidden)]
+    if pairs.empty:
+        return ""
+    best = pairs.groupby("demand_id")["latency_ms"].min()
+    lo, hi = float(best.min()), float(best.max())
+    span = f"{lo:.1f} ms" if lo == hi else f"{lo:.1f}–{hi:.1f} ms"
+    return f" (their best possible: {span})"
 
 
 def _short_of_domains(problem: Problem, data: ModelData) -> str | None:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Lowered",
+    "all_pairs",
     "build_model_data",
     "latency_source",
     "latency_statistic",
@@ -312,7 +313,7 @@ def lower(problem: Problem) -> Lowered:
         table = latency_table(problem)
         data = build_model_data(problem, table, costs)
     elif kept is not None and problem.unreachable == "best-effort":
-        extra = _all_pairs(problem, unreachable["demand_id"])
+        extra = all_pairs(problem, unreachable["demand_id"])
         table = pd.concat([table, extra], ignore_index=True).drop_duplicates(
             ["demand_id", "site_id"]
         )
@@ -334,7 +335,7 @@ def lower(problem: Problem) -> Lowered:
     )
 
 
-def _all_pairs(problem: Problem, demand_ids: pd.Series) -> pd.DataFrame:
+def all_pairs(problem: Problem, demand_ids: pd.Series) -> pd.DataFrame:
     """Every pair of the given demand points, validated, whatever their latency."""
     demand = problem.demand[problem.demand["demand_id"].isin(demand_ids)]
     source = latency_source(problem)
@@ -357,7 +358,7 @@ def _unreachable_rows(problem: Problem, data: ModelData) -> pd.DataFrame | None:
     if not len(lost):
         return None
     demand = problem.demand.iloc[lost]
-    pairs = _all_pairs(problem, demand["demand_id"])
+    pairs = all_pairs(problem, demand["demand_id"])
     allowed = ~pairs["site_id"].isin(problem.forbidden)
     best = (
         pairs[allowed]

@@ -201,3 +201,12 @@ def test_cost_flags_are_laid_over_the_toml_costs_key_by_key(inputs, tmp_path):
     assert over.cost_model.it_load_kw == 50.0 and over.cost_model.pue == 1.2
     # a flag equal to the CostModel default still overrides the file's value
     assert again.cost_model.it_load_kw == 0.0 and again.cost_model.pue == 1.2
+
+
+def test_cost_objective_without_costs_warns(inputs, capsys):
+    paths, _ = inputs
+    assert main(_args(paths, "--objective", "cost", "--open", "2", "--out", "-")) == 0
+    err = capsys.readouterr().err
+    assert "no cost given: every site costs 0" in err
+    assert main(_args(paths, "--objective", "median", "--open", "2", "--out", "-")) == 0
+    assert "no cost given" not in capsys.readouterr().err

@@ -413,6 +413,24 @@ def backup_warning(problem: Any) -> str | None:
     return None
 
 
+def zero_cost_warning(problem: Any) -> str | None:
+    """The warning for a cost objective whose every site costs nothing (None otherwise)."""
+    if problem.objective not in ("cost", "weighted") and problem.budget_usd_per_year is None:
+        return None
+    costs = problem.site_costs()
+    if costs is not None:
+        total = costs["total_usd_per_year"].abs().sum()
+        variable = costs.get("variable_usd_per_unit_per_year")
+        if total > 0 or (variable is not None and variable.abs().sum() > 0):
+            return None
+    return (
+        f"the {problem.objective} objective with no cost given: every site costs 0, so any "
+        "feasible choice is optimal; give costs (--it-load-kw, --kw-per-unit, "
+        "--fixed-cost-usd-per-year, --gb-per-unit-per-year, --carbon-price-usd-per-tonne) or "
+        "a [costs] table"
+    )
+
+
 def solve_with_progress(problem: Any, solve_kwargs: dict[str, Any]) -> Any:
     """``problem.solve(**solve_kwargs)`` with progress lines on the ``placement`` logger.
 
@@ -463,9 +481,9 @@ def run(args: argparse.Namespace) -> int:
             "optimality may take long",
             f"{pairs:,}",
         )
-    warning = backup_warning(problem)
-    if warning:
-        log.warning("warning: %s", warning)
+    for warning in (backup_warning(problem), zero_cost_warning(problem)):
+        if warning:
+            log.warning("warning: %s", warning)
     result = solve_with_progress(problem, solve_kwargs)
     streaming = args.streaming_spec
     if streaming is None and not args.no_streaming and _has_timezones(result):
