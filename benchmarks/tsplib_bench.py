@@ -136,9 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     trees = {"after": ROOT}
     if args.before is not None:
         trees["before"] = args.before.resolve()
+    from world_bench import _commit  # commits, not paths, in the committed output
+
     print(
         f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()}, "
-        f"cap {args.cap:g} s, {len(rows)} cases, repeats {args.repeats}, trees {trees}",
+        f"cap {args.cap:g} s, {len(rows)} cases, repeats {args.repeats}, "
+        f"trees { {k: _commit(v) for k, v in trees.items()} }",
         flush=True,
     )
     head = (

@@ -110,11 +110,24 @@ def fmt(x: object, spec: str) -> str:
         return str(x)
 
 
+def _commit(tree: Path) -> str:
+    """The checkout's commit (short hash, '+' when it has uncommitted changes)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", "-C", str(tree), *args], capture_output=True, text=True)
+        return out.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown commit"
+    return head + ("+" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def compare(before: Path, sizes: list[int], repeats: int, cap: float) -> int:
     """Side by side: this checkout and ``before`` alternate within every repeat."""
     here = Path(__file__).resolve().parents[1]
     trees = {"after": here, "before": before.resolve()}
-    print(f"after = {here}\nbefore = {trees['before']}", flush=True)
+    # commits, not paths: the output is committed under benchmarks/results/
+    print(f"after = {_commit(here)}\nbefore = {_commit(trees['before'])}", flush=True)
     print(
         f"{'min_pop':>9} {'before cpu':>10} {'after cpu':>10} {'ratio':>6}"
         f" {'before wall':>11} {'after wall':>10} {'ratio':>6}  same objective",
