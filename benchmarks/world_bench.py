@@ -122,7 +122,9 @@ def _commit(tree: Path) -> str:
     return head + ("+" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
-def compare(before: Path, sizes: list[int], repeats: int, cap: float) -> int:
+def compare(
+    before: Path, sizes: list[int], repeats: int, cap: float, objective: str = "median"
+) -> int:
     """Side by side: this checkout and ``before`` alternate within every repeat."""
     here = Path(__file__).resolve().parents[1]
     trees = {"after": here, "before": before.resolve()}
@@ -137,7 +139,7 @@ def compare(before: Path, sizes: list[int], repeats: int, cap: float) -> int:
         got: dict[str, list[dict]] = {"before": [], "after": []}
         for _ in range(repeats):
             for name in ("before", "after"):
-                r = run(mp, "auto", cap, trees[name])
+                r = run(mp, "auto", cap, trees[name], objective)
                 if "objective" not in r:
                     print(f"{name} failed: {r}", file=sys.stderr)
                     return 1
@@ -174,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.before is not None:
-        return compare(args.before, sizes, args.repeats, args.cap)
+        return compare(args.before, sizes, args.repeats, args.cap, args.objective)
     pulp_sizes = {int(s) for s in args.pulp_sizes.split(",") if s}
     rows = []
     head = (

@@ -260,6 +260,12 @@ def _constraints(r: Result) -> str:
         parts.append(f"site capacity {cap:g} Gbps" if cap else "site capacities")
     if p.get("must_open"):
         parts.append(f"must open {', '.join(p['must_open'])}")
+    stat = p.get("latency_statistic")
+    if stat:  # which statistic of users' round trip every latency and SLA is stated in
+        parts.append(f"latencies are users' {stat} round trip")
+    if len(getattr(r, "unreachable", ())):
+        u = r.unreachable
+        parts.append(f"{len(u)} unreachable demand point(s) {u['handling'].iloc[0]}")
     return "; ".join(parts)
 
 
