@@ -472,6 +472,23 @@ def to_csv_text(df: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
+def write_tables(tables: dict[str, pd.DataFrame], *, check: bool) -> list[str]:
+    """Write each table to ``data/`` (or, with ``check``, compare it): the stale names."""
+    stale = []
+    for name, df in tables.items():
+        text = to_csv_text(df)
+        path = DATA / name
+        if check:
+            if not path.is_file() or path.read_text("utf-8") != text:
+                stale.append(name)
+            continue
+        path.write_text(text, encoding="utf-8")
+        print(f"{name}: {len(df)} rows, {len(text.encode()) / 1024:.1f} KiB", file=sys.stderr)
+    if stale:
+        print(f"out of date: {', '.join(stale)}", file=sys.stderr)
+    return stale
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -482,21 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--check", action="store_true", help="fail if data/ is not up to date")
     args = ap.parse_args(argv)
-    tables = build_all(args.shared)
-    stale = []
-    for name, df in tables.items():
-        text = to_csv_text(df)
-        path = DATA / name
-        if args.check:
-            if not path.is_file() or path.read_text("utf-8") != text:
-                stale.append(name)
-            continue
-        path.write_text(text, encoding="utf-8")
-        print(f"{name}: {len(df)} rows, {len(text.encode()) / 1024:.1f} KiB", file=sys.stderr)
-    if stale:
-        print(f"out of date: {', '.join(stale)}", file=sys.stderr)
-        return 1
-    return 0
+    return 1 if write_tables(build_all(args.shared), check=args.check) else 0
 
 
 if __name__ == "__main__":

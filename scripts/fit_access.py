@@ -16,7 +16,6 @@ not shipped, only the parameters fitted on them), the GeoNames country list
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 from pathlib import Path
 
@@ -91,12 +90,6 @@ def tables(result: L.AccessFit) -> dict[str, pd.DataFrame]:
     return {TABLE_OUT: t, MODEL_OUT: pd.DataFrame(rows)}
 
 
-def to_csv_text(df: pd.DataFrame) -> str:
-    buf = io.StringIO()
-    df.to_csv(buf, index=False, lineterminator="\n", float_format="%.10g")
-    return buf.getvalue()
-
-
 def holdout(
     pairs: pd.DataFrame, countries: pd.DataFrame, *, by: str, salt: str
 ) -> tuple[pd.DataFrame, int, int]:
@@ -135,16 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--holdout", action="store_true", help="print hold-out error tables")
     args = ap.parse_args(argv)
     result = fit(args.shared)
-    stale = []
-    for name, df in tables(result).items():
-        text = to_csv_text(df)
-        path = DATA / name
-        if args.check:
-            if not path.is_file() or path.read_text("utf-8") != text:
-                stale.append(name)
-            continue
-        path.write_text(text, encoding="utf-8")
-        print(f"{name}: {len(df)} rows", file=sys.stderr)
+    stale = _build_data().write_tables(tables(result), check=args.check)
     p = result.access_table.params
     print(
         f"fitted on {result.n_pairs_used} pairs; path_scale {p['path_scale']:.4f}; "
@@ -153,10 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.holdout:
         print_holdout(args.shared)
-    if stale:
-        print(f"out of date: {', '.join(stale)}", file=sys.stderr)
-        return 1
-    return 0
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":
