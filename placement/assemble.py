@@ -130,7 +130,8 @@ def assemble(
         metrics=metrics,
         sites=problem.sites[site_cols].copy(),
         demand=problem.demand[demand_cols].copy(),
-        params=problem.params(),
+        # the statistic of the problem as given (an "exclude" policy solves a table of it)
+        params={**problem.params(), "latency_statistic": lowered.statistic},
         timings={"build_s": build_s, "solve_s": sol.solve_s, "total_s": build_s + sol.solve_s},
         solver=solver_info,
         message=sol.message,
@@ -250,8 +251,6 @@ def with_statistics(problem: Problem, lowered: Lowered, assignments: pd.DataFram
     """Assignments with ``source`` (measured / modelled) and, when the latency model states
     users' round trip by statistic, each pair's ``latency_mean_ms``, ``latency_p50_ms`` and
     ``latency_p95_ms`` (``latency_ms`` stays in the problem's own statistic)."""
-    from placement.lowering import latency_source, latency_statistic
-
     if assignments.empty:
         return assignments
     out = assignments
@@ -259,9 +258,9 @@ def with_statistics(problem: Problem, lowered: Lowered, assignments: pd.DataFram
         src = lowered.table.set_index(["demand_id", "site_id"])["source"].astype(str)
         keys = pd.MultiIndex.from_frame(out[["demand_id", "site_id"]])
         out = out.assign(source=src.reindex(keys).to_numpy())
-    if latency_statistic(problem) is None:
+    model = lowered.source
+    if lowered.statistic is None or not hasattr(model, "replace"):
         return out
-    model = latency_source(problem)
     demand = problem.demand[problem.demand["demand_id"].isin(out["demand_id"])]
     sites = problem.sites[problem.sites["site_id"].isin(out["site_id"])]
     keys = pd.MultiIndex.from_frame(out[["demand_id", "site_id"]])

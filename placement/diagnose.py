@@ -83,15 +83,13 @@ def _unreachable(problem: Problem, data: ModelData) -> str | None:
 
 def _best_possible(problem: Problem, lost: np.ndarray) -> str:
     """`` (their best possible: A–B ms)`` over the allowed sites, whatever the SLA."""
-    from placement.lowering import all_pairs
+    from placement.lowering import best_sites
 
     if problem.max_latency_ms is None:
         return ""
-    pairs = all_pairs(problem, problem.demand["demand_id"].iloc[lost])
-    pairs = pairs[~pairs["site_id"].isin(problem.forbidden)]
-    if pairs.empty:
+    best = best_sites(problem, problem.demand["demand_id"].iloc[lost])["latency_ms"]
+    if best.empty:
         return ""
-    best = pairs.groupby("demand_id")["latency_ms"].min()
     lo, hi = float(best.min()), float(best.max())
     span = f"{lo:.1f} ms" if lo == hi else f"{lo:.1f}–{hi:.1f} ms"
     return f" (their best possible: {span})"

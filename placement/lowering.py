@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Lowered",
     "all_pairs",
+    "best_sites",
     "build_model_data",
     "latency_source",
     "latency_statistic",
@@ -58,6 +59,10 @@ class Lowered:
         Demand points no allowed site reaches (``demand_id, name, weight, best_site_id,
         best_latency_ms, handling``), when the problem's ``unreachable`` policy is not
         ``"error"``.
+    source : object
+        The latency table or model the table came from (of the problem as given).
+    statistic : str or None
+        The statistic of users' round trip the latencies are in (None for a table).
     """
 
     table: pd.DataFrame
@@ -66,6 +71,8 @@ class Lowered:
     build_s: float = 0.0
     problem: Any = None
     unreachable: pd.DataFrame | None = None
+    source: Any = None
+    statistic: str | None = None
 
 
 def latency_source(problem: Problem) -> Any:
@@ -83,10 +90,17 @@ def latency_source(problem: Problem) -> Any:
 
 
 def latency_statistic(problem: Problem) -> str | None:
-    """The statistic the problem's latencies are in (None for a table or a model without one)."""
+    """The statistic the problem's latencies are in (None for a table or a model without one);
+    read from the arguments, without building the model."""
     if isinstance(problem.latency, pd.DataFrame):
         return None
-    return getattr(latency_source(problem), "statistic", None)
+    if problem.latency_statistic is not None:
+        return problem.latency_statistic
+    if problem.latency is not None:
+        return getattr(problem.latency, "statistic", None)
+    from placement.latency import DEFAULT_STATISTIC
+
+    return DEFAULT_STATISTIC
 
 
 def prune_latency_ms(problem: Problem) -> float | None:
@@ -100,10 +114,13 @@ def prune_latency_ms(problem: Problem) -> float | None:
     return None
 
 
-def latency_table(problem: Problem) -> pd.DataFrame:
-    """The long latency table the model uses, validated once and pruned by the hard SLAs."""
+def latency_table(problem: Problem, source: Any = None) -> pd.DataFrame:
+    """The long latency table the model uses, validated once and pruned by the hard SLAs.
+
+    ``source`` is the problem's :func:`latency_source` when the caller has it already.
+    """
     prune = prune_latency_ms(problem)
-    source = latency_source(problem)
+    source = latency_source(problem) if source is None else source
     if isinstance(source, pd.DataFrame) and problem.latency_validated:
         table = source  # validated once for every point of a sweep (Problem.with_full_latency)
     else:
@@ -296,7 +313,9 @@ def lower(problem: Problem) -> Lowered:
     import time
 
     t0 = time.perf_counter()
-    table = latency_table(problem)
+    source = latency_source(problem)
+    statistic = latency_statistic(problem)
+    table = latency_table(problem, source)
     costs = site_costs(problem)
     data = build_model_data(problem, table, costs)
     unreachable = _unreachable_rows(problem, data)
@@ -304,12 +323,13 @@ def lower(problem: Problem) -> Lowered:
     if unreachable is not None:
         kept = ~problem.demand["demand_id"].isin(unreachable["demand_id"]).to_numpy()
     if kept is not None and problem.unreachable == "exclude" and kept.any():
-        problem = problem.replace(
+        # a subset of the table validated above; it holds the statistic already
+        problem = problem._with_validated_latency(
+            table[table["demand_id"].isin(problem.demand["demand_id"][kept])],
             demand=problem.demand[kept].reset_index(drop=True),
-            latency=table[table["demand_id"].isin(problem.demand["demand_id"][kept])],
+            latency_statistic=None,
             unreachable="error",
         )
-        problem._latency_validated = True  # a subset of a table validated above
         table = latency_table(problem)
         data = build_model_data(problem, table, costs)
     elif kept is not None and problem.unreachable == "best-effort":
@@ -332,6 +352,8 @@ def lower(problem: Problem) -> Lowered:
         build_s=time.perf_counter() - t0,
         problem=problem,
         unreachable=unreachable,
+        source=source,
+        statistic=statistic,
     )
 
 
@@ -348,6 +370,25 @@ def all_pairs(problem: Problem, demand_ids: pd.Series) -> pd.DataFrame:
     )
 
 
+def best_sites(problem: Problem, demand_ids: pd.Series) -> pd.DataFrame:
+    """Each given demand point's nearest site that is not forbidden, whatever the SLA.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``demand_id``: ``site_id`` and ``latency_ms`` (ties by site id); points
+        with no such site are absent.
+    """
+    pairs = all_pairs(problem, demand_ids)
+    allowed = ~pairs["site_id"].isin(problem.forbidden)
+    return (
+        pairs[allowed]
+        .sort_values(["demand_id", "latency_ms", "site_id"], kind="stable")
+        .drop_duplicates("demand_id")
+        .set_index("demand_id")[["site_id", "latency_ms"]]
+    )
+
+
 def _unreachable_rows(problem: Problem, data: ModelData) -> pd.DataFrame | None:
     """The unreachable demand points with their best possible site and latency (None if none)."""
     from placement.diagnose import unreachable_demand
@@ -358,14 +399,7 @@ def _unreachable_rows(problem: Problem, data: ModelData) -> pd.DataFrame | None:
     if not len(lost):
         return None
     demand = problem.demand.iloc[lost]
-    pairs = all_pairs(problem, demand["demand_id"])
-    allowed = ~pairs["site_id"].isin(problem.forbidden)
-    best = (
-        pairs[allowed]
-        .sort_values(["demand_id", "latency_ms", "site_id"], kind="stable")
-        .drop_duplicates("demand_id")
-        .set_index("demand_id")
-    )
+    best = best_sites(problem, demand["demand_id"])
     rows = pd.DataFrame(
         {
             "demand_id": demand["demand_id"].to_numpy(),

@@ -268,8 +268,9 @@ class Problem:
         self.set_cover_by = p["set_cover_by"]
         self.unreachable = p["unreachable"]
         self.latency_statistic = p["latency_statistic"]
-        if self.latency_statistic is not None and not hasattr(
-            lowering.latency_source(self), "statistic"
+        if self.latency_statistic is not None and (
+            isinstance(latency, pd.DataFrame)
+            or (latency is not None and not hasattr(latency, "statistic"))
         ):
             raise _param_error(
                 "latency_statistic",
@@ -435,10 +436,8 @@ class Problem:
         prob = cls(sites, demand, latency=table, **kwargs)
         # a dense matrix gives a table that is valid as built (string ids of the two tables,
         # one row per pair, values checked above in the stated ranges): lowering need not
-        # validate its 1-2 million
-        # rows again (an empty table is left to the usual check and its error)
-        prob._latency_validated = len(table) > 0
-        return prob
+        # validate its 1-2 million rows again (an empty table is left to the usual check)
+        return prob._with_validated_latency(table) if len(table) else prob
 
     def replace(self, **overrides: Any) -> Problem:
         """A new Problem equal to this one except for ``overrides`` (validated like any input).
@@ -539,7 +538,12 @@ class Problem:
         table = validate_latency_table(
             table, site_ids=self.sites["site_id"], demand_ids=self.demand["demand_id"]
         ).reset_index(drop=True)
-        new = self.replace(latency=table)
+        return self._with_validated_latency(table)
+
+    def _with_validated_latency(self, table: pd.DataFrame, **overrides: Any) -> Problem:
+        """:meth:`replace` with ``latency=table``, a table the caller has validated against the
+        new problem's sites and demand (lowering then skips validating it again)."""
+        new = self.replace(latency=table, **overrides)
         new._latency_validated = True
         return new
 

@@ -643,3 +643,21 @@ def test_cost_objective_with_backups_makes_the_nearer_site_primary():
     assert primary.to_dict() == {"lima": "near-dear", "quito": "near-dear"}
     # the price of the rule: both points pay the dear site's serving cost
     assert r.objective == pytest.approx(200.0 + 100.0)
+
+
+def test_exclude_with_a_latency_statistic(europe):
+    """The exclude policy solves a table of the problem's latencies: the statistic stays said."""
+    sites, demand = europe
+    r = Problem(
+        sites,
+        demand,
+        n_sites=3,
+        max_latency_ms=30.0,
+        unreachable="exclude",
+        latency_statistic="p50",
+    ).solve()
+    assert r.status == "optimal" and len(r.unreachable) > 0
+    assert r.params["latency_statistic"] == "p50"
+    a = r.primary()
+    assert np.allclose(a["latency_ms"], a["latency_p50_ms"])
+    assert (r.unreachable["best_latency_ms"] > 30.0).all()

@@ -85,6 +85,7 @@ from placement.latency.models import (
 
 __all__ = [
     "ACCESS_SIDES",
+    "DEFAULT_STATISTIC",
     "DISTANCE_BANDS_KM",
     "DISTANCE_FIT",
     "FIBER_GROUP_INDEX",
@@ -125,6 +126,10 @@ __all__ = [
 ]
 
 
+#: The statistic of :func:`default_model` (what the calibration data measure).
+DEFAULT_STATISTIC = "mean"
+
+
 def default_model() -> UserLatencyModel:
     """The model :class:`placement.Problem` uses when given no latency.
 
@@ -132,4 +137,4 @@ def default_model() -> UserLatencyModel:
     side) and ``statistic="mean"`` (the statistic the calibration data measure), over the
     calibrated :class:`RouteLatencyModel`.
     """
-    return UserLatencyModel(access="demand", statistic="mean")
+    return UserLatencyModel(access="demand", statistic=DEFAULT_STATISTIC)
