@@ -31,7 +31,7 @@ from placement.assemble import assemble
 from placement.errors import ValidationError
 from placement.formulations.contract import Solution, SolveRequest
 from placement.formulations.data import ModelData
-from placement.formulations.registry import METHODS, choose_solver, solve_data
+from placement.formulations.registry import check_method, choose_solver, solve_data
 from placement.formulations.warm import repair_start
 from placement.lowering import Lowered
 from placement.progress import ProgressCallback, Reporter
@@ -620,8 +620,7 @@ class Problem:
             prints; :class:`placement.progress.LogProgress` logs the records.
         """
         t0 = time.perf_counter()  # the time limit covers everything from here
-        if method not in METHODS:
-            raise _param_error("method", "must be 'auto', 'pulp' or 'fast'", method)
+        check_method(method)  # before any work
         start_idx = self._warm_start_indices(warm_start)
         options = SolverOptions(
             solver=solver,

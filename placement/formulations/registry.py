@@ -41,6 +41,7 @@ __all__ = [
     "PulpSolver",
     "RedundantCenter",
     "RedundantMedian",
+    "check_method",
     "choose_solver",
     "finalize",
     "solve_data",
@@ -375,6 +376,14 @@ _PULP = SOLVERS[-1]
 METHODS = ("auto", "pulp", "fast")
 
 
+def check_method(method: str) -> None:
+    """Refuse a ``method`` other than those of :data:`METHODS`, naming the field."""
+    if method not in METHODS:
+        raise ValidationError(
+            "must be 'auto', 'pulp' or 'fast'", table="parameter", field="method", value=method
+        )
+
+
 def choose_solver(data: ModelData, method: str = "auto") -> Solver:
     """The first solver of :data:`SOLVERS` that declares everything ``data`` needs.
 
@@ -395,10 +404,7 @@ def choose_solver(data: ModelData, method: str = "auto") -> Solver:
         For ``method="fast"`` when no fast solver covers the problem (the message says what
         each one lacks), or an unknown method.
     """
-    if method not in METHODS:
-        raise ValidationError(
-            "must be 'auto', 'pulp' or 'fast'", table="parameter", field="method", value=method
-        )
+    check_method(method)
     if method == "pulp":
         return _PULP
     for solver in SOLVERS[:-1]:
