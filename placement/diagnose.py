@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from placement.formulations.data import ModelData
+from placement.lowering import best_sites, unreachable_demand
 
 if TYPE_CHECKING:
     from placement.problem import Problem
@@ -24,7 +25,6 @@ __all__ = [
     "active_constraints",
     "explain_infeasible",
     "infeasible_message",
-    "unreachable_demand",
 ]
 
 
@@ -48,14 +48,6 @@ def explain_infeasible(problem: Problem, data: ModelData) -> list[str]:
     out of reach, must-open sites over the budget, per-provider limits below the site count.
     """
     return [reason for check in CHECKS if (reason := check(problem, data))]
-
-
-def unreachable_demand(data: ModelData) -> np.ndarray:
-    """Positions of the demand points with no usable primary pair (no allowed, open-able site)."""
-    usable = ~data.forbidden[data.pair_j]
-    has_primary = np.zeros(data.n_demand, dtype=bool)
-    has_primary[data.pair_i[data.primary_ok & usable]] = True
-    return np.flatnonzero(~has_primary)
 
 
 def _unreachable(problem: Problem, data: ModelData) -> str | None:
@@ -83,8 +75,6 @@ def _unreachable(problem: Problem, data: ModelData) -> str | None:
 
 def _best_possible(problem: Problem, lost: np.ndarray) -> str:
     """`` (their best possible: A–B ms)`` over the allowed sites, whatever the SLA."""
-    from placement.lowering import best_sites
-
     if problem.max_latency_ms is None:
         return ""
     best = best_sites(problem, problem.demand["demand_id"].iloc[lost])["latency_ms"]

@@ -36,6 +36,7 @@ __all__ = [
     "lower",
     "prune_latency_ms",
     "site_costs",
+    "unreachable_demand",
 ]
 
 
@@ -370,6 +371,14 @@ def all_pairs(problem: Problem, demand_ids: pd.Series) -> pd.DataFrame:
     )
 
 
+def unreachable_demand(data: ModelData) -> np.ndarray:
+    """Positions of the demand points with no usable primary pair (no allowed, open-able site)."""
+    usable = ~data.forbidden[data.pair_j]
+    has_primary = np.zeros(data.n_demand, dtype=bool)
+    has_primary[data.pair_i[data.primary_ok & usable]] = True
+    return np.flatnonzero(~has_primary)
+
+
 def best_sites(problem: Problem, demand_ids: pd.Series) -> pd.DataFrame:
     """Each given demand point's nearest site that is not forbidden, whatever the SLA.
 
@@ -391,8 +400,6 @@ def best_sites(problem: Problem, demand_ids: pd.Series) -> pd.DataFrame:
 
 def _unreachable_rows(problem: Problem, data: ModelData) -> pd.DataFrame | None:
     """The unreachable demand points with their best possible site and latency (None if none)."""
-    from placement.diagnose import unreachable_demand
-
     if problem.unreachable == "error" or problem.objective == "coverage":
         return None
     lost = unreachable_demand(data)
