@@ -295,6 +295,112 @@ def build_climate(ds: Path, countries: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["level", "code"]).reset_index(drop=True)
 
 
+def _annual_and_cdd(t: np.ndarray) -> dict[str, float]:
+    """Day-weighted annual mean and CDD18 of 12 monthly means (February 28.25 days)."""
+    return {
+        "tmean_annual_c": round(float((t * DAYS_PER_MONTH).sum() / DAYS_PER_MONTH.sum()), 2),
+        "cdd18_degc_days": round(float((np.maximum(0.0, t - 18.0) * DAYS_PER_MONTH).sum())),
+    }
+
+
+def _supplement_months(r: dict) -> list[float]:
+    """Monthly means of a ``climate_supplement.csv`` row (given, or from its monthly series)."""
+    first, last = (int(y) for y in r["period"].split("-"))
+    if r["monthly_series"]:
+        ser = pd.read_csv(RAW / r["monthly_series"], dtype={"month": str})
+        year = ser["month"].str[:4].astype(int)
+        ser = ser[(year >= first) & (year <= last)]
+        if len(ser) != 12 * (last - first + 1) or ser["mean_temp_c"].isna().any():
+            raise SystemExit(f"{r['monthly_series']}: incomplete for {r['period']}")
+        by_month = ser.groupby(ser["month"].str[5:7].astype(int))["mean_temp_c"].mean()
+        return [float(by_month[m]) for m in range(1, 13)]
+    return [float(r[f"tmean_m{m:02d}_c"]) for m in range(1, 13)]
+
+
+def _city_coordinate(cities: pd.DataFrame, name: str, country: str, admin1: str = "") -> tuple:
+    """(lat, lon) of the most populous GeoNames city of that name (and admin1) in the country."""
+    m = cities[(cities["name"] == name) & (cities["country_code"] == country)]
+    if admin1:
+        m = m[m["admin1_code"].fillna("") == admin1]
+    if len(m) == 0:
+        raise SystemExit(f"climate point {name!r} ({country} {admin1}): no GeoNames city")
+    return float(m["lat_deg"].iloc[0]), float(m["lon_deg"].iloc[0])  # sorted by population
+
+
+def build_climate_points(cities: pd.DataFrame) -> pd.DataFrame:
+    """Point normals for site-level climate: weather stations and CHELSA grid cells.
+
+    - ``level = station``: ``data/raw/climate_station_normals.csv`` (published station normals,
+      each row with its source and licence) and the ``climate_supplement.csv`` stations (SG,
+      TW); located at the GeoNames city they stand for (``cities.csv``, most populous match).
+    - ``level = grid``: ``data/raw/world_temperature_chelsa_1981_2010.csv`` (CHELSA v2.1
+      1981-2010 normals sampled at 270 city coordinates by ``world-temperature-data`` 0.1.0,
+      extracted by ``scripts/extract_world_temperature.py``); exact duplicate rows dropped.
+
+    Annual mean and ``cdd18_degc_days`` as for the country rows. Sorted by level, country, name.
+    """
+    months = [f"tmean_m{m:02d}_c" for m in range(1, 13)]
+    rows = []
+
+    def add(level, name, cc, lat, lon, vals, period, source):
+        t = np.round(np.asarray(vals, dtype=float), 2)
+        if t.shape != (12,) or np.isnan(t).any():
+            raise SystemExit(f"climate point {name!r} ({cc}): needs 12 monthly values")
+        rows.append(
+            {
+                "level": level,
+                "point_id": f"{level}:{cc}:{name}",
+                "name": name,
+                "country_code": cc,
+                "lat_deg": round(lat, 5),
+                "lon_deg": round(lon, 5),
+                **dict(zip(months, t, strict=True)),
+                **_annual_and_cdd(t),
+                "period": period,
+                "source": source,
+            }
+        )
+
+    st = pd.read_csv(RAW / "climate_station_normals.csv", dtype=str, keep_default_na=False)
+    for r in st.to_dict("records"):
+        lat, lon = _city_coordinate(cities, r["geonames_name"], r["country_code"], r["admin1_code"])
+        src = f"{r['source']}; {r['url']}; licence: {r['licence']}"
+        add(
+            "station",
+            r["station"],
+            r["country_code"],
+            lat,
+            lon,
+            [float(r[c]) for c in months],
+            r["period"],
+            src,
+        )
+    sup = pd.read_csv(RAW / "climate_supplement.csv", dtype={"code": str}, keep_default_na=False)
+    for r in sup.to_dict("records"):
+        lat, lon = _city_coordinate(cities, r["geonames_name"], r["code"])
+        src = f"station normal ({r['station']}): {r['source']}; licence: {r['licence']}"
+        add("station", r["station"], r["code"], lat, lon, _supplement_months(r), r["period"], src)
+    g = pd.read_csv(RAW / "world_temperature_chelsa_1981_2010.csv", keep_default_na=False)
+    g = g.drop_duplicates()
+    for r in g.to_dict("records"):
+        add(
+            "grid",
+            r["city"],
+            r["country_code"],
+            float(r["lat_deg"]),
+            float(r["lon_deg"]),
+            [r[c] for c in months],
+            "1981-2010",
+            "CHELSA v2.1 1981-2010 monthly normals at the city coordinate (0.05 deg grid), via "
+            "PyPI world-temperature-data 0.1.0 (c) GeoRank.place, CC BY 4.0",
+        )
+    out = pd.DataFrame(rows)
+    dup = out["point_id"].duplicated()
+    if dup.any():
+        raise SystemExit(f"duplicate climate point: {out.loc[dup, 'point_id'].tolist()}")
+    return out.sort_values(["level", "country_code", "name"]).reset_index(drop=True)
+
+
 def build_climate_stations(country_codes: set[str]) -> pd.DataFrame:
     """``level = station`` rows: one weather station's normals standing in for a country.
 
@@ -311,27 +417,13 @@ def build_climate_stations(country_codes: set[str]) -> pd.DataFrame:
             raise SystemExit(
                 f"climate_supplement.csv: {r['code']} already has an ERA5 country mean"
             )
-        first, last = (int(y) for y in r["period"].split("-"))
-        if r["monthly_series"]:
-            ser = pd.read_csv(RAW / r["monthly_series"], dtype={"month": str})
-            year = ser["month"].str[:4].astype(int)
-            ser = ser[(year >= first) & (year <= last)]
-            if len(ser) != 12 * (last - first + 1) or ser["mean_temp_c"].isna().any():
-                raise SystemExit(f"{r['monthly_series']}: incomplete for {r['period']}")
-            by_month = ser.groupby(ser["month"].str[5:7].astype(int))["mean_temp_c"].mean()
-            vals = [float(by_month[m]) for m in range(1, 13)]
-        else:
-            vals = [float(r[c]) for c in months]
-        t = np.round(np.asarray(vals), 2)
+        t = np.round(np.asarray(_supplement_months(r)), 2)
         rows.append(
             {
                 "level": "station",
                 "code": r["code"],
                 **dict(zip(months, t, strict=True)),
-                "tmean_annual_c": round(
-                    float((t * DAYS_PER_MONTH).sum() / DAYS_PER_MONTH.sum()), 2
-                ),
-                "cdd18_degc_days": round(float((np.maximum(0.0, t - 18.0) * DAYS_PER_MONTH).sum())),
+                **_annual_and_cdd(t),
                 "period": r["period"],
                 "source": f"station normal ({r['station']}): {r['source']}; licence: {r['licence']}",
             }
@@ -460,6 +552,7 @@ def build_all(shared: Path) -> dict[str, pd.DataFrame]:
         "internet_share.csv": build_internet_share(ds, countries),
         "power_prices.csv": build_power_prices(ds, countries),
         "climate.csv": build_climate(ds, countries),
+        "climate_points.csv": build_climate_points(cities),
         "carbon.csv": build_carbon(ds, countries),
         "political_stability.csv": build_political_stability(countries),
         "network_hubs.csv": build_network_hubs(ds, cities, countries),

@@ -67,7 +67,10 @@ def test_fallback_levels(all_sites):
     # Frankfurt: no subdivision -> country values
     assert s.loc["aws:eu-central-1", "price_level"] == "country"
     assert s.loc["aws:eu-central-1", "carbon_level"] == "country"
-    assert s.loc["aws:eu-central-1", "climate_level"] == "country"
+    # Frankfurt has a station normal of its own; Aragon (no point within 200 km) -> country
+    assert s.loc["aws:eu-central-1", "climate_level"] == "station"
+    assert s.loc["aws:eu-south-2", "climate_level"] == "country"
+    assert pd.isna(s.loc["aws:eu-south-2", "climate_point"])
     # Calgary (Alberta) has no provincial price source -> country; Montreal has one
     assert s.loc["aws:ca-west-1", "subdivision_code"] == "CA-AB"
     assert s.loc["aws:ca-west-1", "price_level"] == "country"
@@ -80,10 +83,14 @@ def test_station_climate_for_singapore_and_taiwan(all_sites):
     s = all_sites.set_index("site_id")
     months = [f"tmean_m{m:02d}_c" for m in range(1, 13)]
     sg = ["aws:ap-southeast-1", "azure:southeastasia", "gcp:asia-southeast1", "oci:ap-singapore-1"]
-    tw = ["aws:ap-east-2", "azure:taiwannorth", "gcp:asia-east1", "aws:ap-northeast-1-tpe-1a"]
+    tw = ["aws:ap-east-2", "azure:taiwannorth", "aws:ap-northeast-1-tpe-1a"]
     for sid in sg + tw:
         assert s.loc[sid, "climate_level"] == "station", sid
+        assert s.loc[sid, "climate_distance_km"] < 50, sid
         assert np.isfinite(s.loc[sid, months].to_numpy(dtype=float)).all(), sid
+    # Changhua County (central Taiwan): the nearest point, Taipei's grid cell ~150 km north
+    assert s.loc["gcp:asia-east1", "climate_level"] == "grid"
+    assert 140 < s.loc["gcp:asia-east1", "climate_distance_km"] < 160
     # Changi 1991-2020 mean of NEA monthly means (data/raw), Taipei CWA 1991-2020 normals
     assert s.loc["gcp:asia-southeast1", "tmean_annual_c"] == pytest.approx(27.8, abs=0.05)
     assert s.loc["gcp:asia-southeast1", "tmean_m05_c"] == pytest.approx(28.61, abs=0.01)
@@ -169,3 +176,109 @@ def test_broken_table_raises_naming_table_row_field(monkeypatch, tmp_path):
     assert exc.value.table == "internet_share.csv"
     assert exc.value.field == "internet_share"
     assert exc.value.row == bad.loc[0, "country_code"]
+
+
+# ------------------------------------------------------------------------ site-level climate
+#: Station normals (annual mean, degC) quoted in issue 17 for catalog sites.
+ISSUE_17_NORMALS = {
+    "aws:ca-central-1": 7.0,  # Montreal
+    "aws:ca-west-1": 4.5,  # Calgary
+    "aws:ap-southeast-2": 18.6,  # Sydney
+    "aws:ap-southeast-4": 15.5,  # Melbourne
+    "aws:sa-east-1": 20.0,  # Sao Paulo
+}
+
+
+def test_site_level_climate_phoenix_warmer_than_the_dalles(all_sites):
+    s = all_sites.set_index("site_id")
+    phx, dalles = s.loc["azure:westus3"], s.loc["gcp:us-west1"]
+    assert phx["climate_level"] == "station" and phx["climate_point"] == "station:US:Phoenix"
+    assert phx["tmean_annual_c"] == pytest.approx(23.95, abs=0.05)  # 13.6 ... 34.9 ... 13.1
+    assert phx["tmean_m07_c"] == pytest.approx(34.9)
+    # The Dalles has no point of its own: Portland's station, 117 km down the Columbia
+    assert dalles["climate_point"] == "station:US:Portland"
+    assert 100 < dalles["climate_distance_km"] < 130
+    assert phx["tmean_annual_c"] - dalles["tmean_annual_c"] >= 8.0
+    # the country mean they used to share
+    assert phx["tmean_annual_c"] - 9.64 > 10
+
+
+def test_site_level_climate_matches_issue_17_station_normals(all_sites):
+    s = all_sites.set_index("site_id")
+    for sid, normal in ISSUE_17_NORMALS.items():
+        assert s.loc[sid, "climate_level"] in ("station", "grid"), sid
+        assert abs(s.loc[sid, "tmean_annual_c"] - normal) <= 2.5, sid
+    # Sydney and Melbourne no longer share the Australian mean (22.1 degC)
+    assert (
+        s.loc["aws:ap-southeast-2", "tmean_annual_c"]
+        - s.loc["aws:ap-southeast-4", "tmean_annual_c"]
+        > 2
+    )
+
+
+def test_site_level_climate_covers_95_percent(all_sites):
+    cov = catalog.coverage(all_sites)
+    clim = cov[cov["attribute"] == "tmean_annual_c"].set_index("level")["n_sites"]
+    assert clim.get("missing", 0) == 0
+    own = clim.get("station", 0) + clim.get("grid", 0)
+    assert own >= 0.95 * len(all_sites)
+    point = all_sites["climate_point"].notna()
+    assert (point == all_sites["climate_level"].isin(["station", "grid"])).all()
+    assert (all_sites.loc[point, "climate_distance_km"] <= catalog.CLIMATE_POINT_MAX_KM).all()
+    assert all_sites.loc[~point, "climate_distance_km"].isna().all()
+
+
+def test_climate_points_are_traced():
+    p = catalog.climate_points()
+    assert set(p["level"]) == {"station", "grid"}
+    assert p["point_id"].is_unique
+    assert p["source"].str.len().gt(20).all() and p["period"].str.len().gt(0).all()
+    grid = p[p["level"] == "grid"]
+    assert len(grid) == 269  # 270 cities of world-temperature-data, one duplicate row dropped
+    assert grid["source"].str.contains("CHELSA v2.1").all()
+    assert grid["source"].str.contains("CC BY 4.0").all()
+    st = p[p["level"] == "station"]
+    assert st["source"].str.contains("licence").all()
+    # annual mean is the day-weighted mean of the months (February 28.25 days)
+    days = np.array([31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    months = p[[f"tmean_m{m:02d}_c" for m in range(1, 13)]].to_numpy()
+    assert np.allclose(months @ days / days.sum(), p["tmean_annual_c"], atol=0.006)
+
+
+def test_climate_at_user_coordinates():
+    # a user site in Mesa, AZ (25 km from Phoenix) and one in the Atlantic
+    c = catalog.climate_at([33.42, 40.0], [-111.83, -40.0], ["US", "PT"])
+    assert list(c["climate_level"]) == ["station", "country"]
+    assert c.loc[0, "climate_point"] == "station:US:Phoenix"
+    assert 20 < c.loc[0, "climate_distance_km"] < 30
+    assert c.loc[0, "tmean_annual_c"] == pytest.approx(23.95, abs=0.05)
+    portugal = catalog.climate().set_index(["level", "code"]).loc[("country", "PT")]
+    assert c.loc[1, "tmean_annual_c"] == pytest.approx(portugal["tmean_annual_c"])
+    assert pd.isna(c.loc[1, "climate_point"]) and np.isnan(c.loc[1, "climate_distance_km"])
+    # nothing known: no point in reach and no country -> NaN, level missing
+    far = catalog.climate_at(-60.0, -140.0)
+    assert pd.isna(far.loc[0, "climate_level"]) and np.isnan(far.loc[0, "tmean_annual_c"])
+    # subdivision before country when no point is in reach (max_km=0 disables points)
+    sub = catalog.climate_at(33.42, -111.83, "US", "US-AZ", max_km=0)
+    assert sub.loc[0, "climate_level"] == "country"  # no subdivision normals are shipped
+
+
+def test_climate_at_held_out_station_falls_back_to_the_next_point():
+    pts = catalog.climate_points()
+    held = pts[pts["point_id"] != "station:US:Phoenix"]
+    c = catalog.climate_at(33.448, -112.074, "US", points=held)
+    assert c.loc[0, "climate_point"] == "station:US:Tucson"  # 173 km
+    assert c.loc[0, "tmean_annual_c"] == pytest.approx(20.99, abs=0.05)
+    c = catalog.climate_at(33.448, -112.074, "US", points=held, max_km=150)
+    assert c.loc[0, "climate_level"] == "country"
+
+
+def test_climate_at_rejects_bad_input():
+    with pytest.raises(ValidationError, match="lat_deg"):
+        catalog.climate_at(95.0, 0.0)
+    with pytest.raises(ValidationError, match="lon_deg"):
+        catalog.climate_at([1.0, 2.0], [1.0])
+    with pytest.raises(ValidationError, match="country_code"):
+        catalog.climate_at([1.0, 2.0], [1.0, 2.0], ["US"])
+    with pytest.raises(ValidationError, match="max_km"):
+        catalog.climate_at(1.0, 1.0, max_km=-1)

@@ -110,6 +110,9 @@ def test_add_remove_sites_and_problem_overrides(base: Problem) -> None:
     row = new.sites.set_index("site_id").loc["new:calgary"]
     assert row["subdivision_code"] == "CA-AB" and row["provider"] == "gcp"
     assert row["lat_deg"] == pytest.approx(51.05, abs=0.01)
+    # a hypothetical site gets its own location's climate, as catalog sites do (Calgary station)
+    assert row["climate_level"] == "station" and row["climate_point"] == "station:CA:Calgary"
+    assert row["tmean_annual_c"] == pytest.approx(4.5, abs=0.1)
     assert "aws:ca-west-1" not in set(new.sites["site_id"])
     assert new.n_sites == 4 and new.max_latency_ms == 90.0
     assert new.cost_model.carbon_price_usd_per_tonne == 50.0

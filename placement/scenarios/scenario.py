@@ -350,22 +350,36 @@ class NewSite:
         )
         if self.provider is not None:
             row["provider"] = self.provider
-        row.update(_catalog_values(country, subdivision, sites.columns))
+        row.update(_catalog_values(country, subdivision, sites.columns, lat, lon))
         return row
 
 
 def _catalog_values(
-    country: str | None, subdivision: str | None, columns: Iterable[str]
+    country: str | None,
+    subdivision: str | None,
+    columns: Iterable[str],
+    lat_deg: float,
+    lon_deg: float,
 ) -> dict[str, Any]:
-    """Price, climate and carbon for a place: subdivision level, then country (as catalog.sites)."""
+    """Price, climate and carbon for a place, as catalog.sites finds them.
+
+    Price and carbon: subdivision level, then country. Climate: the place's own location
+    (:func:`placement.catalog.climate_at`: nearest station or grid point), then subdivision,
+    then country.
+    """
     from placement import catalog
 
     out: dict[str, Any] = {}
     levels = [(c, lvl) for c, lvl in ((subdivision, "subdivision"), (country, "country")) if c]
     columns = set(columns)
+    clim = catalog.climate_at(lat_deg, lon_deg, country, subdivision).iloc[0]
+    for c, v in clim.items():
+        if c in ("climate_level", "climate_point"):
+            out[str(c)] = None if pd.isna(v) else str(v)
+        else:
+            out[str(c)] = float(v)
     for loader, prefix, values in (
         (catalog.power_prices, "price", ["price_usd_per_kwh"]),
-        (catalog.climate, "climate", None),
         (catalog.carbon, "carbon", ["carbon_g_per_kwh"]),
     ):
         table = loader()
