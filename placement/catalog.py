@@ -32,6 +32,8 @@ from placement.errors import ValidationError
 from placement.validate import validate_points, validate_sites
 
 __all__ = [
+    "CLIMATE_INTERPOLATION_MAX_KM",
+    "CLIMATE_INTERPOLATION_POINTS",
     "CLIMATE_POINT_MAX_KM",
     "CONTINENTS",
     "DEFAULT_MAX_AGE_YEARS",
@@ -68,6 +70,12 @@ _CLIMATE_VALUES = (*MONTH_COLUMNS, "tmean_annual_c", "cdd18_degc_days")
 #: 100–200 km matched a point's annual mean within 2.5 degC for 88–95 % of points
 #: (``data/SOURCES.md``, climate).
 CLIMATE_POINT_MAX_KM = 200.0
+#: Places with no point within :data:`CLIMATE_POINT_MAX_KM` take the inverse-square-distance
+#: weighted mean of the (up to) :data:`CLIMATE_INTERPOLATION_POINTS` nearest points within this
+#: distance, km (``climate_level = interpolated``), before the subdivision / country means: in a
+#: large country the region beats the national mean (leave-one-out, ``data/SOURCES.md``).
+CLIMATE_INTERPOLATION_MAX_KM = 500.0
+CLIMATE_INTERPOLATION_POINTS = 4
 #: A weather station this close (km) is taken even when a grid cell is nearer: measured normals
 #: first (CHELSA cells of city coordinates ran a median 0.5 degC cooler than the cities' stations).
 CLIMATE_STATION_PREFERRED_KM = 50.0
@@ -402,8 +410,11 @@ def climate_points() -> pd.DataFrame:
 
 def _codes(value: object, n: int, field: str) -> pd.Series:
     """A scalar / None / sequence of codes as a string Series of length ``n``."""
-    if value is None or isinstance(value, str):
-        return pd.Series([value] * n, dtype="string")
+    if value is None or isinstance(value, str) or not isinstance(value, Iterable):
+        missing = value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+        if not missing and not isinstance(value, str):
+            raise ValidationError("must be a code or None", table="parameter", field=field)
+        return pd.Series([None if missing else value] * n, dtype="string")
     out = pd.Series(list(value), dtype="string")  # type: ignore[call-overload]
     if len(out) != n:
         raise ValidationError(
@@ -425,9 +436,11 @@ def climate_at(
 
     Each place takes the nearest weather station within :data:`CLIMATE_STATION_PREFERRED_KM`,
     else the nearest climate point (:func:`climate_points`: a weather station or a CHELSA grid
-    cell) within ``max_km``; otherwise the normals of its subdivision, then of its
-    country (ERA5 country mean), then the station standing in for a country without one (SG,
-    TW) — the order :func:`sites` uses.
+    cell) within ``max_km``; else (``climate_level = interpolated``) the inverse-square-distance
+    weighted mean of the :data:`CLIMATE_INTERPOLATION_POINTS` nearest points within
+    :data:`CLIMATE_INTERPOLATION_MAX_KM` (no elevation correction); otherwise the normals of its
+    subdivision, then of its country (ERA5 country mean), then the station standing in for a
+    country without one (SG, TW) — the order :func:`sites` uses.
 
     Parameters
     ----------
@@ -447,8 +460,9 @@ def climate_at(
     pandas.DataFrame
         One row per place, in input order: ``tmean_m01_c`` … ``tmean_m12_c``,
         ``tmean_annual_c``, ``cdd18_degc_days``, ``climate_level`` (``station``, ``grid``,
-        ``subdivision``, ``country``, or missing), ``climate_point`` (the point's id, else
-        missing) and ``climate_distance_km`` (to that point, else NaN).
+        ``interpolated``, ``subdivision``, ``country``, or missing), ``climate_point`` (the
+        point's id; ``;``-separated ids when interpolated; else missing) and
+        ``climate_distance_km`` (to that point, the nearest one when interpolated, else NaN).
 
     Raises
     ------
@@ -513,6 +527,20 @@ def climate_at(
             out.loc[hit, "climate_level"] = rows["level"].to_numpy()
             out.loc[hit, "climate_point"] = rows["point_id"].to_numpy()
             out.loc[hit, "climate_distance_km"] = np.round(km[hit], 1)
+        values = pts[list(_CLIMATE_VALUES)].to_numpy(dtype=float)
+        for i in np.flatnonzero(~hit & (d.min(axis=1) <= CLIMATE_INTERPOLATION_MAX_KM)):
+            k = np.argsort(d[i], kind="stable")[:CLIMATE_INTERPOLATION_POINTS]
+            k = k[d[i, k] <= CLIMATE_INTERPOLATION_MAX_KM]
+            w = 1.0 / np.maximum(d[i, k], 1.0) ** 2
+            est = (w[:, None] * values[k]).sum(axis=0) / w.sum()
+            est[:-2] = np.round(est[:-2], 2)  # months; annual and CDD18 from them, as built
+            days = np.array([31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+            est[-2] = round(float(est[:12] @ days / days.sum()), 2)
+            est[-1] = round(float(np.maximum(0.0, est[:12] - 18.0) @ days))
+            out.loc[i, list(_CLIMATE_VALUES)] = est
+            out.loc[i, "climate_level"] = "interpolated"
+            out.loc[i, "climate_point"] = ";".join(pts["point_id"].iloc[k])
+            out.loc[i, "climate_distance_km"] = round(float(d[i, k[0]]), 1)
     return out[[*_CLIMATE_VALUES, "climate_level", "climate_point", "climate_distance_km"]]
 
 
@@ -631,7 +659,8 @@ def sites(
         - ``tmean_m01_c`` … ``tmean_m12_c``, ``tmean_annual_c`` (°C), ``cdd18_degc_days``,
           ``climate_level``, ``climate_point``, ``climate_distance_km``: the site's own
           location (:func:`climate_at`: the nearest weather ``station`` or CHELSA ``grid``
-          cell within :data:`CLIMATE_POINT_MAX_KM`), else ``subdivision``, then ``country``
+          cell within :data:`CLIMATE_POINT_MAX_KM`), else ``interpolated`` (nearest points
+          within :data:`CLIMATE_INTERPOLATION_MAX_KM`), else ``subdivision``, then ``country``
           (ERA5 country mean), then ``station`` (one weather station's normals standing in for
           a country without a country mean: SG, TW);
         - ``carbon_g_per_kwh`` (gCO2e/kWh), ``carbon_year``, ``carbon_level`` (``region`` then

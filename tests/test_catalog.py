@@ -67,10 +67,13 @@ def test_fallback_levels(all_sites):
     # Frankfurt: no subdivision -> country values
     assert s.loc["aws:eu-central-1", "price_level"] == "country"
     assert s.loc["aws:eu-central-1", "carbon_level"] == "country"
-    # Frankfurt has a station normal of its own; Aragon (no point within 200 km) -> country
+    # Frankfurt has a station normal of its own; Aragon (no point within 200 km) takes the
+    # nearest points within 500 km; Jeddah (none within 500 km) -> the country mean
     assert s.loc["aws:eu-central-1", "climate_level"] == "station"
-    assert s.loc["aws:eu-south-2", "climate_level"] == "country"
-    assert pd.isna(s.loc["aws:eu-south-2", "climate_point"])
+    assert s.loc["aws:eu-south-2", "climate_level"] == "interpolated"
+    assert s.loc["aws:eu-south-2", "climate_point"].count(";") == 3
+    assert s.loc["oci:me-jeddah-1", "climate_level"] == "country"
+    assert pd.isna(s.loc["oci:me-jeddah-1", "climate_point"])
     # Calgary (Alberta) has no provincial price source -> country; Montreal has one
     assert s.loc["aws:ca-west-1", "subdivision_code"] == "CA-AB"
     assert s.loc["aws:ca-west-1", "price_level"] == "country"
@@ -222,9 +225,10 @@ def test_site_level_climate_covers_95_percent(all_sites):
     assert clim.get("missing", 0) == 0
     own = clim.get("station", 0) + clim.get("grid", 0)
     assert own >= 0.95 * len(all_sites)
-    point = all_sites["climate_point"].notna()
-    assert (point == all_sites["climate_level"].isin(["station", "grid"])).all()
+    point = all_sites["climate_level"].isin(["station", "grid"])
     assert (all_sites.loc[point, "climate_distance_km"] <= catalog.CLIMATE_POINT_MAX_KM).all()
+    point |= all_sites["climate_level"] == "interpolated"
+    assert (point == all_sites["climate_point"].notna()).all()
     assert all_sites.loc[~point, "climate_distance_km"].isna().all()
 
 
@@ -270,7 +274,24 @@ def test_climate_at_held_out_station_falls_back_to_the_next_point():
     assert c.loc[0, "climate_point"] == "station:US:Tucson"  # 173 km
     assert c.loc[0, "tmean_annual_c"] == pytest.approx(20.99, abs=0.05)
     c = catalog.climate_at(33.448, -112.074, "US", points=held, max_km=150)
-    assert c.loc[0, "climate_level"] == "country"
+    assert c.loc[0, "climate_level"] == "interpolated"  # 4 nearest within 500 km, 1/d^2
+    assert c.loc[0, "climate_point"].split(";")[0] == "station:US:Tucson"
+    assert 20.0 < c.loc[0, "tmean_annual_c"] < 23.95
+
+
+def test_climate_at_interpolates_in_a_large_country():
+    # Dallas without its station: Austin, Oklahoma City, Houston (290-360 km) -> within 0.5 degC
+    pts = catalog.climate_points()
+    held = pts[pts["point_id"] != "station:US:Dallas"]
+    c = catalog.climate_at(32.78, -96.80, "US", points=held)
+    assert c.loc[0, "climate_level"] == "interpolated"
+    assert c.loc[0, "tmean_annual_c"] == pytest.approx(19.05, abs=0.5)
+    months = c.loc[0, [f"tmean_m{m:02d}_c" for m in range(1, 13)]].to_numpy(dtype=float)
+    assert months.argmax() in (6, 7) and months.argmin() == 0  # a northern-hemisphere year
+    # the US country mean it used to get is 9.4 degC colder
+    assert catalog.climate_at(32.78, -96.80, "US", points=held.iloc[:0]).loc[
+        0, "tmean_annual_c"
+    ] == pytest.approx(9.64)
 
 
 def test_climate_at_rejects_bad_input():
