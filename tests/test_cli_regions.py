@@ -19,6 +19,10 @@ def test_regions_csv_aws(capsys):
     assert {"price_usd_per_kwh", "carbon_g_per_kwh", "nearest_hub"} <= set(df.columns)
     row = df.set_index("site_id").loc["aws:us-east-1"]
     assert row["subdivision_code"] == "US-VA"
+    # site-level climate: Ashburn takes the Washington, D.C. station normal (42 km)
+    assert row["climate_level"] == "station"
+    assert row["climate_point"] == "station:US:Washington"
+    assert row["tmean_annual_c"] == pytest.approx(14.61)
 
 
 def test_regions_kind_json(capsys):
@@ -31,6 +35,7 @@ def test_regions_table_and_bad_provider(capsys):
     assert main(["regions", "--provider", "gcp"]) == 0
     out = capsys.readouterr().out
     assert "gcp:us-central1" in out and "aws:" not in out
+    assert "climate_level" in out.splitlines()[0]
     assert main(["regions", "--provider", "ibm"]) == 2
     err = capsys.readouterr().err
     assert "unknown provider 'ibm'" in err and "aws, azure, gcp, oci" in err

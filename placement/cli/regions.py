@@ -25,6 +25,7 @@ TABLE_COLUMNS = (
     "price_usd_per_kwh",
     "price_level",
     "tmean_annual_c",
+    "climate_level",
     "carbon_g_per_kwh",
     "carbon_level",
     "political_stability_est",
