@@ -323,3 +323,17 @@ def test_climate_holdout_of_15_catalog_sites(all_sites):
     assert (h["station_c"] == h["shipped_c"]).sum() >= 13  # shipped: the stations themselves
     dallas = h.set_index("site_id").loc["gcp:us-south1"]
     assert dallas["holdout_from"].count(";") == 3 and abs(dallas["error_c"]) < 1.0
+
+
+def test_site_level_climate_prices_every_site_monthly(all_sites):
+    from placement.costs import CostModel, pue_from_climate
+
+    costs = CostModel(it_load_kw=1000).site_costs(all_sites)
+    assert len(costs) == len(all_sites) and (costs["pue_basis"] == "monthly_climate").all()
+    s = all_sites.set_index("site_id")
+    months = [f"tmean_m{m:02d}_c" for m in range(1, 13)]
+    phx = costs.loc["azure:westus3", "pue"]
+    assert phx == pytest.approx(float(pue_from_climate(s.loc["azure:westus3", months])))
+    # Phoenix's summers (32-35 degC monthly means) cost cooling energy The Dalles does not spend
+    assert phx - costs.loc["gcp:us-west1", "pue"] > 0.03
+    assert costs.loc["aws:ca-west-1", "pue"] == pytest.approx(1.078)  # Calgary: never above 18
