@@ -337,3 +337,22 @@ def test_site_level_climate_prices_every_site_monthly(all_sites):
     # Phoenix's summers (32-35 degC monthly means) cost cooling energy The Dalles does not spend
     assert phx - costs.loc["gcp:us-west1", "pue"] > 0.03
     assert costs.loc["aws:ca-west-1", "pue"] == pytest.approx(1.078)  # Calgary: never above 18
+
+
+def test_climate_points_are_rebuilt_from_raw_files():
+    """data/climate_points.csv is what scripts/build_data.py makes of data/raw (no ../shared)."""
+    import importlib.util
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    path = repo / "scripts" / "build_data.py"
+    if not path.is_file():
+        pytest.skip("scripts/ not present (installed package)")
+    spec = importlib.util.spec_from_file_location("build_data_climate", path)
+    mod = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(mod)
+    cities = pd.read_csv(repo / "data" / "cities.csv", keep_default_na=False, dtype=str)
+    cities[["lat_deg", "lon_deg"]] = cities[["lat_deg", "lon_deg"]].astype(float)
+    built = mod.to_csv_text(mod.build_climate_points(cities))
+    assert built == (repo / "data" / "climate_points.csv").read_text("utf-8")
