@@ -213,8 +213,9 @@ def regions(
 
         ``site_id`` (``provider:region_code``), ``provider``, ``kind``, ``region_code``,
         ``display_name``, ``region_type`` (always ``commercial``), ``city``, ``country_code``
-        (ISO 3166-1 alpha-2), ``subdivision_code`` (ISO 3166-2, United States and Canada only,
-        else missing), ``continent`` (GeoNames code), ``lat_deg``, ``lon_deg`` (city-level,
+        (ISO 3166-1 alpha-2), ``subdivision_code`` (ISO 3166-2: United States and Canada from
+        the nearest large city; Australia, India, Brazil, Japan and Mexico curated in
+        ``data/raw/site_subdivisions.csv``; else missing), ``continent`` (GeoNames code), ``lat_deg``, ``lon_deg`` (city-level,
         degrees), ``availability_zones`` (nullable Int64; missing for local zones),
         ``parent_region`` (local zones only), ``vintage`` (date of the source list).
 
@@ -318,7 +319,7 @@ def _levelled(
 
 
 def power_prices() -> pd.DataFrame:
-    """Electricity prices by country and by US state / Canadian province.
+    """Electricity prices by country and by subdivision (US state, Canadian province, ...).
 
     Returns
     -------
@@ -333,7 +334,11 @@ def power_prices() -> pd.DataFrame:
     in the largest business city (latest year ≤ 2019; the series ended then). US states are EIA
     2023 *commercial* average revenue per kWh (the sector closest to a datacentre tariff).
     Canadian provinces are Hydro-Québec's April 2022 comparison (400 MWh/month, 1 MW demand),
-    converted at 1.3013 CAD/USD (Bank of Canada 2022 annual average).
+    converted at 1.3013 CAD/USD (Bank of Canada 2022 annual average). Other subdivisions come
+    from the curated facts file ``data/raw/power_prices_subnational.csv`` (one cited source per
+    row, its band in ``source``; today Western Australia, priced from Synergy's large-business
+    HV tariff for the same 1 MW / 400 MWh consumer, and Wyoming). Per-country coverage:
+    :func:`coverage_by_country` or ``placement regions --coverage price``.
     """
     return _levelled("power_prices.csv", "price_usd_per_kwh", 0.0, 2.0)
 
