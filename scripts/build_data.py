@@ -151,7 +151,7 @@ def build_sites(ds: Path, countries: pd.DataFrame, cities: pd.DataFrame) -> pd.D
     r["site_id"] = r["provider"] + ":" + r["region_code"]
     r = r.drop(columns=["continent"])
 
-    # Subdivision (US/CA only): curated override, else the nearest >=100k GeoNames city.
+    # Subdivision: curated override (any country), else for US/CA the nearest >=100k GeoNames city.
     over = pd.read_csv(RAW / "site_subdivisions.csv", dtype=str)
     if over["site_id"].duplicated().any():
         dup = over.loc[over["site_id"].duplicated(), "site_id"].tolist()
