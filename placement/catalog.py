@@ -45,6 +45,7 @@ __all__ = [
     "climate_at",
     "climate_points",
     "coverage",
+    "coverage_by_country",
     "internet_share",
     "network_hubs",
     "political_stability",
@@ -59,6 +60,14 @@ PROVIDERS: tuple[str, ...] = ("aws", "azure", "gcp", "oci")
 KINDS: tuple[str, ...] = ("region", "local-zone")
 #: GeoNames continent codes.
 CONTINENTS: tuple[str, ...] = ("AF", "AN", "AS", "EU", "NA", "OC", "SA")
+#: Levelled attributes of :func:`sites`: name -> (value column, level column).
+LEVELLED_ATTRIBUTES: dict[str, tuple[str, str]] = {
+    "price": ("price_usd_per_kwh", "price_level"),
+    "climate": ("tmean_annual_c", "climate_level"),
+    "carbon": ("carbon_g_per_kwh", "carbon_level"),
+}
+#: Order of level columns in :func:`coverage_by_country` (finest first; unknown levels follow).
+_LEVEL_ORDER = ("region", "station", "grid", "subdivision", "country")
 #: Attribute data older than this many years (relative to today) triggers a warning in sites().
 DEFAULT_MAX_AGE_YEARS = 10
 
@@ -224,8 +233,9 @@ def regions(
 
         ``site_id`` (``provider:region_code``), ``provider``, ``kind``, ``region_code``,
         ``display_name``, ``region_type`` (always ``commercial``), ``city``, ``country_code``
-        (ISO 3166-1 alpha-2), ``subdivision_code`` (ISO 3166-2, United States and Canada only,
-        else missing), ``continent`` (GeoNames code), ``lat_deg``, ``lon_deg`` (city-level,
+        (ISO 3166-1 alpha-2), ``subdivision_code`` (ISO 3166-2: United States and Canada from
+        the nearest large city; Australia, India, Brazil, Japan and Mexico curated in
+        ``data/raw/site_subdivisions.csv``; else missing), ``continent`` (GeoNames code), ``lat_deg``, ``lon_deg`` (city-level,
         degrees), ``availability_zones`` (nullable Int64; missing for local zones),
         ``parent_region`` (local zones only), ``vintage`` (date of the source list).
 
@@ -329,7 +339,7 @@ def _levelled(
 
 
 def power_prices() -> pd.DataFrame:
-    """Electricity prices by country and by US state / Canadian province.
+    """Electricity prices by country and by subdivision (US state, Canadian province, ...).
 
     Returns
     -------
@@ -344,7 +354,11 @@ def power_prices() -> pd.DataFrame:
     in the largest business city (latest year ≤ 2019; the series ended then). US states are EIA
     2023 *commercial* average revenue per kWh (the sector closest to a datacentre tariff).
     Canadian provinces are Hydro-Québec's April 2022 comparison (400 MWh/month, 1 MW demand),
-    converted at 1.3013 CAD/USD (Bank of Canada 2022 annual average).
+    converted at 1.3013 CAD/USD (Bank of Canada 2022 annual average). Other subdivisions come
+    from the curated facts file ``data/raw/power_prices_subnational.csv`` (one cited source per
+    row, its band in ``source``; today Western Australia, priced from Synergy's large-business
+    HV tariff for the same 1 MW / 400 MWh consumer, and Wyoming). Per-country coverage:
+    :func:`coverage_by_country` or ``placement regions --coverage price``.
     """
     return _levelled("power_prices.csv", "price_usd_per_kwh", 0.0, 2.0)
 
@@ -791,3 +805,86 @@ def coverage(sites_df: pd.DataFrame) -> pd.DataFrame:
             rows.append((attr, "any", int(present.sum())))
         rows.append((attr, "missing", int((~present).sum())))
     return pd.DataFrame(rows, columns=["attribute", "level", "n_sites"])
+
+
+def coverage_by_country(sites_df: pd.DataFrame, attribute: str = "price") -> pd.DataFrame:
+    """Per country: how many sites get ``attribute`` at each level (e.g. state vs country price).
+
+    Parameters
+    ----------
+    sites_df : pandas.DataFrame
+        A table returned by :func:`sites`.
+    attribute : {"price", "climate", "carbon"}
+        The levelled attribute (``price``: ``price_usd_per_kwh`` / ``price_level``; ``climate``:
+        ``tmean_annual_c`` / ``climate_level``; ``carbon``: ``carbon_g_per_kwh`` /
+        ``carbon_level``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``country_code`` (sorted), with ``n_sites``, one ``n_<level>`` column per level
+        present (finest first: region, station, grid, subdivision, country), ``n_missing`` (no
+        value from any source), ``sub_national_share`` (share of the country's sites at a level
+        other than ``country``, 0..1; for climate, today's ``station`` rows stand in for a whole
+        country without an ERA5 mean), ``subdivisions_at_level`` (``;``-separated ISO 3166-2
+        codes whose sites got a sub-national value) and ``subdivisions_at_country_level`` (codes
+        of sites that have a subdivision code but still got the country value: the gaps a new
+        sub-national source would close).
+
+    Raises
+    ------
+    ValidationError
+        On an unknown ``attribute`` or a table without the needed columns.
+
+    Examples
+    --------
+    >>> cov = coverage_by_country(sites(max_age_years=None), "price")  # doctest: +SKIP
+    >>> cov.set_index("country_code").loc["US", "n_subdivision"]  # doctest: +SKIP
+    42
+    """
+    if attribute not in LEVELLED_ATTRIBUTES:
+        raise ValidationError(
+            f"unknown attribute (valid: {', '.join(LEVELLED_ATTRIBUTES)})",
+            table="parameter",
+            field="attribute",
+            value=attribute,
+        )
+    value_col, level_col = LEVELLED_ATTRIBUTES[attribute]
+    for col in ("country_code", "subdivision_code", value_col, level_col):
+        if col not in sites_df.columns:
+            raise ValidationError("column missing", table="sites", field=col)
+    present = sites_df[value_col].notna().to_numpy()
+    level = sites_df[level_col].astype("string").where(present, pd.NA)
+    found = [str(v) for v in level.dropna().unique()]
+    levels = [lv for lv in _LEVEL_ORDER if lv in found] + sorted(set(found) - set(_LEVEL_ORDER))
+    frame = pd.DataFrame(
+        {
+            "country_code": sites_df["country_code"].astype(str).to_numpy(),
+            "subdivision_code": sites_df["subdivision_code"].astype("string").to_numpy(),
+            "level": level.to_numpy(),
+        }
+    )
+    rows = []
+    for cc, grp in frame.groupby("country_code", sort=True):
+        row: dict[str, object] = {"country_code": cc, "n_sites": len(grp)}
+        for lv in levels:
+            row[f"n_{lv}"] = int((grp["level"] == lv).sum())
+        row["n_missing"] = int(grp["level"].isna().sum())
+        finer = grp["level"].notna() & (grp["level"] != "country")
+        row["sub_national_share"] = round(float(finer.mean()), 4)
+        has_sub = grp["subdivision_code"].notna()
+        at_sub = grp.loc[has_sub & finer, "subdivision_code"]
+        at_country = grp.loc[has_sub & (grp["level"] == "country"), "subdivision_code"]
+        row["subdivisions_at_level"] = ";".join(sorted(set(at_sub.astype(str))))
+        row["subdivisions_at_country_level"] = ";".join(sorted(set(at_country.astype(str))))
+        rows.append(row)
+    cols = [
+        "country_code",
+        "n_sites",
+        *[f"n_{lv}" for lv in levels],
+        "n_missing",
+        "sub_national_share",
+        "subdivisions_at_level",
+        "subdivisions_at_country_level",
+    ]
+    return pd.DataFrame(rows, columns=cols)

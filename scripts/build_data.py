@@ -53,6 +53,14 @@ WGI_TO_ISO3 = {"ADO": "AND", "ROM": "ROU", "ZAR": "COD", "TMP": "TLS", "WBG": "P
 #: Bank of Canada annual average exchange rate 2022, CAD per USD.
 CAD_PER_USD_2022 = 1.3013
 
+#: Reference consumer of ``method = tariff`` rows in ``data/raw/power_prices_subnational.csv``:
+#: the band of the Hydro-Quebec comparison used for Canada (1,000 kW maximum demand, 400,000 kWh
+#: a month, i.e. a 55 % load factor), with this share of the energy in on-peak hours.
+REF_DEMAND_KW = 1000.0
+REF_KWH_PER_MONTH = 400_000.0
+REF_PEAK_ENERGY_SHARE = 0.5
+DAYS_PER_MONTH_MEAN = 365.0 / 12.0
+
 #: lbs -> kg (exact: 1 lb = 0.45359237 kg); lbs/MWh * 0.45359237 = kg/MWh = g/kWh.
 KG_PER_LB = 0.45359237
 
@@ -83,6 +91,14 @@ def _subdivision(country_code: str, admin1: object) -> object:
     if country_code == "CA" and admin1 in CA_ADMIN1_TO_ISO:
         return f"CA-{CA_ADMIN1_TO_ISO[admin1]}"
     return pd.NA
+
+
+def _is_iso_subdivision(code: object, country_code: str) -> bool:
+    """``CC-XXX``: the site's country, a hyphen and 1-3 letters or digits (ISO 3166-2 form)."""
+    if not isinstance(code, str) or not code.startswith(f"{country_code}-"):
+        return False
+    suffix = code[len(country_code) + 1 :]
+    return 1 <= len(suffix) <= 3 and suffix.isalnum() and suffix.upper() == suffix
 
 
 def load_countries(ds: Path) -> pd.DataFrame:
@@ -135,9 +151,21 @@ def build_sites(ds: Path, countries: pd.DataFrame, cities: pd.DataFrame) -> pd.D
     r["site_id"] = r["provider"] + ":" + r["region_code"]
     r = r.drop(columns=["continent"])
 
-    # Subdivision (US/CA only): curated override, else the nearest >=100k GeoNames city.
+    # Subdivision: curated override (any country), else for US/CA the nearest >=100k GeoNames city.
     over = pd.read_csv(RAW / "site_subdivisions.csv", dtype=str)
+    if over["site_id"].duplicated().any():
+        dup = over.loc[over["site_id"].duplicated(), "site_id"].tolist()
+        raise SystemExit(f"site_subdivisions.csv: duplicate site_id {dup}")
     over_map = dict(zip(over["site_id"], over["subdivision_code"], strict=True))
+    country_of = dict(zip(r["site_id"], r["country_code"], strict=True))
+    for site_id, code in over_map.items():
+        if site_id not in country_of:
+            raise SystemExit(f"site_subdivisions.csv: unknown site_id {site_id!r}")
+        if not _is_iso_subdivision(code, country_of[site_id]):
+            raise SystemExit(
+                f"site_subdivisions.csv: {site_id}: {code!r} is not an ISO 3166-2 code of "
+                f"{country_of[site_id]}"
+            )
     subs = []
     for row in r.itertuples():
         if row.site_id in over_map:
@@ -277,8 +305,104 @@ def build_power_prices(ds: Path, countries: pd.DataFrame) -> pd.DataFrame:
             "CAD->USD at 1.3013",
         }
     )
-    out = pd.concat([country, state, prov], ignore_index=True)
+    sub = build_power_prices_subnational()
+    clash = sorted(set(sub["code"]) & (set(state["code"]) | set(prov["code"])))
+    if clash:
+        raise SystemExit(f"power_prices_subnational.csv duplicates EIA/Hydro-Quebec rows: {clash}")
+    out = pd.concat([country, state, prov, sub], ignore_index=True)
     return out.sort_values(["level", "code"]).reset_index(drop=True)
+
+
+def tariff_price_per_kwh(
+    demand_per_kw_day: float,
+    energy_peak_per_kwh: float,
+    energy_offpeak_per_kwh: float,
+    *,
+    demand_kw: float = REF_DEMAND_KW,
+    kwh_per_month: float = REF_KWH_PER_MONTH,
+    peak_share: float = REF_PEAK_ENERGY_SHARE,
+) -> float:
+    """Average price per kWh of a demand + time-of-use tariff for the reference consumer.
+
+    Monthly bill = demand charge (per kW of maximum demand and day) x ``demand_kw`` x 365/12
+    days + energy at the on-peak rate for ``peak_share`` of ``kwh_per_month`` and at the
+    off-peak rate for the rest; divided by ``kwh_per_month``. Same currency and tax basis as the
+    inputs.
+    """
+    if not 0.0 <= peak_share <= 1.0:
+        raise ValueError(f"peak_share must be in [0, 1], got {peak_share}")
+    demand = demand_per_kw_day * demand_kw * DAYS_PER_MONTH_MEAN
+    energy = kwh_per_month * (
+        peak_share * energy_peak_per_kwh + (1.0 - peak_share) * energy_offpeak_per_kwh
+    )
+    return (demand + energy) / kwh_per_month
+
+
+def build_power_prices_subnational() -> pd.DataFrame:
+    """``level = subdivision`` rows from the curated facts file ``power_prices_subnational.csv``.
+
+    Each row is either ``method = average`` (the source publishes an average price per kWh) or
+    ``method = tariff`` (the source publishes a demand + time-of-use tariff, priced here for the
+    reference consumer by :func:`tariff_price_per_kwh`). Prices that include a sales tax
+    (``gst_included_rate``) are divided by ``1 + rate``; local currency is converted with the
+    cited annual average of ``fx_annual_average.csv`` for ``fx_period``.
+    """
+    f = pd.read_csv(RAW / "power_prices_subnational.csv", dtype={"fx_period": str})
+    fx = pd.read_csv(RAW / "fx_annual_average.csv", dtype={"fx_period": str})
+    fx_map = {
+        (c, p): float(v)
+        for c, p, v in zip(fx["currency"], fx["fx_period"], fx["usd_per_unit"], strict=True)
+    }
+    if f["subdivision_code"].duplicated().any():
+        dup = f.loc[f["subdivision_code"].duplicated(), "subdivision_code"].tolist()
+        raise SystemExit(f"power_prices_subnational.csv: duplicate subdivision_code {dup}")
+    rows = []
+    for r in f.to_dict("records"):
+        code = r["subdivision_code"]
+        if not _is_iso_subdivision(code, str(code)[:2]):
+            raise SystemExit(f"power_prices_subnational.csv: {code!r} is not an ISO 3166-2 code")
+        for col in ("source", "url", "band"):
+            if not isinstance(r[col], str) or not r[col].strip():
+                raise SystemExit(f"power_prices_subnational.csv: {code}: {col} is empty")
+        if r["method"] == "average":
+            local = float(r["price_local_per_kwh"])
+        elif r["method"] == "tariff":
+            local = tariff_price_per_kwh(
+                float(r["demand_local_per_kw_day"]),
+                float(r["energy_peak_local_per_kwh"]),
+                float(r["energy_offpeak_local_per_kwh"]),
+            )
+        else:
+            raise SystemExit(
+                f"power_prices_subnational.csv: {code}: unknown method {r['method']!r}"
+            )
+        local /= 1.0 + float(r["gst_included_rate"])
+        if r["currency"] == "USD":
+            usd_per_unit, fx_note = 1.0, ""
+        else:
+            key = (r["currency"], r["fx_period"])
+            if key not in fx_map:
+                raise SystemExit(
+                    f"power_prices_subnational.csv: {code}: no exchange rate for {key}"
+                )
+            usd_per_unit = fx_map[key]
+            fx_note = f"; {r['currency']}->USD at {usd_per_unit:g} ({r['fx_period']} average)"
+        price = local * usd_per_unit
+        if not 0.01 <= price <= 1.0:
+            raise SystemExit(
+                f"power_prices_subnational.csv: {code}: {price:.4f} USD/kWh out of range"
+            )
+        tax = "; excl. sales tax" if float(r["gst_included_rate"]) > 0 else ""
+        rows.append(
+            {
+                "level": "subdivision",
+                "code": code,
+                "price_usd_per_kwh": round(price, 4),
+                "year": int(r["year"]),
+                "source": f"{r['source']} [{r['band']}]{tax}{fx_note}",
+            }
+        )
+    return pd.DataFrame(rows, columns=["level", "code", "price_usd_per_kwh", "year", "source"])
 
 
 def build_climate(ds: Path, countries: pd.DataFrame) -> pd.DataFrame:

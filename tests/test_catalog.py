@@ -356,3 +356,68 @@ def test_climate_points_are_rebuilt_from_raw_files():
     cities[["lat_deg", "lon_deg"]] = cities[["lat_deg", "lon_deg"]].astype(float)
     built = mod.to_csv_text(mod.build_climate_points(cities))
     assert built == (repo / "data" / "climate_points.csv").read_text("utf-8")
+
+
+# -- sub-national power prices (issue 17) ---------------------------------------------------------
+
+
+def test_subdivision_codes_and_price_levels_of_known_sites(all_sites):
+    s = all_sites.set_index("site_id")
+    expected = {
+        "aws:ap-southeast-2": ("AU-NSW", "country"),  # Sydney: no NSW source reachable yet
+        "azure:australiacentral": ("AU-ACT", "country"),
+        "aws:ap-southeast-2-per-1a": ("AU-WA", "subdivision"),  # Perth: Synergy HV tariff
+        "aws:ap-south-1": ("IN-MH", "country"),  # Mumbai
+        "oci:ap-hyderabad-1": ("IN-TS", "country"),
+        "aws:ap-south-1-del-1a": ("IN-DL", "country"),
+        "azure:brazilsoutheast": ("BR-RJ", "country"),
+        "oci:sa-vinhedo-1": ("BR-SP", "country"),
+        "gcp:asia-northeast2": ("JP-27", "country"),
+        "oci:mx-monterrey-1": ("MX-NLE", "country"),
+        "azure:westcentralus": ("US-WY", "subdivision"),  # was the US country price
+    }
+    for site_id, (code, level) in expected.items():
+        assert s.loc[site_id, "subdivision_code"] == code, site_id
+        assert s.loc[site_id, "price_level"] == level, site_id
+    assert s.loc["aws:ap-southeast-2-per-1a", "price_usd_per_kwh"] == pytest.approx(0.1686)
+    assert s.loc["aws:ap-southeast-2-per-1a", "price_year"] == 2022
+    assert s.loc["azure:westcentralus", "price_usd_per_kwh"] == pytest.approx(0.0955)
+    # a country-level site keeps the national Doing Business price
+    assert s.loc["aws:ap-southeast-2", "price_usd_per_kwh"] == pytest.approx(0.204)
+
+
+def test_every_subdivision_price_is_sane_and_sourced():
+    pp = catalog.power_prices()
+    sub = pp[pp["level"] == "subdivision"]
+    assert len(sub) == 56  # 50 EIA + 4 Hydro-Quebec + AU-WA + US-WY
+    assert sub["price_usd_per_kwh"].between(0.03, 0.5).all()
+    assert (sub["source"].str.len() > 20).all()
+    assert sub["code"].str.fullmatch(r"[A-Z]{2}-[A-Z0-9]{1,3}").all()
+    assert {"AU-WA", "US-WY"} <= set(sub["code"])
+
+
+def test_price_coverage_by_country(all_sites):
+    cov = catalog.coverage_by_country(all_sites, "price").set_index("country_code")
+    assert cov["n_sites"].sum() == len(all_sites)
+    assert (cov["n_subdivision"] + cov["n_country"] + cov["n_missing"] == cov["n_sites"]).all()
+    assert cov.loc["US", "n_subdivision"] == cov.loc["US", "n_sites"] == 42
+    assert cov.loc["US", "sub_national_share"] == 1.0
+    assert cov.loc["CA", "n_subdivision"] == 7 and cov.loc["CA", "n_country"] == 1
+    assert cov.loc["CA", "subdivisions_at_country_level"] == "CA-AB"
+    assert cov.loc["AU", "n_subdivision"] == 1
+    assert cov.loc["AU", "subdivisions_at_level"] == "AU-WA"
+    assert cov.loc["AU", "subdivisions_at_country_level"] == "AU-ACT;AU-NSW;AU-VIC"
+    assert cov.loc["IN", "subdivisions_at_country_level"].split(";") == [
+        "IN-DL",
+        "IN-GJ",
+        "IN-MH",
+        "IN-TN",
+        "IN-TS",
+        "IN-WB",
+    ]
+    assert cov.loc["DE", "subdivisions_at_country_level"] == ""  # no codes outside the list
+    assert list(cov.index) == sorted(cov.index)
+    with pytest.raises(ValidationError, match="unknown attribute"):
+        catalog.coverage_by_country(all_sites, "egress")
+    with pytest.raises(ValidationError, match="price_level"):
+        catalog.coverage_by_country(all_sites.drop(columns="price_level"), "price")

@@ -69,3 +69,17 @@ def test_regions_show_cost_components_with_run_parameters(capsys):
         row["energy_kwh_per_year"] * row["price_usd_per_kwh"]
     )
     assert row["total_usd_per_year"] >= row["energy_usd_per_year"]
+
+
+def test_regions_price_coverage_per_country(capsys):
+    assert main(["regions", "--coverage", "price", "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    df = pd.read_csv(io.StringIO(captured.out), keep_default_na=False).set_index("country_code")
+    assert df.loc["US", "n_subdivision"] == 42
+    assert df.loc["AU", "n_subdivision"] == 1 and df.loc["AU", "n_country"] == 10
+    assert df["n_sites"].sum() == 212
+    assert "price below country level for 50 of 212 sites in 3 of 44 countries" in captured.err
+    with pytest.raises(SystemExit) as err:  # argparse rejects the choice: exit code 2
+        main(["regions", "--coverage", "egress"])
+    assert err.value.code == 2
+    assert "invalid choice: 'egress'" in capsys.readouterr().err

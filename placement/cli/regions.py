@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from placement import costs
+from placement.catalog import LEVELLED_ATTRIBUTES as LEVELLED
 from placement.cli._common import add_format_option, info, write_frame
 from placement.cli._cost_options import add_cost_options, cost_model_from_args
 
@@ -36,6 +37,10 @@ TABLE_COLUMNS = (
 )
 
 
+#: Count columns of catalog.coverage_by_country that are not a sub-national level.
+_NOT_FINE = ("n_sites", "n_country", "n_missing")
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``regions`` subcommand."""
     p = subparsers.add_parser(
@@ -43,7 +48,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="list candidate sites (cloud regions, AWS Local Zones) with catalog attributes",
         description="Print the catalog's sites joined with electricity price, climate, grid "
         "carbon intensity, political stability and nearest internet exchange hub. The table "
-        "format shows a summary; csv and json carry every column.",
+        "format shows a summary; csv and json carry every column. With --coverage, print per "
+        "country how many sites get that attribute at a sub-national level instead.",
     )
     p.add_argument(
         "--provider",
@@ -56,6 +62,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         action="append",
         metavar="K",
         help="keep this kind of site (region, local-zone); repeatable",
+    )
+    p.add_argument(
+        "--coverage",
+        choices=tuple(LEVELLED),
+        metavar="ATTR",
+        help="instead of the sites, print per country how many sites get ATTR (price, climate, "
+        "carbon) at each level (subdivision vs country) and which subdivisions still fall back "
+        "to the country value",
     )
     add_format_option(p)
     add_cost_options(p)
@@ -70,6 +84,17 @@ def run(args: argparse.Namespace) -> int:
     from placement import catalog
 
     df = catalog.sites(providers=args.provider, kinds=args.kind, max_age_years=None)
+    if args.coverage:
+        cov = catalog.coverage_by_country(df, args.coverage)
+        fine = [c for c in cov.columns if c.startswith("n_") and c not in _NOT_FINE]
+        n_fine = int(cov[fine].to_numpy().sum())
+        n_countries = int((cov["sub_national_share"] > 0).sum())
+        info(
+            f"placement regions: {args.coverage} below country level for {n_fine} of {len(df)} "
+            f"sites in {n_countries} of {len(cov)} countries"
+        )
+        write_frame(cov, args.format)
+        return 0
     model = cost_model_from_args(args)
     if args.missing_costs in (None, "error"):
         # listing: a site without the data a component needs shows empty cost cells, with a note
