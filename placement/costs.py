@@ -418,9 +418,9 @@ def compute_prices(source: str = "shipped", cache_dir: str | None = None) -> pd.
     Parameters
     ----------
     source : {"shipped", "cache"}, default "shipped"
-        ``"cache"``: the shipped rows of each provider are replaced by its table refreshed with
-        ``placement data refresh compute_prices_<provider>`` when that cached copy is present and
-        intact (other providers keep the shipped rows).
+        ``"cache"``: the rows of each provider's table refreshed with ``placement data refresh
+        compute_prices_<provider>``, when that cached copy is present and intact, replace the
+        shipped rows of the same regions and add regions the snapshot lacks (the rest stay).
     cache_dir : str, optional
         Cache folder (default: :func:`placement.cache.default_cache_dir`).
 
@@ -447,7 +447,10 @@ def compute_prices(source: str = "shipped", cache_dir: str | None = None) -> pd.
                 pd.read_csv(found[0], keep_default_na=False, dtype=str), name=name
             )
             cached = cached[cached["provider"] == provider]
-            table = pd.concat([table[table["provider"] != provider], cached], ignore_index=True)
+            # cached rows replace the shipped rows of their regions; other regions stay shipped
+            key = table["provider"] + ":" + table["region_code"]
+            replaced = key.isin(cached["provider"] + ":" + cached["region_code"])
+            table = pd.concat([table[~replaced], cached], ignore_index=True)
             used.append(provider)
     table = table.sort_values(["provider", "region_code"]).reset_index(drop=True)
     table.attrs["source"] = "cache:" + ",".join(used) if used else "shipped"
