@@ -884,7 +884,11 @@ class CostModel:
         # Compute list price (customer view)
         vcpu_unit = _site_values(df, "vcpu_per_unit", self.vcpu_per_unit).to_numpy()
         vcpu_base = _site_values(df, "baseline_vcpu", self.baseline_vcpu).to_numpy()
-        compute_price, compute_basis = self._compute_prices(df)
+        if "compute" in counted:
+            compute_price, compute_basis = self._compute_prices(df)
+        else:  # not looked up: the operator view does not report list prices
+            compute_price = np.full(n, math.nan)
+            compute_basis = np.array(["missing"] * n, dtype=object)
         counts_compute = ("compute" in counted) & ((vcpu_unit > 0) | (vcpu_base > 0))
         need(
             counts_compute & np.isnan(compute_price),
