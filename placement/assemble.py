@@ -131,7 +131,7 @@ def assemble(
         sites=problem.sites[site_cols].copy(),
         demand=problem.demand[demand_cols].copy(),
         # the statistic of the problem as given (an "exclude" policy solves a table of it)
-        params={**problem.params(), "latency_statistic": lowered.statistic},
+        params={**problem.params(), "latency_statistic": lowered.statistic, **cost_view(problem)},
         timings={"build_s": build_s, "solve_s": sol.solve_s, "total_s": build_s + sol.solve_s},
         solver=solver_info,
         message=sol.message,
@@ -139,6 +139,16 @@ def assemble(
         restart=sol.restart,
         unreachable=pd.DataFrame() if unreachable is None else unreachable,
     )
+
+
+def cost_view(problem: Problem) -> dict[str, Any]:
+    """``cost_view`` and ``cost_components`` of the problem's cost model (empty without one)."""
+    view = getattr(problem.cost_model, "view", None)
+    if view is None:
+        return {}
+    from placement.costs import VIEW_COMPONENTS
+
+    return {"cost_view": view, "cost_components": list(VIEW_COMPONENTS.get(view, ()))}
 
 
 def assignment_table(
@@ -213,18 +223,23 @@ def add_costs(
     if "variable_usd_per_unit_per_year" in sub.columns:
         load = open_sites["load"].to_numpy(dtype=float)
         variable = sub["variable_usd_per_unit_per_year"].to_numpy(dtype=float)
-        unit_egress = (
-            sub["egress_usd_per_unit_per_year"].to_numpy(dtype=float)
-            if "egress_usd_per_unit_per_year" in sub.columns
-            else np.zeros(len(sub))
+        # egress and compute (list price) of the demand served are egress and compute money,
+        # labelled so; "served" keeps the energy and carbon of serving it
+        served = variable.copy()
+        for part in ("egress", "compute"):
+            col = f"{part}_usd_per_unit_per_year"
+            if col not in sub.columns:
+                continue
+            unit = sub[col].to_numpy(dtype=float)
+            open_sites[f"{part}_usd_per_year"] = (
+                open_sites.get(f"{part}_usd_per_year", 0.0) + unit * load
+            )
+            served = served - unit
+        open_sites["served_usd_per_year"] = served * load
+        open_sites = open_sites.drop(
+            columns=["egress_usd_per_unit_per_year", "compute_usd_per_unit_per_year"],
+            errors="ignore",
         )
-        # egress of the demand served is egress money, labelled so; "served" keeps the energy
-        # and carbon of serving it
-        open_sites["egress_usd_per_year"] = (
-            open_sites.get("egress_usd_per_year", 0.0) + unit_egress * load
-        )
-        open_sites["served_usd_per_year"] = (variable - unit_egress) * load
-        open_sites = open_sites.drop(columns=["egress_usd_per_unit_per_year"], errors="ignore")
     metrics: dict[str, float] = {}
     for col in open_sites.columns:
         if col.endswith("_usd_per_year") and col != "total_usd_per_year":

@@ -1,5 +1,6 @@
-"""Annual cost of operating each candidate site: energy (with a climate-driven PUE), fixed cost,
-carbon and internet egress.
+"""Annual cost of each candidate site, as the operator of a datacentre sees it (energy with a
+climate-driven PUE, fixed cost, carbon, internet egress) or as a cloud customer sees it (the
+region's list price for compute, and egress), or both.
 
 Functions first: :func:`pue_from_climate` turns outside-air temperatures into a PUE,
 :func:`energy_kwh_per_year` and :func:`egress_prices` are the other building blocks.
@@ -13,9 +14,16 @@ columns of the sites table (``price_usd_per_kwh``, ``carbon_g_per_kwh``); a run-
 ``price_usd_per_kwh`` / ``carbon_g_per_kwh`` given to :class:`CostModel` replaces them for every
 site (a what-if), and to change one site you edit its column.
 
+Views (``CostModel(view=...)``, :data:`VIEW_COMPONENTS`): ``"operator"`` (the default) counts
+energy, fixed cost, carbon and egress; ``"customer"`` counts the list price of compute (vCPU-hours
+at the region's price, :func:`compute_prices`), egress and the fixed cost (a cloud customer pays no
+power bill: it is in the list price); ``"both"`` counts all five (egress once). Components outside
+the view are reported as zero dollars (the physical energy and carbon quantities stay).
+
 This module never fills a missing price, temperature or carbon intensity with a made-up constant:
 sites without the data a cost component needs are reported (``missing="error"``) or dropped
-(``missing="drop"``). It does no network I/O; it reads two small shipped CSV files.
+(``missing="drop"``). It does no network I/O; it reads three small shipped CSV files (and, when
+asked, refreshed copies in the user cache).
 """
 
 from __future__ import annotations
@@ -35,11 +43,18 @@ from placement.errors import ValidationError
 from placement.validate import validate_sites
 
 __all__ = [
+    "COMPUTE_COST_COLUMNS",
+    "COMPUTE_PRICE_COLUMNS",
     "COST_COLUMNS",
+    "COST_VIEWS",
     "DAYS_PER_MONTH",
     "HOURS_PER_YEAR",
     "MONTHLY_TEMPERATURE_COLUMNS",
+    "VIEW_COMPONENTS",
     "CostModel",
+    "check_compute_prices",
+    "compute_prices",
+    "compute_usd_per_vcpu_hour",
     "egress_prices",
     "egress_usd_per_gb",
     "energy_kwh_per_year",
@@ -70,6 +85,24 @@ COST_COLUMNS = (
     "variable_usd_per_unit_per_year",
     "egress_usd_per_unit_per_year",
 )
+
+#: Columns :meth:`CostModel.site_costs` adds after :data:`COST_COLUMNS` when the view counts
+#: compute (``"customer"`` or ``"both"``).
+COMPUTE_COST_COLUMNS = (
+    "compute_usd_per_vcpu_hour",
+    "compute_price_basis",
+    "baseline_vcpu",
+    "compute_usd_per_year",
+    "compute_usd_per_unit_per_year",
+)
+#: Whose costs a run optimises (``CostModel(view=...)``).
+COST_VIEWS = ("operator", "customer", "both")
+#: Cost components counted by each view (each is a ``<component>_usd_per_year`` column).
+VIEW_COMPONENTS: dict[str, tuple[str, ...]] = {
+    "operator": ("energy", "fixed", "carbon", "egress"),
+    "customer": ("compute", "egress", "fixed"),
+    "both": ("energy", "fixed", "carbon", "compute", "egress"),
+}
 
 _GRAMS_PER_TONNE = 1e6
 
@@ -289,6 +322,181 @@ def egress_usd_per_gb(
 
 
 # --------------------------------------------------------------------------------------------
+# Compute list prices (the cloud customer's view)
+# --------------------------------------------------------------------------------------------
+
+#: Columns of the compute price table (``data/compute_prices.csv``).
+COMPUTE_PRICE_COLUMNS = (
+    "provider",
+    "region_code",
+    "family",
+    "reference_instance",
+    "usd_per_vcpu_hour",
+    "usd_per_hour_2vcpu",
+    "source_instance",
+    "source",
+    "retrieved",
+)
+#: Refreshable cached tables (``placement data refresh``) that replace a provider's shipped rows.
+COMPUTE_PRICE_CACHE_TABLES = {
+    "aws": "compute_prices_aws",
+    "gcp": "compute_prices_gcp",
+    "azure": "compute_prices_azure",
+}
+
+
+def check_compute_prices(table: pd.DataFrame, *, name: str = "compute_prices") -> pd.DataFrame:
+    """Validate a compute price table: columns, one row per provider region, prices in range.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns :data:`COMPUTE_PRICE_COLUMNS`.
+    name : str
+        Table name used in error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table with ``provider`` lower-cased and prices as floats.
+
+    Raises
+    ------
+    ValidationError
+        Naming the table, row and field of the first problem: a missing column, a repeated
+        ``(provider, region_code)``, an empty region, or a price that is not a number in
+        ``(0, 100]`` USD per vCPU-hour.
+    """
+    missing = [c for c in COMPUTE_PRICE_COLUMNS if c not in table.columns]
+    if missing:
+        raise ValidationError("required column missing", table=name, field=missing[0])
+    out = table[list(COMPUTE_PRICE_COLUMNS)].copy()
+    out["provider"] = out["provider"].astype(str).str.strip().str.lower()
+    out["region_code"] = out["region_code"].astype(str).str.strip()
+    empty = (out["region_code"] == "") | (out["provider"] == "")
+    if empty.any():
+        i = int(np.flatnonzero(empty.to_numpy())[0])
+        raise ValidationError(
+            "provider and region_code must not be empty", table=name, row=i, field="region_code"
+        )
+    key = out["provider"] + ":" + out["region_code"]
+    if key.duplicated().any():
+        raise ValidationError(
+            "region given twice", table=name, row=str(key[key.duplicated()].iloc[0])
+        )
+    for col in ("usd_per_vcpu_hour", "usd_per_hour_2vcpu"):
+        vals = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(vals) | (vals <= 0) | (vals > 100)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValidationError(
+                "must be a number in (0, 100] USD",
+                table=name,
+                row=str(key.iloc[i]),
+                field=col,
+                value=table[col].iloc[i],
+            )
+        out[col] = vals
+    return out.reset_index(drop=True)
+
+
+@lru_cache(maxsize=1)
+def _compute_table() -> pd.DataFrame:
+    table = pd.read_csv(data_file("compute_prices.csv"), keep_default_na=False, dtype=str)
+    return check_compute_prices(table)
+
+
+def compute_prices(source: str = "shipped", cache_dir: str | None = None) -> pd.DataFrame:
+    """Per-region list price of compute: USD per vCPU-hour of a reference instance family.
+
+    The index is the on-demand Linux price of a general-purpose x86 instance with 4 GiB of
+    memory per vCPU, divided by its vCPUs: AWS ``m5`` (``m5.large``), Google Cloud
+    ``n2-standard`` (``n2-standard-2``), Azure ``Dsv5`` (``Standard_D2s_v5``). Memory is included
+    in the price (a vCPU-hour of that family, not a bare core). Sources and dates per row in the
+    ``source`` and ``retrieved`` columns and ``data/SOURCES.md`` (Compute prices).
+
+    Parameters
+    ----------
+    source : {"shipped", "cache"}, default "shipped"
+        ``"cache"``: the rows of each provider's table refreshed with ``placement data refresh
+        compute_prices_<provider>``, when that cached copy is present and intact, replace the
+        shipped rows of the same regions and add regions the snapshot lacks (the rest stay).
+    cache_dir : str, optional
+        Cache folder (default: :func:`placement.cache.default_cache_dir`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COMPUTE_PRICE_COLUMNS`; ``attrs["source"]`` says which providers came
+        from the cache (``"shipped"`` or ``"cache:<providers>"``).
+    """
+    if source not in ("shipped", "cache"):
+        raise ValidationError(
+            "must be 'shipped' or 'cache'", table="parameter", field="source", value=source
+        )
+    table = _compute_table().copy()
+    used: list[str] = []
+    if source == "cache":
+        from placement.cache import cached_table_path
+
+        for provider, name in COMPUTE_PRICE_CACHE_TABLES.items():
+            found = cached_table_path(name, cache_dir)
+            if found is None:
+                continue
+            cached = check_compute_prices(
+                pd.read_csv(found[0], keep_default_na=False, dtype=str), name=name
+            )
+            cached = cached[cached["provider"] == provider]
+            # cached rows replace the shipped rows of their regions; other regions stay shipped
+            key = table["provider"] + ":" + table["region_code"]
+            replaced = key.isin(cached["provider"] + ":" + cached["region_code"])
+            table = pd.concat([table[~replaced], cached], ignore_index=True)
+            used.append(provider)
+    table = table.sort_values(["provider", "region_code"]).reset_index(drop=True)
+    table.attrs["source"] = "cache:" + ",".join(used) if used else "shipped"
+    return table
+
+
+def compute_usd_per_vcpu_hour(
+    provider: npt.ArrayLike,
+    region_code: npt.ArrayLike,
+    prices: pd.DataFrame | None = None,
+) -> np.ndarray:
+    """List price of a vCPU-hour for sites of the given providers and regions.
+
+    Only an exact ``(provider, region_code)`` row counts: there is no provider-wide default,
+    because regional prices differ by 50 % and more. AWS Local Zones (region codes such as
+    ``us-east-1-bos-1a``) have prices of their own, not shipped, so they are NaN too.
+
+    Parameters
+    ----------
+    provider, region_code : array_like of str
+        Provider (case-insensitive) and region code of each site, same length.
+    prices : pandas.DataFrame, optional
+        A table like :func:`compute_prices`; default the shipped one.
+
+    Returns
+    -------
+    numpy.ndarray
+        USD per vCPU-hour, NaN where no price is known.
+    """
+    table = _compute_table() if prices is None else prices
+    lookup = {
+        (str(p).lower(), str(r)): float(v)
+        for p, r, v in zip(
+            table["provider"], table["region_code"], table["usd_per_vcpu_hour"], strict=True
+        )
+    }
+    prov = np.atleast_1d(np.asarray(provider, dtype=object))
+    region = np.atleast_1d(np.asarray(region_code, dtype=object))
+    out = [
+        lookup.get((str(p).lower(), "" if r is None else str(r)), math.nan)
+        for p, r in zip(prov, region, strict=True)
+    ]
+    return np.asarray(out, dtype=float)
+
+
+# --------------------------------------------------------------------------------------------
 # CostModel
 # --------------------------------------------------------------------------------------------
 
@@ -301,6 +509,9 @@ SITE_OVERRIDE_COLUMNS = (
     "egress_usd_per_gb",
     "gb_per_unit_per_year",
     "baseline_gb_per_year",
+    "compute_usd_per_vcpu_hour",
+    "vcpu_per_unit",
+    "baseline_vcpu",
 )
 
 
@@ -355,6 +566,23 @@ class CostModel:
         result (their ids are in ``result.attrs["dropped_site_ids"]``).
     pue_free_cooling, pue_per_degc, free_cooling_limit_c : float, optional
         Coefficients of :func:`pue_from_climate`; default the shipped ones.
+    view : {"operator", "customer", "both"}, default "operator"
+        Whose costs count (:data:`VIEW_COMPONENTS`): the datacentre operator's (energy, fixed,
+        carbon, egress), the cloud customer's (list price of compute, egress, fixed) or both.
+    compute_usd_per_vcpu_hour : float or mapping, optional
+        List price of a vCPU-hour: one number for every site, or a mapping from provider (or
+        ``site_id``, which wins) to price. Default None: the region's price from
+        :func:`compute_prices` (no price for regions not in the table).
+    vcpu_per_unit : float, default 0
+        vCPUs needed per unit of demand weight served (demand-to-capacity, e.g. vCPUs per peak
+        concurrent viewer); rented all year (``hours_per_year`` hours).
+    baseline_vcpu : float, default 0
+        vCPUs an open site rents whatever it serves (control plane, caches, minimum footprint).
+    hours_per_year : float, default 8760
+        Hours of compute rented per year (8760: always on; less for part-time capacity).
+    compute_price_source : {"shipped", "cache"}, default "shipped"
+        Where the region prices come from when ``compute_usd_per_vcpu_hour`` is None: the shipped
+        table, or the cached tables refreshed by ``placement data refresh`` laid over it.
     """
 
     it_load_kw: float = 0.0
@@ -371,7 +599,16 @@ class CostModel:
     pue_free_cooling: float | None = None
     pue_per_degc: float | None = None
     free_cooling_limit_c: float | None = None
+    view: Literal["operator", "customer", "both"] = "operator"
+    compute_usd_per_vcpu_hour: float | Mapping[str, float] | None = None
+    vcpu_per_unit: float = 0.0
+    baseline_vcpu: float = 0.0
+    hours_per_year: float = HOURS_PER_YEAR
+    compute_price_source: Literal["shipped", "cache"] = "shipped"
     _egress_map: dict[str, float] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    _compute_map: dict[str, float] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
 
@@ -386,8 +623,39 @@ class CostModel:
             "price_usd_per_kwh",
             "carbon_g_per_kwh",
             "pue_per_degc",
+            "vcpu_per_unit",
+            "baseline_vcpu",
         ):
             _check_nonnegative(name, getattr(self, name))
+        if self.view not in COST_VIEWS:
+            raise ValidationError(
+                f"must be one of {', '.join(map(repr, COST_VIEWS))}",
+                table="parameter",
+                field="view",
+                value=self.view,
+            )
+        if self.compute_price_source not in ("shipped", "cache"):
+            raise ValidationError(
+                "must be 'shipped' or 'cache'",
+                table="parameter",
+                field="compute_price_source",
+                value=self.compute_price_source,
+            )
+        _check_nonnegative("hours_per_year", self.hours_per_year)
+        if self.hours_per_year > 8784:
+            raise ValidationError(
+                "must be at most 8784 (hours in a leap year)",
+                table="parameter",
+                field="hours_per_year",
+                value=self.hours_per_year,
+            )
+        compute = self.compute_usd_per_vcpu_hour
+        if isinstance(compute, Mapping):
+            for key, value in compute.items():
+                _check_nonnegative(f"compute_usd_per_vcpu_hour[{key!r}]", value)
+            object.__setattr__(self, "_compute_map", {str(k): float(v) for k, v in compute.items()})
+        else:
+            _check_nonnegative("compute_usd_per_vcpu_hour", compute)
         for name in ("pue", "pue_free_cooling"):
             value = getattr(self, name)
             if value is None:
@@ -452,6 +720,49 @@ class CostModel:
             run = np.full(n, float(self.egress_usd_per_gb))
         return _site_values(sites, "egress_usd_per_gb", run).to_numpy()
 
+    def _compute_prices(self, sites: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """USD per vCPU-hour per site and its basis (``site``, ``run``, ``region``, ``missing``)."""
+        n = len(sites)
+        provider = (
+            sites["provider"].fillna("").astype(str).str.lower().to_numpy()
+            if "provider" in sites
+            else np.array([""] * n, dtype=object)
+        )
+        if self.compute_usd_per_vcpu_hour is None:
+            region = (
+                sites["region_code"].fillna("").astype(str).to_numpy()
+                if "region_code" in sites
+                else np.array([""] * n, dtype=object)
+            )
+            table = (
+                None
+                if self.compute_price_source == "shipped"
+                else compute_prices(self.compute_price_source)
+            )
+            run = compute_usd_per_vcpu_hour(provider, region, table)
+            basis = np.where(np.isnan(run), "missing", "region").astype(object)
+        elif isinstance(self.compute_usd_per_vcpu_hour, Mapping):
+            lower = {k.lower(): v for k, v in self._compute_map.items()}
+            run = np.array(
+                [
+                    self._compute_map.get(sid, lower.get(p, math.nan))
+                    for sid, p in zip(sites["site_id"], provider, strict=True)
+                ],
+                dtype=float,
+            )
+            basis = np.where(np.isnan(run), "missing", "run").astype(object)
+        else:
+            run = np.full(n, float(self.compute_usd_per_vcpu_hour))
+            basis = np.array(["run"] * n, dtype=object)
+        if "compute_usd_per_vcpu_hour" in sites.columns:
+            site = pd.to_numeric(sites["compute_usd_per_vcpu_hour"], errors="coerce").to_numpy(
+                dtype=float
+            )
+            has = np.isfinite(site)
+            run = np.where(has, site, run)
+            basis = np.where(has, "site", basis).astype(object)
+        return run, basis
+
     def site_costs(self, sites: pd.DataFrame) -> pd.DataFrame:
         """Annual cost components of every site.
 
@@ -476,7 +787,12 @@ class CostModel:
             ``egress_usd_per_year`` (baseline egress); ``total_usd_per_year`` (sum of the four
             ``*_usd_per_year`` components); ``variable_usd_per_unit_per_year`` (energy + carbon
             + egress of serving one unit of demand weight for a year); ``egress_usd_per_unit_per_year``
-            (the egress part of it).
+            (the egress part of it). When the view counts compute (``"customer"``, ``"both"``),
+            also :data:`COMPUTE_COST_COLUMNS`: ``compute_usd_per_vcpu_hour`` and
+            ``compute_price_basis`` (``site``, ``run``, ``region`` or ``missing``),
+            ``baseline_vcpu``, ``compute_usd_per_year`` (baseline vCPUs all year) and
+            ``compute_usd_per_unit_per_year`` (part of the variable cost). Components outside
+            the view are zero; ``attrs["cost_view"]`` is the view.
 
         Raises
         ------
@@ -506,7 +822,11 @@ class CostModel:
             price = np.full(n, math.nan)
         it_kw = _site_values(df, "it_load_kw", self.it_load_kw).to_numpy()
         kw_unit = _site_values(df, "kw_per_unit", self.kw_per_unit).to_numpy()
-        uses_energy = (it_kw > 0) | (kw_unit > 0)
+        counted = VIEW_COMPONENTS[self.view]
+        # energy data are needed only when energy (or carbon, which follows it) is counted
+        uses_energy = ((it_kw > 0) | (kw_unit > 0)) & (
+            ("energy" in counted) or ("carbon" in counted and self.carbon_price_usd_per_tonne > 0)
+        )
         need(uses_energy & np.isnan(price), "price_usd_per_kwh")
 
         # PUE: site column > run value > climate (monthly, else annual)
@@ -553,13 +873,27 @@ class CostModel:
             carbon = df["carbon_g_per_kwh"].to_numpy(dtype=float)
         else:
             carbon = np.full(n, math.nan)
-        if self.carbon_price_usd_per_tonne > 0:
+        if self.carbon_price_usd_per_tonne > 0 and "carbon" in counted:
             need(uses_energy & np.isnan(carbon), "carbon_g_per_kwh")
 
         # Egress
         egress_price = self._egress_prices(df)
         counts_egress = self._counts_egress(df).to_numpy()
         need(counts_egress & np.isnan(egress_price), "egress_usd_per_gb (no price for provider)")
+
+        # Compute list price (customer view)
+        vcpu_unit = _site_values(df, "vcpu_per_unit", self.vcpu_per_unit).to_numpy()
+        vcpu_base = _site_values(df, "baseline_vcpu", self.baseline_vcpu).to_numpy()
+        if "compute" in counted:
+            compute_price, compute_basis = self._compute_prices(df)
+        else:  # not looked up: the operator view does not report list prices
+            compute_price = np.full(n, math.nan)
+            compute_basis = np.array(["missing"] * n, dtype=object)
+        counts_compute = ("compute" in counted) & ((vcpu_unit > 0) | (vcpu_base > 0))
+        need(
+            counts_compute & np.isnan(compute_price),
+            "compute_usd_per_vcpu_hour (no list price for this region)",
+        )
 
         keep = np.ones(n, dtype=bool)
         dropped: list[str] = []
@@ -592,6 +926,22 @@ class CostModel:
         )
         unit_egress_usd = np.where(gb_unit > 0, gb_unit * egress_price, 0.0)
 
+        hours = float(self.hours_per_year)
+        compute_usd = np.where(
+            counts_compute & (vcpu_base > 0), vcpu_base * hours * compute_price, 0.0
+        )
+        unit_compute_usd = np.where(
+            counts_compute & (vcpu_unit > 0), vcpu_unit * hours * compute_price, 0.0
+        )
+        # components outside the view cost this party nothing (energy is in the list price; the
+        # list price is not the operator's bill); physical quantities stay
+        if "energy" not in counted:
+            energy_usd = np.zeros(n)
+            unit_energy_usd = np.zeros(n)
+        if "carbon" not in counted:
+            carbon_usd = np.zeros(n)
+            unit_carbon_usd = np.zeros(n)
+
         out = pd.DataFrame(
             {
                 "price_usd_per_kwh": price,
@@ -613,11 +963,23 @@ class CostModel:
             + out["fixed_usd_per_year"]
             + out["carbon_usd_per_year"]
             + out["egress_usd_per_year"]
+            + compute_usd
         )
-        out["variable_usd_per_unit_per_year"] = unit_energy_usd + unit_carbon_usd + unit_egress_usd
+        out["variable_usd_per_unit_per_year"] = (
+            unit_energy_usd + unit_carbon_usd + unit_egress_usd + unit_compute_usd
+        )
         out["egress_usd_per_unit_per_year"] = unit_egress_usd
-        out = out.loc[keep, list(COST_COLUMNS)].copy()
+        columns = list(COST_COLUMNS)
+        if "compute" in counted:
+            out["compute_usd_per_vcpu_hour"] = compute_price
+            out["compute_price_basis"] = compute_basis
+            out["baseline_vcpu"] = vcpu_base
+            out["compute_usd_per_year"] = compute_usd
+            out["compute_usd_per_unit_per_year"] = unit_compute_usd
+            columns += list(COMPUTE_COST_COLUMNS)
+        out = out.loc[keep, columns].copy()
         out.attrs["dropped_site_ids"] = dropped
+        out.attrs["cost_view"] = self.view
         return out
 
     def _pue(self, tmean_c: np.ndarray, *, monthly: bool) -> np.ndarray:

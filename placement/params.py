@@ -428,7 +428,26 @@ def costs_spec() -> dict[str, Checker]:
         "pue_free_cooling": _num(1.0, 10.0),
         "pue_per_degc": _num(0.0, 10.0),
         "free_cooling_limit_c": _num(-100.0, 100.0),
+        # the cloud customer's view: list price of compute (see placement.costs.VIEW_COMPONENTS)
+        "view": _choice("operator", "customer", "both"),
+        "compute_usd_per_vcpu_hour": _compute_price,
+        "vcpu_per_unit": _num(0.0, 1e9, optional=False),
+        "baseline_vcpu": _num(0.0, 1e9, optional=False),
+        "hours_per_year": _num(0.0, 8784.0, optional=False),
+        "compute_price_source": _choice("shipped", "cache"),
     }
+
+
+def _compute_price(n: str, v: Any, t: str) -> float | dict[str, float] | None:
+    """USD per vCPU-hour: one number or a provider / site_id -> number table, each in [0, 100]."""
+    if v is None:
+        return None
+    if isinstance(v, Mapping):
+        m = mapping(n, v, table=t)
+        return {
+            k: number(f"{n}[{k!r}]", x, minimum=0.0, maximum=100.0, table=t) for k, x in m.items()
+        }
+    return number(n, v, minimum=0.0, maximum=100.0, table=t)
 
 
 def input_spec() -> dict[str, Checker]:

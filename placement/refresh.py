@@ -9,7 +9,11 @@ malformed or implausible data — leaves the cache exactly as it was and is repo
 ``RefreshReport(status="failed", reason=...)``; network problems never raise.
 
 Loaders use a cached copy only on request: ``placement.catalog.regions(source="cache")``,
-``sites(source="cache")`` and ``carbon(source="cache")``. A cached file whose sha256 does not match
+``sites(source="cache")``, ``carbon(source="cache")`` and, for the compute list prices
+(``compute_prices_aws``, ``compute_prices_gcp``, ``compute_prices_azure``: the Azure Retail Prices
+API, and the SkyPilot catalog's public copies of the AWS and Google price lists; Google's own
+Cloud Billing Catalog API needs an API key), ``placement.costs.compute_prices(source="cache")``
+(``CostModel(compute_price_source="cache")``). A cached file whose sha256 does not match
 its manifest entry is ignored. The table returned says which copy it came from in
 ``df.attrs["source"]`` (``"shipped"`` or ``"cache"``) and ``df.attrs["vintage"]``.
 
@@ -30,6 +34,7 @@ import datetime as _dt
 import hashlib
 import io
 import json
+import math
 import os
 import tempfile
 import time
@@ -70,9 +75,11 @@ __all__ = [
 ]
 
 #: Hosts a refresh may download from (initial URL and every redirect).
-DEFAULT_ALLOWED_HOSTS: tuple[str, ...] = ("raw.githubusercontent.com",)
+DEFAULT_ALLOWED_HOSTS: tuple[str, ...] = ("raw.githubusercontent.com", "prices.azure.com")
 #: Redirects followed before giving up.
 MAX_REDIRECTS = 5
+#: Pages of a paged API (Azure Retail Prices) followed before giving up.
+MAX_PAGES = 50
 #: Default cap on a downloaded payload (bytes).
 DEFAULT_MAX_BYTES = 5_000_000
 #: Accepted row count of a refreshed table relative to the shipped snapshot.
@@ -107,6 +114,16 @@ class TableSource:
     shipped_rows : callable
         ``shipped_rows(shipped_df) -> int``: rows of the shipped snapshot comparable to
         ``n_upstream_rows`` (for the row-count sanity bounds).
+    row_bounds : (float, float)
+        Accepted ``n_upstream_rows`` relative to ``shipped_rows`` (default
+        :data:`ROW_RATIO_BOUNDS`; wider where the snapshot covers only part of the upstream).
+    next_page : callable, optional
+        ``next_page(page_bytes) -> url or None`` for paged APIs: each page's next link is
+        followed (same host checks), at most :data:`MAX_PAGES` pages, and ``convert`` receives
+        the pages as one JSON array ``[page1, page2, ...]``.
+    validate : callable, optional
+        ``validate(path) -> DataFrame``: the loader's own validation of a candidate file
+        (default: the catalog loader of the table).
     """
 
     name: str
@@ -114,6 +131,9 @@ class TableSource:
     file: str
     convert: Callable[[bytes], tuple[pd.DataFrame, str, int]]
     shipped_rows: Callable[[pd.DataFrame], int]
+    row_bounds: tuple[float, float] = ROW_RATIO_BOUNDS
+    next_page: Callable[[bytes], str | None] | None = None
+    validate: Callable[[Path], pd.DataFrame] | None = None
 
 
 @dataclass
@@ -418,6 +438,227 @@ def _carbon_rows(df: pd.DataFrame) -> int:
     return int((df["level"] == "region").sum())
 
 
+# ------------------------------------------------------------------------- compute list prices
+#: Public copies of the providers' price lists kept by SkyPilot (Apache-2.0), regenerated every
+#: few hours from the AWS price list and the Google Cloud Billing Catalog (which needs an API key,
+#: so it cannot be read here directly).
+SKYPILOT_CATALOG_URL = (
+    "https://raw.githubusercontent.com/skypilot-org/skypilot-catalog/master/catalogs"
+)
+#: Azure Retail Prices API (public, no authentication), filtered to the reference size.
+AZURE_RETAIL_PRICES_URL = (
+    "https://prices.azure.com/api/retail/prices?$filter="
+    "serviceName%20eq%20%27Virtual%20Machines%27%20and%20"
+    "armSkuName%20eq%20%27Standard_D2s_v5%27%20and%20priceType%20eq%20%27Consumption%27"
+)
+#: Reference 2-vCPU instance (4 GiB per vCPU) and family per provider: see
+#: :func:`placement.costs.compute_prices`.
+PRICE_REFERENCE = {
+    "aws": ("m5.large", "m5"),
+    "gcp": ("n2-standard-2", "n2-standard"),
+    "azure": ("Standard_D2s_v5", "Dsv5"),
+}
+
+
+def _price_table(provider: str, usd_2vcpu: Mapping[str, float], source: str) -> pd.DataFrame:
+    """Rows of ``compute_prices.csv`` for one provider from region -> price of the 2-vCPU size."""
+    from placement.costs import COMPUTE_PRICE_COLUMNS
+
+    instance, family = PRICE_REFERENCE[provider]
+    regions = sorted(usd_2vcpu)
+    price = np.array([usd_2vcpu[r] for r in regions], dtype=float)
+    out = pd.DataFrame(
+        {
+            "provider": provider,
+            "region_code": regions,
+            "family": family,
+            "reference_instance": instance,
+            "usd_per_vcpu_hour": np.round(price / 2, 6),
+            "usd_per_hour_2vcpu": np.round(price, 6),
+            "source_instance": instance,
+            "source": source,
+            "retrieved": _now_utc()[:10],
+        }
+    )
+    return out[list(COMPUTE_PRICE_COLUMNS)]
+
+
+def _checked_price(value: Any, table: str, row: str, field: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = math.nan
+    if not (math.isfinite(v) and 0 < v <= 200):
+        raise ValidationError(
+            "price missing, not a number or out of range (0, 200] USD per hour",
+            table=table,
+            row=row,
+            field=field,
+            value=value,
+        )
+    return v
+
+
+def _convert_skypilot(provider: str) -> Callable[[bytes], tuple[pd.DataFrame, str, int]]:
+    """SkyPilot catalog ``vms.csv`` → the provider's rows of ``compute_prices.csv``."""
+
+    def convert(payload: bytes) -> tuple[pd.DataFrame, str, int]:
+        table = f"compute_prices_{provider} (download)"
+        if payload.lstrip()[:1] == b"{" and provider == "aws":
+            return _convert_aws_offer(payload)
+        try:
+            up = pd.read_csv(io.BytesIO(payload), encoding="utf-8", dtype=str)
+        except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+            raise ValidationError(f"not a readable CSV: {_short(exc)}", table=table) from None
+        for col in ("InstanceType", "Region", "Price"):
+            if col not in up.columns:
+                raise ValidationError("required column missing", table=table, field=col)
+        instance = PRICE_REFERENCE[provider][0]
+        rows = up[(up["InstanceType"] == instance) & up["Price"].fillna("").str.strip().ne("")]
+        if rows.empty:
+            raise ValidationError(f"no priced row of {instance}", table=table)
+        prices: dict[str, float] = {}
+        for region, price in zip(rows["Region"], rows["Price"], strict=True):
+            v = _checked_price(price, table, f"{instance} {region}", "Price")
+            # one row per zone: the region's price is its lowest zone price (they are equal)
+            prices[str(region)] = min(v, prices.get(str(region), math.inf))
+        source = f"skypilot-org/skypilot-catalog {provider}/vms.csv (on-demand, Linux)"
+        return _price_table(provider, prices, source), _now_utc()[:10], len(prices)
+
+    return convert
+
+
+def _convert_aws_offer(payload: bytes) -> tuple[pd.DataFrame, str, int]:
+    """An AWS Price List bulk API offer file (``AmazonEC2``, JSON) → AWS rows of the price table.
+
+    Keeps on-demand, shared-tenancy Linux without pre-installed software (``capacitystatus``
+    ``Used``) of the reference instance; ``publicationDate`` is the vintage.
+    """
+    table = "compute_prices_aws (download)"
+    try:
+        doc = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValidationError(f"not valid JSON: {_short(exc)}", table=table) from None
+    products = doc.get("products") if isinstance(doc, dict) else None
+    on_demand = (doc.get("terms") or {}).get("OnDemand") if isinstance(doc, dict) else None
+    if not isinstance(products, dict) or not isinstance(on_demand, dict):
+        raise ValidationError("expected an offer with 'products' and 'terms.OnDemand'", table=table)
+    instance = PRICE_REFERENCE["aws"][0]
+    wanted = {
+        "instanceType": instance,
+        "operatingSystem": "Linux",
+        "tenancy": "Shared",
+        "preInstalledSw": "NA",
+        "capacitystatus": "Used",
+    }
+    prices: dict[str, float] = {}
+    for sku, product in products.items():
+        attrs = product.get("attributes") if isinstance(product, dict) else None
+        if not isinstance(attrs, dict) or any(attrs.get(k) != v for k, v in wanted.items()):
+            continue
+        region = attrs.get("regionCode")
+        if not isinstance(region, str) or not region:
+            raise ValidationError("attribute missing", table=table, row=sku, field="regionCode")
+        for term in (on_demand.get(sku) or {}).values():
+            for dim in (term.get("priceDimensions") or {}).values():
+                if dim.get("unit") not in ("Hrs", "Hours"):
+                    continue
+                usd = (dim.get("pricePerUnit") or {}).get("USD")
+                v = _checked_price(usd, table, f"{sku} {region}", "pricePerUnit.USD")
+                prices[region] = min(v, prices.get(region, math.inf))
+    if not prices:
+        raise ValidationError(f"no on-demand Linux price of {instance}", table=table)
+    vintage = str(doc.get("publicationDate", ""))[:10]
+    try:
+        _dt.date.fromisoformat(vintage)
+    except ValueError:
+        raise ValidationError(
+            "publicationDate is not a date", table=table, field="publicationDate", value=vintage
+        ) from None
+    source = f"AWS Price List bulk API, AmazonEC2 offer {doc.get('version', '')} (on-demand, Linux)"
+    return _price_table("aws", prices, source), vintage, len(prices)
+
+
+def _azure_pages(payload: bytes) -> list[dict[str, Any]]:
+    table = "compute_prices_azure (download)"
+    try:
+        doc = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValidationError(f"not valid JSON: {_short(exc)}", table=table) from None
+    pages = doc if isinstance(doc, list) else [doc]
+    for i, page in enumerate(pages):
+        if not isinstance(page, dict) or not isinstance(page.get("Items"), list):
+            raise ValidationError("expected an object with an 'Items' list", table=table, row=i)
+    return pages
+
+
+def _azure_next_page(payload: bytes) -> str | None:
+    """The ``NextPageLink`` of one Azure Retail Prices page (None on the last page)."""
+    link = _azure_pages(payload)[0].get("NextPageLink")
+    return link if isinstance(link, str) and link else None
+
+
+def _convert_azure(payload: bytes) -> tuple[pd.DataFrame, str, int]:
+    """Azure Retail Prices API pages → Azure rows of ``compute_prices.csv``.
+
+    Keeps the pay-as-you-go (``Consumption``) hourly USD price of ``Standard_D2s_v5`` for Linux
+    (product names with ``Windows`` and Spot / Low Priority meters are dropped), the latest
+    ``effectiveStartDate`` per region (the vintage is the latest of them).
+    """
+    table = "compute_prices_azure (download)"
+    instance = PRICE_REFERENCE["azure"][0]
+    latest: dict[str, tuple[str, float]] = {}
+    for page in _azure_pages(payload):
+        for i, item in enumerate(page["Items"]):
+            if not isinstance(item, dict):
+                raise ValidationError("item is not an object", table=table, row=i)
+            text = f"{item.get('productName', '')} {item.get('skuName', '')} {item.get('meterName', '')}"
+            if (
+                item.get("armSkuName") != instance
+                or item.get("type") != "Consumption"
+                or item.get("unitOfMeasure") != "1 Hour"
+                or item.get("currencyCode", "USD") != "USD"
+                or "Windows" in text
+                or "Spot" in text
+                or "Low Priority" in text
+            ):
+                continue
+            region = item.get("armRegionName")
+            if not isinstance(region, str) or not region:
+                raise ValidationError("field missing", table=table, row=i, field="armRegionName")
+            price = _checked_price(item.get("retailPrice"), table, region, "retailPrice")
+            start = str(item.get("effectiveStartDate", ""))[:10]
+            if region not in latest or start > latest[region][0]:
+                latest[region] = (start, price)
+    if not latest:
+        raise ValidationError(f"no Linux pay-as-you-go price of {instance}", table=table)
+    vintage = max(start for start, _ in latest.values())
+    try:
+        _dt.date.fromisoformat(vintage)
+    except ValueError:
+        raise ValidationError(
+            "effectiveStartDate is not a date", table=table, field="effectiveStartDate"
+        ) from None
+    prices = {region: price for region, (_, price) in latest.items()}
+    source = "Azure Retail Prices API, prices.azure.com (Consumption, Linux)"
+    return _price_table("azure", prices, source), vintage, len(prices)
+
+
+def _provider_rows(provider: str) -> Callable[[pd.DataFrame], int]:
+    return lambda df: int((df["provider"].astype(str).str.lower() == provider).sum())
+
+
+def _validate_prices(name: str) -> Callable[[Path], pd.DataFrame]:
+    def validate(path: Path) -> pd.DataFrame:
+        from placement.costs import check_compute_prices
+
+        return check_compute_prices(
+            pd.read_csv(path, keep_default_na=False, dtype=str), name=f"{name} (download)"
+        )
+
+    return validate
+
+
 #: Refreshable tables.
 SOURCES: dict[str, TableSource] = {
     "sites": TableSource(
@@ -437,11 +678,41 @@ SOURCES: dict[str, TableSource] = {
         convert=_convert_carbon,
         shipped_rows=_carbon_rows,
     ),
+    "compute_prices_aws": TableSource(
+        name="compute_prices_aws",
+        url=f"{SKYPILOT_CATALOG_URL}/v7/aws/vms.csv",
+        file="compute_prices.csv",
+        convert=_convert_skypilot("aws"),
+        shipped_rows=_provider_rows("aws"),
+        row_bounds=(0.5, 3.0),
+        validate=_validate_prices("compute_prices_aws"),
+    ),
+    "compute_prices_gcp": TableSource(
+        name="compute_prices_gcp",
+        url=f"{SKYPILOT_CATALOG_URL}/v7/gcp/vms.csv",
+        file="compute_prices.csv",
+        convert=_convert_skypilot("gcp"),
+        shipped_rows=_provider_rows("gcp"),
+        validate=_validate_prices("compute_prices_gcp"),
+    ),
+    "compute_prices_azure": TableSource(
+        name="compute_prices_azure",
+        url=AZURE_RETAIL_PRICES_URL,
+        file="compute_prices.csv",
+        convert=_convert_azure,
+        shipped_rows=_provider_rows("azure"),
+        row_bounds=(0.5, 10.0),  # the snapshot has the 9 US regions; the API has about 60
+        next_page=_azure_next_page,
+        validate=_validate_prices("compute_prices_azure"),
+    ),
 }
 
 
 def _validate_table(name: str, path: Path) -> pd.DataFrame:
-    """Run the catalog loader's own validation on a candidate file."""
+    """Run the loader's own validation on a candidate file."""
+    src = SOURCES.get(name)
+    if src is not None and src.validate is not None:
+        return src.validate(path)
     loader = {"sites": catalog.regions, "carbon": catalog.carbon}[name]
     return loader(source=path)
 
@@ -563,35 +834,63 @@ def _refresh_one(
     sleep: Callable[[float], None],
 ) -> RefreshReport:
     report = RefreshReport(table=src.name, status="failed", url=url)
-    payload: bytes | None = None
-    for attempt in range(retries + 1):
-        report.attempts = attempt + 1
+
+    def fetch(page_url: str) -> bytes | None:
+        for attempt in range(retries + 1):
+            report.attempts += 1
+            try:
+                body, final_url = _download_once(
+                    session,
+                    page_url,
+                    allow_hosts=allow_hosts,
+                    allow_insecure_localhost=allow_insecure_localhost,
+                    timeout_s=timeout_s,
+                    max_bytes=max_bytes,
+                )
+                if page_url == url:
+                    report.url = final_url
+                return body
+            except RefreshError as exc:
+                report.reason = str(exc)
+                if not exc.retry or attempt == retries:
+                    if exc.retry and retries:
+                        report.reason += f" (gave up after {attempt + 1} attempts)"
+                    return None
+                sleep(backoff_s * 2**attempt)
+        return None  # pragma: no cover
+
+    payload = fetch(url)
+    if payload is None:
+        return report
+    if src.next_page is not None:
+        pages = [payload]
         try:
-            payload, final_url = _download_once(
-                session,
-                url,
-                allow_hosts=allow_hosts,
-                allow_insecure_localhost=allow_insecure_localhost,
-                timeout_s=timeout_s,
-                max_bytes=max_bytes,
-            )
-            report.url = final_url
-            break
-        except RefreshError as exc:
-            report.reason = str(exc)
-            if not exc.retry or attempt == retries:
-                if exc.retry and retries:
-                    report.reason += f" (gave up after {attempt + 1} attempts)"
+            link = src.next_page(payload)
+        except ValidationError as exc:
+            report.reason = f"downloaded data rejected: {exc}"
+            return report
+        while link:
+            if len(pages) >= MAX_PAGES:
+                report.reason = f"more than {MAX_PAGES} pages: refusing to follow further"
                 return report
-            sleep(backoff_s * 2**attempt)
-    assert payload is not None
+            page = fetch(link)
+            if page is None:
+                report.reason = f"page {len(pages) + 1}: {report.reason}"
+                return report
+            pages.append(page)
+            try:
+                link = src.next_page(page)
+            except ValidationError as exc:
+                report.reason = f"downloaded data rejected: {exc}"
+                return report
+        payload = b"[" + b",".join(pages) + b"]"
     report.retrieved_utc = _now_utc()
     report.bytes = len(payload)
     report.payload_sha256 = hashlib.sha256(payload).hexdigest()
     try:
         df, vintage, n_up = src.convert(payload)
         n_ship = src.shipped_rows(_shipped(src.file))
-        lo, hi = ROW_RATIO_BOUNDS
+        lo, hi = src.row_bounds
         if not (lo * n_ship <= n_up <= hi * n_ship):
             raise ValidationError(
                 f"implausible row count {n_up} (shipped snapshot has {n_ship}; accepted "

@@ -487,6 +487,22 @@ class Result:
         """Primary assignments only (rank 1)."""
         return self.assignments[self.assignments["rank"] == 1].reset_index(drop=True)
 
+    def _cost_view(self) -> str:
+        """`` (customer view: compute $…, egress $…)``: the view optimised and its components."""
+        p = self.params or {}
+        view = p.get("cost_view")
+        if not view:
+            return ""
+        parts = []
+        for comp in p.get("cost_components") or ():
+            v = self.metrics.get(f"{comp}_usd_per_year")
+            if isinstance(v, int | float) and math.isfinite(v):
+                parts.append(f"{comp} ${v:,.0f}")
+        served = self.metrics.get("served_usd_per_year")
+        if isinstance(served, int | float) and math.isfinite(served) and served > 0:
+            parts.append(f"served ${served:,.0f}")
+        return f" ({view} view{': ' + ', '.join(parts) if parts else ''})"
+
     def summary(self) -> str:
         """A few lines a person reads: status, objective, sites, latency, SLA, cost, bandwidth.
 
@@ -544,7 +560,9 @@ class Result:
                     f"demand; {u['handling'].iloc[0]}): {names}; best possible {best}"
                 )
             if m.get("total_cost_usd_per_year") is not None:
-                lines.append(f"cost: ${m['total_cost_usd_per_year']:,.0f} per year")
+                lines.append(
+                    f"cost{self._cost_view()}: ${m['total_cost_usd_per_year']:,.0f} per year"
+                )
             if m.get("peak_gbps") is not None and math.isfinite(m["peak_gbps"]):
                 egress = m.get("egress_usd_per_month")
                 money = f", ${egress:,.0f}" if egress is not None and math.isfinite(egress) else ""

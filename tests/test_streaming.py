@@ -12,7 +12,7 @@ import pytest
 
 from placement import catalog, config, demand, workload
 from placement.cli import main
-from placement.costs import CostModel
+from placement.costs import CostModel, egress_usd_per_gb
 from placement.errors import ValidationError
 from placement.problem import Problem
 from placement.result import Result
@@ -71,7 +71,9 @@ def test_annotate_result_peak_gbps_and_egress(small) -> None:
     # egress: load x GB per user-year, at the provider's list price (no cost model here)
     gb_year = load * s.gb_per_unit_per_year()
     assert os_["egress_tb_per_month"].to_numpy() == pytest.approx(gb_year / 1000 / 12)
-    price = np.where(os_["provider"] == "aws", 0.09, 0.12)
+    # each region's first-tier price (aws:sa-east-1 0.15 since per-region AWS prices ship)
+    price = egress_usd_per_gb(os_["provider"], os_["region_code"])
+    assert set(np.round(price, 4)) <= {0.09, 0.12, 0.15}
     assert os_["egress_usd_per_month"].to_numpy() == pytest.approx(gb_year * price / 12)
     assert a.metrics["egress_usd_per_year"] == pytest.approx((gb_year * price).sum())
     assert a.metrics["peak_gbps"] <= a.metrics["sum_site_peak_gbps"] + 1e-9

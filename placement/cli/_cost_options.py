@@ -4,7 +4,8 @@
 ``add_cost_options(parser)`` adds the options; ``cost_model_from_args(args)`` builds the
 :class:`~placement.costs.CostModel`. Defaults mirror the CostModel's: a component not given on
 the command line is not counted (zero) or comes from the shipped data (PUE from climate, egress
-list prices), never from a guess.
+and compute list prices), never from a guess. ``--cost-view`` chooses whose costs count
+(operator, customer or both; see :data:`placement.costs.VIEW_COMPONENTS`).
 """
 
 from __future__ import annotations
@@ -93,6 +94,49 @@ def add_cost_options(parser: Any) -> None:
         help="grid carbon intensity for every site, gCO2e/kWh (default: each site's own)",
     )
     group.add_argument(
+        "--cost-view",
+        choices=("operator", "customer", "both"),
+        default=None,
+        help=(
+            "whose costs count: operator (energy, fixed, carbon, egress; default), customer "
+            "(list price of compute, egress, fixed) or both"
+        ),
+    )
+    group.add_argument(
+        "--compute-usd-per-vcpu-hour",
+        type=float,
+        default=None,
+        metavar="USD",
+        help="list price of a vCPU-hour for every site (default: each region's shipped price)",
+    )
+    group.add_argument(
+        "--vcpu-per-unit",
+        type=float,
+        default=None,
+        metavar="N",
+        help="vCPUs needed per unit of demand weight served (default: 0)",
+    )
+    group.add_argument(
+        "--baseline-vcpu",
+        type=float,
+        default=None,
+        metavar="N",
+        help="vCPUs an open site rents whatever it serves (default: 0)",
+    )
+    group.add_argument(
+        "--hours-per-year",
+        type=float,
+        default=None,
+        metavar="H",
+        help="hours of compute rented per year (default: 8760)",
+    )
+    group.add_argument(
+        "--compute-prices",
+        choices=("shipped", "cache"),
+        default=None,
+        help="region compute prices: shipped table (default) or the refreshed cache over it",
+    )
+    group.add_argument(
         "--missing-costs",
         choices=("error", "drop"),
         default=None,
@@ -112,6 +156,10 @@ COST_OPTIONS = (
     "pue",
     "price_usd_per_kwh",
     "carbon_g_per_kwh",
+    "compute_usd_per_vcpu_hour",
+    "vcpu_per_unit",
+    "baseline_vcpu",
+    "hours_per_year",
 )
 
 
@@ -120,6 +168,10 @@ def cost_options_given(args: argparse.Namespace) -> dict[str, Any]:
     given = {k: getattr(args, k) for k in COST_OPTIONS if getattr(args, k, None) is not None}
     if getattr(args, "missing_costs", None) is not None:
         given["missing"] = args.missing_costs
+    if getattr(args, "cost_view", None) is not None:
+        given["view"] = args.cost_view
+    if getattr(args, "compute_prices", None) is not None:
+        given["compute_price_source"] = args.compute_prices
     return given
 
 

@@ -12,9 +12,14 @@ from placement.cli._cost_options import add_cost_options, cost_model_from_args
 
 #: Cost columns joined from :meth:`placement.costs.CostModel.site_costs` (the site's own price and
 #: carbon intensity are already catalog columns; ``pue_basis`` is bookkeeping).
-COST_COLUMNS = tuple(
-    c for c in costs.COST_COLUMNS if c not in ("price_usd_per_kwh", "carbon_g_per_kwh", "pue_basis")
-)
+COST_COLUMNS = (
+    tuple(
+        c
+        for c in costs.COST_COLUMNS
+        if c not in ("price_usd_per_kwh", "carbon_g_per_kwh", "pue_basis")
+    )
+    + costs.COMPUTE_COST_COLUMNS
+)  # the compute columns are there when --cost-view counts compute
 
 #: Columns shown by ``--format table`` (CSV and JSON carry every column of catalog.sites()).
 TABLE_COLUMNS = (
@@ -110,6 +115,9 @@ def run(args: argparse.Namespace) -> int:
         costs[cols], left_on="site_id", right_index=True, how="left"
     )
     if args.format == "table":
-        df = df[list(TABLE_COLUMNS)].round({"price_usd_per_kwh": 4, "hub_distance_km": 0})
+        shown = list(TABLE_COLUMNS)
+        if "compute_usd_per_vcpu_hour" in df.columns:
+            shown.insert(shown.index("pue"), "compute_usd_per_vcpu_hour")
+        df = df[shown].round({"price_usd_per_kwh": 4, "hub_distance_km": 0})
     write_frame(df, args.format)
     return 0

@@ -398,8 +398,23 @@ def build_problem(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
                 cost_model, gb_per_unit_per_year=streaming.gb_per_unit_per_year()
             )
         problem = problem.replace(cost_model=cost_model)
+    problem = drop_uncosted_sites(problem)
     args.streaming_spec = streaming
     return problem, dict(cfg["solver"])
+
+
+def drop_uncosted_sites(problem: Any) -> Any:
+    """With ``missing="drop"`` (``--missing-costs drop``), the problem without the candidate
+    sites that lack data a counted cost component needs (said on stderr); else unchanged."""
+    model = problem.cost_model
+    if model is None or getattr(model, "missing", "error") != "drop":
+        return problem
+    dropped = model.site_costs(problem.sites).attrs.get("dropped_site_ids", [])
+    if not dropped:
+        return problem
+    names = ", ".join(dropped[:10]) + (", …" if len(dropped) > 10 else "")
+    info(f"placement solve: leaving out {len(dropped)} sites lacking cost data: {names}")
+    return problem.replace(sites=problem.sites[~problem.sites["site_id"].isin(dropped)])
 
 
 def backup_warning(problem: Any) -> str | None:
@@ -426,7 +441,8 @@ def zero_cost_warning(problem: Any) -> str | None:
     return (
         f"the {problem.objective} objective with no cost given: every site costs 0, so any "
         "feasible choice is optimal; give costs (--it-load-kw, --kw-per-unit, "
-        "--fixed-cost-usd-per-year, --gb-per-unit-per-year, --carbon-price-usd-per-tonne) or "
+        "--fixed-cost-usd-per-year, --gb-per-unit-per-year, --carbon-price-usd-per-tonne, "
+        "--vcpu-per-unit, --baseline-vcpu) or "
         "a [costs] table"
     )
 

@@ -41,6 +41,7 @@ COST_COMPONENTS = (
     ("fixed_usd_per_year", "fixed"),
     ("carbon_usd_per_year", "carbon"),
     ("egress_usd_per_year", "egress"),
+    ("compute_usd_per_year", "compute (list price)"),
     ("served_usd_per_year", "served: energy + carbon"),
 )
 
@@ -85,6 +86,9 @@ LABELS: dict[str, str] = {
     "egress_tb_per_month": "egress (TB/month)",
     "egress_usd_per_month": "egress (USD/month)",
     "egress_usd_per_year": "egress (USD/yr)",
+    "compute_usd_per_year": "compute list price (USD/yr)",
+    "compute_usd_per_vcpu_hour": "compute (USD/vCPU-hour)",
+    "cost_view": "cost view",
 }
 
 _SITE_DESCRIPTIVE = ("display_name", "provider", "city", "country_code")
@@ -108,6 +112,7 @@ _COST_COLORS = {
     "fixed_usd_per_year": "#7f7f7f",
     "carbon_usd_per_year": "#2ca02c",
     "egress_usd_per_year": "#ff7f0e",
+    "compute_usd_per_year": "#8c564b",
     "served_usd_per_year": "#9467bd",
 }
 _TEMPLATE = "plotly_white"
@@ -604,6 +609,9 @@ def cost_figure(result: Result) -> go.Figure:
         )
     )
     grand = float(result.metrics.get("total_cost_usd_per_year", total.sum()) or total.sum())
+    view = (result.params or {}).get("cost_view")
+    if view:
+        title = f"{title}, {_esc(view)} view"
     fig.update_layout(
         title=f"{title} (total {_money(grand)} per year)",
         barmode="stack",

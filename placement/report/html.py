@@ -222,7 +222,13 @@ def _cards(r: Result) -> str:
     metric("peak_gbps", "peak bandwidth", lambda v: f"{v:,.1f} Gbps")
     metric("egress_tb_per_month", "egress per month", lambda v: f"{v:,.0f} TB")
     metric("egress_usd_per_month", "egress bill per month", lambda v: f"${v:,.0f}")
-    metric("total_cost_usd_per_year", "cost per year", lambda v: f"${v:,.0f}")
+    view = params.get("cost_view")
+    metric(
+        "total_cost_usd_per_year",
+        f"cost per year ({view} view)" if isinstance(view, str) and view else "cost per year",
+        lambda v: f"${v:,.0f}",
+    )
+    metric("compute_usd_per_year", "compute list price per year", lambda v: f"${v:,.0f}")
     metric("carbon_tonnes_per_year", "carbon per year", lambda v: f"{v:,.0f} t CO2e")
     total_s = (r.timings or {}).get("total_s")
     if total_s is not None and math.isfinite(total_s):
