@@ -352,6 +352,12 @@ def test_climate_holdout_of_15_catalog_sites(all_sites):
     assert (h["station_c"] == h["shipped_c"]).sum() >= 13  # shipped: the stations themselves
     dallas = h.set_index("site_id").loc["gcp:us-south1"]
     assert dallas["holdout_from"].count(";") == 3 and abs(dallas["error_c"]) < 1.0
+    # sites not at their own place: 28 of 212 (30 before the Azure coordinate overrides)
+    far = mod.far_sites(all_sites.set_index("site_id"))
+    assert len(far) == 28
+    assert far.loc["oci:me-jeddah-1", "climate_level"] == "country"
+    assert far.loc["gcp:us-west1", "climate_point"] == "station:US:Portland"
+    assert not {"azure:francecentral", "azure:uksouth"} & set(far.index)  # now Paris, London
 
 
 def test_site_level_climate_prices_every_site_monthly(all_sites):
