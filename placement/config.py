@@ -43,6 +43,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from placement import params
@@ -59,7 +60,11 @@ __all__ = [
     "load_latency",
     "load_sites",
     "read_toml",
+    "with_site_climate",
 ]
+
+#: ``climate_level`` of a sites-file row that brings its own temperature columns.
+FILE_CLIMATE_LEVEL = "file"
 
 #: ``[inputs]`` keys that select catalog demand (keyword arguments of ``demand.from_cities``).
 DEMAND_FILTER_KEYS = (
@@ -186,12 +191,94 @@ def _read_csv(path: str, table: str) -> pd.DataFrame:
 
 
 def load_sites(source: str, *, providers: Any = None, kinds: Any = None) -> pd.DataFrame:
-    """Sites from a CSV path or ``"catalog"`` (the shipped cloud regions, filtered)."""
+    """Sites from a CSV path or ``"catalog"`` (the shipped cloud regions, filtered).
+
+    A CSV file's sites get monthly temperature normals by their coordinates, as catalog sites
+    do (:func:`with_site_climate`), so that their PUE follows their own climate.
+    """
     if source == "catalog":
         from placement import catalog
 
         return catalog.sites(providers=providers, kinds=kinds)
-    return _read_csv(source, "sites")
+    return with_site_climate(_read_csv(source, "sites"))
+
+
+def _coordinate_column(df: pd.DataFrame, canonical: str) -> str | None:
+    """The one column holding a coordinate (canonical name or an alias), else None."""
+    from placement.validate import COORD_ALIASES
+
+    names = [c for c in df.columns if c == canonical or COORD_ALIASES.get(str(c)) == canonical]
+    return str(names[0]) if len(names) == 1 else None
+
+
+def with_site_climate(sites: pd.DataFrame) -> pd.DataFrame:
+    """Add each site's temperature normals by its coordinates (user sites tables).
+
+    Rows without any temperature of their own (``tmean_m01_c`` … ``tmean_m12_c``,
+    ``tmean_annual_c``) take :func:`placement.catalog.climate_at` of their coordinates, with
+    ``country_code`` and ``subdivision_code`` as fallbacks when the table has them: the 12
+    monthly means, ``tmean_annual_c``, ``cdd18_degc_days``, ``climate_level`` (``station``,
+    ``grid``, ``interpolated``, ``subdivision``, ``country``; missing when nothing is known),
+    ``climate_point`` and ``climate_distance_km``. Rows with a temperature of their own keep
+    every value they give and get ``climate_level = "file"``.
+
+    Parameters
+    ----------
+    sites : pandas.DataFrame
+        A sites table as read from a file (coordinates as ``lat_deg``/``lon_deg`` or an alias).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the climate columns. A table whose coordinate columns are missing or
+        ambiguous, or rows whose coordinates are not valid numbers, are left as they are: the
+        sites validation names the problem when the table is used.
+    """
+    from placement import catalog
+
+    out = sites.copy()
+    lat_col = _coordinate_column(out, "lat_deg")
+    lon_col = _coordinate_column(out, "lon_deg")
+    if lat_col is None or lon_col is None or len(out) == 0 or out.columns.duplicated().any():
+        return out
+    lat = pd.to_numeric(out[lat_col], errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(out[lon_col], errors="coerce").to_numpy(dtype=float)
+    valid = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+    temp_cols = [c for c in (*catalog.MONTH_COLUMNS, "tmean_annual_c") if c in out.columns]
+    own = np.zeros(len(out), dtype=bool)
+    for c in temp_cols:
+        own |= np.isfinite(pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float))
+    fill = valid & ~own
+
+    def codes(col: str) -> list[str | None]:
+        if col not in out.columns:
+            return [None] * int(fill.sum())
+        vals = out.loc[fill, col]
+        return [None if pd.isna(v) or not str(v).strip() else str(v) for v in vals]
+
+    level = (
+        out["climate_level"].astype("object")
+        if "climate_level" in out.columns
+        else pd.Series([None] * len(out), index=out.index, dtype="object")
+    )
+    level[own & level.isna().to_numpy()] = FILE_CLIMATE_LEVEL
+    if fill.any():
+        clim = catalog.climate_at(
+            lat[fill], lon[fill], codes("country_code"), codes("subdivision_code")
+        )
+        for c in clim.columns:
+            if c == "climate_level":
+                level[fill] = clim[c].astype("object").where(clim[c].notna(), None).to_numpy()
+                continue
+            if c not in out.columns:
+                out[c] = pd.Series(
+                    [pd.NA] * len(out) if c == "climate_point" else np.nan,
+                    index=out.index,
+                    dtype="string" if c == "climate_point" else float,
+                )
+            out.loc[fill, c] = clim[c].to_numpy()
+    out["climate_level"] = level
+    return out
 
 
 def load_demand(source: str, **filters: Any) -> pd.DataFrame:

@@ -143,6 +143,39 @@ def build_cities(ds: Path, countries: pd.DataFrame) -> pd.DataFrame:
     ].reset_index(drop=True)
 
 
+#: A provider coordinate that an override replaces must still be the upstream one (degrees).
+COORDINATE_OVERRIDE_MATCH_DEG = 1e-3
+
+
+def _override_coordinates(r: pd.DataFrame) -> pd.DataFrame:
+    """Replace provider coordinates that are not the region's metro (``site_coordinates.csv``).
+
+    Each override row names the provider coordinate it replaces; the build stops when the
+    upstream list no longer has it (the provider may have fixed it: re-check the row) or when
+    the site is unknown. ``city`` replaces the city field when given.
+    """
+    over = pd.read_csv(RAW / "site_coordinates.csv", dtype={"city": str}, keep_default_na=False)
+    r = r.copy()
+    for o in over.itertuples():
+        hit = r.index[r["site_id"] == o.site_id]
+        if len(hit) != 1:
+            raise SystemExit(f"site_coordinates.csv: {o.site_id}: {len(hit)} sites")
+        i = hit[0]
+        lat, lon = float(r.at[i, "lat_deg"]), float(r.at[i, "lon_deg"])
+        if (
+            abs(lat - o.provider_lat_deg) > COORDINATE_OVERRIDE_MATCH_DEG
+            or abs(lon - o.provider_lon_deg) > COORDINATE_OVERRIDE_MATCH_DEG
+        ):
+            raise SystemExit(
+                f"site_coordinates.csv: {o.site_id}: provider coordinate is now "
+                f"{lat}, {lon}, not {o.provider_lat_deg}, {o.provider_lon_deg}: re-check the row"
+            )
+        r.at[i, "lat_deg"], r.at[i, "lon_deg"] = float(o.lat_deg), float(o.lon_deg)
+        if o.city:
+            r.at[i, "city"] = o.city
+    return r
+
+
 def build_sites(ds: Path, countries: pd.DataFrame, cities: pd.DataFrame) -> pd.DataFrame:
     r = pd.read_csv(ds / "cloud_regions_flat.csv", keep_default_na=False, na_values=[""])
     r = r[r["provider"].isin(PROVIDERS) & r["region_type"].isin(KEPT_REGION_TYPES)].copy()
@@ -150,6 +183,7 @@ def build_sites(ds: Path, countries: pd.DataFrame, cities: pd.DataFrame) -> pd.D
     r["parent_region"] = pd.NA
     r["site_id"] = r["provider"] + ":" + r["region_code"]
     r = r.drop(columns=["continent"])
+    r = _override_coordinates(r)
 
     # Subdivision: curated override (any country), else for US/CA the nearest >=100k GeoNames city.
     over = pd.read_csv(RAW / "site_subdivisions.csv", dtype=str)

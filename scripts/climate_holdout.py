@@ -9,7 +9,8 @@ Two checks, both on the shipped ``data/climate_points.csv`` (``python scripts/cl
 2. **Leave-one-out over all stations**: each station in turn is removed (and nothing else) and
    looked up at its own coordinate.
 
-A result is a hit when the looked-up annual mean is within 2.5 degC of the station's.
+A result is a hit when the looked-up annual mean is within 2.5 degC of the station's. The script
+also lists the catalog sites farther than 50 km from their climate point (:func:`far_sites`).
 """
 
 from __future__ import annotations
@@ -101,6 +102,25 @@ def leave_one_out(points: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: A site whose climate point is farther than this is listed by :func:`far_sites`, km.
+FAR_KM = 50.0
+
+
+def far_sites(sites: pd.DataFrame, km: float = FAR_KM) -> pd.DataFrame:
+    """Sites not at their own place: climate point beyond ``km``, interpolated or country mean."""
+    far = (
+        (sites["climate_distance_km"] > km)
+        | sites["climate_distance_km"].isna()
+        | (sites["climate_level"] == "interpolated")
+    )
+    out = sites.loc[far, ["city", "climate_level", "climate_point", "climate_distance_km"]]
+    out = out.assign(
+        climate_point=out["climate_point"].str.split(";").str[0],
+        tmean_annual_c=sites.loc[far, "tmean_annual_c"],
+    )
+    return out.sort_values(["climate_distance_km", "city"], na_position="last")
+
+
 def main() -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -120,6 +140,13 @@ def main() -> int:
             f"{lvl} {int(g['hit'].sum())}/{len(g)}" for lvl, g in loo.groupby("level", dropna=False)
         )
     )
+    far = far_sites(sites)
+    print(
+        f"\n{len(far)} sites farther than {FAR_KM:g} km from their climate point "
+        "(interpolated: the nearest of its points):"
+    )
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(far.to_string())
     phx, dalles = sites.loc["azure:westus3"], sites.loc["gcp:us-west1"]
     print(
         f"Phoenix - The Dalles (shipped): {phx['tmean_annual_c'] - dalles['tmean_annual_c']:.2f} "

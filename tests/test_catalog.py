@@ -48,6 +48,35 @@ def test_us_east_1_is_ashburn_virginia_with_eia_price(all_sites):
     assert s["hub_distance_km"] < 1
 
 
+def test_sites_lie_in_their_named_city():
+    """Every site whose city is a GeoNames city of >= 100,000 lies within 50 km of it.
+
+    Provider coordinates that are a country or state centroid are replaced in
+    data/raw/site_coordinates.csv (Azure France Central: centre of France -> Paris; UK South:
+    West Sussex -> London; West Central US: Uinta Mountains -> Cheyenne, Wyoming).
+    """
+    from placement import geo
+
+    r = catalog.regions().set_index("site_id")
+    c = catalog.cities()
+    far = {}
+    for sid, s in r.iterrows():
+        m = c[(c["name"] == s["city"]) & (c["country_code"] == s["country_code"])]
+        if len(m):
+            far[sid] = float(
+                np.min(geo.haversine_km(s["lat_deg"], s["lon_deg"], m["lat_deg"], m["lon_deg"]))
+            )
+    far = {sid: km for sid, km in far.items() if km > 50}
+    # West US 2's city field is the state of Washington (Quincy), not Washington, D.C.
+    assert set(far) == {"azure:westus2"}
+    paris = r.loc["azure:francecentral"]
+    assert geo.haversine_km(paris["lat_deg"], paris["lon_deg"], 48.8534, 2.3488) < 1
+    wy = r.loc["azure:westcentralus"]
+    assert wy["city"] == "Cheyenne" and wy["subdivision_code"] == "US-WY"
+    assert geo.haversine_km(wy["lat_deg"], wy["lon_deg"], 41.14, -104.82) < 1
+    assert r.loc["azure:uksouth", "lat_deg"] == pytest.approx(51.50853)
+
+
 def test_local_zone_has_parent_and_state(all_sites):
     s = all_sites.set_index("site_id").loc["aws:us-east-1-bos-1a"]
     assert s["kind"] == "local-zone"
@@ -323,6 +352,12 @@ def test_climate_holdout_of_15_catalog_sites(all_sites):
     assert (h["station_c"] == h["shipped_c"]).sum() >= 13  # shipped: the stations themselves
     dallas = h.set_index("site_id").loc["gcp:us-south1"]
     assert dallas["holdout_from"].count(";") == 3 and abs(dallas["error_c"]) < 1.0
+    # sites not at their own place: 28 of 212 (30 before the Azure coordinate overrides)
+    far = mod.far_sites(all_sites.set_index("site_id"))
+    assert len(far) == 28
+    assert far.loc["oci:me-jeddah-1", "climate_level"] == "country"
+    assert far.loc["gcp:us-west1", "climate_point"] == "station:US:Portland"
+    assert not {"azure:francecentral", "azure:uksouth"} & set(far.index)  # now Paris, London
 
 
 def test_site_level_climate_prices_every_site_monthly(all_sites):
