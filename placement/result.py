@@ -493,14 +493,28 @@ class Result:
         view = p.get("cost_view")
         if not view:
             return ""
-        parts = []
+        values: dict[str, float] = {}
         for comp in p.get("cost_components") or ():
             v = self.metrics.get(f"{comp}_usd_per_year")
             if isinstance(v, int | float) and math.isfinite(v):
-                parts.append(f"{comp} ${v:,.0f}")
+                values[comp] = float(v)
         served = self.metrics.get("served_usd_per_year")
-        if isinstance(served, int | float) and math.isfinite(served) and served > 0:
-            parts.append(f"served ${served:,.0f}")
+        if (
+            isinstance(served, int | float) and math.isfinite(served) and served >= 0.5
+        ):  # whole dollars
+            values["served"] = float(served)
+        # the streaming workload reports an egress bill even when the cost model did not count
+        # egress (no GB per unit): then the parts exceed the total by exactly that bill
+        total = self.metrics.get("total_cost_usd_per_year")
+        uncounted = set()
+        if "egress" in values and isinstance(total, int | float) and math.isfinite(total):
+            if abs(sum(values.values()) - total) > 1e-6 * max(1.0, abs(total)):
+                uncounted.add("egress")
+        parts = [
+            f"{k} ${v:,.0f}"
+            + (" not in the total: no gb_per_unit_per_year" if k in uncounted else "")
+            for k, v in values.items()
+        ]
         return f" ({view} view{': ' + ', '.join(parts) if parts else ''})"
 
     def summary(self) -> str:

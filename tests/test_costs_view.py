@@ -5,6 +5,7 @@ shipped price tables, and the view carried through Problem results, summaries, r
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import json
 import sys
@@ -353,3 +354,15 @@ def test_cli_regions_lists_the_list_price(capsys) -> None:
     got = df.set_index("site_id")["compute_usd_per_vcpu_hour"]
     assert got["azure:westus"] == pytest.approx(3.584 / 64, rel=1e-5)
     assert got.notna().sum() == 9
+
+
+def test_summary_says_when_streaming_egress_is_not_in_the_total() -> None:
+    r = _solved("customer")
+    load = r.open_sites.set_index("site_id")["load"]
+    # the streaming workload reports an egress bill the cost model did not count (no GB/unit)
+    metrics = {**r.metrics, "egress_usd_per_year": 1234.0}
+    shown = dataclasses.replace(r, metrics=metrics).summary()
+    assert "egress $1,234 not in the total: no gb_per_unit_per_year" in shown
+    assert f"${r.metrics['total_cost_usd_per_year']:,.0f} per year" in shown
+    assert "not in the total" not in r.summary()  # egress $0 adds up
+    assert load.sum() == pytest.approx(4000.0)
