@@ -518,3 +518,65 @@ def test_readme_old_example_is_proven_infeasible():
     assert res.status == "infeasible"
     assert res.solver["method"] == "fast-redundant-median"
     assert "sites, more than the 6 allowed" in res.message
+
+
+@pytest.mark.parametrize("seed", range(90, 102))
+def test_count_bound_is_valid_and_screens(seed, monkeypatch):
+    """The site-count Lagrangian bound (``_Solver._count_bound``: assignment and domain rows
+    relaxed, the count kept) never exceeds the enumerated optimum in any pricing round, reaches the
+    LP optimum when pricing has converged, and screening with it still proves the optimum."""
+    import placement.formulations.redundant as red
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 4))
+    n_dom = int(rng.integers(k, 5))
+    p = int(rng.integers(k, 6))
+    beta = float(rng.choice([0.0, 0.5, 1.0]))
+    must = (int(rng.integers(0, 9)),) if seed % 3 == 0 else ()
+    forbidden = (
+        tuple(j for j in (int(rng.integers(0, 9)),) if j not in must) if seed % 4 == 0 else ()
+    )
+    prob, lat, w, dom = _instance(
+        seed,
+        n=14,
+        m=9,
+        k=k,
+        n_dom=n_dom,
+        n_sites=p,
+        backup_weight=beta,
+        max_latency_ms=70.0,
+        must_open=[f"s{j}" for j in must],
+        forbidden=[f"s{j}" for j in forbidden],
+    )
+    expect = _oracle(
+        lat, w, dom, k=k, p=p, beta=beta, sla=70.0, backup_sla=None, must=must, forbidden=forbidden
+    )
+    seen: list[tuple[float, float]] = []
+    original = red._Solver._count_bound
+
+    def record(self):
+        bound, excess = original(self)
+        seen.append((bound * self.unit, self.h.getInfo().objective_function_value * self.unit))
+        return bound, excess
+
+    monkeypatch.setattr(red._Solver, "_count_bound", record)
+    monkeypatch.setattr(red, "_SCREEN_MIN_PAIRS", -1)
+    plain = solve_redundant_median(prob.model_data(), aggregate=False)
+    monkeypatch.setattr(red, "_SCREEN_MIN_PAIRS", 10**9)
+    monkeypatch.setattr(red, "_SCREEN_COUNT", 1)
+    screened = solve_redundant_median(prob.model_data(), aggregate=False)
+    if expect is None:
+        assert plain.status == screened.status == "infeasible"
+        return
+    assert seen
+    for bound, _ in seen:
+        assert bound <= expect + 1e-9
+    for sol in (plain, screened):
+        assert sol.status == "optimal"
+        assert sol.objective == pytest.approx(expect, rel=1e-7, abs=1e-9)
+        assert sol.best_bound == pytest.approx(expect, rel=1e-7, abs=1e-9)
+    # the last round of the run without screening: when pricing converged there (the LP bound
+    # is reported), the count bound equals the LP optimum
+    bound, lp = seen[plain.n_pricing_rounds - 1]
+    if math.isfinite(plain.lp_bound) and lp == pytest.approx(plain.lp_bound, rel=1e-9):
+        assert bound == pytest.approx(lp, rel=1e-6, abs=1e-9)

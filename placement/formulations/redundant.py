@@ -34,10 +34,22 @@ primal feasible; dual simplex after a round that added ``_DUAL_RESOLVE_MIN_PAIRS
 HiGHS's primal simplex was measured far slower per iteration); the extended duals are then
 feasible for the full LP and the restricted optimum is the full LP optimum ``LB``.
 
-Every round also computes a Lagrangian bound (relax every row but the assignment rows, with the
-current duals, sign-clamped, as multipliers); it is a valid lower bound at any time, so pricing
-stops early once an incumbent (an integral LP ``y``, evaluated exactly) meets it within
-``gap_rel``, and a time-limited run reports it as its bound.
+Every round also computes two Lagrangian bounds from the current duals (sign-clamped); each is a
+valid lower bound at any time, so pricing stops early once an incumbent (an integral LP ``y``,
+evaluated exactly) meets the larger within ``gap_rel``, and a time-limited run reports it:
+
+* relax every row but the assignment rows (:meth:`_Solver._lagrangian_bound`);
+* relax the assignment and domain rows and keep the linking and site-count rows
+  (:meth:`_Solver._count_bound`): every site ``j`` gets ``ρ_j``, the sum of its pairs' negative
+  reduced costs over the full candidate set, and the bound is ``Σ u + Σ σ`` plus the allowed
+  number of smallest ``ρ``. That is the LP dual function at the master's assignment and domain
+  duals, so it is at least the first at the same duals and equals the LP optimum once pricing
+  has converged. On the world instance (cities ≥ 100,000, optimum 55.44 ms) it is 97, 30, 11 and
+  2.7 ms above the first in rounds 1-4 (34.8, 48.0, 52.3, 53.9 ms) and 0.07 ms at round 8, but
+  reaches the incumbent in the same round: the restricted master's duals are degenerate (its LP
+  has integral ``y`` in every round and equals the optimum from round 2-3 on), and the bound is
+  only as good as they are. 200 subgradient steps from them (7 ms each) still left it 0.4 ms
+  below the optimum at round 3, so none are taken.
 
 Screening
 ---------
@@ -54,13 +66,19 @@ the master's LP value over a superset of the kept columns, capped at that ``UB``
 bound on the optimum (of the integer problem, not of the full LP), so the solve can stop before
 pricing has converged. On the world instance
 this ends the pricing tail, dozens of rounds in which one or two pairs enter while the
-Lagrangian bound creeps to within 1e-8 of the incumbent.
+Lagrangian bound creeps to within 1e-8 of the incumbent. The count bound's excess (the
+column's reduced cost above its pair's share of ``ρ_j``, plus ``ρ_j`` above the largest ``ρ`` of
+the best open set) screens too, but only with ``_SCREEN_COUNT = 1``: it keeps fewer pairs, so
+screening came earlier (round 10 instead of 13 on the world instance) with a bigger re-solve
+that cost more than the rounds it saved.
 
 Start: a greedy + swap heuristic on a weighted sample of 300 demand points; with more than 600
 points, the same column generation on a weighted sample of 600 points, started from the greedy
 set, gives a better open set.
 The initial pairs are the nearest allowed site per domain and rank kind of every demand point
-plus every pair at the incumbent's sites. Each assignment row also has
+plus every pair at the incumbent's sites (without those the world instance took 102 rounds and
+six times the CPU; with every pair closer than the incumbent's assignment, 34,000 more, the
+first LP alone cost 11 CPU s). Each assignment row also has
 an artificial column of large cost so the restricted LP is always feasible; if artificials are
 still used when pricing stops, all pairs are added and the artificials removed, so infeasibility
 is decided on the full LP.
@@ -117,8 +135,11 @@ _PER_DOMAIN = 1  # initial pairs: nearest allowed sites per domain and rank kind
 # a re-solve after at least this many pairs entered uses the dual simplex: HiGHS's primal simplex
 # took 0.54 ms an iteration there on the world instance against the dual's 0.06-0.25 ms (8.5 s
 # against 4.2 s for the round after 9,298 pairs entered); with few pairs the primal one is faster
-# (0.06 s against about 1 s a round in the tail)
-_DUAL_RESOLVE_MIN_PAIRS = 1000
+# (0.06 s against about 1 s a round in the tail). Rounds that add 1,000-5,000 pairs (rounds 2-3
+# on the world instance: 3,142 and 2,848) are cheaper with the primal one: 5,000 instead of 1,000
+# took the whole solve from 15.8 / 14.9 to 13.3 / 12.7 CPU s (two side-by-side pairs, load 8-12);
+# 3,000 and 12,000 were no better
+_DUAL_RESOLVE_MIN_PAIRS = 5000
 # screening adds the pairs it cannot exclude when no more are missing than this many, this share
 # of the pairs in the master, or what pricing adds anyway; negative: no screening. On the world
 # instance 9,000-20,000 were missing (of ~40,000 in the master) when the Lagrangian bound was
@@ -134,6 +155,11 @@ _SCREEN_SHARE = 0.25
 # at round 13 instead of 44 (CPU 13.2-13.7 s against 17.6-17.8 s, same optimum; 3.0 screened at
 # round 9 but the bigger re-solve cost 16-17 s)
 _SCREEN_STALLED_SHARE = 1.5
+# 1: screening also excludes pairs by the site-count bound (:meth:`_Solver._count_bound`), 0: by
+# the linking-row bound only. The count bound keeps fewer pairs, so the world instance screened
+# at round 10 instead of 13, but the bigger re-solve (45,000 pairs added to 75,000) cost more
+# than the three rounds saved (CPU 15.6-15.9 s against 12.7-13.3 s); the bound is used either way
+_SCREEN_COUNT = 0
 
 
 #: Pricing rounds before column generation is declared stuck (SolverError).
@@ -424,6 +450,7 @@ class _Solver:
         # incumbent value of the last screening whose kept columns all entered the master
         self._screen_ub: float | None = None
         self.screen_min_pairs = _SCREEN_MIN_PAIRS
+        self.screen_count = _SCREEN_COUNT
         self.progress: Callable[..., None] | None = None
 
     def _log(self, msg: str) -> None:
@@ -462,6 +489,13 @@ class _Solver:
         self.cand_cost = rc
         self.cand_i = d.pair_i[p_all]
         self.cand_g = self.dom[d.pair_j[p_all]]
+        self.cand_site = d.pair_j[p_all]
+        self.cand_key = self.cand_i * self.n_dom + self.cand_g  # (demand, domain) row key
+        # every assignment row (i, r) has a candidate column (else the bound is -inf)
+        self.row_has_column = all(
+            (np.bincount(self.cand_i[np.isfinite(rc[:, r])], minlength=n) > 0).all()
+            for r in range(k)
+        )
         self.in_model = np.zeros(len(p_all), dtype=bool)
         self.link_row = np.full(len(p_all), -1, dtype=np.int64)
 
@@ -742,6 +776,67 @@ class _Solver:
         open_excess = np.where(hi > 0.5, rc_y - y_min, np.inf)
         return bound, v - blk[self.cand_i] + open_excess[site][:, None]
 
+    def _count_bound(self) -> tuple[float, np.ndarray | None]:
+        """Lower bound from the current duals with the assignment and domain rows relaxed.
+
+        With multipliers ``u`` (assignment rows, free) and ``σ ≤ 0`` (domain rows; 0 for rows
+        not in the master) every pair ``p = (i, j)`` has Lagrangian costs ``rc_pr = c_pr − u_ir −
+        σ_ig``; with its linking row kept, an open site ``j`` takes each of its pairs at its
+        cheapest rank when that is negative, ``ρ_j = Σ_{p at j} min(0, min_r rc_pr)``, and the
+        site count row is kept too, so the best open set is the allowed count of sites with the
+        smallest ``ρ`` (must-open sites always in):
+
+            L(u, σ) = Σ u + Σ σ + min_{S allowed} Σ_{j∈S} ρ_j
+
+        This is the LP dual function at ``(u, σ)`` with the best linking and count multipliers for
+        them (every pair of the full model, not only the master's), so it is at least the bound
+        of :meth:`_lagrangian_bound` at an optimal ``π`` and equals the LP optimum at optimal
+        duals. ``c·x ≥ L(x) ≥ L + (rc_pr − min(0, min_r' rc_pr')) + e_j`` for an integer solution
+        ``x`` that uses column ``z_pr`` at site ``j``, where ``e_j`` is what opening ``j`` costs
+        over the best open set (``ρ_j`` minus the largest ``ρ`` of the best set's free sites,
+        0 inside it): that is the column's ``excess`` (module docstring, "Screening").
+
+        Returns
+        -------
+        bound : float
+            ``L(u, σ)`` (``-inf`` when some assignment row has no candidate column or the count
+            bounds admit no open set).
+        excess : numpy.ndarray, shape (n_candidates, k), or None
+        """
+        n, k, m = self.n, self.k, self.m
+        row_dual = np.asarray(self.h.getSolution().row_dual)
+        u = row_dual[1 : 1 + n * k].reshape(n, k)
+        sig = np.zeros(n * self.n_dom)
+        if self.use_domain_rows and self.domain_row:
+            keys = np.fromiter(self.domain_row.keys(), dtype=np.int64)
+            rows = np.fromiter(self.domain_row.values(), dtype=np.int64)
+            sig[keys] = np.minimum(row_dual[rows], 0.0)
+        if not self.row_has_column:
+            return -math.inf, None
+        rc = self.cand_cost - u[self.cand_i] - sig[self.cand_key][:, None]
+        best = np.minimum(0.0, rc.min(axis=1))
+        site = self.cand_site
+        rho = np.bincount(site, weights=best, minlength=m)
+        must = self.data.must_open & ~self.data.forbidden
+        free = np.flatnonzero(~self.data.forbidden & ~must)
+        c_lo, c_hi = self.count_bounds
+        n_must = int(must.sum())
+        t_min = max(0, math.ceil(c_lo - 1e-9) - n_must)
+        t_max = len(free) if not math.isfinite(c_hi) else min(len(free), int(c_hi + 1e-9) - n_must)
+        if t_min > t_max:
+            return -math.inf, None
+        order = free[np.argsort(rho[free], kind="stable")]
+        t = t_max  # every ρ ≤ 0: the most sites allowed
+        chosen = order[:t]
+        bound = float(u.sum() + sig.sum() + rho[must].sum() + rho[chosen].sum())
+        e = np.full(m, np.inf)
+        e[must] = 0.0
+        e[chosen] = 0.0
+        if t > 0:
+            rest = order[t:]
+            e[rest] = rho[rest] - rho[order[t - 1]]
+        return bound, rc - best[:, None] + e[site][:, None]
+
     def _column_generation(self) -> str:
         tol = 1e-7
         for _ in range(_MAX_PRICING_ROUNDS):
@@ -755,7 +850,8 @@ class _Solver:
                 self.lag = max(self.lag, min(self._screen_ub, lp_val))
             _, _, enter = self._extended(tol)
             lag, excess = self._lagrangian_bound()
-            self.lag = max(self.lag, lag)
+            lag_c, excess_c = self._count_bound()
+            self.lag = max(self.lag, lag, lag_c)
             y = np.asarray(self.h.getSolution().col_value)[: self.m]
             if np.abs(y - np.round(y)).max() < 1e-6:
                 sites = np.flatnonzero(y > 0.5)
@@ -775,7 +871,9 @@ class _Solver:
                 return "optimal"
             if self._proven(self.lag):
                 return "proven"
-            enter = self._screen(enter, lag, excess, lp_val)
+            enter = self._screen(
+                enter, [(lag, excess)] + self.screen_count * [(lag_c, excess_c)], lp_val
+            )
             self._add_pairs(enter)
             if self.resolve_strategy is not None:
                 many = len(enter) >= self.dual_resolve_min_pairs
@@ -785,21 +883,31 @@ class _Solver:
         raise SolverError(f"column generation did not converge in {_MAX_PRICING_ROUNDS} rounds")
 
     def _screen(
-        self, enter: np.ndarray, lag: float, excess: np.ndarray | None, lp_val: float = math.inf
+        self,
+        enter: np.ndarray,
+        bounds: list[tuple[float, np.ndarray | None]],
+        lp_val: float = math.inf,
     ) -> np.ndarray:
         """``enter`` plus, when few enough, every omitted pair the screening cannot exclude.
 
-        Every solution cheaper than the incumbent uses only columns whose ``excess`` is below
-        ``ub − lag`` (module docstring, "Screening"). Once the master holds all of them, its LP
-        value (capped at that incumbent) bounds the optimum, so the pricing tail (one or two
-        pairs a round while the Lagrangian bound creeps up) can end early.
+        For each ``(lag, excess)`` of ``bounds`` every solution cheaper than the incumbent uses
+        only columns whose ``excess`` is below ``ub − lag`` (module docstring, "Screening"), so
+        only pairs kept by all of them count. Once the master holds all of them, its LP value
+        (capped at that incumbent) bounds the optimum, so the pricing tail (one or two pairs a
+        round while the Lagrangian bound creeps up) can end early.
         """
-        if self.screen_min_pairs < 0 or excess is None:
+        if self.screen_min_pairs < 0 or not math.isfinite(self.ub):
             return enter
-        if not (math.isfinite(self.ub) and math.isfinite(lag)):
+        kept = np.ones(len(self.cand_p), dtype=bool)
+        usable = False
+        for lag, excess in bounds:
+            if excess is None or not math.isfinite(lag):
+                continue
+            delta = self.ub - lag + 1e-9 * max(1.0, abs(self.ub))
+            kept &= (excess <= delta).any(axis=1)
+            usable = True
+        if not usable:
             return enter
-        delta = self.ub - lag + 1e-9 * max(1.0, abs(self.ub))
-        kept = (excess <= delta).any(axis=1)
         missing = np.flatnonzero(kept & ~self.in_model)
         share = _SCREEN_SHARE
         if lp_val <= self.ub + 1e-9 * max(1.0, abs(self.ub)):
