@@ -117,3 +117,46 @@ def test_violations_name_each_broken_constraint():
     found = violations(data, Solution("optimal", objective=1.0, open_mask=open_mask, rows=rows))
     assert [v.split(":")[0] for v in found] == ["percentile SLA", "capacity", "provider limit"]
     assert violations(data, Solution("no_solution")) == ["no solution"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_twin_sites_of_another_provider_settle_provider_limits(seed):
+    rng = np.random.default_rng(seed)
+    n = 15
+    base = 1.0 + rng.uniform(0, 100, (n, 3))
+    lat = np.hstack([base, base])  # sites 3..5 are co-located twins of 0..2
+    providers = ["a", "a", "a", "b", "b", "b"]
+    sites = pd.DataFrame(
+        {
+            "site_id": [f"s{j}" for j in range(6)],
+            "lat_deg": 0.0,
+            "lon_deg": 0.0,
+            "provider": providers,
+        }
+    )
+    w = rng.integers(1, 9, n).astype(float)
+    demand = pd.DataFrame(
+        {"demand_id": [f"d{i}" for i in range(n)], "lat_deg": 0.0, "lon_deg": 0.0, "weight": w}
+    )
+    table = pd.DataFrame(
+        [
+            {"demand_id": f"d{i}", "site_id": f"s{j}", "latency_ms": lat[i, j]}
+            for i in range(n)
+            for j in range(6)
+        ]
+    )
+    prob = Problem(sites, demand, latency=table, n_sites=3, max_sites_per_provider={"a": 1})
+    res = prob.solve()
+    free = prob.replace(max_sites_per_provider=None).solve()
+    assert res.status == "optimal" and res.solver["method"] == "fast-median"
+    assert "twins" in res.solver["relaxation"]
+    assert res.objective == pytest.approx(free.objective, rel=1e-12)
+    assert res.objective == pytest.approx(prob.solve(method="pulp").objective, rel=1e-9)
+    opened = [providers[int(s[1:])] for s in res.open_site_ids]
+    assert opened.count("a") <= 1 and len(opened) == 3
+    # every point keeps its latency: the assignment moved to the twins
+    a = res.assignments
+    assert np.allclose(
+        np.sort(a["latency_ms"].to_numpy()),
+        np.sort(free.assignments["latency_ms"].to_numpy()),
+    )

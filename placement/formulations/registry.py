@@ -510,7 +510,7 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
     when no fast solver covers the relaxation (the caller solves the PuLP model as before).
     See :mod:`placement.formulations.relax`.
     """
-    from placement.formulations.relax import relaxation, violations
+    from placement.formulations.relax import relaxation, twin_repair, violations
 
     relaxed = relaxation(data)
     if relaxed is None:
@@ -540,8 +540,14 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
         sol = dataclasses.replace(rsol, stats=stats, build_s=0.0, solve_s=spent)
         return finalize(sol, request), fast
     broken = violations(data, rsol) if rsol.found else ["no solution"]
+    how = "its optimum meets them"
+    if rsol.status == "optimal" and broken:
+        twin = twin_repair(data, rsol)
+        if twin is not None:
+            rsol, broken = twin, []
+            how = "its optimum, with open sites swapped for co-located twins, meets them"
     if rsol.status == "optimal" and not broken:
-        stats = {**rsol.stats, "relaxation": f"{what}: its optimum meets them"}
+        stats = {**rsol.stats, "relaxation": f"{what}: {how}"}
         sol = dataclasses.replace(rsol, stats=stats, build_s=0.0, solve_s=spent)
         return finalize(sol, request), fast
     start = request.start
