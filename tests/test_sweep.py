@@ -193,3 +193,96 @@ def test_latency_table_is_validated_once_per_sweep(monkeypatch):
         base, {"n_sites": [2, 3, 4]}, executor="serial", progress=False, reuse_latency=False
     )
     _same_objectives(res.table, cold.table)
+
+
+def _toml(tmp_path: Path, base: Problem) -> Path:
+    base.sites.to_csv(tmp_path / "sites.csv", index=False)
+    base.demand.to_csv(tmp_path / "demand.csv", index=False)
+    base.latency.to_csv(tmp_path / "latency.csv", index=False)
+    (tmp_path / "base.toml").write_text(
+        "[inputs]\n"
+        'sites = "sites.csv"\ndemand = "demand.csv"\nlatency = "latency.csv"\n'
+        "[problem]\n"
+        'objective = "median"\nn_sites = 2\n'
+    )
+    return tmp_path / "base.toml"
+
+
+def test_cli_scheduler_runs_on_a_dask_cluster_with_the_local_results(tmp_path: Path, capsys):
+    distributed = pytest.importorskip("distributed")
+    toml = _toml(tmp_path, _base(8))
+    argv = ["sweep", str(toml), "--grid", "max_latency_ms=45,None", "--grid", "n_sites=2:5"]
+    argv += ["--grid", "min_sites=None,99", "--format", "csv"]
+    assert main([*argv, "--workers", "2", "--no-progress"]) == 0  # local processes
+    local = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert main([*argv, "--workers", "1", "--no-progress", "--no-warm-start"]) == 0
+    cold = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    # a scheduler on a real TCP port, two single-threaded workers (two warm-start chains, as the
+    # two local processes); the client the command opens is its own
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        assert main([*argv, "--scheduler", cluster.scheduler_address]) == 0
+        captured = capsys.readouterr()
+        remote = pd.read_csv(io.StringIO(captured.out))
+        with distributed.Client(cluster) as client:  # every task of the sweep has finished
+            assert not client.processing() or not any(client.processing().values())
+    pd.testing.assert_frame_equal(remote, local)  # rows, statuses, objectives, open sites
+    _same_objectives(remote, cold)
+    assert len(remote) == 16 and list(remote["n_sites"]) == [2, 2, 3, 3, 4, 4, 5, 5] * 2
+    errors = remote[remote["status"] == "error"]
+    assert len(errors) == 8 and (errors["min_sites"] == 99).all()
+    assert errors["message"].str.contains("min_sites").all()
+    assert set(remote.loc[remote["status"] != "error", "status"]) == {"optimal", "infeasible"}
+    assert "Dask scheduler tcp://127.0.0.1:" in captured.err
+    assert "16/16" in captured.err  # the progress bar counts points
+    assert "16 points" in captured.err and "8 failed" in captured.err
+
+
+def test_scheduler_bad_input_is_a_clear_error(tmp_path: Path, capsys):
+    toml = _toml(tmp_path, _base(8))
+    argv = ["sweep", str(toml), "--grid", "n_sites=2:3", "--no-progress"]
+    assert main([*argv, "--workers", "2", "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert "--scheduler" in err and "--workers" in err
+    with pytest.raises(ValidationError, match="either executor or scheduler"):
+        sweep(_base(), {"n_sites": [2]}, executor="serial", scheduler="tcp://127.0.0.1:9")
+    with pytest.raises(ValidationError, match="scheduler"):
+        sweep(_base(), {"n_sites": [2]}, scheduler="  ")
+    pytest.importorskip("distributed")
+    from placement.scenarios.sweep import connect
+
+    with pytest.raises(ValidationError, match="no Dask scheduler answered within 1 s"):
+        connect("tcp://127.0.0.1:9", timeout_s=1.0)  # nothing listens on the discard port
+
+
+def test_library_scheduler_address_chains_like_processes():
+    distributed = pytest.importorskip("distributed")
+    base = _base(9)
+    grid = {"n_sites": [2, 3, 4, 5, 6, 7]}
+    points = [{"n_sites": n} for n in grid["n_sites"]]
+    shared = base.with_full_latency()
+    # what two local processes compute: two contiguous chains
+    chains = solve_chunk(shared, points[:3], {}) + solve_chunk(shared, points[3:], {})
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        res = sweep(base, grid, scheduler=cluster.scheduler_address, progress=False)
+    assert res.executor == "dask" and list(res.table["n_sites"]) == grid["n_sites"]
+    assert [r.objective for r in res.results] == [o[0].objective for o in chains]
+    assert [r.open_site_ids for r in res.results] == [o[0].open_site_ids for o in chains]
+    # each point after the first of its worker's chunk starts from the previous one
+    assert [r.solver["warm_start"] for r in res.results] == [False, True, True, False, True, True]
+    cold = sweep(base, grid, executor="serial", progress=False, warm_start=False)
+    _same_objectives(res.table, cold.table)

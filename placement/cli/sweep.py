@@ -10,7 +10,7 @@ from placement import config
 from placement.cli._common import add_format_option, atomic_write_text, info, write_frame
 from placement.errors import ValidationError
 from placement.problem import Problem
-from placement.scenarios.sweep import check_grid_budget
+from placement.scenarios.sweep import check_grid_budget, grid_points
 
 __all__ = ["add_parser", "parse_grid", "run"]
 
@@ -92,9 +92,9 @@ def add_parser(subparsers: Any) -> None:
         "sweep",
         help="solve a base problem over a grid of parameters",
         description=(
-            "Solve the product of the --grid values (Problem arguments) on local worker processes; "
-            "the latency table is computed once and each point is warm-started from the previous "
-            "one. Failed points are reported, not fatal."
+            "Solve the product of the --grid values (Problem arguments) on local worker processes "
+            "or on a Dask cluster (--scheduler); the latency table is computed once and each point "
+            "is warm-started from the previous one. Failed points are reported, not fatal."
         ),
     )
     p.add_argument("base", help="base problem TOML file (see placement solve)")
@@ -113,6 +113,14 @@ def add_parser(subparsers: Any) -> None:
         default=None,
         help="write sweep.csv and one JSON per point into this folder (created when missing; "
         "checked before the sweep starts)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the points on the Dask cluster of this scheduler (e.g. tcp://host:8786; needs "
+        "placement[dask] here and placement on the workers); the rows are in grid order and a "
+        "failed point is reported as on local processes",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument(
@@ -137,17 +145,29 @@ def run(args: argparse.Namespace) -> int:
             field="--workers",
             value=args.workers,
         )
+    if args.scheduler is not None and args.workers is not None:
+        raise ValidationError(
+            "give either --workers (local processes) or --scheduler (a Dask cluster)",
+            table="parameter",
+            field="--scheduler",
+            value=args.scheduler,
+        )
     cfg = config.load_config(args.base)
     out: Path | None = None
     inputs = [args.base, *_input_files(cfg)]
     if args.out_dir is not None:
         out = _check_out_dir(args.out_dir, inputs)
     base = Problem.from_config(cfg)
-    executor = "serial" if args.workers == 1 else "processes"
+    executor = None
+    if args.scheduler is None:
+        executor = "serial" if args.workers == 1 else "processes"
+    else:
+        info(f"sending {len(grid_points(grid))} points to the Dask scheduler {args.scheduler}")
     res = sweep(
         base,
         grid,
         executor=executor,
+        scheduler=args.scheduler,
         max_workers=args.workers,
         progress=not args.no_progress,
         warm_start=not args.no_warm_start,

@@ -475,6 +475,10 @@ def solve_data(
         The finalized solution and the solver that produced it.
     """
     solver = choose_solver(data, method)
+    if solver is _PULP and method == "auto":
+        first = _relaxation_first(data, request)
+        if first is not None:
+            return first
     log.debug("solver %s for %s", solver.name, data.objective)
     if request.progress is not None:
         request.progress(message=f"solving with {solver.name}", force=True)
@@ -491,3 +495,84 @@ def solve_data(
         solver = _PULP
         sol = solver.solve(data, request)
     return finalize(sol, request), solver
+
+
+#: Share of the time left that the relaxation may use before the PuLP model gets the rest.
+RELAXATION_TIME_SHARE = 0.5
+
+
+def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution, Solver] | None:
+    """Solve the relaxation without the restricting constraints with a fast exact solver.
+
+    Returns its optimum when that meets the dropped constraints (proven by the relaxation's
+    bound) or when the relaxation is infeasible (so is the problem); otherwise the PuLP model's
+    solution started from the relaxation's open sites, with the larger of the two bounds. None
+    when no fast solver covers the relaxation (the caller solves the PuLP model as before).
+    See :mod:`placement.formulations.relax`.
+    """
+    from placement.formulations.relax import relaxation, twin_repair, violations
+
+    relaxed = relaxation(data)
+    if relaxed is None:
+        return None
+    rdata, dropped = relaxed
+    fast = choose_solver(rdata, "auto")
+    if fast is _PULP:
+        return None
+    t0 = time.perf_counter()
+    left = request.remaining_s()
+    sub = dataclasses.replace(
+        request,
+        restart=None,
+        deadline=request.deadline if left is None else t0 + RELAXATION_TIME_SHARE * left,
+    )
+    what = f"{fast.name} without {', '.join(dropped)}"
+    if request.progress is not None:
+        request.progress(message=f"relaxation first: {what}", force=True)
+    try:
+        rsol = finalize(fast.solve(rdata, sub), sub)
+    except SolverError as exc:
+        log.debug("relaxation %s failed: %s", what, exc)
+        return None
+    spent = time.perf_counter() - t0
+    if rsol.status == "infeasible":
+        stats = {**rsol.stats, "relaxation": f"{what}: infeasible, so is the problem"}
+        sol = dataclasses.replace(rsol, stats=stats, build_s=0.0, solve_s=spent)
+        return finalize(sol, request), fast
+    broken = violations(data, rsol) if rsol.found else ["no solution"]
+    how = "its optimum meets them"
+    if rsol.status == "optimal" and broken:
+        twin = twin_repair(data, rsol)
+        if twin is not None:
+            rsol, broken = twin, []
+            how = "its optimum, with open sites swapped for co-located twins, meets them"
+    if rsol.status == "optimal" and not broken:
+        stats = {**rsol.stats, "relaxation": f"{what}: {how}"}
+        sol = dataclasses.replace(rsol, stats=stats, build_s=0.0, solve_s=spent)
+        return finalize(sol, request), fast
+    start = request.start
+    if start is None and rsol.found:
+        start = rsol.open_mask
+    sol = _PULP.solve(data, dataclasses.replace(request, start=start))
+    rbound = rsol.bound if rsol.sense == 1 else None
+    bound = sol.bound
+    if rbound is not None and (bound is None or rbound > bound):
+        bound = rbound
+    if sol.found and rbound is not None and sol.objective is not None:
+        bound = min(bound, sol.objective) if bound is not None else None  # never above it
+    note = f"{what}: bound {'none' if rbound is None else f'{rbound:.9g}'}, " + "; ".join(broken)
+    out = dataclasses.replace(
+        sol,
+        bound=bound,
+        solve_s=sol.solve_s + spent,
+        stats={**sol.stats, "relaxation": note},
+    )
+    if not out.found and rsol.found and not broken:  # the relaxation's incumbent is feasible
+        out = dataclasses.replace(
+            rsol,
+            bound=bound,
+            build_s=sol.build_s,
+            solve_s=sol.solve_s + spent,
+            stats={**rsol.stats, "relaxation": note},
+        )
+    return finalize(out, request), _PULP

@@ -10,7 +10,9 @@ Warm starts (``warm_start=True``, the default): the points are split into contig
 the grid order — one chunk when serial, one per worker for processes and Dask — and each chunk
 is solved in order, every point warm-started (:meth:`Problem.solve`'s ``warm_start``) from the
 open sites of the last point of the same chunk that was solved (and, for the fast p-median, from
-its root LP: cuts and basis, see :class:`placement.formulations.radius.RootRestart`).
+its root LP: cuts and basis, see :class:`placement.formulations.radius.RootRestart`). On Dask
+(``executor=Client`` or ``scheduler="tcp://host:8786"``) every point is its own task and a chunk
+is a chain of dependent tasks, so progress is counted point by point.
 Neighbouring grid points usually have close optima, so the solvers start from a near-optimal
 incumbent. Objectives and statuses are exactly those of a cold sweep (each point is still proven
 optimal); when a point has several optimal open sets, which one is returned may depend on the
@@ -43,6 +45,7 @@ __all__ = [
     "SweepResult",
     "check_grid_budget",
     "chunk_bounds",
+    "connect",
     "grid_points",
     "solve_chunk",
     "sweep",
@@ -255,6 +258,107 @@ def _dask_slots(client: Any) -> int:
         return 1
 
 
+def connect(scheduler: str, timeout_s: float = 30.0) -> Any:
+    """A ``dask.distributed.Client`` connected to the scheduler at ``scheduler``.
+
+    Raises
+    ------
+    ValidationError
+        When ``scheduler`` is not a non-empty string, dask.distributed is not installed, or no
+        scheduler answers at that address within ``timeout_s`` (field ``scheduler``).
+    """
+    if not isinstance(scheduler, str) or not scheduler.strip():
+        raise ValidationError(
+            "must be a scheduler address such as tcp://host:8786",
+            table="parameter",
+            field="scheduler",
+            value=scheduler,
+        )
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise ValidationError(
+            "needs dask.distributed: pip install 'placement[dask]'",
+            table="parameter",
+            field="scheduler",
+            value=scheduler,
+        ) from None
+    try:
+        return Client(scheduler.strip(), timeout=f"{timeout_s}s")
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise ValidationError(
+            f"no Dask scheduler answered within {timeout_s:g} s ({type(exc).__name__}: {exc})",
+            table="parameter",
+            field="scheduler",
+            value=scheduler,
+        ) from None
+
+
+def _solve_linked(
+    base: Problem,
+    point: Mapping[str, Any],
+    solve_kwargs: Mapping[str, Any],
+    carry: tuple[Any, Result | None] | None,
+) -> tuple[tuple[Result | None, str, float], Result | None]:
+    """One point of a Dask warm-start chain: its outcome and the start for the next point.
+
+    ``carry`` is the previous point's return value (None at the head of a chain): its second
+    item is the last solved Result of the chain so far.
+    """
+    previous = None if carry is None else carry[1]
+    outcome = solve_point(base, point, solve_kwargs, previous)
+    return outcome, (outcome[0] if _open_ids(outcome[0]) else previous)
+
+
+def _run_on_dask(
+    client: Any,
+    shared: Problem,
+    points: Sequence[Mapping[str, Any]],
+    solve_kwargs: Mapping[str, Any],
+    warm_start: bool,
+    chunks: Any,
+    outcomes: list[tuple[Result | None, str, float] | None],
+    bar: Any,
+) -> None:
+    """Solve the points on a Dask cluster, one task per point, into ``outcomes`` (grid order).
+
+    With warm starts each contiguous chunk is a chain of tasks, each depending on the previous
+    one (Dask runs a chain on one worker, in order); the chunks are those of the processes
+    executor with one chunk per worker thread. A task that fails (a lost worker, a result that
+    cannot be sent back) is an ``error`` row with its message, like a point whose solve raised.
+    """
+    from dask.distributed import as_completed as dask_as_completed
+
+    base_future = client.scatter(shared, broadcast=True)
+    index: dict[str, int] = {}
+    futures = []
+    for a, b in chunks(_dask_slots(client)):
+        carry = None
+        for i in range(a, b):
+            fut = client.submit(
+                _solve_linked,
+                base_future,
+                points[i],
+                solve_kwargs,
+                carry if warm_start else None,
+                pure=False,
+            )
+            index[fut.key] = i
+            futures.append(fut)
+            carry = fut
+    try:
+        for fut in dask_as_completed(futures):
+            i = index[fut.key]
+            try:
+                outcomes[i] = fut.result()[0]
+            except Exception as exc:  # the task, not the solve, failed: keep the other points
+                outcomes[i] = (None, f"{type(exc).__name__}: {exc}", math.nan)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        client.cancel([f for f in futures if not f.done()])
+
+
 def _progress(total: int, enabled: bool, desc: str) -> Any:
     if not enabled:
         return None
@@ -269,7 +373,8 @@ def sweep(
     base: Problem,
     grid: Mapping[str, Sequence[Any]],
     *,
-    executor: Any = "processes",
+    executor: Any = None,
+    scheduler: str | None = None,
     max_workers: int | None = None,
     progress: bool = True,
     reuse_latency: bool = True,
@@ -286,10 +391,21 @@ def sweep(
     grid : mapping of str to list
         Problem arguments and their values, e.g. ``{"n_sites": range(2, 13),
         "max_latency_ms": [30, 60, 100]}``.
-    executor : {"processes", "serial"} or dask.distributed.Client
-        Local worker processes (:class:`concurrent.futures.ProcessPoolExecutor`, default; started
+    executor : {"processes", "serial"} or dask.distributed.Client, optional
+        Local worker processes (:class:`concurrent.futures.ProcessPoolExecutor`, the default; started
         with ``spawn``, since forking a process whose solver threads are running can deadlock), the
-        current process, or a Dask cluster.
+        current process, or a Dask cluster (see ``scheduler``).
+    scheduler : str, optional
+        Address of a Dask scheduler (``"tcp://host:8786"``): the sweep connects a
+        ``dask.distributed.Client`` to it, runs there and closes the client (same as
+        ``executor=Client(scheduler)``; not together with ``executor``). Needs the ``dask`` extra
+        here and ``placement`` of the same version on every worker. On Dask every point is its own
+        task (the warm-start chains are chains of dependent tasks, one chain per worker thread), so
+        the progress bar moves point by point; a point whose task fails (e.g. a worker lost) is
+        reported as an ``error`` row like a point whose solve raised. With as many worker threads
+        as local processes, the results are those of ``executor="processes"`` with
+        ``max_workers`` equal to that number (the same chains); objectives and statuses are the
+        same whatever the executor.
     max_workers : int, optional
         Processes for ``"processes"`` (default: the CPU count, at most the number of points).
     progress : bool
@@ -317,6 +433,31 @@ def sweep(
         raise ValidationError(
             "must be True or False", table="parameter", field="warm_start", value=warm_start
         )
+    if scheduler is not None:
+        if executor is not None:
+            raise ValidationError(
+                "give either executor or scheduler, not both",
+                table="parameter",
+                field="scheduler",
+                value=scheduler,
+            )
+        client = connect(scheduler)
+        try:
+            return sweep(
+                base,
+                grid,
+                executor=client,
+                max_workers=max_workers,
+                progress=progress,
+                reuse_latency=reuse_latency,
+                warm_start=warm_start,
+                max_points=max_points,
+                **solve_kwargs,
+            )
+        finally:
+            client.close()
+    if executor is None:
+        executor = "processes"
     t0 = time.perf_counter()
     shared = base
     latency_s = 0.0
@@ -363,23 +504,7 @@ def sweep(
                     bar.update(len(done))
     elif hasattr(executor, "submit") and hasattr(executor, "scatter"):
         kind = "dask"
-        from dask.distributed import as_completed as dask_as_completed
-
-        base_future = executor.scatter(shared, broadcast=True)
-        bounds = chunks(_dask_slots(executor))
-        futures = [
-            executor.submit(
-                solve_chunk, base_future, points[a:b], solve_kwargs, warm_start, pure=False
-            )
-            for a, b in bounds
-        ]
-        starts = {f.key: a for f, (a, _) in zip(futures, bounds, strict=True)}
-        for fut in dask_as_completed(futures):
-            done = fut.result()
-            start = starts[fut.key]
-            outcomes[start : start + len(done)] = done
-            if bar is not None:
-                bar.update(len(done))
+        _run_on_dask(executor, shared, points, solve_kwargs, warm_start, chunks, outcomes, bar)
     else:
         if bar is not None:
             bar.close()
