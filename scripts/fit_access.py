@@ -128,7 +128,9 @@ def print_holdout(shared: Path, salts: tuple[str, ...] = CV_SALTS) -> None:
     print(e0.round(1).to_string(index=False))
     for by in ("pair", "country"):
         bands, n_train, n_test = holdout(pairs, countries, by=by, salt=SPLIT_SALT)
-        print(f"\nhold-out by {by}, 20 % split {SPLIT_SALT!r}: train {n_train}, test {n_test} pairs")
+        print(
+            f"\nhold-out by {by}, 20 % split {SPLIT_SALT!r}: train {n_train}, test {n_test} pairs"
+        )
         print(bands.round(1).to_string(index=False))
         for salt in salts:
             print(f"\n5-fold cross-validation grouped by {by}, salt {salt!r}: every pair predicted")

@@ -267,9 +267,10 @@ class AccessTable:
         if not found.all():
             share = np.full(cc.shape, PRIOR_SHARE_CENTER) - PRIOR_SHARE_CENTER
             p = self.params
-            prior = np.array(
-                [p.get(f"prior_detour:{c}", 0.0) for c in given], dtype=float
-            ) + p.get("prior_detour_per_share", 0.0) * share
+            prior = (
+                np.array([p.get(f"prior_detour:{c}", 0.0) for c in given], dtype=float)
+                + p.get("prior_detour_per_share", 0.0) * share
+            )
             detour = np.where(found, detour, prior)
         return detour, factors, cont.astype(object)
 
