@@ -19,20 +19,19 @@ SHARED = REPO.parent / "shared"
 PAIRS = SHARED / "datasets" / "user_latency" / "ripe_atlas_country_pairs_train.csv"
 
 # Own hold-out (user <-> user mean RTT, access on both ends), salt "placement-access-v1", as
-# printed by `python scripts/fit_access.py --holdout`: by pair 9.8 % median / 45.4 % p90 (the
-# additive model before: 14.1 / 61.0), by country 15.4 % / 55.8 % (before: 15.8 / 60.0); bias
-# (median signed %) per band within 3.5 % by pair (500 km and beyond), within 4.2 % by country
-# beyond 1,500 km (500-1,500 km: +14.5 %, 73 pairs; the 5-fold cross-validations of the docs
-# are within 10 % in every band). A regression of more than ~1.5 points (median) or ~5 points
-# (p90) fails.
-PAIR_MAX_MEDIAN_PCT, PAIR_MAX_P90_PCT = 11.0, 50.0
-COUNTRY_MAX_MEDIAN_PCT, COUNTRY_MAX_P90_PCT = 17.0, 61.0
+# printed by `python scripts/fit_access.py --holdout`: by pair 10.7 % median / 49.0 % p90 (the
+# additive model before: 14.1 / 61.0), by country 14.3 % / 56.2 % (before: 15.8 / 60.0); bias
+# (median signed %) per band from 500 km within 6.9 % by pair and 3.0 % by country (the 5-fold
+# cross-validations of the docs are within 10 % there too). A regression of more than ~1.5
+# points (median) or ~5 points (p90) fails.
+PAIR_MAX_MEDIAN_PCT, PAIR_MAX_P90_PCT = 12.0, 54.0
+COUNTRY_MAX_MEDIAN_PCT, COUNTRY_MAX_P90_PCT = 16.0, 61.0
 MAX_BAND_BIAS_PCT = 10.0
-#: Bands whose bias is checked: by pair from 500 km (the < 500 km band has ~25 noisy pairs, half
-#: of them a country with itself), by country from 1,500 km (one split of 20 % of countries).
+#: Bands whose bias is checked: from 500 km (the < 500 km band has 24-31 test pairs, half of
+#: them a country with itself).
 BIAS_BANDS = {
     "pair": ["500-1500", "1500-3000", "3000-10000", ">10000"],
-    "country": ["1500-3000", "3000-10000", ">10000"],
+    "country": ["500-1500", "1500-3000", "3000-10000", ">10000"],
 }
 
 
@@ -107,7 +106,7 @@ def test_shipped_table() -> None:
     # Route terms: detours and factors near their neutral values for most countries; priors
     # (no pairs) have factors 1.
     fitted = t[t["level"] == "fitted"]
-    assert fitted["detour"].abs().median() < 0.2
+    assert (t["detour"] >= 0).all() and fitted["detour"].median() < 0.2  # a detour only adds
     factors = t[[f"route_factor_{c}" for c in ("AF", "AS", "EU", "NA", "OC", "SA")]]
     assert (factors > 0).all().all()
     assert (factors[t["level"] == "prior"] == 1.0).all().all()
@@ -123,10 +122,14 @@ def test_priors_for_unseen_countries() -> None:
     mean, sd = tab.prior([t.loc[code, "continent"]], [t.loc[code, "internet_share"]])
     assert t.loc[code, "access_mean_ms"] == pytest.approx(mean[0], abs=1e-3)
     assert t.loc[code, "access_sd_ms"] == pytest.approx(sd[0], abs=1e-3)
-    # Lower internet use -> slower access (the fitted share coefficient is negative).
+    # Within a continent the internet-use share moves the access prior little (the continent
+    # carries it: AF 56 ms, EU 6 ms at share 0.7); lower use -> more detour.
     lo, _ = tab.prior(["AF"], [0.2])
     hi, _ = tab.prior(["AF"], [0.9])
-    assert lo[0] > hi[0]
+    assert abs(lo[0] - hi[0]) < 5.0
+    eu, _ = tab.prior(["EU"], [0.9])
+    assert hi[0] > 5 * eu[0]
+    assert tab.params["prior_detour_per_share"] < 0
     # Codes not in the table: continent prior when a continent is given, else global.
     m, _, level = tab.lookup(["ZZ", "ZZ", "DE"], ["EU", "", "EU"])
     assert list(level) == ["continent", "global", "fitted"]
@@ -135,7 +138,7 @@ def test_priors_for_unseen_countries() -> None:
     # Route terms of unknown codes: the continent's detour prior (0 without one), factors 1.
     det, fac, cont = tab.route_terms(["ZZ", "ZZ", "DE"], ["EU", "", "EU"])
     assert list(cont) == ["EU", "", "EU"]
-    assert det[0] == pytest.approx(tab.params["prior_detour:EU"])  # share unknown: centre
+    assert det[0] == pytest.approx(max(tab.params["prior_detour:EU"], 0.0))  # share: centre
     assert det[1] == 0.0
     assert (fac[:2] == 1.0).all()
     assert det[2] == pytest.approx(t.loc["DE", "detour"])

@@ -243,7 +243,7 @@ class AccessTable:
         -------
         detour : numpy.ndarray
             Extra share of the backbone's propagation delay on paths from the country (a code not
-            in the table: the detour prior of ``continent``, else 0).
+            in the table: the detour prior of ``continent``, at least 0; else 0).
         factors : numpy.ndarray
             Shape (n, len(CONTINENTS)): the factor on the round trip from the country to a point
             on each continent (1 for a code not in the table).
@@ -271,7 +271,7 @@ class AccessTable:
                 np.array([p.get(f"prior_detour:{c}", 0.0) for c in given], dtype=float)
                 + p.get("prior_detour_per_share", 0.0) * share
             )
-            detour = np.where(found, detour, prior)
+            detour = np.where(found, detour, np.maximum(prior, 0.0))
         return detour, factors, cont.astype(object)
 
     def prior(
