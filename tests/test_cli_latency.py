@@ -59,7 +59,10 @@ def test_csv_default(files: tuple[str, str]) -> None:
         )
         .iloc[0]
     )
-    expect = base.latency_ms + m.path_scale * hops_part.propagation_ms + gb_mean[0]
+    det, fac, _ = m.access_table.route_terms(["GB"])
+    expect = (
+        base.latency_ms + (m.path_scale + det[0]) * hops_part.propagation_ms + gb_mean[0]
+    ) * fac[0, 2]  # GB users towards a site in Europe
     assert lon_fra.latency_ms == pytest.approx(expect, rel=1e-6)
     assert prop > 0
 
@@ -97,9 +100,15 @@ def test_access_both_and_none_contract(country_files: tuple[str, str]) -> None:
         [-30.559482], [22.937506], [-22.95764, 51.165691], [18.49041, 10.451526]
     )
     np.testing.assert_allclose(none["latency_ms"], km["latency_ms"][0], rtol=1e-9)
-    user = km["latency_ms"][0] + m.path_scale * km["propagation_ms"][0]
-    np.testing.assert_allclose(demand["latency_ms"], user + za, rtol=1e-9)
-    np.testing.assert_allclose(both["latency_ms"], user + za + np.array([na, de]), rtol=1e-9)
+    det, fac, _ = m.access_table.route_terms(["ZA", "NA", "DE"])
+    # ZA users towards Namibia (AF) and Germany (EU); the sites' factors towards ZA (AF).
+    f_za = fac[0, [0, 2]]
+    user = km["latency_ms"][0] + (m.path_scale + det[0]) * km["propagation_ms"][0]
+    np.testing.assert_allclose(demand["latency_ms"], (user + za) * f_za, rtol=1e-9)
+    both_expect = (
+        (user + det[1:] * km["propagation_ms"][0] + za + np.array([na, de])) * f_za * fac[1:, 0]
+    )
+    np.testing.assert_allclose(both["latency_ms"], both_expect, rtol=1e-9)
 
 
 def test_statistic_percentiles(country_files: tuple[str, str]) -> None:

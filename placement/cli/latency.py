@@ -37,7 +37,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--access",
         choices=("demand", "both", "none"),
         default="demand",
-        help="users' access-network delay on the demand side (default: users to datacentre "
+        help="users' access-network delay and their country's route terms (detour, factor "
+        "towards the other end's continent) on the demand side (default: users to datacentre "
         "sites), on both ends (user to user), or none (the backbone model, site to site)",
     )
     p.add_argument(

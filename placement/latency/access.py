@@ -2,29 +2,35 @@
 
 A user's round trip to a site is
 
-    latency_ms = backbone_ms + path_scale · propagation_ms + access_ms(country, statistic)
+    latency_ms = (backbone_ms + (path_scale + detour) · propagation_ms
+                  + access_ms(country, statistic)) · route_factor(country → site's continent)
 
 * ``backbone_ms`` is :class:`~placement.latency.models.RouteLatencyModel` between the user's
   point (metro, or a country's representative point) and the site, ``propagation_ms`` its
   distance-proportional part; ``path_scale`` (fitted, ≥ ``1/inflation − 1``) corrects the
-  datacentre-calibrated detour factor for user paths;
+  datacentre-calibrated detour factor for user paths, ``detour`` (per country, fitted) adds the
+  country's own detours (traffic leaving through a remote exchange);
 * ``access_ms`` is the user side's access network (last mile, home broadband, mobile, peering
   detours, and the spread of users around their country's point), a random delay per user:
   a **lognormal** distribution per country with a fitted mean and standard deviation
   (:class:`AccessTable`); the table reports its mean, median (``p50``) or 95th percentile
-  (``p95``) as asked by ``statistic``.
+  (``p95``) as asked by ``statistic``;
+* ``route_factor`` (per country and continent of the other end, fitted) is how the country's
+  networks reach that part of the world (transit through another continent, missing peering).
 
 ``access="demand"`` puts the access delay on the demand side only (users → datacentre sites, the
 default of :func:`placement.latency.default_model`); ``access="both"`` on both ends (user to user,
 what the RIPE Atlas country-pair table measures: a percentile of the sum of two independent
-lognormals, by Fenton–Wilkinson moment matching, exact for the mean); ``access="none"`` is the
-backbone model as it is (site to site).
+lognormals, by Fenton–Wilkinson moment matching, exact for the mean; both ends' detours and
+route factors; between two points of one country the access sum is scaled by the fitted
+``self_access_factor`` and the route factors are 1); ``access="none"`` is the backbone model as
+it is (site to site).
 
 Each country's access comes from ``data/access_latency.csv`` (fitted on RIPE Atlas user-level
 country-pair round trips by ``scripts/fit_access.py``, level ``fitted``) or, for countries without
 measurements, from a prior on its continent and its share of people using the internet (level
-``prior``); a code missing from the table falls back to its continent's prior (a ``continent``
-column of the input) and then to the global prior. A point without ``country_code`` takes the
+``prior``, detour prior, route factors 1); a code missing from the table falls back to its
+continent's prior (a ``continent`` column of the input) and then to the global prior. A point without ``country_code`` takes the
 country of its nearest city of 100,000 people or more (``data/cities.csv``).
 
 References
@@ -87,7 +93,11 @@ ACCESS_COLUMNS = [
     "access_p95_ms",
     "level",
     "n_pairs",
+    "detour",
+    *(f"route_factor_{c}" for c in CONTINENTS),
 ]
+#: Columns of the per-country route terms (the other end's continent picks one factor).
+ROUTE_FACTOR_COLUMNS = [f"route_factor_{c}" for c in CONTINENTS]
 
 
 def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
@@ -140,11 +150,14 @@ class AccessTable:
     ----------
     countries : pandas.DataFrame
         Columns of :data:`ACCESS_COLUMNS` (``access_p50_ms``/``access_p95_ms`` are derived and
-        recomputed), one row per ISO 3166-1 alpha-2 ``country_code``.
+        recomputed; ``detour`` defaults to 0, the ``route_factor_<continent>`` columns to 1),
+        one row per ISO 3166-1 alpha-2 ``country_code``.
     params : dict
-        ``path_scale``; the prior: ``prior_mean_ms:<continent>``,
-        ``prior_mean_ms_per_share``, ``prior_var_ms2:<continent>``, ``prior_var_ms2_per_share``,
-        ``global_mean_ms``, ``global_sd_ms``.
+        ``path_scale``, ``self_access_factor`` (default 1); the prior:
+        ``prior_mean_ms:<continent>``, ``prior_mean_ms_per_share``,
+        ``prior_var_ms2:<continent>``, ``prior_var_ms2_per_share``, ``prior_detour:<continent>``,
+        ``prior_detour_per_share``, ``global_mean_ms``, ``global_sd_ms``; ``max_access_cv``
+        (the prior's sd is at most this times its mean; default unbounded).
     """
 
     countries: pd.DataFrame
@@ -178,13 +191,33 @@ class AccessTable:
             c[col] = v
         c["access_p50_ms"] = access_quantile_ms(c["access_mean_ms"], c["access_sd_ms"], "p50")
         c["access_p95_ms"] = access_quantile_ms(c["access_mean_ms"], c["access_sd_ms"], "p95")
-        for col, default in (("continent", ""), ("level", "fitted"), ("n_pairs", 0)):
+        for col, default in (
+            ("continent", ""),
+            ("level", "fitted"),
+            ("n_pairs", 0),
+            ("detour", 0.0),
+            *((f, 1.0) for f in ROUTE_FACTOR_COLUMNS),
+        ):
             if col not in c.columns:
                 c[col] = default
+        for col, low in (("detour", -1.0), *((f, 0.0) for f in ROUTE_FACTOR_COLUMNS)):
+            v = pd.to_numeric(c[col], errors="coerce").to_numpy(float)
+            bad = ~np.isfinite(v) | (v < low) | ((v == low) & (low == 0.0))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValidationError(
+                    f"must be a finite number > {low:g}",
+                    table="access",
+                    row=c["country_code"].iloc[i],
+                    field=col,
+                    value=c[col].iloc[i],
+                )
+            c[col] = v
         if "internet_share" not in c.columns:
             c["internet_share"] = np.nan
         object.__setattr__(self, "countries", c[ACCESS_COLUMNS].reset_index(drop=True))
         _check_param("path_scale", self.params.get("path_scale", 0.0), low=-1.0)
+        _check_param("self_access_factor", self.params.get("self_access_factor", 1.0), low=0.0)
 
     @classmethod
     def shipped(cls) -> AccessTable:
@@ -195,6 +228,51 @@ class AccessTable:
     def path_scale(self) -> float:
         """Fitted extra share of the backbone's propagation delay on user paths."""
         return float(self.params.get("path_scale", 0.0))
+
+    @property
+    def self_access_factor(self) -> float:
+        """Fitted factor on the two ends' access between users of the same country."""
+        return float(self.params.get("self_access_factor", 1.0))
+
+    def route_terms(
+        self, country_code: npt.ArrayLike, continent: npt.ArrayLike | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-country route terms of each code: ``detour``, route factors and continent.
+
+        Returns
+        -------
+        detour : numpy.ndarray
+            Extra share of the backbone's propagation delay on paths from the country (a code not
+            in the table: the detour prior of ``continent``, at least 0; else 0).
+        factors : numpy.ndarray
+            Shape (n, len(CONTINENTS)): the factor on the round trip from the country to a point
+            on each continent (1 for a code not in the table).
+        continent : numpy.ndarray
+            The table's continent of the code, else ``continent`` when given, else ``""``.
+        """
+        codes = pd.Index(self.countries["country_code"])
+        cc = np.atleast_1d(np.asarray(country_code, dtype=object)).astype(str)
+        pos = codes.get_indexer(cc)
+        found = pos >= 0
+        at = np.maximum(pos, 0)
+        detour = np.where(found, self.countries["detour"].to_numpy(float)[at], 0.0)
+        factors = self.countries[ROUTE_FACTOR_COLUMNS].to_numpy(float)[at]
+        factors[~found] = 1.0
+        given = (
+            np.full(cc.shape, "", dtype=object)
+            if continent is None
+            else np.atleast_1d(np.asarray(continent, dtype=object))
+        )
+        cont = np.where(found, self.countries["continent"].to_numpy(object)[at], given)
+        if not found.all():
+            share = np.full(cc.shape, PRIOR_SHARE_CENTER) - PRIOR_SHARE_CENTER
+            p = self.params
+            prior = (
+                np.array([p.get(f"prior_detour:{c}", 0.0) for c in given], dtype=float)
+                + p.get("prior_detour_per_share", 0.0) * share
+            )
+            detour = np.where(found, detour, np.maximum(prior, 0.0))
+        return detour, factors, cont.astype(object)
 
     def prior(
         self, continent: npt.ArrayLike, internet_share: npt.ArrayLike | None = None
@@ -219,7 +297,7 @@ class AccessTable:
         var = np.where(known, var + p.get("prior_var_ms2_per_share", 0.0) * share, np.nan)
         mean = np.where(known, np.maximum(mean, 0.0), p.get("global_mean_ms", 0.0))
         sd = np.where(known, np.sqrt(np.maximum(var, 0.0)), p.get("global_sd_ms", 0.0))
-        return mean, sd
+        return mean, np.minimum(sd, p.get("max_access_cv", np.inf) * mean)
 
     def lookup(
         self, country_code: npt.ArrayLike, continent: npt.ArrayLike | None = None
@@ -256,8 +334,9 @@ class AccessTable:
         new = rows.set_index("country_code")
         extra = new.index.difference(base.index)
         if len(extra):
-            cont = pd.Series("", index=extra)
-            base = pd.concat([base, pd.DataFrame({"continent": cont, "level": "prior"})])
+            fill = {"continent": "", "level": "prior", "n_pairs": 0, "detour": 0.0}
+            fill.update({f: 1.0 for f in ROUTE_FACTOR_COLUMNS})
+            base = pd.concat([base, pd.DataFrame(fill, index=extra)])
         for col in new.columns:
             if col in base.columns:
                 base.loc[new.index, col] = new[col]
@@ -354,7 +433,8 @@ class UserLatencyModel(TableModel):
 
     Notes
     -----
-    Tables have columns ``demand_id, site_id, distance_km, source, latency_ms`` and
+    The formula is the module docstring's. Tables have columns
+    ``demand_id, site_id, distance_km, source, latency_ms`` and
     ``attrs = {"statistic": ..., "access": ...}``. Errors of ``access="both", statistic="mean"``
     on held-out RIPE Atlas country pairs are in ``README.md`` ("Latency") and printed by
     ``scripts/fit_access.py``.
@@ -408,23 +488,52 @@ class UserLatencyModel(TableModel):
         )
         return mean, sd
 
+    def point_terms(self, points: pd.DataFrame) -> _PointTerms:
+        """Everything the model needs of each point of a demand or sites table."""
+        codes = country_codes(points)
+        cont_in = _continents(points)
+        table = self.access_table
+        mean, sd, _ = table.lookup(codes, cont_in)  # type: ignore[union-attr]
+        detour, factors, cont = table.route_terms(codes, cont_in)  # type: ignore[union-attr]
+        region = np.array([_CONTINENT_INDEX.get(c, -1) for c in cont], dtype=int)
+        return _PointTerms(codes.astype(str), mean, sd, detour, factors, region)
+
     def _combine(
         self,
         base_ms: np.ndarray,
         prop_ms: np.ndarray,
-        a: tuple[np.ndarray, np.ndarray] | None,
-        b: tuple[np.ndarray, np.ndarray] | None,
+        a: _PointTerms | None,
+        b: _PointTerms | None,
+        *,
+        pairwise: bool,
     ) -> np.ndarray:
-        """``base + path_scale·prop + statistic(access)`` with a/b broadcast to ``base``."""
-        if self.access == "none":
+        """The model's formula (class docstring) for all pairs of ``a`` × ``b`` (shape of
+        ``base_ms``) or element-wise (``pairwise``)."""
+        if self.access == "none" or a is None or b is None:
             return base_ms
-        lat = base_ms + self.path_scale * prop_ms
-        mean = a[0]  # type: ignore[index]
-        var = a[1] ** 2  # type: ignore[index]
+
+        def col(x: np.ndarray) -> np.ndarray:  # demand-side values against base's shape
+            return x if pairwise else x[:, None]
+
+        def row(x: np.ndarray) -> np.ndarray:  # site-side values
+            return x if pairwise else x[None, :]
+
+        scale = self.path_scale + col(a.detour)
+        mean, var = col(a.mean_ms), col(a.sd_ms) ** 2
+        factor = a.factor_to(b.region, pairwise=pairwise)
         if self.access == "both":
-            mean = mean + b[0]  # type: ignore[index]
-            var = var + b[1] ** 2  # type: ignore[index]
-        return lat + access_quantile_ms(mean, np.sqrt(var), self.statistic)
+            scale = scale + row(b.detour)
+            mean, var = mean + row(b.mean_ms), var + row(b.sd_ms) ** 2
+            other = b.factor_to(a.region, pairwise=pairwise)
+            factor = factor * (other if pairwise else other.T)
+            same = col(a.code) == row(b.code)
+            if same.any():
+                k = self.access_table.self_access_factor  # type: ignore[union-attr]
+                mean = np.where(same, k * mean, mean)
+                var = np.where(same, k * k * var, var)
+                factor = np.where(same, 1.0, factor)
+        lat = base_ms + scale * prop_ms
+        return (lat + access_quantile_ms(mean, np.sqrt(var), self.statistic)) * factor
 
     def _table_attrs(self) -> dict[str, Any]:
         return {"statistic": self.statistic, "access": self.access}
@@ -435,12 +544,8 @@ class UserLatencyModel(TableModel):
         )
         a = b = None
         if self.access != "none":
-            am, asd = self.point_access_ms(demand)
-            a = (am[:, None], asd[:, None])
-            if self.access == "both":
-                bm, bsd = self.point_access_ms(sites)
-                b = (bm[None, :], bsd[None, :])
-        lat = self._combine(c["latency_ms"], c["propagation_ms"], a, b)
+            a, b = self.point_terms(demand), self.point_terms(sites)
+        lat = self._combine(c["latency_ms"], c["propagation_ms"], a, b, pairwise=False)
         measured = np.zeros(lat.shape, dtype=bool)
         if self.measured is not None:
             di = pd.Index(demand["demand_id"]).get_indexer(self.measured["demand_id"])
@@ -460,9 +565,48 @@ class UserLatencyModel(TableModel):
         c = self.backbone.components(
             a["lat_deg"], a["lon_deg"], b["lat_deg"], b["lon_deg"], pairwise=True
         )
-        pa = self.point_access_ms(a) if self.access != "none" else None
-        pb = self.point_access_ms(b) if self.access == "both" else None
-        return self._combine(c["latency_ms"], c["propagation_ms"], pa, pb)
+        ta = tb = None
+        if self.access != "none":
+            ta, tb = self.point_terms(a), self.point_terms(b)
+        return self._combine(c["latency_ms"], c["propagation_ms"], ta, tb, pairwise=True)
+
+    def demand_parts(
+        self, a: pd.DataFrame, b: pd.DataFrame
+    ) -> tuple[np.ndarray, np.ndarray, _PointTerms]:
+        """Element-wise pieces of the demand-side latency from ``a`` (users) to ``b`` (sites):
+        ``latency = (base_ms + statistic(access of a)) · factor`` (what :func:`calibrate`
+        inverts). Returns ``base_ms``, ``factor`` and ``a``'s terms."""
+        c = self.backbone.components(
+            a["lat_deg"], a["lon_deg"], b["lat_deg"], b["lon_deg"], pairwise=True
+        )
+        ta, tb = self.point_terms(a), self.point_terms(b)
+        base = c["latency_ms"] + (self.path_scale + ta.detour) * c["propagation_ms"]
+        return base, ta.factor_to(tb.region, pairwise=True), ta
+
+
+#: Index of each continent in the route-factor columns.
+_CONTINENT_INDEX = {c: i for i, c in enumerate(CONTINENTS)}
+
+
+@dataclass(frozen=True)
+class _PointTerms:
+    """Per-point values of :class:`UserLatencyModel` (one entry per point)."""
+
+    code: np.ndarray
+    mean_ms: np.ndarray
+    sd_ms: np.ndarray
+    detour: np.ndarray
+    factors: np.ndarray  # (n, len(CONTINENTS))
+    region: np.ndarray  # index into CONTINENTS, -1 if none
+
+    def factor_to(self, region: np.ndarray, *, pairwise: bool) -> np.ndarray:
+        """Route factor from each point to points on ``region`` (1 where unknown): element-wise,
+        or shape (n, len(region))."""
+        f = np.concatenate([self.factors, np.ones((len(self.code), 1))], axis=1)
+        r = np.where(region >= 0, region, f.shape[1] - 1)
+        if pairwise:
+            return f[np.arange(len(self.code)), r]
+        return f[:, r]
 
 
 def great_circle_km(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:

@@ -10,16 +10,24 @@
 * :func:`calibrate` fits the access component to a user's own measurements (RUM) and reports the
   model's error on them before and after.
 
-The fit (per pair ``(a, b)``, countries ``i(a)``, ``j(b)``):
+The fit (per pair ``(a, b)``, countries ``i(a)``, ``j(b)``, continents ``C(a)``, ``C(b)``):
 
-    rtt_ab ≈ backbone_ab + path_scale · propagation_ab + m_i + m_j
+    rtt_ab ≈ (backbone_ab + (path_scale + d_i + d_j) · propagation_ab + m_i + m_j)
+             · f_i[C(b)] · f_j[C(a)]
     sd_ab² ≈ v_i + v_j                        (sd = rtt_std of the pair, v = access variance)
 
-each by iteratively reweighted least squares on relative residuals ``(pred − y) / max(y, 10 ms)``
-(weights ``1/sqrt(|r|)``: a least-absolute-deviation fit, robust to the table's mis-located
-pairs), with ``m_i, v_i ≥ 0`` and a ridge penalty pulling each country's value towards the prior
-``c_continent + g · (internet_share − 0.7)`` whose coefficients are fitted jointly. Pairs faster
-than light in fibre over their great-circle distance (mis-located address blocks) are left out.
+``m`` is the access mean (ms, ≥ 0), ``d`` a per-country detour (extra share of the propagation
+delay: traffic leaving the country through a remote exchange), ``f_i[C]`` a route factor from
+country ``i`` to a continent (how its networks reach that part of the world: transit through
+another continent, missing peering). Between users of one country (``i = j``) the access sum is
+scaled by a fitted ``self_access_factor`` and the route factors are 1. The mean terms are fitted
+jointly on ``log(pred / rtt)`` with a Cauchy loss (scale 0.2: pairs off by far more than ~20 %,
+mostly mis-located address blocks, weigh little) by ``scipy.optimize.least_squares``, with ridge
+penalties pulling ``m_i`` and ``d_i`` towards priors ``c_continent + g · (internet_share − 0.7)``
+(coefficients fitted jointly) and ``log f`` towards 0. The variance by iteratively reweighted
+least squares on relative residuals (a least-absolute-deviation fit), ``v_i ≥ 0``, with the same
+kind of prior. Countries without pairs get the priors (route factors 1). Pairs faster than
+light in fibre over their great-circle distance (mis-located address blocks) are left out.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
+from scipy import optimize, sparse
 
 from placement.errors import ValidationError
 from placement.geo import haversine_km
@@ -51,6 +59,7 @@ __all__ = [
     "AccessFit",
     "Calibration",
     "calibrate",
+    "cross_validate",
     "error_bands",
     "fit_access",
     "prepare_user_pairs",
@@ -70,6 +79,24 @@ PRIOR_SCALE_VAR_MS2 = 10_000.0
 #: The variance fit is on absolute residuals below this variance (ms², i.e. sd 100 ms): a
 #: relative least-absolute fit would pull the variance towards its smallest values.
 VAR_FLOOR_MS2 = 10_000.0
+#: Ridge scale of a country's detour (extra share of propagation) from its prior.
+PRIOR_SCALE_DETOUR = 0.3
+#: Ridge scale of a country's log route factor towards a continent from 0 (factor 1).
+PRIOR_SCALE_LOG_FACTOR = 0.3
+#: Smallest per-country detour (extra share of the propagation delay): 0, a detour only adds
+#: (with path_scale at its bound, user paths are then no faster than light in fibre along the
+#: backbone route; a free detour, down to -0.5, fitted 0.5 point better by pair but put user
+#: paths below that and moved delay from distance into access: the US access mean 28 ms).
+MIN_DETOUR = 0.0
+#: Scale of the Cauchy loss on log(pred / rtt): pairs off by much more than ~20 % weigh little.
+LOSS_SCALE_LOG = 0.2
+#: Function evaluations of the mean fit (trust-region reflective, scipy).
+MAX_EVALUATIONS = 5000
+#: Relative tolerance on the loss of the mean fit (scipy.optimize.least_squares ftol).
+FTOL = 1e-8
+#: Largest coefficient of variation (sd / mean) of a country's access delay: 1 puts the median
+#: access at 71 % of the mean and the 95th percentile at 2.8 times it (the US: 18 and 71 ms).
+MAX_ACCESS_CV = 1.0
 #: Columns a user-pair table needs (as the RIPE Atlas country-pair table).
 PAIR_COLUMNS = ["src", "dst", "src_lat", "src_lon", "dst_lat", "dst_lon", "rtt_ms"]
 
@@ -136,6 +163,54 @@ def split_countries(
     held = {c for c in codes if _held(c, salt, test_fraction)}
     test = (pairs["src"].isin(held) | pairs["dst"].isin(held)).to_numpy()
     return pairs[~test].reset_index(drop=True), pairs[test].reset_index(drop=True)
+
+
+def _fold(key: str, salt: str, folds: int) -> int:
+    h = hashlib.sha256((salt + key).encode()).digest()
+    return int.from_bytes(h[:8], "big") % folds
+
+
+def cross_validate(
+    pairs: pd.DataFrame,
+    countries: pd.DataFrame,
+    *,
+    by: str = "pair",
+    folds: int = 5,
+    salt: str = "placement-access-cv",
+    **fit_kwargs: object,
+) -> np.ndarray:
+    """Grouped k-fold cross-validated predictions (user ↔ user mean RTT) of every pair.
+
+    ``by="pair"``: each pair falls in one fold (SHA-256 of ``salt + "src|dst"``); ``by="country"``:
+    each country does, and a pair is predicted by the model fitted without either of its
+    countries (a pair whose two countries are in different folds is predicted twice, from the
+    fit without the second fold: both ends unseen in neither, one end unseen in both).
+
+    Returns
+    -------
+    numpy.ndarray
+        The held-out prediction of each row of ``pairs`` (ms).
+    """
+    _check_choice("by", by, ("pair", "country"))
+    pred = np.full(len(pairs), np.nan)
+    if by == "pair":
+        f = np.array(
+            [
+                _fold(f"{a}|{b}", salt, folds)
+                for a, b in zip(pairs["src"], pairs["dst"], strict=True)
+            ]
+        )
+        groups = [f == k for k in range(folds)]
+    else:
+        fc = {c: _fold(c, salt, folds) for c in set(pairs["src"]) | set(pairs["dst"])}
+        fa, fb = pairs["src"].map(fc).to_numpy(), pairs["dst"].map(fc).to_numpy()
+        groups = [(fa == k) | (fb == k) for k in range(folds)]
+    for test in groups:
+        if not test.any():
+            continue
+        fit = fit_access(pairs[~test], countries, **fit_kwargs)  # type: ignore[arg-type]
+        pred[test] = predict_pairs(fit.model("both", "mean"), pairs[test])
+    return pred
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,6 +317,151 @@ class AccessFit:
         )
 
 
+def _fit_mean(
+    p: pd.DataFrame,
+    comp: dict[str, np.ndarray],
+    ia: np.ndarray,
+    ib: np.ndarray,
+    F: np.ndarray,
+    region: np.ndarray,
+    *,
+    low_scale: float,
+    lam: float,
+) -> dict[str, np.ndarray | float]:
+    """Joint robust fit of the mean round trip's terms on log(RTT) (see the module docstring).
+
+    Returns ``path_scale``, ``self_factor`` (scalars), ``g_mean``, ``g_detour`` (prior
+    coefficients), ``mean``, ``detour`` (per country) and ``log_factor`` (country × continent).
+    """
+    n, nc, k, nr = len(p), F.shape[0], F.shape[1], len(CONTINENTS)
+    y = p["rtt_ms"].to_numpy(float)
+    base, prop = comp["latency_ms"], comp["propagation_ms"]
+    same = ia == ib
+    ra, rb = region[ib], region[ia]  # continent of the other end (-1: none)
+    ua = np.where(same | (ra < 0), -1, ia * nr + np.maximum(ra, 0))
+    ub = np.where(same | (rb < 0), -1, ib * nr + np.maximum(rb, 0))
+    # Parameter vector: path_scale, log self factor, g_mean (k), mean (nc), g_detour (k),
+    # detour (nc), log route factors (nc * nr).
+    o_gm, o_m = 2, 2 + k
+    o_gd, o_d = o_m + nc, o_m + nc + k
+    o_u = o_d + nc
+    nx = o_u + nc * nr
+    sl = np.sqrt(lam)
+
+    def terms(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        m, d, u = x[o_m:o_gd], x[o_d:o_u], np.r_[x[o_u:], 0.0]
+        acc = np.where(same, np.exp(x[1]), 1.0) * (m[ia] + m[ib])
+        path = base + (x[0] + d[ia] + d[ib]) * prop
+        return path + acc, np.exp(u[ua] + u[ub]), acc
+
+    def fun(x: np.ndarray) -> np.ndarray:
+        lin, fac, _ = terms(x)
+        r = np.log(np.maximum(lin * fac, 0.1) / y)
+        return np.concatenate(
+            [
+                r,
+                sl * (x[o_m:o_gd] - F @ x[o_gm:o_m]) / PRIOR_SCALE_MEAN_MS,
+                sl * (x[o_d:o_u] - F @ x[o_gd:o_d]) / PRIOR_SCALE_DETOUR,
+                sl * x[o_u:] / PRIOR_SCALE_LOG_FACTOR,
+            ]
+        )
+
+    # Analytic sparse Jacobian: data rows (d log(pred) / d x), then the constant ridge rows.
+    rows = np.arange(n)
+    ok_a, ok_b = ua >= 0, ub >= 0
+    jr = np.concatenate(
+        [rows, rows, rows, rows, rows, rows, rows[ok_a], rows[ok_b]]
+    )  # path_scale, self, m_i, m_j, d_i, d_j, u_a, u_b
+    jc = np.concatenate(
+        [
+            np.zeros(n, int),
+            np.ones(n, int),
+            o_m + ia,
+            o_m + ib,
+            o_d + ia,
+            o_d + ib,
+            o_u + ua[ok_a],
+            o_u + ub[ok_b],
+        ]
+    )
+    eye_c = sparse.identity(nc, format="csr")
+    pen = (
+        sparse.vstack(
+            [
+                sparse.hstack(
+                    [
+                        sparse.csr_matrix((nc, 2)),
+                        -sparse.csr_matrix(F),
+                        eye_c,
+                        sparse.csr_matrix((nc, k + nc + nc * nr)),
+                    ]
+                )
+                / PRIOR_SCALE_MEAN_MS,
+                sparse.hstack(
+                    [
+                        sparse.csr_matrix((nc, 2 + k + nc)),
+                        -sparse.csr_matrix(F),
+                        eye_c,
+                        sparse.csr_matrix((nc, nc * nr)),
+                    ]
+                )
+                / PRIOR_SCALE_DETOUR,
+                sparse.hstack([sparse.csr_matrix((nc * nr, o_u)), sparse.identity(nc * nr)])
+                / PRIOR_SCALE_LOG_FACTOR,
+            ]
+        ).tocsr()
+        * sl
+    )
+
+    def jac(x: np.ndarray) -> sparse.csr_matrix:
+        lin, fac, acc = terms(x)
+        g = np.where(lin * fac > 0.1, 1.0 / lin, 0.0)
+        ks = np.where(same, np.exp(x[1]), 1.0)
+        vals = np.concatenate(
+            [
+                g * prop,
+                np.where(same, g * acc, 0.0),
+                g * ks,
+                g * ks,
+                g * prop,
+                g * prop,
+                np.ones(int(ok_a.sum())),
+                np.ones(int(ok_b.sum())),
+            ]
+        )
+        data = sparse.csr_matrix((vals, (jr, jc)), shape=(n, nx))
+        return sparse.vstack([data, pen]).tocsr()
+
+    x0 = np.zeros(nx)
+    x0[0] = max(low_scale, 0.0)
+    x0[o_m:o_gd] = 15.0
+    lo = np.full(nx, -np.inf)
+    lo[0] = low_scale
+    lo[o_m:o_gd] = 0.0
+    lo[o_d:o_u] = MIN_DETOUR
+    sol = optimize.least_squares(
+        fun,
+        x0,
+        bounds=(lo, np.full(nx, np.inf)),
+        loss="cauchy",
+        f_scale=LOSS_SCALE_LOG,
+        jac=jac,
+        x_scale="jac",
+        max_nfev=MAX_EVALUATIONS,
+        ftol=FTOL,
+    )
+    x = sol.x
+    return {
+        "path_scale": float(x[0]),
+        "self_factor": float(np.exp(x[1])) if same.any() else 1.0,
+        "g_mean": x[o_gm:o_m],
+        "mean": x[o_m:o_gd],
+        "g_detour": x[o_gd:o_d],
+        "detour": x[o_d:o_u],
+        "log_factor": x[o_u:].reshape(nc, nr),
+    }
+
+
 def fit_access(
     pairs: pd.DataFrame,
     countries: pd.DataFrame,
@@ -250,7 +470,7 @@ def fit_access(
     lam: float = 1.0,
     iterations: int = 12,
 ) -> AccessFit:
-    """Fit per-country access delays and the user-path scale on user ↔ user pairs.
+    """Fit per-country access delays, detours and route factors on user ↔ user pairs.
 
     Parameters
     ----------
@@ -262,15 +482,16 @@ def fit_access(
     backbone : RouteLatencyModel, optional
         Default: the fitted inter-region model.
     lam : float
-        Weight of the pull towards the prior (1: a deviation of 20 ms costs as much as one pair
-        off by 100 %; of 10,000 ms² of variance, as one pair's variance off by 10,000 ms²).
+        Weight of the pull towards the prior (1: an access mean 20 ms, a detour 0.3 or a route
+        factor e^0.3 away from it costs as much as one pair off by a log-error of 1; of
+        10,000 ms² of variance, as one pair's variance off by 10,000 ms²).
     iterations : int
-        Reweighting rounds.
+        Reweighting rounds of the variance fit.
 
     Returns
     -------
     AccessFit
-        Deterministic for the same inputs.
+        Deterministic for the same inputs (in any row order).
     """
     _check_param("lam", lam, low=0.0)
     bb = RouteLatencyModel() if backbone is None else backbone
@@ -280,27 +501,18 @@ def fit_access(
     unknown = sorted((set(pairs["src"]) | set(pairs["dst"])) - set(idx))
     p = pairs[~(pairs["src"].isin(unknown) | pairs["dst"].isin(unknown))]
     floor_ms = 2.0 * p["gc_km"].to_numpy(float) / FIBER_KM_PER_MS
-    p = p[(p["rtt_ms"].to_numpy(float) >= np.maximum(floor_ms, 1.0))].reset_index(drop=True)
+    p = p[(p["rtt_ms"].to_numpy(float) >= np.maximum(floor_ms, 1.0))]
+    p = p.sort_values(["src", "dst"], kind="stable").reset_index(drop=True)
     c = bb.components(p["src_lat"], p["src_lon"], p["dst_lat"], p["dst_lon"], pairwise=True)
     ia = p["src"].map(idx).to_numpy()
     ib = p["dst"].map(idx).to_numpy()
     F = _design(cty)
+    region = np.array(
+        [CONTINENTS.index(x) if x in CONTINENTS else -1 for x in cty["continent"].astype(str)]
+    )
     # Path scale bounded so the user paths' effective inflation stays >= 1.
     low_scale = 1.0 / bb.inflation - 1.0
-    beta, g_mean, m = _irls_additive(
-        ia,
-        ib,
-        p["rtt_ms"].to_numpy(float),
-        c["latency_ms"],
-        c["propagation_ms"][:, None],
-        (np.array([low_scale]), np.array([np.inf])),
-        F,
-        lam=lam,
-        scale=PRIOR_SCALE_MEAN_MS,
-        floor=REL_FLOOR_MS,
-        iterations=iterations,
-        log_residuals=True,
-    )
+    fm = _fit_mean(p, c, ia, ib, F, region, low_scale=low_scale, lam=lam)
     has_sd = p["sd_ms"].notna().to_numpy()
     ps = p[has_sd]
     _, g_var, v = _irls_additive(
@@ -320,10 +532,17 @@ def fit_access(
     n_sd = np.bincount(
         np.r_[ps["src"].map(idx).to_numpy(), ps["dst"].map(idx).to_numpy()], minlength=len(codes)
     )
+    g_mean, g_detour = fm["g_mean"], fm["g_detour"]
     prior_m = np.maximum(F @ g_mean, 0.0)
+    prior_d = np.maximum(F @ g_detour, MIN_DETOUR)
     prior_v = np.maximum(F @ g_var, 0.0)
-    mean = np.where(n_pairs > 0, m, prior_m)
-    var = np.where(n_sd > 0, v, prior_v)
+    seen = n_pairs > 0
+    mean = np.where(seen, fm["mean"], prior_m)
+    # The pairs' rtt_std mixes the spread of users' places in two countries, of routes and of
+    # time with the access delay's: the access sd is capped at MAX_ACCESS_CV times its mean.
+    var = np.minimum(np.where(n_sd > 0, v, prior_v), (MAX_ACCESS_CV * mean) ** 2)
+    detour = np.where(seen, fm["detour"], prior_d)
+    factors = np.where(seen[:, None], np.exp(fm["log_factor"]), 1.0)  # type: ignore[arg-type]
     table = pd.DataFrame(
         {
             "country_code": codes,
@@ -331,22 +550,27 @@ def fit_access(
             "internet_share": cty["internet_share"].to_numpy(float),
             "access_mean_ms": mean,
             "access_sd_ms": np.sqrt(var),
-            "level": np.where(n_pairs > 0, "fitted", "prior"),
+            "level": np.where(seen, "fitted", "prior"),
             "n_pairs": n_pairs,
+            "detour": detour,
+            **{f"route_factor_{r}": factors[:, j] for j, r in enumerate(CONTINENTS)},
         }
     )
-    params = {"path_scale": float(beta[0])}
+    params = {"path_scale": float(fm["path_scale"]), "self_access_factor": fm["self_factor"]}
     for ci, cont in enumerate(CONTINENTS):
         params[f"prior_mean_ms:{cont}"] = float(g_mean[ci])
         params[f"prior_var_ms2:{cont}"] = float(g_var[ci])
+        params[f"prior_detour:{cont}"] = float(g_detour[ci])
     params["prior_mean_ms_per_share"] = float(g_mean[-1])
     params["prior_var_ms2_per_share"] = float(g_var[-1])
-    fitted = n_pairs > 0
+    params["prior_detour_per_share"] = float(g_detour[-1])
+    fitted = seen
     wts = n_pairs[fitted]
     params["global_mean_ms"] = float(np.average(mean[fitted], weights=wts)) if fitted.any() else 0.0
     params["global_sd_ms"] = (
         float(np.sqrt(np.average(var[fitted], weights=wts))) if fitted.any() else 0.0
     )
+    params["max_access_cv"] = MAX_ACCESS_CV
     return AccessFit(AccessTable(table, params), bb, len(p))
 
 
@@ -617,24 +841,23 @@ def calibrate(
         {"lat_deg": s["lat_deg"].to_numpy(float), "lon_deg": s["lon_deg"].to_numpy(float)}
     )
     demand_model = model.replace(access="demand", measured=None)
-    c = demand_model.backbone.components(
-        users["lat_deg"], users["lon_deg"], sp["lat_deg"], sp["lon_deg"], pairwise=True
-    )
-    base = c["latency_ms"] + demand_model.path_scale * c["propagation_ms"]
+    # Demand-side latency = (base + statistic(access)) · factor; the calibration keeps base and
+    # factor (route) and fits the access to (latency / factor − base).
+    base, factor, _ = demand_model.demand_parts(users, sp)
 
     def predict(m: UserLatencyModel) -> np.ndarray:
         mean, sd, _ = m.access_table.lookup(users["country_code"])  # type: ignore[union-attr]
         out = np.empty(len(y))
         for stat in set(stats):
             sel = stats == stat
-            out[sel] = base[sel] + access_quantile_ms(mean[sel], sd[sel], stat)
+            out[sel] = (base[sel] + access_quantile_ms(mean[sel], sd[sel], stat)) * factor[sel]
         return out
 
     before = predict(demand_model)
     table = demand_model.access_table
     mean0, sd0, _ = table.lookup(users["country_code"])  # type: ignore[union-attr]
     rows = []
-    resid = y - base
+    resid = y / factor - base
     cc = users["country_code"].to_numpy(object)
     for code in sorted(set(cc)):
         sel = cc == code
