@@ -83,11 +83,12 @@ def test_shipped_table() -> None:
         "level",
         "n_pairs",
         "detour",
+        "self_access_factor",
         *(f"route_factor_{c}" for c in ("AF", "AS", "EU", "NA", "OC", "SA")),
     ]
     assert len(t) == 252 and t["country_code"].is_unique
     assert "NA" in set(t["country_code"])  # Namibia, not a missing value
-    assert set(t["level"]) == {"fitted", "prior"}
+    assert set(t["level"]) == {"fitted", "neighbours", "prior"}
     assert ((t["level"] == "fitted") == (t["n_pairs"] > 0)).all()
     assert (t["access_mean_ms"] >= 0).all() and (t["access_sd_ms"] >= 0).all()
     assert (t["access_p50_ms"] <= t["access_mean_ms"] + 1e-9).all()
@@ -142,6 +143,34 @@ def test_priors_for_unseen_countries() -> None:
     assert det[1] == 0.0
     assert (fac[:2] == 1.0).all()
     assert det[2] == pytest.approx(t.loc["DE", "detour"])
+
+
+def test_unseen_countries_borrow_from_neighbours_and_area() -> None:
+    tab = L.AccessTable.shipped()
+    t = tab.countries.set_index("country_code")
+    nb = t[t["level"] == "neighbours"]
+    assert len(nb) > 20 and (nb["n_pairs"] == 0).all()
+    # A neighbour-borrowing country is its prior moved towards its fitted neighbours: not the
+    # prior itself, and its route factors are its neighbours' (shrunk), not all 1.
+    mean, _ = tab.prior(nb["continent"], nb["internet_share"])
+    assert (np.abs(nb["access_mean_ms"] - mean) > 1e-3).mean() > 0.8
+    assert (nb[L.access.ROUTE_FACTOR_COLUMNS] != 1.0).any(axis=1).mean() > 0.8
+    # Users of one country at its point: the within-country round trip grows with the area
+    # (countries without a pair of their own), as a power ~0.5 (a distance ~ sqrt(area)).
+    p = tab.params
+    assert 0.3 < p["self_area_exponent"] < 0.7 and 2.0 < p["self_within_ms"] < 10.0
+    m = L.UserLatencyModel(access="both")
+    pts = {
+        code: pd.DataFrame({"lat_deg": [0.0], "lon_deg": [0.0], "country_code": [code]})
+        for code in ("SN", "ML")  # Senegal 197,000 km2, Mali 1,240,000 km2: no pair of their own
+    }
+    rtt = {code: m.pair_latency_ms(x, x)[0] for code, x in pts.items()}
+    for code in pts:
+        area_ratio = {"SN": 196_190, "ML": 1_240_000}[code] / 100_000
+        assert rtt[code] == pytest.approx(
+            p["self_within_ms"] * area_ratio ** p["self_area_exponent"], rel=5e-3
+        )
+    assert rtt["ML"] > 2 * rtt["SN"]
 
 
 def test_access_table_rejects_bad_route_terms() -> None:
@@ -231,7 +260,7 @@ def test_access_sides_and_statistics(points: tuple[pd.DataFrame, pd.DataFrame]) 
     expect_fr = (
         cc["latency_ms"][0]
         + (m.path_scale + 2 * d_fr) * cc["propagation_ms"][0]
-        + tab.self_access_factor * 2 * acc[0]
+        + tab.countries.set_index("country_code").loc["FR", "self_access_factor"] * 2 * acc[0]
     )
     assert k == pytest.approx(expect_fr, rel=1e-9)
     assert 0.0 < tab.self_access_factor < 1.0

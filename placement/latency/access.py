@@ -94,6 +94,7 @@ ACCESS_COLUMNS = [
     "level",
     "n_pairs",
     "detour",
+    "self_access_factor",
     *(f"route_factor_{c}" for c in CONTINENTS),
 ]
 #: Columns of the per-country route terms (the other end's continent picks one factor).
@@ -196,11 +197,16 @@ class AccessTable:
             ("level", "fitted"),
             ("n_pairs", 0),
             ("detour", 0.0),
+            ("self_access_factor", float(self.params.get("self_access_factor", 1.0))),
             *((f, 1.0) for f in ROUTE_FACTOR_COLUMNS),
         ):
             if col not in c.columns:
                 c[col] = default
-        for col, low in (("detour", -1.0), *((f, 0.0) for f in ROUTE_FACTOR_COLUMNS)):
+        for col, low in (
+            ("detour", -1.0),
+            ("self_access_factor", 0.0),
+            *((f, 0.0) for f in ROUTE_FACTOR_COLUMNS),
+        ):
             v = pd.to_numeric(c[col], errors="coerce").to_numpy(float)
             bad = ~np.isfinite(v) | (v < low) | ((v == low) & (low == 0.0))
             if bad.any():
@@ -273,6 +279,17 @@ class AccessTable:
             )
             detour = np.where(found, detour, np.maximum(prior, 0.0))
         return detour, factors, cont.astype(object)
+
+    def self_factors(self, country_code: npt.ArrayLike) -> np.ndarray:
+        """Factor on the two ends' access between users of the same country, per code (the
+        table's ``self_access_factor``: the fitted factor times the country's area to a fitted
+        power, as users at one country point spread over its area; the global
+        ``self_access_factor`` for a code not in the table)."""
+        codes = pd.Index(self.countries["country_code"])
+        cc = np.atleast_1d(np.asarray(country_code, dtype=object)).astype(str)
+        pos = codes.get_indexer(cc)
+        col = self.countries["self_access_factor"].to_numpy(float)[np.maximum(pos, 0)]
+        return np.where(pos >= 0, col, self.self_access_factor)
 
     def prior(
         self, continent: npt.ArrayLike, internet_share: npt.ArrayLike | None = None
@@ -496,7 +513,8 @@ class UserLatencyModel(TableModel):
         mean, sd, _ = table.lookup(codes, cont_in)  # type: ignore[union-attr]
         detour, factors, cont = table.route_terms(codes, cont_in)  # type: ignore[union-attr]
         region = np.array([_CONTINENT_INDEX.get(c, -1) for c in cont], dtype=int)
-        return _PointTerms(codes.astype(str), mean, sd, detour, factors, region)
+        selff = table.self_factors(codes)  # type: ignore[union-attr]
+        return _PointTerms(codes.astype(str), mean, sd, detour, factors, region, selff)
 
     def _combine(
         self,
@@ -528,7 +546,7 @@ class UserLatencyModel(TableModel):
             factor = factor * (other if pairwise else other.T)
             same = col(a.code) == row(b.code)
             if same.any():
-                k = self.access_table.self_access_factor  # type: ignore[union-attr]
+                k = col(a.self_factor)
                 mean = np.where(same, k * mean, mean)
                 var = np.where(same, k * k * var, var)
                 factor = np.where(same, 1.0, factor)
@@ -598,6 +616,7 @@ class _PointTerms:
     detour: np.ndarray
     factors: np.ndarray  # (n, len(CONTINENTS))
     region: np.ndarray  # index into CONTINENTS, -1 if none
+    self_factor: np.ndarray  # factor on the access sum between users of the same country
 
     def factor_to(self, region: np.ndarray, *, pairwise: bool) -> np.ndarray:
         """Route factor from each point to points on ``region`` (1 where unknown): element-wise,

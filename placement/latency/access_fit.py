@@ -97,6 +97,11 @@ FTOL = 1e-8
 #: Largest coefficient of variation (sd / mean) of a country's access delay: 1 puts the median
 #: access at 71 % of the mean and the 95th percentile at 2.8 times it (the US: 18 and 71 ms).
 MAX_ACCESS_CV = 1.0
+#: Empirical-Bayes weight of an unseen country's fitted land neighbours: their mean deviation
+#: from the prior is borrowed with weight n / (n + this) (n neighbours fitted).
+NEIGHBOUR_WEIGHT = 1.0
+#: Reference area (km²) of the self factor: a country of this area gets ``self_access_factor``.
+AREA_REF_KM2 = 100_000.0
 #: Columns a user-pair table needs (as the RIPE Atlas country-pair table).
 PAIR_COLUMNS = ["src", "dst", "src_lat", "src_lon", "dst_lat", "dst_lon", "rtt_ms"]
 
@@ -317,6 +322,40 @@ class AccessFit:
         )
 
 
+def _neighbour_matrix(cty: pd.DataFrame, seen: np.ndarray) -> np.ndarray:
+    """0/1 matrix: row ``i`` marks the fitted land neighbours of country ``i`` (``neighbours``
+    column: comma-separated ISO codes, as GeoNames)."""
+    codes = cty["country_code"].astype(str).tolist()
+    idx = {c: i for i, c in enumerate(codes)}
+    out = np.zeros((len(codes), len(codes)))
+    for i, nbs in enumerate(cty["neighbours"].fillna("").astype(str)):
+        for c in nbs.split(","):
+            j = idx.get(c.strip())
+            if j is not None and j != i and seen[j]:
+                out[i, j] = 1.0
+    return out
+
+
+def _fit_within(
+    y: np.ndarray, log_area: np.ndarray, ok: np.ndarray, iterations: int = 30
+) -> tuple[float, float] | None:
+    """Within-country round trip ``y ≈ a · (area / AREA_REF_KM2)^b`` of a country's pair with
+    itself, by least absolute deviations of ``log y`` (IRLS); ``(a, b)``, or None with fewer
+    than 3 such pairs."""
+    sel = ok & (y > 0)
+    if sel.sum() < 3:
+        return None
+    X = np.column_stack([np.ones(int(sel.sum())), log_area[sel]])
+    ly = np.log(y[sel])
+    w = np.ones(len(ly))
+    beta = np.zeros(2)
+    for _ in range(iterations):
+        sw = np.sqrt(w)
+        beta = np.linalg.lstsq(X * sw[:, None], ly * sw, rcond=None)[0]
+        w = 1.0 / np.maximum(np.abs(ly - X @ beta), 1e-3)
+    return float(np.exp(beta[0])), float(beta[1])
+
+
 def _fit_mean(
     p: pd.DataFrame,
     comp: dict[str, np.ndarray],
@@ -469,6 +508,8 @@ def fit_access(
     backbone: RouteLatencyModel | None = None,
     lam: float = 1.0,
     iterations: int = 12,
+    neighbour_weight: float = NEIGHBOUR_WEIGHT,
+    self_area: bool = True,
 ) -> AccessFit:
     """Fit per-country access delays, detours and route factors on user ↔ user pairs.
 
@@ -512,6 +553,13 @@ def fit_access(
     )
     # Path scale bounded so the user paths' effective inflation stays >= 1.
     low_scale = 1.0 / bb.inflation - 1.0
+    area = (
+        pd.to_numeric(cty["area_km2"], errors="coerce").to_numpy(float)
+        if "area_km2" in cty.columns and self_area
+        else np.full(len(cty), np.nan)
+    )
+    ok_area = np.isfinite(area) & (area > 0)
+    log_area = np.log(np.where(ok_area, area, AREA_REF_KM2) / AREA_REF_KM2)
     fm = _fit_mean(p, c, ia, ib, F, region, low_scale=low_scale, lam=lam)
     has_sd = p["sd_ms"].notna().to_numpy()
     ps = p[has_sd]
@@ -538,11 +586,40 @@ def fit_access(
     prior_v = np.maximum(F @ g_var, 0.0)
     seen = n_pairs > 0
     mean = np.where(seen, fm["mean"], prior_m)
+    detour = np.where(seen, fm["detour"], prior_d)
+    log_f = np.where(seen[:, None], fm["log_factor"], 0.0)  # type: ignore[arg-type]
+    var0 = np.where(n_sd > 0, v, prior_v)
+    level = np.where(seen, "fitted", "prior").astype(object)
+    if neighbour_weight > 0 and "neighbours" in cty.columns:
+        nb = _neighbour_matrix(cty, seen)
+        n_nb = nb.sum(axis=1)
+        # Empirical-Bayes borrowing: an unseen country's deviation from its prior is its fitted
+        # neighbours' mean deviation, shrunk by n / (n + neighbour_weight).
+        w = np.where(seen, 0.0, n_nb / (n_nb + neighbour_weight))
+        avg = nb / np.maximum(n_nb, 1)[:, None]
+        mean = np.maximum(mean + w * (avg @ (mean - prior_m)), 0.0)
+        detour = np.maximum(detour + w * (avg @ (detour - prior_d)), MIN_DETOUR)
+        log_f = log_f + w[:, None] * (avg @ log_f)
+        var0 = np.maximum(var0 + w * (avg @ (var0 - prior_v)), 0.0)
+        level = np.where(w > 0, "neighbours", level)
     # The pairs' rtt_std mixes the spread of users' places in two countries, of routes and of
     # time with the access delay's: the access sd is capped at MAX_ACCESS_CV times its mean.
-    var = np.minimum(np.where(n_sd > 0, v, prior_v), (MAX_ACCESS_CV * mean) ** 2)
-    detour = np.where(seen, fm["detour"], prior_d)
-    factors = np.where(seen[:, None], np.exp(fm["log_factor"]), 1.0)  # type: ignore[arg-type]
+    var = np.minimum(var0, (MAX_ACCESS_CV * mean) ** 2)
+    factors = np.exp(log_f)
+    self_f = np.full(len(codes), fm["self_factor"])
+    # All pairs of a country with itself, also those under 1 ms left out of the mean fit
+    # (users of one exchange: at 0 km, not faster than light).
+    sp = pairs[(pairs["src"] == pairs["dst"]) & pairs["src"].isin(idx)]
+    si = sp["src"].map(idx).to_numpy(int)
+    within = _fit_within(sp["rtt_ms"].to_numpy(float), log_area[si], ok_area[si])
+    if within is not None:
+        # Countries without a pair of their own: the access sum between two of their users
+        # (at the country's point) is the within-country model's round trip at their area.
+        base0 = float(bb.components([0.0], [0.0], [0.0], [0.0], pairwise=True)["latency_ms"][0])
+        target = within[0] * np.exp(within[1] * log_area) - base0
+        own = np.bincount(si, minlength=len(codes)) > 0
+        use = ok_area & ~own & (mean > 0) & (target > 0)
+        self_f = np.where(use, target / (2.0 * np.maximum(mean, 1e-9)), self_f)
     table = pd.DataFrame(
         {
             "country_code": codes,
@@ -550,13 +627,19 @@ def fit_access(
             "internet_share": cty["internet_share"].to_numpy(float),
             "access_mean_ms": mean,
             "access_sd_ms": np.sqrt(var),
-            "level": np.where(seen, "fitted", "prior"),
+            "level": level,
             "n_pairs": n_pairs,
             "detour": detour,
+            "self_access_factor": self_f,
             **{f"route_factor_{r}": factors[:, j] for j, r in enumerate(CONTINENTS)},
         }
     )
-    params = {"path_scale": float(fm["path_scale"]), "self_access_factor": fm["self_factor"]}
+    params = {
+        "path_scale": float(fm["path_scale"]),
+        "self_access_factor": fm["self_factor"],
+    }
+    if within is not None:
+        params["self_within_ms"], params["self_area_exponent"] = within
     for ci, cont in enumerate(CONTINENTS):
         params[f"prior_mean_ms:{cont}"] = float(g_mean[ci])
         params[f"prior_var_ms2:{cont}"] = float(g_var[ci])
