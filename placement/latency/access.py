@@ -22,14 +22,16 @@ A user's round trip to a site is
 default of :func:`placement.latency.default_model`); ``access="both"`` on both ends (user to user,
 what the RIPE Atlas country-pair table measures: a percentile of the sum of two independent
 lognormals, by Fenton–Wilkinson moment matching, exact for the mean; both ends' detours and
-route factors; between two points of one country the access sum is scaled by the fitted
-``self_access_factor`` and the route factors are 1); ``access="none"`` is the backbone model as
+route factors; between two points of one country the access sum is scaled by the country's
+``self_access_factor`` column, fitted or set from a within-country round trip growing with the
+country's area, and the route factors are 1); ``access="none"`` is the backbone model as
 it is (site to site).
 
 Each country's access comes from ``data/access_latency.csv`` (fitted on RIPE Atlas user-level
 country-pair round trips by ``scripts/fit_access.py``, level ``fitted``) or, for countries without
 measurements, from a prior on its continent and its share of people using the internet (level
-``prior``, detour prior, route factors 1); a code missing from the table falls back to its
+``prior``, detour prior, route factors 1), moved towards its fitted land neighbours' terms when
+it has some (level ``neighbours``); a code missing from the table falls back to its
 continent's prior (a ``continent`` column of the input) and then to the global prior. A point without ``country_code`` takes the
 country of its nearest city of 100,000 people or more (``data/cities.csv``).
 

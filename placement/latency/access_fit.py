@@ -26,7 +26,12 @@ mostly mis-located address blocks, weigh little) by ``scipy.optimize.least_squar
 penalties pulling ``m_i`` and ``d_i`` towards priors ``c_continent + g · (internet_share − 0.7)``
 (coefficients fitted jointly) and ``log f`` towards 0. The variance by iteratively reweighted
 least squares on relative residuals (a least-absolute-deviation fit), ``v_i ≥ 0``, with the same
-kind of prior. Countries without pairs get the priors (route factors 1). Pairs faster than
+kind of prior. Countries without pairs get the priors (route factors 1), moved towards their
+fitted land neighbours' deviations from the priors with weight ``n / (n + NEIGHBOUR_WEIGHT)``
+(empirical Bayes; ``neighbours`` column of the countries). Countries without a pair of their own
+get the ``self_access_factor`` that makes their self pair the within-country round trip
+``self_within_ms · (area / AREA_REF_KM2)^self_area_exponent`` (least absolute deviations of
+log RTT on the training self pairs; ``area_km2`` column). Pairs faster than
 light in fibre over their great-circle distance (mis-located address blocks) are left out.
 """
 
@@ -528,6 +533,13 @@ def fit_access(
         10,000 ms² of variance, as one pair's variance off by 10,000 ms²).
     iterations : int
         Reweighting rounds of the variance fit.
+    neighbour_weight : float
+        Shrinkage of an unseen country's borrowing from its fitted land neighbours (``n / (n +
+        neighbour_weight)``; 0: no borrowing). Needs a ``neighbours`` column in ``countries``
+        (comma-separated ISO codes).
+    self_area : bool
+        Fit the within-country round trip on the country's area (needs an ``area_km2`` column);
+        False: every country keeps the jointly fitted ``self_access_factor``.
 
     Returns
     -------
@@ -535,6 +547,7 @@ def fit_access(
         Deterministic for the same inputs (in any row order).
     """
     _check_param("lam", lam, low=0.0)
+    _check_param("neighbour_weight", neighbour_weight, low=0.0)
     bb = RouteLatencyModel() if backbone is None else backbone
     cty = countries.sort_values("country_code", kind="stable").reset_index(drop=True)
     codes = cty["country_code"].astype(str).to_numpy()
