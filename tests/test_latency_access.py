@@ -260,9 +260,16 @@ def test_access_sides_and_statistics(points: tuple[pd.DataFrame, pd.DataFrame]) 
     expect_fr = (
         cc["latency_ms"][0]
         + (m.path_scale + 2 * d_fr) * cc["propagation_ms"][0]
-        + tab.countries.set_index("country_code").loc["FR", "self_access_factor"] * 2 * acc[0]
+        + tab.self_access_factor * 2 * acc[0]  # ends apart: the global factor
     )
     assert k == pytest.approx(expect_fr, rel=1e-9)
+    # one country point with itself (the RIPE table's self pairs): the country's own factor
+    k0 = L.UserLatencyModel(access="both").pair_latency_ms(fr, fr)[0]
+    own = tab.countries.set_index("country_code").loc["FR", "self_access_factor"]
+    c0 = route.components([48.86], [2.35], [48.86], [2.35], pairwise=True)
+    assert c0["propagation_ms"][0] == 0.0
+    assert k0 == pytest.approx(c0["latency_ms"][0] + own * 2 * acc[0], rel=1e-9)
+    assert own != pytest.approx(tab.self_access_factor)  # FR's own factor differs from global
     assert 0.0 < tab.self_access_factor < 1.0
     stats = {
         s: L.UserLatencyModel(statistic=s).table(demand, sites)["latency_ms"].to_numpy()

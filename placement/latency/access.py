@@ -102,6 +102,9 @@ ACCESS_COLUMNS = [
 #: Columns of the per-country route terms (the other end's continent picks one factor).
 ROUTE_FACTOR_COLUMNS = [f"route_factor_{c}" for c in CONTINENTS]
 
+#: Round-trip propagation (ms) under which two same-country points are one point (~1 km).
+_COINCIDENT_PROPAGATION_MS = 0.01
+
 
 def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
@@ -548,7 +551,11 @@ class UserLatencyModel(TableModel):
             factor = factor * (other if pairwise else other.T)
             same = col(a.code) == row(b.code)
             if same.any():
-                k = col(a.self_factor)
+                # the per-country factor stands for users spread over the country's area seen
+                # from ONE country point (coincident ends, no backbone distance); ends apart
+                # already carry their distance in the backbone: the global fitted factor
+                coincide = prop_ms <= _COINCIDENT_PROPAGATION_MS
+                k = np.where(coincide, col(a.self_factor), self.access_table.self_access_factor)
                 mean = np.where(same, k * mean, mean)
                 var = np.where(same, k * k * var, var)
                 factor = np.where(same, 1.0, factor)
