@@ -580,3 +580,40 @@ def test_count_bound_is_valid_and_screens(seed, monkeypatch):
     bound, lp = seen[plain.n_pricing_rounds - 1]
     if math.isfinite(plain.lp_bound) and lp == pytest.approx(plain.lp_bound, rel=1e-9):
         assert bound == pytest.approx(lp, rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_domain_search_costs_equal_the_evaluator(seed):
+    # the vectorised swap evaluator (per-domain best and second best) prices every open set,
+    # feasible or not, exactly as _Evaluator.cost; its interchange ends at a swap-local optimum
+    import placement.formulations.redundant as red
+
+    rng = np.random.default_rng(seed)
+    n_dom = int(rng.integers(1, 5))
+    beta = float(rng.choice([0.0, 0.5, 1.0]))
+    prob, *_ = _instance(
+        seed,
+        n=12,
+        m=9,
+        k=2,
+        n_dom=n_dom,
+        n_sites=3,
+        backup_weight=beta,
+        max_latency_ms=50.0,
+        backup_max_latency_ms=70.0,
+    )
+    data = prob.model_data()
+    solver = red._Solver(data, math.inf, 1e-9, None, False, 0.0)
+    solver._prepare()
+    ds = red._DomainSearch(solver.ev, solver.dom, solver.n_dom)
+    for size in (1, 2, 3, 4):
+        for S in itertools.combinations(range(data.n_sites), size):
+            S = np.array(S)
+            assert ds.cost(S) == pytest.approx(solver.ev.cost(S)[0], rel=1e-12)
+    allowed = np.arange(data.n_sites)
+    start = ds.greedy(np.zeros(0, dtype=np.int64), allowed, 3)
+    cur, val, _ = ds.interchange(start, np.zeros(0, dtype=np.int64), allowed, 100, math.inf)
+    assert len(cur) == 3 and val == pytest.approx(solver.ev.cost(cur)[0], rel=1e-12)
+    for a in cur:
+        for c in np.setdiff1d(allowed, cur):
+            assert solver.ev.cost(np.r_[cur[cur != a], c])[0] >= val - 1e-9 * max(1.0, val)
