@@ -20,6 +20,7 @@ No randomness is used: ties go to the lowest index, so results are reproducible.
 from __future__ import annotations
 
 import heapq
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -281,6 +282,7 @@ def pmedian_heuristic(
     forbidden: npt.ArrayLike | None = None,
     max_swaps: int | None = None,
     initial: npt.ArrayLike | None = None,
+    deadline: float | None = None,
 ) -> HeuristicSolution:
     """Greedy addition then best-improvement swaps for the (weighted) p-median problem.
 
@@ -299,6 +301,10 @@ def pmedian_heuristic(
     initial : array_like of int, optional
         Sites to start the swap search from instead of the greedy solution (completed greedily
         to ``p`` sites, must-open sites added, forbidden ones dropped).
+    deadline : float, optional
+        ``time.perf_counter()`` value after which no further swap is searched (a safety stop
+        for time-limited solves: the result is then the greedy set improved by the swaps made
+        so far, not necessarily a local optimum).
 
     Returns
     -------
@@ -348,6 +354,8 @@ def pmedian_heuristic(
     can_in = ~(is_open | inp.forbidden)
     movable = ~inp.must_open
     for _ in range(limit):
+        if deadline is not None and time.perf_counter() >= deadline:
+            break
         open_idx = np.flatnonzero(is_open)
         out_idx = open_idx[movable[open_idx]]
         cand = np.flatnonzero(can_in)
