@@ -617,3 +617,26 @@ def test_domain_search_costs_equal_the_evaluator(seed):
     for a in cur:
         for c in np.setdiff1d(allowed, cur):
             assert solver.ev.cost(np.r_[cur[cur != a], c])[0] >= val - 1e-9 * max(1.0, val)
+
+
+def test_spent_time_limit_returns_the_start_without_a_bound():
+    # a limit already spent after the start heuristic: its open set, "feasible" without a bound,
+    # at the cost the evaluator gives it (no LP built)
+    prob, lat, w, dom = _instance(4, n=10, m=8, k=2, n_dom=3, n_sites=3, backup_weight=0.5)
+    sol = solve_redundant_median(prob.model_data(), time_limit_s=0.0)
+    assert sol.status == "feasible" and sol.best_bound == -math.inf
+    assert sol.n_pricing_rounds == 0 and len(sol.open_sites) == 3
+    S = sol.open_sites
+    expect = (
+        sum(
+            w[i]
+            * min(
+                lat[i, j] + 0.5 * min(lat[i, b] for b in S if dom[b] != dom[j])
+                for j in S
+                if any(dom[b] != dom[j] for b in S)
+            )
+            for i in range(10)
+        )
+        / w.sum()
+    )
+    assert sol.objective == pytest.approx(expect, rel=1e-12)

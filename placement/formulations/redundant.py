@@ -1426,6 +1426,12 @@ class _Solver:
             if f2 and v2 < self.ub:
                 self.ub, self.best = v2, sub
                 start, val, feas = sub, v2, f2
+        if feas and self._remaining() <= 0:
+            # the time limit is spent: the start, without the initial pairs and LP (0.2 s and
+            # more on the world instance), so a 1-s limit is not overrun
+            self._log(f"heuristic {val * self.unit:.6f}, time limit reached")
+            now = time.perf_counter()
+            return self._finish("feasible", -math.inf, now - self.t0, now, math.nan, False, "")
         cand_of_pair = np.full(self.data.n_pairs, -1, dtype=np.int64)
         cand_of_pair[self.cand_p] = np.arange(len(self.cand_p))
         self.cand_of_pair = cand_of_pair
