@@ -137,7 +137,8 @@ def compare(
     print(f"after = {_commit(here)}\nbefore = {_commit(trees['before'])}", flush=True)
     print(
         f"{'min_pop':>9} {'before cpu':>10} {'after cpu':>10} {'ratio':>6}"
-        f" {'before wall':>11} {'after wall':>10} {'ratio':>6}  same objective",
+        f" {'before wall':>11} {'after wall':>10} {'ratio':>6}  same objective"
+        f"  before obj / call s / status  after obj / call s / status",
         flush=True,
     )
     for mp in sizes:
@@ -157,7 +158,13 @@ def compare(
         print(
             f"{mp:>9} {med['before']:>10.2f} {med['after']:>10.2f}"
             f" {med['after'] / med['before']:>6.2f} {wall['before']:>11.2f}"
-            f" {wall['after']:>10.2f} {wall['after'] / wall['before']:>6.2f}  {len(objs) == 1}",
+            f" {wall['after']:>10.2f} {wall['after'] / wall['before']:>6.2f}  {len(objs) == 1!s:>14}"
+            + "".join(
+                f"  {statistics.median(r['objective'] for r in got[n]):.6f}"
+                f" / {statistics.median(r['call_s'] for r in got[n]):.2f}"
+                f" / {'/'.join(sorted({r['status'] for r in got[n]}))}"
+                for n in ("before", "after")
+            ),
             flush=True,
         )
     return 0
