@@ -20,11 +20,11 @@ No randomness is used: ties go to the lowest index, so results are reproducible.
 from __future__ import annotations
 
 import heapq
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import csr_matrix
 
 from placement.errors import InfeasibleError, ValidationError
 
@@ -281,6 +281,7 @@ def pmedian_heuristic(
     forbidden: npt.ArrayLike | None = None,
     max_swaps: int | None = None,
     initial: npt.ArrayLike | None = None,
+    deadline: float | None = None,
 ) -> HeuristicSolution:
     """Greedy addition then best-improvement swaps for the (weighted) p-median problem.
 
@@ -299,6 +300,10 @@ def pmedian_heuristic(
     initial : array_like of int, optional
         Sites to start the swap search from instead of the greedy solution (completed greedily
         to ``p`` sites, must-open sites added, forbidden ones dropped).
+    deadline : float, optional
+        ``time.perf_counter()`` value after which no further swap is searched (a safety stop
+        for time-limited solves: the result is then the greedy set improved by the swaps made
+        so far, not necessarily a local optimum).
 
     Returns
     -------
@@ -347,24 +352,36 @@ def pmedian_heuristic(
     limit = 20 * inp.p + 100 if max_swaps is None else int(max_swaps)
     can_in = ~(is_open | inp.forbidden)
     movable = ~inp.must_open
+    col_of = np.full(w.shape[1], -1, dtype=np.int64)  # site -> candidate column (scratch)
     for _ in range(limit):
+        if deadline is not None and time.perf_counter() >= deadline:
+            break
         open_idx = np.flatnonzero(is_open)
         out_idx = open_idx[movable[open_idx]]
         cand = np.flatnonzero(can_in)
         if out_idx.size == 0 or cand.size == 0:
             break
         d1, d2, n1 = _d1_d2(w, open_idx, huge)
-        wc = w[:, cand]
-        gain = np.maximum(d1[:, None] - wc, 0.0).sum(axis=0)  # (n_cand,)
+        # only pairs closer than the demand's second-nearest open site change anything (gain
+        # needs w < d1 ≤ d2, extra w < d2): with many open sites few are, so the terms are
+        # summed over those entries instead of dense n × candidates arrays
+        col_of[cand] = np.arange(cand.size)
+        ii, jj = np.nonzero(w < d2[:, None])
+        cc = col_of[jj]
+        keep = cc >= 0  # candidates only (not open, not forbidden)
+        ii, jj, cc = ii[keep], jj[keep], cc[keep]
+        col_of[cand] = -1
+        v = w[ii, jj]
+        gain = np.bincount(cc, weights=np.maximum(d1[ii] - v, 0.0), minlength=cand.size)
         pos = np.searchsorted(out_idx, n1)  # group of each demand among the removable sites
         pos_ok = (pos < out_idx.size) & (out_idx[np.minimum(pos, out_idx.size - 1)] == n1)
         loss = np.bincount(pos[pos_ok], weights=(d2 - d1)[pos_ok], minlength=out_idx.size)
-        extra_rows = np.minimum(np.maximum(wc, d1[:, None]) - d2[:, None], 0.0)[pos_ok]
-        grp = csr_matrix(
-            (np.ones(extra_rows.shape[0]), (pos[pos_ok], np.arange(extra_rows.shape[0]))),
-            shape=(out_idx.size, extra_rows.shape[0]),
-        )
-        extra = np.asarray(grp @ extra_rows)
+        ok = pos_ok[ii]
+        extra = np.bincount(
+            pos[ii[ok]] * cand.size + cc[ok],
+            weights=np.maximum(v[ok], d1[ii[ok]]) - d2[ii[ok]],
+            minlength=out_idx.size * cand.size,
+        ).reshape(out_idx.size, cand.size)
         delta = loss[:, None] - gain[None, :] + extra  # change of the objective
         k = int(np.argmin(delta))
         ko, ji = divmod(k, cand.size)

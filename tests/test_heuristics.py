@@ -98,3 +98,14 @@ def test_pmedian_heuristic_on_orlib_within_one_percent():
         inst = orlib.read_pmed(d / "pmed" / f"pmed{k}.txt")
         sol = pmedian_heuristic(inst.cost, None, inst.p)
         assert sol.objective <= opt[inst.name] * 1.01
+
+
+def test_pmedian_heuristic_deadline_stops_the_swaps():
+    # a passed deadline leaves the greedy set; without one the swaps improve on it
+    rng = np.random.default_rng(5)
+    cost = rng.random((60, 60))
+    greedy = pmedian_heuristic(cost, p=6, max_swaps=0)
+    stopped = pmedian_heuristic(cost, p=6, deadline=0.0)
+    full = pmedian_heuristic(cost, p=6)
+    assert np.array_equal(stopped.open_sites, greedy.open_sites)
+    assert full.objective < greedy.objective

@@ -321,3 +321,14 @@ def test_inconsistent_restart_is_ignored_not_trusted():
         sol = solve_pmedian(cost, w, 4, restart=bad)
         assert not sol.restarted
         assert sol.objective == pytest.approx(_brute(cost, w, 4))
+
+
+def test_spent_time_limit_returns_the_heuristic_without_building_the_lp():
+    # a limit already spent when the heuristic ends: its answer, "feasible" without a bound
+    rng = np.random.default_rng(3)
+    cost = rng.integers(1, 100, size=(40, 40)).astype(float)
+    sol = solve_pmedian(cost, np.ones(40), 5, time_limit_s=0.0)
+    assert sol.status == "feasible"
+    assert sol.best_bound == -math.inf and sol.gap == math.inf
+    assert sol.n_rows == 0 and len(sol.open_sites) == 5
+    assert sol.objective == pytest.approx(cost[:, sol.open_sites].min(axis=1).sum())

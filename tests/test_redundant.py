@@ -580,3 +580,63 @@ def test_count_bound_is_valid_and_screens(seed, monkeypatch):
     bound, lp = seen[plain.n_pricing_rounds - 1]
     if math.isfinite(plain.lp_bound) and lp == pytest.approx(plain.lp_bound, rel=1e-9):
         assert bound == pytest.approx(lp, rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_domain_search_costs_equal_the_evaluator(seed):
+    # the vectorised swap evaluator (per-domain best and second best) prices every open set,
+    # feasible or not, exactly as _Evaluator.cost; its interchange ends at a swap-local optimum
+    import placement.formulations.redundant as red
+
+    rng = np.random.default_rng(seed)
+    n_dom = int(rng.integers(1, 5))
+    beta = float(rng.choice([0.0, 0.5, 1.0]))
+    prob, *_ = _instance(
+        seed,
+        n=12,
+        m=9,
+        k=2,
+        n_dom=n_dom,
+        n_sites=3,
+        backup_weight=beta,
+        max_latency_ms=50.0,
+        backup_max_latency_ms=70.0,
+    )
+    data = prob.model_data()
+    solver = red._Solver(data, math.inf, 1e-9, None, False, 0.0)
+    solver._prepare()
+    ds = red._DomainSearch(solver.ev, solver.dom, solver.n_dom)
+    for size in (1, 2, 3, 4):
+        for S in itertools.combinations(range(data.n_sites), size):
+            S = np.array(S)
+            assert ds.cost(S) == pytest.approx(solver.ev.cost(S)[0], rel=1e-12)
+    allowed = np.arange(data.n_sites)
+    start = ds.greedy(np.zeros(0, dtype=np.int64), allowed, 3)
+    cur, val, _ = ds.interchange(start, np.zeros(0, dtype=np.int64), allowed, 100, math.inf)
+    assert len(cur) == 3 and val == pytest.approx(solver.ev.cost(cur)[0], rel=1e-12)
+    for a in cur:
+        for c in np.setdiff1d(allowed, cur):
+            assert solver.ev.cost(np.r_[cur[cur != a], c])[0] >= val - 1e-9 * max(1.0, val)
+
+
+def test_spent_time_limit_returns_the_start_without_a_bound():
+    # a limit already spent after the start heuristic: its open set, "feasible" without a bound,
+    # at the cost the evaluator gives it (no LP built)
+    prob, lat, w, dom = _instance(4, n=10, m=8, k=2, n_dom=3, n_sites=3, backup_weight=0.5)
+    sol = solve_redundant_median(prob.model_data(), time_limit_s=0.0)
+    assert sol.status == "feasible" and sol.best_bound == -math.inf
+    assert sol.n_pricing_rounds == 0 and len(sol.open_sites) == 3
+    S = sol.open_sites
+    expect = (
+        sum(
+            w[i]
+            * min(
+                lat[i, j] + 0.5 * min(lat[i, b] for b in S if dom[b] != dom[j])
+                for j in S
+                if any(dom[b] != dom[j] for b in S)
+            )
+            for i in range(10)
+        )
+        / w.sum()
+    )
+    assert sol.objective == pytest.approx(expect, rel=1e-12)

@@ -659,7 +659,7 @@ class _Solver:
         """LP rounding: open the p largest ``y`` (fixed sites respected), then swap search."""
         score = np.where(hi > 0.5, y, -1.0) + 2.0 * lo
         start = np.argsort(-score, kind="stable")[: self.inp.p]
-        sol = pmedian_heuristic(self.inp, initial=start)
+        sol = pmedian_heuristic(self.inp, initial=start, deadline=self.deadline)
         if sol.objective < self.ub:
             self._log(f"root rounding: incumbent {self.ub} -> {sol.objective}")
             self.ub, self.best_open = sol.objective, sol.open_sites
@@ -673,20 +673,39 @@ class _Solver:
         warm_used = False
         if self.initial is not None and len(self.initial):
             # swap search from the given set (completed greedily to p sites)
-            heur = pmedian_heuristic(inp, initial=self.initial)
+            heur = pmedian_heuristic(inp, initial=self.initial, deadline=self.deadline)
             if math.isfinite(heur.objective):
                 self.best_open, self.ub = heur.open_sites, heur.objective
                 warm_used = True
         if self.warm_start:
             # greedy + swap as well (cheap next to the proof): a warm start that ends in a worse
             # local optimum must not weaken the incumbent
-            heur = pmedian_heuristic(inp)
+            heur = pmedian_heuristic(inp, deadline=self.deadline)
             if heur.objective <= self.ub:  # ties: the cold path's incumbent
                 self.best_open, self.ub = heur.open_sites, heur.objective
                 warm_used = False
         heur_obj = self.ub
         heur_s = time.perf_counter() - t_h0
         self._log(f"heuristic {self.ub} in {heur_s:.3f}s")
+        if self._remaining() <= 0 and math.isfinite(self.ub):
+            # the time limit is spent: the heuristic's answer, without building the LP (a
+            # second or more at N = 1,500), so a 1-s limit is not overrun by the model
+            return ExactSolution(
+                open_sites=np.sort(np.asarray(self.best_open, dtype=np.int64)),
+                assignment=assign_nearest(inp.cost, self.best_open).astype(np.int64),
+                objective=float(self.ub),
+                best_bound=-math.inf,
+                gap=math.inf,
+                status="feasible",
+                build_s=time.perf_counter() - self.t0,
+                solve_s=0.0,
+                heuristic_objective=float(heur_obj),
+                n_vars=0,
+                n_rows=0,
+                heuristic_s=heur_s,
+                message="stopped by the time limit after the heuristic, without a bound",
+                warm_start_used=warm_used,
+            )
         fin = np.isfinite(inp.cost)
         wc = np.where(fin, inp.cost, 0.0) * inp.weights[:, None]
         self.step = 1.0 if bool(np.all(np.abs(wc - np.round(wc)) < 1e-9)) else 0.0
