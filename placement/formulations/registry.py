@@ -497,6 +497,44 @@ def solve_data(
     return finalize(sol, request), solver
 
 
+#: Share of the time left that the percentile SLA's Lagrangian search may use (after the
+#: relaxation) before the PuLP model gets the rest.
+LAGRANGE_TIME_SHARE = 0.5
+
+
+def _percentile_lagrange(data: ModelData, request: SolveRequest, fast: Solver, t0: float) -> Any:
+    """:func:`~placement.formulations.relax.percentile_lagrange` with FastMedian, or None."""
+    from placement.formulations.radius import solve_pmedian
+    from placement.formulations.relax import percentile_applies, percentile_lagrange
+
+    if not isinstance(fast, FastMedian) or not percentile_applies(data):
+        return None
+    left = request.remaining_s()
+    now = time.perf_counter()
+    deadline = math.inf if left is None else now + LAGRANGE_TIME_SHARE * left
+    opts = request.options
+    share = data.weight / data.total_weight
+
+    def pmedian(matrix: np.ndarray, start: np.ndarray | None, left_s: float) -> Any:
+        sol = solve_pmedian(
+            matrix,
+            share,
+            _count(data),
+            must_open=data.must_open,
+            forbidden=data.forbidden,
+            initial_open=None if start is None else np.flatnonzero(start),
+            time_limit_s=None if not math.isfinite(left_s) else max(0.05, left_s),
+            gap_rel=opts.gap_rel,
+            threads=opts.threads,
+        )
+        bound = _finite(sol.best_bound)
+        if sol.status not in ("optimal", "feasible") or bound is None:
+            return None
+        return _mask(data.n_sites, sol.open_sites), bound
+
+    return percentile_lagrange(data, pmedian, deadline=deadline)
+
+
 #: Share of the time left that the relaxation may use before the PuLP model gets the rest.
 RELAXATION_TIME_SHARE = 0.5
 
@@ -550,11 +588,50 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
         stats = {**rsol.stats, "relaxation": f"{what}: {how}"}
         sol = dataclasses.replace(rsol, stats=stats, build_s=0.0, solve_s=spent)
         return finalize(sol, request), fast
+    lagr = _percentile_lagrange(data, request, fast, t0) if rsol.found else None
+    if lagr is not None and lagr.infeasible:
+        note = (
+            f"{what}: no {_count(data)} sites serve sla_share within sla_ms (p-median of 0/1 costs)"
+        )
+        sol = Solution(
+            status="infeasible",
+            build_s=0.0,
+            solve_s=time.perf_counter() - t0,
+            raw_status="infeasible",
+            message="the percentile SLA cannot be met: " + note,
+            stats={**rsol.stats, "relaxation": note},
+        )
+        return finalize(sol, request), fast
+    if lagr is not None and lagr.solution is not None:
+        if lagr.solution.status == "optimal":
+            stats = {
+                **rsol.stats,
+                "relaxation": f"{what}: Lagrangian penalty of the percentile SLA "
+                f"({lagr.solves} p-median solves) proves its best SLA-meeting optimum",
+            }
+            sol = dataclasses.replace(
+                rsol,
+                status="optimal",
+                objective=lagr.solution.objective,
+                bound=lagr.solution.bound,
+                open_mask=lagr.solution.open_mask,
+                rows=lagr.solution.rows,
+                build_s=0.0,
+                solve_s=time.perf_counter() - t0,
+                stats=stats,
+            )
+            return finalize(sol, request), fast
+    spent = time.perf_counter() - t0
     start = request.start
+    if start is None and lagr is not None and lagr.solution is not None:
+        start = lagr.solution.open_mask
     if start is None and rsol.found:
         start = rsol.open_mask
     sol = _PULP.solve(data, dataclasses.replace(request, start=start))
     rbound = rsol.bound if rsol.sense == 1 else None
+    if lagr is not None and math.isfinite(lagr.bound):
+        rbound = lagr.bound if rbound is None else max(rbound, lagr.bound)
+        broken = [*broken, f"Lagrangian bound {lagr.bound:.9g} after {lagr.solves} p-median solves"]
     bound = sol.bound
     if rbound is not None and (bound is None or rbound > bound):
         bound = rbound
@@ -567,7 +644,18 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
         solve_s=sol.solve_s + spent,
         stats={**sol.stats, "relaxation": note},
     )
-    if not out.found and rsol.found and not broken:  # the relaxation's incumbent is feasible
+    better = lagr is not None and lagr.solution is not None
+    if better and (not out.found or out.objective > lagr.solution.objective):
+        # the Lagrangian search's incumbent meets every constraint: keep the better one
+        out = dataclasses.replace(
+            out,
+            status="feasible",
+            objective=lagr.solution.objective,
+            open_mask=lagr.solution.open_mask,
+            rows=lagr.solution.rows,
+            bound=bound if bound is None else min(bound, lagr.solution.objective),
+        )
+    if not out.found and rsol.found and not violations(data, rsol):  # relaxation's is feasible
         out = dataclasses.replace(
             rsol,
             bound=bound,
