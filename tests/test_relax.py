@@ -217,3 +217,27 @@ def test_unreachable_percentile_sla_is_proven_infeasible_without_pulp():
     assert res.status == "infeasible"
     assert res.solver["method"] == "fast-median"
     assert "0/1 costs" in res.solver["relaxation"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_capacity_incumbent_is_feasible_and_not_below_the_optimum(seed):
+    from placement.formulations.relax import capacity_applies, capacity_incumbent
+
+    prob, _, w = _problem(seed)
+    prob = prob.replace(capacity=0.36 * float(w.sum()))
+    data = prob.lower().data
+    assert capacity_applies(data)
+    free = prob.replace(capacity=None).solve()
+    start = np.isin(prob.sites["site_id"], free.open_sites["site_id"])
+    inc = capacity_incumbent(data, start, deadline=np.inf, budget_s=30.0)
+    res = prob.solve()
+    pulp = prob.solve(method="pulp")
+    assert res.status == pulp.status == "optimal"
+    assert res.objective == pytest.approx(pulp.objective, rel=1e-9)
+    assert inc is not None and not violations(data, inc)
+    assert inc.open_mask.sum() == 3
+    assert inc.objective >= pulp.objective * (1 - 1e-9)
+    load = np.zeros(data.n_sites)
+    for p, _, i, share in inc.rows:
+        load[data.pair_j[p]] += data.weight[i] * share
+    assert (load <= data.capacity * (1 - 1e-7)).all()  # the margin below every capacity

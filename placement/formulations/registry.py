@@ -535,6 +535,22 @@ def _percentile_lagrange(data: ModelData, request: SolveRequest, fast: Solver, t
     return percentile_lagrange(data, pmedian, deadline=deadline)
 
 
+#: Share of the time left that the capacity incumbent's local search may use (after the
+#: relaxation) before the PuLP model gets the rest.
+CAPACITY_SEARCH_SHARE = 0.25
+
+
+def _capacity_incumbent(data: ModelData, request: SolveRequest, start: np.ndarray) -> Any:
+    """:func:`~placement.formulations.relax.capacity_incumbent` from ``start``, or None."""
+    from placement.formulations.relax import capacity_applies, capacity_incumbent
+
+    if not capacity_applies(data):
+        return None
+    left = request.remaining_s()
+    budget = 30.0 if left is None else CAPACITY_SEARCH_SHARE * left
+    return capacity_incumbent(data, start, deadline=time.perf_counter() + budget, budget_s=budget)
+
+
 #: Share of the time left that the relaxation may use before the PuLP model gets the rest.
 RELAXATION_TIME_SHARE = 0.5
 
@@ -621,10 +637,13 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
                 stats=stats,
             )
             return finalize(sol, request), fast
+    incumbent = None if lagr is None else lagr.solution
+    if incumbent is None and rsol.found:
+        incumbent = _capacity_incumbent(data, request, rsol.open_mask)
     spent = time.perf_counter() - t0
     start = request.start
-    if start is None and lagr is not None and lagr.solution is not None:
-        start = lagr.solution.open_mask
+    if start is None and incumbent is not None:
+        start = incumbent.open_mask
     if start is None and rsol.found:
         start = rsol.open_mask
     sol = _PULP.solve(data, dataclasses.replace(request, start=start))
@@ -644,16 +663,15 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
         solve_s=sol.solve_s + spent,
         stats={**sol.stats, "relaxation": note},
     )
-    better = lagr is not None and lagr.solution is not None
-    if better and (not out.found or out.objective > lagr.solution.objective):
-        # the Lagrangian search's incumbent meets every constraint: keep the better one
+    if incumbent is not None and (not out.found or out.objective > incumbent.objective):
+        # the Lagrangian search's or the transportation LPs' incumbent meets every constraint
         out = dataclasses.replace(
             out,
             status="feasible",
-            objective=lagr.solution.objective,
-            open_mask=lagr.solution.open_mask,
-            rows=lagr.solution.rows,
-            bound=bound if bound is None else min(bound, lagr.solution.objective),
+            objective=incumbent.objective,
+            open_mask=incumbent.open_mask,
+            rows=incumbent.rows,
+            bound=bound if bound is None else min(bound, incumbent.objective),
         )
     if not out.found and rsol.found and not violations(data, rsol):  # relaxation's is feasible
         out = dataclasses.replace(

@@ -29,8 +29,11 @@ from placement.formulations.contract import Solution, active_features
 from placement.formulations.data import ModelData
 
 __all__ = [
+    "CAPACITY_MARGIN",
     "RESTRICTIONS",
     "PercentileLagrange",
+    "capacity_applies",
+    "capacity_incumbent",
     "percentile_applies",
     "percentile_lagrange",
     "relaxation",
@@ -388,3 +391,71 @@ def _kelley(lines: list[tuple[float, float]]) -> float:
                 if val > best_val:
                     best_lam, best_val = lam, val
     return float(best_lam)
+
+
+def capacity_applies(data: ModelData) -> bool:
+    """True when :func:`capacity_incumbent` covers ``data``: median, redundancy 1, split capacity."""
+    return (
+        data.objective == "median"
+        and data.redundancy == 1
+        and data.capacity is not None
+        and not data.single_sourcing
+    )
+
+
+#: Relative margin kept below every capacity by the incumbent's transportation LPs, so that the
+#: LP solver's feasibility tolerance (1e-7 on O(1) rows) never carries a load over a capacity.
+CAPACITY_MARGIN = 1e-6
+
+
+def capacity_incumbent(
+    data: ModelData, start: np.ndarray, *, deadline: float, budget_s: float
+) -> Solution | None:
+    """A capacity-feasible solution near the open set ``start`` (split allocation, median).
+
+    The relaxation's optimum usually overloads a site or two. Its open set is evaluated by the
+    transportation LP (each demand's shares over the open sites, capacities
+    ``cap_j (1 − CAPACITY_MARGIN)``, cost ``(w_i / W) d_ij``) and improved by drop / add / swap
+    moves within the site count, first improvement taken (the local search of
+    :mod:`placement.formulations.cfl`, with zero fixed costs), for at most ``budget_s`` seconds.
+    The result is a feasible solution (checked with :func:`violations`, objective the mean
+    latency of its shares), an upper bound for the PuLP model's start; None when none is found.
+    """
+    import math
+    import time
+
+    from placement.formulations.cfl import _Transport
+
+    usable = data.primary_ok & ~data.forbidden[data.pair_j]
+    pos = np.flatnonzero(usable)
+    pi, pj = data.pair_i[pos], data.pair_j[pos]
+    total = data.total_weight
+    share = data.weight / total
+    cap = np.asarray(data.capacity, dtype=float) / total * (1.0 - CAPACITY_MARGIN)
+    cost = share[pi] * data.latency_ms[pos]
+    ev = _Transport(pi, pj, share, cap, cost, np.zeros(data.n_sites), data.n_demand, data.n_sites)
+    lo = data.min_sites if data.min_sites is not None else -math.inf
+    hi = data.max_sites if data.max_sites is not None else math.inf
+    if data.n_sites_exact is not None:
+        lo = hi = data.n_sites_exact
+    stop = min(deadline, time.perf_counter() + budget_s)
+    value, y, z = ev.local_search(
+        start.astype(float), data.must_open, ~data.forbidden, lo, hi, stop, budget_s=budget_s
+    )
+    if y is None or z is None or not math.isfinite(value) or not lo <= y.sum() <= hi:
+        return None
+    keep = z > 1e-9
+    rows = [
+        (int(p), 1, int(i), float(min(1.0, s)))
+        for p, i, s in zip(pos[keep], pi[keep], z[keep], strict=True)
+    ]
+    arr = np.asarray(rows, dtype=float).reshape(-1, 4)
+    served = np.bincount(arr[:, 2].astype(np.int64), weights=arr[:, 3], minlength=data.n_demand)
+    if np.abs(served - 1.0).max() > 1e-6:
+        return None  # a demand point not fully served within the LP's tolerance
+    pairs = arr[:, 0].astype(np.int64)
+    objective = float(
+        (share[arr[:, 2].astype(np.int64)] * arr[:, 3] * data.latency_ms[pairs]).sum()
+    )
+    sol = Solution(status="feasible", objective=objective, open_mask=y > 0.5, rows=rows)
+    return None if violations(data, sol) else sol
