@@ -219,12 +219,13 @@ def test_unreachable_percentile_sla_is_proven_infeasible_without_pulp():
     assert "0/1 costs" in res.solver["relaxation"]
 
 
+@pytest.mark.parametrize("single", [False, True])
 @pytest.mark.parametrize("seed", range(3))
-def test_capacity_incumbent_is_feasible_and_not_below_the_optimum(seed):
+def test_capacity_incumbent_is_feasible_and_not_below_the_optimum(seed, single):
     from placement.formulations.relax import capacity_applies, capacity_incumbent
 
     prob, _, w = _problem(seed)
-    prob = prob.replace(capacity=0.36 * float(w.sum()))
+    prob = prob.replace(capacity=0.36 * float(w.sum()), single_sourcing=single)
     data = prob.lower().data
     assert capacity_applies(data)
     free = prob.replace(capacity=None).solve()
@@ -241,3 +242,6 @@ def test_capacity_incumbent_is_feasible_and_not_below_the_optimum(seed):
     for p, _, i, share in inc.rows:
         load[data.pair_j[p]] += data.weight[i] * share
     assert (load <= data.capacity * (1 - 1e-7)).all()  # the margin below every capacity
+    if single:
+        assert all(share == 1.0 for *_, share in inc.rows)
+        assert len(inc.rows) == data.n_demand

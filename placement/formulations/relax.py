@@ -394,13 +394,8 @@ def _kelley(lines: list[tuple[float, float]]) -> float:
 
 
 def capacity_applies(data: ModelData) -> bool:
-    """True when :func:`capacity_incumbent` covers ``data``: median, redundancy 1, split capacity."""
-    return (
-        data.objective == "median"
-        and data.redundancy == 1
-        and data.capacity is not None
-        and not data.single_sourcing
-    )
+    """True when :func:`capacity_incumbent` covers ``data``: median, redundancy 1, a capacity."""
+    return data.objective == "median" and data.redundancy == 1 and data.capacity is not None
 
 
 #: Relative margin kept below every capacity by the incumbent's transportation LPs, so that the
@@ -418,8 +413,11 @@ def capacity_incumbent(
     ``cap_j (1 − CAPACITY_MARGIN)``, cost ``(w_i / W) d_ij``) and improved by drop / add / swap
     moves within the site count, first improvement taken (the local search of
     :mod:`placement.formulations.cfl`, with zero fixed costs), for at most ``budget_s`` seconds.
-    The result is a feasible solution (checked with :func:`violations`, objective the mean
-    latency of its shares), an upper bound for the PuLP model's start; None when none is found.
+    With ``single_sourcing`` every demand point then goes whole to the site of its largest
+    share, and points of an overloaded site move, least extra latency first, to the nearest
+    open site with room (:func:`_single_source`). The result is a feasible solution (checked
+    with :func:`violations`, objective the mean latency of its shares), an upper bound and the
+    PuLP model's start; None when none is found.
     """
     import math
     import time
@@ -444,6 +442,10 @@ def capacity_incumbent(
     )
     if y is None or z is None or not math.isfinite(value) or not lo <= y.sum() <= hi:
         return None
+    if data.single_sourcing:
+        z = _single_source(data, pos, z, y > 0.5, cap * total)
+        if z is None:
+            return None
     keep = z > 1e-9
     rows = [
         (int(p), 1, int(i), float(min(1.0, s)))
@@ -459,3 +461,49 @@ def capacity_incumbent(
     )
     sol = Solution(status="feasible", objective=objective, open_mask=y > 0.5, rows=rows)
     return None if violations(data, sol) else sol
+
+
+def _single_source(
+    data: ModelData, pos: np.ndarray, z: np.ndarray, open_mask: np.ndarray, cap: np.ndarray
+) -> np.ndarray | None:
+    """Shares ``z`` over the pairs ``pos`` made whole (0/1) within ``cap`` (users), or None."""
+    pi, pj = data.pair_i[pos], data.pair_j[pos]
+    lat = data.latency_ms[pos]
+    n = data.n_demand
+    # the pair of each demand's largest share (ties: nearer, then lower site index)
+    order = np.lexsort((pj, lat, -z, pi))
+    first = np.r_[True, pi[order][1:] != pi[order][:-1]]
+    chosen = np.full(n, -1, dtype=np.int64)
+    chosen[pi[order][first]] = order[first]
+    if (chosen < 0).any():
+        return None
+    w = data.weight
+    load = np.bincount(pj[chosen], weights=w, minlength=data.n_sites)
+    alive = open_mask[pj]
+    cand = np.flatnonzero(alive)
+    cand = cand[np.lexsort((pj[cand], lat[cand], pi[cand]))]
+    bounds = np.searchsorted(pi[cand], np.arange(n + 1))
+    by_i = [cand[bounds[i] : bounds[i + 1]] for i in range(n)]
+    for j in np.flatnonzero(load > cap):
+        members = np.flatnonzero(pj[chosen] == j)
+        moves = []
+        for i in members:
+            for q in by_i[i]:
+                if pj[q] != j:
+                    moves.append((lat[q] - lat[chosen[i]], int(i), int(q)))
+                    break
+        for _, i, _q in sorted(moves):
+            if load[j] <= cap[j]:
+                break
+            for q in by_i[i]:  # nearest other open site with room
+                k = pj[q]
+                if k != j and load[k] + w[i] <= cap[k]:
+                    load[j] -= w[i]
+                    load[k] += w[i]
+                    chosen[i] = q
+                    break
+        if load[j] > cap[j]:
+            return None
+    out = np.zeros(len(pos))
+    out[chosen] = 1.0
+    return out
