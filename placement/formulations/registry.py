@@ -671,7 +671,11 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
     skipped = incumbent is not None and not _pulp_has_time(data, request, t0, c0)
     if skipped:
         # the PuLP model could not even be built in the time left: the incumbent, with its bound
-        sol = Solution(status="no_solution", raw_status="PuLP model skipped", stats=rsol.stats)
+        sol = Solution(
+            status="no_solution",
+            raw_status="time limit: too little time left to build the PuLP model",
+            stats=rsol.stats,
+        )
         broken = [*broken, "PuLP model skipped (time left under 3 estimated builds)"]
     else:
         sol = _PULP.solve(data, dataclasses.replace(request, start=start))
