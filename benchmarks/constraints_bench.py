@@ -102,14 +102,18 @@ def run(case: str, cap: float, tree: Path) -> dict:
     """One case in a subprocess importing ``placement`` from ``tree``."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     t = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, case, str(cap)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tree,
-        timeout=cap * 4 + 600,
-    )
+    limit_s = cap * 4 + 600
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", CHILD, case, str(cap)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tree,
+            timeout=limit_s,
+        )
+    except subprocess.TimeoutExpired:  # a run far past its cap (the PuLP build ignores it)
+        return {"status": f"killed>{limit_s:g}s", "err": "timed out", "case": case}
     if proc.returncode != 0:
         return {"status": f"error rc={proc.returncode}", "err": proc.stderr[-800:], "case": case}
     out = json.loads(proc.stdout.strip().splitlines()[-1])

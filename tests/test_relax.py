@@ -160,3 +160,88 @@ def test_twin_sites_of_another_provider_settle_provider_limits(seed):
         np.sort(a["latency_ms"].to_numpy()),
         np.sort(free.assignments["latency_ms"].to_numpy()),
     )
+
+
+def _covered(lat, w, s, sla_ms) -> float:
+    return float(w[lat[:, list(s)].min(axis=1) <= sla_ms].sum()) / w.sum()
+
+
+@pytest.mark.parametrize("share", [0.6, 0.75, 0.9])
+@pytest.mark.parametrize("seed", range(4))
+def test_percentile_sla_by_lagrangian_penalties_matches_enumeration(seed, share):
+    prob, lat, w = _problem(seed, sla_ms=30.0, sla_share=share)
+    res = prob.solve()
+    expected = _brute(lat, w, 3, lambda s: _covered(lat, w, s, 30.0) >= share - 1e-12)
+    if not np.isfinite(expected):
+        assert res.status == "infeasible"
+        return
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(expected, rel=1e-9)
+    assert res.best_bound <= res.objective * (1 + 1e-9)
+    opened = [int(s[1:]) for s in res.open_sites["site_id"]]
+    assert _covered(lat, w, opened, 30.0) >= share - 1e-12
+
+
+def test_percentile_lagrange_bound_and_incumbent_bracket_the_optimum():
+    from placement.formulations import registry
+    from placement.formulations.radius import solve_pmedian
+    from placement.formulations.relax import percentile_applies, percentile_lagrange
+
+    for seed in range(6):
+        prob, lat, w = _problem(seed, sla_ms=30.0, sla_share=0.75)
+        data = prob.lower().data
+        assert percentile_applies(data)
+        share = data.weight / data.total_weight
+
+        def pmedian(matrix, start, left_s, data=data, share=share):
+            sol = solve_pmedian(matrix, share, 3)
+            return registry._mask(data.n_sites, sol.open_sites), sol.best_bound
+
+        out = percentile_lagrange(data, pmedian, deadline=np.inf)
+        expected = _brute(lat, w, 3, lambda s, lat=lat, w=w: _covered(lat, w, s, 30.0) >= 0.75)
+        if not np.isfinite(expected):
+            assert out.solution is None
+            continue
+        assert out.bound <= expected * (1 + 1e-9)
+        if out.solution is not None:
+            assert out.solution.objective >= expected * (1 - 1e-9)
+            assert not violations(data, out.solution)
+
+
+def test_unreachable_percentile_sla_is_proven_infeasible_without_pulp():
+    # all 8 sites serve 73 % within 20 ms, the best 3 only 49.6 %: only the count makes it fail
+    prob, lat, w = _problem(2, sla_ms=20.0, sla_share=0.6)
+    assert _covered(lat, w, range(8), 20.0) >= 0.6
+    assert not np.isfinite(_brute(lat, w, 3, lambda s: _covered(lat, w, s, 20.0) >= 0.6))
+    res = prob.solve()
+    assert res.status == "infeasible"
+    assert res.solver["method"] == "fast-median"
+    assert "0/1 costs" in res.solver["relaxation"]
+
+
+@pytest.mark.parametrize("single", [False, True])
+@pytest.mark.parametrize("seed", range(3))
+def test_capacity_incumbent_is_feasible_and_not_below_the_optimum(seed, single):
+    from placement.formulations.relax import capacity_applies, capacity_incumbent
+
+    prob, _, w = _problem(seed)
+    prob = prob.replace(capacity=0.36 * float(w.sum()), single_sourcing=single)
+    data = prob.lower().data
+    assert capacity_applies(data)
+    free = prob.replace(capacity=None).solve()
+    start = np.isin(prob.sites["site_id"], free.open_sites["site_id"])
+    inc = capacity_incumbent(data, start, deadline=np.inf, budget_s=30.0)
+    res = prob.solve()
+    pulp = prob.solve(method="pulp")
+    assert res.status == pulp.status == "optimal"
+    assert res.objective == pytest.approx(pulp.objective, rel=1e-9)
+    assert inc is not None and not violations(data, inc)
+    assert inc.open_mask.sum() == 3
+    assert inc.objective >= pulp.objective * (1 - 1e-9)
+    load = np.zeros(data.n_sites)
+    for p, _, i, share in inc.rows:
+        load[data.pair_j[p]] += data.weight[i] * share
+    assert (load <= data.capacity * (1 - 1e-7)).all()  # the margin below every capacity
+    if single:
+        assert all(share == 1.0 for *_, share in inc.rows)
+        assert len(inc.rows) == data.n_demand

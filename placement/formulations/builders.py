@@ -150,34 +150,53 @@ def add_capacity(
     y: list[pulp.LpVariable],
     data: ModelData,
 ) -> None:
-    """Primary load of a site within its capacity: ``sum_i w_i z[i, j, 1] <= cap_j y_j``."""
+    """Primary load of a site within its capacity: ``sum_i w_i z[i, j, 1] <= cap_j y_j``.
+
+    Each row is divided by its capacity (by the total weight ``W`` for a site of capacity 0),
+    ``sum_i (w_i / cap_j) z[i, j, 1] - y_j <= 0``, and the aggregate row by ``W``: the same
+    feasible set with O(1) coefficients (in users they reach 5e7 and the right-hand side 2e9 on
+    the world instance, which HiGHS warns about). A row then holds to the solver's feasibility
+    tolerance (1e-7) relative to the capacity, not in users.
+    """
     if data.capacity is None:
         return
     z1 = z[1]
     pairs = np.fromiter(z1.keys(), dtype=np.int64, count=len(z1))
     by_j = groups(data.pair_j[pairs], data.n_sites)
+    total = data.total_weight
+    scale_w = total if total > 0 else 1.0
     for j, idx in enumerate(by_j):
-        terms = [(z1[int(pairs[q])], float(data.weight[data.pair_i[pairs[q]]])) for q in idx]
-        terms.append((y[j], -float(data.capacity[j])))
+        cap = float(data.capacity[j])
+        scale = cap if cap > 0 else scale_w
+        terms = [
+            (z1[int(pairs[q])], float(data.weight[data.pair_i[pairs[q]]]) / scale) for q in idx
+        ]
+        terms.append((y[j], -cap / scale))
         prob += _expr(terms) <= 0, f"capacity_{j}"
     # Valid inequality: the open sites can hold all demand. Implied by the rows above for
     # integer y, it tightens the LP relaxation a great deal (Cornuejols, Sridharan & Thizy 1991).
-    total = _expr([(y[j], float(data.capacity[j])) for j in range(data.n_sites)])
-    prob += total >= data.total_weight, "capacity_total"
+    agg = _expr([(y[j], float(data.capacity[j]) / scale_w) for j in range(data.n_sites)])
+    prob += agg >= total / scale_w, "capacity_total"
 
 
 def add_percentile_sla(
     prob: pulp.LpProblem, z: dict[int, dict[int, pulp.LpVariable]], data: ModelData
 ) -> None:
-    """At least ``sla_share`` of the demand weight is served within ``sla_ms`` by its primary."""
+    """At least ``sla_share`` of the demand weight is served within ``sla_ms`` by its primary.
+
+    In shares of the total weight ``W``: ``sum (w_i / W) z[p, 1] >= sla_share`` over the pairs
+    within ``sla_ms`` (coefficients O(1), not users).
+    """
     if data.sla_share is None or data.sla_ms is None:
         return
+    total = data.total_weight
+    scale = total if total > 0 else 1.0
     terms = [
-        (var, float(data.weight[data.pair_i[p]]))
+        (var, float(data.weight[data.pair_i[p]]) / scale)
         for p, var in z[1].items()
         if data.latency_ms[p] <= data.sla_ms + 1e-9
     ]
-    prob += _expr(terms) >= data.sla_share * data.total_weight, "percentile_sla"
+    prob += _expr(terms) >= data.sla_share * total / scale, "percentile_sla"
 
 
 def add_provider_limits(prob: pulp.LpProblem, y: list[pulp.LpVariable], data: ModelData) -> None:

@@ -497,6 +497,82 @@ def solve_data(
     return finalize(sol, request), solver
 
 
+#: Share of the time left that the percentile SLA's Lagrangian search may use (after the
+#: relaxation) before the PuLP model gets the rest.
+LAGRANGE_TIME_SHARE = 0.5
+
+
+def _percentile_lagrange(data: ModelData, request: SolveRequest, fast: Solver, t0: float) -> Any:
+    """:func:`~placement.formulations.relax.percentile_lagrange` with FastMedian, or None."""
+    from placement.formulations.radius import solve_pmedian
+    from placement.formulations.relax import percentile_applies, percentile_lagrange
+
+    if not isinstance(fast, FastMedian) or not percentile_applies(data):
+        return None
+    left = request.remaining_s()
+    now = time.perf_counter()
+    deadline = math.inf if left is None else now + LAGRANGE_TIME_SHARE * left
+    opts = request.options
+    share = data.weight / data.total_weight
+
+    def pmedian(matrix: np.ndarray, start: np.ndarray | None, left_s: float) -> Any:
+        sol = solve_pmedian(
+            matrix,
+            share,
+            _count(data),
+            must_open=data.must_open,
+            forbidden=data.forbidden,
+            initial_open=None if start is None else np.flatnonzero(start),
+            time_limit_s=None if not math.isfinite(left_s) else max(0.05, left_s),
+            gap_rel=opts.gap_rel,
+            threads=opts.threads,
+        )
+        bound = _finite(sol.best_bound)
+        if sol.status not in ("optimal", "feasible") or bound is None:
+            return None
+        return _mask(data.n_sites, sol.open_sites), bound
+
+    return percentile_lagrange(data, pmedian, deadline=deadline)
+
+
+#: Share of the time left that the capacity incumbent's local search may use (after the
+#: relaxation) before the PuLP model gets the rest.
+CAPACITY_SEARCH_SHARE = 0.25
+
+
+def _capacity_incumbent(data: ModelData, request: SolveRequest, start: np.ndarray) -> Any:
+    """:func:`~placement.formulations.relax.capacity_incumbent` from ``start``, or None."""
+    from placement.formulations.relax import capacity_applies, capacity_incumbent
+
+    if not capacity_applies(data):
+        return None
+    left = request.remaining_s()
+    budget = 30.0 if left is None else CAPACITY_SEARCH_SHARE * left
+    return capacity_incumbent(data, start, deadline=time.perf_counter() + budget, budget_s=budget)
+
+
+#: PuLP model build and transfer to HiGHS, CPU seconds per pair (measured: 4.1 s for the
+#: world instance's 226k pairs on an idle core), and how many builds' time it needs left.
+PULP_BUILD_CPU_S_PER_PAIR = 2e-5
+PULP_BUILDS_NEEDED = 3.0
+
+
+def _pulp_has_time(data: ModelData, request: SolveRequest, t0: float, c0: float) -> bool:
+    """False when the time left is under ``PULP_BUILDS_NEEDED`` estimated PuLP model builds.
+
+    The estimate scales the build's CPU seconds by the wall/CPU ratio of the phase so far (the
+    machine's load), since the PuLP build does not look at the clock: on the world instance
+    under load it took 19-75 s of wall and ran past the time limit.
+    """
+    left = request.remaining_s()
+    if left is None:
+        return True
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    slowdown = max(1.0, wall / cpu) if cpu > 0.05 else 1.0
+    build_s = PULP_BUILD_CPU_S_PER_PAIR * data.n_pairs * data.redundancy * slowdown
+    return left >= PULP_BUILDS_NEEDED * build_s
+
+
 #: Share of the time left that the relaxation may use before the PuLP model gets the rest.
 RELAXATION_TIME_SHARE = 0.5
 
@@ -519,7 +595,7 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
     fast = choose_solver(rdata, "auto")
     if fast is _PULP:
         return None
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     left = request.remaining_s()
     sub = dataclasses.replace(
         request,
@@ -550,11 +626,63 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
         stats = {**rsol.stats, "relaxation": f"{what}: {how}"}
         sol = dataclasses.replace(rsol, stats=stats, build_s=0.0, solve_s=spent)
         return finalize(sol, request), fast
+    lagr = _percentile_lagrange(data, request, fast, t0) if rsol.found else None
+    if lagr is not None and lagr.infeasible:
+        note = (
+            f"{what}: no {_count(data)} sites serve sla_share within sla_ms (p-median of 0/1 costs)"
+        )
+        sol = Solution(
+            status="infeasible",
+            build_s=0.0,
+            solve_s=time.perf_counter() - t0,
+            raw_status="infeasible",
+            message="the percentile SLA cannot be met: " + note,
+            stats={**rsol.stats, "relaxation": note},
+        )
+        return finalize(sol, request), fast
+    if lagr is not None and lagr.solution is not None:
+        if lagr.solution.status == "optimal":
+            stats = {
+                **rsol.stats,
+                "relaxation": f"{what}: Lagrangian penalty of the percentile SLA "
+                f"({lagr.solves} p-median solves) proves its best SLA-meeting optimum",
+            }
+            sol = dataclasses.replace(
+                rsol,
+                status="optimal",
+                objective=lagr.solution.objective,
+                bound=lagr.solution.bound,
+                open_mask=lagr.solution.open_mask,
+                rows=lagr.solution.rows,
+                build_s=0.0,
+                solve_s=time.perf_counter() - t0,
+                stats=stats,
+            )
+            return finalize(sol, request), fast
+    incumbent = None if lagr is None else lagr.solution
+    if incumbent is None and rsol.found:
+        incumbent = _capacity_incumbent(data, request, rsol.open_mask)
+    spent = time.perf_counter() - t0
     start = request.start
+    if start is None and incumbent is not None:
+        start = incumbent.open_mask
     if start is None and rsol.found:
         start = rsol.open_mask
-    sol = _PULP.solve(data, dataclasses.replace(request, start=start))
+    skipped = incumbent is not None and not _pulp_has_time(data, request, t0, c0)
+    if skipped:
+        # the PuLP model could not even be built in the time left: the incumbent, with its bound
+        sol = Solution(
+            status="no_solution",
+            raw_status="time limit: too little time left to build the PuLP model",
+            stats=rsol.stats,
+        )
+        broken = [*broken, "PuLP model skipped (time left under 3 estimated builds)"]
+    else:
+        sol = _PULP.solve(data, dataclasses.replace(request, start=start))
     rbound = rsol.bound if rsol.sense == 1 else None
+    if lagr is not None and math.isfinite(lagr.bound):
+        rbound = lagr.bound if rbound is None else max(rbound, lagr.bound)
+        broken = [*broken, f"Lagrangian bound {lagr.bound:.9g} after {lagr.solves} p-median solves"]
     bound = sol.bound
     if rbound is not None and (bound is None or rbound > bound):
         bound = rbound
@@ -567,7 +695,17 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
         solve_s=sol.solve_s + spent,
         stats={**sol.stats, "relaxation": note},
     )
-    if not out.found and rsol.found and not broken:  # the relaxation's incumbent is feasible
+    if incumbent is not None and (not out.found or out.objective > incumbent.objective):
+        # the Lagrangian search's or the transportation LPs' incumbent meets every constraint
+        out = dataclasses.replace(
+            out,
+            status="feasible",
+            objective=incumbent.objective,
+            open_mask=incumbent.open_mask,
+            rows=incumbent.rows,
+            bound=bound if bound is None else min(bound, incumbent.objective),
+        )
+    if not out.found and rsol.found and not violations(data, rsol):  # relaxation's is feasible
         out = dataclasses.replace(
             rsol,
             bound=bound,
@@ -575,4 +713,4 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
             solve_s=sol.solve_s + spent,
             stats={**rsol.stats, "relaxation": note},
         )
-    return finalize(out, request), _PULP
+    return finalize(out, request), fast if skipped else _PULP
