@@ -188,10 +188,8 @@ def test_cli_no_reuse_flag(tmp_path: Path, capsys) -> None:
     )
     tables = {}
     for extra in ([], ["--no-reuse"]):
-        code = main(
-            ["sweep", str(toml), "--grid", "max_latency_ms=45,50,60,80", "--workers", "1"]
-            + ["--no-progress", "--format", "json", *extra]
-        )
+        args = ["sweep", str(toml), "--grid", "max_latency_ms=45,50,60,80", "--workers", "1"]
+        code = main([*args, "--no-progress", "--format", "json", *extra])
         assert code == 0
         tables[bool(extra)] = pd.DataFrame(json.loads(capsys.readouterr().out))
     _same(tables[False], tables[True])
