@@ -18,6 +18,18 @@ incumbent. Objectives and statuses are exactly those of a cold sweep (each point
 optimal); when a point has several optimal open sets, which one is returned may depend on the
 chain of warm starts, i.e. on the executor and the number of workers (it is the same on every
 run with the same ones).
+
+Reuse along the SLA axes (``reuse=True``, the default; :mod:`placement.scenarios.reuse`): when
+the grid has several values of ``max_latency_ms`` or ``backup_max_latency_ms``, the points equal
+in every other parameter form a group, solved on one worker from the loosest SLA (None first)
+to the tightest, and whole groups are dealt to the chains (:func:`plan_sweep`). A tighter point's
+feasible set is a subset of a looser one's, so a looser point's proven optimum whose every
+assignment is allowed at the tighter SLAs, with the same demand points, is the tighter point's
+optimum (same objective, bound and gap), and a proven infeasible looser point makes the tighter
+one infeasible. Such a point is not solved: its Result is assembled from that answer for its own
+SLA and carries ``solver["reused_from"]`` (the grid point that was solved); the table's
+``reused`` column flags it. A point that is solved warm-starts from the previous point of its
+chain with the same SLAs (one step along the other axes), else from the previous point.
 """
 
 from __future__ import annotations
@@ -66,7 +78,9 @@ class SweepResult:
         One row per grid point, in grid order: the grid columns, then ``status``, ``gap``,
         ``objective``, ``n_open``, latency and cost metrics (a metric named like a grid parameter
         gets the suffix ``_achieved``, e.g. ``max_latency_ms_achieved``), ``open_sites``, ``message``,
-        ``solve_s`` (wall seconds of the point; the only column that differs between runs).
+        ``reused`` (True when the point took a looser SLA point's proven answer instead of a
+        solve, see ``reuse``), ``solve_s`` (wall seconds of the point; the only column that
+        differs between runs).
     results : tuple of Result or None
         The Result of each row (None for an ``error`` row).
     grid : dict
