@@ -150,6 +150,11 @@ def test_plan_orders_each_sla_group_loose_to_tight():
     # the head of the next group warm-starts from the same SLA of the previous group
     assert one.warm_from[4] == 1 and one.warm_from[5] == 2 and one.warm_from[3] == 0
     assert one.warm_from[0] == 2
+    # one group on two workers: cut into a loose and a tight half
+    single = [{"max_latency_ms": v} for v in (40.0, 50.0, 60.0, None)]
+    halves = plan_sweep(single, 2)
+    assert halves.chains == ((3, 2), (1, 0))
+    assert halves.reuse_from == ((1,), (), (3,), ())
     off = plan_sweep(points, 2, reuse=False)
     assert off.chains == ((0, 1, 2), (3, 4, 5)) and off.sla_axes == ()
     cold = plan_sweep(points, 2, warm_start=False)

@@ -303,7 +303,8 @@ def plan_sweep(
     order (single points when cold) and each point is warm-started from the previous one of its
     chain. With reuse, the points are grouped by their other parameters; each group is ordered
     from the loosest SLA to the tightest (None, no SLA, first) and whole groups are dealt to the
-    chains in grid order, so that every point follows its looser neighbours on one worker. A
+    chains in grid order, so that every point follows its looser neighbours on one worker (with
+    fewer groups than chains, the longest groups are cut in two, loose and tight halves). A
     point then warm-starts from the previous point of its chain with the same SLAs (the same
     SLA one step along the other axes, whose open set meets this SLA) or, at the head of a
     chain, from the previous point.
@@ -339,6 +340,11 @@ def plan_sweep(
         return tuple(-(sla_value(points[i][k]) or 0.0) for k in axes)
 
     ordered = [sorted(g, key=looseness) for g in groups.values()]  # stable: grid order on ties
+    while warm_start and len(ordered) < n_chains and max(len(g) for g in ordered) > 1:
+        # fewer groups than workers: split the longest (its tighter half starts without reuse)
+        k = max(range(len(ordered)), key=lambda x: len(ordered[x]))
+        g = ordered[k]
+        ordered[k : k + 1] = [g[: (len(g) + 1) // 2], g[(len(g) + 1) // 2 :]]
     reuse_from: list[tuple[int, ...]] = [()] * n
     for g in ordered:
         for pos, i in enumerate(g):
