@@ -17,6 +17,10 @@ solves every K-th point of the grid only, serially, each warm-started from the l
 printing every point as it ends, and extrapolates: mean CPU seconds a point x 200 (on one core;
 /2 on two). ``--sample 21`` is the diagonal (SLA 100 ms with N = 6, 110 ms with N = 7, ...,
 190 ms with N = 15): every SLA once, the smaller (slower) half of the N values.
+``--n-sites 6,16`` sweeps those N values only (every SLA; through :func:`sweep`, so reuse
+applies); ``--no-reuse`` solves every point (``sweep(reuse=False)``): with reuse (the default) the
+points of one N are solved from SLA 190 down to 100 on one worker and a point whose looser
+neighbour's proven optimum meets its SLA (or whose looser neighbour is infeasible) takes it.
 ``--time-limit S`` caps each point (a stopped point is ``feasible``/``no_solution`` with its gap).
 
     python benchmarks/world_sweep_bench.py --redundancy 1 --workers 2
@@ -57,6 +61,10 @@ if cfg["redundancy"] == 2:
 base = Problem(sites, users, objective="median", n_sites=10, max_latency_ms=150,
                latency=pl.latency.UserLatencyModel(access="none"), **extra)
 grid = {"max_latency_ms": cfg["sla"], "n_sites": cfg["n_sites"]}
+if not cfg["reuse"]:
+    solve_reuse = {"reuse": False}
+else:
+    solve_reuse = {}
 points = grid_points(grid)[:: cfg["sample"]]
 setup_s = time.perf_counter() - t0
 solve = {"threads": 1}
@@ -82,7 +90,7 @@ c0 = time.process_time()
 w0 = time.perf_counter()
 if cfg["sample"] == 1:
     res = sweep(base, grid, executor=executor, max_workers=cfg["workers"], progress=False,
-                **solve)
+                **solve_reuse, **solve)
     table = res.table
     latency_s = res.latency_s
 else:
@@ -118,6 +126,8 @@ if cluster is not None:
 me = resource.getrusage(resource.RUSAGE_SELF)
 kids = resource.getrusage(resource.RUSAGE_CHILDREN)
 cols = ["max_latency_ms", "n_sites", "status", "objective", "gap", "solve_s", "message"]
+if "reused" in table.columns:
+    cols.append("reused")
 print(json.dumps({
     "setup_s": setup_s, "latency_s": latency_s, "wall_s": wall, "cpu_s": cpu,
     "children_cpu_s": kids.ru_utime + kids.ru_stime,
@@ -135,6 +145,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", type=int, default=1, help="solve every K-th point only")
     ap.add_argument("--time-limit", type=float, default=0.0, help="seconds per point (0: none)")
     ap.add_argument("--out", type=Path, default=None, help="CSV of the sweep table")
+    ap.add_argument(
+        "--n-sites",
+        default="",
+        help="the n_sites values to sweep, v1,v2,... (default 6..25: the 200-point grid)",
+    )
+    ap.add_argument(
+        "--no-reuse",
+        action="store_true",
+        help="solve every point (sweep(reuse=False)); default: reuse along the SLA axis",
+    )
     args = ap.parse_args(argv)
     cfg = {
         "redundancy": args.redundancy,
@@ -143,16 +163,19 @@ def main(argv: list[str] | None = None) -> int:
         "sample": max(1, args.sample),
         "time_limit": args.time_limit,
         "sla": SLA_MS,
-        "n_sites": N_SITES,
+        "n_sites": [int(v) for v in args.n_sites.split(",")] if args.n_sites else N_SITES,
+        "reuse": not args.no_reuse,
     }
     if cfg["sample"] > 1 and (args.scheduler or args.workers != 1):
         ap.error("--sample runs serially: give --workers 1 and no --scheduler")
-    n_grid = len(SLA_MS) * len(N_SITES)
+    n_grid = len(SLA_MS) * len(cfg["n_sites"])
     every = f", every {cfg['sample']}th" if cfg["sample"] > 1 else ""
     print(
         f"world 1e5 sweep, redundancy {args.redundancy}, {n_grid} grid points{every}, "
         f"{'dask ' + args.scheduler if args.scheduler else f'{args.workers} worker(s)'}, "
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}",
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
+        f"{'' if cfg['reuse'] else ', no reuse'}"
+        f"{', n_sites ' + args.n_sites if args.n_sites else ''}",
         flush=True,
     )
     env = {
@@ -187,13 +210,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     out = json.loads(last)
     rows = out["rows"]
-    print(f"{'sla_ms':>7} {'N':>3} {'status':>11} {'objective':>11} {'gap':>8} {'s':>8}")
+    print(f"{'sla_ms':>7} {'N':>3} {'status':>11} {'objective':>11} {'gap':>8} {'s':>8} reused")
     for r in rows:
         obj = "-" if r["objective"] is None else f"{r['objective']:.6f}"
         gap = "-" if r["gap"] is None else f"{r['gap']:.1e}"
         print(
             f"{r['max_latency_ms']:>7.0f} {r['n_sites']:>3} {r['status']:>11} {obj:>11}"
-            f" {gap:>8} {r['solve_s']:>8.2f}"
+            f" {gap:>8} {r['solve_s']:>8.2f} {'yes' if r.get('reused') else ''}"
         )
     statuses: dict[str, int] = {}
     for r in rows:
@@ -202,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     cpu = out["cpu_s"] + out["children_cpu_s"]
     per_point_cpu = cpu / max(1, len(rows))
     print(
-        f"points {len(rows)}: {', '.join(f'{v} {k}' for k, v in sorted(statuses.items()))}\n"
+        f"points {len(rows)}: {', '.join(f'{v} {k}' for k, v in sorted(statuses.items()))}; "
+        f"reused {sum(bool(r.get('reused')) for r in rows)}\n"
         f"sweep wall {out['wall_s']:.1f} s (latency table {out['latency_s']:.1f} s; setup "
         f"{out['setup_s']:.1f} s; child process {total:.1f} s), CPU {cpu:.1f} s "
         f"({per_point_cpu:.2f} s a point), peak MB {out['peak_mb']:.0f} (workers "

@@ -94,7 +94,9 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "Solve the product of the --grid values (Problem arguments) on local worker processes "
             "or on a Dask cluster (--scheduler); the latency table is computed once and each point "
-            "is warm-started from the previous one. Failed points are reported, not fatal."
+            "is warm-started from the previous one; along the SLA axes a looser point's proven answer "
+            "settles a tighter one when it meets its SLAs (--no-reuse: solve every point). "
+            "Failed points are reported, not fatal."
         ),
     )
     p.add_argument("base", help="base problem TOML file (see placement solve)")
@@ -128,6 +130,13 @@ def add_parser(subparsers: Any) -> None:
         action="store_true",
         help="solve every point cold (default: warm-start each point from the previous solved "
         "point of its worker's contiguous chunk of the grid; the objectives are the same)",
+    )
+    p.add_argument(
+        "--no-reuse",
+        action="store_true",
+        help="solve every point (default: along max_latency_ms / backup_max_latency_ms, a point "
+        "whose looser neighbour's proven optimum meets its SLAs, or whose looser neighbour is "
+        "proven infeasible, takes that answer; column 'reused')",
     )
     add_format_option(p)
     p.set_defaults(func=run)
@@ -171,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
         max_workers=args.workers,
         progress=not args.no_progress,
         warm_start=not args.no_warm_start,
+        reuse=not args.no_reuse,
         **cfg.get("solver", {}),
     )
     table = res.table.drop(columns=["solve_s"])

@@ -18,6 +18,18 @@ incumbent. Objectives and statuses are exactly those of a cold sweep (each point
 optimal); when a point has several optimal open sets, which one is returned may depend on the
 chain of warm starts, i.e. on the executor and the number of workers (it is the same on every
 run with the same ones).
+
+Reuse along the SLA axes (``reuse=True``, the default; :mod:`placement.scenarios.reuse`): when
+the grid has several values of ``max_latency_ms`` or ``backup_max_latency_ms``, the points equal
+in every other parameter form a group, solved on one worker from the loosest SLA (None first)
+to the tightest, and whole groups are dealt to the chains (:func:`plan_sweep`). A tighter point's
+feasible set is a subset of a looser one's, so a looser point's proven optimum whose every
+assignment is allowed at the tighter SLAs, with the same demand points, is the tighter point's
+optimum (same objective, bound and gap), and a proven infeasible looser point makes the tighter
+one infeasible. Such a point is not solved: its Result is assembled from that answer for its own
+SLA and carries ``solver["reused_from"]`` (the grid point that was solved); the table's
+``reused`` column flags it. A point that is solved warm-starts from the previous point of its
+chain with the same SLAs (one step along the other axes), else from the previous point.
 """
 
 from __future__ import annotations
@@ -40,13 +52,17 @@ from placement.problem import Problem
 from placement.result import Result
 from placement.scenarios._problem import check_problem_keys, with_full_latency
 from placement.scenarios.compare import result_row
+from placement.scenarios.reuse import SLA_KEYS, dominates, reuse_result, sla_value
 
 __all__ = [
+    "SweepPlan",
     "SweepResult",
     "check_grid_budget",
     "chunk_bounds",
     "connect",
     "grid_points",
+    "plan_sweep",
+    "run_chain",
     "solve_chunk",
     "sweep",
 ]
@@ -62,7 +78,9 @@ class SweepResult:
         One row per grid point, in grid order: the grid columns, then ``status``, ``gap``,
         ``objective``, ``n_open``, latency and cost metrics (a metric named like a grid parameter
         gets the suffix ``_achieved``, e.g. ``max_latency_ms_achieved``), ``open_sites``, ``message``,
-        ``solve_s`` (wall seconds of the point; the only column that differs between runs).
+        ``reused`` (True when the point took a looser SLA point's proven answer instead of a
+        solve, see ``reuse``), ``solve_s`` (wall seconds of the point; the only column that
+        differs between runs).
     results : tuple of Result or None
         The Result of each row (None for an ``error`` row).
     grid : dict
@@ -183,16 +201,24 @@ def solve_point(
     point: Mapping[str, Any],
     solve_kwargs: Mapping[str, Any],
     warm_start: Result | None = None,
+    reuse_from: Sequence[tuple[Mapping[str, Any], Result | None]] = (),
 ) -> tuple[Result | None, str, float]:
     """Build and solve one grid point; never raises (errors come back as a message).
 
     ``warm_start`` is a neighbouring point's solved result: the point starts from it whole (its
     open sites and, for the fast p-median, its root LP) when the point's problem has all of its
-    open sites, else from the open sites it has.
+    open sites, else from the open sites it has. ``reuse_from`` lists ``(point, result)`` of
+    solved points with every SLA at least as loose and every other parameter equal: the first
+    whose proven answer settles this point (:func:`placement.scenarios.reuse.reuse_result`) is
+    taken instead of a solve.
     """
     t0 = time.perf_counter()
     try:
         problem = base.replace(**point)
+        for source_point, source in reuse_from:
+            reused = reuse_result(problem, source, source_point, solve_kwargs)
+            if reused is not None:
+                return reused, "", time.perf_counter() - t0
         kwargs = dict(solve_kwargs)
         ids = _open_ids(warm_start)
         if ids:
@@ -230,11 +256,170 @@ def solve_chunk(
     return out
 
 
+@dataclass(frozen=True)
+class SweepPlan:
+    """In which order, from which warm start and from which looser points each point is solved.
+
+    Attributes
+    ----------
+    chains : tuple of tuple of int
+        Point indices (grid order) in execution order, one chain per worker: a chain runs in
+        order on one worker.
+    warm_from : tuple of (int or None)
+        Per point, the point whose warm start it takes (the last solved result of that point's
+        own warm-start line: itself when solved, else the one it took).
+    reuse_from : tuple of tuple of int
+        Per point, the points of the same chain (every other parameter equal, every SLA at least
+        as loose, solved before it) whose proven answer may settle it, nearest first.
+    sla_axes : tuple of str
+        The grid's SLA axes reused along (empty: no reuse).
+    """
+
+    chains: tuple[tuple[int, ...], ...]
+    warm_from: tuple[int | None, ...]
+    reuse_from: tuple[tuple[int, ...], ...]
+    sla_axes: tuple[str, ...] = ()
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+        return value
+    except TypeError:
+        return repr(value)
+
+
+def plan_sweep(
+    points: Sequence[Mapping[str, Any]],
+    n_chains: int,
+    *,
+    warm_start: bool = True,
+    reuse: bool = True,
+) -> SweepPlan:
+    """The execution plan of a sweep's points on ``n_chains`` workers (see :func:`sweep`).
+
+    Without reuse (or without an SLA axis: ``max_latency_ms`` / ``backup_max_latency_ms`` with
+    numeric or None values, more than one of them), the chains are contiguous chunks of the grid
+    order (single points when cold) and each point is warm-started from the previous one of its
+    chain. With reuse, the points are grouped by their other parameters; each group is ordered
+    from the loosest SLA to the tightest (None, no SLA, first) and whole groups are dealt to the
+    chains in grid order, so that every point follows its looser neighbours on one worker (with
+    fewer groups than chains, the longest groups are cut in two, loose and tight halves). A
+    point then warm-starts from the previous point of its chain with the same SLAs (the same
+    SLA one step along the other axes, whose open set meets this SLA) or, at the head of a
+    chain, from the previous point.
+    """
+    n = len(points)
+    keys = list(points[0]) if n else []
+    axes: tuple[str, ...] = ()
+    if reuse and n:
+        axes = tuple(
+            k
+            for k in SLA_KEYS
+            if k in keys
+            and all(sla_value(p[k]) is not None for p in points)
+            and len({sla_value(p[k]) for p in points}) > 1
+        )
+    if not axes:
+        if warm_start:
+            chains = [tuple(range(a, b)) for a, b in chunk_bounds(n, n_chains)]
+        else:
+            chains = [(i,) for i in range(n)]
+        warm: list[int | None] = [None] * n
+        if warm_start:
+            for chain in chains:
+                for a, b in itertools.pairwise(chain):
+                    warm[b] = a
+        return SweepPlan(tuple(chains), tuple(warm), tuple(() for _ in range(n)), ())
+    others = [k for k in keys if k not in axes]
+    groups: dict[Any, list[int]] = {}
+    for i, p in enumerate(points):
+        groups.setdefault(tuple(_hashable(p[k]) for k in others), []).append(i)
+
+    def looseness(i: int) -> tuple[float, ...]:
+        return tuple(-(sla_value(points[i][k]) or 0.0) for k in axes)
+
+    ordered = [sorted(g, key=looseness) for g in groups.values()]  # stable: grid order on ties
+    while warm_start and len(ordered) < n_chains and max(len(g) for g in ordered) > 1:
+        # fewer groups than workers: split the longest (its tighter half starts without reuse)
+        k = max(range(len(ordered)), key=lambda x: len(ordered[x]))
+        g = ordered[k]
+        ordered[k : k + 1] = [g[: (len(g) + 1) // 2], g[(len(g) + 1) // 2 :]]
+    reuse_from: list[tuple[int, ...]] = [()] * n
+    for g in ordered:
+        for pos, i in enumerate(g):
+            before = [j for j in g[:pos] if dominates(points[j], points[i], axes)]
+            # the nearest ones: no other dominating point lies between them and this point
+            near = [
+                j
+                for j in before
+                if not any(
+                    k != j
+                    and dominates(points[j], points[k], axes)
+                    and looseness(k) != looseness(j)
+                    for k in before
+                )
+            ]
+            reuse_from[i] = tuple(reversed(near))
+    if warm_start:
+        chains = [
+            tuple(i for g in ordered[a:b] for i in g)
+            for a, b in chunk_bounds(len(ordered), n_chains)
+        ]
+    else:
+        chains = [tuple(g) for g in ordered]
+    warm = [None] * n
+    if warm_start:
+        for chain in chains:
+            last_at: dict[tuple[float, ...], int] = {}
+            for pos, i in enumerate(chain):
+                sla = looseness(i)
+                warm[i] = last_at.get(sla, chain[pos - 1] if pos else None)
+                last_at[sla] = i
+    return SweepPlan(tuple(chains), tuple(warm), tuple(reuse_from), axes)
+
+
+def run_chain(
+    base: Problem,
+    items: Sequence[tuple[int, Mapping[str, Any], int | None, tuple[int, ...]]],
+    solve_kwargs: Mapping[str, Any],
+) -> list[tuple[int, tuple[Result | None, str, float]]]:
+    """Solve one chain of a :class:`SweepPlan` in order.
+
+    ``items`` are ``(index, point, warm_from, reuse_from)``; every index they refer to comes
+    earlier in the chain. Returns ``(index, outcome)`` in chain order.
+    """
+    out: dict[int, tuple[Result | None, str, float]] = {}
+    carry: dict[int, Result | None] = {}
+    points = {i: p for i, p, _, _ in items}
+    for i, point, warm_from, reuse_from in items:
+        warm = None if warm_from is None else carry.get(warm_from)
+        sources = [(points[j], out[j][0]) for j in reuse_from if j in out]
+        outcome = solve_point(base, point, solve_kwargs, warm, sources)
+        out[i] = outcome
+        carry[i] = outcome[0] if _open_ids(outcome[0]) else warm
+    return [(i, out[i]) for i, _, _, _ in items]
+
+
+def _chain_items(
+    plan: SweepPlan, points: Sequence[Mapping[str, Any]], chain: Sequence[int]
+) -> list[tuple[int, Mapping[str, Any], int | None, tuple[int, ...]]]:
+    return [(i, points[i], plan.warm_from[i], plan.reuse_from[i]) for i in chain]
+
+
 def _solve_chunk_in_worker(
     points: Sequence[Mapping[str, Any]], solve_kwargs: Mapping[str, Any], warm_start: bool
 ) -> list[tuple[Result | None, str, float]]:
     assert _WORKER_BASE is not None
     return solve_chunk(_WORKER_BASE, points, solve_kwargs, warm_start)
+
+
+def _run_chain_in_worker(
+    items: Sequence[tuple[int, Mapping[str, Any], int | None, tuple[int, ...]]],
+    solve_kwargs: Mapping[str, Any],
+) -> list[tuple[int, tuple[Result | None, str, float]]]:
+    assert _WORKER_BASE is not None
+    return run_chain(_WORKER_BASE, items, solve_kwargs)
 
 
 def chunk_bounds(n_points: int, n_chunks: int) -> list[tuple[int, int]]:
@@ -299,14 +484,18 @@ def _solve_linked(
     point: Mapping[str, Any],
     solve_kwargs: Mapping[str, Any],
     carry: tuple[Any, Result | None] | None,
+    source_points: Sequence[Mapping[str, Any]] = (),
+    *sources: tuple[Any, Result | None],
 ) -> tuple[tuple[Result | None, str, float], Result | None]:
     """One point of a Dask warm-start chain: its outcome and the start for the next point.
 
-    ``carry`` is the previous point's return value (None at the head of a chain): its second
-    item is the last solved Result of the chain so far.
+    ``carry`` is the return value of the point it warm-starts from (None without one): its
+    second item is the last solved Result of that line. ``sources`` are the return values of
+    the looser points it may reuse (``source_points`` their grid points).
     """
     previous = None if carry is None else carry[1]
-    outcome = solve_point(base, point, solve_kwargs, previous)
+    reuse = [(p, src[0][0]) for p, src in zip(source_points, sources, strict=True)]
+    outcome = solve_point(base, point, solve_kwargs, previous, reuse)
     return outcome, (outcome[0] if _open_ids(outcome[0]) else previous)
 
 
@@ -315,16 +504,15 @@ def _run_on_dask(
     shared: Problem,
     points: Sequence[Mapping[str, Any]],
     solve_kwargs: Mapping[str, Any],
-    warm_start: bool,
-    chunks: Any,
+    make_plan: Any,
     outcomes: list[tuple[Result | None, str, float] | None],
     bar: Any,
 ) -> None:
     """Solve the points on a Dask cluster, one task per point, into ``outcomes`` (grid order).
 
-    With warm starts each contiguous chunk is a chain of tasks, each depending on the previous
-    one (Dask runs a chain on one worker, in order); the chunks are those of the processes
-    executor with one chunk per worker thread. A task that fails (a lost worker, a result that
+    The plan (:func:`plan_sweep` with one chain per worker thread, as for the processes
+    executor) becomes a graph of tasks: each point depends on the point it warm-starts from and
+    on the looser points it may reuse (Dask runs a chain on one worker, in order). A task that fails (a lost worker, a result that
     cannot be sent back) is an ``error`` row with its message, like a point whose solve raised.
     """
     from dask.distributed import as_completed as dask_as_completed
@@ -332,20 +520,24 @@ def _run_on_dask(
     base_future = client.scatter(shared, broadcast=True)
     index: dict[str, int] = {}
     futures = []
-    for a, b in chunks(_dask_slots(client)):
-        carry = None
-        for i in range(a, b):
+    plan: SweepPlan = make_plan(_dask_slots(client))
+    by_point: dict[int, Any] = {}
+    for chain in plan.chains:
+        for i in chain:
+            w, r = plan.warm_from[i], plan.reuse_from[i]
             fut = client.submit(
                 _solve_linked,
                 base_future,
                 points[i],
                 solve_kwargs,
-                carry if warm_start else None,
+                None if w is None else by_point[w],
+                [points[j] for j in r],
+                *(by_point[j] for j in r),
                 pure=False,
             )
             index[fut.key] = i
             futures.append(fut)
-            carry = fut
+            by_point[i] = fut
     try:
         for fut in dask_as_completed(futures):
             i = index[fut.key]
@@ -379,6 +571,7 @@ def sweep(
     progress: bool = True,
     reuse_latency: bool = True,
     warm_start: bool = True,
+    reuse: bool = True,
     max_points: int | None = None,
     **solve_kwargs: Any,
 ) -> SweepResult:
@@ -418,6 +611,14 @@ def sweep(
         warm starts each worker gets one contiguous chunk of the grid instead of single points.
         Objectives are those of a cold sweep; among equal-cost optima the open set returned may
         differ.
+    reuse : bool
+        Reuse along the SLA axes (default True; see the module docstring): when the grid has
+        more than one value of ``max_latency_ms`` or ``backup_max_latency_ms``, the points
+        equal in every other parameter are solved from the loosest SLA to the tightest on one
+        worker, and a point whose looser neighbour's proven optimum meets its SLAs (or whose
+        looser neighbour is proven infeasible), with the same demand points, takes that answer
+        instead of a solve (``result.solver["reused_from"]``, table column ``reused``).
+        Statuses, objectives, bounds and gaps are those of solving every point.
     max_points : int, optional
         Largest number of grid points (default: the ``PLACEMENT_MAX_GRID_POINTS`` budget,
         10,000); a larger grid is refused before any work.
@@ -429,10 +630,11 @@ def sweep(
     SweepResult
     """
     points = grid_points(grid, max_points=max_points)
-    if not isinstance(warm_start, bool):
-        raise ValidationError(
-            "must be True or False", table="parameter", field="warm_start", value=warm_start
-        )
+    for name, flag in (("warm_start", warm_start), ("reuse", reuse)):
+        if not isinstance(flag, bool):
+            raise ValidationError(
+                "must be True or False", table="parameter", field=name, value=flag
+            )
     if scheduler is not None:
         if executor is not None:
             raise ValidationError(
@@ -451,6 +653,7 @@ def sweep(
                 progress=progress,
                 reuse_latency=reuse_latency,
                 warm_start=warm_start,
+                reuse=reuse,
                 max_points=max_points,
                 **solve_kwargs,
             )
@@ -469,20 +672,18 @@ def sweep(
     outcomes: list[tuple[Result | None, str, float] | None] = [None] * n
     bar = _progress(n, progress, "sweep")
 
-    def chunks(n_workers: int) -> list[tuple[int, int]]:
-        # warm starts: one contiguous chunk per worker; cold: every point on its own
-        return chunk_bounds(n, n_workers) if warm_start else [(i, i + 1) for i in range(n)]
+    def make_plan(n_workers: int) -> SweepPlan:
+        # warm starts: one chain per worker; cold: every point (or SLA group) on its own
+        return plan_sweep(points, n_workers, warm_start=warm_start, reuse=reuse)
 
     if isinstance(executor, str) and executor == "serial":
         kind = "serial"
-        previous: Result | None = None
-        for i, p in enumerate(points):
-            out = solve_point(shared, p, solve_kwargs, previous if warm_start else None)
-            outcomes[i] = out
-            if _open_ids(out[0]):
-                previous = out[0]
-            if bar is not None:
-                bar.update(1)
+        plan = make_plan(1)
+        for chain in plan.chains:
+            for i, out in run_chain(shared, _chain_items(plan, points, chain), solve_kwargs):
+                outcomes[i] = out
+                if bar is not None:
+                    bar.update(1)
     elif isinstance(executor, str) and executor == "processes":
         kind = "processes"
         workers = max_workers or min(n, os.cpu_count() or 1)
@@ -492,19 +693,20 @@ def sweep(
             initializer=_init_worker,
             initargs=(shared,),
         ) as pool:
-            futures = {
-                pool.submit(_solve_chunk_in_worker, points[a:b], solve_kwargs, warm_start): a
-                for a, b in chunks(workers)
-            }
+            plan = make_plan(workers)
+            futures = [
+                pool.submit(_run_chain_in_worker, _chain_items(plan, points, chain), solve_kwargs)
+                for chain in plan.chains
+            ]
             for fut in as_completed(futures):
                 done = fut.result()
-                start = futures[fut]
-                outcomes[start : start + len(done)] = done
+                for i, out in done:
+                    outcomes[i] = out
                 if bar is not None:
                     bar.update(len(done))
     elif hasattr(executor, "submit") and hasattr(executor, "scatter"):
         kind = "dask"
-        _run_on_dask(executor, shared, points, solve_kwargs, warm_start, chunks, outcomes, bar)
+        _run_on_dask(executor, shared, points, solve_kwargs, make_plan, outcomes, bar)
     else:
         if bar is not None:
             bar.close()
@@ -526,6 +728,7 @@ def sweep(
         for k, v in metrics.items():  # a metric named like a parameter (max_latency_ms)
             row[f"{k}_achieved" if k in p else k] = v
         row["message"] = error if res is None else res.message
+        row["reused"] = res is not None and res.solver.get("reused_from") is not None
         row["solve_s"] = secs
         rows.append(row)
         results.append(res)
