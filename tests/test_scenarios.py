@@ -265,3 +265,14 @@ def test_sweep_failed_point_kept_on_dask(base: Problem) -> None:
     assert "n_sites=99" in t["message"].iloc[1] and pd.isna(t["objective"].iloc[1])
     assert res.result(n_sites=99) is None
     assert [len(res.result(n_sites=n).open_site_ids) for n in (2, 3)] == [2, 3]
+
+
+def test_sweep_result_finds_a_none_point(base: Problem) -> None:
+    # None ("no SLA") is stored as a missing value in the table; result() still finds it
+    res = sweep(base, {"max_latency_ms": [None, 5000.0]}, progress=False, warm_start=False)
+    assert res.table["max_latency_ms"].isna().sum() == 1
+    loose, tight = res.result(max_latency_ms=None), res.result(max_latency_ms=5000.0)
+    assert loose is res.results[0] and tight is res.results[1]
+    assert loose.objective == pytest.approx(tight.objective)  # 5 s binds nobody
+    with pytest.raises(KeyError, match="not an axis"):
+        res.result(n_site=3)

@@ -104,10 +104,14 @@ class SweepResult:
         return len(self.results)
 
     def result(self, **point: Any) -> Result | None:
-        """The Result of the grid point with these values (e.g. ``n_sites=4``)."""
+        """The Result of the grid point with these values (e.g. ``n_sites=4``; ``None``, e.g.
+        ``max_latency_ms=None`` for "no SLA", matches the table's missing value)."""
         mask = pd.Series(True, index=self.table.index)
         for k, v in point.items():
-            mask &= self.table[k] == v
+            if k not in self.table.columns:
+                raise KeyError(f"{k!r} is not an axis of this sweep: {list(self.table.columns)}")
+            col = self.table[k]
+            mask &= col.isna() if v is None else (col == v)
         idx = list(self.table.index[mask])
         if len(idx) != 1:
             raise KeyError(f"{len(idx)} points match {point}")
