@@ -498,13 +498,19 @@ class _DomainSearch:
     @staticmethod
     def _first_outside(
         vals: np.ndarray, doms: np.ndarray, a: np.ndarray | int, b: np.ndarray | int = -2
-    ) -> np.ndarray:
-        """Per row the smallest value over the domains other than ``a`` and ``b`` (from _top3)."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per row the smallest value over the domains other than ``a`` and ``b`` (from _top3)
+        and its domain (inf and -1 where none)."""
         a = np.asarray(a)[..., None] if np.ndim(a) else a
         b = np.asarray(b)[..., None] if np.ndim(b) else b
         ok = (doms != a) & (doms != b)
         first = np.argmax(ok, axis=1)
-        return np.where(ok.any(axis=1), vals[np.arange(len(vals)), first], np.inf)
+        rows = np.arange(len(vals))
+        found = ok.any(axis=1)
+        return (
+            np.where(found, vals[rows, first], np.inf),
+            np.where(found, doms[rows, first], -1),
+        )
 
     def cost(self, sites: np.ndarray) -> float:
         if len(sites) == 0:
@@ -514,7 +520,7 @@ class _DomainSearch:
         bv, bd = self._top3(b)
         tot = np.full(p.shape[0], np.inf)
         for q in range(self.nd):
-            np.minimum(tot, p[:, q] + self._first_outside(bv, bd, q), out=tot)
+            np.minimum(tot, p[:, q] + self._first_outside(bv, bd, q)[0], out=tot)
         return float(self.w @ tot)
 
     def _trial_costs(self, p: np.ndarray, b: np.ndarray, cands: np.ndarray) -> np.ndarray:
@@ -536,14 +542,9 @@ class _DomainSearch:
         for q in np.unique(cdom).tolist():
             idx = np.flatnonzero(cdom == q)
             sel = cands[idx]
-            ok = bd != q
-            first = np.argmax(ok, axis=1)
-            u1 = bv[rows, first]
-            e1 = bd[rows, first]
-            ok2 = ok.copy()
-            ok2[rows, first] = False
-            u2 = np.where(ok2.any(axis=1), bv[rows, np.argmax(ok2, axis=1)], np.inf)
-            p_rest = self._first_outside(pv, pd_, q, e1)[:, None]
+            u1, e1 = self._first_outside(bv, bd, q)
+            u2, _ = self._first_outside(bv, bd, q, e1)
+            p_rest = self._first_outside(pv, pd_, q, e1)[0][:, None]
             p_e1 = p_pad[rows, e1][:, None]
             y = np.minimum(b[:, q : q + 1], self.elb[:, sel])
             tot = np.minimum(p[:, q : q + 1], self.elp[:, sel]) + u1[:, None]
