@@ -740,15 +740,22 @@ def write_tables(tables: dict[str, pd.DataFrame], *, check: bool) -> list[str]:
     return stale
 
 
+def add_data_arguments(ap: argparse.ArgumentParser, *, shared: bool = True) -> None:
+    """``--shared DIR`` (when the script reads ../shared) and ``--check``: the options every
+    script that writes ``data/`` tables through :func:`write_tables` takes."""
+    if shared:
+        ap.add_argument(
+            "--shared",
+            type=Path,
+            default=REPO.parent / "shared",
+            help="folder holding datasets/ (default: ../shared beside the repository)",
+        )
+    ap.add_argument("--check", action="store_true", help="fail if data/ is not up to date")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "--shared",
-        type=Path,
-        default=REPO.parent / "shared",
-        help="folder holding datasets/ (default: ../shared beside the repository)",
-    )
-    ap.add_argument("--check", action="store_true", help="fail if data/ is not up to date")
+    add_data_arguments(ap)
     args = ap.parse_args(argv)
     return 1 if write_tables(build_all(args.shared), check=args.check) else 0
 

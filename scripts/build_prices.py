@@ -130,7 +130,7 @@ def build_all(raw: Path = RAW) -> dict[str, pd.DataFrame]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="fail if data/ is not up to date")
+    _build_data().add_data_arguments(ap, shared=False)
     args = ap.parse_args(argv)
     return 1 if _build_data().write_tables(build_all(), check=args.check) else 0
 

@@ -152,13 +152,7 @@ def print_holdout(shared: Path, salts: tuple[str, ...] = CV_SALTS) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "--shared",
-        type=Path,
-        default=REPO.parent / "shared",
-        help="folder holding datasets/ (default: ../shared beside the repository)",
-    )
-    ap.add_argument("--check", action="store_true", help="fail if data/ is not up to date")
+    _build_data().add_data_arguments(ap)
     ap.add_argument("--holdout", action="store_true", help="print hold-out error tables")
     args = ap.parse_args(argv)
     result = fit(args.shared)
