@@ -119,23 +119,24 @@ def continent_of(
     return out
 
 
+def _finite_numbers(value: str | Iterable[float], n: int, field: str, expected: str) -> list[float]:
+    """``n`` finite numbers from ``"a,b,…"`` or an iterable, else a ValidationError on ``field``."""
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    try:
+        nums = [float(v) for v in parts]
+    except (TypeError, ValueError):
+        raise ValidationError(expected, table="parameter", field=field, value=value) from None
+    if len(nums) != n or not all(np.isfinite(nums)):
+        raise ValidationError(expected, table="parameter", field=field, value=value)
+    return nums
+
+
 def parse_bbox(value: str | Iterable[float]) -> tuple[float, float, float, float]:
     """A bounding box ``(west, south, east, north)`` in degrees from ``"W,S,E,N"`` or 4 numbers.
 
     ``west > east`` means a box across the antimeridian (e.g. ``170,-50,-170,-30``).
     """
-    parts = value.split(",") if isinstance(value, str) else list(value)
-    try:
-        nums = [float(v) for v in parts]
-    except (TypeError, ValueError):
-        raise ValidationError(
-            "expected 4 numbers W,S,E,N (degrees)", table="parameter", field="bbox", value=value
-        ) from None
-    if len(nums) != 4 or not all(np.isfinite(nums)):
-        raise ValidationError(
-            "expected 4 numbers W,S,E,N (degrees)", table="parameter", field="bbox", value=value
-        )
-    w, s, e, n = nums
+    w, s, e, n = _finite_numbers(value, 4, "bbox", "expected 4 numbers W,S,E,N (degrees)")
     if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s < n <= 90):
         raise ValidationError(
             "need -180 <= W, E <= 180 and -90 <= S < N <= 90",
@@ -148,16 +149,7 @@ def parse_bbox(value: str | Iterable[float]) -> tuple[float, float, float, float
 
 def parse_near(value: str | Iterable[float]) -> tuple[float, float, float]:
     """A circle ``(lat_deg, lon_deg, radius_km)`` from ``"LAT,LON,KM"`` or 3 numbers."""
-    parts = value.split(",") if isinstance(value, str) else list(value)
-    try:
-        nums = [float(v) for v in parts]
-    except (TypeError, ValueError):
-        raise ValidationError(
-            "expected LAT,LON,KM", table="parameter", field="near", value=value
-        ) from None
-    if len(nums) != 3 or not all(np.isfinite(nums)):
-        raise ValidationError("expected LAT,LON,KM", table="parameter", field="near", value=value)
-    lat, lon, km = nums
+    lat, lon, km = _finite_numbers(value, 3, "near", "expected LAT,LON,KM")
     if not (-90 <= lat <= 90 and -180 <= lon <= 180 and km > 0):
         raise ValidationError(
             "need -90 <= LAT <= 90, -180 <= LON <= 180 and KM > 0",
