@@ -242,11 +242,23 @@ def assign_nearest(cost: np.ndarray, open_sites: npt.ArrayLike) -> np.ndarray:
 
 
 def _penalised(inp: Inputs) -> tuple[np.ndarray, float]:
-    """Weighted costs with ``inf`` replaced by a penalty larger than any feasible objective."""
+    """Weighted costs with ``inf`` replaced by a penalty larger than any feasible objective.
+
+    The cost matrix itself is returned (not copied) when every pair is allowed and all weights
+    are one; callers must not write into the result.
+    """
     fin = np.isfinite(inp.cost)
-    wc = np.where(fin, inp.cost, 0.0) * inp.weights[:, None]
+    unit = bool(np.all(inp.weights == 1.0))
+    if fin.all():
+        wc = inp.cost if unit else inp.cost * inp.weights[:, None]
+        big = 1.0 + 2.0 * float(np.max(wc, axis=1).sum()) + float(inp.n_demand)
+        return wc, big
+    wc = np.where(fin, inp.cost, 0.0)
+    if not unit:
+        wc *= inp.weights[:, None]
     big = 1.0 + 2.0 * float(np.max(wc, axis=1).sum()) + float(inp.n_demand)
-    return np.where(fin, wc, big), big
+    wc[~fin] = big
+    return wc, big
 
 
 def _d1_d2(w: np.ndarray, open_idx: np.ndarray, huge: float) -> tuple[np.ndarray, ...]:
@@ -272,6 +284,332 @@ def _pmedian_objective(inp: Inputs, open_sites: np.ndarray) -> tuple[np.ndarray,
     return assignment, float(np.dot(inp.weights, d))
 
 
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+class _SwapSearch:
+    """Swap (vertex substitution) local search with incremental gain/loss/extra bookkeeping.
+
+    The open sites sit at fixed *positions* ``0..p-1``; a swap puts the entering site at the
+    position of the leaving one. For every demand ``u`` the search keeps its nearest and
+    second-nearest open positions ``k1, k2`` and their costs ``d1 <= d2``, and, summed over the
+    demands (Whitaker 1983; Resende & Werneck 2007):
+
+    * ``gain[i]``: decrease of the objective if site ``i`` opened (``sum max(d1 - w[:, i], 0)``);
+    * ``loss[k]``: increase if the site at position ``k`` closed (``sum over k1 = k of d2 - d1``);
+    * ``extra[k, i]``: what opening ``i`` gives back of that loss (``sum over k1 = k, w < d2 of
+      d2 - max(w, d1)``),
+
+    so that swapping ``k`` for ``i`` changes the objective by ``loss[k] - gain[i] - extra[k, i]``.
+    A swap only moves the terms of the demands whose two nearest open sites may change (those of
+    the leaving site and those closer to the entering one than to their second nearest), so an
+    update costs ``O(|affected| * n_sites)`` instead of a rebuild, and after it only the moves in
+    the changed rows and columns need to be priced again.
+
+    Each descent step takes the improving moves, best first, and applies together all those
+    whose affected demands are disjoint (their changes then simply add up): with many open
+    sites most improving swaps are far apart, so one pricing serves dozens of swaps.
+    """
+
+    def __init__(
+        self,
+        w: np.ndarray,
+        wt: np.ndarray,
+        open_sites: np.ndarray,
+        movable: np.ndarray,
+        allowed: np.ndarray,
+        huge: float,
+    ) -> None:
+        self.w = w
+        self.wt = wt  # w transposed, C-contiguous (fast column access)
+        self.n, self.m = w.shape
+        self.huge = huge
+        self.sites = np.asarray(open_sites, dtype=np.int64).copy()  # position -> site
+        self.p = int(self.sites.size)
+        self.pos = np.full(self.m, -1, dtype=np.int64)  # site -> position, -1 when closed
+        self.pos[self.sites] = np.arange(self.p)
+        self.movable = movable  # by site
+        self.allowed = allowed.copy()  # by site: may enter (not forbidden, not tabu)
+        self.swaps = 0
+        self._rebuild()
+
+    # ------------------------------------------------------------ bookkeeping
+    def _top2(self, wa: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(d1, d2, k1, k2) of the rows ``wa`` of ``w`` over the open positions."""
+        sub = wa[:, self.sites]
+        rows = wa.shape[0]
+        if self.p == 1:
+            zero = np.zeros(rows, dtype=np.int64)
+            return sub[:, 0].copy(), np.full(rows, self.huge), zero, zero - 1
+        two = np.argpartition(sub, 1, axis=1)[:, :2]
+        r = np.arange(rows)
+        a = sub[r, two[:, 0]]
+        b = sub[r, two[:, 1]]
+        sw = (b < a) | ((b == a) & (two[:, 1] < two[:, 0]))
+        k1 = np.where(sw, two[:, 1], two[:, 0])
+        k2 = np.where(sw, two[:, 0], two[:, 1])
+        return np.minimum(a, b), np.maximum(a, b), k1, k2
+
+    def _rebuild(self) -> None:
+        w = self.w
+        self.d1, self.d2, self.k1, self.k2 = self._top2(w)
+        self.gain = np.maximum(self.d1[:, None] - w, 0.0).sum(axis=0)
+        self.loss = np.bincount(self.k1, weights=self.d2 - self.d1, minlength=self.p)
+        ii, jj = np.nonzero(w < self.d2[:, None])
+        v = self.d2[ii] - np.maximum(w[ii, jj], self.d1[ii])
+        self.extra = np.bincount(
+            self.k1[ii] * self.m + jj, weights=v, minlength=self.p * self.m
+        ).reshape(self.p, self.m)
+
+    def _contribute(self, rows: np.ndarray, wa: np.ndarray, sign: float) -> None:
+        """Add (``sign=1``) or remove (``-1``) the terms of the demands ``rows``."""
+        d1, d2, k1 = self.d1[rows], self.d2[rows], self.k1[rows]
+        self.loss += sign * np.bincount(k1, weights=d2 - d1, minlength=self.p)
+        self.gain += sign * np.maximum(d1[:, None] - wa, 0.0).sum(axis=0)
+        near = wa < d2[:, None]
+        ii, jj = np.nonzero(near)
+        v = d2[ii] - np.maximum(wa[ii, jj], d1[ii])
+        kk = k1[ii]
+        ks, inv = np.unique(kk, return_inverse=True)
+        part = np.bincount(inv * self.m + jj, weights=v, minlength=ks.size * self.m)
+        self.extra[ks] += sign * part.reshape(ks.size, self.m)
+
+    def affected(self, out_pos: np.ndarray, in_sites: np.ndarray) -> np.ndarray:
+        """Mask of the demands whose two nearest open sites may change in the given swaps."""
+        mask = np.isin(self.k1, out_pos) | np.isin(self.k2, out_pos)
+        for j in in_sites:
+            mask |= self.wt[j] < self.d2
+        return mask
+
+    def apply(
+        self, out_pos: npt.ArrayLike, in_sites: npt.ArrayLike
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Put site ``in_sites[t]`` at position ``out_pos[t]``; return the rows and columns of
+        the moves whose price changed."""
+        out_pos = np.asarray(out_pos, dtype=np.int64)
+        in_sites = np.asarray(in_sites, dtype=np.int64)
+        rows = np.flatnonzero(self.affected(out_pos, in_sites))
+        wa = self.w[rows]
+        old_k1, old_d1 = self.k1[rows], self.d1[rows]
+        self._contribute(rows, wa, -1.0)
+        # every demand of a leaving site was affected: its row holds only rounding residue
+        self.loss[out_pos] = 0.0
+        self.extra[out_pos] = 0.0
+        out_sites = self.sites[out_pos]
+        self.pos[out_sites] = -1
+        self.sites[out_pos] = in_sites
+        self.pos[in_sites] = out_pos
+        d1, d2, k1, k2 = self._top2(wa)
+        self.d1[rows], self.d2[rows], self.k1[rows], self.k2[rows] = d1, d2, k1, k2
+        self._contribute(rows, wa, 1.0)
+        self.swaps += int(out_pos.size)
+        dirty_rows = np.union1d(np.union1d(old_k1, k1), out_pos)
+        dirty_cols = np.flatnonzero((wa < np.maximum(old_d1, d1)[:, None]).any(axis=0))
+        return dirty_rows, np.union1d(dirty_cols, out_sites)
+
+    def objective(self) -> float:
+        """Penalised objective of the open sites."""
+        return float(self.d1.sum())
+
+    # ------------------------------------------------------------ moves
+    def _best_per_column(
+        self, rows: np.ndarray | None, cols: np.ndarray | None, tol: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Improving moves (change, position, site): for each column its best row among ``rows``."""
+        closed = (self.pos < 0) & self.allowed
+        rowok = self.movable[self.sites]
+        if rows is None:
+            le = self.loss[:, None] - (self.extra if cols is None else self.extra[:, cols])
+            ok = rowok
+        else:
+            le = self.loss[rows, None] - self.extra[rows]
+            ok = rowok[rows]
+        le[~ok] = np.inf
+        br = np.argmin(le, axis=0)
+        change = le[br, np.arange(le.shape[1])] - (self.gain if cols is None else self.gain[cols])
+        change[~(closed if cols is None else closed[cols])] = np.inf
+        j = np.flatnonzero(change < -tol)
+        pos = br[j] if rows is None else rows[br[j]]
+        return change[j], pos, (j if cols is None else cols[j])
+
+    def improving(
+        self, rows: np.ndarray | None, cols: np.ndarray | None, tol: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Improving moves, best first: all of them when ``rows`` is None, else those in the
+        given rows or columns."""
+        if rows is None:
+            found = [self._best_per_column(None, None, tol)]
+        else:
+            found = []
+            if rows.size:
+                found.append(self._best_per_column(rows, None, tol))
+            if cols is not None and cols.size:
+                found.append(self._best_per_column(None, cols, tol))
+            if not found:
+                return np.zeros(0), _EMPTY, _EMPTY
+        change = np.concatenate([f[0] for f in found])
+        pos = np.concatenate([f[1] for f in found])
+        site = np.concatenate([f[2] for f in found])
+        order = np.lexsort((site, pos, change))
+        return change[order], pos[order], site[order]
+
+    def _independent(
+        self, change: np.ndarray, pos: np.ndarray, site: np.ndarray, limit: int
+    ) -> tuple[list[int], list[int], np.ndarray, np.ndarray]:
+        """Best-first moves with pairwise disjoint affected demands (at most ``limit``); the
+        rows and columns of the others, to price again."""
+        touched = np.zeros(self.n, dtype=bool)
+        used_pos: set[int] = set()
+        used_site: set[int] = set()
+        outs: list[int] = []
+        ins: list[int] = []
+        skipped = []
+        for t in range(change.size):
+            k, j = int(pos[t]), int(site[t])
+            if len(outs) >= limit or k in used_pos or j in used_site:
+                skipped.append(t)
+                continue
+            hit = (self.k1 == k) | (self.k2 == k) | (self.wt[j] < self.d2)
+            if (touched & hit).any():
+                skipped.append(t)
+                continue
+            touched |= hit
+            used_pos.add(k)
+            used_site.add(j)
+            outs.append(k)
+            ins.append(j)
+        sk = np.asarray(skipped, dtype=np.int64)
+        return outs, ins, pos[sk], site[sk]
+
+    def descend(
+        self,
+        rows: np.ndarray | None = None,
+        cols: np.ndarray | None = None,
+        *,
+        tol: float,
+        max_swaps: int | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        """Apply improving swaps until none is left (or the cap or the deadline is reached).
+
+        ``rows``/``cols``: only the moves in these rows or columns may have changed since the
+        position was last a local optimum (all moves are priced when ``rows`` is None).
+        """
+        done = 0
+        while max_swaps is None or done < max_swaps:
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
+            change, pos, site = self.improving(rows, cols, tol)
+            if change.size == 0:
+                break
+            limit = self.p if max_swaps is None else max_swaps - done
+            outs, ins, skip_rows, skip_cols = self._independent(change, pos, site, limit)
+            rows, cols = self.apply(outs, ins)
+            done += len(outs)
+            rows = np.union1d(rows, skip_rows)
+            cols = np.union1d(cols, skip_cols)
+
+    def state(self) -> tuple[np.ndarray, ...]:
+        """A copy of the search state (for :meth:`restore`)."""
+        return tuple(
+            a.copy()
+            for a in (
+                self.sites,
+                self.pos,
+                self.d1,
+                self.d2,
+                self.k1,
+                self.k2,
+                self.gain,
+                self.loss,
+                self.extra,
+            )
+        )
+
+    def restore(self, saved: tuple[np.ndarray, ...]) -> None:
+        """Go back to a state returned by :meth:`state` (which stays usable)."""
+        for name, a in zip(
+            ("sites", "pos", "d1", "d2", "k1", "k2", "gain", "loss", "extra"), saved, strict=True
+        ):
+            np.copyto(getattr(self, name), a)
+
+    def iterate(self, until: float, rng: np.random.Generator, tol: float, near: int = 8) -> int:
+        """Iterated local search until ``time.perf_counter() >= until``; returns the iterations.
+
+        Each iteration picks a random demand ``u`` of a random removable open site, moves that
+        site to a random closed site among the ``near`` closest to ``u``, and descends again with
+        the site just closed barred from reopening (so the descent does not simply undo the
+        kick), then lets it back in; the result is kept when it is no worse than the best so far
+        (plateau moves allowed), else the best state is restored.
+        """
+        movable_pos = np.flatnonzero(self.movable[self.sites])
+        if movable_pos.size == 0:
+            return 0
+        best = self.objective()
+        saved = self.state()
+        iters = 0
+        while time.perf_counter() < until:
+            iters += 1
+            k = int(movable_pos[rng.integers(movable_pos.size)])
+            served = np.flatnonzero(self.k1 == k)
+            if served.size == 0:
+                continue
+            u = int(served[rng.integers(served.size)])
+            row = np.where((self.pos < 0) & self.allowed, self.w[u], np.inf)
+            nn = min(near, int(np.isfinite(row).sum()))
+            if nn == 0:
+                break
+            j = int(np.argpartition(row, nn - 1)[rng.integers(nn)])
+            left = int(self.sites[k])
+            rows, cols = self.apply([k], [j])
+            self.allowed[left] = False
+            self.descend(rows, cols, tol=tol, deadline=until)
+            self.allowed[left] = True
+            self.descend(_EMPTY, np.array([left]), tol=tol, deadline=until)
+            obj = self.objective()
+            if obj <= best + tol:
+                best = min(best, obj)
+                saved = self.state()
+            else:
+                self.restore(saved)
+        self.restore(saved)
+        return iters
+
+
+def _greedy(
+    w: np.ndarray, wt: np.ndarray, is_open: np.ndarray, forbidden: np.ndarray, p: int, huge: float
+) -> None:
+    """Greedy addition up to ``p`` open sites (edits ``is_open`` in place).
+
+    Each step opens the site with the largest saving. Savings only shrink as sites open
+    (submodularity), so stale savings are upper bounds and a lazy priority queue (Minoux 1978,
+    "accelerated greedy") gives the same choices with few re-evaluations.
+    """
+    n_d = w.shape[0]
+    if not is_open.any():
+        # the first site is the 1-median: the smallest column sum
+        colsum = np.where(forbidden, np.inf, w.sum(axis=0))
+        is_open[int(np.argmin(colsum))] = True
+    if is_open.sum() >= p:
+        return
+    d1 = w[:, is_open].min(axis=1) if is_open.any() else np.full(n_d, huge)
+    saving = np.maximum(d1[:, None] - w, 0.0).sum(axis=0)
+    heap = [(-float(saving[j]), int(j)) for j in np.flatnonzero(~(is_open | forbidden))]
+    heapq.heapify(heap)
+    fresh_round = np.full(w.shape[1], -1)
+    step = 0
+    while is_open.sum() < p and heap:
+        _neg, j = heapq.heappop(heap)
+        if fresh_round[j] == step:
+            is_open[j] = True
+            d1 = np.minimum(d1, wt[j])
+            step += 1
+            continue
+        s = float(np.maximum(d1 - wt[j], 0.0).sum())
+        fresh_round[j] = step
+        heapq.heappush(heap, (-s, j))
+
+
 def pmedian_heuristic(
     cost: npt.ArrayLike | Inputs,
     weights: npt.ArrayLike | None = None,
@@ -282,8 +620,10 @@ def pmedian_heuristic(
     max_swaps: int | None = None,
     initial: npt.ArrayLike | None = None,
     deadline: float | None = None,
+    improve_until: float | None = None,
+    seed: int = 0,
 ) -> HeuristicSolution:
-    """Greedy addition then best-improvement swaps for the (weighted) p-median problem.
+    """Greedy addition, swap local search, optionally an iterated local search (p-median).
 
     Parameters
     ----------
@@ -296,7 +636,7 @@ def pmedian_heuristic(
     must_open, forbidden : array_like, optional
         Boolean masks or index arrays of sites.
     max_swaps : int, optional
-        Cap on the number of improving swaps (default ``20 * p + 100``).
+        Cap on the number of improving swaps of the first descent (default ``20 * p + 100``).
     initial : array_like of int, optional
         Sites to start the swap search from instead of the greedy solution (completed greedily
         to ``p`` sites, must-open sites added, forbidden ones dropped).
@@ -304,12 +644,20 @@ def pmedian_heuristic(
         ``time.perf_counter()`` value after which no further swap is searched (a safety stop
         for time-limited solves: the result is then the greedy set improved by the swaps made
         so far, not necessarily a local optimum).
+    improve_until : float, optional
+        ``time.perf_counter()`` value up to which an iterated local search continues from the
+        local optimum (random kick near a random open site, descent, keep if no worse); capped
+        by ``deadline``. Default: stop at the first local optimum.
+    seed : int
+        Seed of the iterated local search's random numbers (results are reproducible for a given
+        seed and number of iterations; the number of iterations depends on the clock).
 
     Returns
     -------
     HeuristicSolution
-        A local optimum for the swap neighbourhood; ``objective`` is ``inf`` if the heuristic found
-        no set of sites serving every demand.
+        A local optimum for the swap neighbourhood (unless stopped by ``deadline`` or
+        ``max_swaps``); ``objective`` is ``inf`` if the heuristic found no set of sites serving
+        every demand.
     """
     if isinstance(cost, Inputs):
         inp = cost
@@ -328,71 +676,26 @@ def pmedian_heuristic(
             if is_open.sum() >= inp.p:
                 break
             is_open[j] = True
-    d1 = w[:, is_open].min(axis=1) if is_open.any() else np.full(n_d, huge)
-    # Greedy addition: each step opens the site with the largest saving. Savings only shrink as
-    # sites open (submodularity), so stale savings are upper bounds and a lazy priority queue
-    # (Minoux 1978, "accelerated greedy") gives the same choices with few re-evaluations.
-    if is_open.sum() < inp.p:
-        saving = np.maximum(d1[:, None] - w, 0.0).sum(axis=0)
-        heap = [(-float(saving[j]), int(j)) for j in np.flatnonzero(~(is_open | inp.forbidden))]
-        heapq.heapify(heap)
-        fresh_round = np.full(w.shape[1], -1)
-        step = 0
-        while is_open.sum() < inp.p and heap:
-            _neg, j = heapq.heappop(heap)
-            if fresh_round[j] == step:
-                is_open[j] = True
-                d1 = np.minimum(d1, w[:, j])
-                step += 1
-                continue
-            s = float(np.maximum(d1 - w[:, j], 0.0).sum())
-            fresh_round[j] = step
-            heapq.heappush(heap, (-s, j))
-    # Vertex substitution with the gain/loss/extra decomposition.
+    wt = np.ascontiguousarray(w.T)
+    _greedy(w, wt, is_open, inp.forbidden, inp.p, huge)
     limit = 20 * inp.p + 100 if max_swaps is None else int(max_swaps)
-    can_in = ~(is_open | inp.forbidden)
     movable = ~inp.must_open
-    col_of = np.full(w.shape[1], -1, dtype=np.int64)  # site -> candidate column (scratch)
-    for _ in range(limit):
-        if deadline is not None and time.perf_counter() >= deadline:
-            break
+    if limit > 0 and (deadline is None or time.perf_counter() < deadline):
         open_idx = np.flatnonzero(is_open)
-        out_idx = open_idx[movable[open_idx]]
-        cand = np.flatnonzero(can_in)
-        if out_idx.size == 0 or cand.size == 0:
-            break
-        d1, d2, n1 = _d1_d2(w, open_idx, huge)
-        # only pairs closer than the demand's second-nearest open site change anything (gain
-        # needs w < d1 ≤ d2, extra w < d2): with many open sites few are, so the terms are
-        # summed over those entries instead of dense n × candidates arrays
-        col_of[cand] = np.arange(cand.size)
-        ii, jj = np.nonzero(w < d2[:, None])
-        cc = col_of[jj]
-        keep = cc >= 0  # candidates only (not open, not forbidden)
-        ii, jj, cc = ii[keep], jj[keep], cc[keep]
-        col_of[cand] = -1
-        v = w[ii, jj]
-        gain = np.bincount(cc, weights=np.maximum(d1[ii] - v, 0.0), minlength=cand.size)
-        pos = np.searchsorted(out_idx, n1)  # group of each demand among the removable sites
-        pos_ok = (pos < out_idx.size) & (out_idx[np.minimum(pos, out_idx.size - 1)] == n1)
-        loss = np.bincount(pos[pos_ok], weights=(d2 - d1)[pos_ok], minlength=out_idx.size)
-        ok = pos_ok[ii]
-        extra = np.bincount(
-            pos[ii[ok]] * cand.size + cc[ok],
-            weights=np.maximum(v[ok], d1[ii[ok]]) - d2[ii[ok]],
-            minlength=out_idx.size * cand.size,
-        ).reshape(out_idx.size, cand.size)
-        delta = loss[:, None] - gain[None, :] + extra  # change of the objective
-        k = int(np.argmin(delta))
-        ko, ji = divmod(k, cand.size)
-        tol = 1e-9 * max(1.0, float(d1.sum()))
-        if delta[ko, ji] >= -tol:
-            break
-        out_site, in_site = int(out_idx[ko]), int(cand[ji])
-        is_open[out_site] = False
-        is_open[in_site] = True
-        can_in[in_site] = False
-        can_in[out_site] = True
+        if open_idx.size == 1 and movable[open_idx[0]]:
+            # one site: the best one (the 1-median) directly
+            colsum = np.where(inp.forbidden, np.inf, w.sum(axis=0))
+            is_open[:] = False
+            is_open[int(np.argmin(colsum))] = True
+        elif movable[open_idx].any() and not (is_open | inp.forbidden).all():
+            search = _SwapSearch(w, wt, open_idx, movable, ~inp.forbidden, huge)
+            tol = 1e-9 * max(1.0, search.objective())
+            search.descend(tol=tol, max_swaps=limit, deadline=deadline)
+            if improve_until is not None:
+                until = improve_until if deadline is None else min(improve_until, deadline)
+                search.iterate(until, np.random.default_rng(seed), tol)
+            is_open[:] = False
+            is_open[search.sites] = True
     open_sites = np.flatnonzero(is_open)
     assignment, obj = _pmedian_objective(inp, open_sites)
     return HeuristicSolution(open_sites=open_sites, assignment=assignment, objective=obj)
