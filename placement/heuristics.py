@@ -19,7 +19,6 @@ No randomness is used: ties go to the lowest index, so results are reproducible.
 
 from __future__ import annotations
 
-import heapq
 import time
 from dataclasses import dataclass
 
@@ -361,22 +360,27 @@ class _SwapSearch:
             self.k1[ii] * self.m + jj, weights=v, minlength=self.p * self.m
         ).reshape(self.p, self.m)
 
-    def _contribute(self, rows: np.ndarray, wa: np.ndarray, sign: float) -> None:
-        """Add (``sign=1``) or remove (``-1``) the terms of the demands ``rows``."""
-        d1, d2, k1 = self.d1[rows], self.d2[rows], self.k1[rows]
+    def _extra_terms(
+        self, d1: np.ndarray, d2: np.ndarray, k1: np.ndarray, wa: np.ndarray, sign: float
+    ) -> None:
+        """Add (``sign=1``) or remove (``-1``) the loss and extra terms of demands (rows ``wa``)."""
         self.loss += sign * np.bincount(k1, weights=d2 - d1, minlength=self.p)
-        self.gain += sign * np.maximum(d1[:, None] - wa, 0.0).sum(axis=0)
-        near = wa < d2[:, None]
-        ii, jj = np.nonzero(near)
-        v = d2[ii] - np.maximum(wa[ii, jj], d1[ii])
-        kk = k1[ii]
-        ks, inv = np.unique(kk, return_inverse=True)
-        part = np.bincount(inv * self.m + jj, weights=v, minlength=ks.size * self.m)
-        self.extra[ks] += sign * part.reshape(ks.size, self.m)
+        # d2 - max(w, d1) where w < d2, else 0; summed per nearest position
+        e = d2[:, None] - np.clip(wa, d1[:, None], d2[:, None])
+        order = np.argsort(k1, kind="stable")
+        ks = k1[order]
+        starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
+        if starts.size <= 16:  # few groups: a masked sum each is cheapest
+            for k in ks[starts]:
+                self.extra[k] += sign * e[k1 == k].sum(axis=0)
+        else:
+            self.extra[ks[starts]] += sign * np.add.reduceat(e[order], starts, axis=0)
 
     def affected(self, out_pos: np.ndarray, in_sites: np.ndarray) -> np.ndarray:
         """Mask of the demands whose two nearest open sites may change in the given swaps."""
-        mask = np.isin(self.k1, out_pos) | np.isin(self.k2, out_pos)
+        leaving = np.zeros(self.p + 1, dtype=bool)  # index -1 (no second site) stays False
+        leaving[out_pos] = True
+        mask = leaving[self.k1] | leaving[self.k2]
         for j in in_sites:
             mask |= self.wt[j] < self.d2
         return mask
@@ -384,28 +388,47 @@ class _SwapSearch:
     def apply(
         self, out_pos: npt.ArrayLike, in_sites: npt.ArrayLike
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Put site ``in_sites[t]`` at position ``out_pos[t]``; return the rows and columns of
-        the moves whose price changed."""
+        """Put site ``in_sites[t]`` at position ``out_pos[t]``.
+
+        Returns masks of the rows (positions) and columns (sites) of the moves whose price
+        changed.
+        """
         out_pos = np.asarray(out_pos, dtype=np.int64)
         in_sites = np.asarray(in_sites, dtype=np.int64)
         rows = np.flatnonzero(self.affected(out_pos, in_sites))
         wa = self.w[rows]
-        old_k1, old_d1 = self.k1[rows], self.d1[rows]
-        self._contribute(rows, wa, -1.0)
-        # every demand of a leaving site was affected: its row holds only rounding residue
-        self.loss[out_pos] = 0.0
-        self.extra[out_pos] = 0.0
+        o1, o2, ok1 = self.d1[rows], self.d2[rows], self.k1[rows]
         out_sites = self.sites[out_pos]
         self.pos[out_sites] = -1
         self.sites[out_pos] = in_sites
         self.pos[in_sites] = out_pos
-        d1, d2, k1, k2 = self._top2(wa)
-        self.d1[rows], self.d2[rows], self.k1[rows], self.k2[rows] = d1, d2, k1, k2
-        self._contribute(rows, wa, 1.0)
+        n1, n2, nk1, nk2 = self._top2(wa)
+        self.d1[rows], self.d2[rows], self.k1[rows], self.k2[rows] = n1, n2, nk1, nk2
         self.swaps += int(out_pos.size)
-        dirty_rows = np.union1d(np.union1d(old_k1, k1), out_pos)
-        dirty_cols = np.flatnonzero((wa < np.maximum(old_d1, d1)[:, None]).any(axis=0))
-        return dirty_rows, np.union1d(dirty_cols, out_sites)
+        leaving = np.zeros(self.p, dtype=bool)
+        leaving[out_pos] = True
+        # gain: only the demands whose nearest cost changed
+        g = n1 != o1
+        cols = np.zeros(self.m, dtype=bool)
+        cols[out_sites] = True
+        if g.any():
+            wg = wa[g]
+            before, after = o1[g][:, None], n1[g][:, None]
+            self.gain += (np.maximum(after - wg, 0.0) - np.maximum(before - wg, 0.0)).sum(axis=0)
+            cols |= (wg < np.maximum(before, after)).any(axis=0)
+        # loss and extra: the demands whose (d1, d2, k1) changed; every demand of a leaving
+        # position is among them, so its row is rebuilt from zero (no rounding residue)
+        c = g | (n2 != o2) | (nk1 != ok1) | leaving[ok1]
+        if not c.all():
+            o1, o2, ok1, n1, n2, nk1, wa = o1[c], o2[c], ok1[c], n1[c], n2[c], nk1[c], wa[c]
+        self._extra_terms(o1, o2, ok1, wa, -1.0)
+        self.loss[out_pos] = 0.0
+        self.extra[out_pos] = 0.0
+        self._extra_terms(n1, n2, nk1, wa, 1.0)
+        dirty = leaving
+        dirty[ok1] = True
+        dirty[nk1] = True
+        return dirty, cols
 
     def objective(self) -> float:
         """Penalised objective of the open sites."""
@@ -504,10 +527,11 @@ class _SwapSearch:
                 break
             limit = self.p if max_swaps is None else max_swaps - done
             outs, ins, skip_rows, skip_cols = self._independent(change, pos, site, limit)
-            rows, cols = self.apply(outs, ins)
+            row_mask, col_mask = self.apply(outs, ins)
             done += len(outs)
-            rows = np.union1d(rows, skip_rows)
-            cols = np.union1d(cols, skip_cols)
+            row_mask[skip_rows] = True
+            col_mask[skip_cols] = True
+            rows, cols = np.flatnonzero(row_mask), np.flatnonzero(col_mask)
 
     def state(self) -> tuple[np.ndarray, ...]:
         """A copy of the search state (for :meth:`restore`)."""
@@ -533,21 +557,35 @@ class _SwapSearch:
         ):
             np.copyto(getattr(self, name), a)
 
-    def iterate(self, until: float, rng: np.random.Generator, tol: float, near: int = 8) -> int:
+    def iterate(
+        self,
+        until: float,
+        rng: np.random.Generator,
+        tol: float,
+        near: int | None = None,
+        kmax: int = 3,
+    ) -> int:
         """Iterated local search until ``time.perf_counter() >= until``; returns the iterations.
 
-        Each iteration picks a random demand ``u`` of a random removable open site, moves that
-        site to a random closed site among the ``near`` closest to ``u``, and descends again with
-        the site just closed barred from reopening (so the descent does not simply undo the
-        kick), then lets it back in; the result is kept when it is no worse than the best so far
-        (plateau moves allowed), else the best state is restored.
+        Each iteration (a kick of size ``s``, 1 at first) picks a random demand ``u`` of a random
+        removable open site, moves the ``s`` removable open sites nearest to ``u`` to random
+        closed sites among the ``near`` closest to ``u`` (default: about the number of sites per
+        open site, at least 8), and descends again with the sites just closed barred from
+        reopening (so that the descent does not simply undo the kick), then lets them back in.
+        The result is kept when it is no worse than the best so far (plateau moves allowed) and
+        ``s`` goes back to 1; else the best sites are swapped back (an incremental update, not
+        a copy) and ``s`` grows, cycling up to ``kmax`` (variable neighbourhood search).
         """
         movable_pos = np.flatnonzero(self.movable[self.sites])
         if movable_pos.size == 0:
             return 0
+        if near is None:
+            near = max(8, round(self.m / self.p))
+        kmax = max(1, min(kmax, movable_pos.size))
         best = self.objective()
-        saved = self.state()
+        saved = self.sites.copy()
         iters = 0
+        size = 1
         while time.perf_counter() < until:
             iters += 1
             k = int(movable_pos[rng.integers(movable_pos.size)])
@@ -557,57 +595,68 @@ class _SwapSearch:
             u = int(served[rng.integers(served.size)])
             row = np.where((self.pos < 0) & self.allowed, self.w[u], np.inf)
             nn = min(near, int(np.isfinite(row).sum()))
-            if nn == 0:
+            if nn < size:
                 break
-            j = int(np.argpartition(row, nn - 1)[rng.integers(nn)])
-            left = int(self.sites[k])
-            rows, cols = self.apply([k], [j])
+            cand = np.argpartition(row, nn - 1)[:nn]
+            ins = rng.choice(cand, size=size, replace=False)
+            if size == 1:
+                outs = np.array([k])
+            else:
+                dist = np.where(self.movable[self.sites], self.w[u, self.sites], np.inf)
+                outs = np.argsort(dist, kind="stable")[:size]
+            left = self.sites[outs].copy()
+            row_mask, col_mask = self.apply(outs, ins)
             self.allowed[left] = False
-            self.descend(rows, cols, tol=tol, deadline=until)
+            self.descend(
+                np.flatnonzero(row_mask), np.flatnonzero(col_mask), tol=tol, deadline=until
+            )
             self.allowed[left] = True
-            self.descend(_EMPTY, np.array([left]), tol=tol, deadline=until)
+            self.descend(_EMPTY, left, tol=tol, deadline=until)
             obj = self.objective()
             if obj <= best + tol:
+                if obj < best - tol:
+                    size = 1
                 best = min(best, obj)
-                saved = self.state()
+                saved = self.sites.copy()
             else:
-                self.restore(saved)
-        self.restore(saved)
+                back = np.flatnonzero(self.sites != saved)
+                self.apply(back, saved[back])
+                size = size % kmax + 1
         return iters
 
 
 def _greedy(
-    w: np.ndarray, wt: np.ndarray, is_open: np.ndarray, forbidden: np.ndarray, p: int, huge: float
+    w: np.ndarray, wt: np.ndarray, is_open: np.ndarray, forbidden: np.ndarray, p: int
 ) -> None:
     """Greedy addition up to ``p`` open sites (edits ``is_open`` in place).
 
-    Each step opens the site with the largest saving. Savings only shrink as sites open
-    (submodularity), so stale savings are upper bounds and a lazy priority queue (Minoux 1978,
-    "accelerated greedy") gives the same choices with few re-evaluations.
+    Each step opens the site with the largest saving (lowest index on ties; Kuehn & Hamburger
+    1963). The savings are kept up to date: opening ``j`` only changes the terms of the demands
+    it now serves, so a step costs ``O(|those demands| * n_sites)`` instead of a recount.
     """
-    n_d = w.shape[0]
     if not is_open.any():
         # the first site is the 1-median: the smallest column sum
         colsum = np.where(forbidden, np.inf, w.sum(axis=0))
         is_open[int(np.argmin(colsum))] = True
-    if is_open.sum() >= p:
+    count = int(is_open.sum())
+    if count >= p:
         return
-    d1 = w[:, is_open].min(axis=1) if is_open.any() else np.full(n_d, huge)
+    d1 = w[:, is_open].min(axis=1)
     saving = np.maximum(d1[:, None] - w, 0.0).sum(axis=0)
-    heap = [(-float(saving[j]), int(j)) for j in np.flatnonzero(~(is_open | forbidden))]
-    heapq.heapify(heap)
-    fresh_round = np.full(w.shape[1], -1)
-    step = 0
-    while is_open.sum() < p and heap:
-        _neg, j = heapq.heappop(heap)
-        if fresh_round[j] == step:
-            is_open[j] = True
-            d1 = np.minimum(d1, wt[j])
-            step += 1
-            continue
-        s = float(np.maximum(d1 - wt[j], 0.0).sum())
-        fresh_round[j] = step
-        heapq.heappush(heap, (-s, j))
+    blocked = is_open | forbidden
+    while count < p:
+        j = int(np.argmax(np.where(blocked, -np.inf, saving)))
+        is_open[j] = blocked[j] = True
+        count += 1
+        col = wt[j]
+        now = np.flatnonzero(col < d1)  # demands that j serves from now on
+        if now.size:
+            wa = w[now]
+            before, after = d1[now], col[now]
+            saving -= (
+                np.maximum(before[:, None] - wa, 0.0) - np.maximum(after[:, None] - wa, 0.0)
+            ).sum(axis=0)
+            d1[now] = after
 
 
 def pmedian_heuristic(
@@ -677,7 +726,7 @@ def pmedian_heuristic(
                 break
             is_open[j] = True
     wt = np.ascontiguousarray(w.T)
-    _greedy(w, wt, is_open, inp.forbidden, inp.p, huge)
+    _greedy(w, wt, is_open, inp.forbidden, inp.p)
     limit = 20 * inp.p + 100 if max_swaps is None else int(max_swaps)
     movable = ~inp.must_open
     if limit > 0 and (deadline is None or time.perf_counter() < deadline):
