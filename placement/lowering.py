@@ -10,6 +10,7 @@ validated and pruned by the hard SLAs once (:func:`latency_table`); site costs a
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ import pandas as pd
 from placement import params
 from placement.errors import ValidationError
 from placement.formulations.data import ModelData
+from placement.matrix import CostMatrix
 from placement.validate import validate_latency_table, validate_site_costs
 
 if TYPE_CHECKING:
@@ -47,7 +49,8 @@ class Lowered:
     Attributes
     ----------
     table : pandas.DataFrame
-        The validated, pruned long latency table.
+        The validated, pruned long latency table (of a dense matrix, built when first read:
+        the arrays come from the matrix).
     costs : pandas.DataFrame or None
         Site cost components (index ``site_id``), None when nothing is costed.
     data : ModelData
@@ -66,7 +69,7 @@ class Lowered:
         The statistic of users' round trip the latencies are in (None for a table).
     """
 
-    table: pd.DataFrame
+    given_table: pd.DataFrame | None
     costs: pd.DataFrame | None
     data: ModelData
     build_s: float = 0.0
@@ -75,10 +78,20 @@ class Lowered:
     source: Any = None
     statistic: str | None = None
 
+    @functools.cached_property
+    def table(self) -> pd.DataFrame:
+        """The validated, pruned long latency table (see the class attributes)."""
+        if self.given_table is not None:
+            return self.given_table
+        return latency_table(self.problem)
+
 
 def latency_source(problem: Problem) -> Any:
     """The problem's latency table or model (the calibrated default model when none is given),
-    stated in the problem's ``latency_statistic`` when it sets one."""
+    stated in the problem's ``latency_statistic`` when it sets one; a dense matrix
+    (:class:`~placement.matrix.CostMatrix`) as it is."""
+    if problem.cost_matrix is not None:
+        return problem.cost_matrix
     source = problem.latency
     if source is None:
         from placement import latency as latency_mod
@@ -93,7 +106,7 @@ def latency_source(problem: Problem) -> Any:
 def latency_statistic(problem: Problem) -> str | None:
     """The statistic the problem's latencies are in (None for a table or a model without one);
     read from the arguments, without building the model."""
-    if isinstance(problem.latency, pd.DataFrame):
+    if problem.cost_matrix is not None or isinstance(problem.latency, pd.DataFrame):
         return None
     if problem.latency_statistic is not None:
         return problem.latency_statistic
@@ -124,6 +137,8 @@ def latency_table(problem: Problem, source: Any = None) -> pd.DataFrame:
     source = latency_source(problem) if source is None else source
     if isinstance(source, pd.DataFrame) and problem.latency_validated:
         table = source  # validated once for every point of a sweep (Problem.with_full_latency)
+    elif isinstance(source, CostMatrix):  # valid as built (values checked on construction)
+        table = source.table(problem.demand, problem.sites, max_latency_ms=prune)
     else:
         if not isinstance(source, pd.DataFrame):
             source = source.table(problem.demand, problem.sites, max_latency_ms=prune)
@@ -157,7 +172,7 @@ def site_costs(problem: Problem) -> pd.DataFrame | None:
 
 
 def build_model_data(
-    problem: Problem, table: pd.DataFrame, costs: pd.DataFrame | None
+    problem: Problem, table: pd.DataFrame | None, costs: pd.DataFrame | None
 ) -> ModelData:
     """The numeric form of ``problem`` (see :class:`ModelData`) from its lowered tables.
 
@@ -165,8 +180,10 @@ def build_model_data(
     ----------
     problem : Problem
         The validated problem.
-    table : pandas.DataFrame
-        Its latency table (:func:`latency_table`).
+    table : pandas.DataFrame or None
+        Its latency table (:func:`latency_table`); None to take the pairs from the problem's
+        dense matrix (:attr:`Problem.cost_matrix`, pruned as the table would be), or from its
+        latency table computed here when it has no matrix.
     costs : pandas.DataFrame or None
         Its site costs (:func:`site_costs`).
 
@@ -174,7 +191,13 @@ def build_model_data(
     -------
     ModelData
     """
-    pi, pj, lat, pair_cost = _pairs(problem, table)
+    if table is None and problem.cost_matrix is not None:
+        pi, pj, lat, pc = problem.cost_matrix.pairs(
+            problem.demand["demand_id"], problem.sites["site_id"], prune_latency_ms(problem)
+        )
+        pair_cost = np.zeros(len(pi)) if pc is None else pc
+    else:
+        pi, pj, lat, pair_cost = _pairs(problem, latency_table(problem) if table is None else table)
     primary_ok, backup_ok = _allowed(problem, pi, pj, lat)
     fixed, variable = _site_cost_arrays(costs, len(problem.sites))
     provider, limits = _provider_limits(problem)
@@ -316,14 +339,21 @@ def lower(problem: Problem) -> Lowered:
     t0 = time.perf_counter()
     source = latency_source(problem)
     statistic = latency_statistic(problem)
-    table = latency_table(problem, source)
+    # a dense matrix gives its pairs as arrays: no long table (built if something reads it)
+    table = None if isinstance(source, CostMatrix) else latency_table(problem, source)
     costs = site_costs(problem)
     data = build_model_data(problem, table, costs)
     unreachable = _unreachable_rows(problem, data)
     kept = None
     if unreachable is not None:
         kept = ~problem.demand["demand_id"].isin(unreachable["demand_id"]).to_numpy()
-    if kept is not None and problem.unreachable == "exclude" and kept.any():
+    if kept is not None and problem.unreachable == "exclude" and kept.any() and table is None:
+        # the same matrix, read for the demand kept (its rows are matched by id)
+        problem = problem.replace(
+            demand=problem.demand[kept].reset_index(drop=True), unreachable="error"
+        )
+        data = build_model_data(problem, None, costs)
+    elif kept is not None and problem.unreachable == "exclude" and kept.any():
         # a subset of the table validated above; it holds the statistic already
         problem = problem._with_validated_latency(
             table[table["demand_id"].isin(problem.demand["demand_id"][kept])],
@@ -335,6 +365,7 @@ def lower(problem: Problem) -> Lowered:
         data = build_model_data(problem, table, costs)
     elif kept is not None and problem.unreachable == "best-effort":
         extra = all_pairs(problem, unreachable["demand_id"])
+        table = latency_table(problem, source) if table is None else table
         table = pd.concat([table, extra], ignore_index=True).drop_duplicates(
             ["demand_id", "site_id"]
         )
@@ -347,7 +378,7 @@ def lower(problem: Problem) -> Lowered:
             data, primary_ok=data.primary_ok | waived, backup_ok=data.backup_ok | waived
         )
     return Lowered(
-        table=table,
+        given_table=table,
         costs=costs,
         data=data,
         build_s=time.perf_counter() - t0,

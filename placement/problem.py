@@ -34,6 +34,7 @@ from placement.formulations.data import ModelData
 from placement.formulations.registry import check_method, choose_solver, solve_data
 from placement.formulations.warm import repair_start
 from placement.lowering import Lowered
+from placement.matrix import CostMatrix
 from placement.progress import ProgressCallback, Reporter
 from placement.result import Result
 from placement.solve import SolverOptions
@@ -67,6 +68,16 @@ class LatencySource(Protocol):
 _param_error = params.param_error
 
 
+def _vector(field: str, values: Any, size: int, what: str) -> np.ndarray:
+    """A float vector of one value per row of ``what`` (a scalar repeated; shape checked)."""
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim == 0:  # one value for every row
+        return np.full(size, float(arr))
+    if arr.shape != (size,):
+        raise _param_error(field, f"must have one value per {what} row ({size}), got {arr.shape}")
+    return arr
+
+
 def _warm_info(sol: Solution, started: bool, repaired: bool) -> dict[str, Any]:
     """``result.solver`` entries of a solve: the solver's stats and the warm-start facts."""
     handed = started and bool(sol.stats.get("warm_start_handed", True))
@@ -91,8 +102,9 @@ class Problem:
     latency : DataFrame or latency model, optional
         A long table ``demand_id, site_id, latency_ms`` (pairs it omits are not allowed; an optional
         ``cost_usd_per_year`` column adds a per-pair cost), or an object with
-        ``table(demand, sites, max_latency_ms=...)``. Default: the calibrated model of
-        :func:`placement.latency.default_model`.
+        ``table(demand, sites, max_latency_ms=...)`` (such as a
+        :class:`placement.matrix.CostMatrix`, which :meth:`from_cost_matrix` makes). Default:
+        the calibrated model of :func:`placement.latency.default_model`.
     cost_model : placement.costs.CostModel, optional
         Annual site costs; without it, costs come from the sites' ``fixed_cost_usd_per_year``.
     objective : {"median", "center", "coverage", "set-cover", "cost", "weighted"}
@@ -240,10 +252,11 @@ class Problem:
                 f"{len(self.demand):,} demand points x {len(self.sites):,} sites",
             )
         self.objective = p["objective"]
-        self.latency = latency
+        self._latency = latency
         # True when ``latency`` is a table validated against these sites and demand (set by
         # with_full_latency; kept by replace() while the three stay)
-        self._latency_validated = False
+        self._latency_validated = isinstance(latency, CostMatrix)  # checked on construction
+        self._matrix_table: pd.DataFrame | None = None
         self.cost_model = cost_model
         self.n_sites = p["n_sites"]
         self.max_sites = p["max_sites"]
@@ -280,6 +293,22 @@ class Problem:
             )
         self.name = p["name"]
         self._check_combination()
+
+    @property
+    def latency(self) -> Any:
+        """The latency table or model given; a dense matrix (:meth:`from_cost_matrix`) reads as
+        its long table ``demand_id, site_id, latency_ms``, built when first asked for (the
+        solvers read the matrix itself, :attr:`cost_matrix`)."""
+        if isinstance(self._latency, CostMatrix):
+            if self._matrix_table is None:
+                self._matrix_table = self._latency.table(self.demand, self.sites)
+            return self._matrix_table
+        return self._latency
+
+    @property
+    def cost_matrix(self) -> CostMatrix | None:
+        """The dense matrix this problem was made from (:meth:`from_cost_matrix`), else None."""
+        return self._latency if isinstance(self._latency, CostMatrix) else None
 
     # ------------------------------------------------------------------ validation
     def _check_combination(self) -> None:
@@ -373,71 +402,49 @@ class Problem:
     ) -> Problem:
         """Build a problem from a dense demand × site latency (or cost) matrix.
 
+        The matrix goes to the solvers as it is: it is checked once here (a
+        :class:`~placement.matrix.CostMatrix`) and lowering takes the allowed pairs from it as
+        arrays, without the long table of ``n × m`` rows a DataFrame input needs (that table is
+        built only if something reads :attr:`latency` or :meth:`latency_table`). Demand points
+        are named ``d0, d1, …`` and sites ``s0, s1, …`` in the result.
+
         Parameters
         ----------
         cost : numpy.ndarray, shape (n_demand, n_sites)
-            Latency in ms (``np.inf`` marks a pair that is not allowed).
-        weights : numpy.ndarray, optional
+            Latency in ms (``np.inf`` or ``NaN`` marks a pair that is not allowed).
+        weights : numpy.ndarray, shape (n_demand,), optional
             Demand weights (default 1).
-        fixed_cost : numpy.ndarray, optional
+        fixed_cost : numpy.ndarray, shape (n_sites,), or float, optional
             Annual fixed cost per site, USD.
-        capacity : numpy.ndarray, optional
+        capacity : numpy.ndarray, shape (n_sites,), or float, optional
             Capacity per site in the weight unit (enables capacity constraints).
-        assignment_cost : numpy.ndarray, optional
+        assignment_cost : numpy.ndarray, shape (n_demand, n_sites), optional
             USD per year of serving all of demand ``i`` from site ``j`` (e.g. OR-Library ``cap``).
         **kwargs
             Passed to the constructor (objective, n_sites, …).
+
+        Raises
+        ------
+        placement.errors.ValidationError
+            A matrix that is not 2-D, a vector or pair-cost matrix of the wrong shape, or a value
+            out of range, naming the pair (``"d4 -> s5"``), the demand row or the site.
         """
-        cost = np.asarray(cost, dtype=float)
-        n, m = cost.shape
-        w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-        site_ids = np.array([f"s{j}" for j in range(m)], dtype=object)
-        demand_ids = np.array([f"d{i}" for i in range(n)], dtype=object)
-        sites = pd.DataFrame({"site_id": site_ids})
-        sites["lat_deg"] = 0.0
-        sites["lon_deg"] = 0.0
-        if fixed_cost is not None:
-            sites["fixed_cost_usd_per_year"] = np.asarray(fixed_cost, dtype=float)
-        if capacity is not None:
-            sites["capacity"] = np.asarray(capacity, dtype=float)
-            kwargs.setdefault("capacity", "capacity")
-        demand = pd.DataFrame(
-            {"demand_id": demand_ids, "lat_deg": 0.0, "lon_deg": 0.0, "weight": w}
-        )
-        allowed = np.isfinite(cost)
-        ii, jj = np.nonzero(allowed)
-        lat = cost[ii, jj]
-        # the checks validate_latency_table would make, on the matrix: the ids are unique and
-        # known by construction, so only the values can be wrong
-        pair_cost = (
-            None if assignment_cost is None else np.asarray(assignment_cost, dtype=float)[ii, jj]
-        )
-        for field, values, top in (
-            ("latency_ms", lat, params.RANGES["latency_ms"]),
-            ("cost_usd_per_year", pair_cost, params.RANGES["usd"]),
+        matrix = CostMatrix(cost, cost_usd_per_year=assignment_cost)
+        n, m = matrix.shape
+        sites = pd.DataFrame({"site_id": matrix.site_ids, "lat_deg": 0.0, "lon_deg": 0.0})
+        for field, column, values in (
+            ("fixed_cost", "fixed_cost_usd_per_year", fixed_cost),
+            ("capacity", "capacity", capacity),
         ):
-            if values is None:
-                continue
-            bad = ~((values >= 0) & (values <= top))  # NaN is bad too
-            if bad.any():
-                q = int(np.argmax(bad))
-                raise ValidationError(
-                    f"value must be a finite number in [0, {top:g}]",
-                    table="latency",
-                    row=f"{demand_ids[ii[q]]} -> {site_ids[jj[q]]}",
-                    field=field,
-                    value=float(values[q]),
-                )
-        table = pd.DataFrame(
-            {"demand_id": demand_ids[ii], "site_id": site_ids[jj], "latency_ms": lat}
+            if values is not None:
+                sites[column] = _vector(field, values, m, "sites")
+        if capacity is not None:
+            kwargs.setdefault("capacity", "capacity")
+        w = np.ones(n) if weights is None else _vector("weights", weights, n, "demand")
+        demand = pd.DataFrame(
+            {"demand_id": matrix.demand_ids, "lat_deg": 0.0, "lon_deg": 0.0, "weight": w}
         )
-        if pair_cost is not None:
-            table["cost_usd_per_year"] = pair_cost
-        prob = cls(sites, demand, latency=table, **kwargs)
-        # a dense matrix gives a table that is valid as built (string ids of the two tables,
-        # one row per pair, values checked above in the stated ranges): lowering need not
-        # validate its 1-2 million rows again (an empty table is left to the usual check)
-        return prob._with_validated_latency(table) if len(table) else prob
+        return cls(sites, demand, latency=matrix, **kwargs)
 
     def replace(self, **overrides: Any) -> Problem:
         """A new Problem equal to this one except for ``overrides`` (validated like any input).
@@ -449,14 +456,14 @@ class Problem:
         unknown = sorted(set(overrides) - set(names))
         if unknown:
             raise _param_error(unknown[0], f"not a Problem argument: {', '.join(unknown)}")
-        kwargs = {name: getattr(self, name) for name in names}
+        kwargs = {name: getattr(self, name) for name in names if name != "latency"}
+        kwargs["latency"] = self._latency  # a dense matrix stays one
         kwargs.update(overrides)
         sites = kwargs.pop("sites")
         demand = kwargs.pop("demand")
         new = type(self)(sites, demand, **kwargs)
-        new._latency_validated = self._latency_validated and not (
-            {"latency", "sites", "demand"} & set(overrides)
-        )
+        kept = self._latency_validated and not ({"latency", "sites", "demand"} & set(overrides))
+        new._latency_validated = new._latency_validated or kept
         return new
 
     @classmethod
@@ -512,7 +519,6 @@ class Problem:
 
     def model_data(self, table: pd.DataFrame | None = None) -> ModelData:
         """The numeric form of this problem (see :class:`ModelData`)."""
-        table = self.latency_table() if table is None else table
         return lowering.build_model_data(self, table, self.site_costs())
 
     def lower(self) -> Lowered:
@@ -531,6 +537,8 @@ class Problem:
         robustness study) keep the table and skip its validation as long as they keep these
         sites, demand and latency.
         """
+        if self.cost_matrix is not None:
+            return self  # checked on construction; lowering reads its pairs as arrays
         source = lowering.latency_source(self)
         table = (
             source if isinstance(source, pd.DataFrame) else source.table(self.demand, self.sites)

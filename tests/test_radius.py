@@ -332,3 +332,29 @@ def test_spent_time_limit_returns_the_heuristic_without_building_the_lp():
     assert sol.best_bound == -math.inf and sol.gap == math.inf
     assert sol.n_rows == 0 and len(sol.open_sites) == 5
     assert sol.objective == pytest.approx(cost[:, sol.open_sites].min(axis=1).sum())
+
+
+def test_objective_step_of_integer_costs_and_weights():
+    from placement.formulations.radius import objective_step
+
+    rng = np.random.default_rng(11)
+    cost = rng.integers(1, 50, size=(30, 8)).astype(float)
+    cost[rng.random(cost.shape) < 0.2] = np.inf
+    assert objective_step(cost, np.ones(30)) == 1.0
+    assert objective_step(cost, np.full(30, 1 / 30)) == pytest.approx(1 / 30)
+    k = rng.integers(1, 5, 30) * 2.0  # integer weights with gcd 2, as shares of their total
+    assert objective_step(cost, k / k.sum()) == pytest.approx(2 / k.sum())
+    assert objective_step(cost + 0.5, np.full(30, 1 / 30)) == 0.0  # costs not integer
+    assert objective_step(cost, rng.uniform(0.1, 1.0, 30)) == 0.0  # weights on no lattice
+    assert objective_step(cost, np.full(30, 1e-7)) == 0.0  # a step below the tolerance
+
+
+def test_shares_of_unit_weights_prove_the_optimum_with_the_step():
+    # weights 1/n (as Problem.solve passes them) keep the integer lattice: bound = objective
+    rng = np.random.default_rng(12)
+    cost = rng.integers(1, 40, size=(14, 7)).astype(float)
+    w = np.full(14, 1 / 14)
+    sol = solve_pmedian(cost, w, 3)
+    best = _brute(cost, np.ones(14), 3) / 14
+    assert sol.status == "optimal" and sol.objective == pytest.approx(best, rel=1e-12)
+    assert sol.best_bound == pytest.approx(best, rel=1e-12)

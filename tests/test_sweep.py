@@ -171,7 +171,15 @@ def test_latency_table_is_validated_once_per_sweep(monkeypatch):
     # the table is validated where it is lowered and where a sweep computes it once
     monkeypatch.setattr(lowering_mod, "validate_latency_table", counting)
     monkeypatch.setattr(problem_mod, "validate_latency_table", counting)
-    base = _base(3)
+    dense = _base(3)  # a dense matrix is checked on construction: no table to validate
+    assert (
+        sweep(dense, {"n_sites": [2, 3]}, executor="serial", progress=False)
+        .table["status"]
+        .eq("optimal")
+        .all()
+    )
+    assert calls == []
+    base = dense.replace(latency=dense.latency)  # the same pairs as a long table
     res = sweep(base, {"n_sites": [2, 3, 4]}, executor="serial", progress=False)
     # one validation for the three points (of the shared table), none per point
     assert len(calls) == 1 and (res.table["status"] == "optimal").all()
