@@ -19,6 +19,7 @@ No randomness is used: ties go to the lowest index, so results are reproducible.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -562,10 +563,12 @@ class _SwapSearch:
         until: float,
         rng: np.random.Generator,
         tol: float,
+        max_kicks: int | None = None,
         near: int | None = None,
         kmax: int = 3,
     ) -> int:
-        """Iterated local search until ``time.perf_counter() >= until``; returns the iterations.
+        """Iterated local search until ``time.perf_counter() >= until`` or ``max_kicks`` kicks;
+        returns the number of kicks.
 
         Each iteration (a kick of size ``s``, 1 at first) picks a random demand ``u`` of a random
         removable open site, moves the ``s`` removable open sites nearest to ``u`` to random
@@ -586,7 +589,7 @@ class _SwapSearch:
         saved = self.sites.copy()
         iters = 0
         size = 1
-        while time.perf_counter() < until:
+        while time.perf_counter() < until and (max_kicks is None or iters < max_kicks):
             iters += 1
             k = int(movable_pos[rng.integers(movable_pos.size)])
             served = np.flatnonzero(self.k1 == k)
@@ -670,6 +673,7 @@ def pmedian_heuristic(
     initial: npt.ArrayLike | None = None,
     deadline: float | None = None,
     improve_until: float | None = None,
+    max_kicks: int | None = None,
     seed: int = 0,
 ) -> HeuristicSolution:
     """Greedy addition, swap local search, optionally an iterated local search (p-median).
@@ -695,11 +699,16 @@ def pmedian_heuristic(
         so far, not necessarily a local optimum).
     improve_until : float, optional
         ``time.perf_counter()`` value up to which an iterated local search continues from the
-        local optimum (random kick near a random open site, descent, keep if no worse); capped
-        by ``deadline``. Default: stop at the first local optimum.
+        local optimum (kicks that move 1-3 nearby open sites to random close sites, a descent
+        with the sites just closed barred, kept when no worse); capped by ``deadline``. Default: stop at the first local
+        optimum (unless ``max_kicks`` is given).
+    max_kicks : int, optional
+        Cap on the kicks of the iterated local search (without ``improve_until``: exactly this
+        many, so the result does not depend on the clock).
     seed : int
-        Seed of the iterated local search's random numbers (results are reproducible for a given
-        seed and number of iterations; the number of iterations depends on the clock).
+        Seed of the iterated local search's random numbers. For a given seed the result is
+        reproducible when the search is bounded by ``max_kicks``; bounded by the clock, it
+        depends on how many kicks fit.
 
     Returns
     -------
@@ -740,9 +749,10 @@ def pmedian_heuristic(
             search = _SwapSearch(w, wt, open_idx, movable, ~inp.forbidden, huge)
             tol = 1e-9 * max(1.0, search.objective())
             search.descend(tol=tol, max_swaps=limit, deadline=deadline)
-            if improve_until is not None:
-                until = improve_until if deadline is None else min(improve_until, deadline)
-                search.iterate(until, np.random.default_rng(seed), tol)
+            if improve_until is not None or max_kicks is not None:
+                until = math.inf if improve_until is None else improve_until
+                until = until if deadline is None else min(until, deadline)
+                search.iterate(until, np.random.default_rng(seed), tol, max_kicks=max_kicks)
             is_open[:] = False
             is_open[search.sites] = True
     open_sites = np.flatnonzero(is_open)

@@ -109,3 +109,92 @@ def test_pmedian_heuristic_deadline_stops_the_swaps():
     full = pmedian_heuristic(cost, p=6)
     assert np.array_equal(stopped.open_sites, greedy.open_sites)
     assert full.objective < greedy.objective
+
+
+def _bookkeeping_matches_rebuild(search):
+    from placement.heuristics import _SwapSearch
+
+    fresh = _SwapSearch(
+        search.w, search.wt, search.sites, search.movable, search.allowed, search.huge
+    )
+    np.testing.assert_array_equal(fresh.d1, search.d1)
+    np.testing.assert_array_equal(fresh.d2, search.d2)
+    np.testing.assert_array_equal(fresh.k1, search.k1)
+    np.testing.assert_allclose(fresh.gain, search.gain, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fresh.loss, search.loss, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fresh.extra, search.extra, rtol=0, atol=1e-9)
+
+
+def test_swap_search_incremental_terms_equal_a_rebuild():
+    # distinct costs (no ties): after any sequence of swaps, batches and reverts the kept
+    # gain/loss/extra terms equal those computed from scratch for the same open sites
+    from placement.heuristics import _SwapSearch
+
+    rng = np.random.default_rng(11)
+    w = rng.permutation(40 * 30).reshape(40, 30).astype(float)
+    wt = np.ascontiguousarray(w.T)
+    search = _SwapSearch(w, wt, np.arange(6), np.ones(30, bool), np.ones(30, bool), 1e9)
+    start = search.sites.copy()
+    for _ in range(25):
+        closed = np.flatnonzero(search.pos < 0)
+        k = rng.choice(6, size=2, replace=False)
+        search.apply(k, rng.choice(closed, size=2, replace=False))
+        _bookkeeping_matches_rebuild(search)
+    back = np.flatnonzero(search.sites != start)
+    search.apply(back, start[back])
+    _bookkeeping_matches_rebuild(search)
+    # every move's price is the true change of the objective
+    base = float(w[:, search.sites].min(axis=1).sum())
+    for k in range(6):
+        for j in np.flatnonzero(search.pos < 0):
+            sites = search.sites.copy()
+            sites[k] = j
+            true = float(w[:, sites].min(axis=1).sum()) - base
+            price = search.loss[k] - search.gain[j] - search.extra[k, j]
+            assert price == pytest.approx(true, abs=1e-9)
+
+
+def test_pmedian_iterated_search_reaches_brute_force_optimum():
+    # bounded by kicks (no clock): reproducible, never worse than the local optimum, and on
+    # these small instances the optimum every time
+    for seed in range(12):
+        c, w = _random(seed, n=14, m=12)
+        local = pmedian_heuristic(c, w, 4)
+        ils = pmedian_heuristic(c, w, 4, max_kicks=30, seed=seed)
+        assert ils.objective <= local.objective
+        assert ils.objective == pytest.approx(_brute_median(c, w, 4))
+        assert ils.objective == pytest.approx(float(np.dot(w, c[:, ils.open_sites].min(axis=1))))
+        if seed < 3:
+            again = pmedian_heuristic(c, w, 4, max_kicks=30, seed=seed)
+            np.testing.assert_array_equal(ils.open_sites, again.open_sites)
+
+
+def test_pmedian_iterated_search_keeps_masks_and_limits():
+    c, w = _random(4, n=30, m=25)
+    c[0, :20] = np.inf  # demand 0 only reachable from sites 20..24
+    forb = np.zeros(25, bool)
+    forb[[21, 22, 3]] = True
+    sol = pmedian_heuristic(c, w, 5, must_open=[7], forbidden=forb, max_kicks=60)
+    assert 7 in sol.open_sites and not forb[sol.open_sites].any()
+    assert len(sol.open_sites) == 5 and np.isfinite(sol.objective)
+    assert sol.open_sites[np.isin(sol.open_sites, [20, 23, 24])].size >= 1
+    best = _brute_median(c, w, 5, must=[7], forb=[3, 21, 22])
+    assert best <= sol.objective <= best * 1.02
+
+
+def test_pmedian_improve_until_in_the_past_is_the_local_optimum():
+    # a passed improve_until (and a passed deadline) adds no kick: same sites as without it
+    rng = np.random.default_rng(8)
+    cost = rng.random((80, 70))
+    local = pmedian_heuristic(cost, p=7)
+    late = pmedian_heuristic(cost, p=7, improve_until=0.0)
+    np.testing.assert_array_equal(local.open_sites, late.open_sites)
+    stopped = pmedian_heuristic(cost, p=7, deadline=0.0, improve_until=1e300)
+    greedy = pmedian_heuristic(cost, p=7, max_swaps=0)
+    np.testing.assert_array_equal(stopped.open_sites, greedy.open_sites)
+
+
+def test_pmedian_one_site_is_the_one_median():
+    c, w = _random(9, n=20, m=15)
+    sol = pmedian_heuristic(c, w, 1)
+    assert sol.objective == pytest.approx(_brute_median(c, w, 1))
