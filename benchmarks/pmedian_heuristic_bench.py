@@ -21,9 +21,11 @@ clock at ``time.process_time``), so the figures do not depend on the load of a s
 
 ``--before TREE`` runs each case in this checkout and in ``TREE`` (an older checkout)
 alternately (ABBA over ``--repeats``) and prints them side by side (medians of the repeats).
-``--random N,...`` adds unseen instances: N uniform random points in a 10,000 × 10,000 square,
-``p`` in 10, 50, 200, 500 (seed 1), floor-Euclidean; their gap is printed against the best
-objective any tree reached in any run (no proven optimum).
+``--random N,...`` adds unseen instances: N uniform random points in a 10,000 × 10,000 square
+(``randN``, seed 1) and N points around 25 random centres (``clusN``, Gaussian, sd 300, seed 2),
+``p`` in 10, 50, 200, 500, floor-Euclidean; having no proven optimum, their gap is
+printed against the best objective of any run and of a long iterated search of this tree
+(``--reference-s``, default 20 s).
 """
 
 from __future__ import annotations
@@ -46,9 +48,15 @@ warnings.simplefilter("ignore")
 import numpy as np
 import placement.heuristics as H
 src, p, budget, clock = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+reference = len(sys.argv) > 5
 if src.startswith("random:"):
     n = int(src.split(":")[1])
     xy = np.random.default_rng(1).random((n, 2)) * 10000.0
+elif src.startswith("cluster:"):
+    n = int(src.split(":")[1])
+    g = np.random.default_rng(2)
+    centres = g.random((25, 2)) * 10000.0
+    xy = centres[g.integers(25, size=n)] + g.normal(scale=300.0, size=(n, 2))
 else:
     xy, on = [], False
     with open(src) as fh:
@@ -66,6 +74,11 @@ else:
 d = np.floor(np.sqrt((xy[:, :1] - xy[:, 0]) ** 2 + (xy[:, 1:] - xy[:, 1]) ** 2))
 if clock == "cpu":
     H.time.perf_counter = time.process_time  # budgets and deadlines in CPU seconds
+if reference:  # a long iterated search: the yardstick of instances without a known optimum
+    t0 = H.time.perf_counter()
+    ref = H.pmedian_heuristic(d, None, p, improve_until=t0 + budget)
+    print(json.dumps({"reference_obj": ref.objective}))
+    sys.exit(0)
 c0 = time.process_time()
 loc = H.pmedian_heuristic(d, None, p)
 local_cpu = time.process_time() - c0
@@ -89,10 +102,10 @@ def shared_dir(arg: str | None) -> Path:
     return Path(base) / "benchmarks" / "tsplib"
 
 
-def run(tree: Path, src: str, p: int, budget: float, clock: str) -> dict:
+def run(tree: Path, src: str, p: int, budget: float, clock: str, reference: bool = False) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD, src, str(p), str(budget), clock],
+        [sys.executable, "-c", CHILD, src, str(p), str(budget), clock] + ["ref"] * reference,
         env=env,
         cwd=tree,  # python -c puts the working directory first on sys.path
         capture_output=True,
@@ -110,6 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-tsplib", action="store_true", help="only the --random instances")
     ap.add_argument("--budget-s", type=float, default=0.6, help="budget of the 'budget' call, s")
     ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu", help="clock of the budget")
+    ap.add_argument(
+        "--reference-s",
+        type=float,
+        default=20.0,
+        help="random instances: seconds of the long iterated search giving the reference",
+    )
     ap.add_argument("--before", type=Path, help="another checkout, run alternately (ABBA)")
     ap.add_argument("--repeats", type=int, default=1, help="rounds per case (medians)")
     ap.add_argument("--shared", help="folder holding benchmarks/tsplib")
@@ -132,8 +151,9 @@ def main(argv: list[str] | None = None) -> int:
             src = str(folder / f"{r['instance']}.tsp")
             cases.append((f"{r['instance']}:{r['p']}", src, int(r["p"]), float(r["opt"])))
     for n in [int(x) for x in args.random.split(",")] if args.random else []:
-        for p in (10, 50, 200, 500):
-            cases.append((f"rand{n}:{p}", f"random:{n}", p, None))
+        for kind in ("random", "cluster"):
+            for p in (10, 50, 200, 500):
+                cases.append((f"{kind[:4]}{n}:{p}", f"{kind}:{n}", p, None))
     trees = {"after": ROOT}
     if args.before is not None:
         trees["before"] = args.before.resolve()

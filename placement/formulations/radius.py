@@ -713,7 +713,11 @@ class _Solver:
         if self.warm_start:
             # greedy + swap as well (cheap next to the proof): a warm start that ends in a worse
             # local optimum must not weaken the incumbent
-            heur = pmedian_heuristic(inp, deadline=self.deadline)
+            # a short limit on a large matrix leaves no time for the LP: iterated search to the end
+            short = self.deadline - self.t0 <= 2.0 and n_d * n_s >= 1_000_000
+            heur = pmedian_heuristic(
+                inp, deadline=self.deadline, improve_until=self.deadline if short else None
+            )
             if heur.objective <= self.ub:  # ties: the cold path's incumbent
                 self.best_open, self.ub = heur.open_sites, heur.objective
                 warm_used = False
