@@ -319,6 +319,7 @@ class _SwapSearch:
         movable: np.ndarray,
         allowed: np.ndarray,
         huge: float,
+        gain: np.ndarray | None = None,
     ) -> None:
         self.w = w
         self.wt = wt  # w transposed, C-contiguous (fast column access)
@@ -331,7 +332,7 @@ class _SwapSearch:
         self.movable = movable  # by site
         self.allowed = allowed.copy()  # by site: may enter (not forbidden, not tabu)
         self.swaps = 0
-        self._rebuild()
+        self._rebuild(gain)
 
     # ------------------------------------------------------------ bookkeeping
     def _top2(self, wa: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -350,10 +351,14 @@ class _SwapSearch:
         k2 = np.where(sw, two[:, 0], two[:, 1])
         return np.minimum(a, b), np.maximum(a, b), k1, k2
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, gain: np.ndarray | None = None) -> None:
+        """All terms from scratch (``gain``: the greedy's final savings, which equal it)."""
         w = self.w
         self.d1, self.d2, self.k1, self.k2 = self._top2(w)
-        self.gain = np.maximum(self.d1[:, None] - w, 0.0).sum(axis=0)
+        if gain is None:
+            self.gain = np.maximum(self.d1[:, None] - w, 0.0).sum(axis=0)
+        else:
+            self.gain = gain.copy()
         self.loss = np.bincount(self.k1, weights=self.d2 - self.d1, minlength=self.p)
         ii, jj = np.nonzero(w < self.d2[:, None])
         v = self.d2[ii] - np.maximum(w[ii, jj], self.d1[ii])
@@ -513,8 +518,12 @@ class _SwapSearch:
         tol: float,
         max_swaps: int | None = None,
         deadline: float | None = None,
+        batch: bool = True,
     ) -> None:
         """Apply improving swaps until none is left (or the cap or the deadline is reached).
+
+        ``batch=False``: one swap per pricing, the best of all (best improvement, every move
+        priced each time); else all independent improving moves of a pricing, best first.
 
         ``rows``/``cols``: only the moves in these rows or columns may have changed since the
         position was last a local optimum (all moves are priced when ``rows`` is None).
@@ -526,6 +535,11 @@ class _SwapSearch:
             change, pos, site = self.improving(rows, cols, tol)
             if change.size == 0:
                 break
+            if not batch:
+                self.apply(pos[:1], site[:1])
+                done += 1
+                rows = cols = None
+                continue
             limit = self.p if max_swaps is None else max_swaps - done
             outs, ins, skip_rows, skip_cols = self._independent(change, pos, site, limit)
             row_mask, col_mask = self.apply(outs, ins)
@@ -630,12 +644,13 @@ class _SwapSearch:
 
 def _greedy(
     w: np.ndarray, wt: np.ndarray, is_open: np.ndarray, forbidden: np.ndarray, p: int
-) -> None:
+) -> np.ndarray | None:
     """Greedy addition up to ``p`` open sites (edits ``is_open`` in place).
 
     Each step opens the site with the largest saving (lowest index on ties; Kuehn & Hamburger
     1963). The savings are kept up to date: opening ``j`` only changes the terms of the demands
     it now serves, so a step costs ``O(|those demands| * n_sites)`` instead of a recount.
+    Returns the final savings (the swap search's ``gain``), or None when no site was added.
     """
     if not is_open.any():
         # the first site is the 1-median: the smallest column sum
@@ -643,7 +658,7 @@ def _greedy(
         is_open[int(np.argmin(colsum))] = True
     count = int(is_open.sum())
     if count >= p:
-        return
+        return None
     d1 = w[:, is_open].min(axis=1)
     saving = np.maximum(d1[:, None] - w, 0.0).sum(axis=0)
     blocked = is_open | forbidden
@@ -660,6 +675,7 @@ def _greedy(
                 np.maximum(before[:, None] - wa, 0.0) - np.maximum(after[:, None] - wa, 0.0)
             ).sum(axis=0)
             d1[now] = after
+    return saving
 
 
 def pmedian_heuristic(
@@ -735,7 +751,7 @@ def pmedian_heuristic(
                 break
             is_open[j] = True
     wt = np.ascontiguousarray(w.T)
-    _greedy(w, wt, is_open, inp.forbidden, inp.p)
+    saving = _greedy(w, wt, is_open, inp.forbidden, inp.p)
     limit = 20 * inp.p + 100 if max_swaps is None else int(max_swaps)
     movable = ~inp.must_open
     if limit > 0 and (deadline is None or time.perf_counter() < deadline):
@@ -746,10 +762,16 @@ def pmedian_heuristic(
             is_open[:] = False
             is_open[int(np.argmin(colsum))] = True
         elif movable[open_idx].any() and not (is_open | inp.forbidden).all():
-            search = _SwapSearch(w, wt, open_idx, movable, ~inp.forbidden, huge)
+            search = _SwapSearch(w, wt, open_idx, movable, ~inp.forbidden, huge, gain=saving)
             tol = 1e-9 * max(1.0, search.objective())
-            search.descend(tol=tol, max_swaps=limit, deadline=deadline)
-            if improve_until is not None or max_kicks is not None:
+            iterated = improve_until is not None or max_kicks is not None
+            # the answer is this local optimum: best improvement (the best of all moves each
+            # time; the same moves as before batches existed) up to 100 open sites; beyond, where
+            # a full pricing costs more, and before an iterated search, which needs its time
+            # more than a better start: batches of independent moves (2-3x faster at p = 300-500)
+            batch = iterated or search.p > 100
+            search.descend(tol=tol, max_swaps=limit, deadline=deadline, batch=batch)
+            if iterated:
                 until = math.inf if improve_until is None else improve_until
                 until = until if deadline is None else min(until, deadline)
                 search.iterate(until, np.random.default_rng(seed), tol, max_kicks=max_kicks)

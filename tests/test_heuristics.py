@@ -198,3 +198,16 @@ def test_pmedian_one_site_is_the_one_median():
     c, w = _random(9, n=20, m=15)
     sol = pmedian_heuristic(c, w, 1)
     assert sol.objective == pytest.approx(_brute_median(c, w, 1))
+
+
+def test_greedy_savings_are_the_swap_search_gain():
+    from placement.heuristics import _greedy, _SwapSearch
+
+    rng = np.random.default_rng(2)
+    w = rng.integers(0, 1000, size=(50, 40)).astype(float)
+    wt = np.ascontiguousarray(w.T)
+    is_open = np.zeros(40, bool)
+    saving = _greedy(w, wt, is_open, np.zeros(40, bool), 6)
+    assert is_open.sum() == 6
+    fresh = _SwapSearch(w, wt, np.flatnonzero(is_open), np.ones(40, bool), np.ones(40, bool), 1e9)
+    np.testing.assert_array_equal(saving, fresh.gain)
