@@ -244,17 +244,19 @@ def assign_nearest(cost: np.ndarray, open_sites: npt.ArrayLike) -> np.ndarray:
 def _penalised(inp: Inputs) -> tuple[np.ndarray, float]:
     """Weighted costs with ``inf`` replaced by a penalty larger than any feasible objective.
 
-    The cost matrix itself is returned (not copied) when every pair is allowed and all weights
-    are one; callers must not write into the result.
+    Equal positive weights (unit weights, or ``1 / n`` as the planner passes them) do not change
+    which sites are best, so the costs are then used unscaled (integer costs stay exact). The
+    cost matrix itself is returned (not copied) when every pair is allowed too; callers must not
+    write into the result, and must compute the true objective from ``inp``.
     """
     fin = np.isfinite(inp.cost)
-    unit = bool(np.all(inp.weights == 1.0))
+    equal = bool(inp.weights.size and inp.weights[0] > 0 and np.all(inp.weights == inp.weights[0]))
     if fin.all():
-        wc = inp.cost if unit else inp.cost * inp.weights[:, None]
+        wc = inp.cost if equal else inp.cost * inp.weights[:, None]
         big = 1.0 + 2.0 * float(np.max(wc, axis=1).sum()) + float(inp.n_demand)
         return wc, big
     wc = np.where(fin, inp.cost, 0.0)
-    if not unit:
+    if not equal:
         wc *= inp.weights[:, None]
     big = 1.0 + 2.0 * float(np.max(wc, axis=1).sum()) + float(inp.n_demand)
     wc[~fin] = big
@@ -584,10 +586,10 @@ class _SwapSearch:
         """Iterated local search until ``time.perf_counter() >= until`` or ``max_kicks`` kicks;
         returns the number of kicks.
 
-        Each iteration (a kick of size ``s``, 1 at first) picks a random demand ``u`` of a random
-        removable open site, moves the ``s`` removable open sites nearest to ``u`` to random
-        closed sites among the ``near`` closest to ``u`` (default: about the number of sites per
-        open site, at least 8), and descends again with the sites just closed barred from
+        Each iteration (a kick of size ``s``, 1 at first) picks a random demand ``u`` of an open
+        site (of two random removable ones, the one whose removal costs less), moves the ``s``
+        removable open sites nearest to ``u`` to random closed sites among the ``near`` closest
+        to ``u`` (default: about the number of sites per open site, at least 8), and descends again with the sites just closed barred from
         reopening (so that the descent does not simply undo the kick), then lets them back in.
         The result is kept when it is no worse than the best so far (plateau moves allowed) and
         ``s`` goes back to 1; else the best sites are swapped back (an incremental update, not
@@ -605,7 +607,9 @@ class _SwapSearch:
         size = 1
         while time.perf_counter() < until and (max_kicks is None or iters < max_kicks):
             iters += 1
-            k = int(movable_pos[rng.integers(movable_pos.size)])
+            # of two random removable sites, the one whose removal costs less (loss)
+            k, k2 = movable_pos[rng.integers(movable_pos.size, size=2)]
+            k = int(k2) if self.loss[k2] < self.loss[k] else int(k)
             served = np.flatnonzero(self.k1 == k)
             if served.size == 0:
                 continue
