@@ -358,3 +358,44 @@ def test_shares_of_unit_weights_prove_the_optimum_with_the_step():
     best = _brute(cost, np.ones(14), 3) / 14
     assert sol.status == "optimal" and sol.objective == pytest.approx(best, rel=1e-12)
     assert sol.best_bound == pytest.approx(best, rel=1e-12)
+
+
+def _naive_levels(cost, y):
+    """Most violated radius cut of each demand by enumeration of its levels."""
+    d_out, v_out = [], []
+    for row in cost:
+        levels = np.unique(row[np.isfinite(row)])
+        best = None
+        for level in levels:  # the cut's value at y: D - sum over c < D of (D - c) y
+            value = level - float(np.sum(np.where(row < level, level - row, 0.0) * y))
+            if best is None or value > best[1] + 1e-12:
+                best = (level, value)
+        d_out.append(best[0])
+        v_out.append(best[1])
+    return np.array(d_out), np.array(v_out)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_separation_finds_the_most_violated_level(seed):
+    # ties (integer costs), disallowed pairs and supports of every width, prefix doubling
+    # included (m > 64)
+    from placement.formulations.radius import _Separator
+
+    rng = np.random.default_rng(40 + seed)
+    n, m = 25, 150
+    cost = rng.integers(0, 30, size=(n, m)).astype(float)
+    cost[rng.random((n, m)) < 0.3] = np.inf
+    cost[:, 0] = rng.integers(0, 30, n)
+    sep = _Separator(cost, np.arange(n))
+    for k in (1, 3, 20, 149):
+        y = np.zeros(m)
+        supp = rng.choice(m, k, replace=False)
+        y[supp] = rng.uniform(0.05, 1.0, k)
+        y *= min(k, 4) / y.sum()
+        y = np.minimum(y, 1.0)
+        d, value = sep.levels(y)
+        _, nv = _naive_levels(cost, y)
+        np.testing.assert_allclose(value, nv, rtol=1e-12, atol=1e-9)  # as violated as the best
+        fin = np.isfinite(cost)
+        # and d is a level of that demand with that value
+        assert all(d[i] in cost[i][fin[i]] for i in range(n))

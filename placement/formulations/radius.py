@@ -21,8 +21,9 @@ sort of the sites.
 
 Algorithm
 ---------
-1. Greedy + swap heuristic (:func:`placement.heuristics.pmedian_heuristic`) → incumbent and
-   upper bound; its tight cuts seed the master. With ``initial_open`` (a warm start, e.g. the
+1. Greedy heuristic (:func:`placement.heuristics.pmedian_heuristic`; with its swap search only
+   under a time limit of at most ``_SWAP_LIMIT_S``, as the root rounding of step 2 does the
+   swaps from a better start) → incumbent and upper bound; its tight cuts seed the master. With ``initial_open`` (a warm start, e.g. the
    optimum of a neighbouring sweep point) a second swap search starts from that set (completed
    greedily to ``p`` sites) and the better of the two local optima is the incumbent (the greedy
    one on a tie): the greedy one costs little next to the proof, and a warm start can end in a worse local optimum, whose
@@ -30,7 +31,8 @@ Algorithm
    the proof, so the optimum is the same (among several equal-cost optima another may be
    returned).
 2. LP cutting-plane loop with warm-started dual simplex until no cut is violated (LP bound),
-   then LP rounding + swaps at the root for a better incumbent.
+   then LP rounding + swaps at the root for a better incumbent (before the reduced-cost fixing,
+   which a better incumbent strengthens).
 3. Reduced-cost fixing (the LP bound plus a site's reduced cost above the incumbent proves the
    site closed or open in every improving solution); the fixings are inherited by the subtree.
 4. Depth-first branch and bound with pseudo-cost branching (the site with the largest product
@@ -238,29 +240,34 @@ class _Separator:
         value : numpy.ndarray
             The cut's right-hand side evaluated at ``y`` (θ must be at least this).
         """
-        supp = np.flatnonzero(y > 1e-12)
-        n = self.ds.shape[0]
-        rr = np.arange(n)
-        d_max = self.ds[rr, self.n_fin - 1]
-        if len(supp) == 0:
-            d = d_max
-        else:
-            cs = self.cost_rows[:, supp]
-            o = np.argsort(cs, axis=1, kind="stable")
-            sd = np.take_along_axis(cs, o, axis=1)
-            cum = np.cumsum(y[supp][o], axis=1)
-            reach = (cum >= 1.0 - 1e-9) & np.isfinite(sd)
+        n, m = self.ds.shape
+        d_max = self.ds[np.arange(n), self.n_fin - 1]
+        ys = np.where(y > 1e-12, y, 0.0)
+        d, value = d_max.copy(), d_max.copy()
+        if not ys.any():
+            return d, value
+        # the cumulative open fraction along each demand's presorted sites, over a prefix of
+        # them that doubles (x4) for the demands it does not reach 1 in: near a cut's level
+        # the prefix is short (an n x m cumsum per LP was half the time of a node at p = 200)
+        rows = np.arange(n)
+        width = min(m, 64)
+        while len(rows):
+            yy = ys[self.order[rows, :width]]
+            fin = self.finite[rows, :width]
+            cum = np.cumsum(yy, axis=1)
+            reach = (cum >= 1.0 - 1e-9) & fin
             hit = reach.any(axis=1)
-            k = np.argmax(reach, axis=1)
-            d = np.where(hit, sd[rr, k], d_max)
-            d = np.minimum(d, d_max)
-        # value = D - sum over support closer than D of (D - c) * y
-        if len(supp):
-            cs = self.cost_rows[:, supp]
-            gap = np.where(cs < d[:, None], d[:, None] - cs, 0.0)
-            value = d - gap @ y[supp]
-        else:
-            value = d.copy()
+            done = hit | (width >= m)
+            r, k = rows[done], np.argmax(reach[done], axis=1)
+            level = np.where(hit[done], self.ds[r, k], d_max[r])
+            # the cut at level D: D - sum of (D - c) y over the sites closer than D (all of them
+            # within the prefix: the sorted costs before the first reach)
+            ds = self.ds[r, :width]
+            gap = np.where(fin[done] & (ds < level[:, None]), level[:, None] - ds, 0.0)
+            d[r] = level
+            value[r] = level - (gap * yy[done]).sum(axis=1)
+            rows = rows[~done]
+            width = min(m, 4 * width)
         return d, value
 
     def rows(
@@ -383,6 +390,12 @@ _Node = tuple[float, np.ndarray, np.ndarray, Any, "tuple[int, int, float] | None
 
 #: Smallest objective step worth using (below it the 1e-6 pruning tolerance would swallow it).
 _MIN_STEP = 1e-5
+
+#: With more time than this (or none given) the first incumbent is the greedy one without its swap
+#: search: the root LP's rounding starts a swap search much nearer a local optimum (measured on
+#: TSPLIB N = 1,304-1,748, p = 100-500: the greedy's swaps cost 0.5-5 s, 1.5-2x the whole
+#: solve without them). A short limit keeps the swaps: the LP may not finish in time.
+_SWAP_LIMIT_S = 10.0
 
 
 def objective_step(cost: np.ndarray, weights: np.ndarray) -> float:
@@ -711,12 +724,17 @@ class _Solver:
                 self.best_open, self.ub = heur.open_sites, heur.objective
                 warm_used = True
         if self.warm_start:
-            # greedy + swap as well (cheap next to the proof): a warm start that ends in a worse
-            # local optimum must not weaken the incumbent
+            # the greedy start as well (cheap next to the proof; with its swap search under a
+            # short time limit, _SWAP_LIMIT_S): a warm start that ends in a worse local optimum
+            # must not weaken the incumbent
+            swaps = None if self._remaining() <= _SWAP_LIMIT_S else 0
             # a short limit on a large matrix leaves no time for the LP: iterated search to the end
             short = self.deadline - self.t0 <= 2.0 and n_d * n_s >= 1_000_000
             heur = pmedian_heuristic(
-                inp, deadline=self.deadline, improve_until=self.deadline if short else None
+                inp,
+                deadline=self.deadline,
+                max_swaps=swaps,
+                improve_until=self.deadline if short else None,
             )
             if heur.objective <= self.ub:  # ties: the cold path's incumbent
                 self.best_open, self.ub = heur.open_sites, heur.objective
@@ -797,13 +815,15 @@ class _Solver:
                         build_s,
                     )
                 continue
-            if bound < self._threshold() and self._rc_fix(bound, lo, hi):
-                self._pruned()
             if self.nodes == 1:
                 self._keep_root()
                 root_bound = bound
                 if self.warm_start and bound < self._threshold():
+                    # before the reduced-cost fixing, which the better incumbent strengthens
                     self._round(y, lo, hi)
+            if bound < self._threshold() and self._rc_fix(bound, lo, hi):
+                self._pruned()
+            if self.nodes == 1:
                 self._log(f"root bound {bound:.4f}, {int((hi < 0.5).sum())} sites closed")
             if bound >= self._threshold():
                 self._pruned()
