@@ -616,8 +616,9 @@ class _SwapSearch:
             u = int(served[rng.integers(served.size)])
             row = np.where((self.pos < 0) & self.allowed, self.w[u], np.inf)
             nn = min(near, int(np.isfinite(row).sum()))
-            if nn < size:
+            if nn == 0:
                 break
+            size = min(size, nn)
             cand = np.argpartition(row, nn - 1)[:nn]
             ins = rng.choice(cand, size=size, replace=False)
             if size == 1:

@@ -211,3 +211,11 @@ def test_greedy_savings_are_the_swap_search_gain():
     assert is_open.sum() == 6
     fresh = _SwapSearch(w, wt, np.flatnonzero(is_open), np.ones(40, bool), np.ones(40, bool), 1e9)
     np.testing.assert_array_equal(saving, fresh.gain)
+
+
+def test_pmedian_iterated_search_with_few_closed_sites():
+    # 7 of 9 sites open: kicks of 3 sites shrink to the 2 closed ones, the search goes on
+    c, w = _random(5, n=20, m=9)
+    sol = pmedian_heuristic(c, w, 7, max_kicks=40)
+    assert len(sol.open_sites) == 7
+    assert sol.objective == pytest.approx(_brute_median(c, w, 7))
