@@ -181,14 +181,16 @@ def main(argv: list[str] | None = None) -> int:
             for name in names if r % 2 == 0 else names[::-1]:
                 runs[name].append(run(trees[name], src, p, args.budget_s, args.clock))
         good = [x for name in names for x in runs[name] if "error" not in x]
-        ref = (
-            opt
-            if opt is not None
-            else min(
-                [x["local_obj"] for x in good] + [x["budget_obj"] for x in good],
-                default=float("nan"),
+        ref = opt
+        if ref is None:
+            long = run(ROOT, src, p, args.reference_s, args.clock, reference=True)
+            if "error" in long:
+                print(f"# {case}: reference run failed: {long['error']}", flush=True)
+            ref = min(
+                [x["local_obj"] for x in good]
+                + [x["budget_obj"] for x in good]
+                + [long.get("reference_obj", float("inf"))]
             )
-        )
         for name in names:
             ok = [x for x in runs[name] if "error" not in x]
             if not ok:
