@@ -106,11 +106,14 @@ def default_cases(table: list[dict]) -> list[dict]:
 
 def run_case(folder: Path, row: dict, cap: float, tree: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    path = folder / f"{row['instance']}.tsp"
+    path = (folder / f"{row['instance']}.tsp").resolve()
     t0 = time.perf_counter()
+    # run in the tree: ``python -c`` puts the working directory first on sys.path, so a child
+    # started in another checkout would import that checkout's placement, not PYTHONPATH's
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, str(path), row["p"], str(cap)],
         env=env,
+        cwd=str(tree),
         capture_output=True,
         text=True,
     )

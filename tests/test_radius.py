@@ -303,7 +303,9 @@ def test_restart_of_the_same_problem_needs_no_new_cut(seed):
     added = again.n_rows - r.n_base_rows - len(r.demand)
     if again.nodes == 1:
         assert added == 0
-    assert again.n_rows <= first.n_rows
+    # the root LP from the restart binds no cut the first root did not keep (the rows of the
+    # whole solves are not comparable: the cuts not binding at the root are deleted)
+    assert len(again.restart.demand) <= len(r.demand)
 
 
 def test_inconsistent_restart_is_ignored_not_trusted():

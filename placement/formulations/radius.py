@@ -37,7 +37,8 @@ Algorithm
    site closed or open in every improving solution); the fixings are inherited by the subtree.
 4. Depth-first branch and bound with pseudo-cost branching (the site with the largest product
    of estimated down and up bound gains; the most fractional one until gains have been
-   observed); every node re-runs the cut loop and the reduced-cost fixing on the same HiGHS LP,
+   observed); the cuts not binding at the root are deleted first (their slacks are basic, so
+   the basis stays valid); every node re-runs the cut loop and the reduced-cost fixing on the same HiGHS LP,
    so each node has the full radius LP bound. Cuts are globally valid and stay in the master.
    The "open" child is solved right after its parent; the "closed" child, solved after the
    whole "open" subtree, restarts from its parent's optimal basis (stored on the stack) rather
@@ -674,6 +675,21 @@ class _Solver:
             row_status=np.concatenate([rows[:f], rows[f:][binding]]),
         )
 
+    def _drop_slack_cuts(self) -> None:
+        """Delete the cuts whose slack is basic (not binding) at the LP just solved."""
+        b = self.h.getBasis()
+        rows = np.fromiter((int(v) for v in b.row_status), dtype=np.int8)
+        f = self.n_base_rows
+        slack = rows[f:] == _BASIC
+        if not slack.any():
+            return
+        idx = (np.flatnonzero(slack) + f).astype(np.int32)
+        self.h.deleteRows(len(idx), idx)
+        pos = np.concatenate(self.cut_pos)
+        level = np.concatenate(self.cut_level)
+        self.cut_pos, self.cut_level = [pos[~slack]], [level[~slack]]
+        self._log(f"dropped {len(idx)} slack cuts, {self.h.getNumRow()} rows left")
+
     def _set_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
         n_s = self.inp.n_sites
         self.h.changeColsBounds(n_s, np.arange(n_s, dtype=np.int32), lo, hi)
@@ -818,6 +834,9 @@ class _Solver:
             if self.nodes == 1:
                 self._keep_root()
                 root_bound = bound
+                # the cuts not binding at the root leave the LP (measured, weights 1/n: rl1304
+                # p = 10 14.1 -> 7.0 CPU s, 6,600 -> 1,400 rows; the tree re-separates any it needs)
+                self._drop_slack_cuts()
                 if self.warm_start and bound < self._threshold():
                     # before the reduced-cost fixing, which the better incumbent strengthens
                     self._round(y, lo, hi)
