@@ -38,6 +38,7 @@ __all__ = [
     "CflSolver",
     "FastCenter",
     "FastMedian",
+    "LagrangianSolver",
     "PulpSolver",
     "RedundantCenter",
     "RedundantMedian",
@@ -236,6 +237,58 @@ class CflSolver:
         return _from_kernel(sol, data, sol.rows, stats)
 
 
+class LagrangianSolver:
+    """Uncapacitated cost objective: Lagrangian bound and reduced MIP (:mod:`~.lagrangian`)."""
+
+    name = "lagrangian-flp"
+    capabilities = Capabilities(
+        objectives=frozenset({"cost"}),
+        features=_FIXINGS
+        | {"min_sites", "pair_cost", "fixed_cost", "variable_cost", "latency_penalty"},
+    )
+
+    def solve(self, data: ModelData, request: SolveRequest) -> Solution:
+        from placement.formulations.lagrangian import solve_lagrangian
+
+        return _lagrangian_solution(solve_lagrangian, data, request, None)
+
+
+def _lagrangian_solution(
+    solve: Any, data: ModelData, request: SolveRequest, incumbent: Any, **kw: Any
+) -> Solution:
+    """:func:`~placement.formulations.lagrangian.solve_lagrangian` as a Solution."""
+    t0 = time.perf_counter()
+    left = request.remaining_s()
+    res = solve(
+        data,
+        deadline=math.inf if left is None else t0 + left,
+        incumbent=incumbent,
+        gap_rel=request.options.gap_rel,
+        threads=request.options.threads,
+        verbose=request.options.verbose,
+        **kw,
+    )
+    stats = {
+        "n_vars": data.n_sites + int(res.stats.get("mip_pairs", 0)),
+        "n_rows": data.n_demand + int(res.stats.get("mip_pairs", 0)),
+        "warm_start_incumbent": False,
+        "lagrangian_bound": res.lp_bound,
+        **{k: v for k, v in res.stats.items() if k in ("iterations", "mip_pairs", "sites_closed")},
+    }
+    return Solution(
+        status=res.status,
+        objective=res.objective,
+        bound=_finite(res.bound),
+        open_mask=res.open_mask,
+        rows=res.rows,
+        build_s=0.0,
+        solve_s=time.perf_counter() - t0,
+        raw_status=res.status,
+        message="" if res.status == "optimal" else f"lagrangian: gap {res.stats.get('gap')}",
+        stats=stats,
+    )
+
+
 class PulpSolver:
     """The PuLP formulations (:mod:`~.assignment`, :mod:`~.covering`) with HiGHS or CBC."""
 
@@ -369,6 +422,7 @@ SOLVERS: tuple[Solver, ...] = (
     RedundantMedian(),
     RedundantCenter(),
     CflSolver(),
+    LagrangianSolver(),
     PulpSolver(),
 )
 _PULP = SOLVERS[-1]
