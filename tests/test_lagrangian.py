@@ -186,3 +186,27 @@ def test_lagrangian_bound_never_exceeds_the_optimum(seed, case):
     # and the ascent's bound too, from the solver
     res = lagrangian.solve_lagrangian(data, deadline=time.perf_counter() + 30)
     assert res.lp_bound <= best + 1e-9
+
+
+@pytest.mark.parametrize("single", [False, True])
+@pytest.mark.parametrize("seed", range(3))
+def test_large_capacity_problems_get_the_incumbent_and_the_lagrangian_bound(
+    monkeypatch, seed, single
+):
+    # the route of the world instance (>= LAGRANGIAN_CAPACITY_MIN_PAIRS pairs) on a small one
+    from test_relax import _problem
+
+    from placement.formulations import registry
+
+    prob, _, w = _problem(seed)
+    tight = prob.replace(capacity=0.36 * float(w.sum()), single_sourcing=single)
+    pulp = tight.solve(method="pulp")
+    monkeypatch.setattr(registry, "LAGRANGIAN_CAPACITY_MIN_PAIRS", 0)
+    res = tight.solve()
+    assert res.solver["method"] == "lagrangian-flp"
+    assert "Lagrangian bound" in res.solver["relaxation"]
+    assert pulp.status == "optimal" and res.status in ("optimal", "feasible")
+    assert res.objective >= pulp.objective * (1 - 1e-9)
+    assert res.best_bound <= pulp.objective * (1 + 1e-9)
+    free = prob.solve().objective
+    assert res.best_bound >= free * (1 - 1e-9)  # at least the relaxation's bound

@@ -426,6 +426,7 @@ SOLVERS: tuple[Solver, ...] = (
     PulpSolver(),
 )
 _PULP = SOLVERS[-1]
+_LAGRANGIAN = SOLVERS[-2]
 
 METHODS = ("auto", "pulp", "fast")
 
@@ -594,14 +595,16 @@ def _percentile_lagrange(data: ModelData, request: SolveRequest, fast: Solver, t
 CAPACITY_SEARCH_SHARE = 0.25
 
 
-def _capacity_incumbent(data: ModelData, request: SolveRequest, start: np.ndarray) -> Any:
+def _capacity_incumbent(
+    data: ModelData, request: SolveRequest, start: np.ndarray, share: float = CAPACITY_SEARCH_SHARE
+) -> Any:
     """:func:`~placement.formulations.relax.capacity_incumbent` from ``start``, or None."""
     from placement.formulations.relax import capacity_applies, capacity_incumbent
 
     if not capacity_applies(data):
         return None
     left = request.remaining_s()
-    budget = 30.0 if left is None else CAPACITY_SEARCH_SHARE * left
+    budget = 30.0 if left is None else share * left
     return capacity_incumbent(data, start, deadline=time.perf_counter() + budget, budget_s=budget)
 
 
@@ -625,6 +628,62 @@ def _pulp_has_time(data: ModelData, request: SolveRequest, t0: float, c0: float)
     slowdown = max(1.0, wall / cpu) if cpu > 0.05 else 1.0
     build_s = PULP_BUILD_CPU_S_PER_PAIR * data.n_pairs * data.redundancy * slowdown
     return left >= PULP_BUILDS_NEEDED * build_s
+
+
+#: With a capacity (median, redundancy 1), the share of the time left that the capacity
+#: incumbent's local search may use before the Lagrangian bound's ascent gets the rest (the
+#: PuLP model is not built: under load its build alone took 19-75 s on the world instance).
+LAGRANGIAN_CAPACITY_SEARCH_SHARE = 0.5
+#: Pairs from which a capacity problem goes to the Lagrangian bound instead of the PuLP model:
+#: below, PuLP + HiGHS prove such problems outright (tests/test_relax.py); on the world
+#: instance (226k pairs) its LP relaxation alone does not end within a minute.
+LAGRANGIAN_CAPACITY_MIN_PAIRS = 50_000
+
+
+def _capacity_by_lagrangian(data: ModelData) -> bool:
+    """True when a capacity problem is bounded by :mod:`~.lagrangian` instead of PuLP."""
+    from placement.formulations.lagrangian import lagrangian_applies
+    from placement.formulations.relax import capacity_applies
+
+    return (
+        data.capacity is not None
+        and int(data.primary_ok.sum()) >= LAGRANGIAN_CAPACITY_MIN_PAIRS
+        and capacity_applies(data)
+        and lagrangian_applies(data)
+    )
+
+
+def _capacity_lagrangian(
+    data: ModelData,
+    request: SolveRequest,
+    rsol: Solution,
+    incumbent: Solution,
+    what: str,
+    broken: list[str],
+    t0: float,
+) -> tuple[Solution, Solver]:
+    """The capacity incumbent with the larger of the relaxation's and the Lagrangian bound."""
+    from placement.formulations.lagrangian import solve_lagrangian
+
+    start = (incumbent.open_mask, incumbent.rows, incumbent.objective)
+    sol = _lagrangian_solution(solve_lagrangian, data, request, start, ascent_share=1.0)
+    rbound = rsol.bound if rsol.sense == 1 else None
+    bound = sol.bound
+    if rbound is not None and (bound is None or rbound > bound):
+        bound = rbound
+    if sol.found and bound is not None and sol.objective is not None:
+        bound = min(bound, sol.objective)
+    lb = sol.stats.get("lagrangian_bound")
+    note = f"{what}: bound {'none' if rbound is None else f'{rbound:.9g}'}, " + "; ".join(
+        [*broken, f"Lagrangian bound {lb:.9g} (capacity knapsacks)"]
+    )
+    out = dataclasses.replace(
+        sol,
+        bound=bound,
+        solve_s=time.perf_counter() - t0,
+        stats={**rsol.stats, **sol.stats, "relaxation": note},
+    )
+    return finalize(out, request), _LAGRANGIAN
 
 
 #: Share of the time left that the relaxation may use before the PuLP model gets the rest.
@@ -714,8 +773,12 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
             )
             return finalize(sol, request), fast
     incumbent = None if lagr is None else lagr.solution
+    by_lagrangian = _capacity_by_lagrangian(data)
     if incumbent is None and rsol.found:
-        incumbent = _capacity_incumbent(data, request, rsol.open_mask)
+        share = LAGRANGIAN_CAPACITY_SEARCH_SHARE if by_lagrangian else CAPACITY_SEARCH_SHARE
+        incumbent = _capacity_incumbent(data, request, rsol.open_mask, share)
+    if by_lagrangian and incumbent is not None:
+        return _capacity_lagrangian(data, request, rsol, incumbent, what, broken, t0)
     spent = time.perf_counter() - t0
     start = request.start
     if start is None and incumbent is not None:
