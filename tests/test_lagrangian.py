@@ -163,6 +163,8 @@ def test_lagrangian_bound_never_exceeds_the_optimum(seed, case):
                 **{f: getattr(data, f) for f in data.__dataclass_fields__},
                 "capacity": cap,
                 "single_sourcing": case == "single",
+                # a demand point of zero weight takes no capacity (seed 0, 3, ...)
+                "weight": np.where((np.arange(n) == 0) & (seed % 3 == 0), 0.0, data.weight),
             }
         )
         if case == "capacity":
@@ -210,3 +212,33 @@ def test_large_capacity_problems_get_the_incumbent_and_the_lagrangian_bound(
     assert res.best_bound <= pulp.objective * (1 + 1e-9)
     free = prob.solve().objective
     assert res.best_bound >= free * (1 - 1e-9)  # at least the relaxation's bound
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_large_capacity_with_backups_gets_a_feasible_incumbent_and_the_relaxation_bound(
+    monkeypatch, seed
+):
+    from test_relax import _problem
+
+    from placement.formulations import registry
+
+    prob, _, w = _problem(seed, redundancy=2, failure_domain="provider")
+    tight = prob.replace(capacity=0.36 * float(w.sum()))
+    pulp = tight.solve(method="pulp")
+    monkeypatch.setattr(registry, "LAGRANGIAN_CAPACITY_MIN_PAIRS", 0)
+    res = tight.solve()
+    free = prob.solve()
+    assert pulp.status == "optimal" and free.status == "optimal"
+    assert res.status in ("optimal", "feasible")
+    assert "PuLP model skipped" in res.solver["relaxation"]
+    assert res.objective >= pulp.objective * (1 - 1e-9)
+    assert free.objective * (1 - 1e-9) <= res.best_bound <= pulp.objective * (1 + 1e-9)
+    # the incumbent meets every constraint: primary loads within the capacity, backups in
+    # another provider than the primary
+    a = res.assignments.assign(load=lambda t: t["weight"] * t["share"])
+    load = a[a["rank"] == 1].groupby("site_id")["load"].sum()
+    assert len(load) and (load <= 0.36 * float(w.sum()) * (1 + 1e-9)).all()
+    provider = {f"s{j}": "aaaabbcc"[j] for j in range(8)}
+    a["provider"] = a["site_id"].map(provider)
+    assert (a.groupby("demand_id")["provider"].nunique() == 2).all()
+    assert a.groupby(["demand_id", "rank"])["share"].sum().to_numpy() == pytest.approx(1.0)

@@ -214,13 +214,15 @@ class _Arrays:
             x[neg] = 1.0
         elif len(neg):
             a = self.a[neg]
-            order = np.lexsort((rc[neg] / a, self.pj[neg]))
+            # a pair of zero weight takes no capacity: first, whole
+            order = np.lexsort((rc[neg] / np.maximum(a, 1e-300), self.pj[neg]))
             pj, a = self.pj[neg][order], a[order]
             cs = np.cumsum(a)
             first = np.r_[True, pj[1:] != pj[:-1]]
             offset = np.maximum.accumulate(np.where(first, cs - a, 0.0))
             used = cs - offset  # load of the site after taking this pair whole
-            take = np.clip((1.0 - (used - a)) / a, 0.0, 1.0)
+            take = np.clip((1.0 - (used - a)) / np.maximum(a, 1e-300), 0.0, 1.0)
+            take[a <= 0] = 1.0
             x[neg[order]] = take
         v = self.fixed + np.bincount(self.pj, weights=rc * x, minlength=self.m)
         return np.where(self.openable, v, np.inf), x

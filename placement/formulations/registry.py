@@ -598,14 +598,24 @@ CAPACITY_SEARCH_SHARE = 0.25
 def _capacity_incumbent(
     data: ModelData, request: SolveRequest, start: np.ndarray, share: float = CAPACITY_SEARCH_SHARE
 ) -> Any:
-    """:func:`~placement.formulations.relax.capacity_incumbent` from ``start``, or None."""
-    from placement.formulations.relax import capacity_applies, capacity_incumbent
+    """:func:`~placement.formulations.relax.capacity_incumbent` from ``start``, or None.
 
-    if not capacity_applies(data):
-        return None
+    With backups (median), :func:`~placement.formulations.relax.capacity_redundant_incumbent`.
+    """
+    from placement.formulations.relax import (
+        capacity_applies,
+        capacity_incumbent,
+        capacity_redundant_incumbent,
+    )
+
     left = request.remaining_s()
     budget = 30.0 if left is None else share * left
-    return capacity_incumbent(data, start, deadline=time.perf_counter() + budget, budget_s=budget)
+    deadline = time.perf_counter() + budget
+    if capacity_applies(data):
+        return capacity_incumbent(data, start, deadline=deadline, budget_s=budget)
+    if data.capacity is not None and data.redundancy > 1:
+        return capacity_redundant_incumbent(data, start, deadline=deadline, budget_s=budget)
+    return None
 
 
 #: PuLP model build and transfer to HiGHS, CPU seconds per pair (measured: 4.1 s for the
@@ -638,6 +648,19 @@ LAGRANGIAN_CAPACITY_SEARCH_SHARE = 0.5
 #: below, PuLP + HiGHS prove such problems outright (tests/test_relax.py); on the world
 #: instance (226k pairs) its LP relaxation alone does not end within a minute.
 LAGRANGIAN_CAPACITY_MIN_PAIRS = 50_000
+
+
+def _pulp_too_big(data: ModelData) -> bool:
+    """True for a capacity with backups at ``LAGRANGIAN_CAPACITY_MIN_PAIRS`` pairs or more.
+
+    Its PuLP model (610k columns on the world instance with redundancy 2) took 40 s of wall
+    to build under load and found no solution in a 60-s limit.
+    """
+    return (
+        data.capacity is not None
+        and data.redundancy > 1
+        and data.n_pairs * data.redundancy >= LAGRANGIAN_CAPACITY_MIN_PAIRS
+    )
 
 
 def _capacity_by_lagrangian(data: ModelData) -> bool:
@@ -785,7 +808,8 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
         start = incumbent.open_mask
     if start is None and rsol.found:
         start = rsol.open_mask
-    skipped = incumbent is not None and not _pulp_has_time(data, request, t0, c0)
+    too_big = _pulp_too_big(data)
+    skipped = incumbent is not None and (too_big or not _pulp_has_time(data, request, t0, c0))
     if skipped:
         # the PuLP model could not even be built in the time left: the incumbent, with its bound
         sol = Solution(
@@ -793,7 +817,12 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
             raw_status="time limit: too little time left to build the PuLP model",
             stats=rsol.stats,
         )
-        broken = [*broken, "PuLP model skipped (time left under 3 estimated builds)"]
+        why = (
+            f"at least {LAGRANGIAN_CAPACITY_MIN_PAIRS:,} pairs with backups and a capacity"
+            if too_big
+            else "time left under 3 estimated builds"
+        )
+        broken = [*broken, f"PuLP model skipped ({why})"]
     else:
         sol = _PULP.solve(data, dataclasses.replace(request, start=start))
     rbound = rsol.bound if rsol.sense == 1 else None
