@@ -242,3 +242,28 @@ def test_large_capacity_with_backups_gets_a_feasible_incumbent_and_the_relaxatio
     a["provider"] = a["site_id"].map(provider)
     assert (a.groupby("demand_id")["provider"].nunique() == 2).all()
     assert a.groupby(["demand_id", "rank"])["share"].sum().to_numpy() == pytest.approx(1.0)
+
+
+def test_pulp_is_skipped_only_where_measured_useless(monkeypatch):
+    from test_relax import _problem
+
+    from placement.formulations import registry
+    from placement.formulations.contract import SolveRequest
+    from placement.solve import SolverOptions
+
+    prob, _, w = _problem(0)
+    pct = prob.replace(sla_ms=30.0, sla_share=0.6).model_data()
+    cap2 = prob.replace(capacity=0.5 * float(w.sum()), redundancy=2).model_data()
+    cap1 = prob.replace(capacity=0.5 * float(w.sum())).model_data()
+    short = SolveRequest.from_options(SolverOptions(time_limit_s=60))
+    long = SolveRequest.from_options(SolverOptions(time_limit_s=600))
+    free = SolveRequest.from_options(SolverOptions())
+    # small problems: PuLP proves them
+    assert registry._pulp_too_big(pct, short) is None
+    assert registry._pulp_too_big(cap2, short) is None
+    monkeypatch.setattr(registry, "LAGRANGIAN_CAPACITY_MIN_PAIRS", 0)
+    assert "percentile" in registry._pulp_too_big(pct, short)
+    assert registry._pulp_too_big(pct, long) is None
+    assert registry._pulp_too_big(pct, free) is None
+    assert "backups" in registry._pulp_too_big(cap2, long)
+    assert registry._pulp_too_big(cap1, short) is None  # the Lagrangian route instead

@@ -650,17 +650,32 @@ LAGRANGIAN_CAPACITY_SEARCH_SHARE = 0.5
 LAGRANGIAN_CAPACITY_MIN_PAIRS = 50_000
 
 
-def _pulp_too_big(data: ModelData) -> bool:
-    """True for a capacity with backups at ``LAGRANGIAN_CAPACITY_MIN_PAIRS`` pairs or more.
+#: Time left (s) under which a percentile SLA at ``LAGRANGIAN_CAPACITY_MIN_PAIRS`` pairs or more
+#: keeps the Lagrangian search's incumbent and bound without building the PuLP model.
+PERCENTILE_PULP_MIN_LEFT_S = 120.0
 
-    Its PuLP model (610k columns on the world instance with redundancy 2) took 40 s of wall
-    to build under load and found no solution in a 60-s limit.
+
+def _pulp_too_big(data: ModelData, request: SolveRequest) -> str | None:
+    """Why the PuLP model is not built after the relaxation (None: it is).
+
+    A capacity with backups at ``LAGRANGIAN_CAPACITY_MIN_PAIRS`` pairs or more: its PuLP model
+    (610k columns on the world instance with redundancy 2) took 40 s of wall to build under
+    load and found no solution in a 60-s limit. A percentile SLA at that size with less than
+    ``PERCENTILE_PULP_MIN_LEFT_S`` left: on the world instance (cap 60, 3 runs) the PuLP model
+    took 25 CPU s and 1.7 GB and ended with the Lagrangian search's incumbent and bound, no
+    better (with 300 s it raised the bound from 28.2895 to 28.311, still unproven).
     """
-    return (
-        data.capacity is not None
-        and data.redundancy > 1
-        and data.n_pairs * data.redundancy >= LAGRANGIAN_CAPACITY_MIN_PAIRS
-    )
+    if data.n_pairs * data.redundancy < LAGRANGIAN_CAPACITY_MIN_PAIRS:
+        return None
+    if data.capacity is not None and data.redundancy > 1:
+        return f"at least {LAGRANGIAN_CAPACITY_MIN_PAIRS:,} pairs with backups and a capacity"
+    left = request.remaining_s()
+    if data.sla_share is not None and left is not None and left < PERCENTILE_PULP_MIN_LEFT_S:
+        return (
+            f"at least {LAGRANGIAN_CAPACITY_MIN_PAIRS:,} pairs with a percentile SLA and "
+            f"under {PERCENTILE_PULP_MIN_LEFT_S:g} s left"
+        )
+    return None
 
 
 def _capacity_by_lagrangian(data: ModelData) -> bool:
@@ -808,7 +823,7 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
         start = incumbent.open_mask
     if start is None and rsol.found:
         start = rsol.open_mask
-    too_big = _pulp_too_big(data)
+    too_big = _pulp_too_big(data, request)
     skipped = incumbent is not None and (too_big or not _pulp_has_time(data, request, t0, c0))
     if skipped:
         # the PuLP model could not even be built in the time left: the incumbent, with its bound
@@ -817,11 +832,7 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
             raw_status="time limit: too little time left to build the PuLP model",
             stats=rsol.stats,
         )
-        why = (
-            f"at least {LAGRANGIAN_CAPACITY_MIN_PAIRS:,} pairs with backups and a capacity"
-            if too_big
-            else "time left under 3 estimated builds"
-        )
+        why = too_big or "time left under 3 estimated builds"
         broken = [*broken, f"PuLP model skipped ({why})"]
     else:
         sol = _PULP.solve(data, dataclasses.replace(request, start=start))
