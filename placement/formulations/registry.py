@@ -38,6 +38,7 @@ __all__ = [
     "CflSolver",
     "FastCenter",
     "FastMedian",
+    "LagrangianSolver",
     "PulpSolver",
     "RedundantCenter",
     "RedundantMedian",
@@ -236,6 +237,58 @@ class CflSolver:
         return _from_kernel(sol, data, sol.rows, stats)
 
 
+class LagrangianSolver:
+    """Uncapacitated cost objective: Lagrangian bound and reduced MIP (:mod:`~.lagrangian`)."""
+
+    name = "lagrangian-flp"
+    capabilities = Capabilities(
+        objectives=frozenset({"cost"}),
+        features=_FIXINGS
+        | {"min_sites", "pair_cost", "fixed_cost", "variable_cost", "latency_penalty"},
+    )
+
+    def solve(self, data: ModelData, request: SolveRequest) -> Solution:
+        from placement.formulations.lagrangian import solve_lagrangian
+
+        return _lagrangian_solution(solve_lagrangian, data, request, None)
+
+
+def _lagrangian_solution(
+    solve: Any, data: ModelData, request: SolveRequest, incumbent: Any, **kw: Any
+) -> Solution:
+    """:func:`~placement.formulations.lagrangian.solve_lagrangian` as a Solution."""
+    t0 = time.perf_counter()
+    left = request.remaining_s()
+    res = solve(
+        data,
+        deadline=math.inf if left is None else t0 + left,
+        incumbent=incumbent,
+        gap_rel=request.options.gap_rel,
+        threads=request.options.threads,
+        verbose=request.options.verbose,
+        **kw,
+    )
+    stats = {
+        "n_vars": data.n_sites + int(res.stats.get("mip_pairs", 0)),
+        "n_rows": data.n_demand + int(res.stats.get("mip_pairs", 0)),
+        "warm_start_incumbent": False,
+        "lagrangian_bound": res.lp_bound,
+        **{k: v for k, v in res.stats.items() if k in ("iterations", "mip_pairs", "sites_closed")},
+    }
+    return Solution(
+        status=res.status,
+        objective=res.objective,
+        bound=_finite(res.bound),
+        open_mask=res.open_mask,
+        rows=res.rows,
+        build_s=0.0,
+        solve_s=time.perf_counter() - t0,
+        raw_status=res.status,
+        message="" if res.status == "optimal" else f"lagrangian: gap {res.stats.get('gap')}",
+        stats=stats,
+    )
+
+
 class PulpSolver:
     """The PuLP formulations (:mod:`~.assignment`, :mod:`~.covering`) with HiGHS or CBC."""
 
@@ -369,9 +422,11 @@ SOLVERS: tuple[Solver, ...] = (
     RedundantMedian(),
     RedundantCenter(),
     CflSolver(),
+    LagrangianSolver(),
     PulpSolver(),
 )
 _PULP = SOLVERS[-1]
+_LAGRANGIAN = SOLVERS[-2]
 
 METHODS = ("auto", "pulp", "fast")
 
@@ -540,15 +595,27 @@ def _percentile_lagrange(data: ModelData, request: SolveRequest, fast: Solver, t
 CAPACITY_SEARCH_SHARE = 0.25
 
 
-def _capacity_incumbent(data: ModelData, request: SolveRequest, start: np.ndarray) -> Any:
-    """:func:`~placement.formulations.relax.capacity_incumbent` from ``start``, or None."""
-    from placement.formulations.relax import capacity_applies, capacity_incumbent
+def _capacity_incumbent(
+    data: ModelData, request: SolveRequest, start: np.ndarray, share: float = CAPACITY_SEARCH_SHARE
+) -> Any:
+    """:func:`~placement.formulations.relax.capacity_incumbent` from ``start``, or None.
 
-    if not capacity_applies(data):
-        return None
+    With backups (median), :func:`~placement.formulations.relax.capacity_redundant_incumbent`.
+    """
+    from placement.formulations.relax import (
+        capacity_applies,
+        capacity_incumbent,
+        capacity_redundant_incumbent,
+    )
+
     left = request.remaining_s()
-    budget = 30.0 if left is None else CAPACITY_SEARCH_SHARE * left
-    return capacity_incumbent(data, start, deadline=time.perf_counter() + budget, budget_s=budget)
+    budget = 30.0 if left is None else share * left
+    deadline = time.perf_counter() + budget
+    if capacity_applies(data):
+        return capacity_incumbent(data, start, deadline=deadline, budget_s=budget)
+    if data.capacity is not None and data.redundancy > 1:
+        return capacity_redundant_incumbent(data, start, deadline=deadline, budget_s=budget)
+    return None
 
 
 #: PuLP model build and transfer to HiGHS, CPU seconds per pair (measured: 4.1 s for the
@@ -571,6 +638,90 @@ def _pulp_has_time(data: ModelData, request: SolveRequest, t0: float, c0: float)
     slowdown = max(1.0, wall / cpu) if cpu > 0.05 else 1.0
     build_s = PULP_BUILD_CPU_S_PER_PAIR * data.n_pairs * data.redundancy * slowdown
     return left >= PULP_BUILDS_NEEDED * build_s
+
+
+#: With a capacity (median, redundancy 1), the share of the time left that the capacity
+#: incumbent's local search may use before the Lagrangian bound's ascent gets the rest (the
+#: PuLP model is not built: under load its build alone took 19-75 s on the world instance).
+LAGRANGIAN_CAPACITY_SEARCH_SHARE = 0.5
+#: Pairs from which a capacity problem goes to the Lagrangian bound instead of the PuLP model:
+#: below, PuLP + HiGHS prove such problems outright (tests/test_relax.py); on the world
+#: instance (226k pairs) its LP relaxation alone does not end within a minute.
+LAGRANGIAN_CAPACITY_MIN_PAIRS = 50_000
+
+
+#: Time left (s) under which a percentile SLA at ``LAGRANGIAN_CAPACITY_MIN_PAIRS`` pairs or more
+#: keeps the Lagrangian search's incumbent and bound without building the PuLP model.
+PERCENTILE_PULP_MIN_LEFT_S = 120.0
+
+
+def _pulp_too_big(data: ModelData, request: SolveRequest) -> str | None:
+    """Why the PuLP model is not built after the relaxation (None: it is).
+
+    A capacity with backups at ``LAGRANGIAN_CAPACITY_MIN_PAIRS`` pairs or more: its PuLP model
+    (610k columns on the world instance with redundancy 2) took 40 s of wall to build under
+    load and found no solution in a 60-s limit. A percentile SLA at that size with less than
+    ``PERCENTILE_PULP_MIN_LEFT_S`` left: on the world instance (cap 60, 3 runs) the PuLP model
+    took 25 CPU s and 1.7 GB and ended with the Lagrangian search's incumbent and bound, no
+    better (with 300 s it raised the bound from 28.2895 to 28.311, still unproven).
+    """
+    if data.n_pairs * data.redundancy < LAGRANGIAN_CAPACITY_MIN_PAIRS:
+        return None
+    if data.capacity is not None and data.redundancy > 1:
+        return f"at least {LAGRANGIAN_CAPACITY_MIN_PAIRS:,} pairs with backups and a capacity"
+    left = request.remaining_s()
+    if data.sla_share is not None and left is not None and left < PERCENTILE_PULP_MIN_LEFT_S:
+        return (
+            f"at least {LAGRANGIAN_CAPACITY_MIN_PAIRS:,} pairs with a percentile SLA and "
+            f"under {PERCENTILE_PULP_MIN_LEFT_S:g} s left"
+        )
+    return None
+
+
+def _capacity_by_lagrangian(data: ModelData) -> bool:
+    """True when a capacity problem is bounded by :mod:`~.lagrangian` instead of PuLP."""
+    from placement.formulations.lagrangian import lagrangian_applies
+    from placement.formulations.relax import capacity_applies
+
+    return (
+        data.capacity is not None
+        and int(data.primary_ok.sum()) >= LAGRANGIAN_CAPACITY_MIN_PAIRS
+        and capacity_applies(data)
+        and lagrangian_applies(data)
+    )
+
+
+def _capacity_lagrangian(
+    data: ModelData,
+    request: SolveRequest,
+    rsol: Solution,
+    incumbent: Solution,
+    what: str,
+    broken: list[str],
+    t0: float,
+) -> tuple[Solution, Solver]:
+    """The capacity incumbent with the larger of the relaxation's and the Lagrangian bound."""
+    from placement.formulations.lagrangian import solve_lagrangian
+
+    start = (incumbent.open_mask, incumbent.rows, incumbent.objective)
+    sol = _lagrangian_solution(solve_lagrangian, data, request, start, ascent_share=1.0)
+    rbound = rsol.bound if rsol.sense == 1 else None
+    bound = sol.bound
+    if rbound is not None and (bound is None or rbound > bound):
+        bound = rbound
+    if sol.found and bound is not None and sol.objective is not None:
+        bound = min(bound, sol.objective)
+    lb = sol.stats.get("lagrangian_bound")
+    note = f"{what}: bound {'none' if rbound is None else f'{rbound:.9g}'}, " + "; ".join(
+        [*broken, f"Lagrangian bound {lb:.9g} (capacity knapsacks)"]
+    )
+    out = dataclasses.replace(
+        sol,
+        bound=bound,
+        solve_s=time.perf_counter() - t0,
+        stats={**rsol.stats, **sol.stats, "relaxation": note},
+    )
+    return finalize(out, request), _LAGRANGIAN
 
 
 #: Share of the time left that the relaxation may use before the PuLP model gets the rest.
@@ -660,15 +811,20 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
             )
             return finalize(sol, request), fast
     incumbent = None if lagr is None else lagr.solution
+    by_lagrangian = _capacity_by_lagrangian(data)
     if incumbent is None and rsol.found:
-        incumbent = _capacity_incumbent(data, request, rsol.open_mask)
+        share = LAGRANGIAN_CAPACITY_SEARCH_SHARE if by_lagrangian else CAPACITY_SEARCH_SHARE
+        incumbent = _capacity_incumbent(data, request, rsol.open_mask, share)
+    if by_lagrangian and incumbent is not None:
+        return _capacity_lagrangian(data, request, rsol, incumbent, what, broken, t0)
     spent = time.perf_counter() - t0
     start = request.start
     if start is None and incumbent is not None:
         start = incumbent.open_mask
     if start is None and rsol.found:
         start = rsol.open_mask
-    skipped = incumbent is not None and not _pulp_has_time(data, request, t0, c0)
+    too_big = _pulp_too_big(data, request)
+    skipped = incumbent is not None and (too_big or not _pulp_has_time(data, request, t0, c0))
     if skipped:
         # the PuLP model could not even be built in the time left: the incumbent, with its bound
         sol = Solution(
@@ -676,7 +832,8 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
             raw_status="time limit: too little time left to build the PuLP model",
             stats=rsol.stats,
         )
-        broken = [*broken, "PuLP model skipped (time left under 3 estimated builds)"]
+        why = too_big or "time left under 3 estimated builds"
+        broken = [*broken, f"PuLP model skipped ({why})"]
     else:
         sol = _PULP.solve(data, dataclasses.replace(request, start=start))
     rbound = rsol.bound if rsol.sense == 1 else None

@@ -34,6 +34,7 @@ __all__ = [
     "PercentileLagrange",
     "capacity_applies",
     "capacity_incumbent",
+    "capacity_redundant_incumbent",
     "percentile_applies",
     "percentile_lagrange",
     "relaxation",
@@ -461,6 +462,72 @@ def capacity_incumbent(
     )
     sol = Solution(status="feasible", objective=objective, open_mask=y > 0.5, rows=rows)
     return None if violations(data, sol) else sol
+
+
+def capacity_redundant_incumbent(
+    data: ModelData, start: np.ndarray, *, deadline: float, budget_s: float
+) -> Solution | None:
+    """A capacity-feasible solution with backups near the open set ``start`` (median).
+
+    Capacities bound the primary load only. Two primary assignments are tried, both single
+    sourced: ``start`` itself with every demand point at its nearest site and the points of an
+    overloaded site moved to the nearest site with room (:func:`_single_source`), and the
+    result of :func:`capacity_incumbent` on the problem without backups (which may change the
+    open set). Every demand point then gets, at each backup rank, its nearest open site allowed
+    as a backup in a failure domain none of its earlier sites uses. Whole assignments are a
+    special case of split ones, so the better of the two (checked with :func:`violations`,
+    objective the mean primary latency plus ``backup_weight`` times that of the backups) is
+    feasible either way; None when neither finds room for the primaries and a backup for
+    every demand point.
+    """
+    from placement.formulations.data import nearest_assignments
+
+    if data.objective != "median" or data.redundancy < 2 or data.capacity is None:
+        return None
+    primary_view = dataclasses.replace(data, redundancy=1, single_sourcing=True)
+    found: list[Solution] = []
+    pos = np.flatnonzero(data.primary_ok & ~data.forbidden[data.pair_j])
+    nearest = [p for p, r, _i in nearest_assignments(primary_view, start) if r == 1]
+    z = np.zeros(len(pos))
+    z[np.searchsorted(pos, nearest)] = 1.0
+    cap = np.asarray(data.capacity, dtype=float) * (1.0 - CAPACITY_MARGIN)
+    z1 = _single_source(primary_view, pos, z, start, cap)
+    if z1 is not None:
+        rows = [(int(p), 1, int(data.pair_i[p]), 1.0) for p in pos[z1 > 0.5]]
+        found.append(_with_backups(data, start, rows))
+    first = capacity_incumbent(primary_view, start, deadline=deadline, budget_s=budget_s)
+    if first is not None and first.open_mask is not None:
+        found.append(_with_backups(data, first.open_mask, first.rows))
+    ok = [sol for sol in found if sol is not None and not violations(data, sol)]
+    return min(ok, key=lambda sol: sol.objective) if ok else None
+
+
+def _with_backups(
+    data: ModelData, open_mask: np.ndarray, primary_rows: list[tuple[int, int, int, float]]
+) -> Solution | None:
+    """Whole primaries ``primary_rows`` plus each demand point's nearest allowed backups."""
+    usable = data.backup_ok & open_mask[data.pair_j]
+    cand = np.flatnonzero(usable)
+    cand = cand[np.lexsort((data.pair_j[cand], data.latency_ms[cand], data.pair_i[cand]))]
+    bounds = np.searchsorted(data.pair_i[cand], np.arange(data.n_demand + 1))
+    rows = [(int(p), 1, int(i), 1.0) for p, _r, i, _s in primary_rows]
+    used = {int(i): {int(data.domain[data.pair_j[p]])} for p, _r, i, _s in rows}
+    if len(used) != data.n_demand:
+        return None
+    share = data.weight / data.total_weight
+    objective = float(sum(share[i] * data.latency_ms[p] for p, _r, i, _s in rows))
+    for r in range(2, data.redundancy + 1):
+        for i in range(data.n_demand):
+            for q in cand[bounds[i] : bounds[i + 1]]:
+                g = int(data.domain[data.pair_j[q]])
+                if g not in used[i]:
+                    used[i].add(g)
+                    rows.append((int(q), r, i, 1.0))
+                    objective += data.backup_weight * share[i] * float(data.latency_ms[q])
+                    break
+            else:
+                return None
+    return Solution(status="feasible", objective=objective, open_mask=open_mask.copy(), rows=rows)
 
 
 def _single_source(
