@@ -14,8 +14,10 @@ from placement import orlib
 from placement.formulations.cfl_heuristic import cfl_heuristic, simple_lower_bound
 from placement.problem import Problem
 
-#: How far past its time limit a solve may end on a loaded 2-core machine (model build and
-#: result assembly run outside the solver's clock; other processes stretch both).
+#: How much CPU past its time limit a solve may take (model build and result assembly run outside
+#: the solver's clock). The tests measure the process's CPU, not the wall: on a loaded 2-core
+#: machine the wall stretches with other processes (it failed at load 10), the CPU does not, and
+#: a solver that ignored its limit would still overrun it by far.
 LOADED_OVERRUN_S = 1.0
 
 
@@ -227,12 +229,12 @@ def _mid_size_problem(seed: int = 0, n: int = 1000, m: int = 100) -> tuple[Probl
 @pytest.mark.parametrize("limit_s", [0.3, 1.0])
 def test_time_limited_solve_through_problem_is_feasible_with_an_honest_gap(limit_s):
     prob, arrays = _mid_size_problem()
-    t = time.perf_counter()
+    t = time.process_time()
     r = prob.solve(time_limit_s=limit_s)
-    wall = time.perf_counter() - t
+    cpu = time.process_time() - t
     assert r.solver["method"] == "fast-cfl"
     assert r.status in ("feasible", "optimal")
-    assert wall <= limit_s + LOADED_OVERRUN_S  # ~0.1 s over on an idle machine
+    assert cpu <= limit_s + LOADED_OVERRUN_S  # ~0.1 s over on an idle machine
     assert r.best_bound is not None and r.best_bound <= r.objective * (1 + 1e-9)
     assert r.gap == pytest.approx((r.objective - r.best_bound) / abs(r.objective), abs=1e-9)
     if r.status == "feasible":
@@ -277,13 +279,13 @@ def test_capa_in_one_second_through_problem(cap_folder):
         assignment_cost=inst.cost,
         objective="cost",
     )
-    t = time.perf_counter()
+    t = time.process_time()
     r = prob.solve(time_limit_s=1)
-    wall = time.perf_counter() - t
+    cpu = time.process_time() - t
     assert r.status == "feasible"
-    # 1.0-1.1 s measured idle, 1.8 s with the test suite beside a benchmark on 2 cores; the
-    # exact solve without a limit takes about a minute, so this still catches an ignored limit
-    assert wall <= 1.0 + LOADED_OVERRUN_S
+    # 1.0-1.1 s measured idle; the exact solve without a limit takes about a minute, so this
+    # still catches an ignored limit
+    assert cpu <= 1.0 + LOADED_OVERRUN_S
     assert r.best_bound <= opt * (1 + 1e-9)
     assert r.objective >= opt * (1 - 1e-9)  # the published optimum has 3 decimals
     assert r.gap == pytest.approx((r.objective - r.best_bound) / r.objective, abs=1e-9)
