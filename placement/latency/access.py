@@ -27,6 +27,14 @@ route factors; between two points of one country the access sum is scaled by the
 country's area, and the route factors are 1); ``access="none"`` is the backbone model as
 it is (site to site).
 
+Hosted networks (``access="both"`` only): a share ``hosted_share`` of the networks registered to a
+country answers from an interconnection hub abroad (``hosted_hub``, :func:`hub_points`: the
+address blocks of a country hosted in, e.g., Amsterdam, as the RIPE Atlas table shows); a pair's
+statistic is then that of the mixture over where its two ends answer from (own point or hub,
+weights ``(1 − f_a)(1 − f_b)``, ``f_a(1 − f_b)``, ``(1 − f_a) f_b``, ``f_a f_b``), each place priced
+by the formula above, a hosted end with no access, detour or route factor of its own
+(:func:`mixture_statistic_ms`). The demand side keeps users where they are.
+
 Each country's access comes from ``data/access_latency.csv`` (fitted on RIPE Atlas user-level
 country-pair round trips by ``scripts/fit_access.py``, level ``fitted``) or, for countries without
 measurements, from a prior on its continent and its share of people using the internet (level

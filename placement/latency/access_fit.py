@@ -33,6 +33,10 @@ get the ``self_access_factor`` that makes their self pair the within-country rou
 ``self_within_ms · (area / AREA_REF_KM2)^self_area_exponent`` (least absolute deviations of
 log RTT on the training self pairs; ``area_km2`` column). Pairs faster than
 light in fibre over their great-circle distance (mis-located address blocks) are left out.
+Then, with these terms fixed, each country's hosted share and hub (``hosted_share``,
+``hosted_hub``: networks of the country answering from an interconnection hub abroad, see
+:mod:`placement.latency.access`) by coordinate descent on every pair, faster-than-light ones
+included (:func:`_fit_hosting`, penalty :data:`HOSTED_PENALTY` per unit of share).
 """
 
 from __future__ import annotations
