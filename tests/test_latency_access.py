@@ -19,13 +19,14 @@ SHARED = REPO.parent / "shared"
 PAIRS = SHARED / "datasets" / "user_latency" / "ripe_atlas_country_pairs_train.csv"
 
 # Own hold-out (user <-> user mean RTT, access on both ends), salt "placement-access-v1", as
-# printed by `python scripts/fit_access.py --holdout`: by pair 10.7 % median / 49.0 % p90 (the
-# additive model before: 14.1 / 61.0), by country 14.3 % / 56.2 % (before: 15.8 / 60.0); bias
-# (median signed %) per band from 500 km within 6.9 % by pair and 3.0 % by country (the 5-fold
-# cross-validations of the docs are within 10 % there too). A regression of more than ~1.5
-# points (median) or ~5 points (p90) fails.
-PAIR_MAX_MEDIAN_PCT, PAIR_MAX_P90_PCT = 12.0, 54.0
-COUNTRY_MAX_MEDIAN_PCT, COUNTRY_MAX_P90_PCT = 16.0, 61.0
+# printed by `python scripts/fit_access.py --holdout`: by pair 10.1 % median / 40.4 % p90 (without
+# the hosted shares 10.7 / 47.6; the additive model before: 14.1 / 61.0), by country 13.9 % /
+# 49.3 % (without hosted shares 14.6 / 52.9; before: 15.8 / 60.0); bias (median signed %) per
+# band from 500 km within 4 % by pair and 5 % by country (the 5-fold cross-validations of the
+# docs are within 10 % in every band). A regression of more than ~1.5 points (median) or ~5
+# points (p90) fails.
+PAIR_MAX_MEDIAN_PCT, PAIR_MAX_P90_PCT = 11.5, 45.0
+COUNTRY_MAX_MEDIAN_PCT, COUNTRY_MAX_P90_PCT = 15.5, 54.0
 MAX_BAND_BIAS_PCT = 10.0
 #: Bands whose bias is checked: from 500 km (the < 500 km band has 24-31 test pairs, half of
 #: them a country with itself).
@@ -248,6 +249,38 @@ def test_mixture_statistic() -> None:
     for st in ("p50", "p95"):
         expect = (10.0 + L.access_quantile_ms([5.0, 5.0], [5.0, 0.0], st)) * 2
         np.testing.assert_allclose(L.access.mixture_statistic_ms([solo], st), expect, rtol=1e-9)
+
+
+def test_hosting_fit_recovers_a_known_share() -> None:
+    """Pairs generated with 80 % of Vanuatu's networks at Frankfurt: the fit finds that share and
+    hub, and no share elsewhere."""
+    tab = L.AccessTable.shipped()
+    plain = L.AccessTable(tab.countries.assign(hosted_share=0.0, hosted_hub=""), tab.params)
+    rows = tab.countries.copy()
+    rows["hosted_share"], rows["hosted_hub"] = 0.0, ""
+    rows.loc[rows["country_code"] == "VU", ["hosted_share", "hosted_hub"]] = [0.8, "frankfurt"]
+    truth = L.AccessTable(rows, tab.params)
+    pts = {
+        "VU": (-17.7, 168.3), "DE": (52.5, 13.4), "FR": (48.9, 2.4), "AU": (-35.3, 149.1),
+        "JP": (35.7, 139.7), "US": (38.9, -77.0), "BR": (-15.8, -47.9), "ZA": (-25.7, 28.2),
+        "IN": (28.6, 77.2),
+    }  # fmt: skip
+    codes = sorted(pts)
+    pairs = pd.DataFrame(
+        [
+            {"src": a, "dst": b, "src_lat": pts[a][0], "src_lon": pts[a][1],
+             "dst_lat": pts[b][0], "dst_lon": pts[b][1]}
+            for i, a in enumerate(codes) for b in codes[i:]
+        ]
+    )  # fmt: skip
+    gen = L.UserLatencyModel(access="both", access_table=truth)
+    pairs["rtt_ms"] = AF.predict_pairs(gen, pairs)
+    hubs = L.access.hub_points().index.tolist()
+    model = L.UserLatencyModel(access="both", access_table=plain)
+    share, hub = AF._fit_hosting(model, pairs, hubs, penalty=0.1)
+    got = dict(zip(plain.countries["country_code"], zip(share, hub, strict=True), strict=True))
+    assert got["VU"] == (pytest.approx(0.8), "frankfurt")
+    assert all(got[c] == (0.0, "") for c in codes if c != "VU")
 
 
 def test_access_table_rejects_bad_hosting() -> None:
