@@ -190,6 +190,24 @@ def test_hosted_shares() -> None:
     assert share["BZ"] >= 0.8 and L.access.hub_points().loc[hub["BZ"], "continent"] == "EU"
     assert (share[t["level"] == "fitted"] <= 0.1).mean() > 0.8
     assert share["FR"] <= 0.05 and share["DE"] == 0.0
+    # Only plausible hubs: on the country's continent or a large global exchange (issue 16:
+    # Russia's share had gone to Lagos, a compensation rather than hosting).
+    hubs = L.access.hub_points()
+    hosted = t[share > 0]
+    same = hosted["continent"].to_numpy() == hubs.loc[hosted["hosted_hub"], "continent"].to_numpy()
+    assert (same | hosted["hosted_hub"].isin(AF.GLOBAL_HUBS).to_numpy()).all()
+
+
+def test_plausible_hub_mask() -> None:
+    hubs = L.access.hub_points().reset_index()
+    mask = AF.plausible_hub_mask(pd.Series(["EU", "OC", "AF"]), hubs)
+    ok = {cont: set(hubs["hub_id"][mask[i]]) for i, cont in enumerate(["EU", "OC", "AF"])}
+    assert {"lagos", "tokyo", "sydney"}.isdisjoint(ok["EU"]) and {"moscow", "madrid"} <= ok["EU"]
+    assert ok["OC"] == {"sydney", *AF.GLOBAL_HUBS}
+    assert {"lagos", "nairobi", "johannesburg", "london", "singapore"} <= ok["AF"]
+    assert "sao-paulo" not in ok["AF"]
+    with pytest.raises(ValueError, match="continent"):
+        AF.plausible_hub_mask(pd.Series(["EU"]), hubs[["hub_id"]])
 
 
 def test_hosted_mixture_on_both_ends_only() -> None:

@@ -118,6 +118,11 @@ AREA_REF_KM2 = 100_000.0
 #: as about six pairs off by a factor of 2 (5-fold CV: 10 did as well by pair but biased the
 #: <500 km band by +12 % in one by-country fold assignment; 30 worse, 100 fits no share at all).
 HOSTED_PENALTY = 15.0
+#: Interconnection hubs any country's hosted networks may answer from, besides the hubs on its own
+#: continent (GeoNames): the largest exchanges of Europe, North America and Asia (DE-CIX
+#: Frankfurt, AMS-IX, LINX, Equinix Ashburn, New York, Singapore). A hub outside both is not
+#: plausible hosting (e.g. Russia at Lagos) and is not tried.
+GLOBAL_HUBS = ("amsterdam", "ashburn", "frankfurt", "london", "new-york", "singapore")
 #: Hosted shares tried per country (a grid: the fit is a coordinate descent over countries).
 HOSTED_GRID = np.linspace(0.0, 1.0, 21)
 #: Rounds of the coordinate descent over countries.
@@ -532,6 +537,8 @@ def fit_access(
     self_area: bool = True,
     hubs: pd.DataFrame | None = None,
     hosted_penalty: float = HOSTED_PENALTY,
+    plausible_hubs: bool = True,
+    subregion_weight: float = 0.0,
 ) -> AccessFit:
     """Fit per-country access delays, detours and route factors on user ↔ user pairs.
 
@@ -564,6 +571,9 @@ def fit_access(
     hosted_penalty : float
         Cost of a hosted share of 1 in the hosting fit (:data:`HOSTED_PENALTY`; larger: fewer
         and smaller shares).
+    plausible_hubs : bool
+        Try for each country only the hubs on its own continent and the large global exchanges
+        :data:`GLOBAL_HUBS` (:func:`plausible_hub_mask`); False: every hub.
 
     Returns
     -------
@@ -639,6 +649,19 @@ def fit_access(
         log_f = log_f + w[:, None] * (avg @ log_f)
         var0 = np.maximum(var0 + w * (avg @ (var0 - prior_v)), 0.0)
         level = np.where(w > 0, "neighbours", level)
+    if subregion_weight > 0 and "subregion" in cty.columns:
+        # Unseen countries without a fitted land neighbour: borrow from the fitted countries of
+        # their UN M49 sub-region instead, shrunk by n / (n + subregion_weight).
+        sub = cty["subregion"].fillna("").astype(str).to_numpy()
+        sr = ((sub[:, None] == sub[None, :]) & (sub[:, None] != "") & seen[None, :]).astype(float)
+        n_sr = sr.sum(axis=1)
+        w = np.where(seen | (level != "prior"), 0.0, n_sr / (n_sr + subregion_weight))
+        avg = sr / np.maximum(n_sr, 1)[:, None]
+        mean = np.maximum(mean + w * (avg @ (mean - prior_m)), 0.0)
+        detour = np.maximum(detour + w * (avg @ (detour - prior_d)), MIN_DETOUR)
+        log_f = log_f + w[:, None] * (avg @ log_f)
+        var0 = np.maximum(var0 + w * (avg @ (var0 - prior_v)), 0.0)
+        level = np.where(w > 0, "subregion", level)
     # The pairs' rtt_std mixes the spread of users' places in two countries, of routes and of
     # time with the access delay's: the access sd is capped at MAX_ACCESS_CV times its mean.
     var = np.minimum(var0, (MAX_ACCESS_CV * mean) ** 2)
@@ -704,6 +727,7 @@ def fit_access(
             usable.reset_index(drop=True),
             hub_table["hub_id"].astype(str).tolist(),
             penalty=hosted_penalty,
+            allowed=(plausible_hub_mask(table["continent"], hub_table) if plausible_hubs else None),
         )
         table["hosted_share"] = share
         table["hosted_hub"] = hub
@@ -735,8 +759,39 @@ def _hosting_prices(
     return p00, p10, p01, hh
 
 
+def plausible_hub_mask(continents: pd.Series, hubs: pd.DataFrame) -> np.ndarray:
+    """Which hubs each country's hosted networks may answer from.
+
+    Parameters
+    ----------
+    continents : pandas.Series
+        Each country's continent code (GeoNames: AF, AN, AS, EU, NA, OC, SA).
+    hubs : pandas.DataFrame
+        ``hub_id`` and ``continent`` of each hub (as :func:`~placement.latency.access.hub_points`
+        reset to columns).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, countries × hubs: True for a hub on the country's continent or one of
+        :data:`GLOBAL_HUBS`.
+    """
+    for col in ("hub_id", "continent"):
+        if col not in hubs.columns:
+            raise ValueError(f"hubs: missing column {col!r} (have {list(hubs.columns)})")
+    cont = continents.astype(str).to_numpy()[:, None]
+    same = cont == hubs["continent"].astype(str).to_numpy()[None, :]
+    glob = hubs["hub_id"].astype(str).isin(GLOBAL_HUBS).to_numpy()[None, :]
+    return same | glob
+
+
 def _fit_hosting(
-    model: UserLatencyModel, pairs: pd.DataFrame, hub_ids: list[str], *, penalty: float
+    model: UserLatencyModel,
+    pairs: pd.DataFrame,
+    hub_ids: list[str],
+    *,
+    penalty: float,
+    allowed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per country of ``model``'s table: the share of its networks hosted at a hub, and the hub.
 
@@ -745,7 +800,8 @@ def _fit_hosting(
     model; per country (sorted by code, :data:`HOSTED_SWEEPS` rounds) the hub and share
     (:data:`HOSTED_GRID`) minimising the Cauchy loss of ``log(pred / rtt)`` (scale
     :data:`LOSS_SCALE_LOG`) over its pairs plus ``penalty · share``; ties keep the smaller share
-    and the earlier hub. Countries without pairs keep share 0 (hub ``""``).
+    and the earlier hub. Countries without pairs keep share 0 (hub ``""``). ``allowed``
+    (countries of the table × hubs, boolean; default all): the hubs tried per country.
     """
     codes = model.access_table.countries["country_code"].astype(str).tolist()  # type: ignore[union-attr]
     idx = {c: i for i, c in enumerate(codes)}
@@ -766,6 +822,8 @@ def _fit_hosting(
             a, b, yy = ia[sel], ib[sel], y[sel]
             best = (np.inf, 0.0, 0)
             for k in range(len(hub_ids)):
+                if allowed is not None and not allowed[c, k]:
+                    continue
                 fa = np.where(a == c, grid, f[a])
                 fb = np.where(b == c, grid, f[b])
                 ha, hb = np.where(a == c, k, h[a]), np.where(b == c, k, h[b])
