@@ -538,7 +538,6 @@ def fit_access(
     hubs: pd.DataFrame | None = None,
     hosted_penalty: float = HOSTED_PENALTY,
     plausible_hubs: bool = True,
-    subregion_weight: float = 0.0,
 ) -> AccessFit:
     """Fit per-country access delays, detours and route factors on user ↔ user pairs.
 
@@ -649,19 +648,6 @@ def fit_access(
         log_f = log_f + w[:, None] * (avg @ log_f)
         var0 = np.maximum(var0 + w * (avg @ (var0 - prior_v)), 0.0)
         level = np.where(w > 0, "neighbours", level)
-    if subregion_weight > 0 and "subregion" in cty.columns:
-        # Unseen countries without a fitted land neighbour: borrow from the fitted countries of
-        # their UN M49 sub-region instead, shrunk by n / (n + subregion_weight).
-        sub = cty["subregion"].fillna("").astype(str).to_numpy()
-        sr = ((sub[:, None] == sub[None, :]) & (sub[:, None] != "") & seen[None, :]).astype(float)
-        n_sr = sr.sum(axis=1)
-        w = np.where(seen | (level != "prior"), 0.0, n_sr / (n_sr + subregion_weight))
-        avg = sr / np.maximum(n_sr, 1)[:, None]
-        mean = np.maximum(mean + w * (avg @ (mean - prior_m)), 0.0)
-        detour = np.maximum(detour + w * (avg @ (detour - prior_d)), MIN_DETOUR)
-        log_f = log_f + w[:, None] * (avg @ log_f)
-        var0 = np.maximum(var0 + w * (avg @ (var0 - prior_v)), 0.0)
-        level = np.where(w > 0, "subregion", level)
     # The pairs' rtt_std mixes the spread of users' places in two countries, of routes and of
     # time with the access delay's: the access sd is capped at MAX_ACCESS_CV times its mean.
     var = np.minimum(var0, (MAX_ACCESS_CV * mean) ** 2)
