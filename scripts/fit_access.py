@@ -80,6 +80,7 @@ def tables(result: L.AccessFit) -> dict[str, pd.DataFrame]:
     for col in ("access_mean_ms", "access_sd_ms", "access_p50_ms", "access_p95_ms"):
         t[col] = t[col].round(3)
     t["internet_share"] = t["internet_share"].round(4)
+    t["hosted_share"] = t["hosted_share"].round(4)
     for col in ("detour", "self_access_factor", *L.access.ROUTE_FACTOR_COLUMNS):
         t[col] = t[col].round(4)
     units = {

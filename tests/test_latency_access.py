@@ -19,13 +19,15 @@ SHARED = REPO.parent / "shared"
 PAIRS = SHARED / "datasets" / "user_latency" / "ripe_atlas_country_pairs_train.csv"
 
 # Own hold-out (user <-> user mean RTT, access on both ends), salt "placement-access-v1", as
-# printed by `python scripts/fit_access.py --holdout`: by pair 10.7 % median / 49.0 % p90 (the
-# additive model before: 14.1 / 61.0), by country 14.3 % / 56.2 % (before: 15.8 / 60.0); bias
-# (median signed %) per band from 500 km within 6.9 % by pair and 3.0 % by country (the 5-fold
-# cross-validations of the docs are within 10 % there too). A regression of more than ~1.5
-# points (median) or ~5 points (p90) fails.
-PAIR_MAX_MEDIAN_PCT, PAIR_MAX_P90_PCT = 12.0, 54.0
-COUNTRY_MAX_MEDIAN_PCT, COUNTRY_MAX_P90_PCT = 16.0, 61.0
+# printed by `python scripts/fit_access.py --holdout`: by pair 10.1 % median / 40.9 % p90 (hosted
+# shares at any hub 10.1 / 40.4; without the hosted shares 10.7 / 47.6; the additive model before:
+# 14.1 / 61.0), by country 13.9 % / 50.2 % (any hub 13.9 / 49.3; without hosted shares 14.6 /
+# 52.9; before: 15.8 / 60.0); bias (median signed %) per
+# band from 500 km within 4 % by pair and 5 % by country (the 5-fold cross-validations of the
+# docs are within 10 % in every band). A regression of more than ~1.5 points (median) or ~5
+# points (p90) fails.
+PAIR_MAX_MEDIAN_PCT, PAIR_MAX_P90_PCT = 11.5, 45.0
+COUNTRY_MAX_MEDIAN_PCT, COUNTRY_MAX_P90_PCT = 15.5, 54.0
 MAX_BAND_BIAS_PCT = 10.0
 #: Bands whose bias is checked: from 500 km (the < 500 km band has 24-31 test pairs, half of
 #: them a country with itself).
@@ -85,6 +87,8 @@ def test_shipped_table() -> None:
         "detour",
         "self_access_factor",
         *(f"route_factor_{c}" for c in ("AF", "AS", "EU", "NA", "OC", "SA")),
+        "hosted_share",
+        "hosted_hub",
     ]
     assert len(t) == 252 and t["country_code"].is_unique
     assert "NA" in set(t["country_code"])  # Namibia, not a missing value
@@ -173,6 +177,143 @@ def test_unseen_countries_borrow_from_neighbours_and_area() -> None:
     assert rtt["ML"] > 2 * rtt["SN"]
 
 
+def test_hosted_shares() -> None:
+    """Mis-located address blocks: a share of a country's networks answers from a hub abroad."""
+    t = L.AccessTable.shipped().countries.set_index("country_code")
+    share, hub = t["hosted_share"], t["hosted_hub"]
+    assert ((share >= 0) & (share <= 1)).all()
+    assert ((hub != "") == (share > 0)).all()
+    assert set(hub[share > 0]) <= set(L.access.hub_points().index)
+    assert (share[t["level"] != "fitted"] == 0).all()  # no pairs, no share
+    # Vanuatu's and Belize's blocks answer from Europe in 20-60 ms (RIPE Atlas): mostly hosted
+    # there; most countries host (almost) nothing abroad.
+    assert share["VU"] >= 0.8 and hub["VU"] in {"amsterdam", "frankfurt", "london", "paris"}
+    assert share["BZ"] >= 0.8 and L.access.hub_points().loc[hub["BZ"], "continent"] == "EU"
+    assert (share[t["level"] == "fitted"] <= 0.1).mean() > 0.8
+    assert share["FR"] <= 0.05 and share["DE"] == 0.0
+    # Only plausible hubs: on the country's continent or a large global exchange (issue 16:
+    # Russia's share had gone to Lagos, a compensation rather than hosting).
+    hubs = L.access.hub_points()
+    hosted = t[share > 0]
+    same = hosted["continent"].to_numpy() == hubs.loc[hosted["hosted_hub"], "continent"].to_numpy()
+    assert (same | hosted["hosted_hub"].isin(AF.GLOBAL_HUBS).to_numpy()).all()
+
+
+def test_plausible_hub_mask() -> None:
+    hubs = L.access.hub_points().reset_index()
+    mask = AF.plausible_hub_mask(pd.Series(["EU", "OC", "AF"]), hubs)
+    ok = {cont: set(hubs["hub_id"][mask[i]]) for i, cont in enumerate(["EU", "OC", "AF"])}
+    assert {"lagos", "tokyo", "sydney"}.isdisjoint(ok["EU"]) and {"moscow", "madrid"} <= ok["EU"]
+    assert ok["OC"] == {"sydney", *AF.GLOBAL_HUBS}
+    assert {"lagos", "nairobi", "johannesburg", "london", "singapore"} <= ok["AF"]
+    assert "sao-paulo" not in ok["AF"]
+    with pytest.raises(ValueError, match="continent"):
+        AF.plausible_hub_mask(pd.Series(["EU"]), hubs[["hub_id"]])
+
+
+def test_hosted_mixture_on_both_ends_only() -> None:
+    """With access="both" a pair's mean is the mixture over where its ends answer from; the
+    demand side (users where they are) and the backbone ignore it."""
+    tab = L.AccessTable.shipped()
+    vu = pd.DataFrame({"lat_deg": [-15.38], "lon_deg": [166.96], "country_code": ["VU"]})
+    de = pd.DataFrame({"lat_deg": [51.17], "lon_deg": [10.45], "country_code": ["DE"]})
+    f = float(tab.countries.set_index("country_code").loc["VU", "hosted_share"])
+    hub = L.access.hub_points().loc[tab.countries.set_index("country_code").loc["VU", "hosted_hub"]]
+    both = L.UserLatencyModel(access="both")
+    got = both.pair_latency_ms(vu, de)[0]
+    # Own place: the model without the share; at the hub: a datacentre network (no access,
+    # detour or route factor of its own) seen from DE's users.
+    plain = L.AccessTable(tab.countries.assign(hosted_share=0.0), tab.params)
+    own = both.replace(access_table=plain).pair_latency_ms(vu, de)[0]
+    route = L.RouteLatencyModel()
+    c = route.components([hub.lat_deg], [hub.lon_deg], [51.17], [10.45], pairwise=True)
+    det, fac, _ = tab.route_terms(["DE"])
+    acc, _, _ = tab.lookup(["DE"])
+    hosted = (
+        c["latency_ms"][0] + (tab.path_scale + det[0]) * c["propagation_ms"][0] + acc[0]
+    ) * fac[0, 2]
+    assert got == pytest.approx((1 - f) * own + f * hosted, rel=1e-9)
+    assert got < 0.5 * own  # RIPE Atlas: 17 ms measured, ~300 ms at Vanuatu's place
+    demand = L.UserLatencyModel(access="demand")
+    assert demand.pair_latency_ms(vu, de)[0] == pytest.approx(
+        demand.replace(access_table=plain).pair_latency_ms(vu, de)[0]
+    )
+    # Matrix and element-wise agree; percentiles are the mixture's (p50 <= p95, p50 near the
+    # dominant hosted component, not the weighted mean of the components' medians).
+    pts = pd.concat([vu, de], ignore_index=True).assign(
+        demand_id=["vu", "de"], site_id=["vu", "de"], weight=1.0
+    )
+    table = both.table(pts, pts).set_index(["demand_id", "site_id"])["latency_ms"]
+    assert table[("vu", "de")] == pytest.approx(got, rel=1e-9)
+    p50 = both.replace(statistic="p50").pair_latency_ms(vu, de)[0]
+    p95 = both.replace(statistic="p95").pair_latency_ms(vu, de)[0]
+    assert p50 < got < p95 and p50 < 1.5 * hosted
+
+
+def test_mixture_statistic() -> None:
+    one = np.ones(2)
+    zero = np.zeros(2)
+    a = (0.9 * one, np.array([10.0, 10.0]), np.array([5.0, 5.0]), np.array([25.0, 0.0]), one)
+    b = (0.1 * one, np.array([200.0, 200.0]), zero, zero, one)
+    mean = L.access.mixture_statistic_ms([a, b], "mean")
+    np.testing.assert_allclose(mean, 0.9 * 15.0 + 0.1 * 200.0)
+    # p50 lies in the 90 % component (its own median 10 + 5/sqrt(2) for cv 1, or exactly 15
+    # without spread); p95 in the 10 % one (a point mass at 200 ms).
+    p50 = L.access.mixture_statistic_ms([a, b], "p50")
+    assert 10.0 < p50[0] < 15.0 and p50[1] == pytest.approx(15.0, abs=0.01)
+    p95 = L.access.mixture_statistic_ms([a, b], "p95")
+    np.testing.assert_allclose(p95, 200.0, atol=0.01)  # to 2^-16 of the bracket
+    # A single component: its own statistic.
+    solo = (one, np.array([10.0, 10.0]), np.array([5.0, 5.0]), np.array([25.0, 0.0]), 2 * one)
+    for st in ("p50", "p95"):
+        expect = (10.0 + L.access_quantile_ms([5.0, 5.0], [5.0, 0.0], st)) * 2
+        np.testing.assert_allclose(L.access.mixture_statistic_ms([solo], st), expect, rtol=1e-9)
+
+
+def test_hosting_fit_recovers_a_known_share() -> None:
+    """Pairs generated with 80 % of Vanuatu's networks at Frankfurt: the fit finds that share and
+    hub, and no share elsewhere."""
+    tab = L.AccessTable.shipped()
+    plain = L.AccessTable(tab.countries.assign(hosted_share=0.0, hosted_hub=""), tab.params)
+    rows = tab.countries.copy()
+    rows["hosted_share"], rows["hosted_hub"] = 0.0, ""
+    rows.loc[rows["country_code"] == "VU", ["hosted_share", "hosted_hub"]] = [0.8, "frankfurt"]
+    truth = L.AccessTable(rows, tab.params)
+    pts = {
+        "VU": (-17.7, 168.3), "DE": (52.5, 13.4), "FR": (48.9, 2.4), "AU": (-35.3, 149.1),
+        "JP": (35.7, 139.7), "US": (38.9, -77.0), "BR": (-15.8, -47.9), "ZA": (-25.7, 28.2),
+        "IN": (28.6, 77.2),
+    }  # fmt: skip
+    codes = sorted(pts)
+    pairs = pd.DataFrame(
+        [
+            {"src": a, "dst": b, "src_lat": pts[a][0], "src_lon": pts[a][1],
+             "dst_lat": pts[b][0], "dst_lon": pts[b][1]}
+            for i, a in enumerate(codes) for b in codes[i:]
+        ]
+    )  # fmt: skip
+    gen = L.UserLatencyModel(access="both", access_table=truth)
+    pairs["rtt_ms"] = AF.predict_pairs(gen, pairs)
+    hubs = L.access.hub_points().index.tolist()
+    model = L.UserLatencyModel(access="both", access_table=plain)
+    share, hub = AF._fit_hosting(model, pairs, hubs, penalty=0.1)
+    got = dict(zip(plain.countries["country_code"], zip(share, hub, strict=True), strict=True))
+    assert got["VU"] == (pytest.approx(0.8), "frankfurt")
+    assert all(got[c] == (0.0, "") for c in codes if c != "VU")
+
+
+def test_access_table_rejects_bad_hosting() -> None:
+    rows = L.AccessTable.shipped().countries.copy()
+    rows.loc[rows["country_code"] == "FR", "hosted_share"] = 1.5
+    with pytest.raises(ValidationError, match="hosted_share") as err:
+        L.AccessTable(rows, {"path_scale": 0.0})
+    assert "FR" in str(err.value)
+    rows = L.AccessTable.shipped().countries.copy()
+    rows.loc[rows["country_code"] == "FR", ["hosted_share", "hosted_hub"]] = [0.2, "atlantis"]
+    with pytest.raises(ValidationError, match="hosted_hub"):
+        L.AccessTable(rows, {"path_scale": 0.0})
+
+
 def test_access_table_rejects_bad_route_terms() -> None:
     rows = L.AccessTable.shipped().countries.copy()
     rows.loc[rows["country_code"] == "FR", "route_factor_EU"] = 0.0
@@ -245,7 +386,9 @@ def test_access_sides_and_statistics(points: tuple[pd.DataFrame, pd.DataFrame]) 
     fa = fac[:, [2, 1]]
     path = c["latency_ms"] + (m.path_scale + det[:, None]) * c["propagation_ms"]
     np.testing.assert_allclose(t["latency_ms"], ((path + acc[:, None]) * fa).ravel())
-    both = L.UserLatencyModel(access="both").table(demand, sites)
+    # Both ends, every network at its own place (no hosted share: see test_hosted_mixture_*).
+    plain = L.AccessTable(tab.countries.assign(hosted_share=0.0), tab.params)
+    both = L.UserLatencyModel(access="both", access_table=plain).table(demand, sites)
     site_acc, _, _ = tab.lookup(sites["country_code"])
     sdet, sfac, _ = tab.route_terms(sites["country_code"])
     fb = sfac[:, [2, 0, 1]].T  # sites' factors towards FR (EU), NG (AF), JP (AS)
@@ -317,9 +460,9 @@ def test_user_model_fast_on_large_inputs() -> None:
     s = pd.DataFrame(
         {"site_id": np.arange(k).astype(str), "lat": rng.uniform(-60, 70, k), "lon": 0.0}
     )
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU seconds: the machine's load does not count
     t = L.UserLatencyModel(access="both", statistic="p95").table(d, s, k_nearest=5)
-    assert time.perf_counter() - t0 < 15.0
+    assert time.process_time() - t0 < 15.0  # 4.4 s (2.7 s without the hosted mixture)
     assert len(t) == n * 5
 
 

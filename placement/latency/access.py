@@ -27,6 +27,14 @@ route factors; between two points of one country the access sum is scaled by the
 country's area, and the route factors are 1); ``access="none"`` is the backbone model as
 it is (site to site).
 
+Hosted networks (``access="both"`` only): a share ``hosted_share`` of the networks registered to a
+country answers from an interconnection hub abroad (``hosted_hub``, :func:`hub_points`: the
+address blocks of a country hosted in, e.g., Amsterdam, as the RIPE Atlas table shows); a pair's
+statistic is then that of the mixture over where its two ends answer from (own point or hub,
+weights ``(1 − f_a)(1 − f_b)``, ``f_a(1 − f_b)``, ``(1 − f_a) f_b``, ``f_a f_b``), each place priced
+by the formula above, a hosted end with no access, detour or route factor of its own
+(:func:`mixture_statistic_ms`). The demand side keeps users where they are.
+
 Each country's access comes from ``data/access_latency.csv`` (fitted on RIPE Atlas user-level
 country-pair round trips by ``scripts/fit_access.py``, level ``fitted``) or, for countries without
 measurements, from a prior on its continent and its share of people using the internet (level
@@ -54,6 +62,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.special import ndtr
 
 from placement._resources import data_file
 from placement.errors import ValidationError
@@ -69,6 +78,7 @@ __all__ = [
     "UserLatencyModel",
     "access_quantile_ms",
     "country_codes",
+    "hub_points",
 ]
 
 #: Statistics a user model can report (over users of a demand point).
@@ -98,6 +108,8 @@ ACCESS_COLUMNS = [
     "detour",
     "self_access_factor",
     *(f"route_factor_{c}" for c in CONTINENTS),
+    "hosted_share",
+    "hosted_hub",
 ]
 #: Columns of the per-country route terms (the other end's continent picks one factor).
 ROUTE_FACTOR_COLUMNS = [f"route_factor_{c}" for c in CONTINENTS]
@@ -204,6 +216,8 @@ class AccessTable:
             ("detour", 0.0),
             ("self_access_factor", float(self.params.get("self_access_factor", 1.0))),
             *((f, 1.0) for f in ROUTE_FACTOR_COLUMNS),
+            ("hosted_share", 0.0),
+            ("hosted_hub", ""),
         ):
             if col not in c.columns:
                 c[col] = default
@@ -226,6 +240,7 @@ class AccessTable:
             c[col] = v
         if "internet_share" not in c.columns:
             c["internet_share"] = np.nan
+        _check_hosting(c)
         object.__setattr__(self, "countries", c[ACCESS_COLUMNS].reset_index(drop=True))
         _check_param("path_scale", self.params.get("path_scale", 0.0), low=-1.0)
         _check_param("self_access_factor", self.params.get("self_access_factor", 1.0), low=0.0)
@@ -296,6 +311,22 @@ class AccessTable:
         col = self.countries["self_access_factor"].to_numpy(float)[np.maximum(pos, 0)]
         return np.where(pos >= 0, col, self.self_access_factor)
 
+    def hosting(self, country_code: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """Share of each code's networks answering from a hub abroad, and that hub's id.
+
+        The table's ``hosted_share`` (0 to 1; 0 for a code not in the table) and ``hosted_hub``
+        (a ``hub_id`` of ``data/network_hubs.csv``, ``""`` when the share is 0): address blocks
+        registered to the country but hosted at a large interconnection hub, as the RIPE Atlas
+        country pairs show (used with ``access="both"`` only, see :class:`UserLatencyModel`).
+        """
+        codes = pd.Index(self.countries["country_code"])
+        cc = np.atleast_1d(np.asarray(country_code, dtype=object)).astype(str)
+        pos = codes.get_indexer(cc)
+        at = np.maximum(pos, 0)
+        share = np.where(pos >= 0, self.countries["hosted_share"].to_numpy(float)[at], 0.0)
+        hub = np.where(pos >= 0, self.countries["hosted_hub"].to_numpy(object)[at], "")
+        return share, hub.astype(object)
+
     def prior(
         self, continent: npt.ArrayLike, internet_share: npt.ArrayLike | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -357,6 +388,7 @@ class AccessTable:
         extra = new.index.difference(base.index)
         if len(extra):
             fill = {"continent": "", "level": "prior", "n_pairs": 0, "detour": 0.0}
+            fill.update({"hosted_share": 0.0, "hosted_hub": ""})
             fill.update({f: 1.0 for f in ROUTE_FACTOR_COLUMNS})
             base = pd.concat([base, pd.DataFrame(fill, index=extra)])
         for col in new.columns:
@@ -364,6 +396,46 @@ class AccessTable:
                 base.loc[new.index, col] = new[col]
         out = base.reset_index(names="country_code").sort_values("country_code", kind="stable")
         return AccessTable(out, dict(self.params))
+
+
+@cache
+def hub_points() -> pd.DataFrame:
+    """The interconnection hubs a country's hosted networks can answer from: ``hub_id`` (index),
+    ``lat_deg``, ``lon_deg``, ``continent`` (``data/network_hubs.csv``)."""
+    from placement import catalog
+
+    h = catalog.network_hubs()
+    return h.set_index("hub_id")[["lat_deg", "lon_deg", "continent"]]
+
+
+def _check_hosting(c: pd.DataFrame) -> None:
+    """Validate (in place) ``hosted_share`` (0 to 1) and ``hosted_hub`` (a known hub when the
+    share is above 0, else ``""``)."""
+    v = pd.to_numeric(c["hosted_share"], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(v) | (v < 0) | (v > 1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(
+            "must be a number from 0 to 1",
+            table="access",
+            row=c["country_code"].iloc[i],
+            field="hosted_share",
+            value=c["hosted_share"].iloc[i],
+        )
+    c["hosted_share"] = v
+    hub = c["hosted_hub"].fillna("").astype(str).to_numpy(object)
+    if (v > 0).any():
+        known = set(hub_points().index)
+        for i in np.flatnonzero(v > 0):
+            if hub[i] not in known:
+                raise ValidationError(
+                    "must be a hub_id of data/network_hubs.csv when hosted_share > 0",
+                    table="access",
+                    row=c["country_code"].iloc[i],
+                    field="hosted_hub",
+                    value=hub[i],
+                )
+    c["hosted_hub"] = np.where(v > 0, hub, "")
 
 
 @cache
@@ -519,21 +591,33 @@ class UserLatencyModel(TableModel):
         detour, factors, cont = table.route_terms(codes, cont_in)  # type: ignore[union-attr]
         region = np.array([_CONTINENT_INDEX.get(c, -1) for c in cont], dtype=int)
         selff = table.self_factors(codes)  # type: ignore[union-attr]
-        return _PointTerms(codes.astype(str), mean, sd, detour, factors, region, selff)
+        share, hub = table.hosting(codes)  # type: ignore[union-attr]
+        return _PointTerms(
+            codes.astype(str),
+            mean,
+            sd,
+            detour,
+            factors,
+            region,
+            selff,
+            share,
+            hub,
+            points["lat_deg"].to_numpy(float),
+            points["lon_deg"].to_numpy(float),
+        )
 
-    def _combine(
+    def _parts(
         self,
         base_ms: np.ndarray,
         prop_ms: np.ndarray,
-        a: _PointTerms | None,
-        b: _PointTerms | None,
+        a: _PointTerms,
+        b: _PointTerms,
         *,
         pairwise: bool,
-    ) -> np.ndarray:
-        """The model's formula (class docstring) for all pairs of ``a`` × ``b`` (shape of
-        ``base_ms``) or element-wise (``pairwise``)."""
-        if self.access == "none" or a is None or b is None:
-            return base_ms
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Pieces of the formula (class docstring) for all pairs of ``a`` × ``b`` (shape of
+        ``base_ms``) or element-wise (``pairwise``): ``latency = (path + statistic of an access
+        delay with this mean and variance) · factor``; returns ``path, mean, var, factor``."""
 
         def col(x: np.ndarray) -> np.ndarray:  # demand-side values against base's shape
             return x if pairwise else x[:, None]
@@ -555,12 +639,91 @@ class UserLatencyModel(TableModel):
                 # from ONE country point (coincident ends, no backbone distance); ends apart
                 # already carry their distance in the backbone: the global fitted factor
                 coincide = prop_ms <= _COINCIDENT_PROPAGATION_MS
-                k = np.where(coincide, col(a.self_factor), self.access_table.self_access_factor)
+                k = np.where(coincide, col(a.self_factor), self.access_table.self_access_factor)  # type: ignore[union-attr]
                 mean = np.where(same, k * mean, mean)
                 var = np.where(same, k * k * var, var)
                 factor = np.where(same, 1.0, factor)
-        lat = base_ms + scale * prop_ms
-        return (lat + access_quantile_ms(mean, np.sqrt(var), self.statistic)) * factor
+        path = base_ms + scale * prop_ms
+        return path, np.broadcast_to(mean, path.shape), np.broadcast_to(var, path.shape), factor
+
+    def _combine(
+        self,
+        base_ms: np.ndarray,
+        prop_ms: np.ndarray,
+        a: _PointTerms | None,
+        b: _PointTerms | None,
+        *,
+        pairwise: bool,
+    ) -> np.ndarray:
+        """The model's formula (class docstring) for all pairs of ``a`` × ``b`` (shape of
+        ``base_ms``) or element-wise (``pairwise``), the points at their own places (no hosted
+        share)."""
+        if self.access == "none" or a is None or b is None:
+            return base_ms
+        path, mean, var, factor = self._parts(base_ms, prop_ms, a, b, pairwise=pairwise)
+        return (path + access_quantile_ms(mean, np.sqrt(var), self.statistic)) * factor
+
+    def _latency(
+        self,
+        c: dict[str, np.ndarray],
+        a: _PointTerms | None,
+        b: _PointTerms | None,
+        *,
+        pairwise: bool,
+    ) -> np.ndarray:
+        """:meth:`_combine`, and with ``access="both"`` the mixture over where each end's
+        networks answer from: its own point, or (share ``hosted_share``) its country's hub."""
+        lat = self._combine(c["latency_ms"], c["propagation_ms"], a, b, pairwise=pairwise)
+        if self.access != "both" or a is None or b is None:
+            return lat
+        fa, fb = a.hosted_share, b.hosted_share
+        if not ((fa > 0).any() or (fb > 0).any()):
+            return lat
+        if pairwise:
+            on = np.flatnonzero((fa > 0) | (fb > 0))
+            ia = ib = on
+        else:  # only the pairs with a hosted share, element-wise
+            ia, ib = np.nonzero((fa[:, None] > 0) | (fb[None, :] > 0))
+        ha, hb = a.at_hub().take(ia), b.at_hub().take(ib)
+        ta, tb = a.take(ia), b.take(ib)
+        cc = {k: (v[ia] if pairwise else v[ia, ib]) for k, v in c.items()}
+        out = lat.copy()
+        if pairwise:
+            out[ia] = self._mixture(cc, ta, tb, ha, hb)
+        else:
+            out[ia, ib] = self._mixture(cc, ta, tb, ha, hb)
+        return out
+
+    def _components_of(self, a: _PointTerms, b: _PointTerms) -> dict[str, np.ndarray]:
+        """Backbone components between the points of ``a`` and ``b`` element-wise, computed on
+        the distinct places of each side (the route model attaches every point to its graph)."""
+        ua, ia = np.unique(a.lat_deg + 1j * a.lon_deg, return_inverse=True)
+        ub, ib = np.unique(b.lat_deg + 1j * b.lon_deg, return_inverse=True)
+        m = self.backbone.components(ua.real, ua.imag, ub.real, ub.imag)
+        return {k: v[ia.ravel(), ib.ravel()] for k, v in m.items()}
+
+    def _mixture(
+        self,
+        c: dict[str, np.ndarray],
+        a: _PointTerms,
+        b: _PointTerms,
+        ha: _PointTerms,
+        hb: _PointTerms,
+    ) -> np.ndarray:
+        """Element-wise statistic of the mixture over the four places of the two ends' networks
+        (own point ``a`` / hub ``ha``, weights ``(1 − f_a)(1 − f_b)``, ``f_a(1 − f_b)``, …)."""
+        fa, fb = a.hosted_share, b.hosted_share
+        comps = []
+        for w, ta, tb in (
+            ((1 - fa) * (1 - fb), a, b),
+            (fa * (1 - fb), ha, b),
+            ((1 - fa) * fb, a, hb),
+            (fa * fb, ha, hb),
+        ):
+            cc = c if ta is a and tb is b else self._components_of(ta, tb)
+            parts = self._parts(cc["latency_ms"], cc["propagation_ms"], ta, tb, pairwise=True)
+            comps.append((w, *parts))
+        return mixture_statistic_ms(comps, self.statistic)
 
     def _table_attrs(self) -> dict[str, Any]:
         return {"statistic": self.statistic, "access": self.access}
@@ -572,7 +735,7 @@ class UserLatencyModel(TableModel):
         a = b = None
         if self.access != "none":
             a, b = self.point_terms(demand), self.point_terms(sites)
-        lat = self._combine(c["latency_ms"], c["propagation_ms"], a, b, pairwise=False)
+        lat = self._latency(c, a, b, pairwise=False)
         measured = np.zeros(lat.shape, dtype=bool)
         if self.measured is not None:
             di = pd.Index(demand["demand_id"]).get_indexer(self.measured["demand_id"])
@@ -595,7 +758,7 @@ class UserLatencyModel(TableModel):
         ta = tb = None
         if self.access != "none":
             ta, tb = self.point_terms(a), self.point_terms(b)
-        return self._combine(c["latency_ms"], c["propagation_ms"], ta, tb, pairwise=True)
+        return self._latency(c, ta, tb, pairwise=True)
 
     def demand_parts(
         self, a: pd.DataFrame, b: pd.DataFrame
@@ -626,6 +789,10 @@ class _PointTerms:
     factors: np.ndarray  # (n, len(CONTINENTS))
     region: np.ndarray  # index into CONTINENTS, -1 if none
     self_factor: np.ndarray  # factor on the access sum between users of the same country
+    hosted_share: np.ndarray  # share of the country's networks answering from its hub
+    hub: np.ndarray  # that hub's id ("" when the share is 0)
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
 
     def factor_to(self, region: np.ndarray, *, pairwise: bool) -> np.ndarray:
         """Route factor from each point to points on ``region`` (1 where unknown): element-wise,
@@ -635,6 +802,112 @@ class _PointTerms:
         if pairwise:
             return f[np.arange(len(self.code)), r]
         return f[:, r]
+
+    def take(self, idx: np.ndarray) -> _PointTerms:
+        """The terms of the points at ``idx``."""
+        return _PointTerms(*(getattr(self, f.name)[idx] for f in dataclasses.fields(self)))
+
+    @staticmethod
+    def of_hubs(hub_ids: npt.ArrayLike) -> _PointTerms:
+        """Terms of networks hosted at these hubs (``hub_id`` of :func:`hub_points`)."""
+        h = np.atleast_1d(np.asarray(hub_ids, dtype=object))
+        n, z = len(h), np.zeros(len(h))
+        ones = np.ones((n, len(CONTINENTS)))
+        return _PointTerms(h, z, z, z, ones, np.full(n, -1), z + 1, z + 1, h, z, z).at_hub()
+
+    def at_hub(self) -> _PointTerms:
+        """The points' hosted networks: at their country's hub, a datacentre network (no access
+        delay, detour or route factor of their own); at (0, 0) where the share is 0 (weight 0)."""
+        n = len(self.code)
+        lat, lon = np.zeros(n), np.zeros(n)
+        region = np.full(n, -1)
+        on = self.hosted_share > 0
+        if on.any():
+            hubs = hub_points().loc[self.hub[on]]
+            lat[on], lon[on] = hubs["lat_deg"].to_numpy(float), hubs["lon_deg"].to_numpy(float)
+            region[on] = [_CONTINENT_INDEX.get(c, -1) for c in hubs["continent"]]
+        zero = np.zeros(n)
+        return _PointTerms(
+            np.array(["@" + str(h) for h in self.hub], dtype=object),
+            zero,
+            zero,
+            zero,
+            np.ones((n, len(CONTINENTS))),
+            region,
+            np.ones(n),
+            zero,
+            self.hub,
+            lat,
+            lon,
+        )
+
+
+def mixture_statistic_ms(
+    components: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    statistic: str,
+    *,
+    iterations: int = 16,
+) -> np.ndarray:
+    """Mean or percentile of a mixture of round trips ``(path + A) · factor`` (``A`` lognormal).
+
+    Parameters
+    ----------
+    components : list of (weight, path_ms, mean_ms, var_ms2, factor)
+        Arrays of one shape; the weights sum to 1 element-wise.
+    statistic : {"mean", "p50", "p95"}
+        ``mean`` is exact (the weighted means); a percentile is the root of the mixture's
+        distribution function (bisection between the components' own percentiles, to
+        ``2^-iterations`` of that range).
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    _check_choice("statistic", statistic, STATISTICS)
+    w = [np.asarray(c[0], float) for c in components]
+    vals = [
+        (path + access_quantile_ms(mean, np.sqrt(var), statistic)) * fac
+        for _, path, mean, var, fac in components
+    ]
+    if statistic == "mean":
+        return sum(wi * v for wi, v in zip(w, vals, strict=True))  # type: ignore[return-value]
+    q = 0.5 if statistic == "p50" else 0.95
+    live = [wi > 0 for wi in w]
+    lo = np.min([np.where(m, v, np.inf) for m, v in zip(live, vals, strict=True)], axis=0)
+    hi = np.max([np.where(m, v, -np.inf) for m, v in zip(live, vals, strict=True)], axis=0)
+    shape = np.broadcast(*[np.asarray(v) for v in vals]).shape
+    params = []  # per component, where it weighs: indices, weight, path, mean, sigma, mu, factor
+    for wi, on, (_, path, mean, var, fac) in zip(w, live, components, strict=True):
+        k = np.flatnonzero(np.broadcast_to(on, shape))
+        if not len(k):
+            continue
+
+        def sub(x: npt.ArrayLike, k: np.ndarray = k) -> np.ndarray:
+            return np.broadcast_to(np.asarray(x, float), shape).reshape(-1)[k]
+
+        m = np.maximum(sub(mean), 0.0)
+        s2 = np.log1p(sub(var) / np.maximum(m, MIN_ACCESS_MEAN_MS) ** 2)
+        mu = np.log(np.maximum(m, 1e-300)) - s2 / 2.0
+        params.append((k, sub(wi), sub(path), m, np.sqrt(s2), mu, sub(fac)))
+
+    def cdf(x: np.ndarray) -> np.ndarray:
+        out = np.zeros(shape)
+        flat, xf = out.reshape(-1), x.reshape(-1)
+        for k, wk, path, m, s, mu, fac in params:
+            a = xf[k] / fac - path  # the access delay at which this component reaches x
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = (np.log(np.maximum(a, 1e-300)) - mu) / s
+            point = (m <= 0) | (s <= 0)  # no spread: all mass at path + mean
+            f = np.where(point, (a >= m).astype(float), np.where(a > 0, ndtr(z), 0.0))
+            flat[k] += wk * f
+        return out
+
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        below = cdf(mid) < q
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return 0.5 * (lo + hi)
 
 
 def great_circle_km(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:

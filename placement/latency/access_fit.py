@@ -33,6 +33,10 @@ get the ``self_access_factor`` that makes their self pair the within-country rou
 ``self_within_ms · (area / AREA_REF_KM2)^self_area_exponent`` (least absolute deviations of
 log RTT on the training self pairs; ``area_km2`` column). Pairs faster than
 light in fibre over their great-circle distance (mis-located address blocks) are left out.
+Then, with these terms fixed, each country's hosted share and hub (``hosted_share``,
+``hosted_hub``: networks of the country answering from an interconnection hub abroad, see
+:mod:`placement.latency.access`) by coordinate descent on every pair, faster-than-light ones
+included (:func:`_fit_hosting`, penalty :data:`HOSTED_PENALTY` per unit of share).
 """
 
 from __future__ import annotations
@@ -53,8 +57,10 @@ from placement.latency.access import (
     AccessTable,
     UserLatencyModel,
     _check_choice,
+    _PointTerms,
     access_quantile_ms,
     country_codes,
+    hub_points,
 )
 from placement.latency.core import FIBER_KM_PER_MS, _check_param
 from placement.latency.models import RouteLatencyModel
@@ -107,6 +113,20 @@ MAX_ACCESS_CV = 1.0
 NEIGHBOUR_WEIGHT = 1.0
 #: Reference area (km²) of the self factor: a country of this area gets ``self_access_factor``.
 AREA_REF_KM2 = 100_000.0
+#: Penalty on a country's hosted share (per unit of share) in the hosting fit, in units of its
+#: per-pair loss ``log(1 + (log(pred / rtt) / LOSS_SCALE_LOG)²)``: a share of 1 costs as much
+#: as about six pairs off by a factor of 2 (5-fold CV: 10 did as well by pair but biased the
+#: <500 km band by +12 % in one by-country fold assignment; 30 worse, 100 fits no share at all).
+HOSTED_PENALTY = 15.0
+#: Interconnection hubs any country's hosted networks may answer from, besides the hubs on its own
+#: continent (GeoNames): the largest exchanges of Europe, North America and Asia (DE-CIX
+#: Frankfurt, AMS-IX, LINX, Equinix Ashburn, New York, Singapore). A hub outside both is not
+#: plausible hosting (e.g. Russia at Lagos) and is not tried.
+GLOBAL_HUBS = ("amsterdam", "ashburn", "frankfurt", "london", "new-york", "singapore")
+#: Hosted shares tried per country (a grid: the fit is a coordinate descent over countries).
+HOSTED_GRID = np.linspace(0.0, 1.0, 21)
+#: Rounds of the coordinate descent over countries.
+HOSTED_SWEEPS = 4
 #: Columns a user-pair table needs (as the RIPE Atlas country-pair table).
 PAIR_COLUMNS = ["src", "dst", "src_lat", "src_lon", "dst_lat", "dst_lon", "rtt_ms"]
 
@@ -515,6 +535,9 @@ def fit_access(
     iterations: int = 12,
     neighbour_weight: float = NEIGHBOUR_WEIGHT,
     self_area: bool = True,
+    hubs: pd.DataFrame | None = None,
+    hosted_penalty: float = HOSTED_PENALTY,
+    plausible_hubs: bool = True,
 ) -> AccessFit:
     """Fit per-country access delays, detours and route factors on user ↔ user pairs.
 
@@ -540,6 +563,16 @@ def fit_access(
     self_area : bool
         Fit the within-country round trip on the country's area (needs an ``area_km2`` column);
         False: every country keeps the jointly fitted ``self_access_factor``.
+    hubs : pandas.DataFrame, optional
+        Hubs a country's hosted networks can answer from (``hub_id, lat_deg, lon_deg,
+        continent``; default :func:`~placement.latency.access.hub_points`, the 32 metros of
+        ``data/network_hubs.csv``); an empty table fits no hosted share.
+    hosted_penalty : float
+        Cost of a hosted share of 1 in the hosting fit (:data:`HOSTED_PENALTY`; larger: fewer
+        and smaller shares).
+    plausible_hubs : bool
+        Try for each country only the hubs on its own continent and the large global exchanges
+        :data:`GLOBAL_HUBS` (:func:`plausible_hub_mask`); False: every hub.
 
     Returns
     -------
@@ -667,7 +700,136 @@ def fit_access(
         float(np.sqrt(np.average(var[fitted], weights=wts))) if fitted.any() else 0.0
     )
     params["max_access_cv"] = MAX_ACCESS_CV
+    hub_table = hub_points().reset_index() if hubs is None else hubs
+    if len(hub_table):
+        _check_param("hosted_penalty", hosted_penalty, low=0.0)
+        base = AccessFit(AccessTable(table, params), bb, len(p))
+        usable = pairs[
+            ~(pairs["src"].isin(unknown) | pairs["dst"].isin(unknown))
+            & (pairs["rtt_ms"].to_numpy(float) > 0)
+        ].sort_values(["src", "dst"], kind="stable")
+        share, hub = _fit_hosting(
+            base.model("both", "mean"),
+            usable.reset_index(drop=True),
+            hub_table["hub_id"].astype(str).tolist(),
+            penalty=hosted_penalty,
+            allowed=(plausible_hub_mask(table["continent"], hub_table) if plausible_hubs else None),
+        )
+        table["hosted_share"] = share
+        table["hosted_hub"] = hub
     return AccessFit(AccessTable(table, params), bb, len(p))
+
+
+def _hosting_prices(
+    model: UserLatencyModel, pairs: pd.DataFrame, hub_ids: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Mean round trip of each pair with its ends at their points (``p00``, shape n), the
+    source end's networks at each hub (``p10``, n × H), the destination's (``p01``), and
+    between two hubs (``hh``, H × H)."""
+    a, b = _ends(pairs)
+    ta, tb = model.point_terms(a), model.point_terms(b)
+    bb, n, nh = model.backbone, len(pairs), len(hub_ids)
+    hubs = _PointTerms.of_hubs(hub_ids)
+    c = bb.components(a["lat_deg"], a["lon_deg"], b["lat_deg"], b["lon_deg"], pairwise=True)
+    p00 = model._combine(c["latency_ms"], c["propagation_ms"], ta, tb, pairwise=True)
+    p10, p01 = np.empty((n, nh)), np.empty((n, nh))
+    for k in range(nh):
+        hk = _PointTerms.of_hubs([hub_ids[k]] * n)
+        lat, lon = np.full(n, hubs.lat_deg[k]), np.full(n, hubs.lon_deg[k])
+        c1 = bb.components(lat, lon, b["lat_deg"], b["lon_deg"], pairwise=True)
+        p10[:, k] = model._combine(c1["latency_ms"], c1["propagation_ms"], hk, tb, pairwise=True)
+        c2 = bb.components(a["lat_deg"], a["lon_deg"], lat, lon, pairwise=True)
+        p01[:, k] = model._combine(c2["latency_ms"], c2["propagation_ms"], ta, hk, pairwise=True)
+    ch = bb.components(hubs.lat_deg, hubs.lon_deg, hubs.lat_deg, hubs.lon_deg)
+    hh = model._combine(ch["latency_ms"], ch["propagation_ms"], hubs, hubs, pairwise=False)
+    return p00, p10, p01, hh
+
+
+def plausible_hub_mask(continents: pd.Series, hubs: pd.DataFrame) -> np.ndarray:
+    """Which hubs each country's hosted networks may answer from.
+
+    Parameters
+    ----------
+    continents : pandas.Series
+        Each country's continent code (GeoNames: AF, AN, AS, EU, NA, OC, SA).
+    hubs : pandas.DataFrame
+        ``hub_id`` and ``continent`` of each hub (as :func:`~placement.latency.access.hub_points`
+        reset to columns).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, countries × hubs: True for a hub on the country's continent or one of
+        :data:`GLOBAL_HUBS`.
+    """
+    for col in ("hub_id", "continent"):
+        if col not in hubs.columns:
+            raise ValueError(f"hubs: missing column {col!r} (have {list(hubs.columns)})")
+    cont = continents.astype(str).to_numpy()[:, None]
+    same = cont == hubs["continent"].astype(str).to_numpy()[None, :]
+    glob = hubs["hub_id"].astype(str).isin(GLOBAL_HUBS).to_numpy()[None, :]
+    return same | glob
+
+
+def _fit_hosting(
+    model: UserLatencyModel,
+    pairs: pd.DataFrame,
+    hub_ids: list[str],
+    *,
+    penalty: float,
+    allowed: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per country of ``model``'s table: the share of its networks hosted at a hub, and the hub.
+
+    A pair's mean round trip is the mixture over where its two ends' networks answer from
+    (own point or hub, weights ``(1 − f_a)(1 − f_b)``, ``f_a(1 − f_b)``, …), each priced by the
+    model; per country (sorted by code, :data:`HOSTED_SWEEPS` rounds) the hub and share
+    (:data:`HOSTED_GRID`) minimising the Cauchy loss of ``log(pred / rtt)`` (scale
+    :data:`LOSS_SCALE_LOG`) over its pairs plus ``penalty · share``; ties keep the smaller share
+    and the earlier hub. Countries without pairs keep share 0 (hub ``""``). ``allowed``
+    (countries of the table × hubs, boolean; default all): the hubs tried per country.
+    """
+    codes = model.access_table.countries["country_code"].astype(str).tolist()  # type: ignore[union-attr]
+    idx = {c: i for i, c in enumerate(codes)}
+    ia, ib = pairs["src"].map(idx).to_numpy(), pairs["dst"].map(idx).to_numpy()
+    y = pairs["rtt_ms"].to_numpy(float)
+    p00, p10, p01, hh = _hosting_prices(model, pairs, hub_ids)
+    f, h = np.zeros(len(codes)), np.zeros(len(codes), dtype=int)
+    grid = HOSTED_GRID[:, None]
+
+    def loss(pred: np.ndarray, yy: np.ndarray) -> np.ndarray:
+        r = np.log(np.maximum(pred, 0.05) / yy) / LOSS_SCALE_LOG
+        return np.log1p(r * r).sum(axis=-1)
+
+    for _ in range(HOSTED_SWEEPS):
+        moved = False
+        for c in np.unique(np.r_[ia, ib]):
+            sel = np.flatnonzero((ia == c) | (ib == c))
+            a, b, yy = ia[sel], ib[sel], y[sel]
+            best = (np.inf, 0.0, 0)
+            for k in range(len(hub_ids)):
+                if allowed is not None and not allowed[c, k]:
+                    continue
+                fa = np.where(a == c, grid, f[a])
+                fb = np.where(b == c, grid, f[b])
+                ha, hb = np.where(a == c, k, h[a]), np.where(b == c, k, h[b])
+                pred = (
+                    (1 - fa) * (1 - fb) * p00[sel]
+                    + fa * (1 - fb) * p10[sel, ha]
+                    + (1 - fa) * fb * p01[sel, hb]
+                    + fa * fb * hh[ha, hb]
+                )
+                cost = loss(pred, yy) + penalty * HOSTED_GRID
+                j = int(np.argmin(cost))
+                if cost[j] < best[0] - 1e-9:
+                    best = (float(cost[j]), float(HOSTED_GRID[j]), k)
+            if (best[1], best[2] if best[1] > 0 else 0) != (f[c], h[c] if f[c] > 0 else 0):
+                moved = True
+            f[c], h[c] = best[1], best[2]
+        if not moved:
+            break
+    hub = np.where(f > 0, np.asarray(hub_ids, dtype=object)[h], "")
+    return f, hub
 
 
 # --------------------------------------------------------------------------------------------
