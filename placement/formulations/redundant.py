@@ -684,6 +684,11 @@ class _Solver:
         self.cand_g = self.dom[d.pair_j[p_all]]
         self.cand_site = d.pair_j[p_all]
         self.cand_key = self.cand_i * self.n_dom + self.cand_g  # (demand, domain) row key
+        # a domain row only where the demand has two or more candidate pairs in the domain: with
+        # one, Σ_r z_pr ≤ 1 is implied by its linking row Σ_r z_pr ≤ y_j ≤ 1 (the demo's 84 city
+        # domains: 16,000 of 26,800 rows)
+        key_count = np.bincount(self.cand_key, minlength=n * self.n_dom)
+        self.cand_dom_row = self.use_domain_rows & (key_count[self.cand_key] >= 2)
         # every assignment row (i, r) has a candidate column (else the bound is -inf)
         self.row_has_column = all(
             (np.bincount(self.cand_i[np.isfinite(rc[:, r])], minlength=n) > 0).all()
@@ -752,7 +757,7 @@ class _Solver:
         self.art0 = m
         self.count_bounds = (c_lo, c_hi)
         self.n_rows = 1 + nk
-        self.domain_row = {}  # (i * n_dom + g) -> row
+        self.key_row = np.full(n * self.n_dom, -1, dtype=np.int64)  # (i * n_dom + g) -> row
         self.col_pos: list[np.ndarray] = []  # candidate positions per added block
         self.col_rank: list[np.ndarray] = []
         self.n_cols = m + nk
@@ -784,11 +789,12 @@ class _Solver:
         self.n_rows += n_new
         # domain rows
         dom_row = np.full(n_new, -1, dtype=np.int64)
-        if self.use_domain_rows:
-            keys = self.cand_i[pos] * self.n_dom + self.cand_g[pos]
-            new_keys = [int(x) for x in np.unique(keys) if int(x) not in self.domain_row]
-            if new_keys:
-                nr = len(new_keys)
+        with_row = self.cand_dom_row[pos]
+        if with_row.any():
+            keys = self.cand_key[pos[with_row]]
+            new_keys = np.unique(keys[self.key_row[keys] < 0])
+            nr = len(new_keys)
+            if nr:
                 h.addRows(
                     nr,
                     np.full(nr, -_INF),
@@ -798,30 +804,31 @@ class _Solver:
                     np.zeros(0, np.int32),
                     np.zeros(0),
                 )
-                for q, key in enumerate(new_keys):
-                    self.domain_row[key] = self.n_rows + q
+                self.key_row[new_keys] = self.n_rows + np.arange(nr)
                 self.n_rows += nr
-            dom_row = np.array([self.domain_row[int(x)] for x in keys], dtype=np.int64)
-        # columns
+            dom_row[with_row] = self.key_row[keys]
+        # columns: assignment row, linking row and (where there is one) domain row
         cost = self.cand_cost[pos]
         cols_pos, cols_rank = np.nonzero(np.isfinite(cost))
         nc = len(cols_pos)
         i = self.cand_i[pos][cols_pos]
-        nnz_per = 3 if self.use_domain_rows else 2
-        idx = np.empty((nc, nnz_per), dtype=np.int64)
+        idx = np.empty((nc, 3), dtype=np.int64)
         idx[:, 0] = 1 + i * k + cols_rank
         idx[:, 1] = link0 + cols_pos
-        if self.use_domain_rows:
-            idx[:, 2] = dom_row[cols_pos]
+        idx[:, 2] = dom_row[cols_pos]
+        has = idx[:, 2] >= 0
+        nnz = 2 + has.astype(np.int64)
+        starts = np.r_[0, np.cumsum(nnz)[:-1]]
+        flat = idx.ravel()[(np.arange(3)[None, :] < nnz[:, None]).ravel()]
         h.addCols(
             nc,
             cost[cols_pos, cols_rank],
             np.zeros(nc),
             np.ones(nc),
-            nc * nnz_per,
-            (np.arange(nc) * nnz_per).astype(np.int32),
-            idx.ravel().astype(np.int32),
-            np.ones(nc * nnz_per),
+            int(nnz.sum()),
+            starts.astype(np.int32),
+            flat.astype(np.int32),
+            np.ones(int(nnz.sum())),
         )
         self.col_pos.append(pos[cols_pos])
         self.col_rank.append(cols_rank)
@@ -844,17 +851,24 @@ class _Solver:
             return "time"
         raise SolverError(f"HiGHS LP status {h.modelStatusToString(ms)}")
 
+    def _domain_duals(self, row_dual: np.ndarray, clamp: bool = True) -> np.ndarray | None:
+        """Dual of every (demand, domain) row by key, 0 where the row is not in the master
+        (``None`` without any); ``clamp``: to the valid sign (≤ 0)."""
+        has = self.key_row >= 0
+        if not has.any():
+            return None
+        sig = np.zeros(len(self.key_row))
+        sig[has] = row_dual[self.key_row[has]]
+        return np.minimum(sig, 0.0) if clamp else sig
+
     def _reduced_costs(self) -> np.ndarray:
         """Reduced cost of every candidate (pair, rank) at the current duals (pairs outside too)."""
         row_dual = np.asarray(self.h.getSolution().row_dual)
         u = row_dual[1 : 1 + self.n * self.k].reshape(self.n, self.k)
         rc = self.cand_cost - u[self.cand_i]
-        if self.use_domain_rows and self.domain_row:
-            keys = np.fromiter(self.domain_row.keys(), dtype=np.int64)
-            rows = np.fromiter(self.domain_row.values(), dtype=np.int64)
-            sig = np.zeros(self.n * self.n_dom)
-            sig[keys] = row_dual[rows]
-            rc = rc - sig[self.cand_i * self.n_dom + self.cand_g][:, None]
+        sig = self._domain_duals(row_dual, clamp=False)
+        if sig is not None:
+            rc = rc - sig[self.cand_key][:, None]
         return rc
 
     def _extended(self, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -936,12 +950,10 @@ class _Solver:
         if lam > 0 and c_lo == 0 and self.data.n_sites_exact is None and not self.data.min_sites:
             lam = 0.0
         bound = lam * (c_lo if lam >= 0 else c_hi)
-        sig = np.zeros(n * self.n_dom)
-        if self.use_domain_rows and self.domain_row:
-            keys = np.fromiter(self.domain_row.keys(), dtype=np.int64)
-            rows = np.fromiter(self.domain_row.values(), dtype=np.int64)
-            sig[keys] = np.minimum(row_dual[rows], 0.0)
-            bound += float(sig.sum())
+        sig = self._domain_duals(row_dual)
+        if sig is None:
+            sig = np.zeros(n * self.n_dom)
+        bound += float(sig.sum())
         u = row_dual[1 : 1 + n * k].reshape(n, k)
         s_c = sig[self.cand_i * self.n_dom + self.cand_g]
         v = self.cand_cost - s_c[:, None]  # c − σ (inf where the rank is not allowed)
@@ -999,11 +1011,9 @@ class _Solver:
         n, k, m = self.n, self.k, self.m
         row_dual = np.asarray(self.h.getSolution().row_dual)
         u = row_dual[1 : 1 + n * k].reshape(n, k)
-        sig = np.zeros(n * self.n_dom)
-        if self.use_domain_rows and self.domain_row:
-            keys = np.fromiter(self.domain_row.keys(), dtype=np.int64)
-            rows = np.fromiter(self.domain_row.values(), dtype=np.int64)
-            sig[keys] = np.minimum(row_dual[rows], 0.0)
+        sig = self._domain_duals(row_dual)
+        if sig is None:
+            sig = np.zeros(n * self.n_dom)
         if not self.row_has_column:
             return -math.inf, None
         rc = self.cand_cost - u[self.cand_i] - sig[self.cand_key][:, None]
