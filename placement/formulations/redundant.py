@@ -170,6 +170,12 @@ _SCREEN_STALLED_SHARE = 1.5
 # at round 10 instead of 13, but the bigger re-solve (45,000 pairs added to 75,000) cost more
 # than the three rounds saved (CPU 15.6-15.9 s against 12.7-13.3 s); the bound is used either way
 _SCREEN_COUNT = 0
+# before that, the pairs kept by both bounds enter once no more are missing than this share of
+# the master's pairs (or _SCREEN_MIN_PAIRS); negative: never. The demo (84 city domains, 458
+# points) screens at round 1 with 2,837 pairs (the linking bound alone kept 14,326 missing, and its
+# stalled share took 16,075 into a 26,800-pair master: a 3-s re-solve); the world instance
+# (3 domains) never gets there before the linking bound's stalled share (round 9, unchanged)
+_SCREEN_BOTH_SHARE = 0.25
 
 
 # swaps of the start's interchange (a count, so the start does not depend on the machine's load;
@@ -643,6 +649,7 @@ class _Solver:
         self._screen_ub: float | None = None
         self.screen_min_pairs = _SCREEN_MIN_PAIRS
         self.screen_count = _SCREEN_COUNT
+        self.screen_both_share = _SCREEN_BOTH_SHARE
         self.progress: Callable[..., None] | None = None
         self.domain_searched = False  # the start came from _DomainSearch
 
@@ -1074,9 +1081,14 @@ class _Solver:
                 return "optimal"
             if self._proven(self.lag):
                 return "proven"
-            enter = self._screen(
-                enter, [(lag, excess)] + self.screen_count * [(lag_c, excess_c)], lp_val
-            )
+            both = [(lag, excess), (lag_c, excess_c)]
+            screened = self._screen(enter, both, share=self.screen_both_share)
+            if screened is None:
+                screened = self._screen(
+                    enter, [(lag, excess)] + self.screen_count * both[1:], lp_val
+                )
+            if screened is not None:
+                enter = screened
             self._add_pairs(enter)
             if self.resolve_strategy is not None:
                 many = len(enter) >= self.dual_resolve_min_pairs
@@ -1090,17 +1102,22 @@ class _Solver:
         enter: np.ndarray,
         bounds: list[tuple[float, np.ndarray | None]],
         lp_val: float = math.inf,
-    ) -> np.ndarray:
-        """``enter`` plus, when few enough, every omitted pair the screening cannot exclude.
+        share: float | None = None,
+    ) -> np.ndarray | None:
+        """``enter`` plus every omitted pair the screening cannot exclude, when few enough
+        (``None`` otherwise: no screening).
 
         For each ``(lag, excess)`` of ``bounds`` every solution cheaper than the incumbent uses
         only columns whose ``excess`` is below ``ub − lag`` (module docstring, "Screening"), so
         only pairs kept by all of them count. Once the master holds all of them, its LP value
         (capped at that incumbent) bounds the optimum, so the pricing tail (one or two pairs a
-        round while the Lagrangian bound creeps up) can end early.
+        round while the Lagrangian bound creeps up) can end early. "Few enough": at most
+        ``share`` of the pairs in the master (``_SCREEN_MIN_PAIRS`` at least); without ``share``,
+        ``_SCREEN_SHARE`` of them, ``_SCREEN_STALLED_SHARE`` once the master's LP value
+        ``lp_val`` equals the incumbent.
         """
-        if self.screen_min_pairs < 0 or not math.isfinite(self.ub):
-            return enter
+        if self.screen_min_pairs < 0 or not math.isfinite(self.ub) or (share or 0.0) < 0:
+            return None
         kept = np.ones(len(self.cand_p), dtype=bool)
         usable = False
         for lag, excess in bounds:
@@ -1110,16 +1127,17 @@ class _Solver:
             kept &= (excess <= delta).any(axis=1)
             usable = True
         if not usable:
-            return enter
+            return None
         missing = np.flatnonzero(kept & ~self.in_model)
-        share = _SCREEN_SHARE
-        if lp_val <= self.ub + 1e-9 * max(1.0, abs(self.ub)):
-            # the master's LP already equals the incumbent: pricing can only raise the bound
-            # now, one or two pairs a round; one bigger re-solve ends it
-            share = _SCREEN_STALLED_SHARE
+        if share is None:
+            share = _SCREEN_SHARE
+            if lp_val <= self.ub + 1e-9 * max(1.0, abs(self.ub)):
+                # the master's LP already equals the incumbent: pricing can only raise the bound
+                # now, one or two pairs a round; one bigger re-solve ends it
+                share = _SCREEN_STALLED_SHARE
         cap = max(self.screen_min_pairs, share * self.in_model.sum(), len(enter))
         if len(missing) > cap:
-            return enter
+            return None
         self._screen_ub = self.ub if self._screen_ub is None else min(self._screen_ub, self.ub)
         self._log(f"screening: {len(missing)} pairs missing of {int(kept.sum())} kept")
         return np.union1d(enter, missing)
