@@ -246,6 +246,20 @@ class RedundantSolution:
 
 
 @dataclass(frozen=True)
+class _Duals:
+    """One LP solve's duals as the pricing and the bounds use them (see :class:`_Solver`)."""
+
+    row_dual: np.ndarray
+    col_dual_y: np.ndarray  # reduced costs of the site columns
+    u: np.ndarray  # (n, k) assignment-row duals
+    sig_cl: np.ndarray  # domain-row duals by (demand, domain) key, clamped to ≤ 0, 0 if no row
+    rc: np.ndarray  # (candidates, k) reduced costs c − u − σ (σ as HiGHS gives it)
+    rc_cl: np.ndarray  # the same with σ clamped
+    worst: np.ndarray  # row minimum of rc
+    worst_cl: np.ndarray  # row minimum of rc_cl
+
+
+@dataclass(frozen=True)
 class _Aggregation:
     """Demand points merged into classes that any open set serves identically.
 
@@ -615,6 +629,15 @@ class _DomainSearch:
         return cur, val, moves
 
 
+def _rowmin(a: np.ndarray) -> np.ndarray:
+    """Minimum of each row of a narrow 2-d array (one ``np.minimum`` per column: numpy's
+    ``min(axis=1)`` over two or three columns is several times slower)."""
+    out = a[:, 0].copy()
+    for r in range(1, a.shape[1]):
+        np.minimum(out, a[:, r], out=out)
+    return out
+
+
 class _Solver:
     def __init__(
         self,
@@ -652,6 +675,7 @@ class _Solver:
         self.screen_both_share = _SCREEN_BOTH_SHARE
         self.progress: Callable[..., None] | None = None
         self.domain_searched = False  # the start came from _DomainSearch
+        self._duals: _Duals | None = None  # the current LP's duals, computed once per solve
 
     def _log(self, msg: str) -> None:
         if self.verbose:
@@ -776,6 +800,7 @@ class _Solver:
         pos = pos[~self.in_model[pos]]
         if len(pos) == 0:
             return
+        self._duals = None
         self.in_model[pos] = True
         h = self.h
         k = self.k
@@ -848,6 +873,7 @@ class _Solver:
             return "time"
         h = self.h
         h.setOptionValue("time_limit", h.getRunTime() + max(rem, 1e-3))
+        self._duals = None
         h.run()
         ms = h.getModelStatus()
         if ms == _MS.kOptimal:
@@ -868,15 +894,51 @@ class _Solver:
         sig[has] = row_dual[self.key_row[has]]
         return np.minimum(sig, 0.0) if clamp else sig
 
-    def _reduced_costs(self) -> np.ndarray:
-        """Reduced cost of every candidate (pair, rank) at the current duals (pairs outside too)."""
-        row_dual = np.asarray(self.h.getSolution().row_dual)
+    def _dual_arrays(self) -> _Duals:
+        """The current LP's duals and the candidates' reduced costs (computed once per solve)."""
+        if self._duals is not None:
+            return self._duals
+        sol = self.h.getSolution()
+        row_dual = np.asarray(sol.row_dual)
         u = row_dual[1 : 1 + self.n * self.k].reshape(self.n, self.k)
         rc = self.cand_cost - u[self.cand_i]
         sig = self._domain_duals(row_dual, clamp=False)
-        if sig is not None:
-            rc = rc - sig[self.cand_key][:, None]
-        return rc
+        if sig is None:
+            sig_cl = np.zeros(self.n * self.n_dom)
+            rc_cl = rc
+        else:
+            rc -= sig[self.cand_key][:, None]
+            sig_cl = np.minimum(sig, 0.0)
+            pos = np.maximum(sig, 0.0)[self.cand_key]  # wrong-signed duals (tolerance)
+            rc_cl = rc + pos[:, None] if pos.any() else rc
+        worst = _rowmin(rc)
+        self._duals = _Duals(
+            row_dual=row_dual,
+            col_dual_y=np.asarray(sol.col_dual)[: self.m].copy(),
+            u=u,
+            sig_cl=sig_cl,
+            rc=rc,
+            rc_cl=rc_cl,
+            worst=worst,
+            worst_cl=worst if rc_cl is rc else _rowmin(rc_cl),
+        )
+        return self._duals
+
+    def _y_at_lower(self) -> np.ndarray:
+        """Which site columns are nonbasic at their lower bound in the LP's basis (from the basic
+        variables' indices: the basis's status list costs 6-8 ms a round on the world instance)."""
+        m = self.m
+        basic_vars = np.asarray(self.h.getBasicVariables()[1])
+        basic = np.zeros(m, dtype=bool)
+        basic[basic_vars[(basic_vars >= 0) & (basic_vars < m)]] = True
+        y = np.asarray(self.h.getSolution().col_value)[:m]
+        lo = self.data.must_open.astype(float)
+        hi = (~self.data.forbidden).astype(float)
+        return ~basic & (y <= lo + 0.5 * (hi - lo))
+
+    def _reduced_costs(self) -> np.ndarray:
+        """Reduced cost of every candidate (pair, rank) at the current duals (pairs outside too)."""
+        return self._dual_arrays().rc
 
     def _extended(self, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Extend the restricted LP duals to the full model (see the module docstring).
@@ -895,16 +957,15 @@ class _Solver:
         enter : numpy.ndarray
             Candidate positions to add: the extension is not dual feasible without them.
         """
-        h = self.h
         m = self.m
-        rc = self._reduced_costs()
-        rc_y = np.asarray(h.getSolution().col_dual)[:m].copy()
-        status = np.array([int(v) for v in h.getBasis().col_status[:m]])
-        absorb = (status == int(highspy.HighsBasisStatus.kLower)) & ~self.data.must_open
+        duals = self._dual_arrays()
+        rc = duals.rc
+        rc_y = duals.col_dual_y.copy()
+        absorb = self._y_at_lower() & ~self.data.must_open
         omitted = ~self.in_model
-        worst = rc.min(axis=1)
+        worst = duals.worst
         deficit = np.where(omitted, np.maximum(0.0, -worst), 0.0)
-        site = self.data.pair_j[self.cand_p]
+        site = self.cand_site
         at_absorb = absorb[site]
         # sites that cannot absorb (open in the LP): when one of their omitted pairs prices
         # negative, all their omitted pairs enter (degenerate duals make one-by-one slow)
@@ -947,9 +1008,9 @@ class _Solver:
             solution using the column costs at least ``bound + excess`` (module docstring,
             "Screening").
         """
-        h = self.h
         n, k, m = self.n, self.k, self.m
-        row_dual = np.asarray(h.getSolution().row_dual)
+        duals = self._dual_arrays()
+        row_dual = duals.row_dual
         c_lo, c_hi = self.count_bounds
         lam = float(row_dual[0])
         if lam < 0 and not math.isfinite(c_hi):
@@ -957,20 +1018,15 @@ class _Solver:
         if lam > 0 and c_lo == 0 and self.data.n_sites_exact is None and not self.data.min_sites:
             lam = 0.0
         bound = lam * (c_lo if lam >= 0 else c_hi)
-        sig = self._domain_duals(row_dual)
-        if sig is None:
-            sig = np.zeros(n * self.n_dom)
+        sig = duals.sig_cl
         bound += float(sig.sum())
-        u = row_dual[1 : 1 + n * k].reshape(n, k)
-        s_c = sig[self.cand_i * self.n_dom + self.cand_g]
-        v = self.cand_cost - s_c[:, None]  # c − σ (inf where the rank is not allowed)
         pi = np.zeros(len(self.cand_p))
         inm = self.in_model
         pi[inm] = np.minimum(row_dual[self.link_row[inm]], 0.0)
         om = ~inm
-        worst = (v[om] - u[self.cand_i[om]]).min(axis=1)
-        pi[om] = np.minimum(0.0, worst)
-        v = v - pi[:, None]
+        pi[om] = np.minimum(0.0, duals.worst_cl[om])
+        # c − σ − π (inf where the rank is not allowed)
+        v = self.cand_cost - (sig[self.cand_key] + pi)[:, None]
         # block minimum over the columns of (i, r), artificials included
         blk = np.full((n, k), self.big_m if self._art_on else np.inf)
         for r in range(k):
@@ -978,7 +1034,7 @@ class _Solver:
         if not np.isfinite(blk).all():
             return -math.inf, None
         bound += float(blk.sum())
-        site = self.data.pair_j[self.cand_p]
+        site = self.cand_site
         rc_y = -lam + np.bincount(site, weights=pi, minlength=m)
         lo = self.data.must_open.astype(float)
         hi = (~self.data.forbidden).astype(float)
@@ -1015,16 +1071,13 @@ class _Solver:
             bounds admit no open set).
         excess : numpy.ndarray, shape (n_candidates, k), or None
         """
-        n, k, m = self.n, self.k, self.m
-        row_dual = np.asarray(self.h.getSolution().row_dual)
-        u = row_dual[1 : 1 + n * k].reshape(n, k)
-        sig = self._domain_duals(row_dual)
-        if sig is None:
-            sig = np.zeros(n * self.n_dom)
+        m = self.m
+        duals = self._dual_arrays()
+        u, sig = duals.u, duals.sig_cl
         if not self.row_has_column:
             return -math.inf, None
-        rc = self.cand_cost - u[self.cand_i] - sig[self.cand_key][:, None]
-        best = np.minimum(0.0, rc.min(axis=1))
+        rc = duals.rc_cl
+        best = np.minimum(0.0, duals.worst_cl)
         site = self.cand_site
         rho = np.bincount(site, weights=best, minlength=m)
         must = self.data.must_open & ~self.data.forbidden
@@ -1124,7 +1177,7 @@ class _Solver:
             if excess is None or not math.isfinite(lag):
                 continue
             delta = self.ub - lag + 1e-9 * max(1.0, abs(self.ub))
-            kept &= (excess <= delta).any(axis=1)
+            kept &= _rowmin(excess) <= delta
             usable = True
         if not usable:
             return None
