@@ -436,19 +436,31 @@ class _Evaluator:
         sites = np.asarray(sites, dtype=np.int64)
         cost, _, b, b_site, doms = self._parts(sites)
         a = np.argmin(cost, axis=1)
-        out: list[tuple[int, int, int, float]] = []
+        n = cost.shape[0]
+        rr = np.arange(n)
         dom_idx = np.searchsorted(doms, self.dom[sites])
         b = np.asarray(b)
-        for i in range(cost.shape[0]):
-            j = int(sites[a[i]])
-            out.append((int(self.pair_index[i, j]), 1, i, 1.0))
-            bb = b[i].copy()
-            bb[dom_idx[a[i]]] = np.inf
-            order = np.argsort(bb, kind="stable")[: self.k - 1]
-            for r, q in enumerate(order, start=2):
-                if b[i, q] < self.penalty:
-                    out.append((int(self.pair_index[i, int(b_site[i, q])]), r, i, 1.0))
-        return out
+        bb = b.copy()
+        bb[rr, dom_idx[a]] = np.inf  # not the primary's domain
+        order = np.argsort(bb, axis=1, kind="stable")[:, : self.k - 1]
+        prim = self.pair_index[rr, sites[a]]
+        # per demand: the primary, then its backups in rank order where they exist (as a loop
+        # over the demand points and their ranks would list them)
+        parts_p = [prim]
+        parts_r = [np.ones(n, dtype=np.int64)]
+        parts_i = [rr]
+        for r in range(order.shape[1]):
+            q = order[:, r]
+            ok = b[rr, q] < self.penalty
+            parts_p.append(self.pair_index[rr[ok], b_site[rr[ok], q[ok]]])
+            parts_r.append(np.full(int(ok.sum()), r + 2, dtype=np.int64))
+            parts_i.append(rr[ok])
+        pp, rk, ii = (np.concatenate(x) for x in (parts_p, parts_r, parts_i))
+        seq = np.lexsort((rk, ii))
+        return [
+            (p, r, i, 1.0)
+            for p, r, i in zip(pp[seq].tolist(), rk[seq].tolist(), ii[seq].tolist(), strict=True)
+        ]
 
 
 class _DomainSearch:
