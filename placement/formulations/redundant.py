@@ -12,6 +12,11 @@ rank 1 needs ``primary_ok``, ranks 2..k need ``backup_ok``), minimising
     Σ_r z_pr − y_j ≤ 0               p           linking, dual π_p ≤ 0
     Σ_j y_j  = N (or ≤ / ≥)                      site count
 
+A domain row exists only where demand ``i`` has two or more candidate pairs in domain ``g``: with
+one, its ``Σ_r z_pr ≤ 1`` follows from the pair's linking row and ``y_j ≤ 1`` (its dual is 0
+wherever the bounds below read it). With the demo's 84 city domains that leaves 10,800 of 26,800
+(demo solve CPU 5.4 to 4.4 s); with the world instance's 3 providers every row stays.
+
 Column generation
 -----------------
 The LP is solved on a restricted set of pairs (for each demand, the few nearest allowed sites of
@@ -68,9 +73,13 @@ pricing has converged. On the world instance
 this ends the pricing tail, dozens of rounds in which one or two pairs enter while the
 Lagrangian bound creeps to within 1e-8 of the incumbent. The count bound's excess (the
 column's reduced cost above its pair's share of ``ρ_j``, plus ``ρ_j`` above the largest ``ρ`` of
-the best open set) screens too, but only with ``_SCREEN_COUNT = 1``: it keeps fewer pairs, so
-screening came earlier (round 10 instead of 13 on the world instance) with a bigger re-solve
-that cost more than the rounds it saved.
+the best open set) screens too: the pairs kept by both bounds enter as soon as no more than
+``_SCREEN_BOTH_SHARE`` of the master's pairs are missing (the demo: round 1, 2,837 pairs, where
+the linking bound alone kept 14,326 and its stalled share added 16,075 to a 26,800-pair master
+for a 3-s re-solve; demo solve CPU 5.1 to 1.7 s). The world instance never gets there before
+the linking bound's stalled share; with ``_SCREEN_COUNT = 1`` that screening too takes both,
+which screened earlier there (round 7-8 instead of 9-10) with a re-solve that cost more than
+the rounds it saved (and so did a both-bound share of 0.7 or 0.95 in place of 0.25).
 
 Start: with redundancy 2 and at most ``_DomainSearch.MAX_DOMAINS`` failure domains, greedy
 addition and best-improvement interchange on every (aggregated) demand point with a vectorised
@@ -165,8 +174,9 @@ _SCREEN_SHARE = 0.25
 # at round 13 instead of 44 (CPU 13.2-13.7 s against 17.6-17.8 s, same optimum; 3.0 screened at
 # round 9 but the bigger re-solve cost 16-17 s)
 _SCREEN_STALLED_SHARE = 1.5
-# 1: screening also excludes pairs by the site-count bound (:meth:`_Solver._count_bound`), 0: by
-# the linking-row bound only. The count bound keeps fewer pairs, so the world instance screened
+# 1: the screening by the caps above also excludes pairs by the site-count bound
+# (:meth:`_Solver._count_bound`), 0: by the linking-row bound only (the both-bound screening of
+# _SCREEN_BOTH_SHARE is tried first either way). The count bound keeps fewer pairs, so the world instance screened
 # at round 10 instead of 13, but the bigger re-solve (45,000 pairs added to 75,000) cost more
 # than the three rounds saved (CPU 15.6-15.9 s against 12.7-13.3 s); the bound is used either way
 _SCREEN_COUNT = 0
