@@ -278,9 +278,22 @@ def with_statistics(problem: Problem, lowered: Lowered, assignments: pd.DataFram
         return out
     demand = problem.demand[problem.demand["demand_id"].isin(out["demand_id"])]
     sites = problem.sites[problem.sites["site_id"].isin(out["site_id"])]
-    keys = pd.MultiIndex.from_frame(out[["demand_id", "site_id"]])
+    demand_ids = pd.Index(demand["demand_id"])
+    site_ids = pd.Index(sites["site_id"])
+
+    def pair_keys(frame: pd.DataFrame) -> np.ndarray:
+        d = demand_ids.get_indexer(frame["demand_id"])
+        s = site_ids.get_indexer(frame["site_id"])
+        return np.where((d >= 0) & (s >= 0), d * len(site_ids) + s, -1)
+
+    keys = pair_keys(out)
     for stat in ("mean", "p50", "p95"):
+        if stat == lowered.statistic:
+            # the problem's own statistic: the model's table of it is the solved latency_ms
+            out[f"latency_{stat}_ms"] = out["latency_ms"].to_numpy(dtype=float)
+            continue
         table = model.replace(statistic=stat).table(demand, sites)
-        lat = table.set_index(["demand_id", "site_id"])["latency_ms"]
-        out[f"latency_{stat}_ms"] = lat.reindex(keys).to_numpy(dtype=float)
+        pos = pd.Index(pair_keys(table)).get_indexer(keys)
+        lat = table["latency_ms"].to_numpy(dtype=float)
+        out[f"latency_{stat}_ms"] = np.where(pos >= 0, lat[pos], np.nan)
     return out

@@ -180,6 +180,38 @@ def test_random_against_enumeration(seed):
     assert sol.best_bound <= sol.objective + 1e-9
 
 
+@pytest.mark.parametrize("seed", range(60, 72))
+def test_single_site_domains_against_enumeration(seed):
+    """Domains with one candidate site per demand get no domain row (the linking row implies it);
+    mixed with domains of two and three sites (the demo's city domains), SLAs thinning them."""
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 4))
+    dom = np.array([0, 0, 0, 1, 1, 2, 3, 4])
+    lat = rng.integers(1, 80, size=(7, len(dom))).astype(float)
+    w = rng.integers(1, 10, size=7).astype(float)
+    p = int(rng.integers(k, 6))
+    sla = None if rng.random() < 0.3 else 60.0
+    backup_sla = None if rng.random() < 0.3 else 65.0
+    prob = _problem(
+        lat,
+        w,
+        dom,
+        redundancy=k,
+        n_sites=p,
+        backup_weight=0.5,
+        max_latency_ms=sla,
+        backup_max_latency_ms=backup_sla,
+    )
+    expect = _oracle(lat, w, dom, k=k, p=p, beta=0.5, sla=sla, backup_sla=backup_sla)
+    sol = solve_redundant_median(prob.model_data(), aggregate=False)
+    if expect is None:
+        assert sol.status == "infeasible"
+        return
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(expect, rel=1e-7, abs=1e-9)
+    assert sol.best_bound == pytest.approx(expect, rel=1e-7, abs=1e-9)
+
+
 def _fractional_instance():
     # found by search with these seeds: the LP relaxation has a fractional y, so the
     # reduced-cost filtered MIP runs

@@ -12,6 +12,11 @@ rank 1 needs ``primary_ok``, ranks 2..k need ``backup_ok``), minimising
     Σ_r z_pr − y_j ≤ 0               p           linking, dual π_p ≤ 0
     Σ_j y_j  = N (or ≤ / ≥)                      site count
 
+A domain row exists only where demand ``i`` has two or more candidate pairs in domain ``g``: with
+one, its ``Σ_r z_pr ≤ 1`` follows from the pair's linking row and ``y_j ≤ 1`` (its dual is 0
+wherever the bounds below read it). With the demo's 84 city domains that leaves 10,800 of 26,800
+(demo solve CPU 5.4 to 4.4 s); with the world instance's 3 providers every row stays.
+
 Column generation
 -----------------
 The LP is solved on a restricted set of pairs (for each demand, the few nearest allowed sites of
@@ -68,9 +73,13 @@ pricing has converged. On the world instance
 this ends the pricing tail, dozens of rounds in which one or two pairs enter while the
 Lagrangian bound creeps to within 1e-8 of the incumbent. The count bound's excess (the
 column's reduced cost above its pair's share of ``ρ_j``, plus ``ρ_j`` above the largest ``ρ`` of
-the best open set) screens too, but only with ``_SCREEN_COUNT = 1``: it keeps fewer pairs, so
-screening came earlier (round 10 instead of 13 on the world instance) with a bigger re-solve
-that cost more than the rounds it saved.
+the best open set) screens too: the pairs kept by both bounds enter as soon as no more than
+``_SCREEN_BOTH_SHARE`` of the master's pairs are missing (the demo: round 1, 2,837 pairs, where
+the linking bound alone kept 14,326 and its stalled share added 16,075 to a 26,800-pair master
+for a 3-s re-solve; demo solve CPU 5.1 to 1.7 s). The world instance never gets there before
+the linking bound's stalled share; with ``_SCREEN_COUNT = 1`` that screening too takes both,
+which screened earlier there (round 7-8 instead of 9-10) with a re-solve that cost more than
+the rounds it saved (and so did a both-bound share of 0.7 or 0.95 in place of 0.25).
 
 Start: with redundancy 2 and at most ``_DomainSearch.MAX_DOMAINS`` failure domains, greedy
 addition and best-improvement interchange on every (aggregated) demand point with a vectorised
@@ -113,11 +122,20 @@ nearest backups in other domains, at most one per domain). Hence:
   ``x`` of the full model and the (extended) optimal duals, ``c·x = LB + Σ rc·x + Σ |dual|·slack
   ≥ LB + rc_col · x_col`` for every column at its lower bound. An optimal solution can be taken
   with integral ``z``; a column ``z_pr`` (or ``y_j`` at 0) it uses with ``rc > UB − LB`` would make
-  its value exceed ``UB``. So the MIP restricted to the pairs with some ``rc_pr ≤ UB − LB`` (all
-  ``y``, sites with ``rc_y > UB − LB`` fixed closed, open sites with ``−rc_y > UB − LB`` fixed
-  open) contains an optimal solution of the full problem, and its proven optimum (HiGHS MIP) is
-  the full optimum. When the MIP stops at a time limit the reported bound is
-  ``max(LB, min(MIP bound, UB))``, valid for the same reason.
+  its value exceed ``UB``. A column ``z_pr`` used at site ``j`` also has ``y_j = 1``, and both
+  terms count (distinct columns): ``c·x ≥ LB + rc_pr + max(rc_yj, 0)``. So the MIP restricted to
+  the columns with ``rc_pr + max(rc_yj, 0) ≤ UB − LB`` whose excess over each Lagrangian bound
+  at the same duals (see "Screening") is at most ``UB`` minus that bound (all ``y``, sites with
+  ``rc_y > UB − LB`` fixed closed, open sites with ``−rc_y > UB − LB`` fixed open; the master's
+  other columns fixed at 0) contains an optimal solution of the full problem, and its proven
+  optimum (HiGHS MIP) is the full optimum. When the MIP stops at a time limit the reported
+  bound is ``max(LB, min(MIP bound, UB))``, valid for the same reason. On the world instance at
+  N = 8, SLA 160 ms (LP 63.6998, optimum 64.0993 ms) the filter by ``rc_pr`` alone kept 238,834
+  of 240,174 pairs (404,078 columns); with the site's reduced cost and both Lagrangian excesses
+  89,421 pairs (153,166 columns). The incumbent before the MIP comes from rounding the LP's
+  ``y`` and, with ``_DomainSearch``, its vectorised interchange (there: 64.1003 in 0.01 s, where
+  first-improvement swaps with exact evaluations took 21 s for 64.1082), so HiGHS's RENS, RINS
+  and root reduced-cost sub-MIPs are off (``_MIP_HEURISTICS_OFF``; there 144 to 90 CPU s).
 """
 
 from __future__ import annotations
@@ -165,16 +183,30 @@ _SCREEN_SHARE = 0.25
 # at round 13 instead of 44 (CPU 13.2-13.7 s against 17.6-17.8 s, same optimum; 3.0 screened at
 # round 9 but the bigger re-solve cost 16-17 s)
 _SCREEN_STALLED_SHARE = 1.5
-# 1: screening also excludes pairs by the site-count bound (:meth:`_Solver._count_bound`), 0: by
-# the linking-row bound only. The count bound keeps fewer pairs, so the world instance screened
+# 1: the screening by the caps above also excludes pairs by the site-count bound
+# (:meth:`_Solver._count_bound`), 0: by the linking-row bound only (the both-bound screening of
+# _SCREEN_BOTH_SHARE is tried first either way). The count bound keeps fewer pairs, so the world instance screened
 # at round 10 instead of 13, but the bigger re-solve (45,000 pairs added to 75,000) cost more
 # than the three rounds saved (CPU 15.6-15.9 s against 12.7-13.3 s); the bound is used either way
 _SCREEN_COUNT = 0
+# before that, the pairs kept by both bounds enter once no more are missing than this share of
+# the master's pairs (or _SCREEN_MIN_PAIRS); negative: never. The demo (84 city domains, 458
+# points) screens at round 1 with 2,837 pairs (the linking bound alone kept 14,326 missing, and its
+# stalled share took 16,075 into a 26,800-pair master: a 3-s re-solve); the world instance
+# (3 domains) never gets there before the linking bound's stalled share (round 9, unchanged)
+_SCREEN_BOTH_SHARE = 0.25
 
 
 # swaps of the start's interchange (a count, so the start does not depend on the machine's load;
 # the deadline is only a safety stop). The world instance reaches its local optimum in 2
 _DOMAIN_SEARCH_MOVES = 50
+
+# HiGHS MIP heuristics switched off for the MIP after pricing (see _Solver._mip)
+_MIP_HEURISTICS_OFF = (
+    "mip_heuristic_run_rens",
+    "mip_heuristic_run_rins",
+    "mip_heuristic_run_root_reduced_cost",
+)
 
 #: Pricing rounds before column generation is declared stuck (SolverError).
 _MAX_PRICING_ROUNDS = 100_000
@@ -237,6 +269,20 @@ class RedundantSolution:
     n_demand_solved: int = 0
     warm_start: bool = False
     screened: bool = False
+
+
+@dataclass(frozen=True)
+class _Duals:
+    """One LP solve's duals as the pricing and the bounds use them (see :class:`_Solver`)."""
+
+    row_dual: np.ndarray
+    col_dual_y: np.ndarray  # reduced costs of the site columns
+    u: np.ndarray  # (n, k) assignment-row duals
+    sig_cl: np.ndarray  # domain-row duals by (demand, domain) key, clamped to ≤ 0, 0 if no row
+    rc: np.ndarray  # (candidates, k) reduced costs c − u − σ (σ as HiGHS gives it)
+    rc_cl: np.ndarray  # the same with σ clamped
+    worst: np.ndarray  # row minimum of rc
+    worst_cl: np.ndarray  # row minimum of rc_cl
 
 
 @dataclass(frozen=True)
@@ -416,19 +462,31 @@ class _Evaluator:
         sites = np.asarray(sites, dtype=np.int64)
         cost, _, b, b_site, doms = self._parts(sites)
         a = np.argmin(cost, axis=1)
-        out: list[tuple[int, int, int, float]] = []
+        n = cost.shape[0]
+        rr = np.arange(n)
         dom_idx = np.searchsorted(doms, self.dom[sites])
         b = np.asarray(b)
-        for i in range(cost.shape[0]):
-            j = int(sites[a[i]])
-            out.append((int(self.pair_index[i, j]), 1, i, 1.0))
-            bb = b[i].copy()
-            bb[dom_idx[a[i]]] = np.inf
-            order = np.argsort(bb, kind="stable")[: self.k - 1]
-            for r, q in enumerate(order, start=2):
-                if b[i, q] < self.penalty:
-                    out.append((int(self.pair_index[i, int(b_site[i, q])]), r, i, 1.0))
-        return out
+        bb = b.copy()
+        bb[rr, dom_idx[a]] = np.inf  # not the primary's domain
+        order = np.argsort(bb, axis=1, kind="stable")[:, : self.k - 1]
+        prim = self.pair_index[rr, sites[a]]
+        # per demand: the primary, then its backups in rank order where they exist (as a loop
+        # over the demand points and their ranks would list them)
+        parts_p = [prim]
+        parts_r = [np.ones(n, dtype=np.int64)]
+        parts_i = [rr]
+        for r in range(order.shape[1]):
+            q = order[:, r]
+            ok = b[rr, q] < self.penalty
+            parts_p.append(self.pair_index[rr[ok], b_site[rr[ok], q[ok]]])
+            parts_r.append(np.full(int(ok.sum()), r + 2, dtype=np.int64))
+            parts_i.append(rr[ok])
+        pp, rk, ii = (np.concatenate(x) for x in (parts_p, parts_r, parts_i))
+        seq = np.lexsort((rk, ii))
+        return [
+            (p, r, i, 1.0)
+            for p, r, i in zip(pp[seq].tolist(), rk[seq].tolist(), ii[seq].tolist(), strict=True)
+        ]
 
 
 class _DomainSearch:
@@ -609,6 +667,15 @@ class _DomainSearch:
         return cur, val, moves
 
 
+def _rowmin(a: np.ndarray) -> np.ndarray:
+    """Minimum of each row of a narrow 2-d array (one ``np.minimum`` per column: numpy's
+    ``min(axis=1)`` over two or three columns is several times slower)."""
+    out = a[:, 0].copy()
+    for r in range(1, a.shape[1]):
+        np.minimum(out, a[:, r], out=out)
+    return out
+
+
 class _Solver:
     def __init__(
         self,
@@ -643,8 +710,10 @@ class _Solver:
         self._screen_ub: float | None = None
         self.screen_min_pairs = _SCREEN_MIN_PAIRS
         self.screen_count = _SCREEN_COUNT
+        self.screen_both_share = _SCREEN_BOTH_SHARE
         self.progress: Callable[..., None] | None = None
         self.domain_searched = False  # the start came from _DomainSearch
+        self._duals: _Duals | None = None  # the current LP's duals, computed once per solve
 
     def _log(self, msg: str) -> None:
         if self.verbose:
@@ -684,6 +753,11 @@ class _Solver:
         self.cand_g = self.dom[d.pair_j[p_all]]
         self.cand_site = d.pair_j[p_all]
         self.cand_key = self.cand_i * self.n_dom + self.cand_g  # (demand, domain) row key
+        # a domain row only where the demand has two or more candidate pairs in the domain: with
+        # one, Σ_r z_pr ≤ 1 is implied by its linking row Σ_r z_pr ≤ y_j ≤ 1 (the demo's 84 city
+        # domains: 16,000 of 26,800 rows)
+        key_count = np.bincount(self.cand_key, minlength=n * self.n_dom)
+        self.cand_dom_row = self.use_domain_rows & (key_count[self.cand_key] >= 2)
         # every assignment row (i, r) has a candidate column (else the bound is -inf)
         self.row_has_column = all(
             (np.bincount(self.cand_i[np.isfinite(rc[:, r])], minlength=n) > 0).all()
@@ -752,7 +826,7 @@ class _Solver:
         self.art0 = m
         self.count_bounds = (c_lo, c_hi)
         self.n_rows = 1 + nk
-        self.domain_row = {}  # (i * n_dom + g) -> row
+        self.key_row = np.full(n * self.n_dom, -1, dtype=np.int64)  # (i * n_dom + g) -> row
         self.col_pos: list[np.ndarray] = []  # candidate positions per added block
         self.col_rank: list[np.ndarray] = []
         self.n_cols = m + nk
@@ -764,6 +838,7 @@ class _Solver:
         pos = pos[~self.in_model[pos]]
         if len(pos) == 0:
             return
+        self._duals = None
         self.in_model[pos] = True
         h = self.h
         k = self.k
@@ -784,11 +859,12 @@ class _Solver:
         self.n_rows += n_new
         # domain rows
         dom_row = np.full(n_new, -1, dtype=np.int64)
-        if self.use_domain_rows:
-            keys = self.cand_i[pos] * self.n_dom + self.cand_g[pos]
-            new_keys = [int(x) for x in np.unique(keys) if int(x) not in self.domain_row]
-            if new_keys:
-                nr = len(new_keys)
+        with_row = self.cand_dom_row[pos]
+        if with_row.any():
+            keys = self.cand_key[pos[with_row]]
+            new_keys = np.unique(keys[self.key_row[keys] < 0])
+            nr = len(new_keys)
+            if nr:
                 h.addRows(
                     nr,
                     np.full(nr, -_INF),
@@ -798,30 +874,31 @@ class _Solver:
                     np.zeros(0, np.int32),
                     np.zeros(0),
                 )
-                for q, key in enumerate(new_keys):
-                    self.domain_row[key] = self.n_rows + q
+                self.key_row[new_keys] = self.n_rows + np.arange(nr)
                 self.n_rows += nr
-            dom_row = np.array([self.domain_row[int(x)] for x in keys], dtype=np.int64)
-        # columns
+            dom_row[with_row] = self.key_row[keys]
+        # columns: assignment row, linking row and (where there is one) domain row
         cost = self.cand_cost[pos]
         cols_pos, cols_rank = np.nonzero(np.isfinite(cost))
         nc = len(cols_pos)
         i = self.cand_i[pos][cols_pos]
-        nnz_per = 3 if self.use_domain_rows else 2
-        idx = np.empty((nc, nnz_per), dtype=np.int64)
+        idx = np.empty((nc, 3), dtype=np.int64)
         idx[:, 0] = 1 + i * k + cols_rank
         idx[:, 1] = link0 + cols_pos
-        if self.use_domain_rows:
-            idx[:, 2] = dom_row[cols_pos]
+        idx[:, 2] = dom_row[cols_pos]
+        has = idx[:, 2] >= 0
+        nnz = 2 + has.astype(np.int64)
+        starts = np.r_[0, np.cumsum(nnz)[:-1]]
+        flat = idx.ravel()[(np.arange(3)[None, :] < nnz[:, None]).ravel()]
         h.addCols(
             nc,
             cost[cols_pos, cols_rank],
             np.zeros(nc),
             np.ones(nc),
-            nc * nnz_per,
-            (np.arange(nc) * nnz_per).astype(np.int32),
-            idx.ravel().astype(np.int32),
-            np.ones(nc * nnz_per),
+            int(nnz.sum()),
+            starts.astype(np.int32),
+            flat.astype(np.int32),
+            np.ones(int(nnz.sum())),
         )
         self.col_pos.append(pos[cols_pos])
         self.col_rank.append(cols_rank)
@@ -834,6 +911,7 @@ class _Solver:
             return "time"
         h = self.h
         h.setOptionValue("time_limit", h.getRunTime() + max(rem, 1e-3))
+        self._duals = None
         h.run()
         ms = h.getModelStatus()
         if ms == _MS.kOptimal:
@@ -844,18 +922,61 @@ class _Solver:
             return "time"
         raise SolverError(f"HiGHS LP status {h.modelStatusToString(ms)}")
 
-    def _reduced_costs(self) -> np.ndarray:
-        """Reduced cost of every candidate (pair, rank) at the current duals (pairs outside too)."""
-        row_dual = np.asarray(self.h.getSolution().row_dual)
+    def _domain_duals(self, row_dual: np.ndarray, clamp: bool = True) -> np.ndarray | None:
+        """Dual of every (demand, domain) row by key, 0 where the row is not in the master
+        (``None`` without any); ``clamp``: to the valid sign (≤ 0)."""
+        has = self.key_row >= 0
+        if not has.any():
+            return None
+        sig = np.zeros(len(self.key_row))
+        sig[has] = row_dual[self.key_row[has]]
+        return np.minimum(sig, 0.0) if clamp else sig
+
+    def _dual_arrays(self) -> _Duals:
+        """The current LP's duals and the candidates' reduced costs (computed once per solve)."""
+        if self._duals is not None:
+            return self._duals
+        sol = self.h.getSolution()
+        row_dual = np.asarray(sol.row_dual)
         u = row_dual[1 : 1 + self.n * self.k].reshape(self.n, self.k)
         rc = self.cand_cost - u[self.cand_i]
-        if self.use_domain_rows and self.domain_row:
-            keys = np.fromiter(self.domain_row.keys(), dtype=np.int64)
-            rows = np.fromiter(self.domain_row.values(), dtype=np.int64)
-            sig = np.zeros(self.n * self.n_dom)
-            sig[keys] = row_dual[rows]
-            rc = rc - sig[self.cand_i * self.n_dom + self.cand_g][:, None]
-        return rc
+        sig = self._domain_duals(row_dual, clamp=False)
+        if sig is None:
+            sig_cl = np.zeros(self.n * self.n_dom)
+            rc_cl = rc
+        else:
+            rc -= sig[self.cand_key][:, None]
+            sig_cl = np.minimum(sig, 0.0)
+            pos = np.maximum(sig, 0.0)[self.cand_key]  # wrong-signed duals (tolerance)
+            rc_cl = rc + pos[:, None] if pos.any() else rc
+        worst = _rowmin(rc)
+        self._duals = _Duals(
+            row_dual=row_dual,
+            col_dual_y=np.asarray(sol.col_dual)[: self.m].copy(),
+            u=u,
+            sig_cl=sig_cl,
+            rc=rc,
+            rc_cl=rc_cl,
+            worst=worst,
+            worst_cl=worst if rc_cl is rc else _rowmin(rc_cl),
+        )
+        return self._duals
+
+    def _y_at_lower(self) -> np.ndarray:
+        """Which site columns are nonbasic at their lower bound in the LP's basis (from the basic
+        variables' indices: the basis's status list costs 6-8 ms a round on the world instance)."""
+        m = self.m
+        basic_vars = np.asarray(self.h.getBasicVariables()[1])
+        basic = np.zeros(m, dtype=bool)
+        basic[basic_vars[(basic_vars >= 0) & (basic_vars < m)]] = True
+        y = np.asarray(self.h.getSolution().col_value)[:m]
+        lo = self.data.must_open.astype(float)
+        hi = (~self.data.forbidden).astype(float)
+        return ~basic & (y <= lo + 0.5 * (hi - lo))
+
+    def _reduced_costs(self) -> np.ndarray:
+        """Reduced cost of every candidate (pair, rank) at the current duals (pairs outside too)."""
+        return self._dual_arrays().rc
 
     def _extended(self, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Extend the restricted LP duals to the full model (see the module docstring).
@@ -874,16 +995,15 @@ class _Solver:
         enter : numpy.ndarray
             Candidate positions to add: the extension is not dual feasible without them.
         """
-        h = self.h
         m = self.m
-        rc = self._reduced_costs()
-        rc_y = np.asarray(h.getSolution().col_dual)[:m].copy()
-        status = np.array([int(v) for v in h.getBasis().col_status[:m]])
-        absorb = (status == int(highspy.HighsBasisStatus.kLower)) & ~self.data.must_open
+        duals = self._dual_arrays()
+        rc = duals.rc
+        rc_y = duals.col_dual_y.copy()
+        absorb = self._y_at_lower() & ~self.data.must_open
         omitted = ~self.in_model
-        worst = rc.min(axis=1)
+        worst = duals.worst
         deficit = np.where(omitted, np.maximum(0.0, -worst), 0.0)
-        site = self.data.pair_j[self.cand_p]
+        site = self.cand_site
         at_absorb = absorb[site]
         # sites that cannot absorb (open in the LP): when one of their omitted pairs prices
         # negative, all their omitted pairs enter (degenerate duals make one-by-one slow)
@@ -926,9 +1046,9 @@ class _Solver:
             solution using the column costs at least ``bound + excess`` (module docstring,
             "Screening").
         """
-        h = self.h
         n, k, m = self.n, self.k, self.m
-        row_dual = np.asarray(h.getSolution().row_dual)
+        duals = self._dual_arrays()
+        row_dual = duals.row_dual
         c_lo, c_hi = self.count_bounds
         lam = float(row_dual[0])
         if lam < 0 and not math.isfinite(c_hi):
@@ -936,22 +1056,15 @@ class _Solver:
         if lam > 0 and c_lo == 0 and self.data.n_sites_exact is None and not self.data.min_sites:
             lam = 0.0
         bound = lam * (c_lo if lam >= 0 else c_hi)
-        sig = np.zeros(n * self.n_dom)
-        if self.use_domain_rows and self.domain_row:
-            keys = np.fromiter(self.domain_row.keys(), dtype=np.int64)
-            rows = np.fromiter(self.domain_row.values(), dtype=np.int64)
-            sig[keys] = np.minimum(row_dual[rows], 0.0)
-            bound += float(sig.sum())
-        u = row_dual[1 : 1 + n * k].reshape(n, k)
-        s_c = sig[self.cand_i * self.n_dom + self.cand_g]
-        v = self.cand_cost - s_c[:, None]  # c − σ (inf where the rank is not allowed)
+        sig = duals.sig_cl
+        bound += float(sig.sum())
         pi = np.zeros(len(self.cand_p))
         inm = self.in_model
         pi[inm] = np.minimum(row_dual[self.link_row[inm]], 0.0)
         om = ~inm
-        worst = (v[om] - u[self.cand_i[om]]).min(axis=1)
-        pi[om] = np.minimum(0.0, worst)
-        v = v - pi[:, None]
+        pi[om] = np.minimum(0.0, duals.worst_cl[om])
+        # c − σ − π (inf where the rank is not allowed)
+        v = self.cand_cost - (sig[self.cand_key] + pi)[:, None]
         # block minimum over the columns of (i, r), artificials included
         blk = np.full((n, k), self.big_m if self._art_on else np.inf)
         for r in range(k):
@@ -959,7 +1072,7 @@ class _Solver:
         if not np.isfinite(blk).all():
             return -math.inf, None
         bound += float(blk.sum())
-        site = self.data.pair_j[self.cand_p]
+        site = self.cand_site
         rc_y = -lam + np.bincount(site, weights=pi, minlength=m)
         lo = self.data.must_open.astype(float)
         hi = (~self.data.forbidden).astype(float)
@@ -996,18 +1109,13 @@ class _Solver:
             bounds admit no open set).
         excess : numpy.ndarray, shape (n_candidates, k), or None
         """
-        n, k, m = self.n, self.k, self.m
-        row_dual = np.asarray(self.h.getSolution().row_dual)
-        u = row_dual[1 : 1 + n * k].reshape(n, k)
-        sig = np.zeros(n * self.n_dom)
-        if self.use_domain_rows and self.domain_row:
-            keys = np.fromiter(self.domain_row.keys(), dtype=np.int64)
-            rows = np.fromiter(self.domain_row.values(), dtype=np.int64)
-            sig[keys] = np.minimum(row_dual[rows], 0.0)
+        m = self.m
+        duals = self._dual_arrays()
+        u, sig = duals.u, duals.sig_cl
         if not self.row_has_column:
             return -math.inf, None
-        rc = self.cand_cost - u[self.cand_i] - sig[self.cand_key][:, None]
-        best = np.minimum(0.0, rc.min(axis=1))
+        rc = duals.rc_cl
+        best = np.minimum(0.0, duals.worst_cl)
         site = self.cand_site
         rho = np.bincount(site, weights=best, minlength=m)
         must = self.data.must_open & ~self.data.forbidden
@@ -1064,9 +1172,14 @@ class _Solver:
                 return "optimal"
             if self._proven(self.lag):
                 return "proven"
-            enter = self._screen(
-                enter, [(lag, excess)] + self.screen_count * [(lag_c, excess_c)], lp_val
-            )
+            both = [(lag, excess), (lag_c, excess_c)]
+            screened = self._screen(enter, both, share=self.screen_both_share)
+            if screened is None:
+                screened = self._screen(
+                    enter, [(lag, excess)] + self.screen_count * both[1:], lp_val
+                )
+            if screened is not None:
+                enter = screened
             self._add_pairs(enter)
             if self.resolve_strategy is not None:
                 many = len(enter) >= self.dual_resolve_min_pairs
@@ -1080,36 +1193,42 @@ class _Solver:
         enter: np.ndarray,
         bounds: list[tuple[float, np.ndarray | None]],
         lp_val: float = math.inf,
-    ) -> np.ndarray:
-        """``enter`` plus, when few enough, every omitted pair the screening cannot exclude.
+        share: float | None = None,
+    ) -> np.ndarray | None:
+        """``enter`` plus every omitted pair the screening cannot exclude, when few enough
+        (``None`` otherwise: no screening).
 
         For each ``(lag, excess)`` of ``bounds`` every solution cheaper than the incumbent uses
         only columns whose ``excess`` is below ``ub − lag`` (module docstring, "Screening"), so
         only pairs kept by all of them count. Once the master holds all of them, its LP value
         (capped at that incumbent) bounds the optimum, so the pricing tail (one or two pairs a
-        round while the Lagrangian bound creeps up) can end early.
+        round while the Lagrangian bound creeps up) can end early. "Few enough": at most
+        ``share`` of the pairs in the master (``_SCREEN_MIN_PAIRS`` at least); without ``share``,
+        ``_SCREEN_SHARE`` of them, ``_SCREEN_STALLED_SHARE`` once the master's LP value
+        ``lp_val`` equals the incumbent.
         """
-        if self.screen_min_pairs < 0 or not math.isfinite(self.ub):
-            return enter
+        if self.screen_min_pairs < 0 or not math.isfinite(self.ub) or (share or 0.0) < 0:
+            return None
         kept = np.ones(len(self.cand_p), dtype=bool)
         usable = False
         for lag, excess in bounds:
             if excess is None or not math.isfinite(lag):
                 continue
             delta = self.ub - lag + 1e-9 * max(1.0, abs(self.ub))
-            kept &= (excess <= delta).any(axis=1)
+            kept &= _rowmin(excess) <= delta
             usable = True
         if not usable:
-            return enter
+            return None
         missing = np.flatnonzero(kept & ~self.in_model)
-        share = _SCREEN_SHARE
-        if lp_val <= self.ub + 1e-9 * max(1.0, abs(self.ub)):
-            # the master's LP already equals the incumbent: pricing can only raise the bound
-            # now, one or two pairs a round; one bigger re-solve ends it
-            share = _SCREEN_STALLED_SHARE
+        if share is None:
+            share = _SCREEN_SHARE
+            if lp_val <= self.ub + 1e-9 * max(1.0, abs(self.ub)):
+                # the master's LP already equals the incumbent: pricing can only raise the bound
+                # now, one or two pairs a round; one bigger re-solve ends it
+                share = _SCREEN_STALLED_SHARE
         cap = max(self.screen_min_pairs, share * self.in_model.sum(), len(enter))
         if len(missing) > cap:
-            return enter
+            return None
         self._screen_ub = self.ub if self._screen_ub is None else min(self._screen_ub, self.ub)
         self._log(f"screening: {len(missing)} pairs missing of {int(kept.sum())} kept")
         return np.union1d(enter, missing)
@@ -1429,6 +1548,20 @@ class _Solver:
         p = self._count()
         score = np.where(hi > 0.5, y, -1.0) + 2.0 * lo
         start = np.argsort(-score, kind="stable")[:p]
+        if self.domain_searched:
+            # the vectorised interchange of the start (N = 8 on the world instance at SLA
+            # 160 ms: the first-improvement swaps took 21 s)
+            ds = _DomainSearch(self.ev, self.dom, self.n_dom)
+            fixed = np.flatnonzero(d.must_open)
+            allowed = np.flatnonzero(~d.forbidden)
+            cur, _, moves = ds.interchange(
+                start, fixed, allowed, _DOMAIN_SEARCH_MOVES, self.deadline
+            )
+            val, feas = self.ev.cost(cur)
+            self._log(f"LP rounding + {moves} swaps: {val * self.unit:.6f} (feasible {feas})")
+            if feas and val < self.ub:
+                self.ub, self.best = val, cur
+            return
         self._local_search(start, lo, hi)
 
     # ------------------------------------------------------------------ main
@@ -1548,17 +1681,36 @@ class _Solver:
         """Reduced-cost filtered MIP (see the module docstring); returns (bound, status)."""
         h = self.h
         rc, ry, _ = self._extended(1e-7)
+        # the two Lagrangian bounds at the same duals screen the columns too (before the
+        # artificials go: the linking-row bound counts them)
+        screens = [self._lagrangian_bound(), self._count_bound()]
         self._drop_artificials()
         slack = (self.ub - lb) if math.isfinite(self.ub) else math.inf
         margin = slack + 1e-7 * max(1.0, abs(lb))
-        keep = np.flatnonzero((rc <= margin).any(axis=1))
-        self._add_pairs(keep)
-        # forbid columns the filter excludes: they are simply not in the model; fix sites
+        # a column z_pr at site j in an integer solution also has y_j = 1: both reduced costs
+        # count (distinct columns, each term of c·x − LB nonnegative)
+        col_ok = rc + np.maximum(ry, 0.0)[self.cand_site][:, None] <= margin
         m = self.m
         lo = self.data.must_open.astype(float)
         hi = (~self.data.forbidden).astype(float)
         hi[(ry > margin) & (lo < 0.5)] = 0.0
         lo[(-ry > margin) & (hi > 0.5)] = 1.0
+        if math.isfinite(self.ub):
+            for bound, excess in screens:
+                if excess is None or not math.isfinite(bound):
+                    continue
+                tol_b = 1e-7 * max(1.0, abs(bound))
+                col_ok &= excess <= self.ub - bound + tol_b
+        col_ok &= (hi[self.cand_site] > 0.5)[:, None]
+        self._add_pairs(np.flatnonzero(col_ok.any(axis=1)))
+        # the master's columns the filters exclude are fixed at 0 (presolve drops them)
+        pos_of_col = np.concatenate(self.col_pos)
+        rank_of_col = np.concatenate(self.col_rank)
+        off = np.flatnonzero(~col_ok[pos_of_col, rank_of_col])
+        if len(off):
+            idx = (m + self.n * self.k + off).astype(np.int32)
+            zero = np.zeros(len(off))
+            h.changeColsBounds(len(off), idx, zero, zero)
         h.changeColsBounds(m, np.arange(m, dtype=np.int32), lo, hi)
         h.changeColsIntegrality(
             m,
@@ -1569,8 +1721,14 @@ class _Solver:
         h.setOptionValue("simplex_strategy", 1)
         h.setOptionValue("mip_rel_gap", float(self.gap_rel))
         h.setOptionValue("mip_abs_gap", 1e-9)
+        # the incumbent is the LP's rounding + interchange: HiGHS's RENS, RINS and root
+        # reduced-cost sub-MIPs only cost time (world N = 8, SLA 160 ms: 75,774 of 174,251 LP
+        # iterations, 249 of 664 s; without them 86 instead of 159-177 CPU s, same optimum)
+        for opt in _MIP_HEURISTICS_OFF:
+            h.setOptionValue(opt, False)
         self._log(
-            f"MIP on {int(self.in_model.sum())} of {len(self.in_model)} pairs, "
+            f"MIP on {int(col_ok.any(axis=1).sum())} of {len(self.in_model)} pairs "
+            f"({int(col_ok.sum())} columns), "
             f"{int((hi < 0.5).sum())} sites closed, {int((lo > 0.5).sum())} open"
         )
         if math.isfinite(self.ub):
