@@ -187,6 +187,14 @@ def test_pseudo_costs_most_fractional_until_observed_then_product_score():
     # scores: site 0 ~ 1e-6 * 50; site 1: 30 * 70; site 2 (unobserved, means 50 / 100): 45 * 10
     assert pc.choose(y, fractional) == 1
     assert pc.choose(y, np.array([True, False, True, False])) == 2
+    # the scores strong branching ranks candidates by agree with choose
+    assert int(np.argmax(np.where(fractional, pc.scores(y), -1.0))) == 1
+    # observed once each way: unreliable (below _RELIABLE); site 2 never observed
+    assert pc.unreliable().tolist() == [True, True, True, True]
+    for _ in range(4):
+        pc.observe(1, 0, 0.3, 30.0)
+        pc.observe(1, 1, 0.7, 70.0)
+    assert pc.unreliable().tolist() == [True, False, True, True]
     # negative gains (numerical noise) count as none
     pc.observe(3, 0, 1.0, -5.0)
     assert pc.total[0, 3] == 0.0 and pc.count[0, 3] == 1
@@ -214,6 +222,23 @@ def test_branching_random_instances_match_enumeration(seed):
     w = rng.integers(1, 5, size=30).astype(float)
     sol = solve_pmedian(cost, w, 4, warm_start=bool(seed % 2))
     assert sol.status == "optimal" and sol.nodes >= 1
+    assert sol.objective == pytest.approx(_brute(cost, w, 4))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_strong_branching_at_every_node_matches_enumeration(seed, monkeypatch):
+    # strong branching on every fractional site at every node (pseudo-costs never reliable):
+    # its fixings (a child LP infeasible or above the threshold) must not cut off the optimum
+    from placement.formulations import radius
+
+    monkeypatch.setattr(radius, "_RELIABLE", 10**9)
+    monkeypatch.setattr(radius, "_SB_CANDIDATES", 100)
+    monkeypatch.setattr(radius, "_SB_SHARE", 1e9)
+    rng = np.random.default_rng(100 + seed)
+    cost = rng.integers(0, 100, size=(30, 14)).astype(float)
+    w = rng.integers(1, 5, size=30).astype(float)
+    sol = solve_pmedian(cost, w, 4, warm_start=bool(seed % 2))
+    assert sol.status == "optimal" and sol.gap == 0.0
     assert sol.objective == pytest.approx(_brute(cost, w, 4))
 
 

@@ -37,13 +37,16 @@ Algorithm
    site closed or open in every improving solution); the fixings are inherited by the subtree.
 4. Depth-first branch and bound with pseudo-cost branching (the site with the largest product
    of estimated down and up bound gains; the most fractional one until gains have been
-   observed); the cuts not binding at the root are deleted first (their slacks are basic, so
+   observed; reliability branching, strong branching on unreliable candidates, is implemented
+   but off: see ``_SB_CANDIDATES``); the cuts not binding at the root are deleted first (their slacks are basic, so
    the basis stays valid); every node re-runs the cut loop and the reduced-cost fixing on the same HiGHS LP,
    so each node has the full radius LP bound. Cuts are globally valid and stay in the master.
    The "open" child is solved right after its parent; the "closed" child, solved after the
    whole "open" subtree, restarts from its parent's optimal basis (stored on the stack) rather
    than from the last leaf's. (Full strong branching was tried: 4–5× fewer nodes on pmed36 but
-   each child LP costs as much as a node, so it was slower overall.) (A single HiGHS MIP on the master was tried and was
+   each child LP costs as much as a node, so it was slower overall; restricted to unreliable
+   candidates and without separation in the child LPs it halves fl1400 p = 200 but slows
+   rl1304 p = 10.) (A single HiGHS MIP on the master was tried and was
    10–20× slower on small-p instances: without lazy-constraint callbacks its tree only sees the
    root's cuts. The compact radius model restricted by reduced-cost fixing was slower still.)
 
@@ -82,6 +85,19 @@ _MS = highspy.HighsModelStatus
 #: Cut rounds of one node's LP before the loop is declared stuck (SolverError).
 _MAX_CUT_ROUNDS = 100_000
 _BASIC = int(highspy.HighsBasisStatus.kBasic)
+#: Reliability branching (off by default: ``_SB_CANDIDATES = 0``): strong branching (each child
+#: LP over the node's cuts, without separation, at most ``_SB_ITERATIONS`` dual simplex
+#: iterations) on the ``_SB_CANDIDATES`` best pseudo-cost candidates whose pseudo-costs were
+#: observed fewer than ``_RELIABLE`` times in a direction, while its simplex iterations stay below
+#: ``_SB_SHARE`` of the node LPs'. Measured (weights 1/n, CPU s, benchmarks/results/
+#: tsplib_reliability_20261130.txt) with 4 candidates: fl1400 p = 200 7,058 nodes / 48.0 (off)
+#: -> 2,739 / 21.9-23.7, but rl1304 p = 10 67 / 6.7-7.0 -> 40 / 8.4, so it stays off until a
+#: rule keeps small trees out (starting it after 100 nodes loses the fl1400 gain: 6,237 / 50.2).
+_SB_CANDIDATES = 0
+_SB_ITERATIONS = 1000
+_RELIABLE = 4
+_NO_LIMIT = 2**31 - 1
+_SB_SHARE = 0.5
 
 
 @dataclass(frozen=True, repr=False)
@@ -456,6 +472,20 @@ class _PseudoCosts:
         up = np.maximum(per_unit[1] * (1.0 - y), 1e-6)
         return int(np.argmax(np.where(fractional, down * up, -1.0)))
 
+    def scores(self, y: np.ndarray) -> np.ndarray:
+        """Score of every site as :meth:`choose` ranks them (the fractionality before any gain)."""
+        if not self.count.any():
+            return np.abs(y - np.round(y))
+        mean = self.total.sum(axis=1) / np.maximum(self.count.sum(axis=1), 1.0)
+        per_unit = np.where(self.count > 0, self.total / np.maximum(self.count, 1.0), mean[:, None])
+        down = np.maximum(per_unit[0] * y, 1e-6)
+        up = np.maximum(per_unit[1] * (1.0 - y), 1e-6)
+        return down * up
+
+    def unreliable(self) -> np.ndarray:
+        """Sites observed fewer than ``_RELIABLE`` times in either direction."""
+        return self.count.min(axis=0) < _RELIABLE
+
 
 class _Infeasible(Exception):
     """The master LP is infeasible (at the root: the instance is infeasible)."""
@@ -495,6 +525,8 @@ class _Solver:
         # a lower bound on every region pruned or fixed away against the threshold so far
         self.pruned_floor = math.inf
         self.progress: Callable[..., None] | None = None
+        self.lp_iterations = 0  # simplex iterations of the node LPs (cut loops)
+        self.sb_iterations = 0  # of the strong-branching child LPs
 
     # ------------------------------------------------------------------ helpers
     def _log(self, msg: str) -> None:
@@ -606,6 +638,7 @@ class _Solver:
             # HiGHS measures time_limit against its cumulative run time
             h.setOptionValue("time_limit", h.getRunTime() + max(rem, 1e-3))
             h.run()
+            self.lp_iterations += int(h.getInfo().simplex_iteration_count)
             ms = h.getModelStatus()
             if ms == _MS.kInfeasible:
                 return "infeasible", math.inf, np.zeros(n_s)
@@ -725,6 +758,79 @@ class _Solver:
         if sol.objective < self.ub:
             self._log(f"root rounding: incumbent {self.ub} -> {sol.objective}")
             self.ub, self.best_open = sol.objective, sol.open_sites
+
+    def _strong_branch(
+        self,
+        y: np.ndarray,
+        fractional: np.ndarray,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        bound: float,
+        pseudo: _PseudoCosts,
+    ) -> tuple[int, list[tuple[int, float]]]:
+        """Reliability branching: the site to branch on, and fixings the child LPs proved.
+
+        The best ``_SB_CANDIDATES`` fractional sites by pseudo-cost score whose pseudo-costs are
+        unreliable get both child LPs solved (the node's cuts, no separation, from the previous
+        child's basis, at most ``_SB_ITERATIONS`` dual simplex iterations; the dual objective so
+        far is the gain). The gains feed the pseudo-costs. A child LP that is infeasible or optimal at
+        or above the threshold proves the site at the other value in this subtree: the fixings
+        are returned (site, value) and no site is chosen (-1). The LP is left at the node's
+        bounds and basis.
+        """
+        score = pseudo.scores(y)
+        cand = np.flatnonzero(fractional)
+        unrel = cand[pseudo.unreliable()[cand]]
+        if len(unrel) == 0 or self.sb_iterations > _SB_SHARE * self.lp_iterations:
+            return int(cand[np.argmax(score[cand])]), []
+        top = unrel[np.argsort(-score[unrel], kind="stable")[:_SB_CANDIDATES]]
+        if len(top) == 0:
+            return int(cand[np.argmax(score[cand])]), []
+        h = self.h
+        basis = h.getBasis()
+        thr = self._threshold()
+        fixes: list[tuple[int, float]] = []
+        h.setOptionValue("simplex_iteration_limit", _SB_ITERATIONS)
+        try:
+            for j in top.tolist():
+                gains = [math.nan, math.nan]
+                for up in (0, 1):
+                    if up:
+                        h.changeColBounds(j, 1.0, float(hi[j]))
+                    else:
+                        h.changeColBounds(j, float(lo[j]), 0.0)
+                    # no basis reset between children: a bound change keeps the last child's
+                    # basis dual feasible (resetting to the node's basis costs a refactorization)
+                    h.setOptionValue("time_limit", h.getRunTime() + max(self._remaining(), 1e-3))
+                    h.run()
+                    self.sb_iterations += int(h.getInfo().simplex_iteration_count)
+                    ms = h.getModelStatus()
+                    if ms == _MS.kInfeasible:
+                        fixes.append((j, float(1 - up)))
+                        gains[up] = math.inf
+                    elif ms in (_MS.kOptimal, _MS.kIterationLimit):
+                        obj = float(h.getInfo().objective_function_value)
+                        gains[up] = obj - bound
+                        if ms == _MS.kOptimal and obj >= thr:
+                            fixes.append((j, float(1 - up)))
+                            self._pruned()
+                    elif ms == _MS.kTimeLimit:
+                        break
+                h.changeColBounds(j, float(lo[j]), float(hi[j]))
+                change = (float(y[j]), float(1.0 - y[j]))
+                for up in (0, 1):
+                    if math.isfinite(gains[up]):
+                        pseudo.observe(j, up, change[up], gains[up])
+                if not (math.isnan(gains[0]) or math.isnan(gains[1])):
+                    score[j] = max(gains[0], 1e-6) * max(gains[1], 1e-6)
+                if self._remaining() <= 0:
+                    break
+        finally:
+            h.setOptionValue("simplex_iteration_limit", _NO_LIMIT)
+            h.setBasis(basis)
+        if fixes:
+            return -1, fixes
+        return int(cand[np.argmax(score[cand])]), []
 
     # ------------------------------------------------------------------ main
     def run(self) -> ExactSolution:
@@ -856,7 +962,17 @@ class _Solver:
                 continue
             # branch on the best pseudo-cost score (most fractional until costs are observed);
             # the "open" child first
-            j = pseudo.choose(y, frac > 1e-6)
+            j, fixes = self._strong_branch(y, frac > 1e-6, lo, hi, bound, pseudo)
+            if fixes:
+                values = {}
+                for site, value in fixes:
+                    values.setdefault(site, set()).add(value)
+                if any(len(v) > 1 for v in values.values()):
+                    continue  # both children of a site cut off: so is this node
+                for site, value in fixes:
+                    lo[site] = hi[site] = value
+                stack.append((bound, lo, hi, self.h.getBasis(), None))
+                continue
             lo0, hi0 = lo.copy(), hi.copy()
             hi0[j] = 0.0
             lo1, hi1 = lo.copy(), hi.copy()
