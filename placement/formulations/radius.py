@@ -37,8 +37,8 @@ Algorithm
    site closed or open in every improving solution); the fixings are inherited by the subtree.
 4. Depth-first branch and bound with pseudo-cost branching (the site with the largest product
    of estimated down and up bound gains; the most fractional one until gains have been
-   observed; reliability branching, strong branching on unreliable candidates, is implemented
-   but off: see ``_SB_CANDIDATES``); the cuts not binding at the root are deleted first (their slacks are basic, so
+   observed; reliability branching: strong branching on up to ``_SB_CANDIDATES`` candidates
+   whose pseudo-costs are still unreliable); the cuts not binding at the root are deleted first (their slacks are basic, so
    the basis stays valid); every node re-runs the cut loop and the reduced-cost fixing on the same HiGHS LP,
    so each node has the full radius LP bound. Cuts are globally valid and stay in the master.
    The "open" child is solved right after its parent; the "closed" child, solved after the
@@ -85,15 +85,17 @@ _MS = highspy.HighsModelStatus
 #: Cut rounds of one node's LP before the loop is declared stuck (SolverError).
 _MAX_CUT_ROUNDS = 100_000
 _BASIC = int(highspy.HighsBasisStatus.kBasic)
-#: Reliability branching (off by default: ``_SB_CANDIDATES = 0``): strong branching (each child
+#: Reliability branching (``_SB_CANDIDATES = 0`` turns it off): strong branching (each child
 #: LP over the node's cuts, without separation, at most ``_SB_ITERATIONS`` dual simplex
 #: iterations) on the ``_SB_CANDIDATES`` best pseudo-cost candidates whose pseudo-costs were
 #: observed fewer than ``_RELIABLE`` times in a direction, while its simplex iterations stay below
 #: ``_SB_SHARE`` of the node LPs'. Measured (weights 1/n, CPU s, benchmarks/results/
 #: tsplib_reliability_20261130.txt) with 4 candidates: fl1400 p = 200 7,058 nodes / 48.0 (off)
-#: -> 2,739 / 21.9-23.7, but rl1304 p = 10 67 / 6.7-7.0 -> 40 / 8.4, so it stays off until a
-#: rule keeps small trees out (starting it after 100 nodes loses the fl1400 gain: 6,237 / 50.2).
-_SB_CANDIDATES = 0
+#: -> 2,739 / 21.9-23.7, but rl1304 p = 10 67 / 6.7-7.0 -> 40 / 8.4 (vm1748 p = 10 4.6 -> 4.9,
+#: fl1400 p = 100 0.73 -> 0.87): on, the 31 TSPLIB cases lose ~20 s on fl1400 p = 200 against
+#: +1-2 s on the small trees. A rule that keeps small trees out is still to find (starting it
+#: after 100 nodes loses the fl1400 gain: 6,237 / 50.2).
+_SB_CANDIDATES = 4
 _SB_ITERATIONS = 1000
 _RELIABLE = 4
 _NO_LIMIT = 2**31 - 1
