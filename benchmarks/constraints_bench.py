@@ -45,6 +45,8 @@ import sys
 import time
 from pathlib import Path
 
+from world_bench import _commit  # the checkout's commit, shared by the benches
+
 ROOT = Path(__file__).resolve().parents[1]
 CASES = [
     "percentile",
@@ -120,15 +122,6 @@ def run(case: str, cap: float, tree: Path) -> dict:
     out["child_s"] = time.perf_counter() - t
     out["case"] = case
     return out
-
-
-def _commit(tree: Path) -> str:
-    def git(*args: str) -> str:
-        out = subprocess.run(["git", "-C", str(tree), *args], capture_output=True, text=True)
-        return out.stdout.strip()
-
-    head = git("rev-parse", "--short", "HEAD") or "unknown commit"
-    return head + ("+" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def _f(x: object, spec: str) -> str:

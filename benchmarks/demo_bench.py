@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from world_bench import _commit  # the checkout's commit, shared by the benches
+
 CHILD = "import sys; from placement.cli import main; sys.exit(main())"
 
 
@@ -61,15 +63,6 @@ def run(tree: Path) -> dict:
         "objective": line("objective"),
         "err": stderr[-500:] if proc.returncode else "",
     }
-
-
-def _commit(tree: Path) -> str:
-    def git(*args: str) -> str:
-        out = subprocess.run(["git", "-C", str(tree), *args], capture_output=True, text=True)
-        return out.stdout.strip()
-
-    head = git("rev-parse", "--short", "HEAD") or "unknown commit"
-    return head + ("+" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def main(argv: list[str] | None = None) -> int:
