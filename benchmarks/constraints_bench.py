@@ -45,7 +45,7 @@ import sys
 import time
 from pathlib import Path
 
-from world_bench import _commit  # the checkout's commit, shared by the benches
+from world_bench import _commit, fmt, run_child  # shared by the benches
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = [
@@ -102,18 +102,10 @@ print(json.dumps({
 
 def run(case: str, cap: float, tree: Path) -> dict:
     """One case in a subprocess importing ``placement`` from ``tree``."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
     t = time.perf_counter()
     limit_s = cap * 4 + 600
     try:
-        proc = subprocess.run(
-            [sys.executable, "-c", CHILD, case, str(cap)],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tree,
-            timeout=limit_s,
-        )
+        proc = run_child(tree, CHILD, [case, str(cap)], timeout=limit_s)
     except subprocess.TimeoutExpired:  # a run far past its cap (the PuLP build ignores it)
         return {"status": f"killed>{limit_s:g}s", "err": "timed out", "case": case}
     if proc.returncode != 0:
@@ -122,15 +114,6 @@ def run(case: str, cap: float, tree: Path) -> dict:
     out["child_s"] = time.perf_counter() - t
     out["case"] = case
     return out
-
-
-def _f(x: object, spec: str) -> str:
-    if x is None:
-        return "-"
-    try:
-        return format(x, spec)
-    except (TypeError, ValueError):
-        return str(x)
 
 
 def _median(runs: list[dict], key: str) -> float | None:
@@ -147,12 +130,12 @@ HEAD = (
 def _line(case: str, label: str, runs: list[dict]) -> str:
     last = runs[-1]
     return (
-        f"{case:>16} {label:>6} {_f(_median(runs, 'wall_s'), '.2f'):>7}"
-        f" {_f(_median(runs, 'build_s'), '.2f'):>6} {_f(_median(runs, 'solve_s'), '.2f'):>7}"
-        f" {_f(_median(runs, 'cpu_s'), '.2f'):>7} {_f(_median(runs, 'peak_mb'), '.0f'):>5}"
-        f" {last['status']:>11} {_f(last.get('gap'), '.1e'):>8}"
-        f" {_f(last.get('objective'), '.6g'):>14} {_f(last.get('solver'), 's'):>16}"
-        f" {_f(last.get('n_vars'), 'd'):>7} {_f(last.get('n_rows'), 'd'):>7}"
+        f"{case:>16} {label:>6} {fmt(_median(runs, 'wall_s'), '.2f'):>7}"
+        f" {fmt(_median(runs, 'build_s'), '.2f'):>6} {fmt(_median(runs, 'solve_s'), '.2f'):>7}"
+        f" {fmt(_median(runs, 'cpu_s'), '.2f'):>7} {fmt(_median(runs, 'peak_mb'), '.0f'):>5}"
+        f" {last['status']:>11} {fmt(last.get('gap'), '.1e'):>8}"
+        f" {fmt(last.get('objective'), '.6g'):>14} {fmt(last.get('solver'), 's'):>16}"
+        f" {fmt(last.get('n_vars'), 'd'):>7} {fmt(last.get('n_rows'), 'd'):>7}"
     )
 
 

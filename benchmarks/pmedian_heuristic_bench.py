@@ -35,10 +35,11 @@ import csv
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from world_bench import _commit, run_child  # the child runs in its tree (see there)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,14 +104,7 @@ def shared_dir(arg: str | None) -> Path:
 
 
 def run(tree: Path, src: str, p: int, budget: float, clock: str, reference: bool = False) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, src, str(p), str(budget), clock] + ["ref"] * reference,
-        env=env,
-        cwd=tree,  # python -c puts the working directory first on sys.path
-        capture_output=True,
-        text=True,
-    )
+    proc = run_child(tree, CHILD, [src, str(p), str(budget), clock] + ["ref"] * reference)
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -159,7 +153,6 @@ def main(argv: list[str] | None = None) -> int:
         trees["before"] = args.before.resolve()
     names = list(trees)
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from world_bench import _commit  # commits, not paths, in the committed output
 
     print(
         f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()}, "

@@ -28,10 +28,11 @@ import json
 import math
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from world_bench import _commit, run_child  # the child runs in its tree (see there)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,18 +106,9 @@ def default_cases(table: list[dict]) -> list[dict]:
 
 
 def run_case(folder: Path, row: dict, cap: float, tree: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree)}
     path = (folder / f"{row['instance']}.tsp").resolve()
     t0 = time.perf_counter()
-    # run in the tree: ``python -c`` puts the working directory first on sys.path, so a child
-    # started in another checkout would import that checkout's placement, not PYTHONPATH's
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path), row["p"], str(cap)],
-        env=env,
-        cwd=str(tree),
-        capture_output=True,
-        text=True,
-    )
+    proc = run_child(tree, CHILD, [str(path), row["p"], str(cap)])
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1:], "wall_s": time.perf_counter() - t0}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -154,7 +146,6 @@ def main(argv: list[str] | None = None) -> int:
     trees = {"after": ROOT}
     if args.before is not None:
         trees["before"] = args.before.resolve()
-    from world_bench import _commit  # commits, not paths, in the committed output
 
     print(
         f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()}, "

@@ -79,24 +79,42 @@ print(json.dumps({
 """
 
 
-def run(
-    min_pop: int, method: str, cap: float, tree: Path | None = None, objective: str = "median"
-) -> dict:
-    """One solve in a subprocess (importing ``placement`` from ``tree`` when given)."""
+def run_child(
+    tree: Path | None, code: str, args: list[str], timeout: float | None = None
+) -> subprocess.CompletedProcess:
+    """``python -c code *args`` importing ``placement`` from ``tree`` (this process's when None).
+
+    The child runs *in* ``tree``: ``python -c`` puts the working directory first on
+    ``sys.path``, so a child started from another checkout's root would import that checkout's
+    ``placement`` whatever ``PYTHONPATH`` says. Every bench that compares trees starts its
+    children here. Raises ``subprocess.TimeoutExpired`` after ``timeout`` seconds.
+    """
     env = None
     if tree is not None:
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(tree), os.environ.get("PYTHONPATH", "")]),
         }
-    t = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(min_pop), method, str(cap), objective],
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
-        timeout=None if cap <= 0 else cap * 3 + 600,
+        timeout=timeout,
         env=env,
-        cwd=tree,  # `python -c` puts the working directory first on sys.path
+        cwd=tree,
+    )
+
+
+def run(
+    min_pop: int, method: str, cap: float, tree: Path | None = None, objective: str = "median"
+) -> dict:
+    """One solve in a subprocess (importing ``placement`` from ``tree`` when given)."""
+    t = time.perf_counter()
+    proc = run_child(
+        tree,
+        CHILD,
+        [str(min_pop), method, str(cap), objective],
+        timeout=None if cap <= 0 else cap * 3 + 600,
     )
     wall = time.perf_counter() - t
     if proc.returncode != 0:
