@@ -656,7 +656,7 @@ class _Solver:
             if bound >= self._threshold():
                 return "optimal", bound, y  # pruned anyway; cuts would not change that
             d, val = self.sep.levels(y)
-            sel = np.flatnonzero(val - x[n_s:] > 1e-6 * np.maximum(1.0, d))
+            sel = np.flatnonzero(val - x[n_s : n_s + self.n_t] > 1e-6 * np.maximum(1.0, d))
             if len(sel) == 0:
                 return "optimal", bound, y
             self._add_cuts(sel, d[sel])
