@@ -256,3 +256,35 @@ def test_planner_unreachable_share_is_infeasible_and_method_fast_covers_it():
     res = prob.solve(method="fast")
     assert res.status == "infeasible" and res.solver["method"] == "fast-percentile"
     assert prob.solve(method="pulp").status == "infeasible"
+
+
+def test_degenerate_slas_and_shares():
+    rng = np.random.default_rng(0)
+    cost, w = rng.uniform(1, 10, (30, 6)), rng.uniform(0, 1, 30)
+    free = solve_pmedian_share(cost, w, 2, -1.0, 0.0)  # nothing within, nothing required
+    must, forb = np.zeros(6, bool), np.zeros(6, bool)
+    exp, _ = _brute_nearest(cost, w, 2, -1.0, -1.0, must, forb)
+    assert free.status == "optimal" and free.objective == pytest.approx(exp)
+    # every pair within (no class column at all): the p-median optimum again
+    every = solve_pmedian_share(cost, w, 2, np.inf, 0.99 * w.sum())
+    assert every.status == "optimal" and every.objective == pytest.approx(exp)
+    assert solve_pmedian_share(cost, w, 2, -1.0, 0.1).status == "infeasible"
+    assert solve_pmedian_share(cost, w, 2, 5.0, 1.01 * w.sum()).status == "infeasible"
+
+
+def test_initial_open_is_repaired_and_reported():
+    cost, w = _instance(64, 60, 14)
+    sla = float(np.quantile(cost, 0.1))
+    must = np.zeros(14, bool)
+    _, free_s = _brute_nearest(cost, w, 4, sla, -1.0, must, must)
+    have = float(w[cost[:, free_s].min(axis=1) <= sla].sum())
+    top = max(float(w[cost[:, s].min(axis=1) <= sla].sum()) for s in _subsets(14, 4, must, must))
+    need = have + 0.6 * (top - have)
+    cold = solve_pmedian_share(cost, w, 4, sla, need)
+    # the optimum as the start: it is the first incumbent (nothing beats it)
+    warm = solve_pmedian_share(cost, w, 4, sla, need, initial_open=cold.open_sites)
+    assert warm.warm_start_used and warm.objective == pytest.approx(cold.objective)
+    assert not cold.warm_start_used
+    # the free optimum (it breaks the share row) as the start: repaired, the same optimum
+    repaired = solve_pmedian_share(cost, w, 4, sla, need, initial_open=free_s)
+    assert repaired.status == "optimal" and repaired.objective == pytest.approx(cold.objective)

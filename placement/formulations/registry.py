@@ -182,7 +182,8 @@ class FastPercentile:
             progress=request.progress,
             **_common(request),
         )
-        return _from_kernel(sol, data, None, {"nodes": int(sol.nodes)})
+        stats = {"nodes": int(sol.nodes), "warm_start_incumbent": bool(sol.warm_start_used)}
+        return _from_kernel(sol, data, None, stats)
 
 
 class FastCenter:
