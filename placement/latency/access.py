@@ -38,8 +38,8 @@ by the formula above, a hosted end with no access, detour or route factor of its
 Each country's access comes from ``data/access_latency.csv`` (fitted on RIPE Atlas user-level
 country-pair round trips by ``scripts/fit_access.py``, level ``fitted``) or, for countries without
 measurements, from a prior on its continent and its share of people using the internet (level
-``prior``, detour prior, route factors 1), moved towards its fitted land neighbours' terms when
-it has some (level ``neighbours``); a code missing from the table falls back to its
+``prior``, detour prior, route factors 1), moved towards the terms of fitted countries near it
+(land neighbours, and others by distance up to ~3,000 km; level ``neighbours``); a code missing from the table falls back to its
 continent's prior (a ``continent`` column of the input) and then to the global prior. A point without ``country_code`` takes the
 country of its nearest city of 100,000 people or more (``data/cities.csv``).
 
