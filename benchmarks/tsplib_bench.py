@@ -14,6 +14,11 @@ CPLEX branch-and-cut, one thread of a Xeon W-2145) from ``pmedian_opt.csv``, wit
     python benchmarks/tsplib_bench.py --cases rl1304:5,fl1400:200 --cap 60
     python benchmarks/tsplib_bench.py --before /tmp/placement-before --cases rl1304:200 --repeats 3
 
+``--tsp-dir DIR --p 5,10,20`` runs every ``*.tsp`` file of ``DIR`` (TSPLIB ``EUC_2D`` with a
+``NODE_COORD_SECTION``) at each ``p`` instead (for instances beyond the paper's four; the optimum
+column is blank unless ``pmedian_opt.csv`` has the case). Every line shows the branch-and-bound
+nodes (``nodes``, median).
+
 ``--before TREE`` runs each case in this checkout and in ``TREE`` (a ``git worktree`` of an older
 commit) alternately, ABBA order over ``--repeats`` rounds, and prints the medians side by side.
 ``--shared DIR`` is the folder holding ``benchmarks/tsplib`` (default ``$PLACEMENT_SHARED`` or
@@ -76,6 +81,7 @@ print(json.dumps({
     "objective": None if res.objective is None else res.objective * n,
     "bound": None if res.best_bound is None else res.best_bound * n,
     "method": res.solver.get("method"),
+    "nodes": res.solver.get("nodes"),
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))
 """
@@ -105,8 +111,20 @@ def default_cases(table: list[dict]) -> list[dict]:
     return [r for r in table if r["final_gap"] == "0%" and paper_seconds(r) <= 60]
 
 
+def dir_cases(folder: Path, ps: list[int], table: list[dict]) -> list[dict]:
+    """Every ``*.tsp`` of ``folder`` at every ``p``, with the published optimum when known."""
+    known = {(r["instance"], r["p"]): r for r in table}
+    rows = []
+    for path in sorted(folder.glob("*.tsp")):
+        for p in ps:
+            row = known.get((path.stem, str(p)))
+            blank = {"opt": "", "final_gap": "", "benders_total_s": ""}
+            rows.append({**(row or blank), "instance": path.stem, "p": str(p), "path": str(path)})
+    return rows
+
+
 def run_case(folder: Path, row: dict, cap: float, tree: Path) -> dict:
-    path = (folder / f"{row['instance']}.tsp").resolve()
+    path = Path(row.get("path") or folder / f"{row['instance']}.tsp").resolve()
     t0 = time.perf_counter()
     proc = run_child(tree, CHILD, [str(path), row["p"], str(cap)])
     if proc.returncode != 0:
@@ -128,6 +146,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=1, help="rounds per case (medians)")
     ap.add_argument("--shared", help="folder holding benchmarks/tsplib")
     ap.add_argument("--out", type=Path, help="CSV of every run")
+    ap.add_argument(
+        "--tsp-dir",
+        type=Path,
+        help="a folder of TSPLIB .tsp files (EUC_2D, NODE_COORD_SECTION) to run at every --p\n"
+        "instead of the four of the paper (optimum shown when pmedian_opt.csv has the case)",
+    )
+    ap.add_argument(
+        "--p", default="5,10,20,50,100,200,300", help="p values for --tsp-dir (comma-separated)"
+    )
     args = ap.parse_args(argv)
     if args.one_second:
         args.cap = 1.0
@@ -136,7 +163,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tsplib_bench: no {folder / 'pmedian_opt.csv'}", file=sys.stderr)
         return 2
     table = read_table(folder)
-    if args.cases:
+    if args.tsp_dir is not None:
+        if not args.tsp_dir.is_dir():
+            print(f"tsplib_bench: --tsp-dir {args.tsp_dir} is not a folder", file=sys.stderr)
+            return 2
+        try:
+            ps = [int(v) for v in args.p.split(",")]
+        except ValueError:
+            print(f"tsplib_bench: --p {args.p!r} is not a list of integers", file=sys.stderr)
+            return 2
+        rows = dir_cases(args.tsp_dir, ps, table)
+    elif args.cases:
         want = {tuple(c.split(":")) for c in args.cases.split(",")}
         rows = [r for r in table if (r["instance"], r["p"]) in want]
     elif args.all:
@@ -155,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     head = (
         f"{'case':>13} {'tree':>6} {'wall':>7} {'matrix':>6} {'problem':>7} {'build':>6}"
-        f" {'solve':>6} {'cpu':>7} {'MB':>5} {'status':>8} {'gap':>8} {'objective':>10}"
+        f" {'solve':>6} {'cpu':>7} {'nodes':>6} {'MB':>5} {'status':>8} {'gap':>8} {'objective':>10}"
         f" {'opt':>10} {'excess':>7} {'paper s':>7}"
     )
     print(head, flush=True)
@@ -179,18 +216,23 @@ def main(argv: list[str] | None = None) -> int:
             def med(key: str, ok: list[dict] = ok) -> float:
                 return statistics.median(x[key] for x in ok)
 
-            opt = float(row["opt"])
+            opt = float(row["opt"]) if row["opt"] else math.nan  # nan: not published here
             # the worst run's objective above the optimum (inf: no solution)
             objs = [math.inf if x["objective"] is None else x["objective"] for x in ok]
             excess = (max(objs) - opt) / opt
             statuses = {x["status"] for x in ok}
+            nodes = [x["nodes"] for x in ok if x.get("nodes") is not None]
+            known = not math.isnan(opt)
             print(
                 f"{case:>13} {name:>6} {med('wall_s'):7.2f} {med('matrix_s'):6.2f}"
                 f" {med('problem_s'):7.2f} {med('build_s'):6.2f} {med('solver_s'):6.2f}"
-                f" {med('cpu_s'):7.2f} {max(x['peak_mb'] for x in ok):5.0f}"
+                f" {med('cpu_s'):7.2f}"
+                f" {statistics.median(nodes) if nodes else math.nan:6.0f}"
+                f" {max(x['peak_mb'] for x in ok):5.0f}"
                 f" {'/'.join(sorted(statuses)):>8} {max(_gap(x) for x in ok):8.1e}"
                 f" {max(objs):10.0f} {opt:10.0f} {100 * excess:6.3f}%"
-                f" {row['benders_total_s']:>7}" + ("" if abs(max(objs) - opt) < 0.5 else "  ≠ opt"),
+                f" {row['benders_total_s'] or '-':>7}"
+                + ("" if not known or abs(max(objs) - opt) < 0.5 else "  ≠ opt"),
                 flush=True,
             )
             t = totals[name]
@@ -199,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
             t["optimal"] = t.get("optimal", 0) + (statuses == {"optimal"})
             t["match"] = t.get("match", 0) + (abs(max(objs) - opt) < 0.5)
             t["within"] = t.get("within", 0) + (excess <= 0.005)
-            t["paper_s"] = t.get("paper_s", 0.0) + paper_seconds(row)
+            t["paper_s"] = t.get("paper_s", 0.0) + (paper_seconds(row) if known else 0.0)
+            t["nodes"] = t.get("nodes", 0) + (statistics.median(nodes) if nodes else 0)
             t["cases"] = t.get("cases", 0) + 1
     for name, t in totals.items():
         if not t:
@@ -208,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
             f"# total {name}: {int(t['cases'])} cases, {int(t['optimal'])} proven optimal, "
             f"{int(t['match'])} equal to the published optimum, "
             f"{int(t['within'])} within 0.5 % of it; wall {t['wall_s']:.1f} s, "
-            f"cpu {t['cpu_s']:.1f} s (build {t['build_s']:.1f} s, solve {t['solver_s']:.1f} s); "
+            f"cpu {t['cpu_s']:.1f} s (build {t['build_s']:.1f} s, solve {t['solver_s']:.1f} s), "
+            f"{int(t['nodes'])} nodes; "
             f"paper {t['paper_s']:.1f} s"
         )
     print(f"# load at the end {os.getloadavg()}")

@@ -234,12 +234,36 @@ def test_strong_branching_at_every_node_matches_enumeration(seed, monkeypatch):
     monkeypatch.setattr(radius, "_RELIABLE", 10**9)
     monkeypatch.setattr(radius, "_SB_CANDIDATES", 100)
     monkeypatch.setattr(radius, "_SB_SHARE", 1e9)
+    monkeypatch.setattr(radius, "_SB_FREE_SHARE", -1.0)  # whatever the root fixing left
     rng = np.random.default_rng(100 + seed)
     cost = rng.integers(0, 100, size=(30, 14)).astype(float)
     w = rng.integers(1, 5, size=30).astype(float)
     sol = solve_pmedian(cost, w, 4, warm_start=bool(seed % 2))
     assert sol.status == "optimal" and sol.gap == 0.0
     assert sol.objective == pytest.approx(_brute(cost, w, 4))
+
+
+@pytest.mark.parametrize("free_share", [-1.0, 2.0])
+def test_strong_branching_rule_never_changes_the_optimum(free_share, monkeypatch):
+    # the root decides whether reliability branching runs (_SB_FREE_SHARE): always (-1) or
+    # never (2) must prove the same optimum, the one enumeration finds
+    from placement.formulations import radius
+
+    monkeypatch.setattr(radius, "_SB_FREE_SHARE", free_share)
+    calls = []
+    real = radius._Solver._strong_branch
+
+    def spy(self, *args, **kwargs):
+        calls.append(self.sb_on)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(radius._Solver, "_strong_branch", spy)
+    rng = np.random.default_rng(17)
+    cost = rng.integers(0, 100, size=(30, 14)).astype(float)
+    w = rng.integers(1, 5, size=30).astype(float)
+    sol = solve_pmedian(cost, w, 4)
+    assert sol.status == "optimal" and sol.objective == pytest.approx(_brute(cost, w, 4))
+    assert calls and set(calls) == {free_share < 0}
 
 
 def _random_instance(seed: int, n: int = 24, m: int = 12, holes: float = 0.0):

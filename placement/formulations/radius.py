@@ -38,7 +38,8 @@ Algorithm
 4. Depth-first branch and bound with pseudo-cost branching (the site with the largest product
    of estimated down and up bound gains; the most fractional one until gains have been
    observed; reliability branching: strong branching on up to ``_SB_CANDIDATES`` candidates
-   whose pseudo-costs are still unreliable); the cuts not binding at the root are deleted first (their slacks are basic, so
+   whose pseudo-costs are still unreliable, in trees whose root reduced-cost fixing left most
+   sites free); the cuts not binding at the root are deleted first (their slacks are basic, so
    the basis stays valid); every node re-runs the cut loop and the reduced-cost fixing on the same HiGHS LP,
    so each node has the full radius LP bound. Cuts are globally valid and stay in the master.
    The "open" child is solved right after its parent; the "closed" child, solved after the
@@ -92,14 +93,21 @@ _BASIC = int(highspy.HighsBasisStatus.kBasic)
 #: ``_SB_SHARE`` of the node LPs'. Measured (weights 1/n, CPU s, benchmarks/results/
 #: tsplib_reliability_20261130.txt) with 4 candidates: fl1400 p = 200 7,058 nodes / 48.0 (off)
 #: -> 2,739 / 21.9-23.7, but rl1304 p = 10 67 / 6.7-7.0 -> 40 / 8.4 (vm1748 p = 10 4.6 -> 4.9,
-#: fl1400 p = 100 0.73 -> 0.87): on, the 31 TSPLIB cases lose ~20 s on fl1400 p = 200 against
-#: +1-2 s on the small trees. A rule that keeps small trees out is still to find (starting it
-#: after 100 nodes loses the fl1400 gain: 6,237 / 50.2).
+#: fl1400 p = 100 0.73 -> 0.87): on, the 31 TSPLIB cases gain ~20 s on fl1400 p = 200 against
+#: +1-2 s on the small trees, which ``_SB_FREE_SHARE`` now keeps out (starting it after 100
+#: nodes instead loses the fl1400 gain: 6,237 / 50.2).
 _SB_CANDIDATES = 4
 _SB_ITERATIONS = 1000
 _RELIABLE = 4
 _NO_LIMIT = 2**31 - 1
 _SB_SHARE = 0.5
+#: Reliability branching runs only when the root's reduced-cost fixing leaves more than this
+#: share of the (not user-fixed) sites free. Measured at the root (weights 1/n, root incumbent):
+#: the large trees leave nearly all free (fl1400 p = 200 1,400 of 1,400, u1432 p = 50 1,426 of
+#: 1,432, relative gap 4-6e-3), the small ones a third or less (rl1304 p = 10 406 of 1,304,
+#: vm1748 p = 10 195 of 1,748, fl1400 p = 100 429 of 1,400, gap <= 1.3e-3), where strong
+#: branching costs more than the nodes it saves.
+_SB_FREE_SHARE = 0.5
 
 
 @dataclass(frozen=True, repr=False)
@@ -529,6 +537,7 @@ class _Solver:
         self.progress: Callable[..., None] | None = None
         self.lp_iterations = 0  # simplex iterations of the node LPs (cut loops)
         self.sb_iterations = 0  # of the strong-branching child LPs
+        self.sb_on = _SB_CANDIDATES > 0  # decided at the root (see _SB_FREE_SHARE)
 
     # ------------------------------------------------------------------ helpers
     def _log(self, msg: str) -> None:
@@ -783,7 +792,7 @@ class _Solver:
         score = pseudo.scores(y)
         cand = np.flatnonzero(fractional)
         unrel = cand[pseudo.unreliable()[cand]]
-        if len(unrel) == 0 or self.sb_iterations > _SB_SHARE * self.lp_iterations:
+        if not self.sb_on or len(unrel) == 0 or self.sb_iterations > _SB_SHARE * self.lp_iterations:
             return int(cand[np.argmax(score[cand])]), []
         top = unrel[np.argsort(-score[unrel], kind="stable")[:_SB_CANDIDATES]]
         if len(top) == 0:
@@ -951,7 +960,16 @@ class _Solver:
             if bound < self._threshold() and self._rc_fix(bound, lo, hi):
                 self._pruned()
             if self.nodes == 1:
-                self._log(f"root bound {bound:.4f}, {int((hi < 0.5).sum())} sites closed")
+                # strong branching only where the root's reduced-cost fixing left most sites
+                # free (a large tree ahead); where it fixed most, the tree is small and the
+                # child LPs cost more than the nodes they save
+                movable = int((~inp.must_open & ~inp.forbidden).sum())
+                free = int(((hi > 0.5) & (lo < 0.5)).sum())
+                self.sb_on = self.sb_on and free > _SB_FREE_SHARE * movable
+                self._log(
+                    f"root bound {bound:.4f}, {int((hi < 0.5).sum())} sites closed, "
+                    f"{free} free, strong branching {'on' if self.sb_on else 'off'}"
+                )
             if bound >= self._threshold():
                 self._pruned()
                 continue
