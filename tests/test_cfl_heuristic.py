@@ -226,7 +226,7 @@ def _mid_size_problem(seed: int = 0, n: int = 1000, m: int = 100) -> tuple[Probl
     return prob, {"w": w, "cap": cap}
 
 
-@pytest.mark.parametrize("limit_s", [0.3, 1.0])
+@pytest.mark.parametrize("limit_s", [0.001, 0.3, 1.0])
 def test_time_limited_solve_through_problem_is_feasible_with_an_honest_gap(limit_s):
     prob, arrays = _mid_size_problem()
     t = time.process_time()

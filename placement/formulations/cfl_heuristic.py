@@ -521,7 +521,9 @@ def cfl_heuristic(
         y0 = search.repair(y0, trim=False)
         start_used = inst.lo <= y0.sum() <= inst.hi and search.consider(y0)
     for y in search.ranking_starts():
-        if search.out_of_time():
+        # the limit stops the search only once it has an answer: a budget too short for the
+        # first start (a loaded machine, a 0.3-s limit) still gets the first feasible start
+        if search.out_of_time() and search.best_y is not None:
             break
         search.consider(y)
     search.local_search(tries, max_moves, until=share_of(0.7))
