@@ -80,6 +80,11 @@ __all__ = [
     "split_pairs",
 ]
 
+#: Shrinkage of a sub-region pair's factor: its median log residual times n / (n + this), n
+#: the pair's training pairs (5-fold CV by pair, three salts: 3 and 8 no better).
+SUBREGION_SHRINK = 5.0
+#: Clip of the log residuals (±) before the sub-region pairs' medians.
+SUBREGION_CLIP_LOG = 0.7
 #: Distance bands (km, great-circle) of the error tables: <500, 500-1500, 1500-3000, 3000-10000,
 #: >10000.
 DISTANCE_BANDS_KM = (0.0, 500.0, 1500.0, 3000.0, 10000.0, np.inf)
@@ -572,6 +577,7 @@ def fit_access(
     hubs: pd.DataFrame | None = None,
     hosted_penalty: float = HOSTED_PENALTY,
     plausible_hubs: bool = True,
+    subregion_shrink: float = SUBREGION_SHRINK,
 ) -> AccessFit:
     """Fit per-country access delays, detours and route factors on user ↔ user pairs.
 
@@ -613,6 +619,12 @@ def fit_access(
         Try for each country only the hubs on its own continent, the large global exchanges
         :data:`GLOBAL_HUBS` and its :data:`REGIONAL_HUBS` (:func:`plausible_hub_mask`); False:
         every hub.
+    subregion_shrink : float
+        Last, with every other term fixed: a factor per pair of UN M49 sub-regions
+        (``subregion`` column of ``countries``) on the user ↔ user round trip between two
+        distinct fitted countries, ``exp(median(clip(log(rtt / pred), ±SUBREGION_CLIP_LOG)) ·
+        n / (n + subregion_shrink))`` over the pair's n training pairs (0, or no ``subregion``
+        column: none).
 
     Returns
     -------
@@ -622,6 +634,7 @@ def fit_access(
     _check_param("lam", lam, low=0.0)
     _check_param("neighbour_weight", neighbour_weight, low=0.0)
     _check_param("neighbour_km", neighbour_km, low=0.0)
+    _check_param("subregion_shrink", subregion_shrink, low=0.0)
     bb = RouteLatencyModel() if backbone is None else backbone
     cty = countries.sort_values("country_code", kind="stable").reset_index(drop=True)
     codes = cty["country_code"].astype(str).to_numpy()
@@ -706,12 +719,19 @@ def fit_access(
         base0 = float(bb.components([0.0], [0.0], [0.0], [0.0], pairwise=True)["latency_ms"][0])
         target = within[0] * np.exp(within[1] * log_area) - base0
         own = np.bincount(si, minlength=len(codes)) > 0
-        use = ok_area & ~own & (mean > 0) & (target > 0)
-        self_f = np.where(use, target / (2.0 * np.maximum(mean, 1e-9)), self_f)
+        # A country small enough for that round trip to be below the backbone's fixed delay
+        # (under ~59,000 km2) gets no access sum at all (factor 0), not the global factor.
+        use = ok_area & ~own & (mean > 0)
+        self_f = np.where(use, np.maximum(target, 0.0) / (2.0 * np.maximum(mean, 1e-9)), self_f)
     table = pd.DataFrame(
         {
             "country_code": codes,
             "continent": cty["continent"].astype(str).to_numpy(),
+            "subregion": (
+                cty["subregion"].fillna("").astype(str).to_numpy()
+                if "subregion" in cty.columns
+                else ""
+            ),
             "internet_share": cty["internet_share"].to_numpy(float),
             "access_mean_ms": mean,
             "access_sd_ms": np.sqrt(var),
@@ -743,13 +763,13 @@ def fit_access(
     )
     params["max_access_cv"] = MAX_ACCESS_CV
     hub_table = hub_points().reset_index() if hubs is None else hubs
+    usable = pairs[
+        ~(pairs["src"].isin(unknown) | pairs["dst"].isin(unknown))
+        & (pairs["rtt_ms"].to_numpy(float) > 0)
+    ].sort_values(["src", "dst"], kind="stable")
     if len(hub_table):
         _check_param("hosted_penalty", hosted_penalty, low=0.0)
         base = AccessFit(AccessTable(table, params), bb, len(p))
-        usable = pairs[
-            ~(pairs["src"].isin(unknown) | pairs["dst"].isin(unknown))
-            & (pairs["rtt_ms"].to_numpy(float) > 0)
-        ].sort_values(["src", "dst"], kind="stable")
         share, hub = _fit_hosting(
             base.model("both", "mean"),
             usable.reset_index(drop=True),
@@ -763,7 +783,47 @@ def fit_access(
         )
         table["hosted_share"] = share
         table["hosted_hub"] = hub
-    return AccessFit(AccessTable(table, params), bb, len(p))
+    result = AccessFit(AccessTable(table, params), bb, len(p))
+    if subregion_shrink > 0 and "subregion" in cty.columns:
+        sub = _fit_subregion_factors(result, usable.reset_index(drop=True), subregion_shrink)
+        result = AccessFit(AccessTable(result.access_table.countries, params, sub), bb, len(p))
+    return result
+
+
+def _fit_subregion_factors(fit: AccessFit, pairs: pd.DataFrame, shrink: float) -> pd.DataFrame:
+    """Factor per unordered pair of sub-regions on the user ↔ user round trips between two
+    distinct fitted countries (see :func:`fit_access`, ``subregion_shrink``): ``subregion_a``
+    ≤ ``subregion_b``, ``n_pairs``, ``factor``; sorted."""
+    t = fit.access_table.countries
+    sub = t["subregion"].where(t["level"] == "fitted", "")
+    sub.index = t["country_code"]
+    sa = pairs["src"].map(sub).fillna("").to_numpy(object)
+    sb = pairs["dst"].map(sub).fillna("").to_numpy(object)
+    ok = (sa != "") & (sb != "") & (pairs["src"] != pairs["dst"]).to_numpy()
+    cols = ["subregion_a", "subregion_b", "n_pairs", "factor"]
+    if not ok.any():
+        return pd.DataFrame(columns=cols)
+    pred = predict_pairs(fit.model("both", "mean"), pairs[ok])
+    r = np.clip(
+        np.log(pairs["rtt_ms"].to_numpy(float)[ok] / pred), -SUBREGION_CLIP_LOG, SUBREGION_CLIP_LOG
+    )
+    lo = np.where(sa[ok] <= sb[ok], sa[ok], sb[ok])
+    hi = np.where(sa[ok] <= sb[ok], sb[ok], sa[ok])
+    g = (
+        pd.DataFrame({"subregion_a": lo, "subregion_b": hi, "r": r})
+        .groupby(["subregion_a", "subregion_b"], sort=True)["r"]
+        .agg(["median", "size"])
+        .reset_index()
+    )
+    n = g["size"].to_numpy(float)
+    return pd.DataFrame(
+        {
+            "subregion_a": g["subregion_a"].astype(str),
+            "subregion_b": g["subregion_b"].astype(str),
+            "n_pairs": g["size"].astype(int),
+            "factor": np.exp(g["median"].to_numpy(float) * n / (n + shrink)),
+        }
+    )[cols]
 
 
 def _hosting_prices(
