@@ -3,7 +3,8 @@
 Usage (from the repository root)::
 
     python scripts/fit_access.py              # fit, write data/access_latency.csv,
-                                              # access_model.csv, access_subregion_factors.csv
+                                              # access_model.csv, access_subregion_factors.csv,
+                                              # access_country_subregion_factors.csv
     python scripts/fit_access.py --check      # fit in memory, fail if data/ differs
     python scripts/fit_access.py --holdout    # also print hold-out errors (20 % splits and
                                               # 5-fold grouped cross-validation, by pair and
@@ -35,6 +36,7 @@ PAIRS = Path("datasets") / "user_latency" / "ripe_atlas_country_pairs_train.csv"
 TABLE_OUT = "access_latency.csv"
 MODEL_OUT = "access_model.csv"
 SUBREGION_OUT = "access_subregion_factors.csv"
+COUNTRY_SUBREGION_OUT = "access_country_subregion_factors.csv"
 #: Salt of the single 20 % splits (the ones the tests check).
 SPLIT_SALT = "placement-access-v1"
 #: Salts of the 5-fold grouped cross-validations printed (the first is the one quoted in the docs).
@@ -122,8 +124,13 @@ def tables(result: L.AccessFit) -> dict[str, pd.DataFrame]:
             unit, what = units[k]
         rows.append({"parameter": k, "value": float(f"{v:.6g}"), "unit": unit, "description": what})
     sub = result.access_table.subregion_factors
-    sub = sub.assign(factor=sub["factor"].round(4)) if sub is not None else None
-    return {TABLE_OUT: t, MODEL_OUT: pd.DataFrame(rows), SUBREGION_OUT: sub}
+    end = result.access_table.country_subregion_factors
+    out = {TABLE_OUT: t, MODEL_OUT: pd.DataFrame(rows)}
+    if sub is not None:
+        out[SUBREGION_OUT] = sub.assign(factor=sub["factor"].round(4))
+    if end is not None:
+        out[COUNTRY_SUBREGION_OUT] = end.assign(factor=end["factor"].round(4))
+    return out
 
 
 def holdout(

@@ -33,7 +33,12 @@ address blocks of a country hosted in, e.g., Amsterdam, as the RIPE Atlas table 
 statistic is then that of the mixture over where its two ends answer from (own point or hub,
 weights ``(1 − f_a)(1 − f_b)``, ``f_a(1 − f_b)``, ``(1 − f_a) f_b``, ``f_a f_b``), each place priced
 by the formula above, a hosted end with no access, detour or route factor of its own
-(:func:`mixture_statistic_ms`). The demand side keeps users where they are.
+(:func:`mixture_statistic_ms`). The demand side keeps users where they are. Also with
+``access="both"`` only, the round trip between two distinct *fitted* countries is multiplied by
+the factor of their pair of UN M49 sub-regions (``subregion`` column;
+``data/access_subregion_factors.csv``) and by each end's country factor towards the other end's
+sub-region (``data/access_country_subregion_factors.csv``;
+:meth:`AccessTable.subregion_pair_factors`).
 
 Each country's access comes from ``data/access_latency.csv`` (fitted on RIPE Atlas user-level
 country-pair round trips by ``scripts/fit_access.py``, level ``fitted``) or, for countries without
@@ -182,11 +187,16 @@ class AccessTable:
         round trip (``access="both"``) between two *fitted* countries (``level`` ``fitted``) of
         these UN M49 sub-regions (the ``subregion`` column; unordered pairs, ``a ≤ b``), what
         the countries' own terms leave of the sub-region pair's residual; default none (1).
+    country_subregion_factors : pandas.DataFrame, optional
+        ``country_code, subregion, factor`` (and ``n_pairs``): on the same round trips, a factor
+        per end, of the end's country towards the other end's sub-region (what the sub-region
+        pair factors leave); default none (1).
     """
 
     countries: pd.DataFrame
     params: dict[str, float]
     subregion_factors: pd.DataFrame | None = None
+    country_subregion_factors: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         c = self.countries.copy()
@@ -253,7 +263,17 @@ class AccessTable:
         object.__setattr__(self, "countries", c[ACCESS_COLUMNS].reset_index(drop=True))
         if self.subregion_factors is not None:
             object.__setattr__(
-                self, "subregion_factors", _check_subregion_factors(self.subregion_factors)
+                self,
+                "subregion_factors",
+                _check_subregion_factors(self.subregion_factors, ("subregion_a", "subregion_b")),
+            )
+        if self.country_subregion_factors is not None:
+            object.__setattr__(
+                self,
+                "country_subregion_factors",
+                _check_subregion_factors(
+                    self.country_subregion_factors, ("country_code", "subregion")
+                ),
             )
         _check_param("path_scale", self.params.get("path_scale", 0.0), low=-1.0)
         _check_param("self_access_factor", self.params.get("self_access_factor", 1.0), low=0.0)
@@ -397,13 +417,14 @@ class AccessTable:
         self, code_a: npt.ArrayLike, code_b: npt.ArrayLike, *, pairwise: bool
     ) -> np.ndarray:
         """Factor of :attr:`subregion_factors` between countries ``code_a`` and ``code_b``
+        times the two ends' :attr:`country_subregion_factors` towards each other's sub-region
         (element-wise, or shape (len(a), len(b))): 1 unless they are two distinct fitted
-        countries of a sub-region pair of the table."""
+        countries (and 1 for a pair or end not in the tables)."""
         a = np.asarray(code_a, dtype=object).astype(str)
         b = np.asarray(code_b, dtype=object).astype(str)
         shape = a.shape if pairwise else (len(a), len(b))
-        f = self.subregion_factors
-        if f is None or not len(f):
+        f, g = self.subregion_factors, self.country_subregion_factors
+        if (f is None or not len(f)) and (g is None or not len(g)):
             return np.ones(shape)
         t = self.countries
         sub = dict(
@@ -413,18 +434,26 @@ class AccessTable:
         ub, ib = np.unique(b, return_inverse=True)
         sa = [sub.get(c, "") for c in ua]
         sb = [sub.get(c, "") for c in ub]
-        table = {}
-        for x, y, v in zip(f["subregion_a"], f["subregion_b"], f["factor"], strict=True):
-            table[(x, y)] = table[(y, x)] = float(v)
+        table: dict[tuple[str, str], float] = {}
+        if f is not None:
+            for x, y, v in zip(f["subregion_a"], f["subregion_b"], f["factor"], strict=True):
+                table[(x, y)] = table[(y, x)] = float(v)
+        end: dict[tuple[str, str], float] = {}
+        if g is not None:
+            for c, x, v in zip(g["country_code"], g["subregion"], g["factor"], strict=True):
+                end[(c, x)] = float(v)
+
+        def one(ca: str, x: str, cb: str, y: str) -> float:
+            if not (x and y) or ca == cb:  # a country with itself: its own within-country terms
+                return 1.0
+            return table.get((x, y), 1.0) * end.get((ca, y), 1.0) * end.get((cb, x), 1.0)
+
         m = np.array(
             [
-                [
-                    table.get((x, y), 1.0) if x and y and ca != cb else 1.0
-                    for cb, y in zip(ub, sb, strict=True)
-                ]
+                [one(ca, x, cb, y) for cb, y in zip(ub, sb, strict=True)]
                 for ca, x in zip(ua, sa, strict=True)
             ]
-        ).reshape(len(ua), len(ub))  # a country with itself: 1 (its own within-country terms)
+        ).reshape(len(ua), len(ub))
         return m[ia.ravel(), ib.ravel()] if pairwise else m[ia.ravel()][:, ib.ravel()]
 
     def replace_countries(self, rows: pd.DataFrame) -> AccessTable:
@@ -442,7 +471,9 @@ class AccessTable:
             if col in base.columns:
                 base.loc[new.index, col] = new[col]
         out = base.reset_index(names="country_code").sort_values("country_code", kind="stable")
-        return AccessTable(out, dict(self.params), self.subregion_factors)
+        return AccessTable(
+            out, dict(self.params), self.subregion_factors, self.country_subregion_factors
+        )
 
 
 @cache
@@ -485,9 +516,9 @@ def _check_hosting(c: pd.DataFrame) -> None:
     c["hosted_hub"] = np.where(v > 0, hub, "")
 
 
-def _check_subregion_factors(f: pd.DataFrame) -> pd.DataFrame:
-    """Validate a sub-region factor table (``subregion_a, subregion_b, factor``: finite > 0)."""
-    for col in ("subregion_a", "subregion_b", "factor"):
+def _check_subregion_factors(f: pd.DataFrame, keys: tuple[str, str]) -> pd.DataFrame:
+    """Validate a sub-region factor table (the two ``keys`` columns and ``factor``, finite > 0)."""
+    for col in (*keys, "factor"):
         if col not in f.columns:
             raise ValidationError("required column missing", table="subregion_factors", field=col)
     out = f.copy()
@@ -498,12 +529,12 @@ def _check_subregion_factors(f: pd.DataFrame) -> pd.DataFrame:
         raise ValidationError(
             "must be a finite number > 0",
             table="subregion_factors",
-            row=f"{out['subregion_a'].iloc[i]}|{out['subregion_b'].iloc[i]}",
+            row=f"{out[keys[0]].iloc[i]}|{out[keys[1]].iloc[i]}",
             field="factor",
             value=out["factor"].iloc[i],
         )
     out["factor"] = v
-    for col in ("subregion_a", "subregion_b"):
+    for col in keys:
         out[col] = out[col].fillna("").astype(str)
     return out.reset_index(drop=True)
 
@@ -519,7 +550,12 @@ def _shipped_access() -> AccessTable:
     model = pd.read_csv(data_file("access_model.csv"), keep_default_na=False)
     params = dict(zip(model["parameter"], model["value"].astype(float), strict=True))
     sub = pd.read_csv(data_file("access_subregion_factors.csv"), keep_default_na=False)
-    return AccessTable(countries, params, sub)
+    end = pd.read_csv(
+        data_file("access_country_subregion_factors.csv"),
+        keep_default_na=False,
+        dtype={"country_code": str},
+    )
+    return AccessTable(countries, params, sub, end)
 
 
 @cache
