@@ -7,11 +7,13 @@ Usage (from the repository root)::
     python scripts/build_country_points.py --check  # fail if data/ differs
 
 Source: the OCHA Countries & Territories Taxonomy (MVP) as shipped in PyPI ``hdx-python-country``
-4.2.5 (MIT), columns ``ISO 3166-1 Alpha 2-Codes`` (else ``x Alpha2 codes``: XK, AN), ``Latitude``, ``Longitude`` (see
+4.2.5 (MIT), columns ``ISO 3166-1 Alpha 2-Codes`` (else ``x Alpha2 codes``: XK, AN), ``Latitude``,
+``Longitude``, ``Sub-region Name`` and ``Intermediate Region Name`` (UN M49; see
 data/SOURCES.md, "country_points"). Rows without an ISO alpha-2 code or coordinates are left
 out; longitudes are wrapped to -180..180 and coordinates
 rounded to 0.01°. The access fit (scripts/fit_access.py) uses these points to
-let a country without measurements borrow from the fitted countries near it.
+let a country without measurements borrow from the fitted countries near it, and the
+sub-regions for its route factors between sub-regions.
 """
 
 from __future__ import annotations
@@ -42,8 +44,22 @@ def taxonomy_path() -> Path:
     return Path(str(path))
 
 
+#: UN M49 sub-regions split into their intermediate regions (the M49 sub-region is too wide).
+SPLIT_SUBREGIONS = ("Sub-Saharan Africa", "Latin America and the Caribbean")
+
+
+def subregion_names(t: pd.DataFrame) -> pd.Series:
+    """The UN M49 sub-region of each taxonomy row (``Sub-region Name``), its intermediate region
+    (``Intermediate Region Name``: Western Africa, Caribbean, South America, ...) for the two
+    sub-regions of :data:`SPLIT_SUBREGIONS`; ``""`` where the taxonomy has none."""
+    sub = t["Sub-region Name"].str.strip()
+    inter = t["Intermediate Region Name"].str.strip()
+    return inter.where(sub.isin(SPLIT_SUBREGIONS) & (inter != ""), sub)
+
+
 def build_country_points(path: Path) -> pd.DataFrame:
-    """``country_code, lat_deg, lon_deg`` per ISO alpha-2 code of the taxonomy (sorted)."""
+    """``country_code, lat_deg, lon_deg, subregion`` per ISO alpha-2 code of the taxonomy
+    (sorted)."""
     t = pd.read_csv(path, keep_default_na=False, dtype=str)
     lon = pd.to_numeric(t["Longitude"], errors="coerce")
     out = pd.DataFrame(
@@ -58,6 +74,7 @@ def build_country_points(path: Path) -> pd.DataFrame:
             "lat_deg": pd.to_numeric(t["Latitude"], errors="coerce").round(2),
             # a few Pacific points are stated east of 180 (Fiji 195.34): wrapped to -180..180
             "lon_deg": ((lon + 180.0) % 360.0 - 180.0).round(2),
+            "subregion": subregion_names(t),
         }
     )
     out = out[out["country_code"].str.fullmatch(r"[A-Z]{2}")].dropna()

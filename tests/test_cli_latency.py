@@ -105,8 +105,14 @@ def test_access_both_and_none_contract(country_files: tuple[str, str]) -> None:
     f_za = fac[0, [0, 2]]
     user = km["latency_ms"][0] + (m.path_scale + det[0]) * km["propagation_ms"][0]
     np.testing.assert_allclose(demand["latency_ms"], (user + za) * f_za, rtol=1e-9)
+    # and the sub-region pair's factor between fitted countries (Southern Africa - Western Europe)
+    sub = m.access_table.subregion_pair_factors(["ZA", "ZA"], ["NA", "DE"], pairwise=True)
+    assert sub[1] != 1.0
     both_expect = (
-        (user + det[1:] * km["propagation_ms"][0] + za + np.array([na, de])) * f_za * fac[1:, 0]
+        (user + det[1:] * km["propagation_ms"][0] + za + np.array([na, de]))
+        * f_za
+        * fac[1:, 0]
+        * sub
     )
     np.testing.assert_allclose(both["latency_ms"], both_expect, rtol=1e-9)
 

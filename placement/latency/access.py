@@ -33,7 +33,12 @@ address blocks of a country hosted in, e.g., Amsterdam, as the RIPE Atlas table 
 statistic is then that of the mixture over where its two ends answer from (own point or hub,
 weights ``(1 − f_a)(1 − f_b)``, ``f_a(1 − f_b)``, ``(1 − f_a) f_b``, ``f_a f_b``), each place priced
 by the formula above, a hosted end with no access, detour or route factor of its own
-(:func:`mixture_statistic_ms`). The demand side keeps users where they are.
+(:func:`mixture_statistic_ms`). The demand side keeps users where they are. Also with
+``access="both"`` only, the round trip between two distinct *fitted* countries is multiplied by
+the factor of their pair of UN M49 sub-regions (``subregion`` column;
+``data/access_subregion_factors.csv``) and by each end's country factor towards the other end's
+sub-region (``data/access_country_subregion_factors.csv``;
+:meth:`AccessTable.subregion_pair_factors`).
 
 Each country's access comes from ``data/access_latency.csv`` (fitted on RIPE Atlas user-level
 country-pair round trips by ``scripts/fit_access.py``, level ``fitted``) or, for countries without
@@ -98,6 +103,7 @@ PRIOR_SHARE_CENTER = 0.7
 ACCESS_COLUMNS = [
     "country_code",
     "continent",
+    "subregion",
     "internet_share",
     "access_mean_ms",
     "access_sd_ms",
@@ -176,10 +182,21 @@ class AccessTable:
         ``prior_var_ms2:<continent>``, ``prior_var_ms2_per_share``, ``prior_detour:<continent>``,
         ``prior_detour_per_share``, ``global_mean_ms``, ``global_sd_ms``; ``max_access_cv``
         (the prior's sd is at most this times its mean; default unbounded).
+    subregion_factors : pandas.DataFrame, optional
+        ``subregion_a, subregion_b, factor`` (and ``n_pairs``): a factor on the user ↔ user
+        round trip (``access="both"``) between two *fitted* countries (``level`` ``fitted``) of
+        these UN M49 sub-regions (the ``subregion`` column; unordered pairs, ``a ≤ b``), what
+        the countries' own terms leave of the sub-region pair's residual; default none (1).
+    country_subregion_factors : pandas.DataFrame, optional
+        ``country_code, subregion, factor`` (and ``n_pairs``): on the same round trips, a factor
+        per end, of the end's country towards the other end's sub-region (what the sub-region
+        pair factors leave); default none (1).
     """
 
     countries: pd.DataFrame
     params: dict[str, float]
+    subregion_factors: pd.DataFrame | None = None
+    country_subregion_factors: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         c = self.countries.copy()
@@ -211,6 +228,7 @@ class AccessTable:
         c["access_p95_ms"] = access_quantile_ms(c["access_mean_ms"], c["access_sd_ms"], "p95")
         for col, default in (
             ("continent", ""),
+            ("subregion", ""),
             ("level", "fitted"),
             ("n_pairs", 0),
             ("detour", 0.0),
@@ -221,17 +239,17 @@ class AccessTable:
         ):
             if col not in c.columns:
                 c[col] = default
-        for col, low in (
-            ("detour", -1.0),
-            ("self_access_factor", 0.0),
-            *((f, 0.0) for f in ROUTE_FACTOR_COLUMNS),
+        for col, low, strict in (
+            ("detour", -1.0, False),
+            ("self_access_factor", 0.0, False),  # 0: no access sum between two users at one point
+            *((f, 0.0, True) for f in ROUTE_FACTOR_COLUMNS),
         ):
             v = pd.to_numeric(c[col], errors="coerce").to_numpy(float)
-            bad = ~np.isfinite(v) | (v < low) | ((v == low) & (low == 0.0))
+            bad = ~np.isfinite(v) | (v < low) | ((v == low) & strict)
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 raise ValidationError(
-                    f"must be a finite number > {low:g}",
+                    f"must be a finite number {'>' if strict else '>='} {low:g}",
                     table="access",
                     row=c["country_code"].iloc[i],
                     field=col,
@@ -241,7 +259,22 @@ class AccessTable:
         if "internet_share" not in c.columns:
             c["internet_share"] = np.nan
         _check_hosting(c)
+        c["subregion"] = c["subregion"].fillna("").astype(str)
         object.__setattr__(self, "countries", c[ACCESS_COLUMNS].reset_index(drop=True))
+        if self.subregion_factors is not None:
+            object.__setattr__(
+                self,
+                "subregion_factors",
+                _check_subregion_factors(self.subregion_factors, ("subregion_a", "subregion_b")),
+            )
+        if self.country_subregion_factors is not None:
+            object.__setattr__(
+                self,
+                "country_subregion_factors",
+                _check_subregion_factors(
+                    self.country_subregion_factors, ("country_code", "subregion")
+                ),
+            )
         _check_param("path_scale", self.params.get("path_scale", 0.0), low=-1.0)
         _check_param("self_access_factor", self.params.get("self_access_factor", 1.0), low=0.0)
 
@@ -380,6 +413,49 @@ class AccessTable:
             level = np.where(found, level, np.where(is_cont, "continent", "global"))
         return mean, sd, level
 
+    def subregion_pair_factors(
+        self, code_a: npt.ArrayLike, code_b: npt.ArrayLike, *, pairwise: bool
+    ) -> np.ndarray:
+        """Factor of :attr:`subregion_factors` between countries ``code_a`` and ``code_b``
+        times the two ends' :attr:`country_subregion_factors` towards each other's sub-region
+        (element-wise, or shape (len(a), len(b))): 1 unless they are two distinct fitted
+        countries (and 1 for a pair or end not in the tables)."""
+        a = np.asarray(code_a, dtype=object).astype(str)
+        b = np.asarray(code_b, dtype=object).astype(str)
+        shape = a.shape if pairwise else (len(a), len(b))
+        f, g = self.subregion_factors, self.country_subregion_factors
+        if (f is None or not len(f)) and (g is None or not len(g)):
+            return np.ones(shape)
+        t = self.countries
+        sub = dict(
+            zip(t["country_code"], t["subregion"].where(t["level"] == "fitted", ""), strict=True)
+        )
+        ua, ia = np.unique(a, return_inverse=True)
+        ub, ib = np.unique(b, return_inverse=True)
+        sa = [sub.get(c, "") for c in ua]
+        sb = [sub.get(c, "") for c in ub]
+        table: dict[tuple[str, str], float] = {}
+        if f is not None:
+            for x, y, v in zip(f["subregion_a"], f["subregion_b"], f["factor"], strict=True):
+                table[(x, y)] = table[(y, x)] = float(v)
+        end: dict[tuple[str, str], float] = {}
+        if g is not None:
+            for c, x, v in zip(g["country_code"], g["subregion"], g["factor"], strict=True):
+                end[(c, x)] = float(v)
+
+        def one(ca: str, x: str, cb: str, y: str) -> float:
+            if not (x and y) or ca == cb:  # a country with itself: its own within-country terms
+                return 1.0
+            return table.get((x, y), 1.0) * end.get((ca, y), 1.0) * end.get((cb, x), 1.0)
+
+        m = np.array(
+            [
+                [one(ca, x, cb, y) for cb, y in zip(ub, sb, strict=True)]
+                for ca, x in zip(ua, sa, strict=True)
+            ]
+        ).reshape(len(ua), len(ub))
+        return m[ia.ravel(), ib.ravel()] if pairwise else m[ia.ravel()][:, ib.ravel()]
+
     def replace_countries(self, rows: pd.DataFrame) -> AccessTable:
         """A copy with the rows of ``rows`` (``country_code, access_mean_ms, access_sd_ms`` and
         optionally ``level``, ``n_pairs``) replacing or adding countries."""
@@ -395,7 +471,9 @@ class AccessTable:
             if col in base.columns:
                 base.loc[new.index, col] = new[col]
         out = base.reset_index(names="country_code").sort_values("country_code", kind="stable")
-        return AccessTable(out, dict(self.params))
+        return AccessTable(
+            out, dict(self.params), self.subregion_factors, self.country_subregion_factors
+        )
 
 
 @cache
@@ -438,6 +516,29 @@ def _check_hosting(c: pd.DataFrame) -> None:
     c["hosted_hub"] = np.where(v > 0, hub, "")
 
 
+def _check_subregion_factors(f: pd.DataFrame, keys: tuple[str, str]) -> pd.DataFrame:
+    """Validate a sub-region factor table (the two ``keys`` columns and ``factor``, finite > 0)."""
+    for col in (*keys, "factor"):
+        if col not in f.columns:
+            raise ValidationError("required column missing", table="subregion_factors", field=col)
+    out = f.copy()
+    v = pd.to_numeric(out["factor"], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(v) | (v <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(
+            "must be a finite number > 0",
+            table="subregion_factors",
+            row=f"{out[keys[0]].iloc[i]}|{out[keys[1]].iloc[i]}",
+            field="factor",
+            value=out["factor"].iloc[i],
+        )
+    out["factor"] = v
+    for col in keys:
+        out[col] = out[col].fillna("").astype(str)
+    return out.reset_index(drop=True)
+
+
 @cache
 def _shipped_access() -> AccessTable:
     countries = pd.read_csv(
@@ -448,7 +549,13 @@ def _shipped_access() -> AccessTable:
     )
     model = pd.read_csv(data_file("access_model.csv"), keep_default_na=False)
     params = dict(zip(model["parameter"], model["value"].astype(float), strict=True))
-    return AccessTable(countries, params)
+    sub = pd.read_csv(data_file("access_subregion_factors.csv"), keep_default_na=False)
+    end = pd.read_csv(
+        data_file("access_country_subregion_factors.csv"),
+        keep_default_na=False,
+        dtype={"country_code": str},
+    )
+    return AccessTable(countries, params, sub, end)
 
 
 @cache
@@ -676,9 +783,10 @@ class UserLatencyModel(TableModel):
         lat = self._combine(c["latency_ms"], c["propagation_ms"], a, b, pairwise=pairwise)
         if self.access != "both" or a is None or b is None:
             return lat
+        sub = self.access_table.subregion_pair_factors(a.code, b.code, pairwise=pairwise)  # type: ignore[union-attr]
         fa, fb = a.hosted_share, b.hosted_share
         if not ((fa > 0).any() or (fb > 0).any()):
-            return lat
+            return lat * sub
         if pairwise:
             on = np.flatnonzero((fa > 0) | (fb > 0))
             ia = ib = on
@@ -692,7 +800,7 @@ class UserLatencyModel(TableModel):
             out[ia] = self._mixture(cc, ta, tb, ha, hb)
         else:
             out[ia, ib] = self._mixture(cc, ta, tb, ha, hb)
-        return out
+        return out * sub
 
     def _components_of(self, a: _PointTerms, b: _PointTerms) -> dict[str, np.ndarray]:
         """Backbone components between the points of ``a`` and ``b`` element-wise, computed on

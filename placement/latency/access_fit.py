@@ -3,7 +3,8 @@
 * :func:`fit_access` fits, on user ↔ user country-pair mean round trips (the RIPE Atlas table, see
   ``data/SOURCES.md``), one access mean and one access standard deviation per country plus the
   user-path scale, shrunk towards a prior on continent and internet use (``scripts/fit_access.py``
-  runs it and writes ``data/access_latency.csv`` and ``data/access_model.csv``);
+  runs it and writes ``data/access_latency.csv``, ``data/access_model.csv``,
+  ``data/access_subregion_factors.csv`` and ``data/access_country_subregion_factors.csv``);
 * :func:`split_pairs` / :func:`split_countries` hold out pairs, or whole countries;
 * :func:`error_bands` states errors as the inter-region model does (median and p90 of the
   absolute % error, bias per distance band);
@@ -38,7 +39,11 @@ light in fibre over their great-circle distance (mis-located address blocks) are
 Then, with these terms fixed, each country's hosted share and hub (``hosted_share``,
 ``hosted_hub``: networks of the country answering from an interconnection hub abroad, see
 :mod:`placement.latency.access`) by coordinate descent on every pair, faster-than-light ones
-included (:func:`_fit_hosting`, penalty :data:`HOSTED_PENALTY` per unit of share).
+included (:func:`_fit_hosting`, penalty :data:`HOSTED_PENALTY` per unit of share). Last, with
+everything else fixed, a factor per unordered pair of UN M49 sub-regions on the round trips
+between two distinct fitted countries: the median of the pair's clipped log residuals, shrunk by
+``n / (n + SUBREGION_SHRINK)``, then, on what those leave, a factor per country and sub-region
+of the other end (half the shrunk median log residual each end, :func:`_fit_subregion_factors`).
 """
 
 from __future__ import annotations
@@ -80,6 +85,17 @@ __all__ = [
     "split_pairs",
 ]
 
+#: Shrinkage of a sub-region pair's factor: its median log residual times n / (n + this), n
+#: the pair's training pairs (5-fold CV by pair, three salts: 3 and 8 no better).
+SUBREGION_SHRINK = 5.0
+#: Clip of the log residuals (±) before the sub-region pairs' medians.
+SUBREGION_CLIP_LOG = 0.7
+#: Shrinkage of a country's factor towards a sub-region (n / (n + this)), fitted after the
+#: sub-region pairs' on what they leave (5-fold CV by pair, three salts: 8 about as good).
+COUNTRY_SUBREGION_SHRINK = 3.0
+#: Share of a pair's log residual each end's country-to-sub-region factor takes (the two ends
+#: share it).
+COUNTRY_SUBREGION_WEIGHT = 0.5
 #: Distance bands (km, great-circle) of the error tables: <500, 500-1500, 1500-3000, 3000-10000,
 #: >10000.
 DISTANCE_BANDS_KM = (0.0, 500.0, 1500.0, 3000.0, 10000.0, np.inf)
@@ -572,6 +588,7 @@ def fit_access(
     hubs: pd.DataFrame | None = None,
     hosted_penalty: float = HOSTED_PENALTY,
     plausible_hubs: bool = True,
+    subregion_shrink: float = SUBREGION_SHRINK,
 ) -> AccessFit:
     """Fit per-country access delays, detours and route factors on user ↔ user pairs.
 
@@ -613,6 +630,13 @@ def fit_access(
         Try for each country only the hubs on its own continent, the large global exchanges
         :data:`GLOBAL_HUBS` and its :data:`REGIONAL_HUBS` (:func:`plausible_hub_mask`); False:
         every hub.
+    subregion_shrink : float
+        Last, with every other term fixed: a factor per pair of UN M49 sub-regions
+        (``subregion`` column of ``countries``) on the user ↔ user round trip between two
+        distinct fitted countries, ``exp(median(clip(log(rtt / pred), ±SUBREGION_CLIP_LOG)) ·
+        n / (n + subregion_shrink))`` over the pair's n training pairs, then one per country and
+        sub-region of the other end on what those leave (:data:`COUNTRY_SUBREGION_SHRINK`,
+        :data:`COUNTRY_SUBREGION_WEIGHT`) (0, or no ``subregion`` column: none).
 
     Returns
     -------
@@ -622,6 +646,7 @@ def fit_access(
     _check_param("lam", lam, low=0.0)
     _check_param("neighbour_weight", neighbour_weight, low=0.0)
     _check_param("neighbour_km", neighbour_km, low=0.0)
+    _check_param("subregion_shrink", subregion_shrink, low=0.0)
     bb = RouteLatencyModel() if backbone is None else backbone
     cty = countries.sort_values("country_code", kind="stable").reset_index(drop=True)
     codes = cty["country_code"].astype(str).to_numpy()
@@ -706,12 +731,19 @@ def fit_access(
         base0 = float(bb.components([0.0], [0.0], [0.0], [0.0], pairwise=True)["latency_ms"][0])
         target = within[0] * np.exp(within[1] * log_area) - base0
         own = np.bincount(si, minlength=len(codes)) > 0
-        use = ok_area & ~own & (mean > 0) & (target > 0)
-        self_f = np.where(use, target / (2.0 * np.maximum(mean, 1e-9)), self_f)
+        # A country small enough for that round trip to be below the backbone's fixed delay
+        # (under ~59,000 km2) gets no access sum at all (factor 0), not the global factor.
+        use = ok_area & ~own & (mean > 0)
+        self_f = np.where(use, np.maximum(target, 0.0) / (2.0 * np.maximum(mean, 1e-9)), self_f)
     table = pd.DataFrame(
         {
             "country_code": codes,
             "continent": cty["continent"].astype(str).to_numpy(),
+            "subregion": (
+                cty["subregion"].fillna("").astype(str).to_numpy()
+                if "subregion" in cty.columns
+                else ""
+            ),
             "internet_share": cty["internet_share"].to_numpy(float),
             "access_mean_ms": mean,
             "access_sd_ms": np.sqrt(var),
@@ -743,13 +775,13 @@ def fit_access(
     )
     params["max_access_cv"] = MAX_ACCESS_CV
     hub_table = hub_points().reset_index() if hubs is None else hubs
+    usable = pairs[
+        ~(pairs["src"].isin(unknown) | pairs["dst"].isin(unknown))
+        & (pairs["rtt_ms"].to_numpy(float) > 0)
+    ].sort_values(["src", "dst"], kind="stable")
     if len(hub_table):
         _check_param("hosted_penalty", hosted_penalty, low=0.0)
         base = AccessFit(AccessTable(table, params), bb, len(p))
-        usable = pairs[
-            ~(pairs["src"].isin(unknown) | pairs["dst"].isin(unknown))
-            & (pairs["rtt_ms"].to_numpy(float) > 0)
-        ].sort_values(["src", "dst"], kind="stable")
         share, hub = _fit_hosting(
             base.model("both", "mean"),
             usable.reset_index(drop=True),
@@ -763,7 +795,65 @@ def fit_access(
         )
         table["hosted_share"] = share
         table["hosted_hub"] = hub
-    return AccessFit(AccessTable(table, params), bb, len(p))
+    result = AccessFit(AccessTable(table, params), bb, len(p))
+    if subregion_shrink > 0 and "subregion" in cty.columns:
+        sub, end = _fit_subregion_factors(result, usable.reset_index(drop=True), subregion_shrink)
+        result = AccessFit(AccessTable(result.access_table.countries, params, sub, end), bb, len(p))
+    return result
+
+
+def _shrunk_medians(keys: pd.DataFrame, r: np.ndarray, shrink: float) -> pd.DataFrame:
+    """Per group of ``keys`` (columns): ``n_pairs`` and ``log_factor`` = median(r) · n / (n +
+    shrink); sorted by the keys."""
+    cols = list(keys.columns)
+    g = keys.assign(r=r).groupby(cols, sort=True)["r"].agg(["median", "size"]).reset_index()
+    n = g["size"].to_numpy(float)
+    return g[cols].assign(
+        n_pairs=g["size"].astype(int), log_factor=g["median"].to_numpy(float) * n / (n + shrink)
+    )
+
+
+def _fit_subregion_factors(
+    fit: AccessFit, pairs: pd.DataFrame, shrink: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Factors on the user ↔ user round trips between two distinct fitted countries (see
+    :func:`fit_access`, ``subregion_shrink``): per unordered pair of sub-regions
+    (``subregion_a`` ≤ ``subregion_b``, ``n_pairs``, ``factor``), then, on what those leave,
+    per country and sub-region of the other end (``country_code``, ``subregion``, ``n_pairs``,
+    ``factor``: each end takes :data:`COUNTRY_SUBREGION_WEIGHT` of the shrunk median log
+    residual, shrinkage :data:`COUNTRY_SUBREGION_SHRINK`); sorted."""
+    t = fit.access_table.countries
+    sub = t["subregion"].where(t["level"] == "fitted", "")
+    sub.index = t["country_code"]
+    sa = pairs["src"].map(sub).fillna("").to_numpy(object)
+    sb = pairs["dst"].map(sub).fillna("").to_numpy(object)
+    ok = (sa != "") & (sb != "") & (pairs["src"] != pairs["dst"]).to_numpy()
+    cols = ["subregion_a", "subregion_b", "n_pairs", "factor"]
+    cols2 = ["country_code", "subregion", "n_pairs", "factor"]
+    if not ok.any():
+        return pd.DataFrame(columns=cols), pd.DataFrame(columns=cols2)
+    pred = predict_pairs(fit.model("both", "mean"), pairs[ok])
+    r = np.log(pairs["rtt_ms"].to_numpy(float)[ok] / pred)
+    sa, sb = sa[ok], sb[ok]
+    lo, hi = np.where(sa <= sb, sa, sb), np.where(sa <= sb, sb, sa)
+    clip = SUBREGION_CLIP_LOG
+    g = _shrunk_medians(
+        pd.DataFrame({"subregion_a": lo, "subregion_b": hi}), np.clip(r, -clip, clip), shrink
+    )
+    pair_f = g.assign(factor=np.exp(g["log_factor"]))[cols]
+    # What the sub-region pairs leave, per end: country -> the other end's sub-region.
+    lf = dict(
+        zip(zip(g["subregion_a"], g["subregion_b"], strict=True), g["log_factor"], strict=True)
+    )
+    r2 = r - np.array([lf[k] for k in zip(lo, hi, strict=True)])
+    ca, cb = pairs["src"].to_numpy(object)[ok], pairs["dst"].to_numpy(object)[ok]
+    e = _shrunk_medians(
+        pd.DataFrame({"country_code": np.r_[ca, cb], "subregion": np.r_[sb, sa]}),
+        np.clip(np.r_[r2, r2], -clip, clip),
+        COUNTRY_SUBREGION_SHRINK,
+    )
+    end_f = e.assign(factor=np.exp(COUNTRY_SUBREGION_WEIGHT * e["log_factor"]))[cols2]
+    return pair_f, end_f
 
 
 def _hosting_prices(
