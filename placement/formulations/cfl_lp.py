@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 __all__ = ["SiteLP", "StrongLP", "capacity_lp", "round_lp"]
 
 #: Sites added to ``S`` a round (the smallest ``v_j`` outside it).
-SITES_PER_ROUND = 8
+SITES_PER_ROUND = 16
 #: Most open sets the rounding evaluates by the transportation LP.
 MAX_ROUNDINGS = 120
 
@@ -227,24 +227,36 @@ class SiteLP:
 
 
 def round_lp(
-    arr: _Arrays, y: np.ndarray, v: np.ndarray | None, deadline: float
+    arr: _Arrays,
+    y: np.ndarray,
+    v: np.ndarray | None,
+    deadline: float,
+    verbose: bool = False,
+    starts: tuple[np.ndarray, ...] = (),
 ) -> tuple[float, np.ndarray, np.ndarray] | None:
     """The best open set near the LP's ``y``: (scaled cost, open mask, shares z over the pairs).
 
     Sites at 1 stay open; the rest of the count is picked among the fractional ones (every
-    combination, most-open first, at most :data:`MAX_ROUNDINGS`); the best set is improved by
-    swaps with the LP's support and the sites of smallest ``v`` (first improvement).
+    combination, most-open first, at most :data:`MAX_ROUNDINGS`); the best of them and of
+    ``starts`` (other open sets, e.g. the incumbent's) is improved by swaps (first improvement)
+    of an open site, the least valuable first, for one of the LP's support or of the sites
+    of smallest ``v`` at the prices ``u`` of the current set's transportation LP (``v`` of the
+    LP's optimum ties dozens of sites at the count's dual, so it cannot rank them). Every set
+    is valued by its transportation LP with capacities
+    :data:`~placement.formulations.relax.CAPACITY_MARGIN` below.
     """
     from placement.formulations.cfl import _Transport
+    from placement.formulations.lagrangian import lagrangian_bound
     from placement.formulations.relax import CAPACITY_MARGIN
 
     cap = arr.cap / arr.total * (1.0 - CAPACITY_MARGIN)
     ev = _Transport(arr.pi, arr.pj, arr.s, cap, arr.cost, arr.fixed, arr.n, arr.m)
+    ev.keep_duals = True
     ones = np.flatnonzero((y > 1 - 1e-6) & arr.openable)
     ones = np.union1d(ones, np.flatnonzero(arr.must))
     frac = np.flatnonzero((y > 1e-6) & (y <= 1 - 1e-6) & arr.openable & ~arr.must)
     frac = frac[np.argsort(-y[frac], kind="stable")]
-    best: tuple[float, Any, Any] = (math.inf, None, None)
+    val, mask = math.inf, None
     for k in range(max(arr.lo, len(ones)), arr.hi + 1):
         need = k - len(ones)
         if need < 0 or need > len(frac):
@@ -252,48 +264,116 @@ def round_lp(
         for t, comb in enumerate(itertools.combinations(frac, need)):
             if t >= MAX_ROUNDINGS or time.perf_counter() > deadline:
                 break
-            mask = np.zeros(arr.m, dtype=bool)
-            mask[ones] = True
-            mask[list(comb)] = True
-            val, z = ev.evaluate(mask)
-            if val < best[0]:
-                best = (val, mask, z)
-    if best[1] is None:
+            cand = np.zeros(arr.m, dtype=bool)
+            cand[ones] = True
+            cand[list(comb)] = True
+            cv = ev.evaluate(cand)[0]
+            if cv < val:
+                val, mask = cv, cand
+    for start in starts:
+        if start is not None and arr.lo <= int(start.sum()) <= arr.hi:
+            cv = ev.evaluate(np.asarray(start, dtype=bool))[0]
+            if cv < val:
+                val, mask = cv, np.asarray(start, dtype=bool).copy()
+    if mask is None:
         return None
-    cands = list(frac)
-    if v is not None:
-        cands += [int(j) for j in np.argsort(v, kind="stable")[: 2 * arr.hi] if arr.openable[j]]
-    cands = list(dict.fromkeys(int(j) for j in cands))
-    val, mask, z = best
+    if verbose:
+        print(f"cfl_lp: rounding {val * arr.scale:.9g} ({len(ev.cache)} open sets)")
     improved = True
     while improved and time.perf_counter() < deadline:
         improved = False
-        for out in np.flatnonzero(mask & ~arr.must):
+        price = v
+        u_set = ev.duals.get(np.packbits(mask).tobytes())
+        if u_set is not None:
+            _lb, _rc, price, _y, _x = lagrangian_bound(arr, u_set, 0.0)
+        cands = list(frac)
+        if price is not None:
+            cands += [int(j) for j in np.argsort(price, kind="stable")[: 3 * arr.hi]]
+        cands = [j for j in dict.fromkeys(int(j) for j in cands) if arr.openable[j]]
+        outs = np.flatnonzero(mask & ~arr.must)
+        key = -price[outs] if price is not None else y[outs]
+        for out in outs[np.argsort(key, kind="stable")]:
             for into in cands:
                 if mask[into] or time.perf_counter() > deadline:
                     continue
                 cand = mask.copy()
                 cand[out], cand[into] = False, True
-                cv, cz = ev.evaluate(cand)
+                cv = ev.evaluate(cand)[0]
                 if cv < val - 1e-9 * max(1.0, abs(val)):
-                    val, mask, z, improved = cv, cand, cz, True
+                    val, mask, improved = cv, cand, True
                     break
             if improved:
                 break
-    return val, mask, z
+    if verbose:
+        print(f"cfl_lp: swaps {val * arr.scale:.9g} ({len(ev.cache)} open sets)")
+    val, z = ev.evaluate(mask)
+    return None if z is None else (val, mask, z)
+
+
+def _whole_assignment(arr: _Arrays, mask: np.ndarray, deadline: float) -> np.ndarray | None:
+    """The best single-sourced assignment to the open sites ``mask`` (HiGHS MIP), or None.
+
+    Binary ``x_p`` over the pairs of open sites, each demand point on one, loads within the
+    capacities less :data:`~placement.formulations.relax.CAPACITY_MARGIN`; its LP is the
+    transportation LP, whose basic optimum splits at most ``|open| − 1`` points, so it is
+    solved at the root (world instance: 13,595 pairs, 0.26 CPU s, 2e-9 above the split optimum).
+    """
+    import highspy
+    import scipy.sparse as sp
+
+    from placement.formulations.relax import CAPACITY_MARGIN
+
+    left = deadline - time.perf_counter()
+    if left <= 0.05:
+        return None
+    sel = np.flatnonzero(mask[arr.pj])
+    k, n = len(sel), arr.n
+    opened = np.flatnonzero(mask)
+    row_of = np.full(arr.m, -1)
+    row_of[opened] = np.arange(len(opened))
+    a = sp.csc_matrix(
+        (
+            np.r_[np.ones(k), arr.a[sel]],
+            (np.r_[arr.pi[sel], n + row_of[arr.pj[sel]]], np.r_[np.arange(k), np.arange(k)]),
+        ),
+        shape=(n + len(opened), k),
+    )
+    a.sort_indices()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = k, a.shape[0]
+    lp.col_cost_ = arr.cost[sel]
+    lp.col_lower_, lp.col_upper_ = np.zeros(k), np.ones(k)
+    lp.row_lower_ = np.r_[np.ones(n), np.full(len(opened), -highspy.kHighsInf)]
+    lp.row_upper_ = np.r_[np.ones(n), np.full(len(opened), 1.0 - CAPACITY_MARGIN)]
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * k
+    h = new_highs(time_limit=float(left), mip_rel_gap=1e-9)
+    h.passModel(lp)
+    h.run()
+    if h.getInfo().primal_solution_status != 2:
+        return None
+    x = np.zeros(len(arr.pi))
+    x[sel] = np.round(np.asarray(h.getSolution().col_value))
+    if not np.allclose(np.bincount(arr.pi, weights=x, minlength=n), 1.0):
+        return None
+    return x
 
 
 def _incumbent(
-    arr: _Arrays, data: Any, mask: np.ndarray, z: np.ndarray
+    arr: _Arrays, data: Any, mask: np.ndarray, z: np.ndarray, deadline: float
 ) -> tuple[np.ndarray, list[tuple[int, int, int, float]], float] | None:
-    """The shares ``z`` (split, or made whole with ``single_sourcing``) as a checked incumbent."""
+    """The shares ``z`` (split, or whole with ``single_sourcing``) as a checked incumbent."""
     from placement.formulations.contract import Solution
     from placement.formulations.lagrangian import _rows
     from placement.formulations.relax import CAPACITY_MARGIN, _single_source, violations
 
     if data.single_sourcing:
-        cap = arr.cap * (1.0 - CAPACITY_MARGIN)
-        whole = _single_source(data, arr.pos, z, mask, cap)
+        whole = _whole_assignment(arr, mask, deadline)
+        if whole is None:  # no MIP answer in time: the split shares made whole greedily
+            whole = _single_source(data, arr.pos, z, mask, arr.cap * (1.0 - CAPACITY_MARGIN))
         if whole is None:
             return None
         z = whole
@@ -327,13 +407,16 @@ def capacity_lp(
     *,
     lp_deadline: float,
     round_deadline: float,
+    deadline: float = math.inf,
     verbose: bool = False,
 ) -> CapacityLP:
     """Strong LP bound by site pricing, then its rounding (module docstring).
 
     ``u`` are starting multipliers (their smallest-``v`` sites and the incumbent's open ones
     start ``S``); the incumbent (scaled objective, open mask, rows) is returned only when it
-    beats ``ub`` and passes :func:`~placement.formulations.relax.violations`.
+    beats ``ub`` and passes :func:`~placement.formulations.relax.violations`. The rounding's
+    swaps also start from ``inc_mask``. With single sourcing the best open set's whole
+    assignment is a HiGHS MIP (:func:`_whole_assignment`, until ``deadline``).
     """
     from placement.formulations.lagrangian import lagrangian_bound
 
@@ -358,9 +441,10 @@ def capacity_lp(
         v = None
         if res.u is not None:
             _lb, _rc, v, _y, _x = lagrangian_bound(arr, res.u, 0.0)
-        got = round_lp(arr, res.y, v, round_deadline)
+        starts = () if inc_mask is None else (inc_mask,)
+        got = round_lp(arr, res.y, v, round_deadline, verbose, starts)
         if got is not None:
-            inc = _incumbent(arr, data, got[1], got[2])
+            inc = _incumbent(arr, data, got[1], got[2], max(round_deadline, deadline))
             if inc is not None and (
                 not math.isfinite(ub) or inc[2] / arr.scale < ub - 1e-12 * max(1.0, abs(ub))
             ):

@@ -589,8 +589,8 @@ def solve_lagrangian(
 
 #: With a capacity, the shares of the time left for the strong LP (site pricing) and, after it,
 #: for its rounding (:mod:`~placement.formulations.cfl_lp`); the ascent gets the rest.
-CAPACITY_LP_SHARE = 0.45
-CAPACITY_ROUND_SHARE = 0.8
+CAPACITY_LP_SHARE = 0.6
+CAPACITY_ROUND_SHARE = 0.95
 
 
 def _capacity_lp_phase(
@@ -623,6 +623,7 @@ def _capacity_lp_phase(
         ub,
         lp_deadline=t0 + CAPACITY_LP_SHARE * left,
         round_deadline=t0 + CAPACITY_ROUND_SHARE * left,
+        deadline=deadline,
         verbose=verbose,
     )
     stats.update(got.stats)
