@@ -589,8 +589,8 @@ def solve_lagrangian(
 
 #: With a capacity, the shares of the time left for the strong LP (site pricing) and, after it,
 #: for its rounding (:mod:`~placement.formulations.cfl_lp`); the ascent gets the rest.
-CAPACITY_LP_SHARE = 0.6
-CAPACITY_ROUND_SHARE = 0.95
+CAPACITY_LP_SHARE = 0.9
+CAPACITY_ROUND_SHARE = 0.97
 
 
 def _capacity_lp_phase(

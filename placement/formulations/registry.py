@@ -655,9 +655,11 @@ def _pulp_has_time(data: ModelData, request: SolveRequest, t0: float, c0: float)
 
 
 #: With a capacity (median, redundancy 1), the share of the time left that the capacity
-#: incumbent's local search may use before the Lagrangian bound's ascent gets the rest (the
-#: PuLP model is not built: under load its build alone took 19-75 s on the world instance).
-LAGRANGIAN_CAPACITY_SEARCH_SHARE = 0.1
+#: incumbent's local search may use before :func:`~.lagrangian.solve_lagrangian` gets the rest
+#: (there the strong LP's rounding swaps from it; measured at a tenth: the rounding alone
+#: reached 29.16 on the world instance where this search with half the time finds 28.9507).
+#: The PuLP model is not built: under load its build alone took 19-75 s on the world instance.
+LAGRANGIAN_CAPACITY_SEARCH_SHARE = 0.4
 #: Pairs from which a capacity problem goes to the Lagrangian bound instead of the PuLP model:
 #: below, PuLP + HiGHS prove such problems outright (tests/test_relax.py); on the world
 #: instance (226k pairs) its LP relaxation alone does not end within a minute.
