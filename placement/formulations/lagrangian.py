@@ -51,8 +51,9 @@ for a small share, so no pair can be dropped: there is no reduced MIP. Instead (
 percentile SLA) the strong LP is solved over a growing set of sites and priced by this bound
 (:mod:`~placement.formulations.cfl_lp`: the bound is ``L(u)`` of the LP's demand duals, the LP's
 optimum when the site pricing ends) and its nearly integral ``y`` rounded by transportation LPs,
-which replaces the given incumbent when better; the ascent goes on from the LP's ``u`` in the
-time left unless the LP was proven. The result is the best incumbent with the best bound.
+which replaces the given incumbent when better; with the LP proven, HiGHS's MIP over the sites
+that reduced-cost fixing leaves gets the time left (a proof when it ends), else the ascent goes
+on from the LP's ``u``. The result is the best incumbent with the best bound.
 
 Uncapacitated cost problems without an incumbent get one by add / drop / swap descent
 (:func:`local_search`) from the Lagrangian subproblem's open set, repeated as the ascent goes.
@@ -534,7 +535,8 @@ def solve_lagrangian(
         if (math.isfinite(ub) and is_proven(ub, lb)) or stats.get("lp_proven"):
             # the ascent cannot pass the LP's optimum
             stats.update(iterations=0, ascent_s=time.perf_counter() - t0, rho=rho)
-            return _result(arr, data, ub, inc_mask, incumbent, lb, lb, stats)
+            lp_lb = stats.pop("lp_lagrangian", lb)
+            return _result(arr, data, ub, inc_mask, incumbent, lb, lp_lb, stats)
     chunk = 250 if arr.a is None and arr.within is None else 3000
     while iters < 3000 and time.perf_counter() < stop:
         lb_k, u, rho, it, theta = ascent(
@@ -626,7 +628,7 @@ def _capacity_lp_phase(
         deadline=deadline,
         verbose=verbose,
     )
-    stats.update(got.stats)
+    stats.update(got.stats, lp_lagrangian=got.lp_bound)
     lb = got.bound
     if got.u is not None:
         u = got.u

@@ -264,6 +264,8 @@ _LAGRANGIAN_STATS = (
     "lp_proven",
     "lp_value",
     "rounding_objective",
+    "mip_sites",
+    "mip_proven",
 )
 
 
@@ -714,6 +716,9 @@ def _capacity_bound_note(lb: float, stats: dict[str, Any]) -> str:
     else:
         how = "capacity knapsacks; the strong LP over a subset of sites unfinished"
     note = f"Lagrangian bound {lb:.9g} ({how})"
+    if stats.get("mip_sites") is not None:
+        done = "proven" if stats.get("mip_proven") else "stopped"
+        note += f"; site MIP over {stats['mip_sites']} sites left by reduced-cost fixing: {done}"
     if stats.get("rounding_objective") is not None:
         note += f"; LP rounding {stats['rounding_objective']:.9g}"
     return note
