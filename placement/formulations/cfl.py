@@ -635,17 +635,20 @@ class _Transport:
         self.cost_z, self.fixed, self.n, self.m = cost_z, fixed, n, m
         self.cache: dict[bytes, tuple[float, np.ndarray | None]] = {}
         self.total = float(w.sum())
+        #: with ``keep_duals``, the assignment rows' duals of every solved open set (by key)
+        self.keep_duals = False
+        self.duals: dict[bytes, np.ndarray] = {}
 
     def evaluate(self, y: np.ndarray) -> tuple[float, np.ndarray | None]:
         """(cost, z over all pairs) of the open set ``y`` (bool); ``inf`` if infeasible."""
         key = np.packbits(y).tobytes()
         if key in self.cache:
             return self.cache[key]
-        out = self._solve(y)
+        out = self._solve(y, key)
         self.cache[key] = out
         return out
 
-    def _solve(self, y: np.ndarray) -> tuple[float, np.ndarray | None]:
+    def _solve(self, y: np.ndarray, key: bytes = b"") -> tuple[float, np.ndarray | None]:
         import highspy
         import scipy.sparse as sp
 
@@ -686,6 +689,8 @@ class _Transport:
             return math.inf, None
         z = np.zeros(len(self.pi))
         z[sel] = np.clip(np.asarray(h.getSolution().col_value), 0.0, 1.0)
+        if self.keep_duals:
+            self.duals[key] = np.asarray(h.getSolution().row_dual, dtype=float)[: self.n].copy()
         return float(self.fixed[y].sum() + self.cost_z @ z), z
 
     def local_search(

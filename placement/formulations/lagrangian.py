@@ -47,8 +47,13 @@ The ascent hands over when the gap is under :data:`MIP_GAP`. HiGHS's open set is
 the cheapest pairs (over every pair), which costs no more than its shares.
 
 With a capacity (``lagrangian_exact`` False) a split solution may use a pair of large reduced cost
-for a small share, so no pair can be dropped: the result is the given incumbent with the
-Lagrangian bound.
+for a small share, so no pair can be dropped: there is no reduced MIP. Instead (without a
+percentile SLA) the strong LP is solved over a growing set of sites and priced by this bound
+(:mod:`~placement.formulations.cfl_lp`: the bound is ``L(u)`` of the LP's demand duals, the LP's
+optimum when the site pricing ends) and its nearly integral ``y`` rounded by transportation LPs,
+which replaces the given incumbent when better; with the LP proven, HiGHS's MIP over the sites
+that reduced-cost fixing leaves gets the time left (a proof when it ends), else the ascent goes
+on from the LP's ``u``. The result is the best incumbent with the best bound.
 
 Uncapacitated cost problems without an incumbent get one by add / drop / swap descent
 (:func:`local_search`) from the Lagrangian subproblem's open set, repeated as the ascent goes.
@@ -523,6 +528,15 @@ def solve_lagrangian(
             u = _start_multipliers(arr, x_inc, rho)
     stats["heuristic_s"] = time.perf_counter() - t0
     lb, iters, theta = -math.inf, 0, 1.0
+    if arr.a is not None and arr.within is None:
+        lb, u, ub, inc_mask, incumbent, x_inc = _capacity_lp_phase(
+            arr, data, u, ub, inc_mask, incumbent, x_inc, t0, deadline, stats, verbose
+        )
+        if (math.isfinite(ub) and is_proven(ub, lb)) or stats.get("lp_proven"):
+            # the ascent cannot pass the LP's optimum
+            stats.update(iterations=0, ascent_s=time.perf_counter() - t0, rho=rho)
+            lp_lb = stats.pop("lp_lagrangian", lb)
+            return _result(arr, data, ub, inc_mask, incumbent, lb, lp_lb, stats)
     chunk = 250 if arr.a is None and arr.within is None else 3000
     while iters < 3000 and time.perf_counter() < stop:
         lb_k, u, rho, it, theta = ascent(
@@ -573,6 +587,59 @@ def solve_lagrangian(
         # of the reduced model's
         lb = max(lb, min(ub, mip_bound))
     return _result(arr, data, ub, inc_mask, incumbent, lb, lp_bound, stats)
+
+
+#: With a capacity, the shares of the time left for the strong LP (site pricing) and, after it,
+#: for its rounding (:mod:`~placement.formulations.cfl_lp`); the ascent gets the rest.
+CAPACITY_LP_SHARE = 0.9
+CAPACITY_ROUND_SHARE = 0.97
+
+
+def _capacity_lp_phase(
+    arr: _Arrays,
+    data: ModelData,
+    u: np.ndarray,
+    ub: float,
+    inc_mask: np.ndarray | None,
+    incumbent: Any,
+    x_inc: np.ndarray | None,
+    t0: float,
+    deadline: float,
+    stats: dict[str, Any],
+    verbose: bool,
+) -> tuple[float, np.ndarray, float, np.ndarray | None, Any, np.ndarray | None]:
+    """With a capacity: the strong LP's bound and rounding (:func:`~.cfl_lp.capacity_lp`).
+
+    Returns the bound, the multipliers to go on from (the LP's when better), and the incumbent
+    (scaled value, mask, as given to :func:`solve_lagrangian`, shares), replaced when the
+    rounding beats it.
+    """
+    from placement.formulations.cfl_lp import capacity_lp
+
+    left = max(0.0, deadline - t0) if math.isfinite(deadline) else 120.0
+    got = capacity_lp(
+        arr,
+        data,
+        u,
+        inc_mask,
+        ub,
+        lp_deadline=t0 + CAPACITY_LP_SHARE * left,
+        round_deadline=t0 + CAPACITY_ROUND_SHARE * left,
+        deadline=deadline,
+        verbose=verbose,
+    )
+    stats.update(got.stats, lp_lagrangian=got.lp_bound)
+    lb = got.bound
+    if got.u is not None:
+        u = got.u
+    if got.incumbent is not None:
+        inc_mask, rows, obj = got.incumbent
+        ub = obj / arr.scale
+        incumbent = (inc_mask, rows, obj)
+        x_inc = np.zeros(len(arr.pos))
+        for p, _r, _i, s in rows:
+            x_inc[np.searchsorted(arr.pos, p)] = s
+    return lb, u, ub, inc_mask, incumbent, x_inc
 
 
 def _cheapest(arr: _Arrays, mask: np.ndarray) -> np.ndarray:

@@ -287,6 +287,22 @@ class LagrangianSolver:
         return _lagrangian_solution(solve_lagrangian, data, request, None)
 
 
+#: The stats of :func:`~placement.formulations.lagrangian.solve_lagrangian` passed on (with a
+#: capacity, those of the strong LP and its rounding, :mod:`~.cfl_lp`).
+_LAGRANGIAN_STATS = (
+    "iterations",
+    "mip_pairs",
+    "sites_closed",
+    "lp_rounds",
+    "lp_sites",
+    "lp_proven",
+    "lp_value",
+    "rounding_objective",
+    "mip_sites",
+    "mip_proven",
+)
+
+
 def _lagrangian_solution(
     solve: Any, data: ModelData, request: SolveRequest, incumbent: Any, **kw: Any
 ) -> Solution:
@@ -307,7 +323,7 @@ def _lagrangian_solution(
         "n_rows": data.n_demand + int(res.stats.get("mip_pairs", 0)),
         "warm_start_incumbent": False,
         "lagrangian_bound": res.lp_bound,
-        **{k: v for k, v in res.stats.items() if k in ("iterations", "mip_pairs", "sites_closed")},
+        **{k: v for k, v in res.stats.items() if k in _LAGRANGIAN_STATS},
     }
     return Solution(
         status=res.status,
@@ -676,9 +692,11 @@ def _pulp_has_time(data: ModelData, request: SolveRequest, t0: float, c0: float)
 
 
 #: With a capacity (median, redundancy 1), the share of the time left that the capacity
-#: incumbent's local search may use before the Lagrangian bound's ascent gets the rest (the
-#: PuLP model is not built: under load its build alone took 19-75 s on the world instance).
-LAGRANGIAN_CAPACITY_SEARCH_SHARE = 0.5
+#: incumbent's local search may use before :func:`~.lagrangian.solve_lagrangian` gets the rest
+#: (there the strong LP's rounding swaps from it; measured at a tenth: the rounding alone
+#: reached 29.16 on the world instance where this search with half the time finds 28.9507).
+#: The PuLP model is not built: under load its build alone took 19-75 s on the world instance.
+LAGRANGIAN_CAPACITY_SEARCH_SHARE = 0.4
 #: Pairs from which a capacity problem goes to the Lagrangian bound instead of the PuLP model:
 #: below, PuLP + HiGHS prove such problems outright (tests/test_relax.py); on the world
 #: instance (226k pairs) its LP relaxation alone does not end within a minute.
@@ -726,6 +744,21 @@ def _capacity_by_lagrangian(data: ModelData) -> bool:
     )
 
 
+def _capacity_bound_note(lb: float, stats: dict[str, Any]) -> str:
+    """How the capacity bound was found: the strong LP (site pricing) or the knapsack ascent."""
+    if stats.get("lp_proven"):
+        how = f"the strong LP's optimum, {stats.get('lp_rounds')} LPs over {stats.get('lp_sites')} sites"
+    else:
+        how = "capacity knapsacks; the strong LP over a subset of sites unfinished"
+    note = f"Lagrangian bound {lb:.9g} ({how})"
+    if stats.get("mip_sites") is not None:
+        done = "proven" if stats.get("mip_proven") else "stopped"
+        note += f"; site MIP over {stats['mip_sites']} sites left by reduced-cost fixing: {done}"
+    if stats.get("rounding_objective") is not None:
+        note += f"; LP rounding {stats['rounding_objective']:.9g}"
+    return note
+
+
 def _capacity_lagrangian(
     data: ModelData,
     request: SolveRequest,
@@ -748,7 +781,7 @@ def _capacity_lagrangian(
         bound = min(bound, sol.objective)
     lb = sol.stats.get("lagrangian_bound")
     note = f"{what}: bound {'none' if rbound is None else f'{rbound:.9g}'}, " + "; ".join(
-        [*broken, f"Lagrangian bound {lb:.9g} (capacity knapsacks)"]
+        [*broken, _capacity_bound_note(lb, sol.stats)]
     )
     out = dataclasses.replace(
         sol,

@@ -1,0 +1,613 @@
+"""The strong LP bound and LP rounding of the capacitated median (world-scale capacity cases).
+
+For :mod:`placement.formulations.lagrangian` with a capacity (redundancy 1, split or single
+sourced). The model is the one of that module's docstring with the capacity rows
+``Σ_{p∋j} a_p x_p ≤ y_j`` and the linking rows ``x_p ≤ y_j``:
+
+    min Σ F_j y_j + Σ c_p x_p   s.t.   Σ_{p∋i} x_p = 1 (u_i),   Σ_{p∋j} a_p x_p ≤ y_j,
+                                        0 ≤ x_p ≤ y_j ≤ 1,      lo ≤ Σ_j y_j ≤ hi.
+
+Its LP over every pair (226k pairs and linking rows on the world instance) does not end within
+two minutes in HiGHS. But its optimum opens few sites (13 of 169 on the world instance), so the
+LP is solved over a growing set ``S`` of sites (every pair of those sites, all their linking
+rows; one HiGHS model grown in place and re-solved warm): the LP with ``y_j = 0`` outside ``S``.
+
+Bound
+-----
+Whatever ``S``, the demand duals ``u`` of that LP give the Lagrangian bound
+``L(u) = Σ u_i + min_y Σ_j y_j v_j(u)`` of :func:`~placement.formulations.lagrangian.lagrangian_bound`
+(each site's continuous knapsack over *all* its pairs): a lower bound of every feasible
+solution for any ``u``, computed in numpy over every pair. It equals the LP over ``S`` exactly
+when no site outside ``S`` prices out (``S`` then holds an optimum of the whole LP), and the
+sites of smallest ``v_j`` that are not yet in ``S`` are the ones added (site pricing). The bound
+reported is only ever an ``L(u)``, so an unfinished loop still returns a valid bound.
+
+Rounding
+--------
+The LP's ``y`` is nearly integral (on the world instance 6 sites at 1 and 4 units spread over 7
+sites). Every open set that keeps the sites at 1 and picks the rest among the fractional ones
+(at most :data:`MAX_ROUNDINGS` of them) is evaluated by the transportation LP; the best one,
+improved by swaps with sites of the LP's support and of small ``v_j``, is the incumbent
+(on the world instance 29.16 from the LP alone; with the given incumbent as a further start,
+28.9507).
+
+Site MIP
+--------
+With the LP proven and an incumbent of value ``UB``, every site whose forced opening raises the
+Lagrangian bound at the LP's ``u`` above ``UB`` is closed (no better solution opens it), the
+others join ``S`` and HiGHS solves the model over ``S`` with ``y`` integer and ``UB`` as its
+objective bound (:func:`_site_mip`). Every solution better than ``UB`` lies in that model, so
+``min(UB, HiGHS's dual bound)`` is a bound, ``UB`` itself when HiGHS ends. On the world
+instance 90 of 169 sites are left and HiGHS proves 28.950697 optimal at the root in 195 CPU s
+(240 s of wall at load 3-5): beyond a 60-s cap, where the LP's bound stands.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from placement._highs import new_highs
+
+if TYPE_CHECKING:
+    from placement.formulations.lagrangian import _Arrays
+
+__all__ = ["SiteLP", "StrongLP", "capacity_lp", "round_lp"]
+
+#: Sites added to ``S`` a round (the smallest ``v_j`` outside it).
+SITES_PER_ROUND = 16
+#: Most open sets the rounding evaluates by the transportation LP.
+MAX_ROUNDINGS = 120
+
+
+@dataclass(frozen=True)
+class StrongLP:
+    """Result of :meth:`SiteLP.solve`.
+
+    Attributes
+    ----------
+    bound : float
+        The best Lagrangian bound ``L(u)`` seen (scaled units, ``-inf`` if none).
+    u : numpy.ndarray or None
+        The multipliers of ``bound``.
+    lp_value : float
+        The last LP over ``S`` (an upper bound of the strong LP, equal when ``proven``).
+    y : numpy.ndarray or None
+        The last LP's ``y`` (0 outside ``S``).
+    proven : bool
+        True when ``bound`` equals the LP over ``S`` (the strong LP's optimum).
+    rounds : int
+        LPs solved.
+    n_sites : int
+        Sites in ``S``.
+    """
+
+    bound: float
+    u: np.ndarray | None
+    lp_value: float
+    y: np.ndarray | None
+    proven: bool
+    rounds: int
+    n_sites: int
+
+
+class SiteLP:
+    """The strong LP over a growing set of sites, one HiGHS model grown in place."""
+
+    def __init__(self, arr: _Arrays) -> None:
+        import highspy
+
+        self.arr = arr
+        self.inf = highspy.kHighsInf
+        n = arr.n
+        self.h = new_highs()
+        self.h.setOptionValue("solver", "simplex")
+        # rows 0..n-1 assignment (= 1), row n the site count
+        lower = np.r_[np.ones(n), [float(arr.lo)]]
+        upper = np.r_[np.ones(n), [float(arr.hi)]]
+        self.h.addRows(
+            n + 1, lower, upper, 0, np.zeros(n + 1, np.int32), np.zeros(0, np.int32), np.zeros(0)
+        )
+        self.sites: list[int] = []
+        self.ycol: dict[int, int] = {}
+        self.by_site = np.argsort(arr.pj, kind="stable")
+        self.site_start = np.searchsorted(arr.pj[self.by_site], np.arange(arr.m + 1))
+
+    def add_sites(self, sites: list[int]) -> None:
+        """Add the sites (their ``y``, pairs, capacity and linking rows) to ``S``."""
+        arr, h = self.arr, self.h
+        for j in sites:
+            if j in self.ycol:
+                continue
+            ps = self.by_site[self.site_start[j] : self.site_start[j + 1]]
+            k = len(ps)
+            y = h.getNumCol()
+            lo = 1.0 if arr.must[j] else 0.0
+            h.addCol(float(arr.fixed[j]), lo, 1.0, 1, np.array([arr.n], np.int32), np.ones(1))
+            x0 = h.getNumCol()
+            if k:
+                h.addCols(
+                    k,
+                    arr.cost[ps],
+                    np.zeros(k),
+                    np.ones(k),
+                    k,
+                    np.arange(k, dtype=np.int32),
+                    arr.pi[ps].astype(np.int32),
+                    np.ones(k),
+                )
+            xcols = x0 + np.arange(k, dtype=np.int32)
+            # capacity row: Σ a_p x_p − y ≤ 0
+            h.addRow(
+                -self.inf, 0.0, k + 1, np.r_[y, xcols].astype(np.int32), np.r_[-1.0, arr.a[ps]]
+            )
+            if k:  # linking rows x_p − y ≤ 0
+                idx = np.empty(2 * k, np.int32)
+                idx[0::2], idx[1::2] = xcols, y
+                val = np.empty(2 * k)
+                val[0::2], val[1::2] = 1.0, -1.0
+                h.addRows(
+                    k,
+                    np.full(k, -self.inf),
+                    np.zeros(k),
+                    2 * k,
+                    (2 * np.arange(k)).astype(np.int32),
+                    idx,
+                    val,
+                )
+            self.ycol[int(j)] = y
+            self.sites.append(int(j))
+
+    def run(self, deadline: float) -> tuple[float, np.ndarray, np.ndarray] | str:
+        """Solve the LP over ``S``: (value, demand duals u, y over every site), or its status
+        ``"infeasible"`` (too few sites in ``S``) or ``"stopped"``."""
+        import highspy
+
+        left = deadline - time.perf_counter()
+        if left <= 0.05:
+            return "stopped"
+        self.h.setOptionValue("time_limit", float(left))
+        self.h.run()
+        status = self.h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return "infeasible"
+        if status != highspy.HighsModelStatus.kOptimal:
+            return "stopped"
+        sol = self.h.getSolution()
+        u = np.asarray(sol.row_dual, dtype=float)[: self.arr.n].copy()
+        col = np.asarray(sol.col_value, dtype=float)
+        y = np.zeros(self.arr.m)
+        for j, c in self.ycol.items():
+            y[j] = col[c]
+        return float(self.h.getInfo().objective_function_value), u, y
+
+    def solve(
+        self,
+        start_sites: np.ndarray,
+        deadline: float,
+        u_best: np.ndarray | None = None,
+        best: float = -math.inf,
+        verbose: bool = False,
+    ) -> StrongLP:
+        """Site pricing until the bound meets the LP over ``S`` or ``deadline`` (module doc).
+
+        ``u_best`` and ``best`` are the multipliers and bound to beat (the sites of smallest
+        ``v_j`` at ``u_best`` join ``S`` while the LP over it is infeasible).
+        """
+        from placement.formulations._gap import is_proven
+        from placement.formulations.lagrangian import lagrangian_bound
+
+        arr = self.arr
+        self.add_sites([int(j) for j in start_sites])
+        lp_value, y_last, proven, rounds = math.inf, None, False, 0
+        while time.perf_counter() < deadline:
+            got = self.run(deadline)
+            if got == "stopped":
+                break
+            if isinstance(got, str):  # infeasible over S: more sites
+                v = np.where(arr.openable, 0.0, np.inf)
+                if u_best is not None:
+                    _lb, _rc, v, _y, _x = lagrangian_bound(arr, u_best, 0.0)
+            else:
+                rounds += 1
+                lp_value, u, y_last = got
+                lb, _rc, v, _y, _x = lagrangian_bound(arr, u, 0.0)
+                if lb > best:
+                    best, u_best = lb, u
+                if verbose:
+                    print(
+                        f"cfl_lp: round {rounds} sites {len(self.sites)} "
+                        f"LP {lp_value * arr.scale:.9g} L(u) {lb * arr.scale:.9g} "
+                        f"best {best * arr.scale:.9g}"
+                    )
+                if is_proven(lp_value, best):
+                    proven = True
+                    break
+            order = np.argsort(v, kind="stable")
+            new = [int(j) for j in order if int(j) not in self.ycol and np.isfinite(v[j])]
+            new = new[:SITES_PER_ROUND]
+            if not new:
+                break
+            self.add_sites(new)
+        return StrongLP(best, u_best, lp_value, y_last, proven, rounds, len(self.sites))
+
+
+def round_lp(
+    arr: _Arrays,
+    y: np.ndarray,
+    v: np.ndarray | None,
+    deadline: float,
+    verbose: bool = False,
+    starts: tuple[np.ndarray, ...] = (),
+) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """The best open set near the LP's ``y``: (scaled cost, open mask, shares z over the pairs).
+
+    Sites at 1 stay open; the rest of the count is picked among the fractional ones (every
+    combination, most-open first, at most :data:`MAX_ROUNDINGS`); the best of them and of
+    ``starts`` (other open sets, e.g. the incumbent's) is improved by swaps (first improvement)
+    of an open site, the least valuable first, for one of the LP's support or of the sites
+    of smallest ``v`` at the prices ``u`` of the current set's transportation LP (``v`` of the
+    LP's optimum ties dozens of sites at the count's dual, so it cannot rank them). Every set
+    is valued by its transportation LP with capacities
+    :data:`~placement.formulations.relax.CAPACITY_MARGIN` below.
+    """
+    from placement.formulations.cfl import _Transport
+    from placement.formulations.lagrangian import lagrangian_bound
+    from placement.formulations.relax import CAPACITY_MARGIN
+
+    cap = arr.cap / arr.total * (1.0 - CAPACITY_MARGIN)
+    ev = _Transport(arr.pi, arr.pj, arr.s, cap, arr.cost, arr.fixed, arr.n, arr.m)
+    ev.keep_duals = True
+    ones = np.flatnonzero((y > 1 - 1e-6) & arr.openable)
+    ones = np.union1d(ones, np.flatnonzero(arr.must))
+    frac = np.flatnonzero((y > 1e-6) & (y <= 1 - 1e-6) & arr.openable & ~arr.must)
+    frac = frac[np.argsort(-y[frac], kind="stable")]
+    val, mask = math.inf, None
+    for k in range(max(arr.lo, len(ones)), arr.hi + 1):
+        need = k - len(ones)
+        if need < 0 or need > len(frac):
+            continue
+        for t, comb in enumerate(itertools.combinations(frac, need)):
+            if t >= MAX_ROUNDINGS or time.perf_counter() > deadline:
+                break
+            cand = np.zeros(arr.m, dtype=bool)
+            cand[ones] = True
+            cand[list(comb)] = True
+            cv = ev.evaluate(cand)[0]
+            if cv < val:
+                val, mask = cv, cand
+    for start in starts:
+        if start is not None and arr.lo <= int(start.sum()) <= arr.hi:
+            cv = ev.evaluate(np.asarray(start, dtype=bool))[0]
+            if cv < val:
+                val, mask = cv, np.asarray(start, dtype=bool).copy()
+    if mask is None:
+        return None
+    if verbose:
+        print(f"cfl_lp: rounding {val * arr.scale:.9g} ({len(ev.cache)} open sets)")
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        price = v
+        u_set = ev.duals.get(np.packbits(mask).tobytes())
+        if u_set is not None:
+            _lb, _rc, price, _y, _x = lagrangian_bound(arr, u_set, 0.0)
+        cands = list(frac)
+        if price is not None:
+            cands += [int(j) for j in np.argsort(price, kind="stable")[: 3 * arr.hi]]
+        cands = [j for j in dict.fromkeys(int(j) for j in cands) if arr.openable[j]]
+        outs = np.flatnonzero(mask & ~arr.must)
+        key = -price[outs] if price is not None else y[outs]
+        for out in outs[np.argsort(key, kind="stable")]:
+            for into in cands:
+                if mask[into] or time.perf_counter() > deadline:
+                    continue
+                cand = mask.copy()
+                cand[out], cand[into] = False, True
+                cv = ev.evaluate(cand)[0]
+                if cv < val - 1e-9 * max(1.0, abs(val)):
+                    val, mask, improved = cv, cand, True
+                    break
+            if improved:
+                break
+    if verbose:
+        print(f"cfl_lp: swaps {val * arr.scale:.9g} ({len(ev.cache)} open sets)")
+    val, z = ev.evaluate(mask)
+    return None if z is None else (val, mask, z)
+
+
+def _whole_assignment(arr: _Arrays, mask: np.ndarray, deadline: float) -> np.ndarray | None:
+    """The best single-sourced assignment to the open sites ``mask`` (HiGHS MIP), or None.
+
+    Binary ``x_p`` over the pairs of open sites, each demand point on one, loads within the
+    capacities less :data:`~placement.formulations.relax.CAPACITY_MARGIN`; its LP is the
+    transportation LP, whose basic optimum splits at most ``|open| − 1`` points, so it is
+    solved at the root (world instance: 13,595 pairs, 0.26 CPU s, 2e-9 above the split optimum).
+    """
+    import highspy
+    import scipy.sparse as sp
+
+    from placement.formulations.relax import CAPACITY_MARGIN
+
+    left = deadline - time.perf_counter()
+    if left <= 0.05:
+        return None
+    sel = np.flatnonzero(mask[arr.pj])
+    k, n = len(sel), arr.n
+    opened = np.flatnonzero(mask)
+    row_of = np.full(arr.m, -1)
+    row_of[opened] = np.arange(len(opened))
+    a = sp.csc_matrix(
+        (
+            np.r_[np.ones(k), arr.a[sel]],
+            (np.r_[arr.pi[sel], n + row_of[arr.pj[sel]]], np.r_[np.arange(k), np.arange(k)]),
+        ),
+        shape=(n + len(opened), k),
+    )
+    a.sort_indices()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = k, a.shape[0]
+    lp.col_cost_ = arr.cost[sel]
+    lp.col_lower_, lp.col_upper_ = np.zeros(k), np.ones(k)
+    lp.row_lower_ = np.r_[np.ones(n), np.full(len(opened), -highspy.kHighsInf)]
+    lp.row_upper_ = np.r_[np.ones(n), np.full(len(opened), 1.0 - CAPACITY_MARGIN)]
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * k
+    h = new_highs(time_limit=float(left), mip_rel_gap=1e-9)
+    h.passModel(lp)
+    h.run()
+    if h.getInfo().primal_solution_status != 2:
+        return None
+    x = np.zeros(len(arr.pi))
+    x[sel] = np.round(np.asarray(h.getSolution().col_value))
+    if not np.allclose(np.bincount(arr.pi, weights=x, minlength=n), 1.0):
+        return None
+    return x
+
+
+def _incumbent(
+    arr: _Arrays, data: Any, mask: np.ndarray, z: np.ndarray, deadline: float
+) -> tuple[np.ndarray, list[tuple[int, int, int, float]], float] | None:
+    """The shares ``z`` (split, or whole with ``single_sourcing``) as a checked incumbent."""
+    from placement.formulations.contract import Solution
+    from placement.formulations.lagrangian import _rows
+    from placement.formulations.relax import CAPACITY_MARGIN, _single_source, violations
+
+    if data.single_sourcing:
+        whole = _whole_assignment(arr, mask, deadline)
+        if whole is None:  # no MIP answer in time: the split shares made whole greedily
+            whole = _single_source(data, arr.pos, z, mask, arr.cap * (1.0 - CAPACITY_MARGIN))
+        if whole is None:
+            return None
+        z = whole
+    idx = np.flatnonzero(z > 1e-9)
+    rows = _rows(arr, idx, z[idx])
+    sol = Solution(status="feasible", objective=0.0, open_mask=mask.copy(), rows=rows)
+    if violations(data, sol):
+        return None
+    obj = float(arr.fixed @ mask) + float(
+        sum(arr.cost[np.searchsorted(arr.pos, p)] * s for p, _r, _i, s in rows)
+    )
+    return mask.copy(), rows, obj
+
+
+@dataclass(frozen=True)
+class CapacityLP:
+    """Result of :func:`capacity_lp`: the bound (with the site MIP's), the LP's multipliers and
+    Lagrangian bound, and a better incumbent (or None)."""
+
+    bound: float
+    u: np.ndarray | None
+    incumbent: tuple[np.ndarray, list[tuple[int, int, int, float]], float] | None
+    stats: dict[str, Any]
+    lp_bound: float = -math.inf
+
+
+def capacity_lp(
+    arr: _Arrays,
+    data: Any,
+    u: np.ndarray,
+    inc_mask: np.ndarray | None,
+    ub: float,
+    *,
+    lp_deadline: float,
+    round_deadline: float,
+    deadline: float = math.inf,
+    verbose: bool = False,
+) -> CapacityLP:
+    """Strong LP bound by site pricing, then its rounding (module docstring).
+
+    ``u`` are starting multipliers (their smallest-``v`` sites and the incumbent's open ones
+    start ``S``); the incumbent (scaled objective, open mask, rows) is returned only when it
+    beats ``ub`` and passes :func:`~placement.formulations.relax.violations`. The rounding's
+    swaps also start from ``inc_mask``. With single sourcing the best open set's whole
+    assignment is a HiGHS MIP (:func:`_whole_assignment`, until ``deadline``).
+    """
+    from placement.formulations.lagrangian import lagrangian_bound
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    lb0, _rc, v0, _y, _x = lagrangian_bound(arr, u, 0.0)
+    start = [int(j) for j in np.argsort(v0, kind="stable")[: 2 * arr.hi] if np.isfinite(v0[j])]
+    if inc_mask is not None:
+        start = [int(j) for j in np.flatnonzero(inc_mask)] + start
+    start += [int(j) for j in np.flatnonzero(arr.must)]
+    start = list(dict.fromkeys(start))
+    site_lp = SiteLP(arr)
+    res = site_lp.solve(np.array(start, dtype=np.int64), lp_deadline, u, lb0, verbose=verbose)
+    stats: dict[str, Any] = {
+        "lp_rounds": res.rounds,
+        "lp_sites": res.n_sites,
+        "lp_proven": res.proven,
+        "lp_value": res.lp_value * arr.scale if math.isfinite(res.lp_value) else None,
+        "lp_s": time.perf_counter() - t0,
+        "lp_cpu_s": time.process_time() - c0,
+    }
+    found = None
+    if res.y is not None:
+        v = None
+        if res.u is not None:
+            _lb, _rc, v, _y, _x = lagrangian_bound(arr, res.u, 0.0)
+        starts = () if inc_mask is None else (inc_mask,)
+        if res.proven and math.isfinite(deadline):  # leave the site MIP its share
+            now = time.perf_counter()
+            round_deadline = min(round_deadline, now + ROUND_SHARE_BEFORE_MIP * (deadline - now))
+        got = round_lp(arr, res.y, v, round_deadline, verbose, starts)
+        if got is not None:
+            inc = _incumbent(arr, data, got[1], got[2], max(round_deadline, deadline))
+            if inc is not None and (
+                not math.isfinite(ub) or inc[2] / arr.scale < ub - 1e-12 * max(1.0, abs(ub))
+            ):
+                found = inc
+            stats["rounding_objective"] = None if inc is None else inc[2]
+    stats["rounding_s"] = time.perf_counter() - t0 - stats["lp_s"]
+    bound = res.bound
+    best_ub = ub if found is None else found[2] / arr.scale
+    if res.proven and res.u is not None and math.isfinite(best_ub):
+        # split shares: with single sourcing its bound is one of the single-sourced problem too
+        mip = _site_mip(site_lp, res.u, best_ub, deadline, verbose)
+        stats.update(mip.stats)
+        bound = max(bound, mip.bound)
+        if mip.mask is not None:
+            inc = _incumbent(arr, data, mip.mask, _shares(arr, mip.mask), deadline)
+            if inc is not None and inc[2] / arr.scale < best_ub - 1e-12 * max(1.0, abs(best_ub)):
+                found = inc
+    if verbose:
+        print(
+            f"cfl_lp: bound {bound * arr.scale:.9g}, incumbent "
+            f"{'kept' if found is None else f'{found[2]:.9g}'}; {stats}"
+        )
+    return CapacityLP(bound, res.u, found, stats, res.bound)
+
+
+#: With the strong LP proven, the share of the time left that the rounding may use before the
+#: site MIP (:func:`_site_mip`) gets the rest.
+ROUND_SHARE_BEFORE_MIP = 0.3
+
+
+@dataclass(frozen=True)
+class _SiteMip:
+    bound: float
+    mask: np.ndarray | None
+    stats: dict[str, Any]
+
+
+def _shares(arr: _Arrays, mask: np.ndarray) -> np.ndarray:
+    """The transportation LP's shares of the open set ``mask`` (capacities a margin below)."""
+    from placement.formulations.cfl import _Transport
+    from placement.formulations.relax import CAPACITY_MARGIN
+
+    cap = arr.cap / arr.total * (1.0 - CAPACITY_MARGIN)
+    ev = _Transport(arr.pi, arr.pj, arr.s, cap, arr.cost, arr.fixed, arr.n, arr.m)
+    _val, z = ev.evaluate(mask)
+    return np.zeros(len(arr.pi)) if z is None else z
+
+
+def _site_mip(lp: SiteLP, u: np.ndarray, ub: float, deadline: float, verbose: bool) -> _SiteMip:
+    """Branch and bound on ``y`` over the sites that reduced-cost fixing leaves open.
+
+    A site ``j`` is closed when the Lagrangian bound at the LP's ``u`` with ``y_j = 1`` forced
+    exceeds ``ub`` (no solution that opens it beats the incumbent); the others join ``S`` and
+    HiGHS solves the model over ``S`` (capacity and linking rows, ``y`` integer) with ``ub`` as
+    its objective bound until ``deadline``. Every solution below ``ub`` is in that model, so
+    ``min(ub, HiGHS's bound)`` bounds the problem (``ub`` itself when HiGHS ends: optimal or
+    no solution below it). World instance: 90 of 169 sites left, proven at the root in
+    195 CPU s (not within a 60-s cap).
+    """
+    import highspy
+
+    from placement.formulations.lagrangian import lagrangian_bound
+
+    arr, h = lp.arr, lp.h
+    t0 = time.perf_counter()
+    stats: dict[str, Any] = {}
+    if deadline - t0 <= 0.5:
+        return _SiteMip(-math.inf, None, stats)
+    lbv, _rc, v, _y, _x = lagrangian_bound(arr, u, 0.0)
+    base, chosen = arr.choose(v)
+    keep = []
+    for j in np.flatnonzero(arr.openable):
+        if chosen[j] or j in lp.ycol:
+            continue
+        if lbv + arr.choose(v, force_open=int(j))[0] - base <= ub:
+            keep.append(int(j))
+    lp.add_sites(keep)
+    stats.update(mip_sites=len(lp.ycol), sites_closed=int(arr.openable.sum()) - len(lp.ycol))
+    cols = np.array(sorted(lp.ycol.values()), dtype=np.int32)
+    integer = highspy.HighsVarType.kInteger
+    h.changeColsIntegrality(len(cols), cols, np.array([integer] * len(cols)))
+    h.setOptionValue("objective_bound", float(ub))
+    h.setOptionValue("mip_rel_gap", 1e-7)
+    h.setOptionValue("time_limit", max(0.05, deadline - time.perf_counter()))
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    stats["mip_s"] = time.perf_counter() - t0
+    db = float(info.mip_dual_bound)
+    if status == highspy.HighsModelStatus.kInfeasible:
+        bound = ub  # no solution of the model below ub, and none outside it
+    else:
+        bound = min(ub, db) if math.isfinite(db) else -math.inf
+    stats["mip_proven"] = status in (
+        highspy.HighsModelStatus.kOptimal,
+        highspy.HighsModelStatus.kInfeasible,
+    )
+    mask = None
+    if info.primal_solution_status == 2 and float(info.objective_function_value) < ub:
+        col = np.asarray(h.getSolution().col_value)
+        y = np.zeros(arr.m, dtype=bool)
+        for j, c in lp.ycol.items():
+            y[j] = col[c] > 0.5
+        if arr.lo <= int(y.sum()) <= arr.hi:
+            mask = y
+    if verbose:
+        print(f"cfl_lp: site MIP {h.modelStatusToString(status)} bound {bound:.9g}; {stats}")
+    return _SiteMip(bound, mask, stats)
+    lbv, _rc, v, _y, _x = lagrangian_bound(arr, u, 0.0)
+    base, chosen = arr.choose(v)
+    keep = []
+    for j in np.flatnonzero(arr.openable):
+        if chosen[j] or j in lp.ycol:
+            continue
+        if lbv + arr.choose(v, force_open=int(j))[0] - base <= ub:
+            keep.append(int(j))
+    lp.add_sites(keep)
+    stats.update(mip_sites=len(lp.ycol), sites_closed=int(arr.openable.sum()) - len(lp.ycol))
+    cols = np.array(sorted(lp.ycol.values()), dtype=np.int32)
+    integer = highspy.HighsVarType.kInteger
+    h.changeColsIntegrality(len(cols), cols, np.array([integer] * len(cols)))
+    h.setOptionValue("objective_bound", float(ub))
+    h.setOptionValue("mip_rel_gap", 1e-7)
+    h.setOptionValue("time_limit", max(0.05, deadline - time.perf_counter()))
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    stats["mip_s"] = time.perf_counter() - t0
+    mask = None
+    if status in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible):
+        bound = ub  # nothing below ub outside the model, and HiGHS's optimum within it
+        stats["mip_proven"] = True
+    else:
+        db = float(info.mip_dual_bound)
+        bound = min(ub, db) if math.isfinite(db) else -math.inf
+        stats["mip_proven"] = False
+    if info.primal_solution_status == 2:
+        col = np.asarray(h.getSolution().col_value)
+        y = np.zeros(arr.m, dtype=bool)
+        for j, c in lp.ycol.items():
+            y[j] = col[c] > 0.5
+        if arr.lo <= int(y.sum()) <= arr.hi and float(info.objective_function_value) < ub:
+            mask = y
+            if status == highspy.HighsModelStatus.kOptimal:
+                # HiGHS's optimum (within its gap): the bound is its dual bound
+                bound = min(float(info.mip_dual_bound), ub)
+    if verbose:
+        print(f"cfl_lp: site MIP {h.modelStatusToString(status)} bound {bound:.9g}; {stats}")
+    return _SiteMip(max(bound, -math.inf) if bound <= ub else ub, mask, stats)

@@ -1,0 +1,169 @@
+"""The strong LP bound and LP rounding of the capacitated median (formulations/cfl_lp.py).
+
+Small random instances against independent oracles: the exhaustive enumeration of open sets
+(``oracle.brute``, each assignment a ``scipy`` LP; single sourcing by enumerating assignments)
+and the strong LP over every pair built as one dense ``scipy.optimize.linprog`` model. The
+bound must never exceed the optimum, must equal the strong LP when the site pricing says
+proven, and the incumbent must be feasible (loads within the capacities, every demand point
+served whole or in shares summing to 1) and not below the optimum.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+
+import numpy as np
+import pytest
+from oracle import brute
+from scipy.optimize import linprog
+
+from placement.formulations import cfl_lp, lagrangian
+from placement.formulations.data import ModelData
+
+
+def _capacity_data(seed: int, single: bool) -> tuple[ModelData, np.ndarray]:
+    rng = np.random.default_rng(500 + seed)
+    n, m = int(rng.integers(6, 10)), int(rng.integers(4, 7))
+    lat = rng.integers(1, 80, size=(n, m)).astype(float)
+    ok = lat <= 70.0
+    ok[np.arange(n), np.argmin(lat, axis=1)] = True  # every demand point reaches a site
+    ii, jj = np.nonzero(ok)
+    w = rng.integers(1, 20, size=n).astype(float)
+    if seed % 4 == 0:
+        w[0] = 0.0  # a demand point of zero weight takes no capacity
+    k = int(rng.integers(2, 4))
+    data = ModelData(
+        n_demand=n,
+        n_sites=m,
+        weight=w,
+        pair_i=ii,
+        pair_j=jj,
+        latency_ms=lat[ii, jj],
+        pair_cost_usd=np.zeros(len(ii)),
+        primary_ok=np.ones(len(ii), dtype=bool),
+        backup_ok=np.ones(len(ii), dtype=bool),
+        fixed_usd=np.zeros(m),
+        variable_usd_per_unit=np.zeros(m),
+        domain=np.arange(m),
+        provider=np.zeros(m, dtype=np.int64),
+        must_open=np.zeros(m, dtype=bool),
+        forbidden=np.zeros(m, dtype=bool),
+        objective="median",
+        n_sites_exact=k,
+        capacity=np.full(m, float(rng.uniform(0.6, 0.9)) * float(w.sum())),
+        single_sourcing=single,
+    )
+    return data, np.where(ok, lat, np.inf)
+
+
+def _optimum(data: ModelData, lat: np.ndarray) -> float:
+    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
+    if not data.single_sourcing:
+        return brute(lat, data.weight, [k], cap=cap)
+    best, share = math.inf, data.weight / data.total_weight
+    rows = np.arange(data.n_demand)
+    for s in itertools.combinations(range(data.n_sites), k):
+        for pick in itertools.product(s, repeat=data.n_demand):
+            pick = np.asarray(pick)
+            if not np.isfinite(lat[rows, pick]).all():
+                continue
+            load = np.bincount(pick, weights=data.weight, minlength=data.n_sites)
+            if (load <= cap + 1e-9).all():
+                best = min(best, float(share @ lat[rows, pick]))
+    return best
+
+
+def _strong_lp(data: ModelData) -> float:
+    """The LP with capacity and linking rows over every pair, one dense linprog model."""
+    n, m, P = data.n_demand, data.n_sites, data.n_pairs
+    w, cap = data.weight, np.asarray(data.capacity)
+    share = w / w.sum()
+    c = np.r_[np.zeros(m), share[data.pair_i] * data.latency_ms]
+    a_eq = np.zeros((n + 1, m + P))
+    a_eq[data.pair_i, m + np.arange(P)] = 1.0
+    a_eq[n, :m] = 1.0
+    b_eq = np.r_[np.ones(n), [data.n_sites_exact]]
+    a_ub = np.zeros((m + P, m + P))
+    a_ub[data.pair_j, m + np.arange(P)] = w[data.pair_i]
+    a_ub[np.arange(m), np.arange(m)] = -cap
+    a_ub[m + np.arange(P), m + np.arange(P)] = 1.0
+    a_ub[m + np.arange(P), data.pair_j] = -1.0
+    res = linprog(c, A_ub=a_ub, b_ub=np.zeros(m + P), A_eq=a_eq, b_eq=b_eq, bounds=(0, 1))
+    return float(res.fun) if res.status == 0 else math.inf
+
+
+def _check_feasible(data: ModelData, rows: list[tuple[int, int, int, float]]) -> None:
+    arr = np.asarray(rows, dtype=float).reshape(-1, 4)
+    pairs, dem, share = arr[:, 0].astype(int), arr[:, 2].astype(int), arr[:, 3]
+    served = np.bincount(dem, weights=share, minlength=data.n_demand)
+    assert served == pytest.approx(np.ones(data.n_demand))
+    load = np.bincount(data.pair_j[pairs], weights=data.weight[dem] * share, minlength=data.n_sites)
+    assert (load <= np.asarray(data.capacity) * (1 + 1e-9)).all()
+    if data.single_sourcing:
+        assert np.allclose(share, 1.0)
+
+
+@pytest.mark.parametrize("single", [False, True])
+@pytest.mark.parametrize("seed", range(10))
+def test_strong_lp_bound_and_rounding_against_enumeration(seed, single):
+    data, lat = _capacity_data(seed, single)
+    best = _optimum(data, lat)
+    if math.isinf(best):
+        pytest.skip("infeasible instance")
+    strong = _strong_lp(data)
+    assert strong <= best + 1e-9
+    res = lagrangian.solve_lagrangian(data, deadline=time.perf_counter() + 30)
+    assert res.bound <= best + 1e-9
+    assert res.stats["lp_proven"]  # small instances: the site pricing ends
+    assert res.stats["lp_value"] == pytest.approx(strong, rel=1e-7, abs=1e-9)
+    assert res.lp_bound == pytest.approx(strong, rel=1e-7, abs=1e-9)
+    # small instances: the site MIP over the sites left by reduced-cost fixing ends, and
+    # proves the optimum (split) or bounds it by the split optimum (single sourcing)
+    assert res.stats["mip_proven"]
+    assert res.objective >= best - 1e-9
+    if single:
+        assert res.bound <= best + 1e-9
+    else:
+        assert res.status == "optimal"
+        assert res.objective == pytest.approx(best, rel=1e-6)
+    _check_feasible(data, res.rows)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_site_pricing_bound_is_valid_from_any_start(seed):
+    # one start site and a deadline before the first LP: the bound stays an L(u), below the LP
+    data, lat = _capacity_data(seed, False)
+    best = _optimum(data, lat)
+    if math.isinf(best):
+        pytest.skip("infeasible instance")
+    arr = lagrangian._Arrays(data)
+    rng = np.random.default_rng(seed)
+    u = rng.normal(0, 30, size=data.n_demand) * arr.s
+    lp = cfl_lp.SiteLP(arr)
+    got = lp.solve(np.array([seed % data.n_sites]), time.perf_counter() + 30, u, -math.inf)
+    assert got.bound <= _strong_lp(data) + 1e-9 <= best + 2e-9
+    assert got.proven and got.bound == pytest.approx(_strong_lp(data), rel=1e-7, abs=1e-9)
+    early = cfl_lp.SiteLP(arr).solve(np.array([0]), time.perf_counter() - 1, u, -math.inf)
+    assert early.rounds == 0 and not early.proven and early.bound == -math.inf
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rounding_keeps_the_sites_at_one_and_the_count(seed):
+    data, lat = _capacity_data(seed, False)
+    best = _optimum(data, lat)
+    arr = lagrangian._Arrays(data)
+    lp = cfl_lp.SiteLP(arr).solve(np.arange(data.n_sites), time.perf_counter() + 30)
+    if lp.y is None:  # the LP is infeasible: so is every open set
+        assert math.isinf(best)
+        return
+    got = cfl_lp.round_lp(arr, lp.y, None, time.perf_counter() + 30)
+    if math.isinf(best):
+        assert got is None
+        return
+    val, mask, z = got
+    assert mask.sum() == data.n_sites_exact
+    assert mask[lp.y > 1 - 1e-6].all()
+    assert val == pytest.approx(float(arr.cost @ z))
+    assert val >= best - 1e-9
