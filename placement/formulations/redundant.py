@@ -31,7 +31,8 @@ extended duals are optimal for the full LP iff every missing column has reduced 
 A site whose ``y_j`` is nonbasic at 0 can absorb the deficits of its omitted pairs: choosing
 ``π_p = min(0, min_r rc_pr) ≤ 0`` makes those columns dual feasible and lowers ``y_j``'s reduced
 cost by the total deficit, leaving the dual objective unchanged (its bound is 0); pairs of such a
-site enter only when the total deficit exceeds ``y_j``'s reduced cost. At every other site each
+site enter only when the total deficit exceeds ``y_j``'s reduced cost, and then only those of
+largest deficit until the rest fits in it (``_ABSORB_SHARE``). At every other site each
 pair with a negative reduced cost enters (all of them: filtering them by Wentges dual
 smoothing was measured slower on the world instance once demand points are aggregated). The
 LP is re-solved warm until nothing enters (primal simplex, since added columns keep the basis
@@ -94,6 +95,12 @@ load 11-13). Otherwise: greedy + first-improvement swaps on a weighted sample of
 points and, with more than 600 points, the same column generation on a weighted sample of 600
 points, started from the greedy set. When the time limit is spent once the start is known, it is
 returned (``feasible``, no bound) without building the LP.
+A feasible warm start (``initial_open``: a sweep's neighbouring point, re-counted by
+:func:`placement.formulations.warm.repair_start`, which ignores backups) replaces the greedy but
+not the interchange: with ``_DomainSearch`` it runs from the warm start, and the LP rounding uses
+it too (before, a warm-started point priced from the start as given and rounded the LP with the
+first-improvement swaps; world N = 8, SLA 190 ms started from the optimum with one site
+swapped, 69.10 ms: one swap to the optimum, 21.1 to 16.0 CPU s at load 8-9).
 The initial pairs are the nearest allowed site per domain and rank kind of every demand point
 plus every pair at the incumbent's sites (without those the world instance took 102 rounds and
 six times the CPU; with every pair closer than the incumbent's assignment, 34,000 more, the
@@ -195,6 +202,19 @@ _SCREEN_COUNT = 0
 # stalled share took 16,075 into a 26,800-pair master: a 3-s re-solve); the world instance
 # (3 domains) never gets there before the linking bound's stalled share (round 9, unchanged)
 _SCREEN_BOTH_SHARE = 0.25
+# at a site whose y_j is nonbasic at 0 and cannot absorb its omitted pairs' total deficit, the
+# pairs of largest deficit enter until the rest is at most this share of y_j's reduced cost (at
+# most 1: with more, the rest would not be absorbed and pricing could stop too early), while the
+# master's LP value equals the incumbent. 1 enters the fewest pairs: on the world instance
+# (N = 10, SLA 150 ms; LP at the incumbent from round 1) 25 cheaper rounds instead of 10 with
+# 0.5 (HiGHS's primal re-solves cost per pair entered), solve CPU 10.9 to 8.8-8.9 s (side by
+# side, load 10; 0.8: 16 rounds, 9.2 s); N = 8, SLA 190 ms 19.0 to 15.1 s; N = 16, SLA 190 ms
+# 15.4 to 17.1 s (29 rounds instead of 12)
+_ABSORB_SHARE = 1.0
+# the share otherwise (the LP below the incumbent), and after _ABSORB_SHARE_ROUNDS rounds: at
+# N = 8, SLA 160 ms 1.0 took 199 pricing rounds (111 CPU s against 93 s with 0.5)
+_ABSORB_SHARE_FRACTIONAL = 0.5
+_ABSORB_SHARE_ROUNDS = 30
 
 
 # swaps of the start's interchange (a count, so the start does not depend on the machine's load;
@@ -978,12 +998,15 @@ class _Solver:
         """Reduced cost of every candidate (pair, rank) at the current duals (pairs outside too)."""
         return self._dual_arrays().rc
 
-    def _extended(self, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _extended(
+        self, tol: float, share: float = _ABSORB_SHARE_FRACTIONAL
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Extend the restricted LP duals to the full model (see the module docstring).
 
         Omitted pairs get ``π_p = min(0, min_r rc_pr)`` when their site's ``y_j`` is nonbasic at
         its lower bound 0 (the deficit is charged to ``y_j``'s reduced cost, the dual objective
-        is unchanged), and ``π_p = 0`` otherwise.
+        is unchanged), and ``π_p = 0`` otherwise. Where the deficits exceed ``y_j``'s reduced
+        cost, the pairs of largest deficit enter until the rest is at most ``share`` (≤ 1) of it.
 
         Returns
         -------
@@ -1019,7 +1042,8 @@ class _Solver:
             first = np.r_[0, np.flatnonzero(np.diff(sj)) + 1]
             base = np.repeat(np.r_[0.0, cum[first[1:] - 1]], np.diff(np.r_[first, len(order)]))
             before = cum - deficit[order] - base  # deficit taken before this pair, same site
-            target = 0.5 * np.maximum(rc_y[sj], 0.0)
+            # the largest deficits enter until what is left fits in y_j's reduced cost
+            target = share * np.maximum(rc_y[sj], 0.0)
             take = d_site[sj] - before > target
             enter = np.union1d(enter, order[take])
         pi = np.where(omitted & at_absorb, np.minimum(0.0, worst), 0.0)
@@ -1149,7 +1173,10 @@ class _Solver:
             if self._screen_ub is not None:
                 # the master holds every column the screening kept: a bound on the MIP
                 self.lag = max(self.lag, min(self._screen_ub, lp_val))
-            _, _, enter = self._extended(tol)
+            # the master's LP at the incumbent (degenerate: only the bound moves): fewest pairs
+            at_ub = lp_val <= self.ub + 1e-9 * max(1.0, abs(self.ub))
+            fewest = at_ub and self.rounds <= _ABSORB_SHARE_ROUNDS
+            _, _, enter = self._extended(tol, _ABSORB_SHARE if fewest else _ABSORB_SHARE_FRACTIONAL)
             lag, excess = self._lagrangian_bound()
             lag_c, excess_c = self._count_bound()
             self.lag = max(self.lag, lag, lag_c)
@@ -1541,6 +1568,18 @@ class _Solver:
         self._log(f"domain search: greedy + {moves} swaps")
         return cur
 
+    def _warm_interchange(self, start: np.ndarray) -> np.ndarray:
+        """The interchange of :class:`_DomainSearch` from a feasible warm start (``k = 2``)."""
+        d = self.data
+        ds = _DomainSearch(self.ev, self.dom, self.n_dom)
+        fixed = np.flatnonzero(d.must_open)
+        allowed = np.flatnonzero(~d.forbidden)
+        cur, _, moves = ds.interchange(start, fixed, allowed, _DOMAIN_SEARCH_MOVES, self.deadline)
+        self.domain_searched = True
+        _, feas = self.ev.cost(cur)
+        self._log(f"warm start + {moves} swaps")
+        return cur if feas else start
+
     def _round(self, y: np.ndarray) -> None:
         d = self.data
         lo = d.must_open.astype(float)
@@ -1573,6 +1612,11 @@ class _Solver:
         start = self._warm_start()
         if start is not None:
             self.warm = True
+            if _DomainSearch.applies(self.ev, self.n_dom):
+                # the start (a sweep's neighbouring point, re-counted) improved by the
+                # vectorised interchange, as the cold start is: a local optimum to price from,
+                # and the LP rounding then uses the interchange too, not first-improvement swaps
+                start = self._warm_interchange(start)
             val, feas = self.ev.cost(start)
             self.ub, self.best = val, start
             sub = None
