@@ -504,6 +504,10 @@ class _Infeasible(Exception):
 class _Solver:
     """Benders row generation + reduced-cost fixing + depth-first branch and bound."""
 
+    #: strong branching needs more than this share of the movable sites free after the root's
+    #: reduced-cost fixing (``_SB_FREE_SHARE``; a subclass may set its own)
+    sb_free_share: float = _SB_FREE_SHARE
+
     def __init__(
         self,
         inp: Inputs,
@@ -965,7 +969,7 @@ class _Solver:
                 # child LPs cost more than the nodes they save
                 movable = int((~inp.must_open & ~inp.forbidden).sum())
                 free = int(((hi > 0.5) & (lo < 0.5)).sum())
-                self.sb_on = self.sb_on and free > _SB_FREE_SHARE * movable
+                self.sb_on = self.sb_on and free > self.sb_free_share * movable
                 self._log(
                     f"root bound {bound:.4f}, {int((hi < 0.5).sum())} sites closed, "
                     f"{free} free, strong branching {'on' if self.sb_on else 'off'}"
