@@ -234,7 +234,7 @@ def test_strong_branching_at_every_node_matches_enumeration(seed, monkeypatch):
     monkeypatch.setattr(radius, "_RELIABLE", 10**9)
     monkeypatch.setattr(radius, "_SB_CANDIDATES", 100)
     monkeypatch.setattr(radius, "_SB_SHARE", 1e9)
-    monkeypatch.setattr(radius, "_SB_FREE_SHARE", -1.0)  # whatever the root fixing left
+    monkeypatch.setattr(radius._Solver, "sb_free_share", -1.0)  # whatever the root fixing left
     rng = np.random.default_rng(100 + seed)
     cost = rng.integers(0, 100, size=(30, 14)).astype(float)
     w = rng.integers(1, 5, size=30).astype(float)
@@ -245,11 +245,11 @@ def test_strong_branching_at_every_node_matches_enumeration(seed, monkeypatch):
 
 @pytest.mark.parametrize("free_share", [-1.0, 2.0])
 def test_strong_branching_rule_never_changes_the_optimum(free_share, monkeypatch):
-    # the root decides whether reliability branching runs (_SB_FREE_SHARE): always (-1) or
+    # the root decides whether reliability branching runs (sb_free_share): always (-1) or
     # never (2) must prove the same optimum, the one enumeration finds
     from placement.formulations import radius
 
-    monkeypatch.setattr(radius, "_SB_FREE_SHARE", free_share)
+    monkeypatch.setattr(radius._Solver, "sb_free_share", free_share)
     calls = []
     real = radius._Solver._strong_branch
 
