@@ -161,6 +161,19 @@ def test_plan_orders_each_sla_group_loose_to_tight():
     assert cold.chains == ((1, 2, 0), (4, 5, 3)) and set(cold.warm_from) == {None}
 
 
+def test_plan_deals_groups_round_robin_so_slow_and_fast_groups_mix():
+    # groups along n_sites are dealt c, c + 2, ...: a contiguous half would give one worker every
+    # small n_sites (the slow proofs of the world r=2 sweep)
+    points = [{"n_sites": n, "max_latency_ms": s} for n in (2, 3, 4, 5) for s in (40.0, 60.0)]
+    plan = plan_sweep(points, 2)
+    assert plan.chains == ((1, 0, 5, 4), (3, 2, 7, 6))
+    # a chain's next group warm-starts from the same SLA of its previous group (two steps on)
+    assert plan.warm_from[5] == 1 and plan.warm_from[4] == 0 and plan.warm_from[7] == 3
+    assert plan.warm_from[1] is None and plan.warm_from[3] is None
+    three = plan_sweep(points, 3)
+    assert three.chains == ((1, 0, 7, 6), (3, 2), (5, 4))
+
+
 def test_reuse_in_processes_and_on_dask_is_the_serial_answer():
     base = _base(4)
     grid = {"n_sites": [2, 3, 4], "max_latency_ms": [45.0, 50.0, 60.0, None]}

@@ -310,8 +310,9 @@ def plan_sweep(
     chains in grid order, so that every point follows its looser neighbours on one worker (with
     fewer groups than chains, the longest groups are cut in two, loose and tight halves). A
     point then warm-starts from the previous point of its chain with the same SLAs (the same
-    SLA one step along the other axes, whose open set meets this SLA) or, at the head of a
-    chain, from the previous point.
+    SLA a step along the other axes, whose open set meets this SLA) or, at the head of a
+    chain, from the previous point. Groups are dealt to the chains round-robin in grid order
+    (chain ``c`` gets groups ``c``, ``c + n_chains``, …), so that slow and fast groups mix.
     """
     n = len(points)
     keys = list(points[0]) if n else []
@@ -366,10 +367,11 @@ def plan_sweep(
             ]
             reuse_from[i] = tuple(reversed(near))
     if warm_start:
-        chains = [
-            tuple(i for g in ordered[a:b] for i in g)
-            for a, b in chunk_bounds(len(ordered), n_chains)
-        ]
+        # groups are dealt round-robin, not in contiguous runs: costs change monotonically along
+        # the other axes (few sites: fractional LPs, slow proofs), and a contiguous half of the
+        # world r=2 grid (N 6-15 of 6-25) left one worker with every slow group
+        n_used = max(1, min(n_chains, len(ordered)))
+        chains = [tuple(i for g in ordered[c::n_used] for i in g) for c in range(n_used)]
     else:
         chains = [tuple(g) for g in ordered]
     warm = [None] * n
