@@ -195,13 +195,20 @@ def test_sweep_identical_across_executors_and_errors_kept(base: Problem) -> None
     assert (t["status"] == "optimal").sum() >= 2
     procs = sweep(base, grid, executor="processes", max_workers=2, progress=False)
     drop = ["solve_s"]
-    pd.testing.assert_frame_equal(serial.table.drop(columns=drop), procs.table.drop(columns=drop))
+    # one chain (serial) and two (processes) warm-start different points, so where a point has
+    # several optimal open sets they may return different ones (module docstring): statuses,
+    # objectives and gaps agree; the open set, and what follows from it, may not
+    promised = ["n_sites", "max_latency_ms", "status", "objective", "gap"]
+    pd.testing.assert_frame_equal(serial.table[promised], procs.table[promised])
+    again = sweep(base, grid, executor="processes", max_workers=2, progress=False)
+    pd.testing.assert_frame_equal(procs.table.drop(columns=drop), again.table.drop(columns=drop))
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as c:
         with distributed.Client(c) as client:
             dsk = sweep(base, grid, executor=client, progress=False)
     assert dsk.executor == "dask"
-    pd.testing.assert_frame_equal(serial.table.drop(columns=drop), dsk.table.drop(columns=drop))
+    # the same two chains on Dask as in two processes: the same table, open sets included
+    pd.testing.assert_frame_equal(procs.table.drop(columns=drop), dsk.table.drop(columns=drop))
 
 
 def test_pareto_nondominated_monotone_and_described(base: Problem) -> None:
