@@ -39,11 +39,14 @@ import sys
 import time
 from pathlib import Path
 
+from tsplib_bench import TSP_CHILD_HELPERS
 from world_bench import _commit, run_child  # the child runs in its tree (see there)
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CHILD = r"""
+CHILD = (
+    TSP_CHILD_HELPERS
+    + r"""
 import inspect, json, sys, time, warnings
 warnings.simplefilter("ignore")
 import numpy as np
@@ -59,20 +62,8 @@ elif src.startswith("cluster:"):
     centres = g.random((25, 2)) * 10000.0
     xy = centres[g.integers(25, size=n)] + g.normal(scale=300.0, size=(n, 2))
 else:
-    xy, on = [], False
-    with open(src) as fh:
-        for line in fh:
-            tok = line.split()
-            if not tok:
-                continue
-            if tok[0] == "NODE_COORD_SECTION":
-                on = True
-            elif tok[0] == "EOF":
-                break
-            elif on:
-                xy.append((float(tok[1]), float(tok[2])))
-    xy = np.asarray(xy)
-d = np.floor(np.sqrt((xy[:, :1] - xy[:, 0]) ** 2 + (xy[:, 1:] - xy[:, 1]) ** 2))
+    xy = read_tsp(src)
+d = floor_euclid(xy)
 if clock == "cpu":
     H.time.perf_counter = time.process_time  # budgets and deadlines in CPU seconds
 if reference:  # a long iterated search: the yardstick of instances without a known optimum
@@ -96,6 +87,7 @@ print(json.dumps({
     "budget_cpu": time.process_time() - c0, "ils": has_ils,
 }))
 """
+)
 
 
 def shared_dir(arg: str | None) -> Path:

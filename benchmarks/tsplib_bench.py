@@ -41,30 +41,44 @@ from world_bench import _commit, run_child  # the child runs in its tree (see th
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CHILD = r"""
+#: Code text of the children's TSPLIB reader and distance (text, not an import, so that a child
+#: run against an older tree has them too; pmedian_heuristic_bench's child uses them as well).
+TSP_CHILD_HELPERS = r"""
+import numpy as np
+
+
+def read_tsp(path):
+    xy, on = [], False
+    with open(path) as fh:
+        for line in fh:
+            tok = line.split()
+            if not tok:
+                continue
+            if tok[0] == "NODE_COORD_SECTION":
+                on = True
+            elif tok[0] == "EOF":
+                break
+            elif on:
+                xy.append((float(tok[1]), float(tok[2])))
+    return np.asarray(xy)
+
+
+def floor_euclid(xy):
+    dx = xy[:, 0][:, None] - xy[:, 0][None, :]
+    dy = xy[:, 1][:, None] - xy[:, 1][None, :]
+    return np.floor(np.sqrt(dx * dx + dy * dy))  # floor of the Euclidean distance (SOURCES.md)
+"""
+
+CHILD = (
+    TSP_CHILD_HELPERS
+    + r"""
 import json, resource, sys, time, warnings
 warnings.simplefilter("ignore")
-import numpy as np
 from placement.problem import Problem
 path, p, cap = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 t0 = time.perf_counter()
-xy, on = [], False
-with open(path) as fh:
-    for line in fh:
-        tok = line.split()
-        if not tok:
-            continue
-        if tok[0] == "NODE_COORD_SECTION":
-            on = True
-        elif tok[0] == "EOF":
-            break
-        elif on:
-            xy.append((float(tok[1]), float(tok[2])))
-xy = np.asarray(xy)
-dx = xy[:, 0][:, None] - xy[:, 0][None, :]
-dy = xy[:, 1][:, None] - xy[:, 1][None, :]
-d = np.floor(np.sqrt(dx * dx + dy * dy))  # floor of the Euclidean distance (SOURCES.md)
-del dx, dy
+xy = read_tsp(path)
+d = floor_euclid(xy)
 t1 = time.perf_counter()
 prob = Problem.from_cost_matrix(d, objective="median", n_sites=p)
 t2 = time.perf_counter()
@@ -85,6 +99,7 @@ print(json.dumps({
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))
 """
+)
 
 
 def _gap(run: dict) -> float:
