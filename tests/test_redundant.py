@@ -80,6 +80,17 @@ def _oracle(lat, w, dom, *, k, p, beta, sla, backup_sla, must=(), forbidden=()):
     return None if best is None else best / w.sum()
 
 
+def _assert_proven(sol, expect):
+    """``sol`` is the enumerated answer ``expect``: infeasible when None, else proven optimal
+    with objective and bound at it."""
+    if expect is None:
+        assert sol.status == "infeasible"
+        return
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(expect, rel=1e-7, abs=1e-9)
+    assert sol.best_bound == pytest.approx(expect, rel=1e-7, abs=1e-9)
+
+
 def _check_rows(res, beta):
     a = res.assignments
     assert (a["share"] == 1.0).all()
@@ -204,12 +215,7 @@ def test_single_site_domains_against_enumeration(seed):
     )
     expect = _oracle(lat, w, dom, k=k, p=p, beta=0.5, sla=sla, backup_sla=backup_sla)
     sol = solve_redundant_median(prob.model_data(), aggregate=False)
-    if expect is None:
-        assert sol.status == "infeasible"
-        return
-    assert sol.status == "optimal"
-    assert sol.objective == pytest.approx(expect, rel=1e-7, abs=1e-9)
-    assert sol.best_bound == pytest.approx(expect, rel=1e-7, abs=1e-9)
+    _assert_proven(sol, expect)
 
 
 def _fractional_instance():
@@ -390,12 +396,7 @@ def test_screening_bound_against_enumeration(seed, monkeypatch):
         sols[cap] = solve_redundant_median(data)
     assert not sols[-1].screened
     for sol in sols.values():
-        if expect is None:
-            assert sol.status == "infeasible"
-            continue
-        assert sol.status == "optimal"
-        assert sol.objective == pytest.approx(expect, rel=1e-7, abs=1e-9)
-        assert sol.best_bound == pytest.approx(expect, rel=1e-7, abs=1e-9)
+        _assert_proven(sol, expect)
 
 
 def test_screening_is_used_and_ends_pricing_early(monkeypatch):
@@ -519,12 +520,7 @@ def test_stalled_screening_against_enumeration(seed, monkeypatch):
     monkeypatch.setattr(red, "_SCREEN_SHARE", 0.0)
     monkeypatch.setattr(red, "_SCREEN_STALLED_SHARE", 1e9)
     sol = solve_redundant_median(prob.model_data(), aggregate=False)
-    if expect is None:
-        assert sol.status == "infeasible"
-        return
-    assert sol.status == "optimal"
-    assert sol.objective == pytest.approx(expect, rel=1e-7, abs=1e-9)
-    assert sol.best_bound == pytest.approx(expect, rel=1e-7, abs=1e-9)
+    _assert_proven(sol, expect)
 
 
 @pytest.mark.filterwarnings("ignore:dropped cities without an internet-share value")
@@ -604,9 +600,7 @@ def test_count_bound_is_valid_and_screens(seed, monkeypatch):
     for bound, _ in seen:
         assert bound <= expect + 1e-9
     for sol in (plain, screened):
-        assert sol.status == "optimal"
-        assert sol.objective == pytest.approx(expect, rel=1e-7, abs=1e-9)
-        assert sol.best_bound == pytest.approx(expect, rel=1e-7, abs=1e-9)
+        _assert_proven(sol, expect)
     # the last round of the run without screening: when pricing converged there (the LP bound
     # is reported), the count bound equals the LP optimum
     bound, lp = seen[plain.n_pricing_rounds - 1]
