@@ -28,7 +28,7 @@ import pandas as pd
 from placement import geo
 from placement._resources import data_file
 from placement.cache import cached_table_path
-from placement.errors import ValidationError
+from placement.errors import ValidationError, reject_rows
 from placement.validate import validate_points, validate_sites
 
 __all__ = [
@@ -134,14 +134,13 @@ def _require(df: pd.DataFrame, table: str, columns: Iterable[str]) -> None:
 
 def _check_unique(df: pd.DataFrame, table: str, key: list[str]) -> None:
     dup = df.duplicated(subset=key).to_numpy()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        raise ValidationError(
-            "duplicate key",
-            table=table,
-            row=" / ".join(str(df[k].iloc[i]) for k in key),
-            field=key[-1],
-        )
+    reject_rows(
+        dup,
+        "duplicate key",
+        table=table,
+        row=lambda i: " / ".join(str(df[k].iloc[i]) for k in key),
+        field=key[-1],
+    )
 
 
 def _check_range(
@@ -154,30 +153,27 @@ def _check_range(
 ) -> None:
     vals = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
     bad = np.isnan(vals) | (vals < lo) | (vals > hi)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        cols = [row_col] if isinstance(row_col, str) else row_col
-        raise ValidationError(
-            f"value missing, not a number or out of range [{lo:g}, {hi:g}]",
-            table=table,
-            row=" / ".join(str(df[c].iloc[i]) for c in cols),
-            field=col,
-            value=df[col].iloc[i],
-        )
+    cols = [row_col] if isinstance(row_col, str) else row_col
+    reject_rows(
+        bad,
+        f"value missing, not a number or out of range [{lo:g}, {hi:g}]",
+        table=table,
+        row=lambda i: " / ".join(str(df[c].iloc[i]) for c in cols),
+        field=col,
+        value=df[col],
+    )
     df[col] = vals
 
 
 def _check_codes(df: pd.DataFrame, table: str, col: str, row_col: str, allowed: set[str]) -> None:
-    bad = ~df[col].isin(allowed).to_numpy()
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValidationError(
-            f"unknown code (valid: {', '.join(sorted(allowed))})",
-            table=table,
-            row=df[row_col].iloc[i],
-            field=col,
-            value=df[col].iloc[i],
-        )
+    reject_rows(
+        ~df[col].isin(allowed),
+        f"unknown code (valid: {', '.join(sorted(allowed))})",
+        table=table,
+        row=df[row_col],
+        field=col,
+        value=df[col],
+    )
 
 
 def _as_set(value: str | Iterable[str] | None, name: str) -> list[str] | None:
@@ -497,15 +493,14 @@ def climate_at(
         )
     for name, arr, lim in (("lat_deg", lat, 90.0), ("lon_deg", lon, 180.0)):
         bad = ~np.isfinite(arr) | (np.abs(arr) > lim)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValidationError(
-                f"must be a finite number in [-{lim:g}, {lim:g}]",
-                table="parameter",
-                row=i,
-                field=name,
-                value=arr[i],
-            )
+        reject_rows(
+            bad,
+            f"must be a finite number in [-{lim:g}, {lim:g}]",
+            table="parameter",
+            row=range(len(arr)),
+            field=name,
+            value=arr,
+        )
     if isinstance(max_km, bool) or not (np.isfinite(max_km) and max_km >= 0):
         raise ValidationError(
             "must be a finite number >= 0", table="parameter", field="max_km", value=max_km

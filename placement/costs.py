@@ -39,7 +39,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from placement._resources import data_file
-from placement.errors import ValidationError
+from placement.errors import ValidationError, reject_rows
 from placement.validate import validate_sites
 
 __all__ = [
@@ -374,11 +374,13 @@ def check_compute_prices(table: pd.DataFrame, *, name: str = "compute_prices") -
     out["provider"] = out["provider"].astype(str).str.strip().str.lower()
     out["region_code"] = out["region_code"].astype(str).str.strip()
     empty = (out["region_code"] == "") | (out["provider"] == "")
-    if empty.any():
-        i = int(np.flatnonzero(empty.to_numpy())[0])
-        raise ValidationError(
-            "provider and region_code must not be empty", table=name, row=i, field="region_code"
-        )
+    reject_rows(
+        empty,
+        "provider and region_code must not be empty",
+        table=name,
+        row=range(len(out)),
+        field="region_code",
+    )
     key = out["provider"] + ":" + out["region_code"]
     if key.duplicated().any():
         raise ValidationError(
@@ -387,15 +389,14 @@ def check_compute_prices(table: pd.DataFrame, *, name: str = "compute_prices") -
     for col in ("usd_per_vcpu_hour", "usd_per_hour_2vcpu"):
         vals = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype=float)
         bad = ~np.isfinite(vals) | (vals <= 0) | (vals > 100)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValidationError(
-                "must be a number in (0, 100] USD",
-                table=name,
-                row=str(key.iloc[i]),
-                field=col,
-                value=table[col].iloc[i],
-            )
+        reject_rows(
+            bad,
+            "must be a number in (0, 100] USD",
+            table=name,
+            row=lambda i: str(key.iloc[i]),
+            field=col,
+            value=table[col],
+        )
         out[col] = vals
     return out.reset_index(drop=True)
 
@@ -850,15 +851,9 @@ class CostModel:
             site_pue = df["pue"].to_numpy(dtype=float)
             has = np.isfinite(site_pue)
             bad = has & (site_pue < 1.0)
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise ValidationError(
-                    "PUE cannot be below 1",
-                    table="sites",
-                    row=ids.iloc[i],
-                    field="pue",
-                    value=site_pue[i],
-                )
+            reject_rows(
+                bad, "PUE cannot be below 1", table="sites", row=ids, field="pue", value=site_pue
+            )
             pue[has] = site_pue[has]
             basis[has] = "site"
         need(
@@ -998,15 +993,14 @@ def _checked_site_column(df: pd.DataFrame, col: str) -> pd.Series:
     not_number = values.isna() & df[col].notna()
     arr = values.to_numpy(dtype=float)
     bad = not_number.to_numpy() | (np.isfinite(arr) & (arr < 0)) | np.isinf(arr)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValidationError(
-            "value must be a finite number >= 0 (or empty)",
-            table="sites",
-            row=df["site_id"].iloc[i],
-            field=col,
-            value=df[col].iloc[i],
-        )
+    reject_rows(
+        bad,
+        "value must be a finite number >= 0 (or empty)",
+        table="sites",
+        row=df["site_id"],
+        field=col,
+        value=df[col],
+    )
     return values.astype(float)
 
 

@@ -6,7 +6,13 @@ line on stderr and a non-zero exit code. This module must not import anything he
 
 from __future__ import annotations
 
-__all__ = ["InfeasibleError", "PlacementError", "SolverError", "ValidationError"]
+__all__ = [
+    "InfeasibleError",
+    "PlacementError",
+    "SolverError",
+    "ValidationError",
+    "reject_rows",
+]
 
 
 class PlacementError(ValueError):
@@ -52,6 +58,60 @@ class ValidationError(PlacementError):
             where.append(f"field {field!r}")
         prefix = (", ".join(where) + ": ") if where else ""
         super().__init__(prefix + message)
+
+
+def _at(seq: object, i: int) -> object:
+    if callable(seq):
+        return seq(i)
+    return seq.iloc[i] if hasattr(seq, "iloc") else seq[i]  # type: ignore[index]
+
+
+def reject_rows(
+    bad: object,
+    message: str,
+    *,
+    table: str,
+    row: object,
+    field: str | None = None,
+    value: object = None,
+) -> None:
+    """Raise :class:`ValidationError` naming the first row where ``bad`` is true; else return.
+
+    Parameters
+    ----------
+    bad : numpy.ndarray or pandas.Series of bool
+        One flag per row of the table.
+    message : str
+        What is wrong with a flagged row, in words.
+    table : str
+        Name of the table.
+    row : sequence or callable
+        The row's name: ``row[i]`` (``row.iloc[i]`` for a Series) or ``row(i)``.
+    field : str, optional
+        The offending column.
+    value : sequence or callable, optional
+        The offending value, looked up like ``row``; ``None`` leaves it out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> reject_rows(np.array([False, True]), "must be >= 0", table="sites",
+    ...             row=["a", "b"], field="capacity", value=[1.0, -2.0])
+    Traceback (most recent call last):
+    ...
+    placement.errors.ValidationError: table 'sites', row 'b', field 'capacity': must be >= 0
+    """
+    flags = bad.to_numpy() if hasattr(bad, "to_numpy") else bad
+    if not flags.any():  # type: ignore[union-attr]
+        return
+    i = int(flags.argmax())  # type: ignore[union-attr]
+    raise ValidationError(
+        message,
+        table=table,
+        row=_at(row, i),
+        field=field,
+        value=None if value is None else _at(value, i),
+    )
 
 
 class InfeasibleError(PlacementError):

@@ -57,7 +57,7 @@ from placement.cache import (
     read_manifest,
 )
 from placement.cache import cache_folder as _cache
-from placement.errors import ValidationError
+from placement.errors import ValidationError, reject_rows
 
 __all__ = [
     "DEFAULT_ALLOWED_HOSTS",
@@ -405,15 +405,14 @@ def _convert_carbon(payload: bytes) -> tuple[pd.DataFrame, str, int]:
         )
     vals = pd.to_numeric(up[_CARBON_COL], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(vals) | (vals < 0) | (vals > 2000)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValidationError(
-            "value missing, not a number or out of range [0, 2000]",
-            table=table,
-            row=str(codes.iloc[i]),
-            field=_CARBON_COL,
-            value=up[_CARBON_COL].iloc[i],
-        )
+    reject_rows(
+        bad,
+        "value missing, not a number or out of range [0, 2000]",
+        table=table,
+        row=lambda i: str(codes.iloc[i]),
+        field=_CARBON_COL,
+        value=up[_CARBON_COL],
+    )
     shipped = _shipped("carbon.csv")
     new = pd.DataFrame(
         {

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from placement.errors import ValidationError
+from placement.errors import ValidationError, reject_rows
 from placement.params import RANGES, check_budget
 
 __all__ = [
@@ -58,22 +58,9 @@ def _numeric(df: pd.DataFrame, col: str, table: str, id_col: str) -> pd.Series:
     if not pd.api.types.is_numeric_dtype(s):
         conv = pd.to_numeric(s, errors="coerce")
         bad = conv.isna() & s.notna()
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValidationError(
-                "value is not a number",
-                table=table,
-                row=df[id_col].iloc[i],
-                field=col,
-                value=s.iloc[i],
-            )
+        reject_rows(bad, "value is not a number", table=table, row=df[id_col], field=col, value=s)
         s = conv
     return s.astype(float)
-
-
-def _first_bad(df: pd.DataFrame, mask: np.ndarray, id_col: str) -> object:
-    i = int(np.flatnonzero(mask)[0])
-    return df[id_col].iloc[i]
 
 
 def validate_points(
@@ -138,23 +125,12 @@ def validate_points(
                 table=table,
                 field=col,
             )
-    ids = df[id_col]
-    missing = ids.isna().to_numpy()
-    if missing.any():
-        raise ValidationError(
-            "id is missing", table=table, row=int(np.flatnonzero(missing)[0]), field=id_col
-        )
-    df[id_col] = ids.astype(str)
-    empty = (df[id_col].str.strip() == "").to_numpy()
-    if empty.any():
-        raise ValidationError(
-            "id is empty", table=table, row=int(np.flatnonzero(empty)[0]), field=id_col
-        )
-    dup = df[id_col].duplicated().to_numpy()
-    if dup.any():
-        raise ValidationError(
-            "duplicate id", table=table, row=_first_bad(df, dup, id_col), field=id_col
-        )
+    positions = range(len(df))
+    reject_rows(df[id_col].isna(), "id is missing", table=table, row=positions, field=id_col)
+    df[id_col] = df[id_col].astype(str)
+    empty = df[id_col].str.strip() == ""
+    reject_rows(empty, "id is empty", table=table, row=positions, field=id_col)
+    reject_rows(df[id_col].duplicated(), "duplicate id", table=table, row=df[id_col], field=id_col)
     for col, lo, hi in (
         ("lat_deg", -90.0, 90.0),
         ("lon_deg", -180.0, 180.0),
@@ -162,27 +138,10 @@ def validate_points(
     ):
         vals = _numeric(df, col, table, id_col)
         arr = vals.to_numpy()
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValidationError(
-                "value is missing or not finite",
-                table=table,
-                row=df[id_col].iloc[i],
-                field=col,
-                value=arr[i],
-            )
+        where = {"table": table, "row": df[id_col], "field": col, "value": arr}
+        reject_rows(~np.isfinite(arr), "value is missing or not finite", **where)
         if lo is not None:
-            out = (arr < lo) | (arr > hi)
-            if out.any():
-                i = int(np.flatnonzero(out)[0])
-                raise ValidationError(
-                    f"value out of range [{lo:g}, {hi:g}]",
-                    table=table,
-                    row=df[id_col].iloc[i],
-                    field=col,
-                    value=arr[i],
-                )
+            reject_rows((arr < lo) | (arr > hi), f"value out of range [{lo:g}, {hi:g}]", **where)
         df[col] = vals
     for col in nonnegative:
         if col not in df.columns:
@@ -190,31 +149,13 @@ def validate_points(
         vals = _numeric(df, col, table, id_col)
         arr = vals.to_numpy()
         bad = np.isnan(arr) | np.isinf(arr) | (arr < 0)
-        if col in required:
-            pass
-        else:
-            bad = bad & ~np.isnan(arr)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValidationError(
-                "value must be finite and >= 0",
-                table=table,
-                row=df[id_col].iloc[i],
-                field=col,
-                value=arr[i],
-            )
+        if col not in required:
+            bad &= ~np.isnan(arr)
+        where = {"table": table, "row": df[id_col], "field": col, "value": arr}
+        reject_rows(bad, "value must be finite and >= 0", **where)
         hi = (maxima or {}).get(col)
         if hi is not None:
-            over = arr > hi
-            if over.any():
-                i = int(np.flatnonzero(over)[0])
-                raise ValidationError(
-                    f"value above the accepted maximum {hi:g}",
-                    table=table,
-                    row=df[id_col].iloc[i],
-                    field=col,
-                    value=arr[i],
-                )
+            reject_rows(arr > hi, f"value above the accepted maximum {hi:g}", **where)
         df[col] = vals
     return df.reset_index(drop=True)
 
@@ -292,9 +233,7 @@ def validate_latency_table(
     if len(df) == 0:
         raise ValidationError("table is empty", table=table)
     for col in ("demand_id", "site_id"):
-        if df[col].isna().any():
-            i = int(np.flatnonzero(df[col].isna().to_numpy())[0])
-            raise ValidationError("id is missing", table=table, row=i, field=col)
+        reject_rows(df[col].isna(), "id is missing", table=table, row=range(len(df)), field=col)
         df[col] = df[col].astype(str)
     # ids as integer codes: duplicate pairs and unknown ids are found on integers, and a row is
     # named "demand -> site" only when it is reported
@@ -323,15 +262,14 @@ def validate_latency_table(
             )
         vals = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
         bad = ~np.isfinite(vals) | (vals < 0) | (vals > hi)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValidationError(
-                f"value must be a finite number in [0, {hi:g}]",
-                table=table,
-                row=pair(i),
-                field=col,
-                value=df[col].iloc[i],
-            )
+        reject_rows(
+            bad,
+            f"value must be a finite number in [0, {hi:g}]",
+            table=table,
+            row=pair,
+            field=col,
+            value=df[col],
+        )
         df[col] = vals
     for col, known in (("site_id", site_ids), ("demand_id", demand_ids)):
         if known is None:
@@ -341,13 +279,13 @@ def validate_latency_table(
         known_set = set(map(str, known))
         unknown_id = np.fromiter((str(i) not in known_set for i in ids), dtype=bool, count=len(ids))
         if unknown_id.any():
-            i = int(np.flatnonzero(unknown_id[code])[0])
-            raise ValidationError(
+            reject_rows(
+                unknown_id[code],
                 f"unknown id (not in the {col.removesuffix('_id')} table)",
                 table=table,
-                row=pair(i),
+                row=pair,
                 field=col,
-                value=df[col].iloc[i],
+                value=df[col],
             )
     return df.reset_index(drop=True)
 
@@ -374,13 +312,12 @@ def validate_site_costs(costs: pd.DataFrame) -> pd.DataFrame:
     for col in cols:
         vals = pd.to_numeric(costs[col], errors="coerce").to_numpy(dtype=float)
         bad = (np.isinf(vals) | (vals < 0) | (vals > hi)) & ~np.isnan(vals)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValidationError(
-                f"computed cost out of range [0, {hi:g}] (check the cost model's inputs)",
-                table="site costs",
-                row=costs.index[i],
-                field=str(col),
-                value=vals[i],
-            )
+        reject_rows(
+            bad,
+            f"computed cost out of range [0, {hi:g}] (check the cost model's inputs)",
+            table="site costs",
+            row=costs.index,
+            field=str(col),
+            value=vals,
+        )
     return costs

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from placement.errors import ValidationError
+from placement.errors import ValidationError, reject_rows
 from placement.validate import validate_demand
 
 if TYPE_CHECKING:
@@ -290,15 +290,14 @@ def _validated_assignments(assignments: pd.DataFrame, demand_ids: pd.Index) -> p
         a["share"] = 1.0
     share = pd.to_numeric(a["share"], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(share) | (share < 0) | (share > 1)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValidationError(
-            "share must be a number in [0, 1]",
-            table=table,
-            row=a["demand_id"].iloc[i],
-            field="share",
-            value=a["share"].iloc[i],
-        )
+    reject_rows(
+        bad,
+        "share must be a number in [0, 1]",
+        table=table,
+        row=a["demand_id"],
+        field="share",
+        value=a["share"],
+    )
     a["share"] = share
     unknown = ~a["demand_id"].isin(demand_ids)
     if unknown.any():
