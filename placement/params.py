@@ -399,15 +399,27 @@ def _opt_ids(n: str, v: Any, t: str) -> list[str] | None:
     return None if v is None else id_list(n, v, table=t)
 
 
-def _egress(n: str, v: Any, t: str) -> float | dict[str, float] | None:
-    if v is None:
-        return None
-    if isinstance(v, Mapping):
-        m = mapping(n, v, table=t)
-        return {
-            k: number(f"{n}[{k!r}]", x, minimum=0.0, maximum=1e6, table=t) for k, x in m.items()
-        }
-    return number(n, v, minimum=0.0, maximum=1e6, table=t)
+def _number_or_table(maximum: float) -> Checker:
+    """A number in [0, maximum], or a mapping (provider / site_id -> number) of such numbers."""
+
+    def check(n: str, v: Any, t: str) -> float | dict[str, float] | None:
+        if v is None:
+            return None
+        if isinstance(v, Mapping):
+            m = mapping(n, v, table=t)
+            return {
+                k: number(f"{n}[{k!r}]", x, minimum=0.0, maximum=maximum, table=t)
+                for k, x in m.items()
+            }
+        return number(n, v, minimum=0.0, maximum=maximum, table=t)
+
+    return check
+
+
+# USD per GB, one number or a provider / site_id table
+_egress = _number_or_table(1e6)
+# USD per vCPU-hour, one number or a provider / site_id table, each in [0, 100]
+_compute_price = _number_or_table(100.0)
 
 
 def costs_spec() -> dict[str, Checker]:
@@ -436,18 +448,6 @@ def costs_spec() -> dict[str, Checker]:
         "hours_per_year": _num(0.0, 8784.0, optional=False),
         "compute_price_source": _choice("shipped", "cache"),
     }
-
-
-def _compute_price(n: str, v: Any, t: str) -> float | dict[str, float] | None:
-    """USD per vCPU-hour: one number or a provider / site_id -> number table, each in [0, 100]."""
-    if v is None:
-        return None
-    if isinstance(v, Mapping):
-        m = mapping(n, v, table=t)
-        return {
-            k: number(f"{n}[{k!r}]", x, minimum=0.0, maximum=100.0, table=t) for k, x in m.items()
-        }
-    return number(n, v, minimum=0.0, maximum=100.0, table=t)
 
 
 def input_spec() -> dict[str, Checker]:
