@@ -20,7 +20,9 @@ SHARED = REPO.parent / "shared"
 PAIRS = SHARED / "datasets" / "user_latency" / "ripe_atlas_country_pairs_train.csv"
 
 # Own hold-out (user <-> user mean RTT, access on both ends), salt "placement-access-v1", as
-# printed by `python scripts/fit_access.py --holdout`: by pair 8.8 % median / 38.1 % p90, by
+# printed by `python scripts/fit_access.py --holdout`: by pair 9.1 % median / 38.2 % p90, by
+# country 14.2 % / 46.8 % (issue 16: country-pair factors; the 5-fold CVs are 0.1-0.3 point of
+# median and 1.2-2.4 of p90 better, by pair and by country); before: by pair 8.8 % / 38.1 %, by
 # country 14.2 % / 49.1 % (session 9: sub-region pair and country-to-sub-region factors, self
 # factor 0 for small countries); session 8 (nearby countries, Moscow for Central Asia): by pair 10.4 / 40.3, by
 # country 14.2 / 49.6; before: by pair
@@ -31,8 +33,8 @@ PAIRS = SHARED / "datasets" / "user_latency" / "ripe_atlas_country_pairs_train.c
 # band from 500 km within 4 % by pair and 7 % by country (5 % before session 8; the 5-fold cross-validations of the
 # docs are within 10 % in every band). A regression of more than ~1.5 points (median) or ~5
 # points (p90) fails.
-PAIR_MAX_MEDIAN_PCT, PAIR_MAX_P90_PCT = 11.5, 45.0
-COUNTRY_MAX_MEDIAN_PCT, COUNTRY_MAX_P90_PCT = 15.5, 54.0
+PAIR_MAX_MEDIAN_PCT, PAIR_MAX_P90_PCT = 11.0, 43.5
+COUNTRY_MAX_MEDIAN_PCT, COUNTRY_MAX_P90_PCT = 15.5, 52.0
 MAX_BAND_BIAS_PCT = 10.0
 #: Bands whose bias is checked: from 500 km (the < 500 km band has 24-31 test pairs, half of
 #: them a country with itself).

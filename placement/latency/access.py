@@ -38,7 +38,9 @@ by the formula above, a hosted end with no access, detour or route factor of its
 the factor of their pair of UN M49 sub-regions (``subregion`` column;
 ``data/access_subregion_factors.csv``) and by each end's country factor towards the other end's
 sub-region (``data/access_country_subregion_factors.csv``;
-:meth:`AccessTable.subregion_pair_factors`).
+:meth:`AccessTable.subregion_pair_factors`), and, between any two distinct countries (fitted or
+not), by the pair's smoothed residual factor (``data/access_pair_factors.csv``:
+what the training pairs near both ends leave, :meth:`AccessTable.country_pair_factors`).
 
 Each country's access comes from ``data/access_latency.csv`` (fitted on RIPE Atlas user-level
 country-pair round trips by ``scripts/fit_access.py``, level ``fitted``) or, for countries without
