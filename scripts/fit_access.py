@@ -4,7 +4,8 @@ Usage (from the repository root)::
 
     python scripts/fit_access.py              # fit, write data/access_latency.csv,
                                               # access_model.csv, access_subregion_factors.csv,
-                                              # access_country_subregion_factors.csv
+                                              # access_country_subregion_factors.csv,
+                                              # access_pair_factors.csv
     python scripts/fit_access.py --check      # fit in memory, fail if data/ differs
     python scripts/fit_access.py --holdout    # also print hold-out errors (20 % splits and
                                               # 5-fold grouped cross-validation, by pair and
@@ -37,6 +38,7 @@ TABLE_OUT = "access_latency.csv"
 MODEL_OUT = "access_model.csv"
 SUBREGION_OUT = "access_subregion_factors.csv"
 COUNTRY_SUBREGION_OUT = "access_country_subregion_factors.csv"
+PAIR_OUT = "access_pair_factors.csv"
 #: Salt of the single 20 % splits (the ones the tests check).
 SPLIT_SALT = "placement-access-v1"
 #: Salts of the 5-fold grouped cross-validations printed (the first is the one quoted in the docs).
@@ -130,6 +132,9 @@ def tables(result: L.AccessFit) -> dict[str, pd.DataFrame]:
         out[SUBREGION_OUT] = sub.assign(factor=sub["factor"].round(4))
     if end is not None:
         out[COUNTRY_SUBREGION_OUT] = end.assign(factor=end["factor"].round(4))
+    pf = result.access_table.pair_factors
+    if pf is not None:
+        out[PAIR_OUT] = pf.assign(factor=pf["factor"].round(4))
     return out
 
 

@@ -108,6 +108,10 @@ def test_access_both_and_none_contract(country_files: tuple[str, str]) -> None:
     # and the sub-region pair's factor between fitted countries (Southern Africa - Western Europe)
     sub = m.access_table.subregion_pair_factors(["ZA", "ZA"], ["NA", "DE"], pairwise=True)
     assert sub[1] != 1.0
+    # and the smoothed residual factor of each pair of countries
+    pf = m.access_table.country_pair_factors(["ZA", "ZA"], ["NA", "DE"], pairwise=True)
+    assert (pf != 1.0).all()
+    sub = sub * pf
     both_expect = (
         (user + det[1:] * km["propagation_ms"][0] + za + np.array([na, de]))
         * f_za

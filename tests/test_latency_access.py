@@ -12,6 +12,7 @@ import pytest
 
 from placement import latency as L
 from placement.errors import ValidationError
+from placement.geo import haversine_km
 from placement.latency import access_fit as AF
 
 REPO = Path(__file__).resolve().parent.parent
@@ -19,7 +20,9 @@ SHARED = REPO.parent / "shared"
 PAIRS = SHARED / "datasets" / "user_latency" / "ripe_atlas_country_pairs_train.csv"
 
 # Own hold-out (user <-> user mean RTT, access on both ends), salt "placement-access-v1", as
-# printed by `python scripts/fit_access.py --holdout`: by pair 8.8 % median / 38.1 % p90, by
+# printed by `python scripts/fit_access.py --holdout`: by pair 9.1 % median / 38.2 % p90, by
+# country 14.2 % / 46.8 % (issue 16: country-pair factors; the 5-fold CVs are 0.1-0.3 point of
+# median and 1.2-2.4 of p90 better, by pair and by country); before: by pair 8.8 % / 38.1 %, by
 # country 14.2 % / 49.1 % (session 9: sub-region pair and country-to-sub-region factors, self
 # factor 0 for small countries); session 8 (nearby countries, Moscow for Central Asia): by pair 10.4 / 40.3, by
 # country 14.2 / 49.6; before: by pair
@@ -30,8 +33,8 @@ PAIRS = SHARED / "datasets" / "user_latency" / "ripe_atlas_country_pairs_train.c
 # band from 500 km within 4 % by pair and 7 % by country (5 % before session 8; the 5-fold cross-validations of the
 # docs are within 10 % in every band). A regression of more than ~1.5 points (median) or ~5
 # points (p90) fails.
-PAIR_MAX_MEDIAN_PCT, PAIR_MAX_P90_PCT = 11.5, 45.0
-COUNTRY_MAX_MEDIAN_PCT, COUNTRY_MAX_P90_PCT = 15.5, 54.0
+PAIR_MAX_MEDIAN_PCT, PAIR_MAX_P90_PCT = 11.0, 43.5
+COUNTRY_MAX_MEDIAN_PCT, COUNTRY_MAX_P90_PCT = 15.5, 52.0
 MAX_BAND_BIAS_PCT = 10.0
 #: Bands whose bias is checked: from 500 km (the < 500 km band has 24-31 test pairs, half of
 #: them a country with itself).
@@ -276,7 +279,7 @@ def test_subregion_pair_factors() -> None:
     # Only user <-> user: the demand side and the backbone ignore them.
     de = pd.DataFrame({"lat_deg": [51.17], "lon_deg": [10.45], "country_code": ["DE"]})
     ng = pd.DataFrame({"lat_deg": [9.08], "lon_deg": [8.68], "country_code": ["NG"]})
-    bare = L.AccessTable(tab.countries, tab.params)
+    bare = L.AccessTable(tab.countries, tab.params, None, None, tab.pair_factors)
     for access, ratio in (("both", m[0, 2]), ("demand", 1.0), ("none", 1.0)):
         mod = L.UserLatencyModel(access=access)
         got = mod.pair_latency_ms(de, ng)[0]
@@ -288,6 +291,95 @@ def test_subregion_pair_factors() -> None:
         L.AccessTable(tab.countries, tab.params, bad)
     with pytest.raises(ValidationError, match="subregion"):
         L.AccessTable(tab.countries, tab.params, None, e.drop(columns="subregion"))
+
+
+def test_country_pair_factors() -> None:
+    tab = L.AccessTable.shipped()
+    f = tab.pair_factors
+    assert f is not None and len(f) > 10_000
+    assert (f["country_a"] < f["country_b"]).all()
+    assert not f.duplicated(["country_a", "country_b"]).any()
+    lim = np.exp(AF.PAIR_SMOOTH_CLIP_LOG)
+    assert f["factor"].between(1 / lim, lim).all()
+    assert (np.abs(np.log(f["factor"])) >= AF.PAIR_FACTOR_MIN_LOG - 1e-4).all()
+    t = tab.countries.set_index("country_code")
+    # Countries without pairs have factors too (their fitted neighbours' residuals).
+    unseen = set(t.index[t["level"] != "fitted"])
+    assert (f["country_a"].isin(unseen) | f["country_b"].isin(unseen)).sum() > 1000
+    codes = ["DE", "FR", "NG", "BR", "DE", "ZZ"]
+    m = tab.country_pair_factors(codes, codes, pairwise=False)
+    np.testing.assert_allclose(m, m.T)
+    assert m[0, 0] == m[0, 4] == 1.0 and (m[5] == 1.0).all()  # itself; a code not in the table
+    look = f.set_index(["country_a", "country_b"])["factor"]
+    assert m[0, 2] == look[("DE", "NG")] and m[2, 0] == look[("DE", "NG")]
+    assert m[0, 1] == look.get(("DE", "FR"), 1.0) and m[2, 3] == look.get(("BR", "NG"), 1.0)
+    ew = tab.country_pair_factors(codes, codes[::-1], pairwise=True)
+    np.testing.assert_allclose(ew, m[np.arange(6), np.arange(6)[::-1]])
+    # Only user <-> user: the demand side and the backbone ignore them.
+    de = pd.DataFrame({"lat_deg": [51.17], "lon_deg": [10.45], "country_code": ["DE"]})
+    ng = pd.DataFrame({"lat_deg": [9.08], "lon_deg": [8.68], "country_code": ["NG"]})
+    bare = L.AccessTable(
+        tab.countries, tab.params, tab.subregion_factors, tab.country_subregion_factors
+    )
+    for access, ratio in (("both", m[0, 2]), ("demand", 1.0), ("none", 1.0)):
+        mod = L.UserLatencyModel(access=access)
+        got = mod.pair_latency_ms(de, ng)[0]
+        assert got == pytest.approx(
+            ratio * mod.replace(access_table=bare).pair_latency_ms(de, ng)[0]
+        )
+    with pytest.raises(ValidationError, match="factor"):
+        L.AccessTable(tab.countries, tab.params, None, None, f.assign(factor=-1.0))
+    with pytest.raises(ValidationError, match="country_b"):
+        L.AccessTable(tab.countries, tab.params, None, None, f.drop(columns="country_b"))
+
+
+def test_pair_factors_leave_one_out() -> None:
+    """A training pair's own residual is not in its factor; its neighbours' factors move."""
+    tab = L.AccessTable.shipped()
+    bare = L.AccessTable(tab.countries, tab.params)
+    fit = AF.AccessFit(bare, L.RouteLatencyModel(), 0)
+    cty = pd.read_csv(REPO / "data" / "country_points.csv", keep_default_na=False)
+    cty = cty[cty["country_code"].isin(bare.countries["country_code"])].sort_values("country_code")
+    pts = cty.set_index("country_code")
+    rows = [("DE", "NG"), ("FR", "NG"), ("DE", "GH"), ("PL", "KE"), ("DE", "DE")]
+    pairs = pd.DataFrame(
+        {
+            "src": [a for a, _ in rows],
+            "dst": [b for _, b in rows],
+            "src_lat": [pts.loc[a, "lat_deg"] for a, _ in rows],
+            "src_lon": [pts.loc[a, "lon_deg"] for a, _ in rows],
+            "dst_lat": [pts.loc[b, "lat_deg"] for _, b in rows],
+            "dst_lon": [pts.loc[b, "lon_deg"] for _, b in rows],
+        }
+    )
+    pred = AF.predict_pairs(fit.model("both", "mean"), pairs)
+    pairs["rtt_ms"] = pred * np.exp([0.2, 0.2, 0.2, -0.3, 0.4])
+
+    def factors(p: pd.DataFrame) -> pd.Series:
+        f = AF._fit_pair_factors(fit, p, cty.reset_index(drop=True), AF.PAIR_SMOOTH_KM)
+        return f.set_index(["country_a", "country_b"])["factor"]
+
+    f1 = factors(pairs)
+
+    # DE-NG: FR-NG and DE-GH (log residual 0.2 each), weights K(DE,FR)·3 and 3·K(NG,GH),
+    # shrunk by PAIR_SMOOTH_SHRINK; PL-KE far and DE-DE (a country with itself) not used.
+    def k(a: str, b: str) -> float:
+        d = haversine_km(*pts.loc[a, ["lat_deg", "lon_deg"]], *pts.loc[b, ["lat_deg", "lon_deg"]])
+        return (
+            float(np.exp(-d / AF.PAIR_SMOOTH_KM))
+            if d <= AF.NEARBY_CUTOFF * AF.PAIR_SMOOTH_KM
+            else 0.0
+        )
+
+    s = AF.PAIR_SMOOTH_SELF_WEIGHT
+    w = np.array([k("DE", "FR") * s, s * k("NG", "GH")])
+    w_far = k("DE", "PL") * k("NG", "KE")
+    expect = (w.sum() * 0.2 - 0.3 * w_far) / (w.sum() + w_far + AF.PAIR_SMOOTH_SHRINK)
+    assert np.log(f1[("DE", "NG")]) == pytest.approx(expect, rel=1e-6)
+    bumped = pairs.assign(rtt_ms=pairs["rtt_ms"] * np.array([1.3, 1, 1, 1, 1]))
+    f2 = factors(bumped)
+    assert f2[("DE", "NG")] == pytest.approx(f1[("DE", "NG")], rel=1e-12)
+    assert f2[("FR", "NG")] > f1[("FR", "NG")] and f2[("DE", "GH")] > f1[("DE", "GH")]
 
 
 def test_country_points_rebuild() -> None:
@@ -359,11 +451,13 @@ def test_hosted_mixture_on_both_ends_only() -> None:
     de = pd.DataFrame({"lat_deg": [51.17], "lon_deg": [10.45], "country_code": ["DE"]})
     f = float(tab.countries.set_index("country_code").loc["VU", "hosted_share"])
     hub = L.access.hub_points().loc[tab.countries.set_index("country_code").loc["VU", "hosted_hub"]]
-    # the mixture itself, without the sub-region pair factor (Melanesia - Western Europe)
+    # the mixture itself, without the sub-region pair factor (Melanesia - Western Europe) and the
+    # country pair factor
     both = L.UserLatencyModel(access="both", access_table=L.AccessTable(tab.countries, tab.params))
     got = both.pair_latency_ms(vu, de)[0]
     sub = float(tab.subregion_pair_factors(["VU"], ["DE"], pairwise=True)[0])
     assert sub != 1.0
+    sub *= float(tab.country_pair_factors(["VU"], ["DE"], pairwise=True)[0])
     shipped = L.UserLatencyModel(access="both").pair_latency_ms(vu, de)[0]
     assert shipped == pytest.approx(got * sub, rel=1e-12)
     # Own place: the model without the share; at the hub: a datacentre network (no access,

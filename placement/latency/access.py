@@ -38,7 +38,9 @@ by the formula above, a hosted end with no access, detour or route factor of its
 the factor of their pair of UN M49 sub-regions (``subregion`` column;
 ``data/access_subregion_factors.csv``) and by each end's country factor towards the other end's
 sub-region (``data/access_country_subregion_factors.csv``;
-:meth:`AccessTable.subregion_pair_factors`).
+:meth:`AccessTable.subregion_pair_factors`), and, between any two distinct countries (fitted or
+not), by the pair's smoothed residual factor (``data/access_pair_factors.csv``:
+what the training pairs near both ends leave, :meth:`AccessTable.country_pair_factors`).
 
 Each country's access comes from ``data/access_latency.csv`` (fitted on RIPE Atlas user-level
 country-pair round trips by ``scripts/fit_access.py``, level ``fitted``) or, for countries without
@@ -191,12 +193,19 @@ class AccessTable:
         ``country_code, subregion, factor`` (and ``n_pairs``): on the same round trips, a factor
         per end, of the end's country towards the other end's sub-region (what the sub-region
         pair factors leave); default none (1).
+    pair_factors : pandas.DataFrame, optional
+        ``country_a, country_b, factor`` (unordered, ``a < b``): a factor on the user ↔ user round
+        trip (``access="both"``) between two distinct countries of any level, applied after all
+        the others (the residuals of the training pairs near the two countries, smoothed: see
+        :func:`placement.latency.access_fit.fit_access`, ``pair_smooth_km``); pairs not listed
+        (and a country with itself) get 1; default none (1).
     """
 
     countries: pd.DataFrame
     params: dict[str, float]
     subregion_factors: pd.DataFrame | None = None
     country_subregion_factors: pd.DataFrame | None = None
+    pair_factors: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         c = self.countries.copy()
@@ -273,6 +282,14 @@ class AccessTable:
                 "country_subregion_factors",
                 _check_subregion_factors(
                     self.country_subregion_factors, ("country_code", "subregion")
+                ),
+            )
+        if self.pair_factors is not None:
+            object.__setattr__(
+                self,
+                "pair_factors",
+                _check_subregion_factors(
+                    self.pair_factors, ("country_a", "country_b"), table="pair_factors"
                 ),
             )
         _check_param("path_scale", self.params.get("path_scale", 0.0), low=-1.0)
@@ -456,6 +473,28 @@ class AccessTable:
         ).reshape(len(ua), len(ub))
         return m[ia.ravel(), ib.ravel()] if pairwise else m[ia.ravel()][:, ib.ravel()]
 
+    def country_pair_factors(
+        self, code_a: npt.ArrayLike, code_b: npt.ArrayLike, *, pairwise: bool
+    ) -> np.ndarray:
+        """Factor of :attr:`pair_factors` between countries ``code_a`` and ``code_b``
+        (element-wise, or shape (len(a), len(b))): 1 for a country with itself, a pair not
+        listed, or no table."""
+        a = np.asarray(code_a, dtype=object).astype(str)
+        b = np.asarray(code_b, dtype=object).astype(str)
+        shape = a.shape if pairwise else (len(a), len(b))
+        f = self.pair_factors
+        if f is None or not len(f):
+            return np.ones(shape)
+        keys = pd.Index(np.union1d(f["country_a"].to_numpy(str), f["country_b"].to_numpy(str)))
+        ka, kb = keys.get_indexer(f["country_a"]), keys.get_indexer(f["country_b"])
+        m = np.ones((len(keys) + 1, len(keys) + 1))  # last row/column: not listed
+        m[ka, kb] = m[kb, ka] = f["factor"].to_numpy(float)
+        ia = keys.get_indexer(a.ravel())
+        ib = keys.get_indexer(b.ravel())
+        ia, ib = np.where(ia < 0, len(keys), ia), np.where(ib < 0, len(keys), ib)
+        out = m[ia, ib] if pairwise else m[ia][:, ib]
+        return out.reshape(shape)
+
     def replace_countries(self, rows: pd.DataFrame) -> AccessTable:
         """A copy with the rows of ``rows`` (``country_code, access_mean_ms, access_sd_ms`` and
         optionally ``level``, ``n_pairs``) replacing or adding countries."""
@@ -472,7 +511,11 @@ class AccessTable:
                 base.loc[new.index, col] = new[col]
         out = base.reset_index(names="country_code").sort_values("country_code", kind="stable")
         return AccessTable(
-            out, dict(self.params), self.subregion_factors, self.country_subregion_factors
+            out,
+            dict(self.params),
+            self.subregion_factors,
+            self.country_subregion_factors,
+            self.pair_factors,
         )
 
 
@@ -516,11 +559,13 @@ def _check_hosting(c: pd.DataFrame) -> None:
     c["hosted_hub"] = np.where(v > 0, hub, "")
 
 
-def _check_subregion_factors(f: pd.DataFrame, keys: tuple[str, str]) -> pd.DataFrame:
-    """Validate a sub-region factor table (the two ``keys`` columns and ``factor``, finite > 0)."""
+def _check_subregion_factors(
+    f: pd.DataFrame, keys: tuple[str, str], *, table: str = "subregion_factors"
+) -> pd.DataFrame:
+    """Validate a factor table (the two ``keys`` columns and ``factor``, finite > 0)."""
     for col in (*keys, "factor"):
         if col not in f.columns:
-            raise ValidationError("required column missing", table="subregion_factors", field=col)
+            raise ValidationError("required column missing", table=table, field=col)
     out = f.copy()
     v = pd.to_numeric(out["factor"], errors="coerce").to_numpy(float)
     bad = ~np.isfinite(v) | (v <= 0)
@@ -528,7 +573,7 @@ def _check_subregion_factors(f: pd.DataFrame, keys: tuple[str, str]) -> pd.DataF
         i = int(np.flatnonzero(bad)[0])
         raise ValidationError(
             "must be a finite number > 0",
-            table="subregion_factors",
+            table=table,
             row=f"{out[keys[0]].iloc[i]}|{out[keys[1]].iloc[i]}",
             field="factor",
             value=out["factor"].iloc[i],
@@ -555,7 +600,12 @@ def _shipped_access() -> AccessTable:
         keep_default_na=False,
         dtype={"country_code": str},
     )
-    return AccessTable(countries, params, sub, end)
+    pair = pd.read_csv(
+        data_file("access_pair_factors.csv"),
+        keep_default_na=False,
+        dtype={"country_a": str, "country_b": str},
+    )
+    return AccessTable(countries, params, sub, end, pair)
 
 
 @cache
@@ -783,7 +833,9 @@ class UserLatencyModel(TableModel):
         lat = self._combine(c["latency_ms"], c["propagation_ms"], a, b, pairwise=pairwise)
         if self.access != "both" or a is None or b is None:
             return lat
-        sub = self.access_table.subregion_pair_factors(a.code, b.code, pairwise=pairwise)  # type: ignore[union-attr]
+        tab = self.access_table
+        sub = tab.subregion_pair_factors(a.code, b.code, pairwise=pairwise)  # type: ignore[union-attr]
+        sub = sub * tab.country_pair_factors(a.code, b.code, pairwise=pairwise)  # type: ignore[union-attr]
         fa, fb = a.hosted_share, b.hosted_share
         if not ((fa > 0).any() or (fb > 0).any()):
             return lat * sub
