@@ -21,6 +21,8 @@ printing every point as it ends, and extrapolates: mean CPU seconds a point x 20
 applies); ``--no-reuse`` solves every point (``sweep(reuse=False)``): with reuse (the default) the
 points of one N are solved from SLA 190 down to 100 on one worker and a point whose looser
 neighbour's proven optimum meets its SLA (or whose looser neighbour is infeasible) takes it.
+``--schedule static`` deals the SLA groups round-robin to the workers (the default before
+``schedule="dynamic"``: every group its own chain, handed to a free worker).
 ``--time-limit S`` caps each point (a stopped point is ``feasible``/``no_solution`` with its gap).
 
     python benchmarks/world_sweep_bench.py --redundancy 1 --workers 2
@@ -65,6 +67,8 @@ if not cfg["reuse"]:
     solve_reuse = {"reuse": False}
 else:
     solve_reuse = {}
+if cfg.get("schedule"):  # only when given: the child also runs against older trees
+    solve_reuse["schedule"] = cfg["schedule"]
 points = grid_points(grid)[:: cfg["sample"]]
 setup_s = time.perf_counter() - t0
 solve = {"threads": 1}
@@ -155,6 +159,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="solve every point (sweep(reuse=False)); default: reuse along the SLA axis",
     )
+    ap.add_argument(
+        "--schedule",
+        choices=("dynamic", "static"),
+        default="",
+        help="sweep(schedule=...): one chain per SLA group handed to a free worker (dynamic, the "
+        "default of the tree measured) or groups dealt round-robin to the workers (static)",
+    )
     args = ap.parse_args(argv)
     cfg = {
         "redundancy": args.redundancy,
@@ -165,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         "sla": SLA_MS,
         "n_sites": [int(v) for v in args.n_sites.split(",")] if args.n_sites else N_SITES,
         "reuse": not args.no_reuse,
+        "schedule": args.schedule,
     }
     if cfg["sample"] > 1 and (args.scheduler or args.workers != 1):
         ap.error("--sample runs serially: give --workers 1 and no --scheduler")
@@ -175,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'dask ' + args.scheduler if args.scheduler else f'{args.workers} worker(s)'}, "
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
         f"{'' if cfg['reuse'] else ', no reuse'}"
+        f"{', schedule ' + args.schedule if args.schedule else ''}"
         f"{', n_sites ' + args.n_sites if args.n_sites else ''}",
         flush=True,
     )

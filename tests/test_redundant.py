@@ -705,3 +705,63 @@ def test_warm_start_gets_the_interchange(seed, monkeypatch):
             for c in np.setdiff1d(np.arange(8), cur):
                 v, f = ev.ev.cost(np.r_[cur[cur != a], c])
                 assert not f or v >= ub - 1e-9 * max(1.0, ub)
+
+
+def test_strict_interchange_keeps_a_small_town_within_its_sla():
+    # d1 (weight 0.01) has s0 as its only site within the 50-ms SLA: the plain interchange,
+    # whose penalty for a missing rank is weighted by the demand point, closes s0 for s1 (d0,
+    # weight 100, gains 34 ms) and ends infeasible; the strict one (feasibility first) keeps s0
+    import placement.formulations.redundant as red
+
+    lat = np.array([[40.0, 1.0, 30.0], [10.0, 200.0, 200.0]])
+    w = np.array([100.0, 0.01])
+    prob = _problem(
+        lat,
+        w,
+        [0, 0, 1],
+        redundancy=2,
+        n_sites=2,
+        backup_weight=0.5,
+        max_latency_ms=50.0,
+        backup_max_latency_ms=300.0,
+    )
+    solver = red._Solver(prob.model_data(), math.inf, 1e-9, None, False, 0.0)
+    solver._prepare()
+    fixed, allowed = np.zeros(0, dtype=np.int64), np.arange(3)
+    start = np.array([0, 2])
+    assert solver.ev.cost(start)[1]
+    plain = red._DomainSearch(solver.ev, solver.dom, solver.n_dom)
+    cur, _, _ = plain.interchange(start, fixed, allowed, 10, math.inf)
+    assert list(cur) == [1, 2] and not solver.ev.cost(cur)[1]
+    strict = red._DomainSearch(solver.ev, solver.dom, solver.n_dom, strict=True)
+    cur, _, moves = strict.interchange(start, fixed, allowed, 10, math.inf)
+    assert list(cur) == [0, 2] and moves == 0 and solver.ev.cost(cur)[1]
+    # from the infeasible set it repairs the SLA first
+    cur, _, _ = strict.interchange(np.array([1, 2]), fixed, allowed, 10, math.inf)
+    assert list(cur) == [0, 2]
+    expect = _oracle(lat, w, [0, 0, 1], k=2, p=2, beta=0.5, sla=50.0, backup_sla=300.0)
+    sol = solve_redundant_median(prob.model_data(), initial_open=np.array([1, 2]))
+    _assert_proven(sol, expect)
+    assert sol.warm_start and list(sol.open_sites) == [0, 2]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_infeasible_warm_start_is_repaired_or_dropped(seed):
+    # a warm start that breaks the SLA (a looser sweep point's optimum) goes through the strict
+    # interchange: the answer is the enumerated one either way, and a repaired start is feasible
+    import placement.formulations.redundant as red
+
+    kw = dict(n_sites=3, backup_weight=0.5, max_latency_ms=45.0, backup_max_latency_ms=70.0)
+    prob, lat, w, dom = _instance(seed, n=10, m=8, k=2, n_dom=3, **kw)
+    data = prob.model_data()
+    solver = red._Solver(data, math.inf, 1e-9, None, False, 0.0)
+    solver._prepare()
+    infeasible = [
+        S for S in itertools.combinations(range(8), 3) if not solver.ev.cost(np.array(S))[1]
+    ]
+    expect = _oracle(lat, w, dom, k=2, p=3, beta=0.5, sla=45.0, backup_sla=70.0)
+    for S in infeasible[:: max(1, len(infeasible) // 4)]:
+        sol = solve_redundant_median(data, initial_open=np.array(S), aggregate=False)
+        _assert_proven(sol, expect)
+        if expect is None:
+            assert not sol.warm_start

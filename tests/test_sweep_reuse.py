@@ -12,6 +12,7 @@ import pytest
 from oracle import brute
 
 from placement.cli import main
+from placement.errors import ValidationError
 from placement.problem import Problem
 from placement.result import Result
 from placement.scenarios import sweep
@@ -145,7 +146,7 @@ def test_plan_orders_each_sla_group_loose_to_tight():
     assert plan.sla_axes == ("max_latency_ms",)
     assert plan.chains == ((1, 2, 0), (4, 5, 3))
     assert plan.reuse_from[0] == (2,) and plan.reuse_from[2] == (1,) and plan.reuse_from[1] == ()
-    one = plan_sweep(points, 1)
+    one = plan_sweep(points, 1, schedule="static")
     assert one.chains == ((1, 2, 0, 4, 5, 3),)
     # the head of the next group warm-starts from the same SLA of the previous group
     assert one.warm_from[4] == 1 and one.warm_from[5] == 2 and one.warm_from[3] == 0
@@ -165,13 +166,26 @@ def test_plan_deals_groups_round_robin_so_slow_and_fast_groups_mix():
     # groups along n_sites are dealt c, c + 2, ...: a contiguous half would give one worker every
     # small n_sites (the slow proofs of the world r=2 sweep)
     points = [{"n_sites": n, "max_latency_ms": s} for n in (2, 3, 4, 5) for s in (40.0, 60.0)]
-    plan = plan_sweep(points, 2)
+    plan = plan_sweep(points, 2, schedule="static")
     assert plan.chains == ((1, 0, 5, 4), (3, 2, 7, 6))
     # a chain's next group warm-starts from the same SLA of its previous group (two steps on)
     assert plan.warm_from[5] == 1 and plan.warm_from[4] == 0 and plan.warm_from[7] == 3
     assert plan.warm_from[1] is None and plan.warm_from[3] is None
-    three = plan_sweep(points, 3)
+    three = plan_sweep(points, 3, schedule="static")
     assert three.chains == ((1, 0, 7, 6), (3, 2), (5, 4))
+
+
+def test_dynamic_plan_is_one_chain_per_group_whatever_the_workers():
+    # every group its own chain (the pool hands the next one to a free worker), warm-started
+    # within the group only: the same plan for 1, 2 or 3 workers
+    points = [{"n_sites": n, "max_latency_ms": s} for n in (2, 3, 4, 5) for s in (40.0, 60.0)]
+    plans = [plan_sweep(points, w) for w in (1, 2, 3)]
+    assert all(p == plans[0] for p in plans)
+    assert plans[0].chains == ((1, 0), (3, 2), (5, 4), (7, 6))
+    assert plans[0].warm_from == (1, None, 3, None, 5, None, 7, None)
+    assert plans[0].reuse_from[0] == (1,) and plans[0].reuse_from[1] == ()
+    with pytest.raises(ValidationError):
+        plan_sweep(points, 2, schedule="round-robin")
 
 
 def test_reuse_in_processes_and_on_dask_is_the_serial_answer():

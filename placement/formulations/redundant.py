@@ -101,6 +101,16 @@ not the interchange: with ``_DomainSearch`` it runs from the warm start, and the
 it too (before, a warm-started point priced from the start as given and rounded the LP with the
 first-improvement swaps; world N = 8, SLA 190 ms started from the optimum with one site
 swapped, 69.10 ms: one swap to the optimum, 21.1 to 16.0 CPU s at load 8-9).
+Interchanges that start from a given set (the warm start, the feasibility MIP's padded cover,
+the LP rounding) are *strict*: a missing rank costs more than every feasible assignment together,
+so a feasible set never turns infeasible and an infeasible one is repaired first. With the
+plain penalty, weighted by the demand point, closing the only site within a small town's SLA
+paid off: world N = 6, SLA 120 ms rounded its LP to an infeasible 87.67 ms and priced from the
+padded cover (113.86 ms) to an incumbent of 104.15 ms; strict, the cover's interchange gives
+103.45 ms and the rounding the optimum 103.41 ms (N = 7: 82.15 ms at the start instead of
+82.43, optimum 82.14). A warm start that breaks the SLA (in a sweep, the optimum of the looser neighbour in the
+same SLA group: had it met this SLA, the point would have been reused) is repaired the same way
+instead of being dropped for the cold start.
 The initial pairs are the nearest allowed site per domain and rank kind of every demand point
 plus every pair at the incumbent's sites (without those the world instance took 102 rounds and
 six times the CPU; with every pair closer than the incumbent's assignment, 34,000 more, the
@@ -535,16 +545,24 @@ class _DomainSearch:
     #: O(n) per candidate domain through each row's three best domains)
     MAX_DOMAINS = 512
 
-    def __init__(self, ev: _Evaluator, dom: np.ndarray, n_dom: int) -> None:
+    def __init__(self, ev: _Evaluator, dom: np.ndarray, n_dom: int, strict: bool = False) -> None:
         big = ev.penalty
         self.dom = np.asarray(dom, dtype=np.int64)
         self.nd = max(n_dom, 2)  # an empty second domain when there is one
         self.w = ev.w
         # effective values: primary x -> x + 2 big [x ≥ big], backup y -> β y + 2 big [y ≥ big]
-        self.elp = ev.lp + 2.0 * big * (ev.lp >= big)
-        self.elb = ev.beta * ev.lb + 2.0 * big * (ev.lb >= big)
+        pen: float | np.ndarray = 2.0 * big
+        if strict:
+            # feasibility first: a missing rank of any demand point costs more (weighted) than
+            # every feasible assignment together (rows of weight 0 keep the plain penalty)
+            total = 4.0 * big * (1.0 + ev.beta) * float(np.sum(ev.w)) + 1.0
+            w = np.asarray(ev.w, dtype=float)
+            pen = np.maximum(2.0 * big, np.divide(total, w, out=np.zeros_like(w), where=w > 0))
+            pen = pen[:, None]
+        self.elp = ev.lp + pen * (ev.lp >= big)
+        self.elb = ev.beta * ev.lb + pen * (ev.lb >= big)
         self.empty_p = math.inf  # a domain without an open site has no primary
-        self.empty_b = ev.beta * big + 2.0 * big
+        self.empty_b = ev.beta * big + pen
 
     @staticmethod
     def applies(ev: _Evaluator, n_dom: int) -> bool:
@@ -1488,7 +1506,8 @@ class _Solver:
         return np.asarray(sol.open_sites, dtype=np.int64)
 
     def _warm_start(self) -> np.ndarray | None:
-        """The given open set if it is a feasible start (count, must-open, forbidden, SLA)."""
+        """The given open set if it is a valid start (count, must-open, forbidden; with
+        :class:`_DomainSearch` it may break an SLA: the interchange then repairs it)."""
         if self.initial_open is None:
             return None
         d = self.data
@@ -1504,6 +1523,8 @@ class _Solver:
             return None
         if d.forbidden[sites].any() or not np.isin(np.flatnonzero(d.must_open), sites).all():
             return None
+        if _DomainSearch.applies(self.ev, self.n_dom):
+            return sites
         _, feas = self.ev.cost(sites)
         return sites if feas else None
 
@@ -1578,17 +1599,29 @@ class _Solver:
         self._log(f"domain search: greedy + {moves} swaps")
         return cur
 
-    def _warm_interchange(self, start: np.ndarray) -> np.ndarray:
-        """The interchange of :class:`_DomainSearch` from a feasible warm start (``k = 2``)."""
+    def _strict_interchange(self, start: np.ndarray) -> tuple[np.ndarray, int]:
+        """The interchange of :class:`_DomainSearch` (``k = 2``) with feasibility first
+        (``strict``): from a feasible set it never leaves the feasible sets, from an infeasible
+        one (a looser sweep point's optimum, the LP's rounding) it first repairs the SLAs.
+
+        With the plain penalties, which are weighted by the demand point, swaps that leave a
+        small city without a site within its SLA paid off: world N = 6, SLA 120 ms rounded its
+        LP to an infeasible 87.67 ms and kept an incumbent of 104.15 (optimum 103.41).
+        """
         d = self.data
-        ds = _DomainSearch(self.ev, self.dom, self.n_dom)
+        ds = _DomainSearch(self.ev, self.dom, self.n_dom, strict=True)
         fixed = np.flatnonzero(d.must_open)
         allowed = np.flatnonzero(~d.forbidden)
         cur, _, moves = ds.interchange(start, fixed, allowed, _DOMAIN_SEARCH_MOVES, self.deadline)
+        return cur, moves
+
+    def _warm_interchange(self, start: np.ndarray) -> np.ndarray | None:
+        """The strict interchange from a warm start (``k = 2``); None when it ends infeasible."""
+        cur, moves = self._strict_interchange(start)
         self.domain_searched = True
         _, feas = self.ev.cost(cur)
-        self._log(f"warm start + {moves} swaps")
-        return cur if feas else start
+        self._log(f"warm start + {moves} swaps (feasible {feas})")
+        return cur if feas else None
 
     def _round(self, y: np.ndarray) -> None:
         d = self.data
@@ -1599,13 +1632,8 @@ class _Solver:
         start = np.argsort(-score, kind="stable")[:p]
         if self.domain_searched:
             # the vectorised interchange of the start (N = 8 on the world instance at SLA
-            # 160 ms: the first-improvement swaps took 21 s)
-            ds = _DomainSearch(self.ev, self.dom, self.n_dom)
-            fixed = np.flatnonzero(d.must_open)
-            allowed = np.flatnonzero(~d.forbidden)
-            cur, _, moves = ds.interchange(
-                start, fixed, allowed, _DOMAIN_SEARCH_MOVES, self.deadline
-            )
+            # 160 ms: the first-improvement swaps took 21 s), feasibility first
+            cur, moves = self._strict_interchange(start)
             val, feas = self.ev.cost(cur)
             self._log(f"LP rounding + {moves} swaps: {val * self.unit:.6f} (feasible {feas})")
             if feas and val < self.ub:
@@ -1620,13 +1648,15 @@ class _Solver:
         self._build()
         t_h = time.perf_counter()
         start = self._warm_start()
+        if start is not None and _DomainSearch.applies(self.ev, self.n_dom):
+            # the start (a sweep's neighbouring point, re-counted) improved by the vectorised
+            # interchange, as the cold start is: a local optimum to price from, and the LP
+            # rounding then uses the interchange too, not first-improvement swaps. A start
+            # that breaks this point's SLA (the looser neighbour of a sweep's SLA group) is
+            # repaired by it, else dropped for the cold start
+            start = self._warm_interchange(start)
         if start is not None:
             self.warm = True
-            if _DomainSearch.applies(self.ev, self.n_dom):
-                # the start (a sweep's neighbouring point, re-counted) improved by the
-                # vectorised interchange, as the cold start is: a local optimum to price from,
-                # and the LP rounding then uses the interchange too, not first-improvement swaps
-                start = self._warm_interchange(start)
             val, feas = self.ev.cost(start)
             self.ub, self.best = val, start
             sub = None
@@ -1650,6 +1680,14 @@ class _Solver:
                     )
                 if cover is not None:
                     start = self._pad(cover)
+                    if self.domain_searched:
+                        # the padded cover improved without losing feasibility (world N = 6,
+                        # SLA 120 ms: 113.86 ms as padded)
+                        cur, moves = self._strict_interchange(start)
+                        v2, f2 = self.ev.cost(cur)
+                        self._log(f"cover + {moves} swaps: {v2 * self.unit:.6f} (feasible {f2})")
+                        if f2:
+                            start = cur
                     val, feas = self.ev.cost(start)
             if feas:
                 self.ub, self.best = val, start
