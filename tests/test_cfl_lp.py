@@ -121,7 +121,7 @@ def test_strong_lp_bound_and_rounding_against_enumeration(seed, single):
     assert res.stats["lp_proven"]  # small instances: the site pricing ends
     assert res.stats["lp_value"] == pytest.approx(strong, rel=1e-7, abs=1e-9)
     assert res.lp_bound == pytest.approx(strong, rel=1e-7, abs=1e-9)
-    # small instances: the site MIP over the sites left by reduced-cost fixing ends, and
+    # small instances: the site branch and bound over the sites left by fixing ends, and
     # proves the optimum (split) or bounds it by the split optimum (single sourcing)
     assert res.stats["mip_proven"]
     assert res.objective >= best - 1e-9
