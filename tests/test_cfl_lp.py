@@ -65,6 +65,8 @@ def _optimum(data: ModelData, lat: np.ndarray) -> float:
     best, share = math.inf, data.weight / data.total_weight
     rows = np.arange(data.n_demand)
     for s in itertools.combinations(range(data.n_sites), k):
+        if not set(np.flatnonzero(data.must_open)) <= set(s):
+            continue
         for pick in itertools.product(s, repeat=data.n_demand):
             pick = np.asarray(pick)
             if not np.isfinite(lat[rows, pick]).all():
@@ -119,7 +121,7 @@ def test_strong_lp_bound_and_rounding_against_enumeration(seed, single):
     assert res.stats["lp_proven"]  # small instances: the site pricing ends
     assert res.stats["lp_value"] == pytest.approx(strong, rel=1e-7, abs=1e-9)
     assert res.lp_bound == pytest.approx(strong, rel=1e-7, abs=1e-9)
-    # small instances: the site MIP over the sites left by reduced-cost fixing ends, and
+    # small instances: the site branch and bound over the sites left by fixing ends, and
     # proves the optimum (split) or bounds it by the split optimum (single sourcing)
     assert res.stats["mip_proven"]
     assert res.objective >= best - 1e-9
@@ -167,3 +169,137 @@ def test_rounding_keeps_the_sites_at_one_and_the_count(seed):
     assert mask[lp.y > 1 - 1e-6].all()
     assert val == pytest.approx(float(arr.cost @ z))
     assert val >= best - 1e-9
+
+
+def _twin_data(seed: int, single: bool) -> tuple[ModelData, np.ndarray]:
+    """A random instance whose sites include twins: copies of a site's latency column (the
+    same pairs and costs), groups of 2 and 3, one of them must open in some seeds."""
+    rng = np.random.default_rng(900 + seed)
+    n, m0 = int(rng.integers(6, 9)), int(rng.integers(3, 5))
+    lat0 = rng.integers(1, 80, size=(n, m0)).astype(float)
+    copies = [0, 0, 1] if seed % 2 else [0, 1]  # site 0 thrice (or twice), site 1 twice
+    lat = np.concatenate([lat0, lat0[:, copies]], axis=1)
+    m = lat.shape[1]
+    ok = lat <= 70.0
+    ok[np.arange(n), np.argmin(lat, axis=1)] = True
+    ok[:, m0:] = ok[:, copies]
+    ii, jj = np.nonzero(ok)
+    w = rng.integers(1, 20, size=n).astype(float)
+    k = int(rng.integers(2, 4))
+    must = np.zeros(m, dtype=bool)
+    if seed % 3 == 2:
+        must[1] = must[m0 + len(copies) - 1] = True  # a whole twin group must open
+    data = ModelData(
+        n_demand=n,
+        n_sites=m,
+        weight=w,
+        pair_i=ii,
+        pair_j=jj,
+        latency_ms=lat[ii, jj],
+        pair_cost_usd=np.zeros(len(ii)),
+        primary_ok=np.ones(len(ii), dtype=bool),
+        backup_ok=np.ones(len(ii), dtype=bool),
+        fixed_usd=np.zeros(m),
+        variable_usd_per_unit=np.zeros(m),
+        domain=np.arange(m),
+        provider=np.zeros(m, dtype=np.int64),
+        must_open=must,
+        forbidden=np.zeros(m, dtype=bool),
+        objective="median",
+        n_sites_exact=k,
+        capacity=np.full(m, float(rng.uniform(1.05, 1.6)) / k * float(w.sum())),
+        single_sourcing=single,
+    )
+    return data, np.where(ok, lat, np.inf)
+
+
+def _optimum_twins(data: ModelData, lat: np.ndarray) -> float:
+    if data.single_sourcing:
+        return _optimum(data, lat)
+    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
+    return brute(lat, data.weight, [k], cap=cap, must=tuple(np.flatnonzero(data.must_open)))
+
+
+@pytest.mark.parametrize("single", [False, True])
+@pytest.mark.parametrize("seed", range(8))
+def test_twin_groups_branch_and_bound_against_enumeration(seed, single):
+    data, lat = _twin_data(seed, single)
+    best = _optimum_twins(data, lat)
+    arr = lagrangian._Arrays(data)
+    site_lp = cfl_lp.SiteLP(arr)
+    # the copies are grouped with their originals, nothing else
+    m0 = data.n_sites - (3 if seed % 2 else 2)
+    assert site_lp.rep[m0] == 0 and site_lp.rep[data.n_sites - 1] == 1
+    assert len(site_lp.members) == m0
+    if math.isinf(best):
+        pytest.skip("infeasible instance")
+    res = lagrangian.solve_lagrangian(data, deadline=time.perf_counter() + 30)
+    assert res.bound <= best + 1e-9
+    assert res.stats["lp_proven"]
+    assert res.lp_bound <= _strong_lp_must(data) + 1e-9
+    assert res.objective >= best - 1e-9
+    if not single:
+        assert res.status == "optimal"
+        assert res.objective == pytest.approx(best, rel=1e-6)
+    _check_feasible(data, res.rows)
+    assert res.open_mask[data.must_open].all()
+
+
+def _strong_lp_must(data: ModelData) -> float:
+    """:func:`_strong_lp` with the must-open sites at 1."""
+    if not data.must_open.any():
+        return _strong_lp(data)
+    n, m, P = data.n_demand, data.n_sites, data.n_pairs
+    w, cap = data.weight, np.asarray(data.capacity)
+    share = w / w.sum()
+    c = np.r_[np.zeros(m), share[data.pair_i] * data.latency_ms]
+    a_eq = np.zeros((n + 1, m + P))
+    a_eq[data.pair_i, m + np.arange(P)] = 1.0
+    a_eq[n, :m] = 1.0
+    b_eq = np.r_[np.ones(n), [data.n_sites_exact]]
+    a_ub = np.zeros((m + P, m + P))
+    a_ub[data.pair_j, m + np.arange(P)] = w[data.pair_i]
+    a_ub[np.arange(m), np.arange(m)] = -cap
+    a_ub[m + np.arange(P), m + np.arange(P)] = 1.0
+    a_ub[m + np.arange(P), data.pair_j] = -1.0
+    bounds = [(1.0 if data.must_open[j] else 0.0, 1.0) for j in range(m)] + [(0, 1)] * P
+    res = linprog(c, A_ub=a_ub, b_ub=np.zeros(m + P), A_eq=a_eq, b_eq=b_eq, bounds=bounds)
+    return float(res.fun) if res.status == 0 else math.inf
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_group_bound_is_valid_under_fixings(seed):
+    # any u and any bounds on the groups' Y: the bound stays below the best open set that
+    # meets them (enumeration with the fixings as must/forbidden sites); at the LP's duals
+    # without fixings it equals the strong LP
+    data, lat = _twin_data(seed, False)
+    arr = lagrangian._Arrays(data)
+    site_lp = cfl_lp.SiteLP(arr)
+    reps, bottom, size = site_lp.all_groups()
+    rng = np.random.default_rng(seed)
+    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
+    for trial in range(6):
+        lo, hi = bottom.copy(), size.copy()
+        t = int(rng.integers(len(reps)))
+        if trial % 2:
+            lo[t] = max(lo[t], float(rng.integers(1, size[t] + 1)))
+        else:
+            hi[t] = min(hi[t], float(rng.integers(0, size[t])))
+        must, forbidden = [], []
+        for g, r in enumerate(reps):
+            members = site_lp.members[r]
+            must += members[: int(lo[g])]
+            forbidden += members[int(hi[g]) :]
+        if set(must) & set(forbidden):
+            continue
+        best = brute(lat, data.weight, [k], cap=cap, must=tuple(must), forbidden=tuple(forbidden))
+        u = rng.normal(0, 30, size=data.n_demand) * arr.s + arr.s * 20
+        got = site_lp.group_bound(u, reps, lo, hi)
+        assert got <= best + 1e-9
+    strong = _strong_lp_must(data)
+    lp = site_lp.solve(np.arange(data.n_sites), time.perf_counter() + 30)
+    if math.isinf(strong):
+        assert lp.y is None
+        return
+    assert lp.proven and lp.bound == pytest.approx(strong, rel=1e-7, abs=1e-9)
+    assert site_lp.group_bound(lp.u, reps, bottom, size) == pytest.approx(strong, rel=1e-7)

@@ -485,8 +485,8 @@ class _CflRun:
             and not self.lp_proves
             and self.deadline - time.perf_counter() > 0.02
         )
-        if self.mip_ran:
-            h.setOptionValue("time_limit", self._remaining())
+        if self.mip_ran:  # HiGHS's time limit counts the LP's run too
+            h.setOptionValue("time_limit", h.getRunTime() + self._remaining())
             h.run()
         self.solve_s = time.perf_counter() - self.t1
 

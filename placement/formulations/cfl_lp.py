@@ -20,7 +20,8 @@ Whatever ``S``, the demand duals ``u`` of that LP give the Lagrangian bound
 solution for any ``u``, computed in numpy over every pair. It equals the LP over ``S`` exactly
 when no site outside ``S`` prices out (``S`` then holds an optimum of the whole LP), and the
 sites of smallest ``v_j`` that are not yet in ``S`` are the ones added (site pricing). The bound
-reported is only ever an ``L(u)``, so an unfinished loop still returns a valid bound.
+reported is only ever an ``L(u)`` (over twin groups, below), so an unfinished loop still returns
+a valid bound.
 
 Rounding
 --------
@@ -31,15 +32,29 @@ improved by swaps with sites of the LP's support and of small ``v_j``, is the in
 (on the world instance 29.16 from the LP alone; with the given incumbent as a further start,
 28.9507).
 
-Site MIP
---------
-With the LP proven and an incumbent of value ``UB``, every site whose forced opening raises the
-Lagrangian bound at the LP's ``u`` above ``UB`` is closed (no better solution opens it), the
-others join ``S`` and HiGHS solves the model over ``S`` with ``y`` integer and ``UB`` as its
-objective bound (:func:`_site_mip`). Every solution better than ``UB`` lies in that model, so
-``min(UB, HiGHS's dual bound)`` is a bound, ``UB`` itself when HiGHS ends. On the world
-instance 90 of 169 sites are left and HiGHS proves 28.950697 optimal at the root in 195 CPU s
-(240 s of wall at load 3-5): beyond a 60-s cap, where the LP's bound stands.
+Twin sites
+----------
+Sites with the same fixed cost, capacity and pairs (two providers' regions in one city: 30
+groups of 2-3 among the 169 world sites) are one column ``0 ≤ Y ≤ k`` of the LP
+(:func:`twin_groups`): the same LP value, no branching over the group's permutations. Its
+Lagrangian part ``f(Y)`` keeps ``x_p ≤ 1`` over the group's pairs (:meth:`SiteLP.group_steps`),
+which the bound of separate sites does not: at the grouped LP's duals only the grouped bound
+meets the LP.
+
+Site branch and bound
+---------------------
+With the LP proven and an incumbent of value ``UB``, reduced-cost fixing lowers each group's
+most ``Y`` while forcing it raises the grouped Lagrangian bound at the LP's ``u`` above ``UB``
+(world instance, ``UB`` = 28.950697: 117 of 169 sites closed). Branch and bound on ``Y``
+(:func:`_site_bb`) then re-solves the LP over ``S`` per node (dual simplex from the last
+basis; groups left that the node's bound opens join ``S``), bounds each node by the grouped
+Lagrangian bound at its duals (valid for any ``u``), prunes within :data:`PRUNE_GAP` of the
+incumbent and branches on the most fractional ``Y``, best bound first. Every solution better
+than ``UB`` lies in the groups left, so the smallest bound of the open and pruned nodes (and
+``UB``) is a bound. World instance: 28.950697 proven optimal in 9 nodes (about 5 CPU s; from
+the rounding's 29.160866 alone, also 9 nodes, finding the optimum itself). HiGHS's own MIP on
+the same grouped model took 143 CPU s (5 nodes, sub-MIP heuristics and strong branching); on
+the single sites, 195 CPU s.
 """
 
 from __future__ import annotations
@@ -114,21 +129,27 @@ class SiteLP:
             n + 1, lower, upper, 0, np.zeros(n + 1, np.int32), np.zeros(0, np.int32), np.zeros(0)
         )
         self.sites: list[int] = []
+        self.in_s = np.zeros(arr.m, dtype=bool)
+        #: column of each twin group's ``Y`` (keyed by the group's first site)
         self.ycol: dict[int, int] = {}
         self.by_site = np.argsort(arr.pj, kind="stable")
         self.site_start = np.searchsorted(arr.pj[self.by_site], np.arange(arr.m + 1))
+        self.rep, self.members = twin_groups(arr, self.by_site, self.site_start)
 
     def add_sites(self, sites: list[int]) -> None:
-        """Add the sites (their ``y``, pairs, capacity and linking rows) to ``S``."""
+        """Add the sites' twin groups (``Y``, pairs, capacity and linking rows) to ``S``."""
         arr, h = self.arr, self.h
         for j in sites:
-            if j in self.ycol:
+            r = int(self.rep[j])
+            if r in self.ycol:
                 continue
-            ps = self.by_site[self.site_start[j] : self.site_start[j + 1]]
+            group = self.members[r]
+            ps = self.by_site[self.site_start[r] : self.site_start[r + 1]]
             k = len(ps)
             y = h.getNumCol()
-            lo = 1.0 if arr.must[j] else 0.0
-            h.addCol(float(arr.fixed[j]), lo, 1.0, 1, np.array([arr.n], np.int32), np.ones(1))
+            size = float(len(group))
+            lo = size if arr.must[r] else 0.0
+            h.addCol(float(arr.fixed[r]), lo, size, 1, np.array([arr.n], np.int32), np.ones(1))
             x0 = h.getNumCol()
             if k:
                 h.addCols(
@@ -142,11 +163,11 @@ class SiteLP:
                     np.ones(k),
                 )
             xcols = x0 + np.arange(k, dtype=np.int32)
-            # capacity row: Σ a_p x_p − y ≤ 0
+            # capacity row: Σ a_p x_p − Y ≤ 0
             h.addRow(
                 -self.inf, 0.0, k + 1, np.r_[y, xcols].astype(np.int32), np.r_[-1.0, arr.a[ps]]
             )
-            if k:  # linking rows x_p − y ≤ 0
+            if k:  # linking rows x_p − Y ≤ 0
                 idx = np.empty(2 * k, np.int32)
                 idx[0::2], idx[1::2] = xcols, y
                 val = np.empty(2 * k)
@@ -160,8 +181,94 @@ class SiteLP:
                     idx,
                     val,
                 )
-            self.ycol[int(j)] = y
-            self.sites.append(int(j))
+            self.ycol[r] = y
+            self.in_s[group] = True
+            self.sites.extend(int(g) for g in group)
+
+    def spread(self, col: np.ndarray) -> np.ndarray:
+        """``y`` over every site from the columns: a group's ``Y`` fills its sites in order.
+
+        (``x_p`` of the group shared in proportion to ``y_j / Y``: an LP solution of the model
+        over single sites of the same value.)
+        """
+        y = np.zeros(self.arr.m)
+        for r, c in self.ycol.items():
+            group = self.members[r]
+            y[group] = np.clip(col[c] - np.arange(len(group)), 0.0, 1.0)
+        return y
+
+    def group_steps(self, rc: np.ndarray, reps: list[int], top: np.ndarray) -> list[np.ndarray]:
+        """Each group's steps ``f(t) − f(t−1)``, ``t = 1..top``, of its Lagrangian part.
+
+        ``f(Y) = F Y + min Σ rc_p x_p`` over ``Σ a_p x_p ≤ Y``, ``0 ≤ x_p ≤ min(1, Y)`` (the
+        group's pairs, each demand point at most once: stronger than ``Y`` separate sites once
+        ``Y > 1``), convex in ``Y``, so the steps do not decrease; the first is the site's
+        ``v_j``.
+        """
+        arr = self.arr
+        out = []
+        for t, r in enumerate(reps):
+            k = round(float(top[t]))
+            if k <= 0:
+                out.append(np.zeros(0))
+                continue
+            ps = self.by_site[self.site_start[r] : self.site_start[r + 1]]
+            neg = ps[rc[ps] < 0]
+            a = arr.a[neg]
+            order = np.argsort(rc[neg] / np.maximum(a, 1e-300), kind="stable")
+            r_s, a_s = rc[neg][order], a[order]
+            before = np.cumsum(a_s) - a_s
+            f = [0.0]
+            for cap in range(1, k + 1):
+                take = np.clip((cap - before) / np.maximum(a_s, 1e-300), 0.0, 1.0)
+                take[a_s <= 0] = 1.0
+                f.append(float(r_s @ take))
+            out.append(np.diff(f) + float(arr.fixed[r]))
+        return out
+
+    def pick(self, steps: list[np.ndarray], bottom: np.ndarray, counts: bool = False) -> Any:
+        """``min Σ f_G(Y_G)`` over integer ``bottom ≤ Y ≤ len(steps)`` and the site count
+        (``inf`` if none): the forced steps, then the cheapest others (convex ``f``). With
+        ``counts``, also the ``Y`` of that minimum."""
+        arr = self.arr
+        total, k_must, pool, owner = 0.0, 0, [], []
+        for g, (st, b) in enumerate(zip(steps, bottom, strict=True)):
+            b = round(float(b))
+            if b > len(st):
+                return (math.inf, None) if counts else math.inf
+            total += float(st[:b].sum())
+            k_must += b
+            pool.append(st[b:])
+            owner.append(np.full(len(st) - b, g))
+        free = np.concatenate(pool) if pool else np.zeros(0)
+        order = np.argsort(free, kind="stable")
+        free = free[order]
+        if k_must > arr.hi or k_must + len(free) < arr.lo:
+            return (math.inf, None) if counts else math.inf
+        need = max(0, arr.lo - k_must)
+        room = arr.hi - k_must
+        take_n = need + int(np.count_nonzero(free[need:room] < 0))
+        value = total + float(free[:take_n].sum())
+        if not counts:
+            return value
+        got = np.round(np.asarray(bottom, dtype=float)).astype(np.int64)
+        if take_n:
+            got += np.bincount(np.concatenate(owner)[order[:take_n]], minlength=len(steps))
+        return value, got
+
+    def all_groups(self) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """Every group that can open: representatives, least and most ``Y``."""
+        arr = self.arr
+        reps = [r for r in sorted(self.members) if arr.openable[r]]
+        size = np.array([len(self.members[r]) for r in reps], dtype=float)
+        bottom = np.array([size[t] if arr.must[r] else 0.0 for t, r in enumerate(reps)])
+        return reps, bottom, size
+
+    def group_bound(self, u: np.ndarray, reps: list[int], lo: np.ndarray, hi: np.ndarray) -> float:
+        """The Lagrangian bound of the model over the groups ``reps`` with ``lo ≤ Y ≤ hi``
+        (demand rows dualised by ``u``; valid for any ``u``; :meth:`group_steps`)."""
+        steps = self.group_steps(self.arr.reduced(u, 0.0), reps, hi)
+        return float(u.sum()) + self.pick(steps, lo)
 
     def run(self, deadline: float) -> tuple[float, np.ndarray, np.ndarray] | str:
         """Solve the LP over ``S``: (value, demand duals u, y over every site), or its status
@@ -171,7 +278,8 @@ class SiteLP:
         left = deadline - time.perf_counter()
         if left <= 0.05:
             return "stopped"
-        self.h.setOptionValue("time_limit", float(left))
+        # HiGHS's time limit counts every run of the object: add the time run so far
+        self.h.setOptionValue("time_limit", self.h.getRunTime() + float(left))
         self.h.run()
         status = self.h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
@@ -180,10 +288,7 @@ class SiteLP:
             return "stopped"
         sol = self.h.getSolution()
         u = np.asarray(sol.row_dual, dtype=float)[: self.arr.n].copy()
-        col = np.asarray(sol.col_value, dtype=float)
-        y = np.zeros(self.arr.m)
-        for j, c in self.ycol.items():
-            y[j] = col[c]
+        y = self.spread(np.asarray(sol.col_value, dtype=float))
         return float(self.h.getInfo().objective_function_value), u, y
 
     def solve(
@@ -216,7 +321,8 @@ class SiteLP:
             else:
                 rounds += 1
                 lp_value, u, y_last = got
-                lb, _rc, v, _y, _x = lagrangian_bound(arr, u, 0.0)
+                _lb, _rc, v, _y, _x = lagrangian_bound(arr, u, 0.0)
+                lb = self.group_bound(u, *self.all_groups())
                 if lb > best:
                     best, u_best = lb, u
                 if verbose:
@@ -229,7 +335,8 @@ class SiteLP:
                     proven = True
                     break
             order = np.argsort(v, kind="stable")
-            new = [int(j) for j in order if int(j) not in self.ycol and np.isfinite(v[j])]
+            fresh = (~self.in_s[order]) & np.isfinite(v[order])
+            new = list(dict.fromkeys(int(self.rep[j]) for j in order[fresh]))
             new = new[:SITES_PER_ROUND]
             if not new:
                 break
@@ -401,8 +508,8 @@ def _incumbent(
 
 @dataclass(frozen=True)
 class CapacityLP:
-    """Result of :func:`capacity_lp`: the bound (with the site MIP's), the LP's multipliers and
-    Lagrangian bound, and a better incumbent (or None)."""
+    """Result of :func:`capacity_lp`: the bound (with the site branch and bound's), the LP's
+    multipliers and Lagrangian bound, and a better incumbent (or None)."""
 
     bound: float
     u: np.ndarray | None
@@ -456,7 +563,7 @@ def capacity_lp(
         if res.u is not None:
             _lb, _rc, v, _y, _x = lagrangian_bound(arr, res.u, 0.0)
         starts = () if inc_mask is None else (inc_mask,)
-        if res.proven and math.isfinite(deadline):  # leave the site MIP its share
+        if res.proven and math.isfinite(deadline):  # leave the branch and bound its share
             now = time.perf_counter()
             round_deadline = min(round_deadline, now + ROUND_SHARE_BEFORE_MIP * (deadline - now))
         got = round_lp(arr, res.y, v, round_deadline, verbose, starts)
@@ -472,7 +579,7 @@ def capacity_lp(
     best_ub = ub if found is None else found[2] / arr.scale
     if res.proven and res.u is not None and math.isfinite(best_ub):
         # split shares: with single sourcing its bound is one of the single-sourced problem too
-        mip = _site_mip(site_lp, res.u, best_ub, deadline, verbose)
+        mip = _site_bb(site_lp, res.u, best_ub, deadline, verbose)
         stats.update(mip.stats)
         bound = max(bound, mip.bound)
         if mip.mask is not None:
@@ -488,8 +595,9 @@ def capacity_lp(
 
 
 #: With the strong LP proven, the share of the time left that the rounding may use before the
-#: site MIP (:func:`_site_mip`) gets the rest.
-ROUND_SHARE_BEFORE_MIP = 0.3
+#: site branch and bound (:func:`_site_bb`) gets the rest (its swaps rarely beat the optimum
+#: that the branch and bound finds itself).
+ROUND_SHARE_BEFORE_MIP = 0.1
 
 
 @dataclass(frozen=True)
@@ -510,63 +618,204 @@ def _shares(arr: _Arrays, mask: np.ndarray) -> np.ndarray:
     return np.zeros(len(arr.pi)) if z is None else z
 
 
-def _site_mip(lp: SiteLP, u: np.ndarray, ub: float, deadline: float, verbose: bool) -> _SiteMip:
-    """Branch and bound on ``y`` over the sites that reduced-cost fixing leaves open.
+def twin_groups(
+    arr: _Arrays, by_site: np.ndarray, site_start: np.ndarray
+) -> tuple[np.ndarray, dict[int, list[int]]]:
+    """Sites that are interchangeable: the same fixed cost, capacity, must-open status and pairs
+    (demand points and costs), e.g. two providers' regions in one city.
 
-    A site ``j`` is closed when the Lagrangian bound at the LP's ``u`` with ``y_j = 1`` forced
-    exceeds ``ub`` (no solution that opens it beats the incumbent); the others join ``S`` and
-    HiGHS solves the model over ``S`` (capacity and linking rows, ``y`` integer) with ``ub`` as
-    its objective bound until ``deadline``. Every solution below ``ub`` is in that model, so
-    ``min(ub, HiGHS's bound)`` bounds the problem (``ub`` itself when HiGHS ends: optimal or
-    no solution below it). World instance: 90 of 169 sites left, proven at the root in
-    195 CPU s (not within a 60-s cap).
+    Returns each site's group representative (its first site) and each representative's sites.
+    Such a group of ``k`` sites is one column ``0 ≤ Y ≤ k`` of :class:`SiteLP` (the capacity
+    and linking rows with ``Y`` on the right): the same LP value, and every integer ``Y`` is an
+    open set of the group, so branching does not repeat itself over the group's permutations.
     """
-    import highspy
+    rep = np.arange(arr.m)
+    members: dict[int, list[int]] = {}
+    seen: dict[tuple[Any, ...], int] = {}
+    cap = arr.cap if arr.cap is not None else np.zeros(arr.m)
+    for j in range(arr.m):
+        if not arr.openable[j]:
+            members[j] = [j]
+            continue
+        ps = by_site[site_start[j] : site_start[j + 1]]
+        ps = ps[np.argsort(arr.pi[ps], kind="stable")]
+        key = (
+            bool(arr.must[j]),
+            float(arr.fixed[j]),
+            float(cap[j]),
+            arr.pi[ps].tobytes(),
+            arr.cost[ps].tobytes(),
+        )
+        r = seen.setdefault(key, j)
+        rep[j] = r
+        members.setdefault(r, []).append(j)
+    return rep, members
 
-    from placement.formulations.lagrangian import lagrangian_bound
+
+#: Relative gap under which a node of the site branch and bound is pruned (its bound is kept:
+#: the reported bound is the smallest of them, so a result within it is still honest).
+PRUNE_GAP = 1e-7
+
+
+def _site_bb(lp: SiteLP, u: np.ndarray, ub: float, deadline: float, verbose: bool) -> _SiteMip:
+    """Branch and bound on the twin groups' ``Y`` with the strong LP at every node.
+
+    Reduced-cost fixing: each group's most ``Y`` is lowered while forcing it raises the grouped
+    Lagrangian bound at the LP's ``u`` above ``ub`` (no solution beating the incumbent opens
+    more). A node is the LP over ``S`` with bounds on the ``Y`` (dual simplex from the last
+    basis); its bound is the grouped Lagrangian bound (:meth:`SiteLP.group_bound`) at the node
+    LP's demand duals over every group left (valid whatever ``u``; equal to the node LP at its
+    optimum unless a group outside ``S`` prices in, which then joins ``S`` and the node is
+    re-solved). Nodes within :data:`PRUNE_GAP` of the incumbent are pruned, an integral ``Y``
+    is valued by the transportation LP, else the most fractional ``Y`` is branched on (best
+    bound first). The bound returned is the smallest over the open and pruned nodes (and
+    ``ub``): ``ub``'s own when the tree ends (module docstring for the world figures).
+    """
+    import heapq
 
     arr, h = lp.arr, lp.h
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     stats: dict[str, Any] = {}
     if deadline - t0 <= 0.5:
         return _SiteMip(-math.inf, None, stats)
-    lbv, _rc, v, _y, _x = lagrangian_bound(arr, u, 0.0)
-    base, chosen = arr.choose(v)
-    keep = []
-    for j in np.flatnonzero(arr.openable):
-        if chosen[j] or j in lp.ycol:
+    # reduced-cost fixing: the most Y of each group below which the bound stays <= ub
+    g_reps, g_bottom, g_size = lp.all_groups()
+    steps = lp.group_steps(arr.reduced(u, 0.0), g_reps, g_size)
+    usum = float(u.sum())
+    g_top = g_size.copy()
+    for t in range(len(g_reps)):
+        while g_top[t] > g_bottom[t]:
+            forced = g_bottom.copy()
+            forced[t] = g_top[t]
+            if usum + lp.pick(steps, forced) <= ub:
+                break
+            g_top[t] -= 1
+    # the groups left, in S or not (those join S when a node's bound prices them in)
+    kept = [t for t in range(len(g_reps)) if g_top[t] > 0 or g_bottom[t] > 0]
+    reps = [g_reps[t] for t in kept]
+    top, bottom = g_top[kept], g_bottom[kept]
+    gone = [c for r, c in lp.ycol.items() if r not in set(reps)]
+    h.changeColsBounds(
+        len(gone), np.array(gone, np.int32), np.zeros(len(gone)), np.zeros(len(gone))
+    )
+    stats.update(
+        mip_sites=int(g_top.sum()),
+        mip_groups=len(reps),
+        sites_closed=int(g_size.sum() - g_top.sum()),
+    )
+    tol = PRUNE_GAP * max(1.0, abs(ub))
+    best_mask: np.ndarray | None = None
+    pruned_min = math.inf  # the smallest bound of a node pruned by it
+    tie = itertools.count()
+    # heap of (bound, tie, lower, upper) per open node
+    heap: list[tuple[float, int, np.ndarray, np.ndarray]] = [(-math.inf, next(tie), bottom, top)]
+    nodes = lps = priced = 0
+    stopped = False
+    while heap:
+        parent_lb, _tie, lo, hi = heap[0]
+        if parent_lb >= ub - tol:
+            pruned_min = min(pruned_min, parent_lb)
+            heapq.heappop(heap)
             continue
-        if lbv + arr.choose(v, force_open=int(j))[0] - base <= ub:
-            keep.append(int(j))
-    lp.add_sites(keep)
-    stats.update(mip_sites=len(lp.ycol), sites_closed=int(arr.openable.sum()) - len(lp.ycol))
-    cols = np.array(sorted(lp.ycol.values()), dtype=np.int32)
-    integer = highspy.HighsVarType.kInteger
-    h.changeColsIntegrality(len(cols), cols, np.array([integer] * len(cols)))
-    h.setOptionValue("objective_bound", float(ub))
-    h.setOptionValue("mip_rel_gap", 1e-7)
-    h.setOptionValue("time_limit", max(0.05, deadline - time.perf_counter()))
+        if deadline - time.perf_counter() <= 0.05:
+            stopped = True
+            break
+        heapq.heappop(heap)
+        lp.add_sites([r for t, r in enumerate(reps) if lo[t] > 0])
+        while True:  # the node's LP over S, then its bound over every group left
+            inside = [t for t, r in enumerate(reps) if r in lp.ycol]
+            cols = np.array([lp.ycol[reps[t]] for t in inside], dtype=np.int32)
+            h.changeColsBounds(len(cols), cols, lo[inside], hi[inside])
+            status = _run(h, deadline)
+            lps += 1
+            if status != "optimal":
+                break
+            sol = h.getSolution()
+            un = np.asarray(sol.row_dual, dtype=float)[: arr.n]
+            value = float(h.getInfo().objective_function_value)
+            steps = lp.group_steps(arr.reduced(un, 0.0), reps, hi)
+            node_lb, counts = lp.pick(steps, lo, counts=True)
+            node_lb += float(un.sum())
+            # groups outside S that the bound opens: S misses the node LP's optimum
+            out = [reps[t] for t in np.flatnonzero(counts > 0) if reps[t] not in lp.ycol]
+            if not out or value - node_lb <= tol or node_lb >= ub - tol:
+                break
+            priced += len(out)
+            lp.add_sites(out[:SITES_PER_ROUND])
+        if status == "infeasible":
+            nodes += 1
+            continue
+        if status != "optimal":
+            heapq.heappush(heap, (parent_lb, next(tie), lo, hi))
+            stopped = True
+            break
+        nodes += 1
+        node_lb = max(parent_lb, node_lb)
+        if verbose:
+            print(
+                f"cfl_lp: node {nodes} LP {value:.9g} bound {node_lb:.9g} "
+                f"(simplex iterations {h.getInfo().simplex_iteration_count}, S {len(lp.ycol)})"
+            )
+        if node_lb >= ub - tol:
+            pruned_min = min(pruned_min, node_lb)
+            continue
+        col = np.asarray(sol.col_value, dtype=float)
+        ycol = np.array([col[lp.ycol[r]] if r in lp.ycol else 0.0 for r in reps])
+        frac = np.abs(ycol - np.round(ycol))
+        t = int(np.argmax(frac))
+        if frac[t] <= 1e-6:  # integral: an open set, valued by its transportation LP
+            mask = lp.spread(np.round(col)) > 0.5
+            mask &= arr.openable
+            val = _transport_value(arr, mask)
+            if arr.lo <= int(mask.sum()) <= arr.hi and val < ub - 1e-12 * max(1.0, abs(ub)):
+                ub, best_mask = val, mask
+                tol = PRUNE_GAP * max(1.0, abs(ub))
+            if node_lb < ub - tol:  # no better set in the node than this one
+                pruned_min = min(pruned_min, node_lb)
+            continue
+        down_hi, up_lo = hi.copy(), lo.copy()
+        down_hi[t] = math.floor(ycol[t])
+        up_lo[t] = math.ceil(ycol[t])
+        heapq.heappush(heap, (node_lb, next(tie), lo, down_hi))
+        heapq.heappush(heap, (node_lb, next(tie), up_lo, hi))
+    open_min = min((b for b, *_ in heap), default=math.inf)
+    bound = min(ub, pruned_min, open_min)
+    stats.update(
+        mip_proven=not stopped,
+        bb_nodes=nodes,
+        bb_lps=lps,
+        bb_priced=priced,
+        mip_s=time.perf_counter() - t0,
+        mip_cpu_s=time.process_time() - c0,
+    )
+    if verbose:
+        print(f"cfl_lp: site branch and bound bound {bound:.9g}; {stats}")
+    return _SiteMip(bound if math.isfinite(bound) else -math.inf, best_mask, stats)
+
+
+def _run(h: Any, deadline: float) -> str:
+    """Re-solve the HiGHS model until ``deadline``: "optimal", "infeasible" or "stopped"."""
+    import highspy
+
+    left = deadline - time.perf_counter()
+    if left <= 0.05:
+        return "stopped"
+    # HiGHS's time limit counts every run of the object: add the time run so far
+    h.setOptionValue("time_limit", h.getRunTime() + float(left))
     h.run()
     status = h.getModelStatus()
-    info = h.getInfo()
-    stats["mip_s"] = time.perf_counter() - t0
-    db = float(info.mip_dual_bound)
+    if status == highspy.HighsModelStatus.kOptimal:
+        return "optimal"
     if status == highspy.HighsModelStatus.kInfeasible:
-        bound = ub  # no solution of the model below ub, and none outside it
-    else:
-        bound = min(ub, db) if math.isfinite(db) else -math.inf
-    stats["mip_proven"] = status in (
-        highspy.HighsModelStatus.kOptimal,
-        highspy.HighsModelStatus.kInfeasible,
-    )
-    mask = None
-    if info.primal_solution_status == 2 and float(info.objective_function_value) < ub:
-        col = np.asarray(h.getSolution().col_value)
-        y = np.zeros(arr.m, dtype=bool)
-        for j, c in lp.ycol.items():
-            y[j] = col[c] > 0.5
-        if arr.lo <= int(y.sum()) <= arr.hi:
-            mask = y
-    if verbose:
-        print(f"cfl_lp: site MIP {h.modelStatusToString(status)} bound {bound:.9g}; {stats}")
-    return _SiteMip(bound, mask, stats)
+        return "infeasible"
+    return "stopped"
+
+
+def _transport_value(arr: _Arrays, mask: np.ndarray) -> float:
+    """The transportation LP's value of the open set ``mask`` (capacities a margin below)."""
+    from placement.formulations.cfl import _Transport
+    from placement.formulations.relax import CAPACITY_MARGIN
+
+    cap = arr.cap / arr.total * (1.0 - CAPACITY_MARGIN)
+    ev = _Transport(arr.pi, arr.pj, arr.s, cap, arr.cost, arr.fixed, arr.n, arr.m)
+    return float(ev.evaluate(mask)[0])

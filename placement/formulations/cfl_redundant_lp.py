@@ -1,0 +1,351 @@
+"""The strong LP bound of the capacitated median with backups (capacity + redundancy).
+
+The model of :mod:`~placement.formulations.assignment` with ``redundancy = k ≥ 2``, the median
+objective and a capacity on the primary load: shares ``z_pr`` of demand point ``i(p)`` at site
+``j(p)`` and rank ``r`` (1 primary, 2..k backups), in shares of the total weight ``W``::
+
+    min Σ_j F_j y_j + Σ_p c_p z_p1 + β Σ_{r≥2} Σ_p c_p z_pr          (c_p = (w_i/W) d_p)
+    s.t. Σ_{p∋i} z_pr = 1            for every i and rank r          (u_ri)
+         Σ_r z_pr ≤ y_j              for every pair (linking)
+         Σ_{j∈g} Σ_r z_ijr ≤ 1       for every i and failure domain g (μ_ig ≥ 0)
+         Σ_{p∋j} a_p z_p1 ≤ y_j      (a_p = w_i / cap_j)
+         lo ≤ Σ_j y_j ≤ hi,  0 ≤ z, 0 ≤ y ≤ 1.
+
+As in :mod:`~placement.formulations.cfl_lp`, its LP is solved over a growing set of sites ``S``
+(one HiGHS model grown in place) and the bound reported is the Lagrangian bound ``L(u, μ)`` of
+the demand and domain rows at the LP's duals, computed over every pair (valid for any ``u`` and
+``μ ≥ 0``): each site's part is ``F_j + Σ_p b_p`` less a continuous knapsack, ``b_p`` the best
+backup rank's reduced cost (or 0) and the knapsack the gain ``b_p − rc_p1`` of serving the pair
+as a primary instead, weight ``a_p``, capacity 1. The sites of smallest part join ``S`` until
+``L`` meets the LP over ``S`` (proven: the strong LP's optimum).
+
+The uncapacitated bound of these problems (:mod:`~placement.formulations.redundant`) ignores the
+capacity; this one is below every split or single-sourced solution with it. World instance
+(``capacity_redund`` of ``benchmarks/constraints_bench.py``: 384k pairs, 3 providers as
+domains): 55.9988 after 2 LPs over 100 sites (the uncapacitated bound is 55.437782, the best
+known solution 56.738-57.43), 131 CPU s at load 7, the third LP (116 sites) unfinished at
+400 s of wall: not yet called by the solver registry (a 60-s cap ends before its first LP).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from placement._highs import new_highs
+from placement.formulations.data import ModelData
+
+__all__ = ["RedundantBound", "redundant_capacity_applies", "redundant_capacity_bound"]
+
+#: Sites added to ``S`` a round (the smallest parts outside it).
+SITES_PER_ROUND = 16
+
+
+def redundant_capacity_applies(data: ModelData) -> bool:
+    """True for a median problem with backups and a capacity (the model of the module doc)."""
+    return data.objective == "median" and data.redundancy >= 2 and data.capacity is not None
+
+
+@dataclass(frozen=True)
+class RedundantBound:
+    """Result of :func:`redundant_capacity_bound`.
+
+    Attributes
+    ----------
+    bound : float
+        The best Lagrangian bound (objective units, ``-inf`` if none).
+    lp_value : float
+        The last LP over ``S`` (``inf`` if none).
+    proven : bool
+        True when ``bound`` meets the LP over ``S`` (the strong LP's optimum).
+    rounds, n_sites : int
+        LPs solved and sites in ``S``.
+    cpu_s : float
+        CPU seconds spent.
+    """
+
+    bound: float
+    lp_value: float
+    proven: bool
+    rounds: int
+    n_sites: int
+    cpu_s: float
+
+
+class _Model:
+    """Pairs, costs and the Lagrangian bound of the module docstring."""
+
+    def __init__(self, data: ModelData) -> None:
+        m, n, k = data.n_sites, data.n_demand, int(data.redundancy)
+        cap = np.asarray(data.capacity, dtype=float)
+        openable = ~data.forbidden
+        pj_all = data.pair_j
+        prim = data.primary_ok & openable[pj_all] & (cap[pj_all] > 0)
+        back = data.backup_ok & openable[pj_all]
+        pos = np.flatnonzero(prim | back)
+        self.n, self.m, self.k = n, m, k
+        self.pi = data.pair_i[pos].astype(np.int64)
+        self.pj = data.pair_j[pos].astype(np.int64)
+        self.prim, self.back = prim[pos], back[pos]
+        w = data.weight.astype(float)
+        total = float(w.sum())
+        s = w / total if total > 0 else w
+        self.cost1 = s[self.pi] * data.latency_ms[pos].astype(float)
+        self.costb = float(data.backup_weight) * self.cost1
+        self.a = np.where(self.prim, w[self.pi] / np.where(cap[self.pj] > 0, cap[self.pj], 1.0), 0)
+        _, self.dom = np.unique(data.domain, return_inverse=True)
+        self.n_dom = int(self.dom.max()) + 1 if m else 0
+        self.need_dom = self.n_dom < m  # one domain a site: implied by the linking rows
+        self.fixed = np.zeros(m)  # the median objective: no fixed costs
+        self.must = data.must_open.copy()
+        self.openable = openable
+        lo = data.min_sites if data.min_sites is not None else 0
+        hi = data.max_sites if data.max_sites is not None else m
+        if data.n_sites_exact is not None:
+            lo = hi = data.n_sites_exact
+        self.lo, self.hi = int(lo), int(min(hi, m))
+
+    def parts(self, u: np.ndarray, mu: np.ndarray) -> np.ndarray:
+        """Each site's part ``v_j`` at ``u`` (k × n) and ``μ`` (n × domains, ``≥ 0``)."""
+        pen = mu[self.pi, self.dom[self.pj]] if self.need_dom else 0.0
+        rc1 = np.where(self.prim, self.cost1 - u[0, self.pi] + pen, np.inf)
+        rcb = np.full(len(self.pi), np.inf)
+        for r in range(1, self.k):
+            rcb = np.minimum(rcb, self.costb - u[r, self.pi])
+        rcb = np.where(self.back, rcb + pen, np.inf)
+        b = np.minimum(0.0, rcb)
+        gain = b - rc1  # serving the pair as a primary instead of its best other use
+        v = np.bincount(self.pj, weights=b, minlength=self.m)
+        cand = np.flatnonzero(gain > 0)
+        if len(cand):
+            a = self.a[cand]
+            order = np.lexsort((-gain[cand] / np.maximum(a, 1e-300), self.pj[cand]))
+            pj, a, g = self.pj[cand][order], a[order], gain[cand][order]
+            cs = np.cumsum(a)
+            first = np.r_[True, pj[1:] != pj[:-1]]
+            offset = np.maximum.accumulate(np.where(first, cs - a, 0.0))
+            used = cs - offset
+            take = np.clip((1.0 - (used - a)) / np.maximum(a, 1e-300), 0.0, 1.0)
+            take[a <= 0] = 1.0
+            v -= np.bincount(pj, weights=g * take, minlength=self.m)
+        v += self.fixed
+        return np.where(self.openable, v, np.inf)
+
+    def bound(self, u: np.ndarray, mu: np.ndarray) -> tuple[float, np.ndarray]:
+        """``L(u, μ)`` and the parts ``v``."""
+        mu = np.maximum(mu, 0.0)
+        v = self.parts(u, mu)
+        must = self.must & self.openable
+        free = np.flatnonzero(self.openable & ~must)
+        vf = np.sort(v[free])
+        k_must = int(must.sum())
+        if k_must > self.hi or k_must + len(vf) < self.lo or not np.isfinite(v[must]).all():
+            return math.inf, v
+        need = max(0, self.lo - k_must)
+        take = need + int(np.count_nonzero(vf[need : self.hi - k_must] < 0))
+        dom = float(mu.sum()) if self.need_dom else 0.0
+        return float(u.sum() - dom + v[must].sum() + vf[:take].sum()), v
+
+
+class _SiteLP:
+    """The LP over ``S``, one HiGHS model grown in place (rows: k·n demand, count, domains)."""
+
+    def __init__(self, model: _Model) -> None:
+        import highspy
+
+        self.md = md = model
+        self.inf = highspy.kHighsInf
+        self.h = new_highs()
+        self.h.setOptionValue("solver", "simplex")
+        kn = md.k * md.n
+        nd = md.n * md.n_dom if md.need_dom else 0
+        lower = np.r_[np.ones(kn), [float(md.lo)], np.full(nd, -self.inf)]
+        upper = np.r_[np.ones(kn), [float(md.hi)], np.ones(nd)]
+        rows = kn + 1 + nd
+        self.h.addRows(rows, lower, upper, 0, np.zeros(rows, np.int32), np.zeros(0, np.int32), [])
+        self.count_row, self.dom_row = kn, kn + 1
+        self.in_s = np.zeros(md.m, dtype=bool)
+        self.by_site = np.argsort(md.pj, kind="stable")
+        self.start = np.searchsorted(md.pj[self.by_site], np.arange(md.m + 1))
+
+    def add_sites(self, sites: list[int]) -> None:
+        md, h = self.md, self.h
+        for j in sites:
+            if self.in_s[j]:
+                continue
+            self.in_s[j] = True
+            ps = self.by_site[self.start[j] : self.start[j + 1]]
+            y = h.getNumCol()
+            lo = 1.0 if md.must[j] else 0.0
+            h.addCol(0.0, lo, 1.0, 1, np.array([self.count_row], np.int32), np.ones(1))
+            # columns: rank 1 of the primary pairs, ranks 2..k of the backup pairs
+            cols_of_pair: list[np.ndarray] = []
+            pair_of_col: list[np.ndarray] = []
+            for r in range(md.k):
+                ok = ps[md.prim[ps]] if r == 0 else ps[md.back[ps]]
+                q = len(ok)
+                if not q:
+                    continue
+                cost = md.cost1[ok] if r == 0 else md.costb[ok]
+                rows = [r * md.n + md.pi[ok]]
+                if md.need_dom:
+                    rows.append(self.dom_row + md.pi[ok] * md.n_dom + md.dom[j])
+                nz = len(rows)
+                idx = np.stack(rows, axis=1).reshape(-1).astype(np.int32)
+                c0 = h.getNumCol()
+                h.addCols(
+                    q,
+                    cost,
+                    np.zeros(q),
+                    np.ones(q),
+                    nz * q,
+                    (nz * np.arange(q)).astype(np.int32),
+                    idx,
+                    np.ones(nz * q),
+                )
+                cols_of_pair.append(c0 + np.arange(q))
+                pair_of_col.append(ok)
+                if r == 0:  # capacity row: Σ a z_p1 − y ≤ 0
+                    h.addRow(
+                        -self.inf,
+                        0.0,
+                        q + 1,
+                        np.r_[y, c0 + np.arange(q)].astype(np.int32),
+                        np.r_[-1.0, md.a[ok]],
+                    )
+            if not cols_of_pair:
+                continue
+            # linking rows Σ_r z_pr − y ≤ 0, one a pair
+            cols = np.concatenate(cols_of_pair)
+            pairs = np.concatenate(pair_of_col)
+            order = np.argsort(pairs, kind="stable")
+            cols, pairs = cols[order], pairs[order]
+            uniq, first = np.unique(pairs, return_index=True)
+            counts = np.diff(np.r_[first, len(pairs)])
+            n_rows = len(uniq)
+            starts = first + np.arange(n_rows)  # each row: its columns, then y
+            idx = np.empty(len(cols) + n_rows, np.int64)
+            val = np.ones(len(cols) + n_rows)
+            pos = np.repeat(np.arange(n_rows), counts) + np.arange(len(cols))
+            idx[pos] = cols
+            ends = starts + counts
+            idx[ends] = y
+            val[ends] = -1.0
+            h.addRows(
+                n_rows,
+                np.full(n_rows, -self.inf),
+                np.zeros(n_rows),
+                len(idx),
+                starts.astype(np.int32),
+                idx.astype(np.int32),
+                val,
+            )
+
+    def run(self, deadline: float) -> tuple[float, np.ndarray, np.ndarray] | str:
+        import highspy
+
+        left = deadline - time.perf_counter()
+        if left <= 0.05:
+            return "stopped"
+        # HiGHS's time limit counts every run of the object
+        self.h.setOptionValue("time_limit", self.h.getRunTime() + float(left))
+        self.h.run()
+        status = self.h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return "infeasible"
+        if status != highspy.HighsModelStatus.kOptimal:
+            return "stopped"
+        md = self.md
+        dual = np.asarray(self.h.getSolution().row_dual, dtype=float)
+        u = dual[: md.k * md.n].reshape(md.k, md.n).copy()
+        if md.need_dom:
+            mu = -dual[self.dom_row : self.dom_row + md.n * md.n_dom].reshape(md.n, md.n_dom)
+        else:
+            mu = np.zeros((md.n, 1))
+        return float(self.h.getInfo().objective_function_value), u, np.maximum(mu, 0.0)
+
+
+def _start(md: _Model) -> np.ndarray:
+    """Starting ``u``: each demand point's cheapest pair at every rank."""
+    u = np.zeros((md.k, md.n))
+    for r in range(md.k):
+        c = np.where(md.prim, md.cost1, np.inf) if r == 0 else np.where(md.back, md.costb, np.inf)
+        cheapest = np.full(md.n, np.inf)
+        np.minimum.at(cheapest, md.pi, c)
+        u[r] = np.where(np.isfinite(cheapest), cheapest, 0.0)
+    return u
+
+
+def redundant_capacity_bound(
+    data: ModelData,
+    *,
+    deadline: float,
+    start_open: np.ndarray | None = None,
+    verbose: bool = False,
+) -> RedundantBound:
+    """Strong LP bound of the capacitated median with backups by site pricing (module doc).
+
+    Parameters
+    ----------
+    data : ModelData
+        A problem of :func:`redundant_capacity_applies`.
+    deadline : float
+        ``time.perf_counter()`` value at which it stops with the best bound so far.
+    start_open : numpy.ndarray of bool, optional
+        Open sites of an incumbent: they start ``S``.
+    verbose : bool
+        Print the progress.
+
+    Returns
+    -------
+    RedundantBound
+        ``bound`` in objective units (mean latency, ms), ``-inf`` if no LP ended.
+    """
+    from placement.formulations._gap import is_proven
+
+    c0 = time.process_time()
+    md = _Model(data)
+    u = _start(md)
+    mu = np.zeros((md.n, md.n_dom if md.need_dom else 1))
+    best, v = md.bound(u, mu)
+    best = best if math.isfinite(best) else -math.inf
+    order = np.argsort(v, kind="stable")
+    first = [int(j) for j in order[: 2 * md.hi] if np.isfinite(v[j])]
+    if start_open is not None:
+        first = [int(j) for j in np.flatnonzero(start_open)] + first
+    first += [int(j) for j in np.flatnonzero(md.must)]
+    lp = _SiteLP(md)
+    lp.add_sites(list(dict.fromkeys(first)))
+    lp_value, rounds, proven = math.inf, 0, False
+    u_best, mu_best = u, mu
+    while time.perf_counter() < deadline:
+        got = lp.run(deadline)
+        if got == "stopped":
+            break
+        if isinstance(got, str):  # infeasible over S: more sites
+            _lb, v = md.bound(u_best, mu_best)
+        else:
+            rounds += 1
+            lp_value, u, mu = got
+            lb, v = md.bound(u, mu)
+            if lb > best:
+                best, u_best, mu_best = lb, u, mu
+            if verbose:
+                print(
+                    f"cfl_redundant_lp: round {rounds} sites {int(lp.in_s.sum())} "
+                    f"LP {lp_value:.9g} L {lb:.9g} best {best:.9g}"
+                )
+            if is_proven(lp_value, best):
+                proven = True
+                break
+        order = np.argsort(v, kind="stable")
+        new = [int(j) for j in order if not lp.in_s[j] and np.isfinite(v[j])][:SITES_PER_ROUND]
+        if not new:
+            break
+        lp.add_sites(new)
+    return RedundantBound(
+        best, lp_value, proven, rounds, int(lp.in_s.sum()), time.process_time() - c0
+    )

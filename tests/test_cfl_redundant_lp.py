@@ -1,0 +1,128 @@
+"""The strong LP bound of the capacitated median with backups (formulations/cfl_redundant_lp.py).
+
+Small random instances (redundancy 2, two or three failure domains, a capacity on the primary
+load) against two independent oracles: the enumeration of open sets (``oracle.brute``, each
+assignment a ``scipy`` LP with the domain and capacity rows) and the strong LP over every pair
+as one dense ``scipy.optimize.linprog`` model. The bound must never exceed the optimum, and
+must equal the strong LP when the site pricing says proven.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+from oracle import brute
+from scipy.optimize import linprog
+
+from placement.formulations import cfl_redundant_lp
+from placement.formulations.data import ModelData
+
+
+def _data(seed: int) -> tuple[ModelData, np.ndarray]:
+    rng = np.random.default_rng(700 + seed)
+    n, m = int(rng.integers(5, 8)), int(rng.integers(4, 7))
+    lat = rng.integers(1, 80, size=(n, m)).astype(float)
+    ok = lat <= 75.0 if seed % 3 else np.ones((n, m), dtype=bool)
+    ok[np.arange(n), np.argsort(lat, axis=1)[:, :3].T] = True
+    ii, jj = np.nonzero(ok)
+    w = rng.integers(1, 20, size=n).astype(float)
+    k = int(rng.integers(2, 4))
+    domain = np.r_[np.arange(2 + seed % 2), rng.integers(0, 2 + seed % 2, size=m - 2 - seed % 2)]
+    data = ModelData(
+        n_demand=n,
+        n_sites=m,
+        weight=w,
+        pair_i=ii,
+        pair_j=jj,
+        latency_ms=lat[ii, jj],
+        pair_cost_usd=np.zeros(len(ii)),
+        primary_ok=np.ones(len(ii), dtype=bool),
+        backup_ok=np.ones(len(ii), dtype=bool),
+        fixed_usd=np.zeros(m),
+        variable_usd_per_unit=np.zeros(m),
+        domain=domain,
+        provider=domain.copy(),
+        must_open=np.zeros(m, dtype=bool),
+        forbidden=np.zeros(m, dtype=bool),
+        objective="median",
+        n_sites_exact=k,
+        redundancy=2,
+        capacity=np.full(m, float(rng.uniform(1.05, 1.6)) / k * float(w.sum())),
+    )
+    return data, np.where(ok, lat, np.inf)
+
+
+def _strong_lp(data: ModelData) -> float:
+    """The LP over every pair: y, z_p1, z_p2 (one dense linprog model)."""
+    n, m, P = data.n_demand, data.n_sites, data.n_pairs
+    w, cap, beta = data.weight, np.asarray(data.capacity), data.backup_weight
+    c_p = w[data.pair_i] / w.sum() * data.latency_ms
+    nv = m + 2 * P
+    c = np.r_[np.zeros(m), c_p, beta * c_p]
+    z1, z2 = m + np.arange(P), m + P + np.arange(P)
+    a_eq = np.zeros((2 * n + 1, nv))
+    a_eq[data.pair_i, z1] = 1.0
+    a_eq[n + data.pair_i, z2] = 1.0
+    a_eq[2 * n, :m] = 1.0
+    b_eq = np.r_[np.ones(2 * n), [data.n_sites_exact]]
+    rows = []
+    for p in range(P):  # linking
+        row = np.zeros(nv)
+        row[[z1[p], z2[p]]] = 1.0
+        row[data.pair_j[p]] = -1.0
+        rows.append((row, 0.0))
+    for i in range(n):  # domains
+        for g in np.unique(data.domain):
+            sel = (data.pair_i == i) & (data.domain[data.pair_j] == g)
+            if sel.sum() > 1:
+                row = np.zeros(nv)
+                row[z1[sel]] = row[z2[sel]] = 1.0
+                rows.append((row, 1.0))
+    for j in range(m):  # capacity of the primaries
+        row = np.zeros(nv)
+        sel = data.pair_j == j
+        row[z1[sel]] = w[data.pair_i[sel]]
+        row[j] = -cap[j]
+        rows.append((row, 0.0))
+    a_ub = np.array([r for r, _ in rows])
+    b_ub = np.array([b for _, b in rows])
+    res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, 1), method="highs")
+    return float(res.fun) if res.status == 0 else math.inf
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_bound_against_enumeration_and_the_strong_lp(seed):
+    data, lat = _data(seed)
+    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
+    best = brute(lat, data.weight, [k], k=2, domain=data.domain, cap=cap)
+    strong = _strong_lp(data)
+    assert strong <= best + 1e-9
+    got = cfl_redundant_lp.redundant_capacity_bound(data, deadline=time.perf_counter() + 30)
+    if math.isinf(strong):  # no fractional solution: the pricing finds no feasible S either
+        assert not got.proven
+        return
+    assert got.proven
+    assert got.bound <= best + 1e-9
+    assert got.bound == pytest.approx(strong, rel=1e-7, abs=1e-9)
+    assert got.lp_value == pytest.approx(strong, rel=1e-7, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bound_is_valid_for_any_multipliers(seed):
+    # L(u, mu) at random multipliers (mu of either sign: it is clipped at 0) stays below the
+    # strong LP; a bound that dropped the domain or capacity rows' effect would pass it
+    data, _lat = _data(seed)
+    strong = _strong_lp(data)
+    if math.isinf(strong):
+        pytest.skip("infeasible instance")
+    md = cfl_redundant_lp._Model(data)
+    rng = np.random.default_rng(seed)
+    scale = data.weight / data.weight.sum() * 60.0
+    for _ in range(20):
+        u = rng.uniform(0.0, 1.5, size=(2, data.n_demand)) * scale
+        mu = rng.normal(0.0, 1.0, size=(data.n_demand, md.n_dom)) * scale[:, None]
+        lb, _v = md.bound(u, mu)
+        assert lb <= strong + 1e-9
