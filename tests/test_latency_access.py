@@ -869,3 +869,8 @@ def test_country_standins_move_to_population_centroid() -> None:
     assert none.pair_latency_ms(ru, msk)[0] > none.pair_latency_ms(moved, msk)[0] + 30.0
     dem = L.UserLatencyModel(access="demand", statistic="mean")
     assert dem.pair_latency_ms(msk, ru)[0] != dem.pair_latency_ms(msk, moved)[0]
+    # the reported distance stays the one between the points as given
+    both = L.UserLatencyModel(access="both", statistic="mean")
+    pm = both._pair_matrices(ru, msk)
+    assert abs(pm.distance_km[0, 0] - 3787.7) < 1.0  # Siberian point to Moscow, not ~800 km
+    np.testing.assert_allclose(pm.latency_ms[0, 0], both.pair_latency_ms(moved, msk)[0])

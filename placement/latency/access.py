@@ -975,10 +975,20 @@ class UserLatencyModel(TableModel):
         return user_points(a), (user_points(b) if self.access == "both" else b)
 
     def _pair_matrices(self, demand: pd.DataFrame, sites: pd.DataFrame) -> PairMatrices:
+        given_demand, given_sites = demand, sites
         demand, sites = self._user_ends(demand, sites)
         c = self.backbone.components(
             demand["lat_deg"], demand["lon_deg"], sites["lat_deg"], sites["lon_deg"]
         )
+        if demand is not given_demand or sites is not given_sites:
+            # the distance reported stays the one between the points as given
+            c = dict(c)
+            c["distance_km"] = distance_matrix_km(
+                given_demand["lat_deg"].to_numpy(float),
+                given_demand["lon_deg"].to_numpy(float),
+                given_sites["lat_deg"].to_numpy(float),
+                given_sites["lon_deg"].to_numpy(float),
+            )
         a = b = None
         if self.access != "none":
             a, b = self.point_terms(demand), self.point_terms(sites)
