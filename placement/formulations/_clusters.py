@@ -1,4 +1,4 @@
-"""Cluster cuts for the radius p-median master: per-cluster p-median lower bounds.
+"""Cluster cost columns for the radius p-median master: per-cluster p-median lower bounds.
 
 For a set ``K`` of demands and a set ``A`` of sites, every open set ``S`` serves ``K`` at a cost of
 at least
@@ -8,25 +8,23 @@ at least
 the best ``K`` can be served with ``k`` sites of ``A`` when every site outside ``A`` were open
 (``c(i, A^c)`` may be replaced by anything smaller: :func:`cluster_bound` uses the smallest cost
 from ``K`` to outside ``A`` for every demand, so that translated copies of a cluster share one
-sub-problem). So
-any line below ``f`` at every integer ``k`` gives a valid inequality of the master
+sub-problem). With any ``L(k) ≤ f(k)`` the master gets columns ``0 ≤ z_k ≤ 1`` and the rows
 
-    Σ_{i ∈ K} w_i θ_i  ≥  a + b · Σ_{j ∈ A} y_j                               (cluster cut)
+    Σ_k z_k = 1,    Σ_{j ∈ A} y_j = Σ_k k z_k,    Σ_{i ∈ K} w_i θ_i ≥ Σ_k L(k) z_k
 
-(``θ_i`` is at least ``i``'s service cost at every integer point). ``f(k)`` is a p-median itself:
-``K`` x (``A`` + one extra site whose cost is ``c(i, A^c)``, forced open) with ``k + 1`` sites,
-solved exactly by :func:`placement.formulations.radius.solve_pmedian`. The radius LP is weak on a
-dense cluster (fl1400: four identical grid clusters of 221 points hold all of the root LP's
-fractional sites, each 4.3 units below its integer cost), and this cut restores the cluster's
-integer cost at the LP's ``Σ y`` of the cluster.
+(valid: at an integer point put ``z_k = 1`` at ``k = |S ∩ A|``; ``θ_i`` is at least ``i``'s
+service cost there). The LP then prices the cluster at the lower convex hull of ``L`` at its
+``Σ y``, and a fractional cluster sum can be branched on by closing the ``z`` of one side
+(``Σ y ≤ k`` | ``≥ k + 1``), which splits the cluster's subproblem as single-site branching
+does not. ``f(k)`` is a p-median itself: ``K`` x (``A`` + one extra site at the outside cost,
+forced open) with ``k + 1`` sites, solved exactly by
+:func:`placement.formulations.radius.solve_pmedian`; :func:`cluster_lower` has exact values near
+the LP's cluster sum and the sub-problem's radius LP value ``v(k)`` elsewhere (``v`` is convex
+in ``k``, the optimal value of an LP as a function of one right-hand side, and ``v ≤ f``).
 
-The line through ``(k0, f(k0))`` and ``(k0 + 1, f(k0 + 1))`` is checked against every other
-``k`` with the radius LP value ``v(k)`` of the same sub-problem, which is convex in ``k`` (the
-optimal value of an LP as a function of one right-hand side) and at most ``f(k)``: walking
-outward from the window, once ``g = v − line`` is non-negative and no longer decreasing it stays
-so (convexity), so the line is below ``v ≤ f`` everywhere beyond; at a ``k`` on the way where
-``v`` is below the line, ``f(k)`` itself is computed and must not be. A line that fails the check
-is not used.
+The radius LP is weak on dense clusters: fl1400 p = 300 has four grid clusters of 221 points
+that hold all but one of the root LP's fractional sites, each ≈ 4.3 below its integer cost (root
+bound 6091.8, optimum 6109); with the columns the root bound is 6107.7.
 
 Clusters (:func:`point_clusters`) are the connected components of the graph ``c(i, j) ≤ t`` on a
 square, symmetric matrix whose demand ``i`` is site ``i`` (TSPLIB p-median instances), ``t`` the
@@ -40,8 +38,6 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 #: Clusters smaller than this are not worth a sub-solve, larger ones cost too much.
 MIN_CLUSTER = 8
@@ -57,6 +53,9 @@ def point_clusters(cost: np.ndarray) -> list[np.ndarray]:
     neighbour) with ``MIN_CLUSTER`` to ``MAX_CLUSTER`` points; empty when the matrix is not
     square, not symmetric or has a non-zero diagonal, or when one component holds every point.
     """
+    from scipy.sparse import csr_matrix  # here: the import costs 0.2 s, most solves need none
+    from scipy.sparse.csgraph import connected_components
+
     n, m = cost.shape
     if n != m or n < 2 * MIN_CLUSTER:
         return []
