@@ -96,6 +96,7 @@ _FRACTIONAL = [22, 45, 52, 55]
 @pytest.mark.parametrize("seed", [*range(6), *_FRACTIONAL])
 def test_solve_with_cluster_columns_matches_brute_force(seed, monkeypatch):
     monkeypatch.setattr(C, "MIN_CLUSTER", 4)
+    monkeypatch.setattr(R, "_CLUSTER_FREE_SHARE", -1.0)  # also where the root fixed many sites
     used = []
     original = R._Solver._cluster_round
 

@@ -60,14 +60,10 @@ def point_clusters(cost: np.ndarray) -> list[np.ndarray]:
     if n != m or n < 2 * MIN_CLUSTER:
         return []
     diag = np.diag(cost)
-    if np.any(np.isfinite(diag) & (diag != 0)):
+    if np.any(np.isfinite(diag) & (diag != 0)) or not np.array_equal(cost, cost.T):
         return []
-    fin = np.isfinite(cost)
-    if not np.array_equal(fin, fin.T) or not np.allclose(
-        np.where(fin, cost, 0.0), np.where(fin, cost, 0.0).T
-    ):
-        return []
-    off = np.where(np.eye(n, dtype=bool) | ~fin, np.inf, cost)
+    off = cost.copy()
+    np.fill_diagonal(off, np.inf)
     nn = off.min(axis=1)
     nn = nn[np.isfinite(nn)]
     if len(nn) == 0:
@@ -90,6 +86,8 @@ class ClusterBound:
     exact: dict[int, float] = field(default_factory=dict)
     lp: dict[int, float] = field(default_factory=dict)
     threads: int | None = None
+    #: an optimal choice of sites of A (positions among A) for each exact f(k)
+    sets: dict[int, np.ndarray] = field(default_factory=dict)
     lp_solver: object = None
     sub_nodes: int = 0
 
@@ -120,6 +118,7 @@ class ClusterBound:
             if sol.status != "optimal" and val < math.inf:
                 return val  # not cached: a later call with more time may prove more
             self.exact[k] = val
+            self.sets[k] = sol.open_sites[sol.open_sites < self.n_sites]
         return self.exact[k]
 
     def v(self, k: int, deadline: float) -> float:
