@@ -93,10 +93,13 @@ def _instance(seed):
 _FRACTIONAL = [22, 45, 52, 55]
 
 
+@pytest.mark.parametrize("branch", [False, True])
 @pytest.mark.parametrize("seed", [*range(6), *_FRACTIONAL])
-def test_solve_with_cluster_columns_matches_brute_force(seed, monkeypatch):
+def test_solve_with_cluster_columns_matches_brute_force(seed, branch, monkeypatch):
     monkeypatch.setattr(C, "MIN_CLUSTER", 4)
     monkeypatch.setattr(R, "_CLUSTER_FREE_SHARE", -1.0)  # also where the root fixed many sites
+    # cluster-sum branching whatever share of the gap the columns closed, or never
+    monkeypatch.setattr(R, "_CLUSTER_BRANCH_SHARE", -math.inf if branch else math.inf)
     used = []
     original = R._Solver._cluster_round
 
@@ -106,6 +109,15 @@ def test_solve_with_cluster_columns_matches_brute_force(seed, monkeypatch):
         return out
 
     monkeypatch.setattr(R._Solver, "_cluster_round", spy)
+    splits = []
+    original_split = R._Solver._cluster_split
+
+    def spy_split(self, hi):
+        out = original_split(self, hi)
+        splits.append(out is not None)
+        return out
+
+    monkeypatch.setattr(R._Solver, "_cluster_split", spy_split)
     d, w, p = _instance(seed)
     sol = R.solve_pmedian(d, w, p, warm_start=bool(seed % 2))
     assert sol.status == "optimal" and sol.gap == 0.0
@@ -113,3 +125,65 @@ def test_solve_with_cluster_columns_matches_brute_force(seed, monkeypatch):
     assert sol.best_bound == pytest.approx(sol.objective)
     if seed in _FRACTIONAL:
         assert used and used[0] > 0  # the cluster columns were in the LP
+    assert branch or not any(splits)
+
+
+def _larger(seed):
+    rng = np.random.default_rng(1000 + seed)
+    sizes = [int(rng.integers(8, 16)) for _ in range(3)]
+    d = _points(rng, sizes, spread=float(rng.integers(8, 16)))
+    w = rng.integers(1, 10, size=len(d)).astype(float)
+    return d, w, int(rng.integers(4, 12))
+
+
+@pytest.mark.parametrize("seed", [66, 109, 123, 126])
+def test_cluster_sum_branching_matches_the_plain_tree(seed, monkeypatch):
+    """N = 31-40, p = 6-10 (too many sets to enumerate): against the tree without cluster columns
+    (brute-force tested in test_radius.py); these seeds branch on a cluster sum."""
+    d, w, p = _larger(seed)
+    monkeypatch.setattr(R._Solver, "cluster_cuts", False)
+    plain = R.solve_pmedian(d, w, p)
+    monkeypatch.setattr(R._Solver, "cluster_cuts", True)
+    monkeypatch.setattr(C, "MIN_CLUSTER", 4)
+    monkeypatch.setattr(R, "_CLUSTER_FREE_SHARE", -1.0)
+    monkeypatch.setattr(R, "_CLUSTER_BRANCH_SHARE", -math.inf)
+    splits = []
+    original_split = R._Solver._cluster_split
+
+    def spy_split(self, hi):
+        out = original_split(self, hi)
+        splits.append(out is not None)
+        return out
+
+    monkeypatch.setattr(R._Solver, "_cluster_split", spy_split)
+    sol = R.solve_pmedian(d, w, p, warm_start=bool(seed % 2))
+    assert plain.status == sol.status == "optimal"
+    assert sol.objective == pytest.approx(plain.objective)
+    assert sol.best_bound == pytest.approx(plain.objective)
+    assert any(splits)
+
+
+def test_cluster_split_partitions_the_z_at_the_floor_of_the_sum():
+    """The two children of a cluster-sum branching close complementary z: k <= floor(s) stays in
+    one, k >= floor(s) + 1 in the other; the most fractional cluster is chosen."""
+    from types import SimpleNamespace
+
+    n_t = 3  # z columns start after n_s + n_t columns; positions in lo/hi are column - n_t
+    x = np.zeros(20)
+    zc_a, zc_b = np.arange(5, 9, dtype=np.int32), np.arange(9, 14, dtype=np.int32)
+    x[zc_a] = [0.0, 0.9, 0.1, 0.0]  # k = 2, 3, 4, 5: s = 3.1
+    x[zc_b] = [0.0, 0.0, 0.5, 0.5, 0.0]  # k = 0 … 4: s = 2.5, the more fractional
+    stub = SimpleNamespace(
+        zcols=[
+            (zc_a, np.array([2.0, 3.0, 4.0, 5.0]), None, 0, None),
+            (zc_b, np.arange(5.0), None, 0, None),
+        ],
+        n_t=n_t,
+        h=SimpleNamespace(getSolution=lambda: SimpleNamespace(col_value=x)),
+    )
+    down, up = R._Solver._cluster_split(stub, np.ones(20))
+    assert sorted(down + n_t) == [12, 13]  # closed when sum <= 2: k = 3, 4
+    assert sorted(up + n_t) == [9, 10, 11]  # closed when sum >= 3: k = 0, 1, 2
+    x[zc_b] = [0.0, 0.0, 1.0, 0.0, 0.0]
+    x[zc_a] = [0.0, 1.0, 0.0, 0.0]
+    assert R._Solver._cluster_split(stub, np.ones(20)) is None  # every sum integral

@@ -951,8 +951,10 @@ class _Solver:
             status, bound, y = self._lp()
         if status == "optimal" and bound < self._threshold() and self.warm_start:
             self._cluster_incumbent(y, members_of)
-        if status == "optimal" and math.isfinite(self.ub):
-            closed = (bound - bound0) / max(self.ub - bound0, 1e-12)
+        if status == "optimal":
+            # without an incumbent (warm_start off) the share closed counts as 0
+            gap = self.ub - bound0
+            closed = (bound - bound0) / max(gap, 1e-12) if math.isfinite(gap) else 0.0
             self.branch_clusters = self.cluster_branching and closed >= _CLUSTER_BRANCH_SHARE
             self._log(f"cluster columns closed {closed:.3f} of the root gap")
         self._log(
