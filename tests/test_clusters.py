@@ -93,22 +93,24 @@ def _instance(seed):
 _FRACTIONAL = [22, 45, 52, 55]
 
 
-@pytest.mark.parametrize("branch", [False, True])
+@pytest.mark.parametrize(("branch", "keep"), [(False, True), (True, True), (False, False)])
 @pytest.mark.parametrize("seed", [*range(6), *_FRACTIONAL])
-def test_solve_with_cluster_columns_matches_brute_force(seed, branch, monkeypatch):
+def test_solve_with_cluster_columns_matches_brute_force(seed, branch, keep, monkeypatch):
     monkeypatch.setattr(C, "MIN_CLUSTER", 4)
     monkeypatch.setattr(R, "_CLUSTER_FREE_SHARE", -1.0)  # also where the root fixed many sites
     # cluster-sum branching whatever share of the gap the columns closed, or never
     monkeypatch.setattr(R, "_CLUSTER_BRANCH_SHARE", -math.inf if branch else math.inf)
+    # the columns kept whatever they closed, or always removed again
+    monkeypatch.setattr(R, "_CLUSTER_KEEP_SHARE", -math.inf if keep else math.inf)
     used = []
-    original = R._Solver._cluster_round
+    original = R.cluster_lower
 
-    def spy(self, status, bound, y):
-        out = original(self, status, bound, y)
-        used.append(len(self.zcols))
+    def spy(*args):
+        out = original(*args)
+        used.append(out is not None)
         return out
 
-    monkeypatch.setattr(R._Solver, "_cluster_round", spy)
+    monkeypatch.setattr(R, "cluster_lower", spy)
     splits = []
     original_split = R._Solver._cluster_split
 
@@ -124,7 +126,7 @@ def test_solve_with_cluster_columns_matches_brute_force(seed, branch, monkeypatc
     assert sol.objective == pytest.approx(_brute(d, w, p))
     assert sol.best_bound == pytest.approx(sol.objective)
     if seed in _FRACTIONAL:
-        assert used and used[0] > 0  # the cluster columns were in the LP
+        assert any(used)  # the cluster columns were in the LP
     assert branch or not any(splits)
 
 
@@ -147,6 +149,7 @@ def test_cluster_sum_branching_matches_the_plain_tree(seed, monkeypatch):
     monkeypatch.setattr(C, "MIN_CLUSTER", 4)
     monkeypatch.setattr(R, "_CLUSTER_FREE_SHARE", -1.0)
     monkeypatch.setattr(R, "_CLUSTER_BRANCH_SHARE", -math.inf)
+    monkeypatch.setattr(R, "_CLUSTER_KEEP_SHARE", -math.inf)
     splits = []
     original_split = R._Solver._cluster_split
 

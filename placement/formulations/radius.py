@@ -127,9 +127,12 @@ _CLUSTER_FREE_SHARE = 0.5
 #: Branching on fractional cluster sums (before any site) only when the cluster columns closed at
 #: least this share of the root gap (to the incumbent after the cluster heuristic): then the gap
 #: left is the clusters' allocation. Measured (weights 1/n): fl1400 p = 300 closes 0.79 and is
-#: proven in 1,687 nodes with it, not in 4,556 (400 s) without; fl1400 p = 200 closes 0.06 and
-#: takes 2,993 nodes with it, 1,878 without.
+#: proven in 198 nodes with it, not in 4,556 (400 s) without; fl1400 p = 200 closes 0.18 and
+#: takes 1,878 nodes without it (2,993 with it, before the cluster heuristic).
 _CLUSTER_BRANCH_SHARE = 0.5
+#: The columns are removed again when they closed less than this share of the root gap (u1432
+#: p = 200: one cluster, 0.000 closed, 8 -> 14 nodes with the columns kept).
+_CLUSTER_KEEP_SHARE = 0.05
 
 
 @dataclass(frozen=True, repr=False)
@@ -890,6 +893,8 @@ class _Solver:
         cache: dict[bytes, ClusterBound] = {}
         members_of: list[np.ndarray] = []
         h = self.h
+        basis0, n_col0, n_row0 = h.getBasis(), h.getNumCol(), h.getNumRow()
+        iterations0 = self.lp_iterations
         for members in clusters:
             cb0 = cluster_bound(self.inp.cost, w, members, self.threads)
             cb = cache.setdefault(cb0.cost.tobytes() + cb0.weights.tobytes(), cb0)
@@ -957,6 +962,19 @@ class _Solver:
             closed = (bound - bound0) / max(gap, 1e-12) if math.isfinite(gap) else 0.0
             self.branch_clusters = self.cluster_branching and closed >= _CLUSTER_BRANCH_SHARE
             self._log(f"cluster columns closed {closed:.3f} of the root gap")
+            if closed < _CLUSTER_KEEP_SHARE and bound < self._threshold():
+                # not worth their place in every node's LP (and they would change the tree):
+                # the LP as it was, with the rows (and cuts) added since and the root's basis
+                rows = np.arange(n_row0, h.getNumRow(), dtype=np.int32)
+                h.deleteRows(len(rows), rows)
+                z = np.arange(n_col0, h.getNumCol(), dtype=np.int32)
+                h.deleteCols(len(z), z)
+                self.zcols = []
+                self.branch_clusters = False
+                self._set_basis(basis0)
+                status, bound, y = self._lp()
+                self.lp_iterations = iterations0  # strong branching's budget as without them
+                self._log("cluster columns removed")
         self._log(
             f"cluster columns: {len(self.zcols)} of {len(clusters)} clusters, bound {bound:.6f}, "
             f"{time.perf_counter() - t_c0:.2f}s"
