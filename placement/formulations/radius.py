@@ -903,25 +903,9 @@ class _Solver:
         pos[self.priced] = np.arange(n_t)
         cache: dict[bytes, ClusterBound] = {}
         members_of: list[np.ndarray] = []
-        # the columns go into a copy of the master: kept, it becomes the master; dropped, the
-        # master, its solution and basis are as they were, so the tree is the one without them
-        master = self.h
-        h = new_highs() if self.threads is None else new_highs(threads=int(self.threads))
-        h.passModel(master.getLp())
-        h.setOptionValue("solver", "simplex")
-        h.setOptionValue("presolve", "off")
-        h.setBasis(master.getBasis())
-        self.h = h
-        saved = (
-            status,
-            bound,
-            y,
-            self.lp_iterations,
-            list(self.cut_pos),
-            list(self.cut_level),
-            self.ub,
-            self.best_open,
-        )
+        h = self.h
+        basis0, n_col0, n_row0 = h.getBasis(), h.getNumCol(), h.getNumRow()
+        saved = (self.lp_iterations, self.ub, self.best_open)
         for members in clusters:
             cb0 = cluster_bound(self.inp.cost, w, members, self.threads)
             cb = cache.setdefault(cb0.cost.tobytes() + cb0.weights.tobytes(), cb0)
@@ -953,7 +937,6 @@ class _Solver:
             self.zcols.append((zc, ks.astype(float), cb, r0 + 2, low))
             members_of.append(members)
         if not self.zcols:
-            self.h = master
             return status, bound, y
         status, bound, y = self._lp()
         n_exact = 0
@@ -991,14 +974,20 @@ class _Solver:
             self.branch_clusters = self.cluster_branching and closed >= _CLUSTER_BRANCH_SHARE
             self._log(f"cluster columns closed {closed:.3f} of the root gap")
             if closed < _CLUSTER_KEEP_SHARE and bound < self._threshold():
-                # not worth their place in every node's LP: back to the master as it was, and
-                # to its incumbent (a better one from the cluster heuristic changes the tree's
-                # path: u1432 p = 50 281 -> 321 nodes, vm1748 p = 100 10 -> 22 with it)
-                self.h = master
-                (status, bound, y, self.lp_iterations, self.cut_pos, self.cut_level) = saved[:6]
-                self.ub, self.best_open = saved[6], saved[7]
+                # not worth their place in every node's LP: the rows (and cuts) added since and
+                # the columns deleted, the root's basis, strong-branching budget and incumbent
+                # restored (a better incumbent from the cluster heuristic changes the tree's path:
+                # u1432 p = 50 281 -> 321 nodes, vm1748 p = 100 10 -> 22 with it)
+                rows = np.arange(n_row0, h.getNumRow(), dtype=np.int32)
+                h.deleteRows(len(rows), rows)
+                z = np.arange(n_col0, h.getNumCol(), dtype=np.int32)
+                h.deleteCols(len(z), z)
                 self.zcols = []
                 self.branch_clusters = False
+                self._set_basis(basis0)
+                self.ub, self.best_open = saved[1], saved[2]
+                status, bound, y = self._lp()
+                self.lp_iterations = saved[0]
                 self._log("cluster columns dropped")
         self._log(
             f"cluster columns: {len(self.zcols)} of {len(clusters)} clusters, bound {bound:.6f}, "
