@@ -35,6 +35,15 @@ Algorithm
    which a better incumbent strengthens).
 3. Reduced-cost fixing (the LP bound plus a site's reduced cost above the incumbent proves the
    site closed or open in every improving solution); the fixings are inherited by the subtree.
+   Where it leaves most sites free on a square symmetric matrix (demand ``i`` = site ``i``, as
+   TSPLIB), cluster columns (:mod:`placement.formulations._clusters`): for each dense cluster of
+   points with a fractional root ``y``, columns ``z_k`` that price the cluster at (a lower bound
+   of) its own ``k``-median cost, computed exactly near the LP's count by a sub-solve; then a
+   decomposition heuristic (each cluster's optimal sites + the largest ``y`` elsewhere, swaps).
+   The columns are removed again if they close less than ``_CLUSTER_KEEP_SHARE`` of the root
+   gap; if they close at least ``_CLUSTER_BRANCH_SHARE`` the tree branches on fractional
+   cluster sums (``Σ_{j ∈ K} y_j ≤ k | ≥ k + 1``) before sites. fl1400 p = 300 (four grid
+   clusters of 221 points): root bound 6091.8 -> 6107.7 (optimum 6109), proven in 198 nodes.
 4. Depth-first branch and bound with pseudo-cost branching (the site with the largest product
    of estimated down and up bound gains; the most fractional one until gains have been
    observed; reliability branching: strong branching on up to ``_SB_CANDIDATES`` candidates
@@ -70,6 +79,12 @@ import numpy.typing as npt
 
 from placement._highs import new_highs
 from placement.errors import InfeasibleError, SolverError, ValidationError
+from placement.formulations._clusters import (
+    ClusterBound,
+    cluster_bound,
+    cluster_lower,
+    point_clusters,
+)
 from placement.formulations._gap import rel_gap
 from placement.formulations._rows import unique_bool_rows
 from placement.heuristics import (
@@ -108,6 +123,25 @@ _SB_SHARE = 0.5
 #: vm1748 p = 10 195 of 1,748, fl1400 p = 100 429 of 1,400, gap <= 1.3e-3), where strong
 #: branching costs more than the nodes it saves.
 _SB_FREE_SHARE = 0.5
+#: Cluster cuts (``_Solver._cluster_round``): rounds of cuts + LP at the root, and the time of
+#: their sub-solves (seconds without a time limit, else a share of the time left).
+_CLUSTER_ROUNDS = 10
+_CLUSTER_S = 60.0
+_CLUSTER_SHARE = 0.3
+#: ... and only where the root's reduced-cost fixing left more than this share of the movable
+#: sites free (a large tree ahead; measured with the columns on every root with a fractional
+#: cluster, 31 TSPLIB cases: 0.3-0.5 CPU s more on fl1400 p = 100 (429 of 1,400 free), u1432
+#: p = 100 9 -> 29 nodes)
+_CLUSTER_FREE_SHARE = 0.5
+#: Branching on fractional cluster sums (before any site) only when the cluster columns closed at
+#: least this share of the root gap (to the incumbent after the cluster heuristic): then the gap
+#: left is the clusters' allocation. Measured (weights 1/n): fl1400 p = 300 closes 0.79 and is
+#: proven in 198 nodes with it, not in 4,556 (400 s) without; fl1400 p = 200 closes 0.18 and
+#: takes 1,878 nodes without it (2,993 with it, before the cluster heuristic).
+_CLUSTER_BRANCH_SHARE = 0.5
+#: The columns are removed again when they closed less than this share of the root gap (u1432
+#: p = 200: one cluster, 0.000 closed, 8 -> 14 nodes with the columns kept).
+_CLUSTER_KEEP_SHARE = 0.05
 
 
 @dataclass(frozen=True, repr=False)
@@ -507,6 +541,11 @@ class _Solver:
     #: strong branching needs more than this share of the movable sites free after the root's
     #: reduced-cost fixing (``_SB_FREE_SHARE``; a subclass may set its own)
     sb_free_share: float = _SB_FREE_SHARE
+    #: cluster cuts at the root (:mod:`placement.formulations._clusters`); they need the master's
+    #: columns to be the sites and the ``θ`` only, so a subclass with more columns has none
+    cluster_cuts: bool = True
+    #: branch on a fractional cluster sum before any site (see ``_cluster_split``)
+    cluster_branching: bool = True
 
     def __init__(
         self,
@@ -542,6 +581,9 @@ class _Solver:
         self.lp_iterations = 0  # simplex iterations of the node LPs (cut loops)
         self.sb_iterations = 0  # of the strong-branching child LPs
         self.sb_on = _SB_CANDIDATES > 0  # decided at the root (see _SB_FREE_SHARE)
+        # cluster z columns (see _cluster_round): (columns, k of each, sub-problem, cost row, L)
+        self.zcols: list[tuple[np.ndarray, np.ndarray, ClusterBound, int, np.ndarray]] = []
+        self.branch_clusters = False  # decided at the root (see _CLUSTER_BRANCH_SHARE)
 
     # ------------------------------------------------------------------ helpers
     def _log(self, msg: str) -> None:
@@ -740,7 +782,63 @@ class _Solver:
 
     def _set_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
         n_s = self.inp.n_sites
-        self.h.changeColsBounds(n_s, np.arange(n_s, dtype=np.int32), lo, hi)
+        self.h.changeColsBounds(n_s, np.arange(n_s, dtype=np.int32), lo[:n_s], hi[:n_s])
+        if len(lo) > n_s:  # the cluster z columns follow the θ columns
+            n_z = len(lo) - n_s
+            z0 = n_s + self.n_t
+            self.h.changeColsBounds(
+                n_z, np.arange(z0, z0 + n_z, dtype=np.int32), lo[n_s:], hi[n_s:]
+            )
+
+    def _cluster_incumbent(self, y: np.ndarray, members_of: list[np.ndarray]) -> None:
+        """Decomposition heuristic: each cluster's optimal sites at its LP count, the rest by ``y``.
+
+        Every cluster with columns gets the optimal sites of its sub-problem (``ClusterBound.sets``)
+        for the ``k`` of its largest ``z``; the remaining sites are the largest ``y`` outside the
+        clusters (must-open ones first); a swap search from there. Measured on fl1400 p = 300:
+        6112 at once (root rounding 6214), the tree then finds the optimum 6109 at node 191;
+        with the columns but neither this nor cluster-sum branching the tree stopped at 6124
+        after 18,375 nodes (600 s).
+        """
+        x = np.asarray(self.h.getSolution().col_value)
+        start: list[np.ndarray] = []
+        taken = np.zeros(self.inp.n_sites, dtype=bool)
+        for (zc, ks, cb, _row, _low), members in zip(self.zcols, members_of, strict=True):
+            k = int(ks[int(np.argmax(x[zc]))])
+            if k not in cb.sets:
+                return
+            start.append(members[cb.sets[k]])
+            taken[members] = True
+        chosen = np.concatenate(start) if start else np.zeros(0, dtype=np.int64)
+        if len(chosen) > self.inp.p:
+            return
+        score = np.where(taken | self.inp.forbidden, -np.inf, y + 2.0 * self.inp.must_open)
+        rest = np.argsort(-score, kind="stable")[: self.inp.p - len(chosen)]
+        sol = pmedian_heuristic(
+            self.inp, initial=np.concatenate([chosen, rest]), deadline=self.deadline
+        )
+        if sol.objective < self.ub:
+            self._log(f"cluster heuristic: incumbent {self.ub} -> {sol.objective}")
+            self.ub, self.best_open = sol.objective, sol.open_sites
+
+    def _cluster_split(self, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Positions in ``hi`` of the z to close in each child of a cluster-sum branching.
+
+        The cluster whose sum ``s = Σ_k k z_k`` is the most fractional (None when every sum is
+        integral): the "≤ floor(s)" child closes the z of larger k, the other one the rest.
+        """
+        if not self.zcols:
+            return None
+        x = np.asarray(self.h.getSolution().col_value)
+        best, best_frac = None, 1e-6
+        z0 = self.n_t  # position of a z column in lo/hi: column - n_t
+        for zc, ks, *_ in self.zcols:
+            s = float(np.dot(x[zc], ks))
+            frac = abs(s - round(s))
+            if frac > best_frac:
+                k = math.floor(s)
+                best, best_frac = (zc[ks > k] - z0, zc[ks <= k] - z0), frac
+        return best
 
     def _set_basis(self, basis: Any) -> None:
         """Start the next LP from ``basis``; cuts added since it was taken enter as basic slacks."""
@@ -759,6 +857,7 @@ class _Solver:
         n_s = self.inp.n_sites
         sol = self.h.getSolution()
         rc = np.asarray(sol.col_dual)[:n_s]
+        lo, hi = lo[:n_s], hi[:n_s]  # views: the sites only
         close = (hi > 0.5) & (lo < 0.5) & (bound + rc > thr)
         open_ = (hi > 0.5) & (lo < 0.5) & (bound - rc > thr)
         hi[close] = 0.0
@@ -773,6 +872,128 @@ class _Solver:
         if sol.objective < self.ub:
             self._log(f"root rounding: incumbent {self.ub} -> {sol.objective}")
             self.ub, self.best_open = sol.objective, sol.open_sites
+
+    def _cluster_round(
+        self, status: str, bound: float, y: np.ndarray
+    ) -> tuple[str, float, np.ndarray]:
+        """Cluster cost columns at the root LP optimum (:mod:`placement.formulations._clusters`).
+
+        For every cluster whose root ``y`` is fractional: columns ``z_k`` (``k = 0 … |A|``,
+        ``Σ_k z_k = 1``, ``Σ_{j ∈ A} y_j = Σ_k k z_k``) and the row
+        ``Σ_{i ∈ K} w_i θ_i ≥ Σ_k L(k) z_k`` with ``L(k) ≤ f(k)`` (exact near the LP's cluster sum,
+        computed as the LP moves, up to ``_CLUSTER_ROUNDS`` rounds). Returns the LP's (status,
+        bound, y) after them (unchanged when there are none); ``self.zcols`` holds each cluster's
+        ``z`` columns for the branching on cluster sums.
+        """
+        n_s, n_t = self.inp.n_sites, self.n_t
+        if not self.cluster_cuts or self.h.getNumCol() != n_s + n_t:
+            return status, bound, y
+        clusters = [
+            c for c in point_clusters(self.inp.cost) if np.abs(y[c] - np.round(y[c])).max() > 1e-6
+        ]
+        if not clusters:
+            return status, bound, y
+        t_c0 = time.perf_counter()
+        bound0 = bound
+        rem = self._remaining()
+        # the sub-solves get a share of the time (_CLUSTER_S without a limit)
+        sub_deadline = t_c0 + (_CLUSTER_S if math.isinf(rem) else _CLUSTER_SHARE * rem)
+        w = self.inp.weights
+        pos = np.full(self.inp.n_demand, -1, dtype=np.int64)
+        pos[self.priced] = np.arange(n_t)
+        cache: dict[bytes, ClusterBound] = {}
+        members_of: list[np.ndarray] = []
+        h = self.h
+        basis0, n_col0, n_row0 = h.getBasis(), h.getNumCol(), h.getNumRow()
+        saved = (self.lp_iterations, self.ub, self.best_open)
+        for members in clusters:
+            cb0 = cluster_bound(self.inp.cost, w, members, self.threads)
+            cb = cache.setdefault(cb0.cost.tobytes() + cb0.weights.tobytes(), cb0)
+            k0 = math.floor(float(y[members].sum()) + 1e-6)
+            low = cluster_lower(cb, k0, sub_deadline)
+            if low is None:
+                continue
+            ks = np.flatnonzero(np.isfinite(low))
+            col0 = h.getNumCol()
+            nz = len(ks)
+            empty_i = np.zeros(0, np.int32)
+            h.addCols(nz, np.zeros(nz), np.zeros(nz), np.ones(nz), 0, empty_i, empty_i, np.zeros(0))
+            zc = np.arange(col0, col0 + nz, dtype=np.int32)
+            tp = pos[members]
+            tp = tp[tp >= 0]
+            row_sum = (np.concatenate([members, zc]), np.concatenate([np.ones(len(members)), -ks]))
+            row_one = (zc, np.ones(nz))
+            row_cost = (
+                np.concatenate([n_s + tp, zc]),
+                np.concatenate([w[self.priced[tp]], -low[ks]]),
+            )
+            r0 = h.getNumRow()
+            for (idx, val), lower, upper in (
+                (row_sum, 0.0, 0.0),
+                (row_one, 1.0, 1.0),
+                (row_cost, 0.0, highspy.kHighsInf),
+            ):
+                h.addRow(lower, upper, len(idx), idx.astype(np.int32), val.astype(float))
+            self.zcols.append((zc, ks.astype(float), cb, r0 + 2, low))
+            members_of.append(members)
+        if not self.zcols:
+            return status, bound, y
+        status, bound, y = self._lp()
+        n_exact = 0
+        for _ in range(_CLUSTER_ROUNDS):
+            if status != "optimal" or bound >= self._threshold():
+                break
+            # exact values where the LP mixes z at a k whose value is only a lower bound
+            x = np.asarray(h.getSolution().col_value)
+            changed = False
+            for zc, ks, cb, _row, low in self.zcols:
+                for i in np.flatnonzero(x[zc] > 1e-9):
+                    k = int(ks[i])
+                    if k in cb.exact or time.perf_counter() > sub_deadline:
+                        continue
+                    fk = cb.f(k, sub_deadline)
+                    if fk > low[k] + 1e-12:
+                        low[k] = fk
+                        changed = True
+                        n_exact += 1
+            for zc, ks, cb, row, low in self.zcols:
+                for i, k in enumerate(ks.astype(int)):
+                    if k in cb.exact and cb.exact[k] > low[k]:
+                        low[k] = cb.exact[k]
+                        changed = True
+                    h.changeCoeff(row, int(zc[i]), -float(low[k]))
+            if not changed:
+                break
+            status, bound, y = self._lp()
+        if status == "optimal" and bound < self._threshold() and self.warm_start:
+            self._cluster_incumbent(y, members_of)
+        if status == "optimal":
+            # without an incumbent (warm_start off) the share closed counts as 0
+            gap = self.ub - bound0
+            closed = (bound - bound0) / max(gap, 1e-12) if math.isfinite(gap) else 0.0
+            self.branch_clusters = self.cluster_branching and closed >= _CLUSTER_BRANCH_SHARE
+            self._log(f"cluster columns closed {closed:.3f} of the root gap")
+            if closed < _CLUSTER_KEEP_SHARE and bound < self._threshold():
+                # not worth their place in every node's LP: the rows (and cuts) added since and
+                # the columns deleted, the root's basis, strong-branching budget and incumbent
+                # restored (a better incumbent from the cluster heuristic changes the tree's path:
+                # u1432 p = 50 281 -> 321 nodes, vm1748 p = 100 10 -> 22 with it)
+                rows = np.arange(n_row0, h.getNumRow(), dtype=np.int32)
+                h.deleteRows(len(rows), rows)
+                z = np.arange(n_col0, h.getNumCol(), dtype=np.int32)
+                h.deleteCols(len(z), z)
+                self.zcols = []
+                self.branch_clusters = False
+                self._set_basis(basis0)
+                self.ub, self.best_open = saved[1], saved[2]
+                status, bound, y = self._lp()
+                self.lp_iterations = saved[0]
+                self._log("cluster columns dropped")
+        self._log(
+            f"cluster columns: {len(self.zcols)} of {len(clusters)} clusters, bound {bound:.6f}, "
+            f"{time.perf_counter() - t_c0:.2f}s"
+        )
+        return status, bound, y
 
     def _strong_branch(
         self,
@@ -961,6 +1182,22 @@ class _Solver:
                 if self.warm_start and bound < self._threshold():
                     # before the reduced-cost fixing, which the better incumbent strengthens
                     self._round(y, lo, hi)
+                if bound < self._threshold() and self._rc_fix(bound, lo, hi):
+                    self._pruned()
+                movable = int((~inp.must_open & ~inp.forbidden).sum())
+                free = int(((hi > 0.5) & (lo < 0.5)).sum())
+                if bound < self._threshold() and free > _CLUSTER_FREE_SHARE * movable:
+                    # a large tree ahead (the root fixed few sites): cluster columns
+                    status, bound, y = self._cluster_round(status, bound, y)
+                    if status == "time":
+                        stack.append(node)
+                        stopped = True
+                        break
+                    root_bound = max(root_bound, bound)
+                    if self.zcols:  # the z columns' bounds join the nodes' (cluster branching)
+                        n_z = sum(len(z[0]) for z in self.zcols)
+                        lo = np.concatenate([lo, np.zeros(n_z)])
+                        hi = np.concatenate([hi, np.ones(n_z)])
             if bound < self._threshold() and self._rc_fix(bound, lo, hi):
                 self._pruned()
             if self.nodes == 1:
@@ -968,10 +1205,10 @@ class _Solver:
                 # free (a large tree ahead); where it fixed most, the tree is small and the
                 # child LPs cost more than the nodes they save
                 movable = int((~inp.must_open & ~inp.forbidden).sum())
-                free = int(((hi > 0.5) & (lo < 0.5)).sum())
+                free = int(((hi[:n_s] > 0.5) & (lo[:n_s] < 0.5)).sum())
                 self.sb_on = self.sb_on and free > self.sb_free_share * movable
                 self._log(
-                    f"root bound {bound:.4f}, {int((hi < 0.5).sum())} sites closed, "
+                    f"root bound {bound:.4f}, {int((hi[:n_s] < 0.5).sum())} sites closed, "
                     f"{free} free, strong branching {'on' if self.sb_on else 'off'}"
                 )
             if bound >= self._threshold():
@@ -983,6 +1220,17 @@ class _Solver:
                 if true < self.ub:
                     self.ub, self.best_open = true, open_sites
                     self._log(f"node {self.nodes}: incumbent {true}")
+                continue
+            split = self._cluster_split(hi) if self.branch_clusters else None
+            if split is not None:
+                # a cluster's sum of y is fractional: Σ y ≤ k | Σ y ≥ k + 1 (the z of the other
+                # side closed), the "≥" child first
+                lo0, hi0 = lo.copy(), hi.copy()
+                hi0[split[0]] = 0.0
+                lo1, hi1 = lo.copy(), hi.copy()
+                hi1[split[1]] = 0.0
+                stack.append((bound, lo0, hi0, self.h.getBasis(), None))
+                stack.append((bound, lo1, hi1, None, None))
                 continue
             # branch on the best pseudo-cost score (most fractional until costs are observed);
             # the "open" child first
