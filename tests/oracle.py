@@ -14,7 +14,7 @@ import math
 import numpy as np
 from scipy.optimize import linprog
 
-__all__ = ["assignment_lp", "brute", "center_brute", "subsets"]
+__all__ = ["assignment_lp", "brute", "center_brute", "median_data", "subsets"]
 
 
 def subsets(m, sizes, must=(), forbidden=()):
@@ -124,3 +124,37 @@ def center_brute(lat, sizes, must=(), forbidden=(), active=None):
     for S in subsets(lat.shape[1], sizes, must, forbidden):
         best = min(best, float(lat[rows][:, list(S)].min(axis=1).max()))
     return best
+
+
+def median_data(lat, ok, weight, n_sites, **fields):
+    """ModelData of a median problem on the allowed pairs ``ok`` of the matrix ``lat``.
+
+    No costs, one failure domain per site, one provider, nothing forced or forbidden, exactly
+    ``n_sites`` open; ``fields`` override any of these (``capacity``, ``redundancy``, ...).
+    Returns the data and the latency matrix with ``inf`` where a pair is not allowed (for
+    ``brute``).
+    """
+    from placement.formulations.data import ModelData
+
+    ii, jj = np.nonzero(ok)
+    n, m = lat.shape
+    base = dict(
+        n_demand=n,
+        n_sites=m,
+        weight=weight,
+        pair_i=ii,
+        pair_j=jj,
+        latency_ms=lat[ii, jj],
+        pair_cost_usd=np.zeros(len(ii)),
+        primary_ok=np.ones(len(ii), dtype=bool),
+        backup_ok=np.ones(len(ii), dtype=bool),
+        fixed_usd=np.zeros(m),
+        variable_usd_per_unit=np.zeros(m),
+        domain=np.arange(m),
+        provider=np.zeros(m, dtype=np.int64),
+        must_open=np.zeros(m, dtype=bool),
+        forbidden=np.zeros(m, dtype=bool),
+        objective="median",
+        n_sites_exact=n_sites,
+    )
+    return ModelData(**(base | fields)), np.where(ok, lat, np.inf)

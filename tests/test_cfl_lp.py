@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 import pytest
-from oracle import brute
+from oracle import brute, median_data
 from scipy.optimize import linprog
 
 from placement.formulations import cfl_lp, lagrangian
@@ -29,33 +29,18 @@ def _capacity_data(seed: int, single: bool) -> tuple[ModelData, np.ndarray]:
     lat = rng.integers(1, 80, size=(n, m)).astype(float)
     ok = lat <= 70.0
     ok[np.arange(n), np.argmin(lat, axis=1)] = True  # every demand point reaches a site
-    ii, jj = np.nonzero(ok)
     w = rng.integers(1, 20, size=n).astype(float)
     if seed % 4 == 0:
         w[0] = 0.0  # a demand point of zero weight takes no capacity
     k = int(rng.integers(2, 4))
-    data = ModelData(
-        n_demand=n,
-        n_sites=m,
-        weight=w,
-        pair_i=ii,
-        pair_j=jj,
-        latency_ms=lat[ii, jj],
-        pair_cost_usd=np.zeros(len(ii)),
-        primary_ok=np.ones(len(ii), dtype=bool),
-        backup_ok=np.ones(len(ii), dtype=bool),
-        fixed_usd=np.zeros(m),
-        variable_usd_per_unit=np.zeros(m),
-        domain=np.arange(m),
-        provider=np.zeros(m, dtype=np.int64),
-        must_open=np.zeros(m, dtype=bool),
-        forbidden=np.zeros(m, dtype=bool),
-        objective="median",
-        n_sites_exact=k,
+    return median_data(
+        lat,
+        ok,
+        w,
+        k,
         capacity=np.full(m, float(rng.uniform(0.6, 0.9)) * float(w.sum())),
         single_sourcing=single,
     )
-    return data, np.where(ok, lat, np.inf)
 
 
 def _optimum(data: ModelData, lat: np.ndarray) -> float:
@@ -183,34 +168,20 @@ def _twin_data(seed: int, single: bool) -> tuple[ModelData, np.ndarray]:
     ok = lat <= 70.0
     ok[np.arange(n), np.argmin(lat, axis=1)] = True
     ok[:, m0:] = ok[:, copies]
-    ii, jj = np.nonzero(ok)
     w = rng.integers(1, 20, size=n).astype(float)
     k = int(rng.integers(2, 4))
     must = np.zeros(m, dtype=bool)
     if seed % 3 == 2:
         must[1] = must[m0 + len(copies) - 1] = True  # a whole twin group must open
-    data = ModelData(
-        n_demand=n,
-        n_sites=m,
-        weight=w,
-        pair_i=ii,
-        pair_j=jj,
-        latency_ms=lat[ii, jj],
-        pair_cost_usd=np.zeros(len(ii)),
-        primary_ok=np.ones(len(ii), dtype=bool),
-        backup_ok=np.ones(len(ii), dtype=bool),
-        fixed_usd=np.zeros(m),
-        variable_usd_per_unit=np.zeros(m),
-        domain=np.arange(m),
-        provider=np.zeros(m, dtype=np.int64),
+    return median_data(
+        lat,
+        ok,
+        w,
+        k,
         must_open=must,
-        forbidden=np.zeros(m, dtype=bool),
-        objective="median",
-        n_sites_exact=k,
         capacity=np.full(m, float(rng.uniform(1.05, 1.6)) / k * float(w.sum())),
         single_sourcing=single,
     )
-    return data, np.where(ok, lat, np.inf)
 
 
 def _optimum_twins(data: ModelData, lat: np.ndarray) -> float:

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 import pytest
-from oracle import brute
+from oracle import brute, median_data
 from scipy.optimize import linprog
 
 from placement.formulations import cfl_redundant_lp
@@ -27,32 +27,19 @@ def _data(seed: int) -> tuple[ModelData, np.ndarray]:
     lat = rng.integers(1, 80, size=(n, m)).astype(float)
     ok = lat <= 75.0 if seed % 3 else np.ones((n, m), dtype=bool)
     ok[np.arange(n), np.argsort(lat, axis=1)[:, :3].T] = True
-    ii, jj = np.nonzero(ok)
     w = rng.integers(1, 20, size=n).astype(float)
     k = int(rng.integers(2, 4))
     domain = np.r_[np.arange(2 + seed % 2), rng.integers(0, 2 + seed % 2, size=m - 2 - seed % 2)]
-    data = ModelData(
-        n_demand=n,
-        n_sites=m,
-        weight=w,
-        pair_i=ii,
-        pair_j=jj,
-        latency_ms=lat[ii, jj],
-        pair_cost_usd=np.zeros(len(ii)),
-        primary_ok=np.ones(len(ii), dtype=bool),
-        backup_ok=np.ones(len(ii), dtype=bool),
-        fixed_usd=np.zeros(m),
-        variable_usd_per_unit=np.zeros(m),
+    return median_data(
+        lat,
+        ok,
+        w,
+        k,
         domain=domain,
         provider=domain.copy(),
-        must_open=np.zeros(m, dtype=bool),
-        forbidden=np.zeros(m, dtype=bool),
-        objective="median",
-        n_sites_exact=k,
         redundancy=2,
         capacity=np.full(m, float(rng.uniform(1.05, 1.6)) / k * float(w.sum())),
     )
-    return data, np.where(ok, lat, np.inf)
 
 
 def _strong_lp(data: ModelData) -> float:
