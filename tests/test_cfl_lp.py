@@ -63,7 +63,8 @@ def _optimum(data: ModelData, lat: np.ndarray) -> float:
 
 
 def _strong_lp(data: ModelData) -> float:
-    """The LP with capacity and linking rows over every pair, one dense linprog model."""
+    """The LP with capacity and linking rows over every pair (must-open sites at 1), one dense
+    linprog model."""
     n, m, P = data.n_demand, data.n_sites, data.n_pairs
     w, cap = data.weight, np.asarray(data.capacity)
     share = w / w.sum()
@@ -77,7 +78,8 @@ def _strong_lp(data: ModelData) -> float:
     a_ub[np.arange(m), np.arange(m)] = -cap
     a_ub[m + np.arange(P), m + np.arange(P)] = 1.0
     a_ub[m + np.arange(P), data.pair_j] = -1.0
-    res = linprog(c, A_ub=a_ub, b_ub=np.zeros(m + P), A_eq=a_eq, b_eq=b_eq, bounds=(0, 1))
+    bounds = [(1.0 if data.must_open[j] else 0.0, 1.0) for j in range(m)] + [(0, 1)] * P
+    res = linprog(c, A_ub=a_ub, b_ub=np.zeros(m + P), A_eq=a_eq, b_eq=b_eq, bounds=bounds)
     return float(res.fun) if res.status == 0 else math.inf
 
 
@@ -205,39 +207,17 @@ def test_twin_groups_branch_and_bound_against_enumeration(seed, single):
     res = lagrangian.solve_lagrangian(data, deadline=time.perf_counter() + 30)
     if math.isinf(best):  # no assignment fits the capacities: said so, never a wrong answer
         assert res.status == "no_solution" and res.objective is None
-        assert math.isinf(_strong_lp_must(data))
+        assert math.isinf(_strong_lp(data))
         return
     assert res.bound <= best + 1e-9
     assert res.stats["lp_proven"]
-    assert res.lp_bound <= _strong_lp_must(data) + 1e-9
+    assert res.lp_bound <= _strong_lp(data) + 1e-9
     assert res.objective >= best - 1e-9
     if not single:
         assert res.status == "optimal"
         assert res.objective == pytest.approx(best, rel=1e-6)
     _check_feasible(data, res.rows)
     assert res.open_mask[data.must_open].all()
-
-
-def _strong_lp_must(data: ModelData) -> float:
-    """:func:`_strong_lp` with the must-open sites at 1."""
-    if not data.must_open.any():
-        return _strong_lp(data)
-    n, m, P = data.n_demand, data.n_sites, data.n_pairs
-    w, cap = data.weight, np.asarray(data.capacity)
-    share = w / w.sum()
-    c = np.r_[np.zeros(m), share[data.pair_i] * data.latency_ms]
-    a_eq = np.zeros((n + 1, m + P))
-    a_eq[data.pair_i, m + np.arange(P)] = 1.0
-    a_eq[n, :m] = 1.0
-    b_eq = np.r_[np.ones(n), [data.n_sites_exact]]
-    a_ub = np.zeros((m + P, m + P))
-    a_ub[data.pair_j, m + np.arange(P)] = w[data.pair_i]
-    a_ub[np.arange(m), np.arange(m)] = -cap
-    a_ub[m + np.arange(P), m + np.arange(P)] = 1.0
-    a_ub[m + np.arange(P), data.pair_j] = -1.0
-    bounds = [(1.0 if data.must_open[j] else 0.0, 1.0) for j in range(m)] + [(0, 1)] * P
-    res = linprog(c, A_ub=a_ub, b_ub=np.zeros(m + P), A_eq=a_eq, b_eq=b_eq, bounds=bounds)
-    return float(res.fun) if res.status == 0 else math.inf
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -269,7 +249,7 @@ def test_group_bound_is_valid_under_fixings(seed):
         u = rng.normal(0, 30, size=data.n_demand) * arr.s + arr.s * 20
         got = site_lp.group_bound(u, reps, lo, hi)
         assert got <= best + 1e-9
-    strong = _strong_lp_must(data)
+    strong = _strong_lp(data)
     lp = site_lp.solve(np.arange(data.n_sites), time.perf_counter() + 30)
     if math.isinf(strong):
         assert lp.y is None
