@@ -1,4 +1,5 @@
-"""Create ``highspy.Highs`` objects without HiGHS writing anything to the terminal.
+"""Create ``highspy.Highs`` objects without HiGHS writing anything to the terminal, and run them
+to a deadline.
 
 HiGHS prints a banner ("Running HiGHS …") from C++ when a ``Highs`` object is constructed,
 straight to file descriptor 1 — past Python's ``sys.stdout``, so neither the command line (which
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Any
 
-__all__ = ["new_highs", "silenced_stdout"]
+__all__ = ["new_highs", "run_until", "silenced_stdout"]
 
 
 class silenced_stdout:
@@ -51,3 +53,25 @@ def new_highs(**options: Any) -> Any:
         for key, value in options.items():
             h.setOptionValue(key, value)
     return h
+
+
+def run_until(h: Any, deadline: float, *, min_left_s: float = 0.05) -> str:
+    """Run ``h`` until ``deadline`` (a ``time.perf_counter()`` value) and say how it ended.
+
+    HiGHS's ``time_limit`` counts every run of the object, so the limit set is the time run so
+    far plus the time left. Returns ``"optimal"``, ``"infeasible"`` or ``"stopped"`` (out of
+    time, less than ``min_left_s`` left before the run, or any other status).
+    """
+    import highspy
+
+    left = deadline - time.perf_counter()
+    if left <= min_left_s:
+        return "stopped"
+    h.setOptionValue("time_limit", h.getRunTime() + float(left))
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kOptimal:
+        return "optimal"
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return "infeasible"
+    return "stopped"

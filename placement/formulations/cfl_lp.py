@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from placement._highs import new_highs
+from placement._highs import new_highs, run_until
 
 if TYPE_CHECKING:
     from placement.formulations.lagrangian import _Arrays
@@ -273,19 +273,9 @@ class SiteLP:
     def run(self, deadline: float) -> tuple[float, np.ndarray, np.ndarray] | str:
         """Solve the LP over ``S``: (value, demand duals u, y over every site), or its status
         ``"infeasible"`` (too few sites in ``S``) or ``"stopped"``."""
-        import highspy
-
-        left = deadline - time.perf_counter()
-        if left <= 0.05:
-            return "stopped"
-        # HiGHS's time limit counts every run of the object: add the time run so far
-        self.h.setOptionValue("time_limit", self.h.getRunTime() + float(left))
-        self.h.run()
-        status = self.h.getModelStatus()
-        if status == highspy.HighsModelStatus.kInfeasible:
-            return "infeasible"
-        if status != highspy.HighsModelStatus.kOptimal:
-            return "stopped"
+        status = run_until(self.h, deadline)
+        if status != "optimal":
+            return status
         sol = self.h.getSolution()
         u = np.asarray(sol.row_dual, dtype=float)[: self.arr.n].copy()
         y = self.spread(np.asarray(sol.col_value, dtype=float))

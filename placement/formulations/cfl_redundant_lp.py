@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from placement._highs import new_highs
+from placement._highs import new_highs, run_until
 from placement.formulations.data import ModelData
 
 __all__ = ["RedundantBound", "redundant_capacity_applies", "redundant_capacity_bound"]
@@ -245,19 +245,9 @@ class _SiteLP:
             )
 
     def run(self, deadline: float) -> tuple[float, np.ndarray, np.ndarray] | str:
-        import highspy
-
-        left = deadline - time.perf_counter()
-        if left <= 0.05:
-            return "stopped"
-        # HiGHS's time limit counts every run of the object
-        self.h.setOptionValue("time_limit", self.h.getRunTime() + float(left))
-        self.h.run()
-        status = self.h.getModelStatus()
-        if status == highspy.HighsModelStatus.kInfeasible:
-            return "infeasible"
-        if status != highspy.HighsModelStatus.kOptimal:
-            return "stopped"
+        status = run_until(self.h, deadline)
+        if status != "optimal":
+            return status
         md = self.md
         dual = np.asarray(self.h.getSolution().row_dual, dtype=float)
         u = dual[: md.k * md.n].reshape(md.k, md.n).copy()
