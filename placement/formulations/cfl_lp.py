@@ -716,7 +716,7 @@ def _site_bb(lp: SiteLP, u: np.ndarray, ub: float, deadline: float, verbose: boo
             inside = [t for t, r in enumerate(reps) if r in lp.ycol]
             cols = np.array([lp.ycol[reps[t]] for t in inside], dtype=np.int32)
             h.changeColsBounds(len(cols), cols, lo[inside], hi[inside])
-            status = _run(h, deadline)
+            status = run_until(h, deadline)
             lps += 1
             if status != "optimal":
                 break
@@ -781,24 +781,6 @@ def _site_bb(lp: SiteLP, u: np.ndarray, ub: float, deadline: float, verbose: boo
     if verbose:
         print(f"cfl_lp: site branch and bound bound {bound:.9g}; {stats}")
     return _SiteMip(bound if math.isfinite(bound) else -math.inf, best_mask, stats)
-
-
-def _run(h: Any, deadline: float) -> str:
-    """Re-solve the HiGHS model until ``deadline``: "optimal", "infeasible" or "stopped"."""
-    import highspy
-
-    left = deadline - time.perf_counter()
-    if left <= 0.05:
-        return "stopped"
-    # HiGHS's time limit counts every run of the object: add the time run so far
-    h.setOptionValue("time_limit", h.getRunTime() + float(left))
-    h.run()
-    status = h.getModelStatus()
-    if status == highspy.HighsModelStatus.kOptimal:
-        return "optimal"
-    if status == highspy.HighsModelStatus.kInfeasible:
-        return "infeasible"
-    return "stopped"
 
 
 def _transport_value(arr: _Arrays, mask: np.ndarray) -> float:
