@@ -93,6 +93,20 @@ def _instance(seed):
 _FRACTIONAL = [22, 45, 52, 55]
 
 
+def _spy_splits(monkeypatch) -> list[bool]:
+    """Record, for each call of the tree's cluster-sum split, whether it split a cluster."""
+    splits: list[bool] = []
+    original_split = R._Solver._cluster_split
+
+    def spy_split(self, hi):
+        out = original_split(self, hi)
+        splits.append(out is not None)
+        return out
+
+    monkeypatch.setattr(R._Solver, "_cluster_split", spy_split)
+    return splits
+
+
 @pytest.mark.parametrize(("branch", "keep"), [(False, True), (True, True), (False, False)])
 @pytest.mark.parametrize("seed", [*range(6), *_FRACTIONAL])
 def test_solve_with_cluster_columns_matches_brute_force(seed, branch, keep, monkeypatch):
@@ -111,15 +125,7 @@ def test_solve_with_cluster_columns_matches_brute_force(seed, branch, keep, monk
         return out
 
     monkeypatch.setattr(R, "cluster_lower", spy)
-    splits = []
-    original_split = R._Solver._cluster_split
-
-    def spy_split(self, hi):
-        out = original_split(self, hi)
-        splits.append(out is not None)
-        return out
-
-    monkeypatch.setattr(R._Solver, "_cluster_split", spy_split)
+    splits = _spy_splits(monkeypatch)
     d, w, p = _instance(seed)
     sol = R.solve_pmedian(d, w, p, warm_start=bool(seed % 2))
     assert sol.status == "optimal" and sol.gap == 0.0
@@ -150,15 +156,7 @@ def test_cluster_sum_branching_matches_the_plain_tree(seed, monkeypatch):
     monkeypatch.setattr(R, "_CLUSTER_FREE_SHARE", -1.0)
     monkeypatch.setattr(R, "_CLUSTER_BRANCH_SHARE", -math.inf)
     monkeypatch.setattr(R, "_CLUSTER_KEEP_SHARE", -math.inf)
-    splits = []
-    original_split = R._Solver._cluster_split
-
-    def spy_split(self, hi):
-        out = original_split(self, hi)
-        splits.append(out is not None)
-        return out
-
-    monkeypatch.setattr(R._Solver, "_cluster_split", spy_split)
+    splits = _spy_splits(monkeypatch)
     sol = R.solve_pmedian(d, w, p, warm_start=bool(seed % 2))
     assert plain.status == sol.status == "optimal"
     assert sol.objective == pytest.approx(plain.objective)
