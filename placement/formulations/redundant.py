@@ -1599,10 +1599,11 @@ class _Solver:
         self._log(f"domain search: greedy + {moves} swaps")
         return cur
 
-    def _strict_interchange(self, start: np.ndarray) -> tuple[np.ndarray, int]:
+    def _strict_interchange(self, start: np.ndarray, what: str) -> tuple[np.ndarray, float, bool]:
         """The interchange of :class:`_DomainSearch` (``k = 2``) with feasibility first
         (``strict``): from a feasible set it never leaves the feasible sets, from an infeasible
         one (a looser sweep point's optimum, the LP's rounding) it first repairs the SLAs.
+        Returns the set, its value and whether it is feasible (logged as ``what``).
 
         With the plain penalties, which are weighted by the demand point, swaps that leave a
         small city without a site within its SLA paid off: world N = 6, SLA 120 ms rounded its
@@ -1613,14 +1614,14 @@ class _Solver:
         fixed = np.flatnonzero(d.must_open)
         allowed = np.flatnonzero(~d.forbidden)
         cur, _, moves = ds.interchange(start, fixed, allowed, _DOMAIN_SEARCH_MOVES, self.deadline)
-        return cur, moves
+        val, feas = self.ev.cost(cur)
+        self._log(f"{what} + {moves} swaps: {val * self.unit:.6f} (feasible {feas})")
+        return cur, val, feas
 
     def _warm_interchange(self, start: np.ndarray) -> np.ndarray | None:
         """The strict interchange from a warm start (``k = 2``); None when it ends infeasible."""
-        cur, moves = self._strict_interchange(start)
+        cur, _, feas = self._strict_interchange(start, "warm start")
         self.domain_searched = True
-        _, feas = self.ev.cost(cur)
-        self._log(f"warm start + {moves} swaps (feasible {feas})")
         return cur if feas else None
 
     def _round(self, y: np.ndarray) -> None:
@@ -1633,9 +1634,7 @@ class _Solver:
         if self.domain_searched:
             # the vectorised interchange of the start (N = 8 on the world instance at SLA
             # 160 ms: the first-improvement swaps took 21 s), feasibility first
-            cur, moves = self._strict_interchange(start)
-            val, feas = self.ev.cost(cur)
-            self._log(f"LP rounding + {moves} swaps: {val * self.unit:.6f} (feasible {feas})")
+            cur, val, feas = self._strict_interchange(start, "LP rounding")
             if feas and val < self.ub:
                 self.ub, self.best = val, cur
             return
@@ -1683,10 +1682,8 @@ class _Solver:
                     if self.domain_searched:
                         # the padded cover improved without losing feasibility (world N = 6,
                         # SLA 120 ms: 113.86 ms as padded)
-                        cur, moves = self._strict_interchange(start)
-                        v2, f2 = self.ev.cost(cur)
-                        self._log(f"cover + {moves} swaps: {v2 * self.unit:.6f} (feasible {f2})")
-                        if f2:
+                        cur, _, improved_feasible = self._strict_interchange(start, "cover")
+                        if improved_feasible:
                             start = cur
                     val, feas = self.ev.cost(start)
             if feas:
