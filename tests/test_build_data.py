@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from repo_scripts import load_script
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "datasets"
@@ -15,14 +14,7 @@ SHARED = REPO.parent / "shared" / "datasets"
 
 @pytest.fixture(scope="module")
 def build():
-    path = REPO / "scripts" / "build_data.py"
-    if not path.is_file():
-        pytest.skip("scripts/ not present (installed package)")
-    spec = importlib.util.spec_from_file_location("build_data_under_test", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("build_data", "build_data_under_test")
 
 
 def test_tariff_price_by_hand(build):

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from repo_scripts import REPO, load_script
 
 from placement import catalog
 from placement.errors import ValidationError
@@ -336,16 +337,7 @@ def test_climate_at_rejects_bad_input():
 
 def test_climate_holdout_of_15_catalog_sites(all_sites):
     """scripts/climate_holdout.py check 1: each site's own stations removed, looked up again."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parent.parent / "scripts" / "climate_holdout.py"
-    if not path.is_file():
-        pytest.skip("scripts/ not present (installed package)")
-    spec = importlib.util.spec_from_file_location("climate_holdout", path)
-    mod = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(mod)
+    mod = load_script("climate_holdout")
     h = mod.holdout_sites(all_sites.set_index("site_id"), catalog.climate_points())
     assert len(h) == 15 and h["held_out"].str.startswith("station:").all()
     assert int(h["hit"].sum()) >= 13  # issue 17: at least 13 of 15 within 2.5 degC
@@ -376,21 +368,11 @@ def test_site_level_climate_prices_every_site_monthly(all_sites):
 
 def test_climate_points_are_rebuilt_from_raw_files():
     """data/climate_points.csv is what scripts/build_data.py makes of data/raw (no ../shared)."""
-    import importlib.util
-    from pathlib import Path
-
-    repo = Path(__file__).resolve().parent.parent
-    path = repo / "scripts" / "build_data.py"
-    if not path.is_file():
-        pytest.skip("scripts/ not present (installed package)")
-    spec = importlib.util.spec_from_file_location("build_data_climate", path)
-    mod = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(mod)
-    cities = pd.read_csv(repo / "data" / "cities.csv", keep_default_na=False, dtype=str)
+    mod = load_script("build_data", "build_data_climate")
+    cities = pd.read_csv(REPO / "data" / "cities.csv", keep_default_na=False, dtype=str)
     cities[["lat_deg", "lon_deg"]] = cities[["lat_deg", "lon_deg"]].astype(float)
     built = mod.to_csv_text(mod.build_climate_points(cities))
-    assert built == (repo / "data" / "climate_points.csv").read_text("utf-8")
+    assert built == (REPO / "data" / "climate_points.csv").read_text("utf-8")
 
 
 # -- sub-national power prices (issue 17) ---------------------------------------------------------

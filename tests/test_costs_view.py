@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from repo_scripts import load_script
 
 import placement as pl
 from placement import params
@@ -55,11 +54,7 @@ def _sites(**cols: object) -> pd.DataFrame:
 
 
 def _build_prices():
-    spec = importlib.util.spec_from_file_location("build_prices", ROOT / "scripts/build_prices.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["build_prices"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("build_prices")
 
 
 def test_shipped_price_tables_are_built_by_the_script() -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from repo_scripts import load_script
 
 from placement import latency as L
 from placement.errors import ValidationError
@@ -288,13 +286,7 @@ def test_default_model_is_the_calibrated_route_model() -> None:
 
 
 def test_fit_script_holdout_table() -> None:
-    path = Path(__file__).resolve().parent.parent / "scripts" / "fit_latency.py"
-    if not path.is_file():
-        pytest.skip("scripts/ not present (installed package)")
-    spec = importlib.util.spec_from_file_location("fit_latency", path)
-    mod = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(mod)
+    mod = load_script("fit_latency")
     t = mod.holdout_table()
     assert list(t["model"]) == ["distance", "route"]
     assert list(t.columns) == [

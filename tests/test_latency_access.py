@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from repo_scripts import load_script
 
 from placement import latency as L
 from placement.errors import ValidationError
@@ -48,15 +47,7 @@ BIAS_BANDS = {
 
 @pytest.fixture(scope="module")
 def fit_script():
-    path = REPO / "scripts" / "fit_access.py"
-    if not path.is_file():
-        pytest.skip("scripts/ not present (installed package)")
-    spec = importlib.util.spec_from_file_location("fit_access", path)
-    mod = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    sys.modules.setdefault("fit_access", mod)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("fit_access")
 
 
 @pytest.fixture(scope="module")
@@ -386,13 +377,7 @@ def test_pair_factors_leave_one_out() -> None:
 
 def test_country_points_rebuild() -> None:
     pytest.importorskip("hdx.location", reason="hdx-python-country not installed")
-    path = REPO / "scripts" / "build_country_points.py"
-    if not path.is_file():
-        pytest.skip("scripts/ not present (installed package)")
-    spec = importlib.util.spec_from_file_location("build_country_points", path)
-    mod = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(mod)
+    mod = load_script("build_country_points")
     built = mod.build_country_points(mod.taxonomy_path())
     shipped = pd.read_csv(REPO / "data" / "country_points.csv", keep_default_na=False)
     pd.testing.assert_frame_equal(built, shipped, check_dtype=False)
