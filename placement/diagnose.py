@@ -3,17 +3,21 @@
 :func:`explain_infeasible` runs cheap checks on the lowered arrays before any solver (demand
 with no allowed site, too few failure domains in reach, capacity, percentile SLA, budget,
 provider limits); :func:`active_constraints` names the constraints for messages such as the
-solver's own proof of infeasibility.
+solver's own proof of infeasibility; :func:`sites_needed` counts the fewest sites that put every
+demand point within its SLA, so that message can say how many sites the SLA takes.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from placement._highs import new_highs, run_until
 from placement.formulations.data import ModelData
 from placement.lowering import best_sites, unreachable_demand
 
@@ -25,6 +29,8 @@ __all__ = [
     "active_constraints",
     "explain_infeasible",
     "infeasible_message",
+    "sites_needed",
+    "too_few_sites",
 ]
 
 
@@ -196,4 +202,103 @@ def infeasible_message(problem: Problem) -> str:
         "the solver proved that the constraints cannot all hold together ("
         + ", ".join(active_constraints(problem))
         + ")"
+    )
+
+
+def sites_needed(data: ModelData, *, time_limit_s: float = 2.0) -> tuple[int, bool] | None:
+    """The fewest sites that give every demand point an allowed primary site (a set cover).
+
+    Each demand point needs one open site among its allowed primary pairs (within its SLA,
+    residency, not forbidden); must-open sites count as open. Solved as a small HiGHS integer
+    program (demand points × sites), usually in milliseconds.
+
+    Parameters
+    ----------
+    data : ModelData
+        The lowered problem.
+    time_limit_s : float, default 2.0
+        Time for the count; a stopped count still gives a valid lower bound.
+
+    Returns
+    -------
+    (sites, proven) or None
+        ``sites`` is the fewest sites (``proven`` True) or a lower bound on it (``proven``
+        False, the time limit stopped the count); None when no set of sites covers every
+        demand point or nothing was learnt in the time.
+    """
+    import highspy
+
+    deadline = time.perf_counter() + time_limit_s
+    ok = data.primary_ok & ~data.forbidden[data.pair_j]
+    pi, pj = data.pair_i[ok], data.pair_j[ok]
+    done = np.zeros(data.n_demand, dtype=bool)
+    done[pi[data.must_open[pj]]] = True  # already served by a site that must open
+    reach = np.zeros(data.n_demand, dtype=bool)
+    reach[pi] = True
+    if not reach.all():
+        return None
+    keep = ~done[pi]
+    pi, pj = pi[keep], pj[keep]
+    order = np.lexsort((pj, pi))
+    pi, pj = pi[order], pj[order]
+    rows = np.unique(pi)
+    starts = np.searchsorted(pi, rows).astype(np.int32)
+    m = data.n_sites
+    h = new_highs()
+    lo = data.must_open.astype(float)
+    hi = (~data.forbidden).astype(float)
+    empty = np.zeros(0, np.int32)
+    h.addCols(m, np.ones(m), lo, hi, 0, empty, empty, np.zeros(0))
+    if len(rows):
+        h.addRows(
+            len(rows),
+            np.ones(len(rows)),
+            np.full(len(rows), highspy.kHighsInf),
+            len(pj),
+            starts,
+            pj.astype(np.int32),
+            np.ones(len(pj)),
+        )
+    h.changeColsIntegrality(
+        m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger)
+    )
+    verdict = run_until(h, deadline)
+    if verdict == "infeasible":
+        return None
+    info = h.getInfo()
+    if verdict == "optimal":
+        return round(info.objective_function_value), True
+    bound = info.mip_dual_bound
+    if not math.isfinite(bound) or bound <= 0:
+        return None
+    return math.ceil(bound - 1e-6), False
+
+
+def too_few_sites(problem: Problem, data: ModelData) -> str | None:
+    """``"… takes at least K sites, N allowed"`` when the SLA alone needs more sites than allowed.
+
+    For a solver's proof of infeasibility of a problem with one site per demand point
+    (redundancy 1; the redundant solver says the same in its own words), an SLA on every demand
+    point and an upper limit on the number of sites; None otherwise or when the count does not
+    exceed the limit (the cause is then another constraint).
+    """
+    limit = data.n_sites_exact if data.n_sites_exact is not None else data.max_sites
+    if (
+        limit is None
+        or data.redundancy != 1
+        or data.sla_share is not None
+        or data.objective == "coverage"
+        or problem.max_latency_ms is None
+    ):
+        return None
+    found = sites_needed(data)
+    if found is None:
+        return None
+    need, proven = found
+    if need <= limit:
+        return None
+    least = "" if proven else "at least "
+    return (
+        f"putting every demand point within {problem.max_latency_ms:g} ms of an open site "
+        f"takes {least}{_sites(need)}, {limit} allowed"
     )

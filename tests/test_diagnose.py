@@ -1,0 +1,118 @@
+"""diagnose.sites_needed against enumeration, and the sites count in a proof of infeasibility."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from placement import diagnose
+from placement.problem import Problem
+
+
+def _fewest_by_enumeration(allowed: np.ndarray, must: np.ndarray, usable: np.ndarray) -> int | None:
+    """The fewest usable sites (must-open ones included) that give every row an allowed site."""
+    m = allowed.shape[1]
+    free = [j for j in range(m) if usable[j] and not must[j]]
+    base = list(np.flatnonzero(must))
+    for k in range(len(free) + 1):
+        for extra in itertools.combinations(free, k):
+            cols = base + list(extra)
+            if allowed[:, cols].any(axis=1).all():
+                return len(cols)
+    return None
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_sites_needed_matches_enumeration(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(6, 14)), int(rng.integers(5, 9))
+    cost = rng.uniform(1.0, 100.0, size=(n, m))
+    sla = float(np.quantile(cost, rng.uniform(0.2, 0.5)))
+    sla = max(sla, float(cost.min(axis=1).max()))  # every demand point has a site in reach
+    forbidden = [f"s{j}" for j in range(m) if rng.random() < 0.15]
+    free = [f"s{j}" for j in range(m) if f"s{j}" not in forbidden]
+    must = [free[0]] if seed % 3 == 0 else []
+    problem = Problem.from_cost_matrix(
+        cost,
+        objective="median",
+        n_sites=1,
+        max_latency_ms=sla,
+        forbidden=forbidden,
+        must_open=must,
+    )
+    data = problem.model_data()
+    allowed = cost <= sla + 1e-9
+    usable = np.array([f"s{j}" not in forbidden for j in range(m)])
+    want = _fewest_by_enumeration(
+        allowed & usable[None, :], np.array([f"s{j}" in must for j in range(m)]), usable
+    )
+    got = diagnose.sites_needed(data)
+    if want is None:
+        assert got is None
+    else:
+        assert got == (want, True)
+
+
+def test_sites_needed_none_without_time() -> None:
+    problem = Problem.from_cost_matrix(2.0 - np.eye(4), n_sites=1, max_latency_ms=1.5)
+    assert diagnose.sites_needed(problem.model_data()) == (4, True)
+    assert diagnose.sites_needed(problem.model_data(), time_limit_s=0.0) is None
+
+
+@pytest.fixture
+def line() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Six sites and eight demand points on a line; latency = 1 ms + |x_demand - x_site|."""
+    xs = np.array([0.0, 10.0, 20.0, 30.0, 40.0, 50.0])
+    xd = np.array([1.0, 4.0, 12.0, 19.0, 26.0, 33.0, 41.0, 49.0])
+    sites = pd.DataFrame(
+        {
+            "site_id": [f"S{j}" for j in range(6)],
+            "lat_deg": 0.0,
+            "lon_deg": xs / 10,
+            "country_code": ["DE", "DE", "FR", "FR", "ES", "ES"],
+        }
+    )
+    demand = pd.DataFrame(
+        {
+            "demand_id": [f"D{i}" for i in range(8)],
+            "lat_deg": 0.0,
+            "lon_deg": xd / 10,
+            "weight": 1.0,
+            "country_code": ["DE", "DE", "FR", "FR", "FR", "ES", "ES", "ES"],
+        }
+    )
+    table = pd.DataFrame(
+        [(f"D{i}", f"S{j}", 1.0 + abs(xd[i] - xs[j])) for i in range(8) for j in range(6)],
+        columns=["demand_id", "site_id", "latency_ms"],
+    )
+    return sites, demand, table
+
+
+def test_infeasible_sla_says_how_many_sites(line) -> None:
+    # within 9 ms (8 units of line): D0 only S0, D3 only S2, D6 only S4, D7 only S5, and those
+    # four serve the rest -> 4 sites
+    sites, demand, table = line
+    for limit in ({"n_sites": 3}, {"max_sites": 3}):
+        r = Problem(sites, demand, latency=table, max_latency_ms=9, **limit).solve()
+        assert r.status == "infeasible"
+        allowed = limit.get("n_sites", limit.get("max_sites"))
+        assert f"within 9 ms of an open site takes 4 sites, {allowed} allowed" in r.message
+
+
+def test_no_count_when_another_constraint_is_the_cause(line) -> None:
+    # five sites meet the SLA, but residency keeps every country on its own sites: 3 allowed
+    # sites are enough for the SLA alone, so the message does not blame the count
+    sites, demand, table = line
+    r = Problem(
+        sites,
+        demand,
+        latency=table,
+        n_sites=5,
+        max_latency_ms=9,
+        residency={"DE": ["FR"], "FR": ["FR"], "ES": ["ES"]},
+    ).solve()
+    assert r.status == "infeasible"
+    assert "takes" not in r.message
