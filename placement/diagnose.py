@@ -19,7 +19,7 @@ import pandas as pd
 
 from placement._highs import new_highs, run_until
 from placement.formulations.data import ModelData
-from placement.lowering import best_sites, unreachable_demand
+from placement.lowering import best_sites, latency_statistic, unreachable_demand
 
 if TYPE_CHECKING:
     from placement.problem import Problem
@@ -46,6 +46,12 @@ def _sites(n: int) -> str:
     return f"{n} site" if n == 1 else f"{n} sites"
 
 
+def _ms(problem: Problem, value: float) -> str:
+    """``"80 ms"``, or ``"80 ms (users' p95)"`` when the latencies are a percentile of users'."""
+    stat = latency_statistic(problem)
+    return f"{value:g} ms" + (f" (users' {stat})" if stat in ("p50", "p95") else "")
+
+
 def explain_infeasible(problem: Problem, data: ModelData) -> list[str]:
     """Reasons, in words, why this problem cannot be solved (empty when none is found).
 
@@ -64,7 +70,7 @@ def _unreachable(problem: Problem, data: ModelData) -> str | None:
         return None
     cause = []
     if problem.max_latency_ms is not None:
-        cause.append(f"within {problem.max_latency_ms:g} ms")
+        cause.append(f"within {_ms(problem, problem.max_latency_ms)}")
     if problem.residency:
         cause.append("allowed by the residency rules")
     if problem.forbidden:
@@ -137,7 +143,7 @@ def _percentile(problem: Problem, data: ModelData) -> str | None:
     if best_share + 1e-12 >= data.sla_share:
         return None
     return (
-        f"only {best_share:.1%} of demand has any site within {data.sla_ms:g} ms, "
+        f"only {best_share:.1%} of demand has any site within {_ms(problem, data.sla_ms)}, "
         f"below the required {data.sla_share:.1%}"
     )
 
@@ -178,9 +184,9 @@ def active_constraints(problem: Problem) -> list[str]:
     if problem.min_sites:
         parts.append(f"at least {_sites(problem.min_sites)}")
     if problem.max_latency_ms is not None:
-        parts.append(f"every demand point within {problem.max_latency_ms:g} ms")
+        parts.append(f"every demand point within {_ms(problem, problem.max_latency_ms)}")
     if problem.sla_share is not None:
-        parts.append(f"{problem.sla_share:.0%} of demand within {problem.sla_ms:g} ms")
+        parts.append(f"{problem.sla_share:.0%} of demand within {_ms(problem, problem.sla_ms)}")
     if problem.redundancy > 1:
         parts.append(f"redundancy {problem.redundancy} across {problem.failure_domain}")
     if problem.capacity is not None:
@@ -299,6 +305,6 @@ def too_few_sites(problem: Problem, data: ModelData) -> str | None:
         return None
     least = "" if proven else "at least "
     return (
-        f"putting every demand point within {problem.max_latency_ms:g} ms of an open site "
+        f"putting every demand point within {_ms(problem, problem.max_latency_ms)} of an open site "
         f"takes {least}{_sites(need)}, {limit} allowed"
     )

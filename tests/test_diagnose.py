@@ -116,3 +116,15 @@ def test_no_count_when_another_constraint_is_the_cause(line) -> None:
     ).solve()
     assert r.status == "infeasible"
     assert "takes" not in r.message
+
+
+def test_messages_name_the_percentile(line) -> None:
+    import placement as pl
+
+    sites, demand, _ = line
+    p95 = pl.latency.default_model().replace(statistic="p95")
+    r = Problem(sites, demand, latency=p95, n_sites=2, max_latency_ms=2.0).solve()
+    assert r.status == "infeasible"
+    assert "no candidate site within 2 ms (users' p95)" in r.message
+    mean = Problem(sites, demand, n_sites=2, max_latency_ms=2.0).solve()
+    assert "no candidate site within 2 ms (their best" in mean.message
