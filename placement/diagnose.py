@@ -76,12 +76,17 @@ def _unreachable(problem: Problem, data: ModelData) -> str | None:
     if problem.forbidden:
         cause.append("not forbidden")
     why = " ".join(cause) if cause else "in the latency table"
+    if problem.unreachable == "exclude":  # only when every point is out of reach
+        advice = "; excluding them leaves nothing to plan: loosen the SLA or use 'best-effort'"
+    else:
+        advice = (
+            "; plan without them with unreachable='exclude' (--unreachable exclude) or serve "
+            "them as well as possible with 'best-effort'"
+        )
     return (
         f"{len(lost)} demand point{'s' if len(lost) > 1 else ''} "
         f"({_names(problem.demand, lost)}) {'have' if len(lost) > 1 else 'has'} "
-        f"no candidate site {why}{_best_possible(problem, lost)}; plan without "
-        "them with unreachable='exclude' (--unreachable exclude) or serve them as well as "
-        "possible with 'best-effort'"
+        f"no candidate site {why}{_best_possible(problem, lost)}{advice}"
     )
 
 

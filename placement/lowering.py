@@ -140,11 +140,17 @@ def latency_table(problem: Problem, source: Any = None) -> pd.DataFrame:
     elif isinstance(source, CostMatrix):  # valid as built (values checked on construction)
         table = source.table(problem.demand, problem.sites, max_latency_ms=prune)
     else:
-        if not isinstance(source, pd.DataFrame):
+        modelled = not isinstance(source, pd.DataFrame)
+        if modelled:
             source = source.table(problem.demand, problem.sites, max_latency_ms=prune)
-        table = validate_latency_table(
-            source, site_ids=problem.sites["site_id"], demand_ids=problem.demand["demand_id"]
-        )
+        if modelled and len(source) == 0:
+            # a model pruned by the SLA down to no pair at all: not bad input, an unreachable
+            # SLA that the diagnosis explains (every demand point without a site in reach)
+            table = source
+        else:
+            table = validate_latency_table(
+                source, site_ids=problem.sites["site_id"], demand_ids=problem.demand["demand_id"]
+            )
     if prune is not None:
         keep = table["latency_ms"].to_numpy(dtype=float) <= prune + 1e-9
         if not keep.all():

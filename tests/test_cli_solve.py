@@ -130,6 +130,18 @@ def test_infeasible_exits_3_with_reason_and_no_file(inputs, tmp_path, capsys):
     assert "no candidate site within 20 ms" in err
 
 
+def test_sla_below_every_modelled_pair_exits_3_not_2(inputs, tmp_path, capsys):
+    # no --latency: the model's table, pruned by a 1-ms SLA, has no pair at all; that is a
+    # problem without a solution (exit 3, explained), not an empty input (exit 2)
+    paths, _ = inputs
+    args = ["solve", "--sites", str(paths["sites"]), "--demand", str(paths["demand"])]
+    code = main([*args, "--open", "2", "--max-latency-ms", "1", "--out", str(tmp_path / "r.json")])
+    assert code == 3
+    assert "6 demand points (nyc, la, lon, tok, syd, …) have no candidate site within 1 ms" in (
+        capsys.readouterr().err
+    )
+
+
 def test_toml_config_and_option_override(inputs, tmp_path):
     paths, _ = inputs
     cfg = tmp_path / "problem.toml"

@@ -128,3 +128,20 @@ def test_messages_name_the_percentile(line) -> None:
     assert "no candidate site within 2 ms (users' p95)" in r.message
     mean = Problem(sites, demand, n_sites=2, max_latency_ms=2.0).solve()
     assert "no candidate site within 2 ms (their best" in mean.message
+
+
+def test_sla_beyond_every_pair_of_a_model_is_explained(line) -> None:
+    # the model's table pruned to no pair at all is an unreachable SLA, not an empty input
+    import placement as pl
+
+    sites, demand, _ = line
+    model = pl.latency.default_model()
+    r = Problem(sites, demand, latency=model, n_sites=2, max_latency_ms=0.5).solve()
+    assert r.status == "infeasible"
+    assert r.message.startswith("8 demand points (D0, D1, D2, D3, D4, …) have no candidate site")
+    assert "unreachable='exclude'" in r.message
+    gone = Problem(
+        sites, demand, latency=model, n_sites=2, max_latency_ms=0.5, unreachable="exclude"
+    ).solve()
+    assert gone.status == "infeasible"
+    assert "excluding them leaves nothing to plan" in gone.message
