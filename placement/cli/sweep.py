@@ -128,8 +128,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--no-warm-start",
         action="store_true",
-        help="solve every point cold (default: warm-start each point from the previous solved "
-        "point of its worker's contiguous chunk of the grid; the objectives are the same)",
+        help="solve every point cold (default: warm-start each point from the previous point "
+        "of its chain: a contiguous chunk of the grid, or, with an SLA axis, the points equal "
+        "in every other parameter, looser SLA first; the objectives are the same)",
     )
     p.add_argument(
         "--no-reuse",
