@@ -3,8 +3,8 @@
 :func:`explain_infeasible` runs cheap checks on the lowered arrays before any solver (demand
 with no allowed site, too few failure domains in reach, capacity, percentile SLA, budget,
 provider limits); :func:`active_constraints` names the constraints for messages such as the
-solver's own proof of infeasibility; :func:`sites_needed` counts the fewest sites that put every
-demand point within its SLA, so that message can say how many sites the SLA takes.
+solver's own proof of infeasibility. :func:`sites_needed` counts the fewest sites that put every
+demand point within its SLA, so that a count limit below it is reported with that number.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ __all__ = [
     "explain_infeasible",
     "infeasible_message",
     "sites_needed",
-    "too_few_sites",
 ]
 
 
@@ -57,7 +56,8 @@ def explain_infeasible(problem: Problem, data: ModelData) -> list[str]:
 
     These checks (:data:`CHECKS`) run before the solver: demand points with no allowed site,
     too few failure domains in reach for the redundancy, capacity below demand, percentile SLA
-    out of reach, must-open sites over the budget, per-provider limits below the site count.
+    out of reach, must-open sites over the budget, per-provider limits below the site count,
+    more sites needed for the SLA than the count allows.
     """
     return [reason for check in CHECKS if (reason := check(problem, data))]
 
@@ -118,7 +118,8 @@ def _short_of_domains(problem: Problem, data: ModelData) -> str | None:
     label = "sites" if problem.failure_domain == "site_id" else "failure domains"
     return (
         f"redundancy {k} needs {k} {label} ({problem.failure_domain}) within reach of "
-        f"{_names(problem.demand, [first])}, only {counts[first]} exist"
+        f"{_names(problem.demand, [first])}, only {counts[first]} "
+        + ("exists" if counts[first] == 1 else "exist")
         + (f" ({len(short)} demand points are short)" if len(short) > 1 else "")
     )
 
@@ -173,10 +174,6 @@ def _providers(problem: Problem, data: ModelData) -> str | None:
     if need > cap_sites and len(data.max_per_provider) == len(np.unique(data.provider)):
         return f"{need} sites are required but the per-provider limits allow {cap_sites}"
     return None
-
-
-#: The checks of :func:`explain_infeasible`, in the order their reasons are reported.
-CHECKS = (_unreachable, _short_of_domains, _capacity, _percentile, _budget, _providers)
 
 
 def active_constraints(problem: Problem) -> list[str]:
@@ -285,22 +282,43 @@ def sites_needed(data: ModelData, *, time_limit_s: float = 2.0) -> tuple[int, bo
     return math.ceil(bound - 1e-6), False
 
 
-def too_few_sites(problem: Problem, data: ModelData) -> str | None:
-    """``"… takes at least K sites, N allowed"`` when the SLA alone needs more sites than allowed.
+def _greedy_cover(data: ModelData, ok: np.ndarray, stop_above: int) -> int:
+    """Sites a greedy set cover opens (must-open sites first), or ``stop_above + 1`` once over."""
+    pi, pj = data.pair_i[ok], data.pair_j[ok]
+    covered = np.zeros(data.n_demand, dtype=bool)
+    covered[pi[data.must_open[pj]]] = True
+    count = int(data.must_open.sum())
+    while not covered.all() and count <= stop_above:
+        live = ~covered[pi]
+        gain = np.bincount(pj[live], minlength=data.n_sites)
+        j = int(np.argmax(gain))
+        if gain[j] == 0:
+            return stop_above + 1
+        covered[pi[pj == j]] = True
+        count += 1
+    return count
 
-    For a solver's proof of infeasibility of a problem with one site per demand point
-    (redundancy 1; the redundant solver says the same in its own words), an SLA on every demand
-    point and an upper limit on the number of sites; None otherwise or when the count does not
-    exceed the limit (the cause is then another constraint).
+
+def _too_few_sites(problem: Problem, data: ModelData) -> str | None:
+    """The SLA on every demand point needs more sites than the count limit allows.
+
+    With one site per demand point (redundancy 1: the redundant solver says the same in its
+    own words), an SLA on every demand point and an upper limit on the number of sites. A
+    greedy cover within the limit settles it in milliseconds; otherwise :func:`sites_needed`
+    counts exactly (or bounds) the fewest sites.
     """
     limit = data.n_sites_exact if data.n_sites_exact is not None else data.max_sites
-    if (
-        limit is None
-        or data.redundancy != 1
-        or data.sla_share is not None
-        or data.objective == "coverage"
-        or problem.max_latency_ms is None
-    ):
+    rules = []
+    if problem.max_latency_ms is not None:
+        rules.append(f"within {_ms(problem, problem.max_latency_ms)}")
+    if problem.residency:
+        rules.append("that its residency rule allows")
+    if limit is None or data.redundancy != 1 or data.objective == "coverage" or not rules:
+        return None
+    if data.sla_share is not None:
+        return None
+    ok = data.primary_ok & ~data.forbidden[data.pair_j]
+    if _greedy_cover(data, ok, limit) <= limit:
         return None
     found = sites_needed(data)
     if found is None:
@@ -310,6 +328,18 @@ def too_few_sites(problem: Problem, data: ModelData) -> str | None:
         return None
     least = "" if proven else "at least "
     return (
-        f"putting every demand point within {_ms(problem, problem.max_latency_ms)} of an open site "
-        f"takes {least}{_sites(need)}, {limit} allowed"
+        f"serving every demand point from an open site {' and '.join(rules)} takes "
+        f"{least}{_sites(need)}, {limit} allowed"
     )
+
+
+#: The checks of :func:`explain_infeasible`, in the order their reasons are reported.
+CHECKS = (
+    _unreachable,
+    _short_of_domains,
+    _capacity,
+    _percentile,
+    _budget,
+    _providers,
+    _too_few_sites,
+)

@@ -657,8 +657,6 @@ class Problem:
         sol, used = solve_data(lowered.data, request, method)
         if sol.status == "infeasible":
             detail = f": {sol.message}" if sol.message else ""
-            if short := diagnose.too_few_sites(solved, lowered.data):
-                detail += f"; {short}"
             sol = dataclasses.replace(sol, message=diagnose.infeasible_message(solved) + detail)
         report(sol.objective, sol.bound, f"{sol.status} ({used.name})", force=True)
         build_s = time.perf_counter() - t0 - sol.solve_s

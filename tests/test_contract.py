@@ -379,3 +379,33 @@ def test_a_stuck_cut_loop_raises_and_pulp_answers(monkeypatch):
     assert r.status == "optimal" and r.solver["method"] == "pulp"
     monkeypatch.undo()
     assert problem.solve().objective == pytest.approx(r.objective)
+
+
+def _gives_up(self, data, request):
+    """A fast solver that stops at once without any solution (and without a proof)."""
+    return Solution(status="no_solution", raw_status="gave up")
+
+
+def test_a_fast_solver_without_a_solution_is_not_the_last_word(monkeypatch):
+    """A fast solver that stops with no solution before the deadline hands over to the PuLP
+    model: its solution (feasible problem) or its proof of infeasibility is the answer."""
+    from placement import diagnose
+
+    rng = np.random.default_rng(3)
+    lat = rng.uniform(1, 50, (15, 6)).round(1)
+    fixed = rng.uniform(10, 100, 6).round(1)
+    problem = Problem.from_cost_matrix(lat, objective="cost", max_sites=3, fixed_cost=fixed)
+    assert problem.solver_for() == "lagrangian-flp"
+    want = problem.solve()
+    monkeypatch.setattr(registry.LagrangianSolver, "solve", _gives_up)
+    r = problem.solve()
+    assert r.status == "optimal" and r.solver["method"] == "pulp"
+    assert r.objective == pytest.approx(want.objective)
+    assert problem.solve(method="fast").status == "no_solution"  # "fast" keeps its word
+    # infeasible (every point within 5 ms takes more than 3 sites), with the presolve checks
+    # off so that the solvers meet it: the PuLP model's proof is the answer
+    monkeypatch.setattr(diagnose, "CHECKS", ())
+    tight = problem.replace(max_latency_ms=float(np.sort(lat, axis=1)[:, 0].max()))
+    r = tight.solve()
+    assert r.status == "infeasible" and "cannot all hold" in r.message
+    assert r.solver["method"] == "pulp"

@@ -99,7 +99,7 @@ def test_infeasible_sla_says_how_many_sites(line) -> None:
         r = Problem(sites, demand, latency=table, max_latency_ms=9, **limit).solve()
         assert r.status == "infeasible"
         allowed = limit.get("n_sites", limit.get("max_sites"))
-        assert f"within 9 ms of an open site takes 4 sites, {allowed} allowed" in r.message
+        assert f"from an open site within 9 ms takes 4 sites, {allowed} allowed" in r.message
 
 
 def test_no_count_when_another_constraint_is_the_cause(line) -> None:

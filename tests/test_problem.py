@@ -212,11 +212,24 @@ def test_infeasible_capacity_explained(line):
     assert "below the total demand" in r.message
 
 
-def test_infeasible_after_solve_is_explained(line):
-    # each check passes alone, the combination cannot hold: 2 sites, 3 countries kept apart
+def test_infeasible_residency_says_how_many_sites(line):
+    # 2 sites, 3 countries kept apart: the residency rules alone take 3 sites
     r = solve(line, n_sites=2, residency={"DE": ["DE"], "FR": ["FR"], "ES": ["ES"]})
     assert r.status == "infeasible"
+    assert r.message == (
+        "serving every demand point from an open site that its residency rule allows takes "
+        "3 sites, 2 allowed"
+    )
+
+
+def test_infeasible_after_solve_is_explained(line):
+    # each check passes alone, the combination cannot hold: 4 sites of capacity 10 hold the
+    # demand (34) and cover the 3 countries, but France (12) and Spain (14) kept on their own
+    # sites need 2 sites each, Germany 1
+    r = solve(line, n_sites=4, capacity=10.0, residency={"DE": ["DE"], "FR": ["FR"], "ES": ["ES"]})
+    assert r.status == "infeasible"
     assert "cannot all hold" in r.message and "data residency" in r.message
+    assert "site capacities" in r.message
 
 
 @pytest.mark.parametrize(
@@ -382,7 +395,10 @@ def test_infeasible_fast_result_has_no_objective(line):
     r = solve(line, n_sites=1, max_latency_ms=20)
     assert r.status == "infeasible"
     assert r.objective is None
-    assert "cannot all hold" in r.message
+    assert (
+        r.message
+        == "serving every demand point from an open site within 20 ms takes 2 sites, 1 allowed"
+    )
 
 
 def _random_problem(seed, **kw):

@@ -574,7 +574,9 @@ def solve_data(
     """Choose a solver for ``data``, run it and apply :func:`finalize`.
 
     A fast solver that raises :class:`~placement.errors.SolverError` (numerical trouble) is
-    replaced by the PuLP backend with a ``RuntimeWarning`` (not with ``method="fast"``).
+    replaced by the PuLP backend with a ``RuntimeWarning`` (not with ``method="fast"``); one that
+    stops without any solution before the deadline hands the problem to the PuLP model, whose
+    proof of infeasibility or solution is returned (``method="auto"`` only).
 
     Returns
     -------
@@ -601,6 +603,19 @@ def solve_data(
         )
         solver = _PULP
         sol = solver.solve(data, request)
+    if (
+        method == "auto"
+        and solver is not _PULP
+        and sol.status == "no_solution"
+        and not request.timed_out()
+        and _pulp_too_big(data, request) is None
+    ):
+        # a fast solver that stopped without any solution, with time left, has not shown that
+        # none exists: the PuLP model decides (a proof of infeasibility, or a solution)
+        log.debug("%s found no solution: solving the PuLP model", solver.name)
+        verdict = _PULP.solve(data, request)
+        if verdict.status == "infeasible" or verdict.found:
+            sol, solver = verdict, _PULP
     return finalize(sol, request), solver
 
 
