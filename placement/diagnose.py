@@ -158,11 +158,52 @@ def _budget(problem: Problem, data: ModelData) -> str | None:
     if data.budget_usd is None:
         return None
     committed = data.fixed_usd[data.must_open].sum()
-    if committed <= data.budget_usd + 1e-6:
+    if committed > data.budget_usd + 1e-6:
+        return (
+            f"the must-open sites alone cost ${committed:,.0f} per year, over the budget "
+            f"of ${data.budget_usd:,.0f}"
+        )
+    return _budget_cover(problem, data)
+
+
+def _budget_cover(problem: Problem, data: ModelData) -> str | None:
+    """The cheapest sites that meet the SLA / residency already cost more than the budget.
+
+    A lower bound on the annual cost of any solution: the least fixed cost of an open set that
+    gives every demand point an allowed site (within the count limits), plus each point's
+    cheapest allowed serving cost.
+    """
+    rules = _pair_rules(problem)
+    if data.redundancy != 1 or data.objective == "coverage" or data.sla_share is not None:
         return None
+    ok = data.primary_ok & ~data.forbidden[data.pair_j]
+    serve = data.variable_usd_per_unit[data.pair_j] * data.weight[data.pair_i] + data.pair_cost_usd
+    least = np.full(data.n_demand, np.inf)
+    np.minimum.at(least, data.pair_i[ok], serve[ok])
+    if not np.isfinite(least).all():
+        return None  # unreachable demand: said by its own check
+    serving = float(least.sum())
+    if serving + data.fixed_usd.sum() <= data.budget_usd + 1e-6:
+        return None  # every site open and the cheapest serving fit: nothing to say
+    exact = data.n_sites_exact
+    found = _cheapest_cover(
+        data,
+        data.fixed_usd,
+        exact if exact is not None else data.min_sites,
+        exact if exact is not None else data.max_sites,
+        2.0,
+    )
+    if found is None:
+        return None
+    fixed, proven = found
+    total = fixed + serving
+    if total <= data.budget_usd * (1 + 1e-9) + 1e-6:
+        return None
+    within = f" {' and '.join(rules)}" if rules else ""
     return (
-        f"the must-open sites alone cost ${committed:,.0f} per year, over the budget "
-        f"of ${data.budget_usd:,.0f}"
+        f"serving every demand point from an open site{within} costs at least "
+        f"${total:,.0f} per year (sites' fixed costs ${fixed:,.0f}{'' if proven else ' or more'}"
+        f", serving ${serving:,.0f}), over the budget of ${data.budget_usd:,.0f}"
     )
 
 
@@ -234,6 +275,26 @@ def sites_needed(data: ModelData, *, time_limit_s: float = 2.0) -> tuple[int, bo
         False, the time limit stopped the count); None when no set of sites covers every
         demand point or nothing was learnt in the time.
     """
+    found = _cheapest_cover(data, np.ones(data.n_sites), None, None, time_limit_s)
+    if found is None or found[0] <= 0:
+        return None
+    value, proven = found
+    return (round(value), True) if proven else (math.ceil(value - 1e-6), False)
+
+
+def _cheapest_cover(
+    data: ModelData,
+    cost: np.ndarray,
+    min_count: int | None,
+    max_count: int | None,
+    time_limit_s: float,
+) -> tuple[float, bool] | None:
+    """Least ``Σ cost_j`` of an open set giving every demand point an allowed primary site.
+
+    Must-open sites are open, forbidden ones closed, the number of open sites within
+    ``[min_count, max_count]``. Returns (value, proven) — a lower bound when the time limit
+    stopped the search — or None (no such set, or nothing learnt in the time).
+    """
     import highspy
 
     deadline = time.perf_counter() + time_limit_s
@@ -256,7 +317,7 @@ def sites_needed(data: ModelData, *, time_limit_s: float = 2.0) -> tuple[int, bo
     lo = data.must_open.astype(float)
     hi = (~data.forbidden).astype(float)
     empty = np.zeros(0, np.int32)
-    h.addCols(m, np.ones(m), lo, hi, 0, empty, empty, np.zeros(0))
+    h.addCols(m, np.asarray(cost, dtype=float), lo, hi, 0, empty, empty, np.zeros(0))
     if len(rows):
         h.addRows(
             len(rows),
@@ -267,6 +328,16 @@ def sites_needed(data: ModelData, *, time_limit_s: float = 2.0) -> tuple[int, bo
             pj.astype(np.int32),
             np.ones(len(pj)),
         )
+    if min_count is not None or max_count is not None:
+        h.addRows(
+            1,
+            np.array([-highspy.kHighsInf if min_count is None else float(min_count)]),
+            np.array([highspy.kHighsInf if max_count is None else float(max_count)]),
+            m,
+            np.array([0], np.int32),
+            np.arange(m, dtype=np.int32),
+            np.ones(m),
+        )
     h.changeColsIntegrality(
         m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger)
     )
@@ -275,11 +346,19 @@ def sites_needed(data: ModelData, *, time_limit_s: float = 2.0) -> tuple[int, bo
         return None
     info = h.getInfo()
     if verdict == "optimal":
-        return round(info.objective_function_value), True
-    bound = info.mip_dual_bound
-    if not math.isfinite(bound) or bound <= 0:
-        return None
-    return math.ceil(bound - 1e-6), False
+        return float(info.objective_function_value), True
+    bound = float(info.mip_dual_bound)
+    return (bound, False) if math.isfinite(bound) else None
+
+
+def _pair_rules(problem: Problem) -> list[str]:
+    """The rules that restrict which sites may serve a demand point, in words."""
+    rules = []
+    if problem.max_latency_ms is not None:
+        rules.append(f"within {_ms(problem, problem.max_latency_ms)}")
+    if problem.residency:
+        rules.append("that its residency rule allows")
+    return rules
 
 
 def _greedy_cover(data: ModelData, ok: np.ndarray, stop_above: int) -> int:
@@ -308,11 +387,7 @@ def _too_few_sites(problem: Problem, data: ModelData) -> str | None:
     counts exactly (or bounds) the fewest sites.
     """
     limit = data.n_sites_exact if data.n_sites_exact is not None else data.max_sites
-    rules = []
-    if problem.max_latency_ms is not None:
-        rules.append(f"within {_ms(problem, problem.max_latency_ms)}")
-    if problem.residency:
-        rules.append("that its residency rule allows")
+    rules = _pair_rules(problem)
     if limit is None or data.redundancy != 1 or data.objective == "coverage" or not rules:
         return None
     if data.sla_share is not None:

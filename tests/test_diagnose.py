@@ -145,3 +145,25 @@ def test_sla_beyond_every_pair_of_a_model_is_explained(line) -> None:
     ).solve()
     assert gone.status == "infeasible"
     assert "excluding them leaves nothing to plan" in gone.message
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_budget_below_the_cheapest_cover_is_explained(seed: int) -> None:
+    # the least fixed cost of 3 sites that put every point within the SLA, by enumeration:
+    # a budget just under it is refused with that figure, a budget at it solves
+    rng = np.random.default_rng(100 + seed)
+    n, m = 10, 7
+    cost = rng.uniform(1.0, 60.0, size=(n, m))
+    sla = max(float(np.quantile(cost, 0.45)), float(cost.min(axis=1).max()))
+    fixed = rng.uniform(100.0, 1000.0, m).round(0)
+    allowed = cost <= sla
+    sets = [c for c in itertools.combinations(range(m), 3) if allowed[:, list(c)].any(axis=1).all()]
+    if not sets:
+        pytest.skip("no 3-site cover for this seed")
+    least = min(fixed[list(c)].sum() for c in sets)
+    kw = {"objective": "median", "n_sites": 3, "max_latency_ms": sla, "fixed_cost": fixed}
+    under = Problem.from_cost_matrix(cost, budget_usd_per_year=least - 1.0, **kw).solve()
+    assert under.status == "infeasible"
+    assert f"within {sla:g} ms costs at least ${least:,.0f} per year" in under.message
+    at = Problem.from_cost_matrix(cost, budget_usd_per_year=least, **kw).solve()
+    assert at.status == "optimal"
