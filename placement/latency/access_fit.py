@@ -74,6 +74,7 @@ from placement.latency.access import (
     access_quantile_ms,
     country_codes,
     hub_points,
+    path_log_ratio,
     user_points,
 )
 from placement.latency.core import FIBER_KM_PER_MS, _check_param
@@ -91,6 +92,10 @@ __all__ = [
     "split_countries",
     "split_pairs",
 ]
+
+#: Which user ↔ user pairs the path-ratio factor (:func:`_fit_path_ratio`) is fitted on and
+#: applied to: "all" (every pair), "none" (no factor).
+PATH_RATIO = "all"
 
 #: Shrinkage of a sub-region pair's factor: its median log residual times n / (n + this), n
 #: the pair's training pairs (5-fold CV by pair, three salts: 3 and 8 no better).
@@ -613,6 +618,7 @@ def fit_access(
     plausible_hubs: bool = True,
     subregion_shrink: float = SUBREGION_SHRINK,
     pair_smooth_km: float = PAIR_SMOOTH_KM,
+    path_ratio: str = PATH_RATIO,
 ) -> AccessFit:
     """Fit per-country access delays, detours and route factors on user ↔ user pairs.
 
@@ -827,6 +833,12 @@ def fit_access(
         table["hosted_share"] = share
         table["hosted_hub"] = hub
     result = AccessFit(AccessTable(table, params), bb, len(p))
+    _check_choice("path_ratio", path_ratio, ("all", "none"))
+    if path_ratio != "none":
+        params["path_ratio_exponent"], params["path_ratio_ref"] = _fit_path_ratio(
+            result, usable.reset_index(drop=True)
+        )
+        result = AccessFit(AccessTable(table, params), bb, len(p))
     if subregion_shrink > 0 and "subregion" in cty.columns:
         sub, end = _fit_subregion_factors(result, usable.reset_index(drop=True), subregion_shrink)
         result = AccessFit(AccessTable(result.access_table.countries, params, sub, end), bb, len(p))
@@ -842,6 +854,33 @@ def fit_access(
             len(p),
         )
     return result
+
+
+def _fit_path_ratio(fit: AccessFit, pairs: pd.DataFrame) -> tuple[float, float]:
+    """Exponent and centre of the path-ratio factor (:meth:`AccessTable.path_ratio_factors`).
+
+    On the training pairs between two distinct countries (``pairs``' points are the user
+    points), the log residuals ``log(rtt / pred)`` of the model so far are regressed on the
+    centred log ratio of backbone route length to great-circle distance (with an intercept,
+    Cauchy loss of scale :data:`LOSS_SCALE_LOG`); returns ``(slope, centre)``, the centre the
+    median log ratio. A negative slope: users' paths cut across where the backbone's route is
+    roundabout.
+    """
+    ok = (pairs["src"] != pairs["dst"]).to_numpy()
+    if ok.sum() < 3:
+        return 0.0, 0.0
+    q = pairs[ok]
+    c = fit.backbone.components(
+        q["src_lat"], q["src_lon"], q["dst_lat"], q["dst_lon"], pairwise=True
+    )
+    lr = path_log_ratio(c["path_km"], c["distance_km"])
+    centre = float(np.median(lr))
+    r = np.log(q["rtt_ms"].to_numpy(float) / predict_pairs(fit.model("both", "mean"), q))
+    x = lr - centre
+    sol = optimize.least_squares(
+        lambda b: b[0] * x + b[1] - r, np.zeros(2), loss="cauchy", f_scale=LOSS_SCALE_LOG
+    )
+    return float(sol.x[0]), centre
 
 
 def _fit_pair_factors(
