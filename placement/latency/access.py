@@ -40,7 +40,11 @@ the factor of their pair of UN M49 sub-regions (``subregion`` column;
 sub-region (``data/access_country_subregion_factors.csv``;
 :meth:`AccessTable.subregion_pair_factors`), and, between any two distinct countries (fitted or
 not), by the pair's smoothed residual factor (``data/access_pair_factors.csv``:
-what the training pairs near both ends leave, :meth:`AccessTable.country_pair_factors`).
+what the training pairs near both ends leave, :meth:`AccessTable.country_pair_factors`), and,
+for any two points, by the path-ratio factor ``exp(β · (log r − r0))`` (r the backbone route
+length over the great-circle distance, :func:`path_log_ratio`; ``path_ratio_exponent`` β and
+``path_ratio_ref`` r0 in ``data/access_model.csv``, :meth:`AccessTable.path_ratio_factors`):
+users' networks cut across where the backbone graph routes via its hubs.
 
 Country stand-ins: a user point farther than 300 km (:data:`STANDIN_CITY_KM`) from every city
 of 100,000 people or more of its country (``data/cities.csv``) stands for the whole country (the

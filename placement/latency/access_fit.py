@@ -42,7 +42,10 @@ light in fibre over their great-circle distance (mis-located address blocks) are
 Then, with these terms fixed, each country's hosted share and hub (``hosted_share``,
 ``hosted_hub``: networks of the country answering from an interconnection hub abroad, see
 :mod:`placement.latency.access`) by coordinate descent on every pair, faster-than-light ones
-included (:func:`_fit_hosting`, penalty :data:`HOSTED_PENALTY` per unit of share). Last, with
+included (:func:`_fit_hosting`, penalty :data:`HOSTED_PENALTY` per unit of share). Then the
+exponent of the path-ratio factor (user ↔ user round trips times ``exp(β · (log r − r0))``, r the
+backbone route length over the great-circle distance) by a robust regression of what the model
+leaves on ``log r`` (:func:`_fit_path_ratio`). Last, with
 everything else fixed, a factor per unordered pair of UN M49 sub-regions on the round trips
 between two distinct fitted countries: the median of the pair's clipped log residuals, shrunk by
 ``n / (n + SUBREGION_SHRINK)``, then, on what those leave, a factor per country and sub-region
@@ -673,6 +676,11 @@ def fit_access(
         a kernel on both ends (:func:`_fit_pair_factors`, :data:`PAIR_SMOOTH_KM`; leave-one-out:
         a training pair's own residual is not in its factor; 0, or no ``lat_deg``/``lon_deg``
         columns: none).
+    path_ratio : str
+        ``"all"`` (:data:`PATH_RATIO`): a factor on user ↔ user round trips from how roundabout
+        the backbone route is (:meth:`AccessTable.path_ratio_factors`), its exponent fitted on
+        what the model leaves after the hosted shares, before the sub-region factors
+        (:func:`_fit_path_ratio`); ``"none"``: no factor.
 
     Returns
     -------
