@@ -114,6 +114,11 @@ def tables(result: L.AccessFit) -> dict[str, pd.DataFrame]:
         ),
         "global_mean_ms": ("ms", "access mean of a country of unknown continent"),
         "global_sd_ms": ("ms", "access sd of a country of unknown continent"),
+        "path_ratio_exponent": (
+            "1",
+            "power of backbone route length / great-circle distance on user-user round trips",
+        ),
+        "path_ratio_ref": ("1", "log route length / great-circle distance at which that is 1"),
         "max_access_cv": ("1", "largest access sd / access mean (pair std is not only access)"),
     }
     rows = []

@@ -112,6 +112,8 @@ def test_access_both_and_none_contract(country_files: tuple[str, str]) -> None:
     pf = m.access_table.country_pair_factors(["ZA", "ZA"], ["NA", "DE"], pairwise=True)
     assert (pf != 1.0).all()
     sub = sub * pf
+    # and the path-ratio factor of the backbone route (user <-> user only)
+    sub = sub * m.access_table.path_ratio_factors(km["path_km"][0], km["distance_km"][0])
     both_expect = (
         (user + det[1:] * km["propagation_ms"][0] + za + np.array([na, de]))
         * f_za

@@ -40,7 +40,11 @@ the factor of their pair of UN M49 sub-regions (``subregion`` column;
 sub-region (``data/access_country_subregion_factors.csv``;
 :meth:`AccessTable.subregion_pair_factors`), and, between any two distinct countries (fitted or
 not), by the pair's smoothed residual factor (``data/access_pair_factors.csv``:
-what the training pairs near both ends leave, :meth:`AccessTable.country_pair_factors`).
+what the training pairs near both ends leave, :meth:`AccessTable.country_pair_factors`), and,
+for any two points, by the path-ratio factor ``exp(β · (log r − r0))`` (r the backbone route
+length over the great-circle distance, :func:`path_log_ratio`; ``path_ratio_exponent`` β and
+``path_ratio_ref`` r0 in ``data/access_model.csv``, :meth:`AccessTable.path_ratio_factors`):
+users' networks cut across where the backbone graph routes via its hubs.
 
 Country stand-ins: a user point farther than 300 km (:data:`STANDIN_CITY_KM`) from every city
 of 100,000 people or more of its country (``data/cities.csv``) stands for the whole country (the
@@ -134,6 +138,19 @@ ROUTE_FACTOR_COLUMNS = [f"route_factor_{c}" for c in CONTINENTS]
 
 #: Round-trip propagation (ms) under which two same-country points are one point (~1 km).
 _COINCIDENT_PROPAGATION_MS = 0.01
+
+
+#: Largest backbone route length / great-circle distance in :func:`path_log_ratio`.
+PATH_RATIO_MAX = 4.0
+
+
+def path_log_ratio(path_km: npt.ArrayLike, distance_km: npt.ArrayLike) -> np.ndarray:
+    """``log(path_km / distance_km)`` clipped to [0, log :data:`PATH_RATIO_MAX`]: how roundabout
+    the backbone route between two points is (0 for points within 1 km of each other)."""
+    path = np.asarray(path_km, float)
+    gc = np.asarray(distance_km, float)
+    r = np.clip(path / np.maximum(gc, 1.0), 1.0, PATH_RATIO_MAX)
+    return np.where(gc >= 1.0, np.log(r), 0.0)
 
 
 def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
@@ -482,6 +499,21 @@ class AccessTable:
             ]
         ).reshape(len(ua), len(ub))
         return m[ia.ravel(), ib.ravel()] if pairwise else m[ia.ravel()][:, ib.ravel()]
+
+    def path_ratio_factors(self, path_km: np.ndarray, distance_km: np.ndarray) -> np.ndarray:
+        """Factor on the user ↔ user round trip from how roundabout the backbone route is:
+        ``exp(path_ratio_exponent · (log r − path_ratio_ref))``, ``r = path_km / distance_km``
+        clipped to [1, :data:`PATH_RATIO_MAX`]; 1 for two points within 1 km of each other (users
+        of one country at its point) or when the table has no ``path_ratio_exponent``. Same
+        shape as the inputs."""
+        beta = float(self.params.get("path_ratio_exponent", 0.0))
+        path = np.asarray(path_km, float)
+        if beta == 0.0:
+            return np.ones(path.shape)
+        gc = np.asarray(distance_km, float)
+        lr = path_log_ratio(path, gc)
+        f = np.exp(beta * (lr - float(self.params.get("path_ratio_ref", 0.0))))
+        return np.where(gc >= 1.0, f, 1.0)
 
     def country_pair_factors(
         self, code_a: npt.ArrayLike, code_b: npt.ArrayLike, *, pairwise: bool
@@ -915,6 +947,9 @@ class UserLatencyModel(TableModel):
         tab = self.access_table
         sub = tab.subregion_pair_factors(a.code, b.code, pairwise=pairwise)  # type: ignore[union-attr]
         sub = sub * tab.country_pair_factors(a.code, b.code, pairwise=pairwise)  # type: ignore[union-attr]
+        sub = sub * tab.path_ratio_factors(
+            c["path_km"], c.get("user_distance_km", c["distance_km"])
+        )
         fa, fb = a.hosted_share, b.hosted_share
         if not ((fa > 0).any() or (fb > 0).any()):
             return lat * sub
@@ -983,6 +1018,7 @@ class UserLatencyModel(TableModel):
         if demand is not given_demand or sites is not given_sites:
             # the distance reported stays the one between the points as given
             c = dict(c)
+            c["user_distance_km"] = c["distance_km"]
             c["distance_km"] = distance_matrix_km(
                 given_demand["lat_deg"].to_numpy(float),
                 given_demand["lon_deg"].to_numpy(float),

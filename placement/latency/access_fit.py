@@ -42,7 +42,10 @@ light in fibre over their great-circle distance (mis-located address blocks) are
 Then, with these terms fixed, each country's hosted share and hub (``hosted_share``,
 ``hosted_hub``: networks of the country answering from an interconnection hub abroad, see
 :mod:`placement.latency.access`) by coordinate descent on every pair, faster-than-light ones
-included (:func:`_fit_hosting`, penalty :data:`HOSTED_PENALTY` per unit of share). Last, with
+included (:func:`_fit_hosting`, penalty :data:`HOSTED_PENALTY` per unit of share). Then the
+exponent of the path-ratio factor (user ↔ user round trips times ``exp(β · (log r − r0))``, r the
+backbone route length over the great-circle distance) by a robust regression of what the model
+leaves on ``log r`` (:func:`_fit_path_ratio`). Last, with
 everything else fixed, a factor per unordered pair of UN M49 sub-regions on the round trips
 between two distinct fitted countries: the median of the pair's clipped log residuals, shrunk by
 ``n / (n + SUBREGION_SHRINK)``, then, on what those leave, a factor per country and sub-region
@@ -74,6 +77,7 @@ from placement.latency.access import (
     access_quantile_ms,
     country_codes,
     hub_points,
+    path_log_ratio,
     user_points,
 )
 from placement.latency.core import FIBER_KM_PER_MS, _check_param
@@ -91,6 +95,10 @@ __all__ = [
     "split_countries",
     "split_pairs",
 ]
+
+#: Which user ↔ user pairs the path-ratio factor (:func:`_fit_path_ratio`) is fitted on and
+#: applied to: "all" (every pair), "none" (no factor).
+PATH_RATIO = "all"
 
 #: Shrinkage of a sub-region pair's factor: its median log residual times n / (n + this), n
 #: the pair's training pairs (5-fold CV by pair, three salts: 3 and 8 no better).
@@ -613,6 +621,7 @@ def fit_access(
     plausible_hubs: bool = True,
     subregion_shrink: float = SUBREGION_SHRINK,
     pair_smooth_km: float = PAIR_SMOOTH_KM,
+    path_ratio: str = PATH_RATIO,
 ) -> AccessFit:
     """Fit per-country access delays, detours and route factors on user ↔ user pairs.
 
@@ -667,6 +676,11 @@ def fit_access(
         a kernel on both ends (:func:`_fit_pair_factors`, :data:`PAIR_SMOOTH_KM`; leave-one-out:
         a training pair's own residual is not in its factor; 0, or no ``lat_deg``/``lon_deg``
         columns: none).
+    path_ratio : str
+        ``"all"`` (:data:`PATH_RATIO`): a factor on user ↔ user round trips from how roundabout
+        the backbone route is (:meth:`AccessTable.path_ratio_factors`), its exponent fitted on
+        what the model leaves after the hosted shares, before the sub-region factors
+        (:func:`_fit_path_ratio`); ``"none"``: no factor.
 
     Returns
     -------
@@ -827,6 +841,12 @@ def fit_access(
         table["hosted_share"] = share
         table["hosted_hub"] = hub
     result = AccessFit(AccessTable(table, params), bb, len(p))
+    _check_choice("path_ratio", path_ratio, ("all", "none"))
+    if path_ratio != "none":
+        params["path_ratio_exponent"], params["path_ratio_ref"] = _fit_path_ratio(
+            result, usable.reset_index(drop=True)
+        )
+        result = AccessFit(AccessTable(table, params), bb, len(p))
     if subregion_shrink > 0 and "subregion" in cty.columns:
         sub, end = _fit_subregion_factors(result, usable.reset_index(drop=True), subregion_shrink)
         result = AccessFit(AccessTable(result.access_table.countries, params, sub, end), bb, len(p))
@@ -842,6 +862,33 @@ def fit_access(
             len(p),
         )
     return result
+
+
+def _fit_path_ratio(fit: AccessFit, pairs: pd.DataFrame) -> tuple[float, float]:
+    """Exponent and centre of the path-ratio factor (:meth:`AccessTable.path_ratio_factors`).
+
+    On the training pairs between two distinct countries (``pairs``' points are the user
+    points), the log residuals ``log(rtt / pred)`` of the model so far are regressed on the
+    centred log ratio of backbone route length to great-circle distance (with an intercept,
+    Cauchy loss of scale :data:`LOSS_SCALE_LOG`); returns ``(slope, centre)``, the centre the
+    median log ratio. A negative slope: users' paths cut across where the backbone's route is
+    roundabout.
+    """
+    ok = (pairs["src"] != pairs["dst"]).to_numpy()
+    if ok.sum() < 3:
+        return 0.0, 0.0
+    q = pairs[ok]
+    c = fit.backbone.components(
+        q["src_lat"], q["src_lon"], q["dst_lat"], q["dst_lon"], pairwise=True
+    )
+    lr = path_log_ratio(c["path_km"], c["distance_km"])
+    centre = float(np.median(lr))
+    r = np.log(q["rtt_ms"].to_numpy(float) / predict_pairs(fit.model("both", "mean"), q))
+    x = lr - centre
+    sol = optimize.least_squares(
+        lambda b: b[0] * x + b[1] - r, np.zeros(2), loss="cauchy", f_scale=LOSS_SCALE_LOG
+    )
+    return float(sol.x[0]), centre
 
 
 def _fit_pair_factors(
