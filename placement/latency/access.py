@@ -798,7 +798,7 @@ class UserLatencyModel(TableModel):
     The formula is the module docstring's. Tables have columns
     ``demand_id, site_id, distance_km, source, latency_ms`` and
     ``attrs = {"statistic": ..., "access": ...}``. Errors of ``access="both", statistic="mean"``
-    on held-out RIPE Atlas country pairs are in ``README.md`` ("Latency") and printed by
+    on held-out RIPE Atlas country pairs are in ``docs/latency.md`` (summary in the README) and printed by
     ``scripts/fit_access.py``.
     """
 
