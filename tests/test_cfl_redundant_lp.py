@@ -182,3 +182,36 @@ def test_solve_capacity_redundant_bounds_and_improves_an_incumbent(seed):
         assert best - 1e-9 <= value < start[0]
         sol = Solution(status="feasible", objective=value, open_mask=open_mask, rows=rows)
         assert violations(data, sol) == []
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_improve_open_swaps_to_feasible_sets_valued_exactly(seed):
+    # every closed site a candidate: the swaps from the worst open set end at a set whose
+    # value is the oracle's for it, above the enumerated optimum, with rows that meet it
+    from oracle import assignment_lp, subsets
+
+    data, lat = _data(seed)
+    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
+    values = {}
+    for s in subsets(data.n_sites, [k]):
+        v = assignment_lp(lat, data.weight, s, k=2, domain=data.domain, cap=cap)
+        if v is not None:
+            values[s] = v
+    if not values:
+        return
+    worst = max(values, key=values.get)
+    mask = np.zeros(data.n_sites, dtype=bool)
+    mask[list(worst)] = True
+    start = cfl_redundant_lp.evaluate_open(data, mask, time.perf_counter() + 30)
+    got = cfl_redundant_lp.improve_open(
+        data, mask, start[1], start[0], time.perf_counter() + 30, np.flatnonzero(~mask)
+    )
+    if min(values.values()) < values[worst] * (1 - 1e-6):
+        assert got is not None  # the worst set: no neighbour is worse, here one is better
+    if got is None:
+        return
+    value, open_mask, rows = got
+    s = tuple(int(j) for j in np.flatnonzero(open_mask))
+    assert value == pytest.approx(values[s], rel=1e-5, abs=1e-9)
+    assert min(values.values()) - 1e-9 <= value < start[0]
+    assert violations(data, Solution("feasible", value, open_mask=open_mask, rows=rows)) == []

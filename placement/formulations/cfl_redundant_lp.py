@@ -43,6 +43,7 @@ __all__ = [
     "RedundantBound",
     "RedundantCapacity",
     "evaluate_open",
+    "improve_open",
     "redundant_capacity_applies",
     "redundant_capacity_bound",
     "solve_capacity_redundant",
@@ -413,6 +414,102 @@ def redundant_capacity_bound(
     )
 
 
+class _OpenSetLP:
+    """:func:`evaluate_open` for many open sets within a pool of sites: one HiGHS model over the
+    pool, each set its ``y`` bounds fixed to 0/1 and re-solved warm (dual simplex)."""
+
+    def __init__(self, data: ModelData, pool: np.ndarray) -> None:
+        from placement.formulations.relax import CAPACITY_MARGIN
+
+        md = self.md = _Model(data, cap_scale=1.0 - CAPACITY_MARGIN)
+        self.count = md.hi if data.n_sites_exact is not None else None
+        self.lp = _SiteLP(md)
+        self.lp.add_sites([int(j) for j in np.flatnonzero(pool & md.openable)])
+
+    def value(self, mask: np.ndarray, deadline: float) -> float:
+        """The best split assignment's value of ``mask`` (``inf`` if infeasible or stopped)."""
+        md, lp = self.md, self.lp
+        if (mask & ~lp.in_s).any() or (md.must & ~mask).any():
+            return math.inf
+        if not md.lo <= int(mask.sum()) <= md.hi:
+            return math.inf
+        sites = list(lp.ycol)
+        cols = np.array([lp.ycol[j] for j in sites], dtype=np.int32)
+        val = mask[sites].astype(float)
+        lp.h.changeColsBounds(len(cols), cols, val, val)
+        if run_until(lp.h, deadline) != "optimal":
+            return math.inf
+        return float(lp.h.getInfo().objective_function_value)
+
+    def rows(self) -> list[tuple[int, int, int, float]]:
+        """The last solution's assignment rows over the ModelData's pairs."""
+        md = self.md
+        pairs, ranks, z = self.lp.shares()
+        return [
+            (int(md.pos[q]), int(r) + 1, int(md.pi[q]), float(min(x, 1.0)))
+            for q, r, x in zip(pairs, ranks, z, strict=True)
+        ]
+
+
+#: Closed sites tried by :func:`improve_open`'s swaps (those of smallest part at the
+#: incumbent's costs).
+SWAP_CANDIDATES = 12
+
+
+def improve_open(
+    data: ModelData,
+    open_mask: np.ndarray,
+    rows: list[tuple[int, int, int, float]],
+    objective: float,
+    deadline: float,
+    candidates: np.ndarray | None = None,
+) -> tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None:
+    """Swaps of an open site for a closed one, each open set valued exactly (first improvement).
+
+    The closed sites tried are ``candidates`` or the :data:`SWAP_CANDIDATES` of smallest part
+    at the incumbent's costs (:func:`_incumbent_multipliers`); every set is the split
+    assignment LP of :func:`evaluate_open` (one model over the pool, re-solved warm). Returns
+    the best (objective, open mask, rows) if it beats ``objective``, else None.
+    """
+    md = _Model(data)
+    mask = np.asarray(open_mask, dtype=bool).copy()
+    if candidates is None:
+        mu = np.zeros((md.n, md.n_dom if md.need_dom else 1))
+        _lb, v = md.bound(_incumbent_multipliers(md, rows), mu)
+        order = np.argsort(v, kind="stable")
+        candidates = np.array(
+            [j for j in order if not mask[j] and np.isfinite(v[j])][:SWAP_CANDIDATES], np.int64
+        )
+    pool = mask.copy()
+    pool[np.asarray(candidates, dtype=np.int64)] = True
+    if time.perf_counter() >= deadline:
+        return None
+    ev = _OpenSetLP(data, pool)
+    best_val = ev.value(mask, deadline)
+    if not math.isfinite(best_val):
+        return None
+    best_rows = ev.rows()
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        for out in np.flatnonzero(mask & ~md.must):
+            for into in candidates:
+                if mask[into] or time.perf_counter() >= deadline:
+                    continue
+                cand = mask.copy()
+                cand[out], cand[into] = False, True
+                val = ev.value(cand, deadline)
+                if val < best_val - 1e-9 * max(1.0, abs(best_val)):
+                    best_val, mask, improved = val, cand, True
+                    best_rows = ev.rows()
+                    break
+            if improved:
+                break
+    if best_val < objective - 1e-12 * max(1.0, abs(objective)):
+        return best_val, mask, best_rows
+    return None
+
+
 def evaluate_open(
     data: ModelData, open_mask: np.ndarray, deadline: float
 ) -> tuple[float, list[tuple[int, int, int, float]]] | None:
@@ -489,7 +586,8 @@ def solve_capacity_redundant(
     assignment), then the strong LP bound (:func:`redundant_capacity_bound`, ``S`` started
     from the incumbent's open sites and ``extra_open``, e.g. the relaxation's), then every
     open set that keeps the LP's sites at 1 and completes the count with its fractional ones
-    (most-open first, at most :data:`MAX_ROUNDINGS`) is valued exactly until ``deadline``.
+    (most-open first, at most :data:`MAX_ROUNDINGS`) is valued exactly, and the best is
+    improved by :func:`improve_open` until ``deadline``.
     """
     t0 = time.perf_counter()
     best: tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None = None
@@ -552,6 +650,11 @@ def solve_capacity_redundant(
                 tried += 1
                 if verbose:
                     print(f"cfl_redundant_lp: rounding {sorted(np.flatnonzero(mask))} {value:.9g}")
+    if time.perf_counter() < deadline:
+        cur = best if best is not None else (objective, np.asarray(open_mask, dtype=bool), rows)
+        swapped = improve_open(data, cur[1], cur[2], cur[0], deadline)
+        if swapped is not None:
+            best = swapped
     stats.update(
         rounding_sets=tried,
         rounding_objective=None if best is None else best[0],
