@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from placement._highs import new_highs, run_until
+from placement.formulations._site_pricing import SITES_PER_ROUND, sites_to_add, start_sites
 from placement.formulations.data import ModelData
 
 __all__ = [
@@ -48,9 +49,6 @@ __all__ = [
     "redundant_capacity_bound",
     "solve_capacity_redundant",
 ]
-
-#: Sites added to ``S`` a round (the smallest parts outside it).
-SITES_PER_ROUND = 16
 
 
 def redundant_capacity_applies(data: ModelData) -> bool:
@@ -374,13 +372,8 @@ def redundant_capacity_bound(
         lb_inc, v = md.bound(u_inc, mu)
         if lb_inc > best:
             best, u_best = lb_inc, u_inc
-    order = np.argsort(v, kind="stable")
-    first = [int(j) for j in order[: 2 * md.hi] if np.isfinite(v[j])]
-    if start_open is not None:
-        first = [int(j) for j in np.flatnonzero(start_open)] + first
-    first += [int(j) for j in np.flatnonzero(md.must)]
     lp = _SiteLP(md)
-    lp.add_sites(list(dict.fromkeys(first)))
+    lp.add_sites(start_sites(v, md.hi, md.must, start_open))
     lp_value, rounds, proven, y_last = math.inf, 0, False, None
     mu_best = mu
     while time.perf_counter() < deadline:
@@ -404,8 +397,7 @@ def redundant_capacity_bound(
             if is_proven(lp_value, best):
                 proven = True
                 break
-        order = np.argsort(v, kind="stable")
-        new = [int(j) for j in order if not lp.in_s[j] and np.isfinite(v[j])][:SITES_PER_ROUND]
+        new = sites_to_add(v, lp.in_s, SITES_PER_ROUND)
         if not new:
             break
         lp.add_sites(new)
