@@ -20,11 +20,21 @@ as a primary instead, weight ``a_p``, capacity 1. The sites of smallest part joi
 ``L`` meets the LP over ``S`` (proven: the strong LP's optimum).
 
 The uncapacitated bound of these problems (:mod:`~placement.formulations.redundant`) ignores the
-capacity; this one is below every split or single-sourced solution with it. World instance
-(``capacity_redund`` of ``benchmarks/constraints_bench.py``: 384k pairs, 3 providers as
-domains): 55.9988 after 2 LPs over 100 sites (the uncapacitated bound is 55.437782, the best
-known solution 56.738-57.43), 131 CPU s at load 7, the third LP (116 sites) unfinished at
-400 s of wall: not yet called by the solver registry (a 60-s cap ends before its first LP).
+capacity; this one is below every split or single-sourced solution with it. Its first ``S`` is
+an incumbent's open sites and those of smallest part at the incumbent's costs
+(:func:`_incumbent_multipliers`). World instance (``capacity_redund`` of
+``benchmarks/constraints_bench.py``: 384k pairs, 3 providers as domains): 56.150041 proven in
+3 LPs over 60 sites, 45 CPU s on a quiet machine, 91 CPU s (181 s of wall) at load 7 (from each
+point's cheapest pairs: 4 infeasible rounds, then 2 LPs in 131 CPU s, unproven).
+
+With ``y`` fixed to an open set the same LP is the exact split assignment with backups of that
+set (:func:`evaluate_open`, 0.2 CPU s on the world instance); :func:`improve_open` swaps an
+incumbent's sites valued that way (one warm model over a pool of candidate sites; world:
+57.2352 to 56.7379 in 11 CPU s). :func:`solve_capacity_redundant` chains them for the solver
+registry (``registry._capacity_redundant``), which starts the LP only when the time left allows
+it (world, 400-s cap at load 5-8: the LP proven at 56.150041, its rounding and swaps 56.410200,
+gap 0.46 %, 102 CPU s). No branch and bound yet: the LP's ``y`` has 8 sites at 1 and 4
+fractional.
 """
 
 from __future__ import annotations
