@@ -18,7 +18,9 @@ from oracle import brute, median_data
 from scipy.optimize import linprog
 
 from placement.formulations import cfl_redundant_lp
+from placement.formulations.contract import Solution
 from placement.formulations.data import ModelData
+from placement.formulations.relax import violations
 
 
 def _data(seed: int) -> tuple[ModelData, np.ndarray]:
@@ -115,3 +117,101 @@ def test_bound_is_valid_for_any_multipliers(seed):
         mu = rng.normal(0.0, 1.0, size=(data.n_demand, md.n_dom)) * scale[:, None]
         lb, _v = md.bound(u, mu)
         assert lb <= strong + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_evaluate_open_is_the_exact_assignment_of_every_open_set(seed):
+    # every admissible open set: the fixed-y LP against the oracle's own assignment LP (domain
+    # and capacity rows); one that dropped a domain or capacity row would undercut the oracle
+    from oracle import assignment_lp, subsets
+
+    data, lat = _data(seed)
+    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
+    seen = 0
+    for s in subsets(data.n_sites, [k]):
+        mask = np.zeros(data.n_sites, dtype=bool)
+        mask[list(s)] = True
+        want = assignment_lp(lat, data.weight, s, k=2, domain=data.domain, cap=cap)
+        got = cfl_redundant_lp.evaluate_open(data, mask, time.perf_counter() + 30)
+        if want is None:
+            assert got is None
+            continue
+        seen += 1
+        assert got is not None
+        # capacities a 1e-6 margin below: never under the oracle, at most a hair above it
+        assert want - 1e-9 <= got[0] <= want * (1 + 1e-5) + 1e-9
+        sol = Solution(status="feasible", objective=got[0], open_mask=mask, rows=got[1])
+        assert violations(data, sol) == []
+        share = data.weight / data.weight.sum()
+        value = sum(
+            (1.0 if r == 1 else data.backup_weight) * share[i] * data.latency_ms[p] * x
+            for p, r, i, x in got[1]
+        )
+        assert value == pytest.approx(got[0], rel=1e-9, abs=1e-12)
+    assert seen or math.isinf(brute(lat, data.weight, [k], k=2, domain=data.domain, cap=cap))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_solve_capacity_redundant_bounds_and_improves_an_incumbent(seed):
+    # from the worst admissible open set: the bound stays below the enumerated optimum, the
+    # incumbent found above it and feasible; proven LP: its bound is the strong LP's
+    from oracle import assignment_lp, subsets
+
+    data, lat = _data(seed)
+    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
+    best = brute(lat, data.weight, [k], k=2, domain=data.domain, cap=cap)
+    if math.isinf(best):
+        return
+    worst, worst_s = -math.inf, None
+    for s in subsets(data.n_sites, [k]):
+        v = assignment_lp(lat, data.weight, s, k=2, domain=data.domain, cap=cap)
+        if v is not None and v > worst:
+            worst, worst_s = v, s
+    mask = np.zeros(data.n_sites, dtype=bool)
+    mask[list(worst_s)] = True
+    start = cfl_redundant_lp.evaluate_open(data, mask, time.perf_counter() + 30)
+    assert start is not None
+    res = cfl_redundant_lp.solve_capacity_redundant(
+        data, mask, start[1], start[0], deadline=time.perf_counter() + 30
+    )
+    assert res.bound <= best + 1e-9
+    if res.stats["lp_proven"]:
+        assert res.bound == pytest.approx(_strong_lp(data), rel=1e-7, abs=1e-9)
+    if res.incumbent is not None:
+        value, open_mask, rows = res.incumbent
+        assert best - 1e-9 <= value < start[0]
+        sol = Solution(status="feasible", objective=value, open_mask=open_mask, rows=rows)
+        assert violations(data, sol) == []
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_improve_open_swaps_to_feasible_sets_valued_exactly(seed):
+    # every closed site a candidate: the swaps from the worst open set end at a set whose
+    # value is the oracle's for it, above the enumerated optimum, with rows that meet it
+    from oracle import assignment_lp, subsets
+
+    data, lat = _data(seed)
+    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
+    values = {}
+    for s in subsets(data.n_sites, [k]):
+        v = assignment_lp(lat, data.weight, s, k=2, domain=data.domain, cap=cap)
+        if v is not None:
+            values[s] = v
+    if not values:
+        return
+    worst = max(values, key=values.get)
+    mask = np.zeros(data.n_sites, dtype=bool)
+    mask[list(worst)] = True
+    start = cfl_redundant_lp.evaluate_open(data, mask, time.perf_counter() + 30)
+    got = cfl_redundant_lp.improve_open(
+        data, mask, start[1], start[0], time.perf_counter() + 30, np.flatnonzero(~mask)
+    )
+    if min(values.values()) < values[worst] * (1 - 1e-6):
+        assert got is not None  # the worst set: no neighbour is worse, here one is better
+    if got is None:
+        return
+    value, open_mask, rows = got
+    s = tuple(int(j) for j in np.flatnonzero(open_mask))
+    assert value == pytest.approx(values[s], rel=1e-5, abs=1e-9)
+    assert min(values.values()) - 1e-9 <= value < start[0]
+    assert violations(data, Solution("feasible", value, open_mask=open_mask, rows=rows)) == []

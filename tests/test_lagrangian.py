@@ -215,7 +215,7 @@ def test_large_capacity_problems_get_the_incumbent_and_the_lagrangian_bound(
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_large_capacity_with_backups_gets_a_feasible_incumbent_and_the_relaxation_bound(
+def test_large_capacity_with_backups_gets_a_feasible_incumbent_and_the_strong_lp_bound(
     monkeypatch, seed
 ):
     from test_relax import _problem
@@ -230,9 +230,16 @@ def test_large_capacity_with_backups_gets_a_feasible_incumbent_and_the_relaxatio
     free = prob.solve()
     assert pulp.status == "optimal" and free.status == "optimal"
     assert res.status in ("optimal", "feasible")
-    assert "PuLP model skipped" in res.solver["relaxation"]
+    # no time limit: the strong LP with capacity and backups (cfl_redundant_lp) bounds it
+    assert "strong LP with capacity and backups proven" in res.solver["relaxation"]
     assert res.objective >= pulp.objective * (1 - 1e-9)
     assert free.objective * (1 - 1e-9) <= res.best_bound <= pulp.objective * (1 + 1e-9)
+    # a short limit: the LP is not started, the incumbent's open set is valued exactly
+    monkeypatch.setattr(registry, "CAPRED_LP_CPU_S_PER_PAIR", 1e6)
+    short = tight.solve(time_limit_s=30)
+    assert "strong LP with capacity and backups skipped" in short.solver["relaxation"]
+    assert short.objective >= pulp.objective * (1 - 1e-9)
+    assert free.objective * (1 - 1e-9) <= short.best_bound <= pulp.objective * (1 + 1e-9)
     # the incumbent meets every constraint: primary loads within the capacity, backups in
     # another provider than the primary
     a = res.assignments.assign(load=lambda t: t["weight"] * t["share"])

@@ -68,14 +68,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from placement._highs import new_highs, run_until
+from placement.formulations._site_pricing import SITES_PER_ROUND, sites_to_add, start_sites
 
 if TYPE_CHECKING:
     from placement.formulations.lagrangian import _Arrays
 
 __all__ = ["SiteLP", "StrongLP", "capacity_lp", "round_lp"]
 
-#: Sites added to ``S`` a round (the smallest ``v_j`` outside it).
-SITES_PER_ROUND = 16
 #: Most open sets the rounding evaluates by the transportation LP.
 MAX_ROUNDINGS = 120
 
@@ -324,10 +323,7 @@ class SiteLP:
                 if is_proven(lp_value, best):
                     proven = True
                     break
-            order = np.argsort(v, kind="stable")
-            fresh = (~self.in_s[order]) & np.isfinite(v[order])
-            new = list(dict.fromkeys(int(self.rep[j]) for j in order[fresh]))
-            new = new[:SITES_PER_ROUND]
+            new = sites_to_add(v, self.in_s, SITES_PER_ROUND, self.rep)
             if not new:
                 break
             self.add_sites(new)
@@ -532,11 +528,7 @@ def capacity_lp(
 
     t0, c0 = time.perf_counter(), time.process_time()
     lb0, _rc, v0, _y, _x = lagrangian_bound(arr, u, 0.0)
-    start = [int(j) for j in np.argsort(v0, kind="stable")[: 2 * arr.hi] if np.isfinite(v0[j])]
-    if inc_mask is not None:
-        start = [int(j) for j in np.flatnonzero(inc_mask)] + start
-    start += [int(j) for j in np.flatnonzero(arr.must)]
-    start = list(dict.fromkeys(start))
+    start = start_sites(v0, arr.hi, arr.must, inc_mask)
     site_lp = SiteLP(arr)
     res = site_lp.solve(np.array(start, dtype=np.int64), lp_deadline, u, lb0, verbose=verbose)
     stats: dict[str, Any] = {

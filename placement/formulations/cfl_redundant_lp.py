@@ -20,15 +20,26 @@ as a primary instead, weight ``a_p``, capacity 1. The sites of smallest part joi
 ``L`` meets the LP over ``S`` (proven: the strong LP's optimum).
 
 The uncapacitated bound of these problems (:mod:`~placement.formulations.redundant`) ignores the
-capacity; this one is below every split or single-sourced solution with it. World instance
-(``capacity_redund`` of ``benchmarks/constraints_bench.py``: 384k pairs, 3 providers as
-domains): 55.9988 after 2 LPs over 100 sites (the uncapacitated bound is 55.437782, the best
-known solution 56.738-57.43), 131 CPU s at load 7, the third LP (116 sites) unfinished at
-400 s of wall: not yet called by the solver registry (a 60-s cap ends before its first LP).
+capacity; this one is below every split or single-sourced solution with it. Its first ``S`` is
+an incumbent's open sites and those of smallest part at the incumbent's costs
+(:func:`_incumbent_multipliers`). World instance (``capacity_redund`` of
+``benchmarks/constraints_bench.py``: 384k pairs, 3 providers as domains): 56.150041 proven in
+3 LPs over 60 sites, 45 CPU s on a quiet machine, 91 CPU s (181 s of wall) at load 7 (from each
+point's cheapest pairs: 4 infeasible rounds, then 2 LPs in 131 CPU s, unproven).
+
+With ``y`` fixed to an open set the same LP is the exact split assignment with backups of that
+set (:func:`evaluate_open`, 0.2 CPU s on the world instance); :func:`improve_open` swaps an
+incumbent's sites valued that way (one warm model over a pool of candidate sites; world:
+57.2352 to 56.7379 in 11 CPU s). :func:`solve_capacity_redundant` chains them for the solver
+registry (``registry._capacity_redundant``), which starts the LP only when the time left allows
+it (world, 400-s cap at load 5-8: the LP proven at 56.150041, its rounding and swaps 56.410200,
+gap 0.46 %, 102 CPU s). No branch and bound yet: the LP's ``y`` has 8 sites at 1 and 4
+fractional.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -36,12 +47,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from placement._highs import new_highs, run_until
+from placement.formulations._site_pricing import SITES_PER_ROUND, sites_to_add, start_sites
 from placement.formulations.data import ModelData
 
-__all__ = ["RedundantBound", "redundant_capacity_applies", "redundant_capacity_bound"]
-
-#: Sites added to ``S`` a round (the smallest parts outside it).
-SITES_PER_ROUND = 16
+__all__ = [
+    "RedundantBound",
+    "RedundantCapacity",
+    "evaluate_open",
+    "improve_open",
+    "redundant_capacity_applies",
+    "redundant_capacity_bound",
+    "solve_capacity_redundant",
+]
 
 
 def redundant_capacity_applies(data: ModelData) -> bool:
@@ -65,6 +82,8 @@ class RedundantBound:
         LPs solved and sites in ``S``.
     cpu_s : float
         CPU seconds spent.
+    y : numpy.ndarray or None
+        The last LP's ``y`` over every site (0 outside ``S``), None if no LP ended.
     """
 
     bound: float
@@ -73,20 +92,22 @@ class RedundantBound:
     rounds: int
     n_sites: int
     cpu_s: float
+    y: np.ndarray | None = None
 
 
 class _Model:
     """Pairs, costs and the Lagrangian bound of the module docstring."""
 
-    def __init__(self, data: ModelData) -> None:
+    def __init__(self, data: ModelData, cap_scale: float = 1.0) -> None:
         m, n, k = data.n_sites, data.n_demand, int(data.redundancy)
-        cap = np.asarray(data.capacity, dtype=float)
+        cap = np.asarray(data.capacity, dtype=float) * cap_scale
         openable = ~data.forbidden
         pj_all = data.pair_j
         prim = data.primary_ok & openable[pj_all] & (cap[pj_all] > 0)
         back = data.backup_ok & openable[pj_all]
         pos = np.flatnonzero(prim | back)
         self.n, self.m, self.k = n, m, k
+        self.pos = pos  # the ModelData pair of each pair here
         self.pi = data.pair_i[pos].astype(np.int64)
         self.pj = data.pair_j[pos].astype(np.int64)
         self.prim, self.back = prim[pos], back[pos]
@@ -168,6 +189,11 @@ class _SiteLP:
         self.h.addRows(rows, lower, upper, 0, np.zeros(rows, np.int32), np.zeros(0, np.int32), [])
         self.count_row, self.dom_row = kn, kn + 1
         self.in_s = np.zeros(md.m, dtype=bool)
+        self.ycol: dict[int, int] = {}
+        #: pair (index into the model's pairs) and rank (0 primary) of each z column
+        self.col_pair: list[np.ndarray] = []
+        self.col_rank: list[np.ndarray] = []
+        self.col_first: list[int] = []
         self.by_site = np.argsort(md.pj, kind="stable")
         self.start = np.searchsorted(md.pj[self.by_site], np.arange(md.m + 1))
 
@@ -181,6 +207,7 @@ class _SiteLP:
             y = h.getNumCol()
             lo = 1.0 if md.must[j] else 0.0
             h.addCol(0.0, lo, 1.0, 1, np.array([self.count_row], np.int32), np.ones(1))
+            self.ycol[j] = y
             # columns: rank 1 of the primary pairs, ranks 2..k of the backup pairs
             cols_of_pair: list[np.ndarray] = []
             pair_of_col: list[np.ndarray] = []
@@ -208,6 +235,9 @@ class _SiteLP:
                 )
                 cols_of_pair.append(c0 + np.arange(q))
                 pair_of_col.append(ok)
+                self.col_first.append(c0)
+                self.col_pair.append(ok)
+                self.col_rank.append(np.full(q, r))
                 if r == 0:  # capacity row: Σ a z_p1 − y ≤ 0
                     h.addRow(
                         -self.inf,
@@ -244,6 +274,27 @@ class _SiteLP:
                 val,
             )
 
+    def y_values(self) -> np.ndarray:
+        """The last solution's ``y`` over every site (0 outside ``S``)."""
+        col = np.asarray(self.h.getSolution().col_value, dtype=float)
+        y = np.zeros(self.md.m)
+        for j, c in self.ycol.items():
+            y[j] = col[c]
+        return y
+
+    def shares(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The last solution's positive ``z``: (model pair, rank from 0, share)."""
+        col = np.asarray(self.h.getSolution().col_value, dtype=float)
+        if not self.col_pair:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        cols = np.concatenate(
+            [c0 + np.arange(len(p)) for c0, p in zip(self.col_first, self.col_pair, strict=True)]
+        )
+        pairs, ranks = np.concatenate(self.col_pair), np.concatenate(self.col_rank)
+        z = col[cols]
+        keep = z > 1e-9
+        return pairs[keep], ranks[keep], z[keep]
+
     def run(self, deadline: float) -> tuple[float, np.ndarray, np.ndarray] | str:
         status = run_until(self.h, deadline)
         if status != "optimal":
@@ -269,11 +320,28 @@ def _start(md: _Model) -> np.ndarray:
     return u
 
 
+def _incumbent_multipliers(md: _Model, rows: list[tuple[int, int, int, float]]) -> np.ndarray:
+    """``u`` of an incumbent: each demand point's cost at each rank in it (its sites of smallest
+    part at these prices are the ones that would save the most)."""
+    u = np.zeros((md.k, md.n))
+    if not rows:
+        return u
+    arr = np.asarray([(p, r, i, s) for p, r, i, s in rows], dtype=float)
+    q = np.searchsorted(md.pos, arr[:, 0].astype(np.int64))
+    q = np.minimum(q, len(md.pos) - 1)
+    ok = (md.pos[q] == arr[:, 0]) & (arr[:, 1] >= 1) & (arr[:, 1] <= md.k)
+    rank = arr[ok, 1].astype(np.int64) - 1
+    cost = np.where(rank == 0, md.cost1[q[ok]], md.costb[q[ok]]) * arr[ok, 3]
+    np.add.at(u, (rank, arr[ok, 2].astype(np.int64)), cost)
+    return u
+
+
 def redundant_capacity_bound(
     data: ModelData,
     *,
     deadline: float,
     start_open: np.ndarray | None = None,
+    start_rows: list[tuple[int, int, int, float]] | None = None,
     verbose: bool = False,
 ) -> RedundantBound:
     """Strong LP bound of the capacitated median with backups by site pricing (module doc).
@@ -286,6 +354,12 @@ def redundant_capacity_bound(
         ``time.perf_counter()`` value at which it stops with the best bound so far.
     start_open : numpy.ndarray of bool, optional
         Open sites of an incumbent: they start ``S``.
+    start_rows : list of (pair, rank, demand, share), optional
+        That incumbent's assignment: the first sites added beside its own are those of
+        smallest part at its costs (:func:`_incumbent_multipliers`) instead of at each point's
+        cheapest pairs (world instance: the LP proven in 3 rounds over 60 sites from the
+        incumbent's 10 and the relaxation's, 45 CPU s, where the cheapest pairs' sites took 4
+        infeasible rounds first and 131 CPU s for 2 LPs).
     verbose : bool
         Print the progress.
 
@@ -302,15 +376,16 @@ def redundant_capacity_bound(
     mu = np.zeros((md.n, md.n_dom if md.need_dom else 1))
     best, v = md.bound(u, mu)
     best = best if math.isfinite(best) else -math.inf
-    order = np.argsort(v, kind="stable")
-    first = [int(j) for j in order[: 2 * md.hi] if np.isfinite(v[j])]
-    if start_open is not None:
-        first = [int(j) for j in np.flatnonzero(start_open)] + first
-    first += [int(j) for j in np.flatnonzero(md.must)]
+    u_best = u
+    if start_rows:
+        u_inc = _incumbent_multipliers(md, start_rows)
+        lb_inc, v = md.bound(u_inc, mu)
+        if lb_inc > best:
+            best, u_best = lb_inc, u_inc
     lp = _SiteLP(md)
-    lp.add_sites(list(dict.fromkeys(first)))
-    lp_value, rounds, proven = math.inf, 0, False
-    u_best, mu_best = u, mu
+    lp.add_sites(start_sites(v, md.hi, md.must, start_open))
+    lp_value, rounds, proven, y_last = math.inf, 0, False, None
+    mu_best = mu
     while time.perf_counter() < deadline:
         got = lp.run(deadline)
         if got == "stopped":
@@ -320,6 +395,7 @@ def redundant_capacity_bound(
         else:
             rounds += 1
             lp_value, u, mu = got
+            y_last = lp.y_values()
             lb, v = md.bound(u, mu)
             if lb > best:
                 best, u_best, mu_best = lb, u, mu
@@ -331,11 +407,259 @@ def redundant_capacity_bound(
             if is_proven(lp_value, best):
                 proven = True
                 break
-        order = np.argsort(v, kind="stable")
-        new = [int(j) for j in order if not lp.in_s[j] and np.isfinite(v[j])][:SITES_PER_ROUND]
+        new = sites_to_add(v, lp.in_s, SITES_PER_ROUND)
         if not new:
             break
         lp.add_sites(new)
     return RedundantBound(
-        best, lp_value, proven, rounds, int(lp.in_s.sum()), time.process_time() - c0
+        best, lp_value, proven, rounds, int(lp.in_s.sum()), time.process_time() - c0, y_last
     )
+
+
+class _OpenSetLP:
+    """:func:`evaluate_open` for many open sets within a pool of sites: one HiGHS model over the
+    pool, each set its ``y`` bounds fixed to 0/1 and re-solved warm (dual simplex)."""
+
+    def __init__(self, data: ModelData, pool: np.ndarray) -> None:
+        from placement.formulations.relax import CAPACITY_MARGIN
+
+        md = self.md = _Model(data, cap_scale=1.0 - CAPACITY_MARGIN)
+        self.count = md.hi if data.n_sites_exact is not None else None
+        self.lp = _SiteLP(md)
+        self.lp.add_sites([int(j) for j in np.flatnonzero(pool & md.openable)])
+
+    def value(self, mask: np.ndarray, deadline: float) -> float:
+        """The best split assignment's value of ``mask`` (``inf`` if infeasible or stopped)."""
+        md, lp = self.md, self.lp
+        if (mask & ~lp.in_s).any() or (md.must & ~mask).any():
+            return math.inf
+        if not md.lo <= int(mask.sum()) <= md.hi:
+            return math.inf
+        sites = list(lp.ycol)
+        cols = np.array([lp.ycol[j] for j in sites], dtype=np.int32)
+        val = mask[sites].astype(float)
+        lp.h.changeColsBounds(len(cols), cols, val, val)
+        if run_until(lp.h, deadline) != "optimal":
+            return math.inf
+        return float(lp.h.getInfo().objective_function_value)
+
+    def rows(self) -> list[tuple[int, int, int, float]]:
+        """The last solution's assignment rows over the ModelData's pairs."""
+        md = self.md
+        pairs, ranks, z = self.lp.shares()
+        return [
+            (int(md.pos[q]), int(r) + 1, int(md.pi[q]), float(min(x, 1.0)))
+            for q, r, x in zip(pairs, ranks, z, strict=True)
+        ]
+
+
+#: Closed sites tried by :func:`improve_open`'s swaps (those of smallest part at the
+#: incumbent's costs).
+SWAP_CANDIDATES = 12
+
+
+def improve_open(
+    data: ModelData,
+    open_mask: np.ndarray,
+    rows: list[tuple[int, int, int, float]],
+    objective: float,
+    deadline: float,
+    candidates: np.ndarray | None = None,
+) -> tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None:
+    """Swaps of an open site for a closed one, each open set valued exactly (first improvement).
+
+    The closed sites tried are ``candidates`` or the :data:`SWAP_CANDIDATES` of smallest part
+    at the incumbent's costs (:func:`_incumbent_multipliers`); every set is the split
+    assignment LP of :func:`evaluate_open` (one model over the pool, re-solved warm). Returns
+    the best (objective, open mask, rows) if it beats ``objective``, else None.
+    """
+    md = _Model(data)
+    mask = np.asarray(open_mask, dtype=bool).copy()
+    if candidates is None:
+        mu = np.zeros((md.n, md.n_dom if md.need_dom else 1))
+        _lb, v = md.bound(_incumbent_multipliers(md, rows), mu)
+        order = np.argsort(v, kind="stable")
+        candidates = np.array(
+            [j for j in order if not mask[j] and np.isfinite(v[j])][:SWAP_CANDIDATES], np.int64
+        )
+    pool = mask.copy()
+    pool[np.asarray(candidates, dtype=np.int64)] = True
+    if time.perf_counter() >= deadline:
+        return None
+    ev = _OpenSetLP(data, pool)
+    best_val = ev.value(mask, deadline)
+    if not math.isfinite(best_val):
+        return None
+    best_rows = ev.rows()
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        for out in np.flatnonzero(mask & ~md.must):
+            for into in candidates:
+                if mask[into] or time.perf_counter() >= deadline:
+                    continue
+                cand = mask.copy()
+                cand[out], cand[into] = False, True
+                val = ev.value(cand, deadline)
+                if val < best_val - 1e-9 * max(1.0, abs(best_val)):
+                    best_val, mask, improved = val, cand, True
+                    best_rows = ev.rows()
+                    break
+            if improved:
+                break
+    if best_val < objective - 1e-12 * max(1.0, abs(objective)):
+        return best_val, mask, best_rows
+    return None
+
+
+def evaluate_open(
+    data: ModelData, open_mask: np.ndarray, deadline: float
+) -> tuple[float, list[tuple[int, int, int, float]]] | None:
+    """The best split assignment with backups to the open sites ``open_mask`` (an LP), or None.
+
+    The model of the module docstring with ``y`` fixed to ``open_mask`` (every constraint of
+    the problem: with ``y`` integral its LP is the exact assignment problem) and capacities
+    :data:`~placement.formulations.relax.CAPACITY_MARGIN` below, so that the LP solver's
+    tolerance never carries a load over one. Returns (objective, rows) with rows
+    ``(pair, rank, demand, share)`` over ``data``'s pairs; None when infeasible or out of time.
+    """
+    from placement.formulations.relax import CAPACITY_MARGIN
+
+    md = _Model(data, cap_scale=1.0 - CAPACITY_MARGIN)
+    mask = np.asarray(open_mask, dtype=bool) & md.openable
+    k_open = int(mask.sum())
+    if not k_open or not md.lo <= k_open <= md.hi or (md.must & ~mask).any():
+        return None
+    md.must = mask.copy()
+    md.lo = md.hi = k_open
+    lp = _SiteLP(md)
+    lp.add_sites([int(j) for j in np.flatnonzero(mask)])
+    if run_until(lp.h, deadline) != "optimal":
+        return None
+    pairs, ranks, z = lp.shares()
+    share = np.clip(z, 0.0, 1.0)
+    rows = [
+        (int(md.pos[q]), int(r) + 1, int(md.pi[q]), float(x))
+        for q, r, x in zip(pairs, ranks, share, strict=True)
+    ]
+    cost = np.where(ranks == 0, md.cost1[pairs], md.costb[pairs])
+    return float(cost @ share), rows
+
+
+#: Most open sets near the LP's ``y`` that :func:`solve_capacity_redundant` values exactly.
+MAX_ROUNDINGS = 24
+#: Share of the time left kept for the rounding after the strong LP.
+ROUND_SHARE = 0.1
+
+
+@dataclass(frozen=True)
+class RedundantCapacity:
+    """Result of :func:`solve_capacity_redundant`.
+
+    Attributes
+    ----------
+    bound : float
+        Lower bound (objective units, ``-inf`` if none): the strong LP's Lagrangian bound.
+    incumbent : tuple or None
+        ``(objective, open mask, rows)`` of the best solution found, if better than the one given.
+    stats : dict
+        ``lp_rounds``, ``lp_sites``, ``lp_proven``, ``lp_value``, ``lp_cpu_s``,
+        ``rounding_sets``, ``rounding_objective``.
+    """
+
+    bound: float
+    incumbent: tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None
+    stats: dict[str, object]
+
+
+def solve_capacity_redundant(
+    data: ModelData,
+    open_mask: np.ndarray,
+    rows: list[tuple[int, int, int, float]],
+    objective: float,
+    *,
+    deadline: float,
+    extra_open: np.ndarray | None = None,
+    verbose: bool = False,
+) -> RedundantCapacity:
+    """Bound and improve an incumbent of the capacitated median with backups.
+
+    The incumbent's open set is valued exactly first (:func:`evaluate_open`: its best split
+    assignment), then the strong LP bound (:func:`redundant_capacity_bound`, ``S`` started
+    from the incumbent's open sites and ``extra_open``, e.g. the relaxation's), then every
+    open set that keeps the LP's sites at 1 and completes the count with its fractional ones
+    (most-open first, at most :data:`MAX_ROUNDINGS`) is valued exactly, and the best is
+    improved by :func:`improve_open` until ``deadline``.
+    """
+    t0 = time.perf_counter()
+    best: tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None = None
+    stats: dict[str, object] = {}
+    tol = 1e-12 * max(1.0, abs(objective))
+
+    def consider(mask: np.ndarray) -> float:
+        nonlocal best
+        got = evaluate_open(data, mask, deadline)
+        if got is None:
+            return math.inf
+        cur = objective if best is None else best[0]
+        if got[0] < cur - tol:
+            best = (got[0], mask.copy(), got[1])
+        return got[0]
+
+    consider(np.asarray(open_mask, dtype=bool))
+    start = np.asarray(open_mask, dtype=bool).copy()
+    if extra_open is not None:
+        start |= np.asarray(extra_open, dtype=bool)
+    left = deadline - time.perf_counter()
+    lp_deadline = deadline - ROUND_SHARE * left if math.isfinite(left) else deadline
+    res = redundant_capacity_bound(
+        data,
+        deadline=lp_deadline,
+        start_open=start,
+        start_rows=rows if best is None else best[2],
+        verbose=verbose,
+    )
+    stats.update(
+        lp_rounds=res.rounds,
+        lp_sites=res.n_sites,
+        lp_proven=res.proven,
+        lp_value=res.lp_value if math.isfinite(res.lp_value) else None,
+        lp_cpu_s=res.cpu_s,
+    )
+    tried = 0
+    if res.y is not None:
+        y = res.y
+        ones = np.flatnonzero(y > 1 - 1e-6)
+        frac = np.flatnonzero((y > 1e-6) & (y <= 1 - 1e-6))
+        frac = frac[np.argsort(-y[frac], kind="stable")]
+        md_lo = data.n_sites_exact if data.n_sites_exact is not None else data.min_sites
+        md_hi = data.n_sites_exact if data.n_sites_exact is not None else data.max_sites
+        lo = int(md_lo) if md_lo is not None else 1
+        hi = int(md_hi) if md_hi is not None else data.n_sites
+        done = False
+        for count in range(max(lo, len(ones)), hi + 1):
+            need = count - len(ones)
+            if need > len(frac) or done:
+                break
+            for comb in itertools.combinations(frac, need):
+                if tried >= MAX_ROUNDINGS or time.perf_counter() >= deadline:
+                    done = True
+                    break
+                mask = np.zeros(data.n_sites, dtype=bool)
+                mask[ones] = True
+                mask[list(comb)] = True
+                value = consider(mask)
+                tried += 1
+                if verbose:
+                    print(f"cfl_redundant_lp: rounding {sorted(np.flatnonzero(mask))} {value:.9g}")
+    if time.perf_counter() < deadline:
+        cur = best if best is not None else (objective, np.asarray(open_mask, dtype=bool), rows)
+        swapped = improve_open(data, cur[1], cur[2], cur[0], deadline)
+        if swapped is not None:
+            best = swapped
+    stats.update(
+        rounding_sets=tried,
+        rounding_objective=None if best is None else best[0],
+        capred_s=time.perf_counter() - t0,
+    )
+    return RedundantCapacity(res.bound, best, stats)
