@@ -129,3 +129,26 @@ def test_node_limit_stops_with_an_honest_bound(seed, p, monkeypatch):
     assert sol.best_bound <= opt + 1e-9 <= sol.objective + 2e-9
     assert _cost_of(cost, w, sol.open_sites) == pytest.approx(sol.objective)
     assert sol.status == "optimal" if sol.best_bound >= opt - 1e-9 else sol.gap > 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_root_cut_purge_keeps_the_optimum_and_the_restart(seed, monkeypatch):
+    """The root's cut loop dropping slack cuts (forced on small matrices): same optimum, and its
+    RootRestart (cuts after the purges, their basis) restarts a solve to the same optimum."""
+    monkeypatch.setattr(R, "_PURGE_MIN_PAIRS", 0)
+    monkeypatch.setattr(R, "_PURGE_CUTS", 0)  # purge before every round's cuts
+    purges = []
+    real = R._Solver._drop_slack_cuts
+
+    def spy(self):
+        purges.append(self.nodes)
+        real(self)
+
+    monkeypatch.setattr(R._Solver, "_drop_slack_cuts", spy)
+    cost, w, p = _instance(seed)
+    opt = _brute(cost, w, p)
+    sol = R.solve_pmedian(cost, w, p, warm_start=False)
+    assert sol.status == "optimal" and sol.objective == pytest.approx(opt)
+    assert purges.count(1) >= 2  # in the root's loop, not only after it
+    again = R.solve_pmedian(cost, w, p, restart=sol.restart)
+    assert again.restarted and again.objective == pytest.approx(opt)
