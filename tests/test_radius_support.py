@@ -77,6 +77,7 @@ def test_support_subsolve_runs_and_improves_a_bad_incumbent(monkeypatch):
         cost, w, p = _instance(seed)
         inp = prepare_inputs(cost, w, p)
         solver = R._Solver(inp, math.inf, 1e-9, None, False, True, 0.0)
+        solver._build()
         solver.best_open = np.arange(p)  # a poor incumbent: the first p sites
         solver.ub = _cost_of(cost, w, range(p))
         y = np.zeros(inp.n_sites)
@@ -96,6 +97,7 @@ def test_support_subsolve_skips_a_large_support(monkeypatch):
     cost, w, p = _instance(0)
     inp = prepare_inputs(cost, w, p)
     solver = R._Solver(inp, math.inf, 1e-9, None, False, True, 0.0)
+    solver._build()
     solver.best_open, solver.ub = np.arange(p), _cost_of(cost, w, range(p))
     ran = []
     monkeypatch.setattr(R._Solver, "run", lambda self: ran.append(1))
@@ -152,3 +154,48 @@ def test_root_cut_purge_keeps_the_optimum_and_the_restart(seed, monkeypatch):
     assert purges.count(1) >= 2  # in the root's loop, not only after it
     again = R.solve_pmedian(cost, w, p, restart=sol.restart)
     assert again.restarted and again.objective == pytest.approx(opt)
+
+
+def test_support_subsolve_not_in_a_subclass_with_columns_of_its_own(monkeypatch):
+    """The percentile solver (class columns + share row) gets no share-blind sub-solve."""
+    from placement.formulations.percentile import solve_pmedian_share
+
+    monkeypatch.setattr(R, "_SUPPORT_FREE_SHARE", -1.0)
+    monkeypatch.setattr(R, "_SUPPORT_SHARE", 1.0)
+    entered, subs = [], []
+    real_support, real_run = R._Solver._support_incumbent, R._Solver.run
+
+    def support(self, y, lo, hi):
+        entered.append(type(self).__name__)
+        return real_support(self, y, lo, hi)
+
+    def run(self):
+        if self.node_limit == R._SUPPORT_NODES:
+            subs.append(type(self).__name__)
+        return real_run(self)
+
+    monkeypatch.setattr(R._Solver, "_support_incumbent", support)
+    monkeypatch.setattr(R._Solver, "run", run)
+    # test_percentile's first branching instance (60 clustered demands, 14 sites, p = 4)
+    rng = np.random.default_rng(62)
+    centres = rng.uniform(0, 100, (3, 2))
+    xy_d = centres[rng.integers(0, 3, 60)] + rng.normal(0, 15, (60, 2))
+    xy_s = rng.uniform(0, 100, (14, 2))
+    cost = 1.0 + np.linalg.norm(xy_d[:, None, :] - xy_s[None, :, :], axis=2)
+    w = rng.integers(0, 20, 60).astype(float)
+    w[0] = max(w[0], 1.0)
+    sla = float(np.quantile(cost, 0.25))
+    plain = R.solve_pmedian(cost, w, 4)
+    within = float(w[cost[:, plain.open_sites].min(axis=1) <= sla].sum())
+    best = max(
+        float(w[cost[:, list(s)].min(axis=1) <= sla].sum())
+        for s in itertools.combinations(range(14), 4)
+    )
+    need = within + 0.3 * (best - within)
+    entered.clear()
+    subs.clear()
+    sol = solve_pmedian_share(cost, w, 4, sla, need)
+    assert entered == ["_ShareSolver"]  # its root reached the sub-solve's place ...
+    assert subs == []  # ... which ran none
+    assert sol.status == "optimal" and sol.nodes >= 2
+    assert float(w[cost[:, sol.open_sites].min(axis=1) <= sla].sum()) >= need - 1e-9

@@ -914,7 +914,9 @@ class _Solver:
         """Support sub-solve: the p-median over the sites of the root LP's support.
 
         The sites with a positive root ``y`` (or open in the incumbent, or fixed open) among those
-        still allowed; when they are at most ``_SUPPORT_SHARE`` of the sites, the problem
+        still allowed; when they are at most ``_SUPPORT_SHARE`` of the sites (and the master
+        has only the sites, the θ and cluster columns: not in a subclass that adds constraints
+        of its own, such as the percentile share row), the problem
         restricted to them (every demand, the same weights) is solved by this branch and bound
         (no sub-solve of its own) from the incumbent, stopped after ``_SUPPORT_NODES`` nodes. Any
         set of ``p`` support sites is a solution of the whole problem, so its optimum only bounds
@@ -926,6 +928,9 @@ class _Solver:
         """
         inp = self.inp
         n_s = inp.n_sites
+        n_z = sum(len(z[0]) for z in self.zcols)
+        if self.h.getNumCol() != n_s + self.n_t + n_z:
+            return  # a subclass's master with columns of its own (constraints the sub-solve lacks)
         sup = ((y[:n_s] > 1e-6) | (lo[:n_s] > 0.5)) & (hi[:n_s] > 0.5)
         sup[self.best_open] = True
         sup &= ~inp.forbidden
