@@ -968,7 +968,7 @@ class _Solver:
             f"support sub-solve: {len(sites)} sites, {res.status} {res.objective} "
             f"({res.nodes} nodes, {time.perf_counter() - t_s0:.2f}s)"
         )
-        if res.objective < self.ub:
+        if res.objective < self.ub - 1e-9 * max(1.0, abs(self.ub)):  # not a rounding-level tie
             self._log(f"support sub-solve: incumbent {self.ub} -> {res.objective}")
             self.ub, self.best_open = float(res.objective), sites[res.open_sites]
 
