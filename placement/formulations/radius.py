@@ -30,7 +30,9 @@ Algorithm
    weaker bound would slow the search. The warm start changes only the first incumbent, never
    the proof, so the optimum is the same (among several equal-cost optima another may be
    returned).
-2. LP cutting-plane loop with warm-started dual simplex until no cut is violated (LP bound),
+2. LP cutting-plane loop with warm-started dual simplex until no cut is violated (LP bound; on
+   matrices of at least ``_PURGE_MIN_PAIRS`` pairs the loop drops its slack cuts whenever it
+   holds more than ``_PURGE_CUTS`` per demand),
    then LP rounding + swaps at the root for a better incumbent (before the reduced-cost fixing,
    which a better incumbent strengthens).
 3. Reduced-cost fixing (the LP bound plus a site's reduced cost above the incumbent proves the
