@@ -199,3 +199,25 @@ def test_support_subsolve_not_in_a_subclass_with_columns_of_its_own(monkeypatch)
     assert subs == []  # ... which ran none
     assert sol.status == "optimal" and sol.nodes >= 2
     assert float(w[cost[:, sol.open_sites].min(axis=1) <= sla].sum()) >= need - 1e-9
+
+
+def test_support_subsolve_gets_a_share_of_the_time_left(monkeypatch):
+    """Under a time limit the sub-solve's deadline is _SUPPORT_TIME_SHARE of the time left."""
+    monkeypatch.setattr(R, "_SUPPORT_FREE_SHARE", -1.0)
+    monkeypatch.setattr(R, "_SUPPORT_SHARE", 1.0)
+    seen = []
+    real_run = R._Solver.run
+
+    def run(self):
+        if self.node_limit == R._SUPPORT_NODES:
+            seen.append(self.deadline - self.t0)
+        return real_run(self)
+
+    monkeypatch.setattr(R._Solver, "run", run)
+    cost, w = _tree_instance(5)
+    sol = R.solve_pmedian(cost, w, 5, time_limit_s=1000.0)
+    assert sol.status == "optimal"
+    assert seen and all(0 < s <= 0.3 * 1000.0 + 1e-6 for s in seen)
+    seen.clear()
+    R.solve_pmedian(cost, w, 5)
+    assert seen and all(math.isinf(s) for s in seen)  # no limit: only the node count

@@ -155,6 +155,8 @@ _CLUSTER_KEEP_SHARE = 0.05
 #: the sites.
 _SUPPORT_NODES = 200
 _SUPPORT_SHARE = 0.5
+#: ... and, under a time limit, at most this share of the time left
+_SUPPORT_TIME_SHARE = 0.3
 #: ... and only where the root's reduced-cost fixing left more than this share of the movable
 #: sites free (as ``_CLUSTER_FREE_SHARE``: a large tree ahead)
 _SUPPORT_FREE_SHARE = 0.5
@@ -920,7 +922,8 @@ class _Solver:
         has only the sites, the θ and cluster columns: not in a subclass that adds constraints
         of its own, such as the percentile share row), the problem
         restricted to them (every demand, the same weights) is solved by this branch and bound
-        (no sub-solve of its own) from the incumbent, stopped after ``_SUPPORT_NODES`` nodes. Any
+        (no sub-solve of its own) from the incumbent, stopped after ``_SUPPORT_NODES`` nodes (and,
+        under a time limit, after ``_SUPPORT_TIME_SHARE`` of the time left). Any
         set of ``p`` support sites is a solution of the whole problem, so its optimum only bounds
         the incumbent: it never changes the proof. Measured on pcb3038 p = 200 (weights 1/n): root
         rounding 237,934, root bound 237,328 with no site fixed; the sub-solve over 400 support
@@ -953,9 +956,12 @@ class _Solver:
             forbidden=np.zeros(len(sites), dtype=bool),
         )
         initial = pos[self.best_open]
+        rem = self._remaining()
+        # under a time limit the sub-solve gets a share of the time left (none: the node count)
+        sub_deadline = self.deadline if math.isinf(rem) else t_s0 + _SUPPORT_TIME_SHARE * rem
         sub = _Solver(
             sub_inp,
-            self.deadline,
+            sub_deadline,
             self.gap_rel,
             self.threads,
             False,
