@@ -30,7 +30,9 @@ Algorithm
    weaker bound would slow the search. The warm start changes only the first incumbent, never
    the proof, so the optimum is the same (among several equal-cost optima another may be
    returned).
-2. LP cutting-plane loop with warm-started dual simplex until no cut is violated (LP bound),
+2. LP cutting-plane loop with warm-started dual simplex until no cut is violated (LP bound; on
+   matrices of at least ``_PURGE_MIN_PAIRS`` pairs the loop drops its slack cuts whenever it
+   holds more than ``_PURGE_CUTS`` per demand),
    then LP rounding + swaps at the root for a better incumbent (before the reduced-cost fixing,
    which a better incumbent strengthens).
 3. Reduced-cost fixing (the LP bound plus a site's reduced cost above the incumbent proves the
@@ -44,6 +46,10 @@ Algorithm
    gap; if they close at least ``_CLUSTER_BRANCH_SHARE`` the tree branches on fractional
    cluster sums (``Σ_{j ∈ K} y_j ≤ k | ≥ k + 1``) before sites. fl1400 p = 300 (four grid
    clusters of 221 points): root bound 6091.8 -> 6107.7 (optimum 6109), proven in 198 nodes.
+   Where the fixing leaves most sites free, a support sub-solve as well: the same branch and
+   bound on the sites of the root LP's support (at most ``_SUPPORT_NODES`` nodes), whose better
+   incumbent strengthens the fixing (pcb3038 p = 200: proven in 323 nodes, not in 150 CPU s
+   without it).
 4. Depth-first branch and bound with pseudo-cost branching (the site with the largest product
    of estimated down and up bound gains; the most fractional one until gains have been
    observed; reliability branching: strong branching on up to ``_SB_CANDIDATES`` candidates
@@ -142,6 +148,26 @@ _CLUSTER_BRANCH_SHARE = 0.5
 #: The columns are removed again when they closed less than this share of the root gap (u1432
 #: p = 200: one cluster, 0.000 closed, 8 -> 14 nodes with the columns kept).
 _CLUSTER_KEEP_SHARE = 0.05
+#: Support sub-solve (``_Solver._support_incumbent``): where the root leaves a large tree, the
+#: p-median restricted to the sites with a positive root ``y`` (and the incumbent's) is solved
+#: by the same branch and bound, stopped after ``_SUPPORT_NODES`` nodes (a count, not a clock:
+#: the result does not depend on the load), when the support has at most ``_SUPPORT_SHARE`` of
+#: the sites.
+_SUPPORT_NODES = 200
+_SUPPORT_SHARE = 0.5
+#: ... and, under a time limit, at most this share of the time left
+_SUPPORT_TIME_SHARE = 0.3
+#: ... and only where the root's reduced-cost fixing left more than this share of the movable
+#: sites free (as ``_CLUSTER_FREE_SHARE``: a large tree ahead)
+_SUPPORT_FREE_SHARE = 0.5
+#: The root's cut loop drops its non-binding cuts whenever it holds more than this many per
+#: priced demand (or twice what the last purge left): pcb3038 p = 5 added 15,300 cuts (long
+#: ones: small p, large radii) before its root LP was optimal; with this and the _Separator
+#: without copies, solve_pmedian's peak 1.26 -> 0.95 GB, 15.5 -> 11.6 CPU s (one run each).
+_PURGE_CUTS = 2
+#: ... on matrices of at least this many priced pairs only (N >= 2,000 squared: the paper's
+#: TSPLIB cases, N <= 1,748, and everything smaller keep their root LP path unchanged)
+_PURGE_MIN_PAIRS = 4_000_000
 
 
 @dataclass(frozen=True, repr=False)
@@ -277,12 +303,15 @@ class _Separator:
     """Per-demand sorted sites and vectorised radius-cut separation."""
 
     def __init__(self, cost: np.ndarray, rows: np.ndarray) -> None:
-        c = cost[rows]
-        self.cost_rows = c
+        # no copy of the matrix when every demand is priced (TSPLIB N = 3,038: 74 MB each)
+        every = len(rows) == cost.shape[0] and np.array_equal(rows, np.arange(len(rows)))
+        c = cost if every else cost[rows]
         self.order = np.argsort(c, axis=1, kind="stable").astype(np.int32)
         ds = np.take_along_axis(c, self.order, axis=1)
         self.finite = np.isfinite(ds)
-        self.ds = np.where(self.finite, ds, 0.0)
+        # the sorted costs with 0 for a disallowed pair (ds) and with inf (ds_inf): one array
+        # when every pair is allowed
+        self.ds = ds if self.finite.all() else np.where(self.finite, ds, 0.0)
         self.ds_inf = ds
         self.n_fin = self.finite.sum(axis=1)
 
@@ -546,6 +575,10 @@ class _Solver:
     cluster_cuts: bool = True
     #: branch on a fractional cluster sum before any site (see ``_cluster_split``)
     cluster_branching: bool = True
+    #: the support sub-solve at a root that leaves a large tree (``_support_incumbent``)
+    support_heuristic: bool = True
+    #: stop after this many nodes (``None``: only the time limit stops the search)
+    node_limit: int | None = None
 
     def __init__(
         self,
@@ -584,6 +617,7 @@ class _Solver:
         # cluster z columns (see _cluster_round): (columns, k of each, sub-problem, cost row, L)
         self.zcols: list[tuple[np.ndarray, np.ndarray, ClusterBound, int, np.ndarray]] = []
         self.branch_clusters = False  # decided at the root (see _CLUSTER_BRANCH_SHARE)
+        self.purge_at = 0  # cut rows above which the root's cut loop drops slack ones (_build)
 
     # ------------------------------------------------------------------ helpers
     def _log(self, msg: str) -> None:
@@ -664,6 +698,8 @@ class _Solver:
                 np.ones(len(idx)),
             )
         self.n_base_rows = h.getNumRow()
+        big = self.n_t * n_s >= _PURGE_MIN_PAIRS
+        self.purge_at = _PURGE_CUTS * self.n_t if big else _NO_LIMIT
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("presolve", "off")
 
@@ -714,6 +750,11 @@ class _Solver:
             sel = np.flatnonzero(val - x[n_s : n_s + self.n_t] > 1e-6 * np.maximum(1.0, d))
             if len(sel) == 0:
                 return "optimal", bound, y
+            if self.nodes == 1 and h.getNumRow() - self.n_base_rows > self.purge_at:
+                # the root's cut loop keeps at most about _PURGE_CUTS cuts per priced demand:
+                # the non-binding ones leave before more are added (they come back if violated)
+                self._drop_slack_cuts()
+                self.purge_at = max(self.purge_at, 2 * (h.getNumRow() - self.n_base_rows))
             self._add_cuts(sel, d[sel])
         # every round adds at least one violated cut of finitely many: a loop this long means
         # numerical trouble (the PuLP model answers instead)
@@ -872,6 +913,72 @@ class _Solver:
         if sol.objective < self.ub:
             self._log(f"root rounding: incumbent {self.ub} -> {sol.objective}")
             self.ub, self.best_open = sol.objective, sol.open_sites
+
+    def _support_incumbent(self, y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Support sub-solve: the p-median over the sites of the root LP's support.
+
+        The sites with a positive root ``y`` (or open in the incumbent, or fixed open) among those
+        still allowed; when they are at most ``_SUPPORT_SHARE`` of the sites (and the master
+        has only the sites, the θ and cluster columns: not in a subclass that adds constraints
+        of its own, such as the percentile share row), the problem
+        restricted to them (every demand, the same weights) is solved by this branch and bound
+        (no sub-solve of its own) from the incumbent, stopped after ``_SUPPORT_NODES`` nodes (and,
+        under a time limit, after ``_SUPPORT_TIME_SHARE`` of the time left). Any
+        set of ``p`` support sites is a solution of the whole problem, so its optimum only bounds
+        the incumbent: it never changes the proof. Measured on pcb3038 p = 200 (weights 1/n): root
+        rounding 237,934, root bound 237,328 with no site fixed; the sub-solve over 400 support
+        sites gives 237,459 (200 nodes, 15 s wall at load 6), the reduced-cost fixing then closes
+        263 sites and the tree proves 237,399 in 323 nodes, 36.5 CPU s (not proven in 150 CPU s
+        before).
+        """
+        inp = self.inp
+        n_s = inp.n_sites
+        n_z = sum(len(z[0]) for z in self.zcols)
+        if self.h.getNumCol() != n_s + self.n_t + n_z:
+            return  # a subclass's master with columns of its own (constraints the sub-solve lacks)
+        sup = ((y[:n_s] > 1e-6) | (lo[:n_s] > 0.5)) & (hi[:n_s] > 0.5)
+        sup[self.best_open] = True
+        sup &= ~inp.forbidden
+        sites = np.flatnonzero(sup)
+        if len(sites) <= inp.p or len(sites) > _SUPPORT_SHARE * n_s:
+            return
+        t_s0 = time.perf_counter()
+        cost = inp.cost[:, sites]
+        if not np.isfinite(cost).any(axis=1).all():
+            return
+        pos = np.full(n_s, -1, dtype=np.int64)
+        pos[sites] = np.arange(len(sites))
+        sub_inp = Inputs(
+            cost=cost,
+            weights=inp.weights,
+            p=inp.p,
+            must_open=inp.must_open[sites] | (lo[sites] > 0.5),
+            forbidden=np.zeros(len(sites), dtype=bool),
+        )
+        initial = pos[self.best_open]
+        rem = self._remaining()
+        # under a time limit the sub-solve gets a share of the time left (none: the node count)
+        sub_deadline = self.deadline if math.isinf(rem) else t_s0 + _SUPPORT_TIME_SHARE * rem
+        sub = _Solver(
+            sub_inp,
+            sub_deadline,
+            self.gap_rel,
+            self.threads,
+            False,
+            True,
+            t_s0,
+            initial[initial >= 0],
+        )
+        sub.support_heuristic = False
+        sub.node_limit = _SUPPORT_NODES
+        res = sub.run()
+        self._log(
+            f"support sub-solve: {len(sites)} sites, {res.status} {res.objective} "
+            f"({res.nodes} nodes, {time.perf_counter() - t_s0:.2f}s)"
+        )
+        if res.objective < self.ub - 1e-9 * max(1.0, abs(self.ub)):  # not a rounding-level tie
+            self._log(f"support sub-solve: incumbent {self.ub} -> {res.objective}")
+            self.ub, self.best_open = float(res.objective), sites[res.open_sites]
 
     def _cluster_round(
         self, status: str, bound: float, y: np.ndarray
@@ -1146,7 +1253,9 @@ class _Solver:
             if parent_bound >= self._threshold():
                 self._pruned()
                 continue
-            if self._remaining() <= 0:
+            if self._remaining() <= 0 or (
+                self.node_limit is not None and self.nodes >= self.node_limit
+            ):
                 stack.append(node)
                 stopped = True
                 break
@@ -1198,6 +1307,13 @@ class _Solver:
                         n_z = sum(len(z[0]) for z in self.zcols)
                         lo = np.concatenate([lo, np.zeros(n_z)])
                         hi = np.concatenate([hi, np.ones(n_z)])
+                if (
+                    self.warm_start
+                    and self.support_heuristic
+                    and bound < self._threshold()
+                    and free > _SUPPORT_FREE_SHARE * movable
+                ):
+                    self._support_incumbent(y, lo, hi)
             if bound < self._threshold() and self._rc_fix(bound, lo, hi):
                 self._pruned()
             if self.nodes == 1:
