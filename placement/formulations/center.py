@@ -374,7 +374,9 @@ class _PCenterRun:
                     message="stopped by the time limit",
                 )
             return infeasible_solution(
-                inp.n_demand, "no choice of p allowed sites covers every demand", self.build_s
+                inp.n_demand,
+                "no set of as many allowed sites as asked covers every demand point",
+                self.build_s,
             )
         bound = min(max(self.infeasible_below, self.lb), ub)
         proven = not self.stopped or bound >= ub

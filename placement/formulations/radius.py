@@ -1278,7 +1278,7 @@ class _Solver:
                 if self.nodes == 1:
                     return infeasible_solution(
                         n_d,
-                        "no choice of p allowed sites serves every demand within its allowed costs",
+                        "no set of as many allowed sites as asked serves every demand point within its limits",
                         build_s,
                     )
                 continue
@@ -1397,7 +1397,7 @@ class _Solver:
         if not math.isfinite(ub) and not stopped:
             return infeasible_solution(
                 n_d,
-                "no choice of p allowed sites serves every demand within its allowed costs",
+                "no set of as many allowed sites as asked serves every demand point within its limits",
                 build_s,
             )
         assignment = (
