@@ -191,3 +191,30 @@ def test_assignment_dependent_serving_cost_keeps_the_pulp_model() -> None:
         budget_usd_per_year=float(fixed.sum()),
     )
     assert budget_applies(plain.lower().data)
+
+
+def test_registry_budget_solver_direct() -> None:
+    # the solver object (not in SOLVERS, reached through the relaxation) solves data directly
+    from placement.formulations.contract import SolveRequest
+    from placement.formulations.registry import _BUDGET
+
+    lat, w, fixed = _instance(11, sla_q=None)
+    budgets = _budgets(lat, w, fixed, range(1, 4))
+    budget = budgets[2]
+    data = (
+        Problem.from_cost_matrix(
+            lat,
+            weights=w,
+            fixed_cost=fixed,
+            objective="median",
+            max_sites=3,
+            budget_usd_per_year=budget,
+        )
+        .lower()
+        .data
+    )
+    sol = _BUDGET.solve(data, SolveRequest())
+    expected, _ = _brute(lat, w, fixed, budget, range(1, 4))
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(expected, rel=1e-9)
+    assert fixed[sol.open_mask].sum() <= budget

@@ -965,7 +965,13 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
 
 
 class _BudgetMedian:
-    """Name of the budget branch and bound in results (:mod:`~placement.formulations.budget`)."""
+    """The budget branch and bound (:mod:`~placement.formulations.budget`) as a solver.
+
+    Not in :data:`SOLVERS`: its condition (a serving cost no assignment changes,
+    :func:`~placement.formulations.budget.budget_applies`) is not a feature, so it is reached
+    through the relaxation first (:func:`_budget_median`) when the relaxation's optimum breaks
+    the budget.
+    """
 
     name = "fast-budget-median"
     capabilities = Capabilities(
@@ -974,11 +980,46 @@ class _BudgetMedian:
         requires=frozenset({"budget"}),
     )
 
-    def solve(self, data: ModelData, request: SolveRequest) -> Solution:  # pragma: no cover
-        raise SolverError("reached only through the relaxation first (_budget_median)")
+    def solve(self, data: ModelData, request: SolveRequest) -> Solution:
+        from placement.formulations.budget import budget_applies
+
+        if not budget_applies(data):
+            raise SolverError("the budget's serving cost depends on the assignment")
+        sol = _budget_kernel(data, request, _start_idx(request))
+        stats = {"nodes": int(sol.nodes), "warm_start_incumbent": bool(sol.warm_start_used)}
+        return _from_kernel(sol, data, None, stats)
 
 
 _BUDGET = _BudgetMedian()
+
+
+def _budget_counts(data: ModelData) -> tuple[int, int]:
+    """The count limits of a median under a budget (more sites may not fit in it)."""
+    exact = data.n_sites_exact
+    lo = int(exact) if exact is not None else max(1, int(data.min_sites or 0))
+    hi = int(exact) if exact is not None else _count(data)
+    return lo, max(lo, hi)
+
+
+def _budget_kernel(data: ModelData, request: SolveRequest, initial_open: Any) -> Any:
+    """:func:`~placement.formulations.budget.solve_pmedian_budget` on ``data``."""
+    from placement.formulations.budget import serving_usd, solve_pmedian_budget
+
+    lo, hi = _budget_counts(data)
+    limit = float(data.budget_usd) - float(serving_usd(data) or 0.0)
+    return solve_pmedian_budget(
+        _primary_matrix(data),
+        data.weight / data.total_weight,
+        data.fixed_usd,
+        limit,
+        lo,
+        hi,
+        must_open=data.must_open,
+        forbidden=data.forbidden,
+        initial_open=initial_open,
+        progress=request.progress,
+        **_common(request),
+    )
 
 
 def _budget_median(
@@ -997,30 +1038,16 @@ def _budget_median(
     serving cost depends on the assignment (the PuLP model decides, as before) or the solver
     fails numerically.
     """
-    from placement.formulations.budget import budget_applies, serving_usd, solve_pmedian_budget
+    from placement.formulations.budget import budget_applies
 
     if not budget_applies(data):
         return None
-    exact = data.n_sites_exact
-    lo = int(exact) if exact is not None else max(1, int(data.min_sites or 0))
-    hi = int(exact) if exact is not None else _count(data)
-    limit = float(data.budget_usd) - float(serving_usd(data) or 0.0)
+    lo, hi = _budget_counts(data)
     if request.progress is not None:
         request.progress(message=f"budget branch and bound ({what})", force=True)
+    start = np.flatnonzero(rsol.open_mask) if rsol.found else _start_idx(request)
     try:
-        sol = solve_pmedian_budget(
-            _primary_matrix(data),
-            data.weight / data.total_weight,
-            data.fixed_usd,
-            limit,
-            lo,
-            max(lo, hi),
-            must_open=data.must_open,
-            forbidden=data.forbidden,
-            initial_open=np.flatnonzero(rsol.open_mask) if rsol.found else _start_idx(request),
-            progress=request.progress,
-            **_common(request),
-        )
+        sol = _budget_kernel(data, request, start)
     except SolverError as exc:
         log.debug("budget branch and bound failed: %s", exc)
         return None
