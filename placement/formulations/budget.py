@@ -67,6 +67,8 @@ __all__ = [
 BUDGET_TOL = 1e-9
 #: Time of the cheapest-cover MIP (it takes 0.3 s on the world instance).
 COVER_TIME_S = 5.0
+#: Share of the time left for the incumbents of every count before the trees (covers + swaps).
+INCUMBENT_SHARE = 0.2
 
 
 def serving_usd(data: ModelData) -> float | None:
@@ -182,22 +184,26 @@ def _fit_to_budget(
     is_open &= ~inp.forbidden
     is_open |= inp.must_open
     cost, w = inp.cost, inp.weights
+    rows = np.arange(cost.shape[0])
     while is_open.sum() > hi or fixed[is_open].sum() > limit:
         sites = np.flatnonzero(is_open)
-        if len(sites) <= lo:
+        if len(sites) <= lo or len(sites) < 2:
             return None
-        base = _objective(cost, w, sites)
-        best, best_a = math.inf, -1
-        for a in sites.tolist():
-            if inp.must_open[a]:
-                continue
-            obj = _objective(cost, w, sites[sites != a])
-            score = (obj - base) / max(float(fixed[a]), 1e-12)
-            if math.isfinite(obj) and score < best:
-                best, best_a = score, a
-        if best_a < 0:
+        sub = cost[:, sites]
+        order = np.argsort(sub, axis=1, kind="stable")[:, :2]
+        d1, d2 = sub[rows, order[:, 0]], sub[rows, order[:, 1]]
+        if not np.isfinite(d1).all():
             return None
-        is_open[best_a] = False
+        # the objective's increase when each open site closes (its points go to their second)
+        lost = np.where(np.isfinite(d2), w * (d2 - d1), np.inf)
+        increase = np.zeros(len(sites))
+        np.add.at(increase, order[:, 0], lost)
+        score = increase / np.maximum(fixed[sites], 1e-12)
+        score[inp.must_open[sites]] = np.inf
+        k = int(np.argmin(score))
+        if not math.isfinite(score[k]):
+            return None
+        is_open[sites[k]] = False
     sites = np.flatnonzero(is_open)
     return sites if len(sites) >= lo and math.isfinite(_objective(cost, w, sites)) else None
 
@@ -559,15 +565,18 @@ def _by_count(
             best = (np.asarray(sites, np.int64), float(obj))
             start_won = from_start
 
+    now = time.perf_counter()
+    phase1_end = now + INCUMBENT_SHARE * (deadline - now) if math.isfinite(deadline) else math.inf
     if start is not None and len(start):
         fit = _fit_to_budget(inp, fixed, limit, max(lo, 1), hi, start)
         if fit is not None:
             offer(
-                *budget_swap_search(inp, fixed, limit, max(lo, 1), hi, fit, deadline=deadline), True
+                *budget_swap_search(inp, fixed, limit, max(lo, 1), hi, fit, deadline=phase1_end),
+                True,
             )
     for k in counts:
-        if time.perf_counter() >= deadline:
-            break
+        if time.perf_counter() >= phase1_end:
+            break  # the other counts get their cover at their tree
         cover_deadline = min(deadline, time.perf_counter() + COVER_TIME_S)
         cover, least = cheapest_cover_set(inp, fixed, k, k, cover_deadline)
         if least > limit + tol:
@@ -576,13 +585,18 @@ def _by_count(
         covers[k] = cover
         if cover is not None and float(fixed[cover].sum()) <= limit + tol:
             sub = dataclasses.replace(inp, p=k)
-            offer(*budget_swap_search(sub, fixed, limit, k, k, cover, deadline=deadline), False)
+            offer(*budget_swap_search(sub, fixed, limit, k, k, cover, deadline=phase1_end), False)
     heur_s = time.perf_counter() - t0
     for pos, k in enumerate(counts):
         if time.perf_counter() >= deadline:
             stopped = True
             bounds.extend([-math.inf] * (len(counts) - pos))
             break
+        if k not in covers and k not in skip:
+            cover_deadline = min(deadline, time.perf_counter() + COVER_TIME_S)
+            covers[k], least = cheapest_cover_set(inp, fixed, k, k, cover_deadline)
+            if least > limit + tol:
+                skip.add(k)
         if k in skip:
             bounds.append(math.inf)
             continue
