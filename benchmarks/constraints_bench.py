@@ -9,7 +9,9 @@ at least 100,000 people merged within 50 km (3,039 demand points), backbone late
   without it has 90.2 %; 10 sites reach at most 92.84 %, so 93 % and 95 % are infeasible);
   ``--percentile SLA_MS,SHARE,N`` sets other values;
 * ``budget`` — a cost model (2 MW IT load, 5 M$ fixed a site), ``n_sites`` dropped,
-  ``max_sites=12`` and ``budget_usd_per_year=100e6``;
+  ``max_sites=12`` and ``budget_usd_per_year=100e6`` (the 12-site optimum, 94 M$, meets it);
+* ``budget_30``, ``budget_tight``, ``budget_60``, ``budget_80`` — the same with a budget of 30,
+  40, 60 and 80 M$, which binds (issue 18: at 40 M$ the PuLP model found no solution in 60 s);
 * ``provider_limits`` — at most 4 sites per provider (``max_sites_per_provider=4``);
 * ``capacity`` — every site serves at most 15 % of the demand weight (split allowed);
 * ``capacity_single`` — the same capacity, each demand point served whole by one site;
@@ -53,6 +55,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES = [
     "percentile",
     "budget",
+    "budget_30",
+    "budget_tight",
+    "budget_60",
+    "budget_80",
     "provider_limits",
     "capacity",
     "capacity_single",
@@ -76,6 +82,10 @@ costs = CostModel(it_load_kw=2000, fixed_cost_usd_per_year=5e6)
 kw = {
     "percentile": dict(sla_ms=50.0, sla_share=0.92),
     "budget": dict(cost_model=costs, n_sites=None, max_sites=12, budget_usd_per_year=100e6),
+    "budget_30": dict(cost_model=costs, n_sites=None, max_sites=12, budget_usd_per_year=30e6),
+    "budget_tight": dict(cost_model=costs, n_sites=None, max_sites=12, budget_usd_per_year=40e6),
+    "budget_60": dict(cost_model=costs, n_sites=None, max_sites=12, budget_usd_per_year=60e6),
+    "budget_80": dict(cost_model=costs, n_sites=None, max_sites=12, budget_usd_per_year=80e6),
     "provider_limits": dict(max_sites_per_provider=4),
     "capacity": dict(capacity=0.15 * w),
     "capacity_single": dict(capacity=0.15 * w, single_sourcing=True),

@@ -970,6 +970,9 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
         stats = {**rsol.stats, "relaxation": f"{what}: {how}"}
         sol = dataclasses.replace(rsol, stats=stats, build_s=0.0, solve_s=spent)
         return finalize(sol, request), fast
+    by_budget = _budget_median(data, request, rsol, what, broken, t0)
+    if by_budget is not None:
+        return by_budget
     lagr = _percentile_lagrange(data, request, fast, t0) if rsol.found else None
     if lagr is not None and lagr.infeasible:
         note = (
@@ -1066,3 +1069,117 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
             stats={**rsol.stats, "relaxation": note},
         )
     return finalize(out, request), fast if skipped else _PULP
+
+
+class _BudgetMedian:
+    """The budget branch and bound (:mod:`~placement.formulations.budget`) as a solver.
+
+    Not in :data:`SOLVERS`: its condition (a serving cost no assignment changes,
+    :func:`~placement.formulations.budget.budget_applies`) is not a feature, so it is reached
+    through the relaxation first (:func:`_budget_median`) when the relaxation's optimum breaks
+    the budget.
+    """
+
+    name = "fast-budget-median"
+    capabilities = Capabilities(
+        objectives=frozenset({"median"}),
+        features=_FIXINGS | {"budget", "min_sites"},
+        requires=frozenset({"budget"}),
+    )
+
+    def solve(self, data: ModelData, request: SolveRequest) -> Solution:
+        from placement.formulations.budget import budget_applies
+
+        if not budget_applies(data):
+            raise SolverError("the budget's serving cost depends on the assignment")
+        sol = _budget_kernel(data, request, _start_idx(request))
+        stats = {"nodes": int(sol.nodes), "warm_start_incumbent": bool(sol.warm_start_used)}
+        return _from_kernel(sol, data, None, stats)
+
+
+_BUDGET = _BudgetMedian()
+
+
+def _budget_counts(data: ModelData) -> tuple[int, int]:
+    """The count limits of a median under a budget (more sites may not fit in it)."""
+    exact = data.n_sites_exact
+    lo = int(exact) if exact is not None else max(1, int(data.min_sites or 0))
+    hi = int(exact) if exact is not None else _count(data)
+    return lo, max(lo, hi)
+
+
+def _budget_kernel(data: ModelData, request: SolveRequest, initial_open: Any) -> Any:
+    """:func:`~placement.formulations.budget.solve_pmedian_budget` on ``data``."""
+    from placement.formulations.budget import serving_usd, solve_pmedian_budget
+
+    lo, hi = _budget_counts(data)
+    limit = float(data.budget_usd) - float(serving_usd(data) or 0.0)
+    return solve_pmedian_budget(
+        _primary_matrix(data),
+        data.weight / data.total_weight,
+        data.fixed_usd,
+        limit,
+        lo,
+        hi,
+        must_open=data.must_open,
+        forbidden=data.forbidden,
+        initial_open=initial_open,
+        progress=request.progress,
+        **_common(request),
+    )
+
+
+def _budget_median(
+    data: ModelData,
+    request: SolveRequest,
+    rsol: Solution,
+    what: str,
+    broken: list[str],
+    t0: float,
+) -> tuple[Solution, Solver] | None:
+    """A median whose budget the relaxation's optimum breaks, by the budget branch and bound.
+
+    :func:`~placement.formulations.budget.solve_pmedian_budget` (one radius branch and bound
+    per site count with the budget as a knapsack row), started from the relaxation's open sites
+    cut down to the budget; the relaxation's bound is kept when larger. None when the budget's
+    serving cost depends on the assignment (the PuLP model decides, as before) or the solver
+    fails numerically.
+    """
+    from placement.formulations.budget import budget_applies
+
+    if not budget_applies(data):
+        return None
+    lo, hi = _budget_counts(data)
+    if request.progress is not None:
+        request.progress(message=f"budget branch and bound ({what})", force=True)
+    start = np.flatnonzero(rsol.open_mask) if rsol.found else _start_idx(request)
+    try:
+        sol = _budget_kernel(data, request, start)
+    except SolverError as exc:
+        log.debug("budget branch and bound failed: %s", exc)
+        return None
+    out = _from_kernel(
+        sol,
+        data,
+        None,
+        {"nodes": int(sol.nodes), "warm_start_incumbent": bool(sol.warm_start_used)},
+    )
+    rbound = rsol.bound if rsol.sense == 1 and rsol.bound is not None else None
+    bound = out.bound
+    if rbound is not None and out.status != "infeasible" and (bound is None or rbound > bound):
+        bound = rbound
+    if out.found and bound is not None and out.objective is not None:
+        bound = min(bound, out.objective)
+    note = (
+        f"{what}: bound {'none' if rbound is None else f'{rbound:.9g}'}, "
+        + "; ".join(broken)
+        + f"; budget branch and bound over site counts {lo}..{hi} ({sol.nodes} nodes)"
+    )
+    out = dataclasses.replace(
+        out,
+        bound=bound,
+        build_s=0.0,
+        solve_s=time.perf_counter() - t0,
+        stats={**rsol.stats, **out.stats, "relaxation": note},
+    )
+    return finalize(out, request), _BUDGET
