@@ -218,3 +218,30 @@ def test_registry_budget_solver_direct() -> None:
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(expected, rel=1e-9)
     assert fixed[sol.open_mask].sum() <= budget
+
+
+def test_a_budget_blind_incumbent_never_reaches_the_result(monkeypatch):
+    """The radius solver's support sub-solve ignores the budget row, so the budget solver turns
+    it off (with it on, six sites on a line: 2 sites costing 140 against a budget of 130 came
+    back 'optimal'); and the registry checks the budget solver's answer: one that breaks a
+    constraint goes to the PuLP model."""
+    from placement.formulations import budget
+
+    xs = np.array([0.0, 10.0, 20.0, 30.0, 40.0, 50.0])
+    xd = np.array([1.0, 4.0, 12.0, 19.0, 26.0, 33.0, 41.0, 49.0])
+    cost = 1.0 + np.abs(xd[:, None] - xs[None, :])
+    kw = {
+        "weights": np.array([5.0, 3, 4, 6, 2, 7, 3, 4]),
+        "fixed_cost": np.array([100.0, 80, 60, 60, 80, 100]),
+        "objective": "median",
+        "n_sites": 2,
+        "budget_usd_per_year": 130.0,
+    }
+    want = Problem.from_cost_matrix(cost, **kw).solve(method="pulp")
+    got = Problem.from_cost_matrix(cost, **kw).solve()
+    assert got.objective == pytest.approx(want.objective)
+    assert got.metrics["total_cost_usd_per_year"] <= 130.0
+    monkeypatch.setattr(budget._BudgetSolver, "support_heuristic", True)
+    forced = Problem.from_cost_matrix(cost, **kw).solve()
+    assert forced.status == "optimal" and forced.metrics["total_cost_usd_per_year"] <= 130.0
+    assert forced.objective == pytest.approx(want.objective)

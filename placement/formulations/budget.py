@@ -314,6 +314,7 @@ class _BudgetSolver(_Solver):
     """
 
     cluster_cuts = False  # the clusters' k-median costs ignore the budget
+    support_heuristic = False  # its sub-solve over the root's support ignores the budget
 
     def __init__(
         self,

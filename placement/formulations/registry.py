@@ -1146,6 +1146,7 @@ def _budget_median(
     fails numerically.
     """
     from placement.formulations.budget import budget_applies
+    from placement.formulations.relax import violations
 
     if not budget_applies(data):
         return None
@@ -1164,6 +1165,10 @@ def _budget_median(
         None,
         {"nodes": int(sol.nodes), "warm_start_incumbent": bool(sol.warm_start_used)},
     )
+    if out.found and (over := violations(data, out)):
+        # never a wrong answer: a solution that breaks a constraint goes to the PuLP model
+        log.warning("budget branch and bound broke %s; solving the PuLP model", over)
+        return None
     rbound = rsol.bound if rsol.sense == 1 and rsol.bound is not None else None
     bound = out.bound
     if rbound is not None and out.status != "infeasible" and (bound is None or rbound > bound):
