@@ -792,13 +792,13 @@ def _plain_start(monkeypatch):
     monkeypatch.setattr(redundant._Solver, "_round", lambda self, y: None)
 
 
-# seeds whose LP is fractional and whose site branching takes 9 to 31 LP solves
-@pytest.mark.parametrize("seed", [18, 25, 70, 107, 148, 175])
+# seeds whose LP is fractional and whose site branching takes 7 to 33 LP solves
+@pytest.mark.parametrize("seed", [18, 27, 80, 107, 148, 174, 175])
 def test_site_branching_against_enumeration(seed, monkeypatch):
     _plain_start(monkeypatch)
     prob, lat, w, dom = _instance(seed, n=14, m=10, k=2, n_dom=3, n_sites=3, backup_weight=0.5)
     sol = solve_redundant_median(prob.model_data(), aggregate=False)
-    assert sol.n_branch_lps >= 9 and not sol.used_mip
+    assert sol.n_branch_lps >= 7 and not sol.used_mip
     assert sol.lp_bound < sol.objective - 1e-9
     _assert_proven(sol, _oracle(lat, w, dom, k=2, p=3, beta=0.5, sla=None, backup_sla=None))
 

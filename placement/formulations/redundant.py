@@ -265,6 +265,8 @@ _MIP_HEURISTICS_OFF = (
 # of a node's most fractional sites, and at most this many LP solves before the HiGHS MIP takes
 # over (a count, so the path does not depend on the machine's load)
 _BRANCH_CANDIDATES = 8
+# ... stopping once this many candidates in a row did not beat the best so far
+_BRANCH_LOOKAHEAD = 3
 _BRANCH_MAX_LPS = 200
 
 #: Pricing rounds before column generation is declared stuck (SolverError).
@@ -1887,9 +1889,10 @@ class _Solver:
         Every node is the filtered LP with some ``y_j`` fixed, re-solved by the dual simplex
         from its parent's basis and cut off at the incumbent. A node's children come from
         strong branching: both children of up to ``_BRANCH_CANDIDATES`` of its most fractional
-        sites are solved, and the first site with a child at or above the incumbent (pruned:
-        the node does not split), else the one whose weaker child is strongest, is branched
-        on; its children enter the queue already solved. A node with integral ``y`` is
+        sites are solved (stopping after ``_BRANCH_LOOKAHEAD`` in a row without a better one),
+        and the first site with a child at or above the incumbent (pruned: the node does not
+        split), else the one whose weaker child is strongest, is branched on; its children
+        enter the queue already solved. An integral child updates the incumbent at once. A node with integral ``y`` is
         evaluated exactly (:meth:`_Evaluator.cost`, at most its LP value). The filtered model
         contains an optimal solution, so when the queue is empty the smallest value of the
         closed nodes (capped at the incumbent) is a proven bound; stopped early, the smallest
@@ -1912,6 +1915,12 @@ class _Solver:
         queue: list[tuple[float, int, np.ndarray, np.ndarray, np.ndarray, object]] = []
         seq = 0
 
+        def improve(sites: np.ndarray) -> None:
+            v, feas = self.ev.cost(sites)
+            if feas and v < self.ub:
+                self.ub, self.best = v, sites
+                self._log(f"branching incumbent {v * self.unit:.6f}")
+
         def settle(st: str, val: float, y: np.ndarray, c_lo, c_hi, basis) -> None:
             # an integral y is evaluated; a node at or above the incumbent is closed
             nonlocal closed, seq
@@ -1919,11 +1928,7 @@ class _Solver:
                 closed = min(closed, val)
                 return
             if np.abs(y - np.round(y)).max() < 1e-6:
-                sites = np.flatnonzero(y > 0.5)
-                v, feas = self.ev.cost(sites)
-                if feas and v < self.ub:
-                    self.ub, self.best = v, sites
-                    self._log(f"branching incumbent {v * self.unit:.6f}")
+                improve(np.flatnonzero(y > 0.5))
                 closed = min(closed, val)
                 return
             seq += 1
@@ -1944,7 +1949,7 @@ class _Solver:
             frac = np.abs(y - np.round(y))
             cands = np.flatnonzero(frac > 1e-6)
             cands = cands[np.lexsort((cands, -frac[cands]))][:_BRANCH_CANDIDATES]
-            best_score, best_children = -math.inf, None
+            best_score, best_children, since = -math.inf, None, 0
             for j in cands.tolist():
                 children = []
                 for v in (0.0, 1.0):
@@ -1954,12 +1959,17 @@ class _Solver:
                     if res[0] == "time":
                         bound = min([val, closed] + [q[0] for q in queue])
                         return max(lb, min(bound, self.ub)), "time"
+                    if res[0] == "optimal" and np.abs(res[2] - np.round(res[2])).max() < 1e-6:
+                        # an integral child at once: a better incumbent prunes more children
+                        improve(np.flatnonzero(res[2] > 0.5))
                     children.append((res, c_lo, c_hi))
                 vals = [c[0][1] for c in children]
                 score = min(vals)
                 if max(vals) >= self.ub or score > best_score:
-                    best_score, best_children = score, children
-                if max(vals) >= self.ub:
+                    best_score, best_children, since = score, children, 0
+                else:
+                    since += 1
+                if max(vals) >= self.ub or since >= _BRANCH_LOOKAHEAD:
                     break
             assert best_children is not None
             for (c_st, c_val, c_y, c_basis), c_lo, c_hi in best_children:
