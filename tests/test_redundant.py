@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from placement.formulations import redundant
 from placement.formulations.redundant import solve_redundant_median
 from placement.problem import Problem
 
@@ -227,7 +228,19 @@ def _fractional_instance():
 FRACTIONAL_SEED = 3
 
 
-def test_fractional_lp_goes_through_the_mip():
+def test_fractional_lp_goes_through_the_site_branching():
+    prob, lat, w, dom = _fractional_instance()
+    sol = solve_redundant_median(prob.model_data())
+    assert sol.n_branch_lps > 0 and not sol.used_mip
+    assert sol.lp_bound < sol.objective - 1e-9
+    expect = _oracle(lat, w, dom, k=2, p=3, beta=0.5, sla=None, backup_sla=None)
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(expect, rel=1e-9)
+
+
+def test_fractional_lp_goes_through_the_mip(monkeypatch):
+    # with no LP solve allowed to the site branching, the HiGHS MIP proves the optimum
+    monkeypatch.setattr(redundant, "_BRANCH_MAX_LPS", 0)
     prob, lat, w, dom = _fractional_instance()
     sol = solve_redundant_median(prob.model_data())
     assert sol.used_mip
@@ -765,3 +778,61 @@ def test_infeasible_warm_start_is_repaired_or_dropped(seed):
         _assert_proven(sol, expect)
         if expect is None:
             assert not sol.warm_start
+
+
+def _plain_start(monkeypatch):
+    """No interchange and no LP rounding: the site branching starts from the greedy set and
+    must find the optimum itself (its incumbents come from integral nodes)."""
+
+    def unchanged(self, start, fixed, allowed, max_moves, deadline):
+        cur = np.unique(np.asarray(start, dtype=np.int64))
+        return cur, self.cost(cur), 0
+
+    monkeypatch.setattr(redundant._DomainSearch, "interchange", unchanged)
+    monkeypatch.setattr(redundant._Solver, "_round", lambda self, y: None)
+
+
+# seeds whose LP is fractional and whose site branching takes 7 to 33 LP solves
+@pytest.mark.parametrize("seed", [18, 27, 80, 107, 148, 174, 175])
+def test_site_branching_against_enumeration(seed, monkeypatch):
+    _plain_start(monkeypatch)
+    prob, lat, w, dom = _instance(seed, n=14, m=10, k=2, n_dom=3, n_sites=3, backup_weight=0.5)
+    sol = solve_redundant_median(prob.model_data(), aggregate=False)
+    assert sol.n_branch_lps >= 7 and not sol.used_mip
+    assert sol.lp_bound < sol.objective - 1e-9
+    _assert_proven(sol, _oracle(lat, w, dom, k=2, p=3, beta=0.5, sla=None, backup_sla=None))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5, 6, 7])
+def test_site_branching_with_slas_against_enumeration(seed, monkeypatch):
+    _plain_start(monkeypatch)
+    prob, lat, w, dom = _instance(
+        seed,
+        n=14,
+        m=10,
+        k=2,
+        n_dom=3,
+        n_sites=4,
+        backup_weight=0.5,
+        max_latency_ms=45,
+        backup_max_latency_ms=70,
+    )
+    sol = solve_redundant_median(prob.model_data(), aggregate=False)
+    _assert_proven(sol, _oracle(lat, w, dom, k=2, p=4, beta=0.5, sla=45, backup_sla=70))
+
+
+def test_site_branching_stopped_by_its_lp_limit_is_honest(monkeypatch):
+    # two LP solves, then the HiGHS MIP: same optimum; with the MIP off, the bound of the open
+    # nodes is reported (below the optimum) and the status is "feasible"
+    _plain_start(monkeypatch)
+    prob, lat, w, dom = _instance(175, n=14, m=10, k=2, n_dom=3, n_sites=3, backup_weight=0.5)
+    expect = _oracle(lat, w, dom, k=2, p=3, beta=0.5, sla=None, backup_sla=None)
+    monkeypatch.setattr(redundant, "_BRANCH_MAX_LPS", 2)
+    sol = solve_redundant_median(prob.model_data(), aggregate=False)
+    assert sol.used_mip and sol.n_branch_lps >= 2
+    _assert_proven(sol, expect)
+    monkeypatch.setattr(redundant._Solver, "_mip", lambda self, lb, lo, hi: (lb, "time"))
+    sol = solve_redundant_median(prob.model_data(), aggregate=False)
+    assert sol.status == "feasible"
+    assert sol.lp_bound - 1e-9 <= sol.best_bound < expect - 1e-6
+    assert sol.objective >= expect - 1e-9
