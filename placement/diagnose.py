@@ -186,11 +186,21 @@ def _budget_cover(problem: Problem, data: ModelData) -> str | None:
     if serving + data.fixed_usd.sum() <= data.budget_usd + 1e-6:
         return None  # every site open and the cheapest serving fit: nothing to say
     exact = data.n_sites_exact
+    lo = exact if exact is not None else data.min_sites
+    hi = exact if exact is not None else data.max_sites
+    count, fixed, opened = _greedy_cover(
+        data, ok, data.n_sites if hi is None else hi, data.fixed_usd
+    )
+    if lo is not None and count < lo:  # the cheapest closed sites up to the lower count limit
+        rest = np.sort(data.fixed_usd[~data.forbidden & ~opened])
+        fixed = fixed + float(rest[: lo - count].sum()) if len(rest) >= lo - count else math.inf
+    if fixed + serving <= data.budget_usd + 1e-6:
+        return None  # a cover that fits the budget bounds the cheapest one: nothing to say
     found = _cheapest_cover(
         data,
         data.fixed_usd,
-        exact if exact is not None else data.min_sites,
-        exact if exact is not None else data.max_sites,
+        lo,
+        hi,
         2.0,
     )
     if found is None:
@@ -361,21 +371,39 @@ def _pair_rules(problem: Problem) -> list[str]:
     return rules
 
 
-def _greedy_cover(data: ModelData, ok: np.ndarray, stop_above: int) -> int:
-    """Sites a greedy set cover opens (must-open sites first), or ``stop_above + 1`` once over."""
+def _greedy_cover(
+    data: ModelData, ok: np.ndarray, stop_above: int, cost: np.ndarray | None = None
+) -> tuple[int, float, np.ndarray]:
+    """Sites a greedy set cover opens (must-open sites first), their ``Σ cost`` (0 without
+    ``cost``) and the open mask; ``stop_above + 1`` sites (and ``inf``) once over or when stuck.
+
+    Without ``cost`` each step opens the site covering the most points still uncovered; with
+    it, the site of the least cost per point it covers.
+    """
     pi, pj = data.pair_i[ok], data.pair_j[ok]
     covered = np.zeros(data.n_demand, dtype=bool)
     covered[pi[data.must_open[pj]]] = True
     count = int(data.must_open.sum())
+    spent = 0.0 if cost is None else float(cost[data.must_open].sum())
+    usable = ~data.forbidden & ~data.must_open
     while not covered.all() and count <= stop_above:
         live = ~covered[pi]
-        gain = np.bincount(pj[live], minlength=data.n_sites)
-        j = int(np.argmax(gain))
+        gain = np.bincount(pj[live], minlength=data.n_sites).astype(float)
+        gain[~usable] = 0.0
+        if cost is None:
+            j = int(np.argmax(gain))
+        else:
+            per_point = np.where(gain > 0, cost / np.maximum(gain, 1.0), np.inf)
+            j = int(np.argmin(per_point))
         if gain[j] == 0:
-            return stop_above + 1
+            return stop_above + 1, math.inf, ~usable
         covered[pi[pj == j]] = True
+        usable[j] = False
         count += 1
-    return count
+        spent += 0.0 if cost is None else float(cost[j])
+    if count > stop_above:
+        return count, math.inf, ~usable
+    return count, spent, ~usable & ~data.forbidden
 
 
 def _too_few_sites(problem: Problem, data: ModelData) -> str | None:
@@ -393,7 +421,7 @@ def _too_few_sites(problem: Problem, data: ModelData) -> str | None:
     if data.sla_share is not None:
         return None
     ok = data.primary_ok & ~data.forbidden[data.pair_j]
-    if _greedy_cover(data, ok, limit) <= limit:
+    if _greedy_cover(data, ok, limit)[0] <= limit:
         return None
     found = sites_needed(data)
     if found is None:
