@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from placement._highs import new_highs, run_until
+from placement.formulations._cover import cheapest_cover
 from placement.formulations.data import ModelData
 from placement.lowering import best_sites, latency_statistic, unreachable_demand
 
@@ -305,9 +305,6 @@ def _cheapest_cover(
     ``[min_count, max_count]``. Returns (value, proven) — a lower bound when the time limit
     stopped the search — or None (no such set, or nothing learnt in the time).
     """
-    import highspy
-
-    deadline = time.perf_counter() + time_limit_s
     ok = data.primary_ok & ~data.forbidden[data.pair_j]
     pi, pj = data.pair_i[ok], data.pair_j[ok]
     done = np.zeros(data.n_demand, dtype=bool)
@@ -320,45 +317,20 @@ def _cheapest_cover(
     pi, pj = pi[keep], pj[keep]
     order = np.lexsort((pj, pi))
     pi, pj = pi[order], pj[order]
-    rows = np.unique(pi)
-    starts = np.searchsorted(pi, rows).astype(np.int32)
-    m = data.n_sites
-    h = new_highs()
-    lo = data.must_open.astype(float)
-    hi = (~data.forbidden).astype(float)
-    empty = np.zeros(0, np.int32)
-    h.addCols(m, np.asarray(cost, dtype=float), lo, hi, 0, empty, empty, np.zeros(0))
-    if len(rows):
-        h.addRows(
-            len(rows),
-            np.ones(len(rows)),
-            np.full(len(rows), highspy.kHighsInf),
-            len(pj),
-            starts,
-            pj.astype(np.int32),
-            np.ones(len(pj)),
-        )
-    if min_count is not None or max_count is not None:
-        h.addRows(
-            1,
-            np.array([-highspy.kHighsInf if min_count is None else float(min_count)]),
-            np.array([highspy.kHighsInf if max_count is None else float(max_count)]),
-            m,
-            np.array([0], np.int32),
-            np.arange(m, dtype=np.int32),
-            np.ones(m),
-        )
-    h.changeColsIntegrality(
-        m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger)
+    starts = np.searchsorted(pi, np.unique(pi))
+    found = cheapest_cover(
+        starts,
+        pj,
+        cost,
+        data.must_open,
+        data.forbidden,
+        min_count=min_count,
+        max_count=max_count,
+        deadline=time.perf_counter() + time_limit_s,
     )
-    verdict = run_until(h, deadline)
-    if verdict == "infeasible":
+    if not math.isfinite(found.bound):
         return None
-    info = h.getInfo()
-    if verdict == "optimal":
-        return float(info.objective_function_value), True
-    bound = float(info.mip_dual_bound)
-    return (bound, False) if math.isfinite(bound) else None
+    return found.bound, found.proven
 
 
 def _pair_rules(problem: Problem) -> list[str]:

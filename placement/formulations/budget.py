@@ -41,8 +41,8 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 
-from placement._highs import new_highs, run_until
 from placement.errors import InfeasibleError, ValidationError
+from placement.formulations._cover import cheapest_cover
 from placement.formulations._gap import rel_gap
 from placement.formulations.contract import active_features
 from placement.formulations.data import ModelData
@@ -109,62 +109,26 @@ def cheapest_cover_set(
 ) -> tuple[np.ndarray | None, float]:
     """Open set of least ``Σ fixed`` serving every demand point with ``lo ≤ |S| ≤ hi``.
 
-    A HiGHS set-cover MIP. Returns the best set found (None when none) and a proven lower
-    bound of the least cost (``inf`` when no such set exists, ``-inf`` when nothing was
-    proven by ``deadline``).
+    A HiGHS set-cover MIP (:func:`~placement.formulations._cover.cheapest_cover`). Returns the
+    best set found (None when none) and a proven lower bound of the least cost (``inf`` when no
+    such set exists, ``-inf`` when nothing was proven by ``deadline``).
     """
     fin = np.isfinite(inp.cost)
-    m = inp.n_sites
-    rows = np.flatnonzero(~fin.all(axis=1))
-    h = new_highs()
-    empty = np.zeros(0, np.int32)
-    h.addCols(
-        m,
-        np.asarray(fixed, float),
-        inp.must_open.astype(float),
-        (~inp.forbidden).astype(float),
-        0,
-        empty,
-        empty,
-        np.zeros(0),
+    masks = fin[~fin.all(axis=1)]  # a row allowed everywhere is covered by any site
+    nz = masks.sum(axis=1)
+    starts = np.zeros(len(masks), np.int64)
+    np.cumsum(nz[:-1], out=starts[1:])
+    found = cheapest_cover(
+        starts,
+        np.nonzero(masks)[1],
+        fixed,
+        inp.must_open,
+        inp.forbidden,
+        min_count=lo,
+        max_count=hi,
+        deadline=deadline,
     )
-    if len(rows):
-        masks = fin[rows]
-        nz = masks.sum(axis=1)
-        starts = np.zeros(len(rows), np.int32)
-        np.cumsum(nz[:-1], out=starts[1:])
-        idx = np.nonzero(masks)[1].astype(np.int32)
-        h.addRows(
-            len(rows),
-            np.ones(len(rows)),
-            np.full(len(rows), highspy.kHighsInf),
-            len(idx),
-            starts,
-            idx,
-            np.ones(len(idx)),
-        )
-    h.addRows(
-        1,
-        np.array([float(lo)]),
-        np.array([float(hi)]),
-        m,
-        np.array([0], np.int32),
-        np.arange(m, dtype=np.int32),
-        np.ones(m),
-    )
-    h.changeColsIntegrality(
-        m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger)
-    )
-    verdict = run_until(h, deadline)
-    if verdict == "infeasible":
-        return None, math.inf
-    info = h.getInfo()
-    least = float(info.mip_dual_bound) if verdict in ("optimal", "time") else -math.inf
-    least = least if math.isfinite(least) else -math.inf
-    if info.primal_solution_status != 2:  # no feasible point
-        return None, least
-    x = np.asarray(h.getSolution().col_value)
-    return np.flatnonzero(x > 0.5), least
+    return found.open_sites, found.bound
 
 
 def _objective(cost: np.ndarray, w: np.ndarray, sites: np.ndarray) -> float:
