@@ -1089,12 +1089,17 @@ class _BudgetMedian:
 
     def solve(self, data: ModelData, request: SolveRequest) -> Solution:
         from placement.formulations.budget import budget_applies
+        from placement.formulations.relax import violations
 
         if not budget_applies(data):
             raise SolverError("the budget's serving cost depends on the assignment")
         sol = _budget_kernel(data, request, _start_idx(request))
         stats = {"nodes": int(sol.nodes), "warm_start_incumbent": bool(sol.warm_start_used)}
-        return _from_kernel(sol, data, None, stats)
+        out = _from_kernel(sol, data, None, stats)
+        if out.found and (over := violations(data, out)):
+            # never a wrong answer: a solution that breaks a constraint is a solver failure
+            raise SolverError(f"budget branch and bound broke {'; '.join(over)}")
+        return out
 
 
 _BUDGET = _BudgetMedian()
@@ -1146,28 +1151,17 @@ def _budget_median(
     fails numerically.
     """
     from placement.formulations.budget import budget_applies
-    from placement.formulations.relax import violations
 
     if not budget_applies(data):
         return None
     lo, hi = _budget_counts(data)
     if request.progress is not None:
         request.progress(message=f"budget branch and bound ({what})", force=True)
-    start = np.flatnonzero(rsol.open_mask) if rsol.found else _start_idx(request)
+    start = rsol.open_mask if rsol.found else request.start
     try:
-        sol = _budget_kernel(data, request, start)
-    except SolverError as exc:
-        log.debug("budget branch and bound failed: %s", exc)
-        return None
-    out = _from_kernel(
-        sol,
-        data,
-        None,
-        {"nodes": int(sol.nodes), "warm_start_incumbent": bool(sol.warm_start_used)},
-    )
-    if out.found and (over := violations(data, out)):
-        # never a wrong answer: a solution that breaks a constraint goes to the PuLP model
-        log.warning("budget branch and bound broke %s; solving the PuLP model", over)
+        out = _BUDGET.solve(data, dataclasses.replace(request, start=start))
+    except SolverError as exc:  # numerical trouble, or an answer that broke a constraint
+        log.warning("%s; solving the PuLP model", exc)
         return None
     rbound = rsol.bound if rsol.sense == 1 and rsol.bound is not None else None
     bound = out.bound
@@ -1178,7 +1172,7 @@ def _budget_median(
     note = (
         f"{what}: bound {'none' if rbound is None else f'{rbound:.9g}'}, "
         + "; ".join(broken)
-        + f"; budget branch and bound over site counts {lo}..{hi} ({sol.nodes} nodes)"
+        + f"; budget branch and bound over site counts {lo}..{hi} ({out.stats['nodes']} nodes)"
     )
     out = dataclasses.replace(
         out,
