@@ -173,10 +173,9 @@ def _budget_cover(problem: Problem, data: ModelData) -> str | None:
     gives every demand point an allowed site (within the count limits), plus each point's
     cheapest allowed serving cost.
     """
-    rules = _pair_rules(problem)
     if data.redundancy != 1 or data.objective == "coverage" or data.sla_share is not None:
         return None
-    ok = data.primary_ok & ~data.forbidden[data.pair_j]
+    ok = data.usable_primary()
     serve = data.variable_usd_per_unit[data.pair_j] * data.weight[data.pair_i] + data.pair_cost_usd
     least = np.full(data.n_demand, np.inf)
     np.minimum.at(least, data.pair_i[ok], serve[ok])
@@ -188,27 +187,20 @@ def _budget_cover(problem: Problem, data: ModelData) -> str | None:
     exact = data.n_sites_exact
     lo = exact if exact is not None else data.min_sites
     hi = exact if exact is not None else data.max_sites
-    count, fixed, opened = _greedy_cover(
-        data, ok, data.n_sites if hi is None else hi, data.fixed_usd
-    )
+    count, fixed, opened = _greedy_cover(data, data.n_sites if hi is None else hi, data.fixed_usd)
     if lo is not None and count < lo:  # the cheapest closed sites up to the lower count limit
         rest = np.sort(data.fixed_usd[~data.forbidden & ~opened])
         fixed = fixed + float(rest[: lo - count].sum()) if len(rest) >= lo - count else math.inf
     if fixed + serving <= data.budget_usd + 1e-6:
         return None  # a cover that fits the budget bounds the cheapest one: nothing to say
-    found = _cheapest_cover(
-        data,
-        data.fixed_usd,
-        lo,
-        hi,
-        2.0,
-    )
+    found = _cheapest_cover(data, data.fixed_usd, lo, hi, 2.0)
     if found is None:
         return None
     fixed, proven = found
     total = fixed + serving
     if total <= data.budget_usd * (1 + 1e-9) + 1e-6:
         return None
+    rules = _pair_rules(problem)
     within = f" {' and '.join(rules)}" if rules else ""
     return (
         f"serving every demand point from an open site{within} costs at least "
@@ -305,7 +297,7 @@ def _cheapest_cover(
     ``[min_count, max_count]``. Returns (value, proven) — a lower bound when the time limit
     stopped the search — or None (no such set, or nothing learnt in the time).
     """
-    ok = data.primary_ok & ~data.forbidden[data.pair_j]
+    ok = data.usable_primary()
     pi, pj = data.pair_i[ok], data.pair_j[ok]
     done = np.zeros(data.n_demand, dtype=bool)
     done[pi[data.must_open[pj]]] = True  # already served by a site that must open
@@ -344,7 +336,7 @@ def _pair_rules(problem: Problem) -> list[str]:
 
 
 def _greedy_cover(
-    data: ModelData, ok: np.ndarray, stop_above: int, cost: np.ndarray | None = None
+    data: ModelData, stop_above: int, cost: np.ndarray | None = None
 ) -> tuple[int, float, np.ndarray]:
     """Sites a greedy set cover opens (must-open sites first), their ``Σ cost`` (0 without
     ``cost``) and the open mask; ``stop_above + 1`` sites (and ``inf``) once over or when stuck.
@@ -352,6 +344,7 @@ def _greedy_cover(
     Without ``cost`` each step opens the site covering the most points still uncovered; with
     it, the site of the least cost per point it covers.
     """
+    ok = data.usable_primary()
     pi, pj = data.pair_i[ok], data.pair_j[ok]
     covered = np.zeros(data.n_demand, dtype=bool)
     covered[pi[data.must_open[pj]]] = True
@@ -388,12 +381,15 @@ def _too_few_sites(problem: Problem, data: ModelData) -> str | None:
     """
     limit = data.n_sites_exact if data.n_sites_exact is not None else data.max_sites
     rules = _pair_rules(problem)
-    if limit is None or data.redundancy != 1 or data.objective == "coverage" or not rules:
+    if (
+        limit is None
+        or not rules
+        or data.redundancy != 1
+        or data.objective == "coverage"
+        or data.sla_share is not None
+    ):
         return None
-    if data.sla_share is not None:
-        return None
-    ok = data.primary_ok & ~data.forbidden[data.pair_j]
-    if _greedy_cover(data, ok, limit)[0] <= limit:
+    if _greedy_cover(data, limit)[0] <= limit:
         return None
     found = sites_needed(data)
     if found is None:

@@ -410,9 +410,8 @@ def all_pairs(problem: Problem, demand_ids: pd.Series) -> pd.DataFrame:
 
 def unreachable_demand(data: ModelData) -> np.ndarray:
     """Positions of the demand points with no usable primary pair (no allowed, open-able site)."""
-    usable = ~data.forbidden[data.pair_j]
     has_primary = np.zeros(data.n_demand, dtype=bool)
-    has_primary[data.pair_i[data.primary_ok & usable]] = True
+    has_primary[data.pair_i[data.usable_primary()]] = True
     return np.flatnonzero(~has_primary)
 
 

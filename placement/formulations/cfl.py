@@ -232,7 +232,7 @@ class _CflRun:
         m = self.m = data.n_sites
         self.n = data.n_demand
         self.initial = site_indices(initial_open, m, "initial_open")
-        usable = data.primary_ok & ~data.forbidden[data.pair_j]
+        usable = data.usable_primary()
         self.pos = pos = np.flatnonzero(usable)
         self.pi = pi = data.pair_i[pos]
         self.pj = pj = data.pair_j[pos]

@@ -65,6 +65,11 @@ class ModelData:
         """Number of allowed (demand, site) pairs."""
         return len(self.pair_i)
 
+    def usable_primary(self) -> np.ndarray:
+        """Mask of the pairs that may serve as primaries: allowed (SLA, residency) and to a
+        site that is not forbidden."""
+        return self.primary_ok & ~self.forbidden[self.pair_j]
+
 
 def nearest_assignments(data: ModelData, open_mask: np.ndarray) -> list[tuple[int, int, int]]:
     """Assign every demand point to its nearest open site, and backups in distinct domains.

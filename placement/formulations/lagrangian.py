@@ -154,7 +154,7 @@ class _Arrays:
     """The usable pairs of ``data`` and the scaled coefficients of the model."""
 
     def __init__(self, data: ModelData) -> None:
-        usable = data.primary_ok & ~data.forbidden[data.pair_j]
+        usable = data.usable_primary()
         if data.capacity is not None:
             usable &= np.asarray(data.capacity, dtype=float)[data.pair_j] > 0
         self.pos = pos = np.flatnonzero(usable)

@@ -425,7 +425,7 @@ def capacity_incumbent(
 
     from placement.formulations.cfl import _Transport
 
-    usable = data.primary_ok & ~data.forbidden[data.pair_j]
+    usable = data.usable_primary()
     pos = np.flatnonzero(usable)
     pi, pj = data.pair_i[pos], data.pair_j[pos]
     total = data.total_weight

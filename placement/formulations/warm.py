@@ -30,7 +30,7 @@ def repair_start(data: ModelData, idx: np.ndarray) -> tuple[np.ndarray | None, b
     hi = min(hi, available)
     if not mask.any() or lo > hi:
         return None, False
-    ok = data.primary_ok & ~data.forbidden[data.pair_j]
+    ok = data.usable_primary()
     pi, pj, lat = data.pair_i[ok], data.pair_j[ok], data.latency_ms[ok]
     w = data.weight[pi]
     far = 10.0 * (float(lat.max()) if len(lat) else 1.0) + 1.0
