@@ -9,12 +9,14 @@ cost does not depend on the assignment.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 from oracle import subsets
 
 from placement.formulations.budget import (
+    _fit_to_budget,
     budget_applies,
     budget_swap_search,
     cheapest_cover_set,
@@ -167,6 +169,23 @@ def test_cheapest_cover_and_swap_search(seed: int) -> None:
     # an infeasible start (over the budget) is refused, not repaired silently
     _, bad = budget_swap_search(inp, fixed, best - 1.0, 1, 4, cover)
     assert math.isinf(bad)
+
+
+def test_fit_to_budget_with_zero_weight_points_warns_nothing() -> None:
+    # a weight-0 point reachable from one site only (what --unreachable exclude leaves): closing
+    # that site is blocked, and no RuntimeWarning (0 × inf) reaches the user
+    lat = np.array([[1.0, 5.0, np.inf], [4.0, 1.0, 9.0], [np.inf, np.inf, 2.0], [3.0, 2.0, 1.0]])
+    w = np.array([2.0, 3.0, 0.0, 1.0])
+    fixed = np.array([100.0, 100.0, 300.0])
+    inp = prepare_inputs(lat, w, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kept = _fit_to_budget(inp, fixed, 450.0, 1, 3, np.arange(3))
+    # site 2 is the only one serving point 2: it stays; dropping site 0 or 1 fits the budget
+    assert kept is not None and 2 in kept.tolist() and fixed[kept].sum() <= 450.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _fit_to_budget(inp, fixed, 250.0, 1, 3, np.arange(3)) is None
 
 
 def test_assignment_dependent_serving_cost_keeps_the_pulp_model() -> None:

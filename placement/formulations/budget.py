@@ -159,7 +159,11 @@ def _fit_to_budget(
         if not np.isfinite(d1).all():
             return None
         # the objective's increase when each open site closes (its points go to their second)
-        lost = np.where(np.isfinite(d2), w * (d2 - d1), np.inf)
+        # (a point of weight 0 with one reachable open site still blocks the closing: inf,
+        # computed on the finite entries only, so 0 × inf never makes a nan)
+        second = np.isfinite(d2)
+        lost = np.full(len(d2), np.inf)
+        lost[second] = w[second] * (d2[second] - d1[second])
         increase = np.zeros(len(sites))
         np.add.at(increase, order[:, 0], lost)
         score = increase / np.maximum(fixed[sites], 1e-12)
