@@ -15,6 +15,16 @@ __all__ = [
 ]
 
 
+def _shown(value: object) -> str:
+    """A short readable form of an offending value ('' for None)."""
+    if value is None:
+        return ""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):  # a numpy scalar
+        value = value.item()
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 class PlacementError(ValueError):
     """Base class of every error caused by the user's input or problem."""
 
@@ -57,6 +67,9 @@ class ValidationError(PlacementError):
         if field is not None:
             where.append(f"field {field!r}")
         prefix = (", ".join(where) + ": ") if where else ""
+        shown = _shown(value)
+        if shown and shown not in message:  # the offending value, unless the message names it
+            message = f"{message} (got {shown})"
         super().__init__(prefix + message)
 
 

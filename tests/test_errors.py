@@ -22,7 +22,7 @@ def test_names_the_first_flagged_row_field_and_value(as_series):
     e = err.value
     # positions, not index labels: the second row, whatever the index says
     assert (e.table, e.row, e.field, e.value) == ("sites", "b", "capacity", -2.0)
-    assert str(e) == "table 'sites', row 'b', field 'capacity': must be >= 0"
+    assert str(e) == "table 'sites', row 'b', field 'capacity': must be >= 0 (got -2.0)"
 
 
 def test_callable_row_and_no_value():
@@ -36,3 +36,16 @@ def test_callable_row_and_no_value():
     assert err.value.row == "d2 -> s2"
     assert err.value.value is None
     assert err.value.field is None
+
+
+def test_the_message_shows_the_value_once():
+    e = ValidationError("unknown site_id", table="rum", row=0, field="site_id", value="lhr")
+    assert str(e) == "table 'rum', row 0, field 'site_id': unknown site_id (got 'lhr')"
+    named = ValidationError("site 'lhr' is not a candidate", field="site_id", value="lhr")
+    assert str(named) == "field 'site_id': site 'lhr' is not a candidate"
+    assert str(ValidationError("must be > 0", value=np.float64(-1.5))) == "must be > 0 (got -1.5)"
+    assert str(ValidationError("table is empty", table="latency")) == (
+        "table 'latency': table is empty"
+    )
+    long = ValidationError("too long", value="x" * 200)
+    assert str(long).endswith("...)") and len(str(long)) < 100
