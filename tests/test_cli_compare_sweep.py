@@ -176,3 +176,22 @@ def test_sweep_other_bad_inputs(files: Path, capsys) -> None:
     assert "--workers" in _one_error_line(capsys.readouterr().err, "sweep")
     assert main(["sweep", str(files / "nope.toml"), "--grid", "n_sites=1,2"]) == 2
     assert "nope.toml" in _one_error_line(capsys.readouterr().err, "sweep")
+
+
+def test_table_format_cuts_long_texts_and_says_so(capsys) -> None:
+    from placement.cli._common import TABLE_TEXT_CHARS, write_frame
+
+    why = "4 demand points (Rostov-on-Don, Volgograd, Makhachkala, Astrakhan) have no site " * 2
+    df = pd.DataFrame({"status": ["infeasible", "optimal"], "message": [why, ""]})
+    out = io.StringIO()
+    write_frame(df, "table", out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3 and why not in out.getvalue()
+    assert "4 demand points (Rostov-on-Don" in lines[1] and lines[1].rstrip().endswith("...")
+    assert max(len(line) for line in lines) < len("infeasible") + TABLE_TEXT_CHARS + 5
+    assert "--format csv or json shows them whole" in capsys.readouterr().err
+    whole = io.StringIO()
+    write_frame(df, "csv", whole)
+    assert why in whole.getvalue()
+    write_frame(df.assign(message=["short", ""]), "table", io.StringIO())
+    assert capsys.readouterr().err == ""

@@ -34,6 +34,10 @@ def add_format_option(parser: Any, default: str = "table") -> None:
     )
 
 
+#: Longest text shown in a cell of the ``table`` format (CSV and JSON keep every character).
+TABLE_TEXT_CHARS = 60
+
+
 def write_frame(df: pd.DataFrame, fmt: str, stream: TextIO | None = None) -> None:
     """Write a DataFrame to ``stream`` (stdout by default) as a table, CSV or JSON records.
 
@@ -48,8 +52,18 @@ def write_frame(df: pd.DataFrame, fmt: str, stream: TextIO | None = None) -> Non
             json.dump(records, stream, indent=2)
             stream.write("\n")
         else:
+            long_text = any(
+                df[c].astype(str).str.len().max() > TABLE_TEXT_CHARS
+                for c in df.columns
+                if len(df) and (df[c].dtype == object or pd.api.types.is_string_dtype(df[c]))
+            )
             with pd.option_context("display.max_rows", None, "display.width", 200):
-                stream.write(df.to_string(index=False) + "\n")
+                stream.write(df.to_string(index=False, max_colwidth=TABLE_TEXT_CHARS) + "\n")
+            if long_text:
+                info(
+                    f"(texts longer than {TABLE_TEXT_CHARS} characters are cut in the table; "
+                    "--format csv or json shows them whole)"
+                )
         stream.flush()
     except BrokenPipeError:
         if stream is sys.stdout:  # silence the interpreter's flush of the closed pipe at exit
