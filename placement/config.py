@@ -9,6 +9,8 @@ A file has up to five tables; every key is optional and names a parameter of the
     sites = "catalog"        # or "sites.csv" with site_id,lat,lon[,…]
     demand = "catalog"       # or "demand.csv" with demand_id,lat,lon,weight[,…]
     latency = "rtt.csv"      # optional long table demand_id,site_id,latency_ms
+    rum = "rum.csv"          # or: your users' measurements recalibrate the model's access
+    measured = "pairs.csv"   # and/or: measured pairs demand_id,site_id,latency_ms override it
     providers = ["aws", "gcp"]
     kinds = ["region"]
     min_population = 500000
@@ -38,8 +40,10 @@ Unknown tables or keys raise a :class:`~placement.errors.ValidationError` naming
 from __future__ import annotations
 
 import inspect
+import logging
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +54,19 @@ from placement import params
 from placement._io import decode_utf8, read_csv, read_input_bytes
 from placement.errors import ValidationError
 
+logger = logging.getLogger("placement.config")
+
 __all__ = [
     "DEMAND_FILTER_KEYS",
+    "FILE_KEYS",
     "INPUT_KEYS",
     "STREAMING_KEYS",
     "apply_streaming",
+    "calibration_lines",
     "load_config",
     "load_demand",
     "load_latency",
+    "load_latency_model",
     "load_sites",
     "read_toml",
     "with_site_climate",
@@ -78,7 +87,9 @@ DEMAND_FILTER_KEYS = (
     "near",
     "merge_within_km",
 )
-INPUT_KEYS = {"sites", "demand", "latency", "providers", "kinds", *DEMAND_FILTER_KEYS}
+#: ``[inputs]`` keys naming a file (a path relative to the TOML file, or ``"catalog"``).
+FILE_KEYS = ("sites", "demand", "latency", "measured", "rum")
+INPUT_KEYS = {*FILE_KEYS, "providers", "kinds", *DEMAND_FILTER_KEYS}
 #: Keys of the ``[streaming]`` table (fields of :class:`placement.workload.Streaming`).
 STREAMING_KEYS = {"concurrency_ratio", "bitrate_mbps", "curve", "capacity_gbps"}
 SOLVER_KEYS = {"solver", "time_limit_s", "gap_rel", "threads", "verbose", "method"}
@@ -156,7 +167,7 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
                     field=key,
                 )
     inputs = dict(raw.get("inputs", {}))
-    for key in ("sites", "demand", "latency"):
+    for key in FILE_KEYS:
         value = inputs.get(key)
         if value is None or value == "catalog":
             continue
@@ -343,3 +354,71 @@ def load_latency(source: str | None) -> pd.DataFrame | None:
     if source is None:
         return None
     return _read_csv(source, "latency")
+
+
+def load_latency_model(inputs: Mapping[str, Any], sites: pd.DataFrame) -> Any:
+    """The default latency model adjusted by the ``[inputs]`` files ``rum`` and ``measured``.
+
+    ``rum`` (real-user measurements: ``site_id, latency_ms`` and the user side as
+    ``country_code`` and/or ``lat_deg, lon_deg``; optional ``statistic`` per row) recalibrates the
+    users' access component (:func:`placement.latency.calibrate`); the model's error on those
+    rows before and after goes to the ``placement`` logger. ``measured`` (``demand_id, site_id,
+    latency_ms``) replaces the model's pairs it lists. Returns None when neither is given (the
+    problem then uses the default model itself).
+
+    Raises
+    ------
+    ValidationError
+        When ``latency`` (a whole table replacing the model) is given as well.
+    """
+    given = [k for k in ("rum", "measured") if inputs.get(k)]
+    if not given:
+        return None
+    if inputs.get("latency"):
+        raise ValidationError(
+            "a latency table replaces the model; 'rum' and 'measured' adjust the model: give "
+            "one or the other",
+            table="inputs",
+            field=given[0],
+            value=inputs[given[0]],
+        )
+    from placement import latency as latency_mod
+
+    model = latency_mod.default_model()
+    if inputs.get("rum"):
+        rum = _read_csv(inputs["rum"], "rum")
+        if inputs.get("sites", "catalog") == "catalog":  # measured against any catalog site,
+            from placement import catalog  # not only the providers / kinds kept
+
+            sites = catalog.sites()
+        cal = latency_mod.calibrate(model, rum, sites)
+        for line in calibration_lines(cal):
+            logger.info("%s", line)
+        model = cal.model
+    if inputs.get("measured"):
+        model = model.with_measurements(_read_csv(inputs["measured"], "measured"))
+    return model
+
+
+def calibration_lines(cal: Any) -> list[str]:
+    """Readable lines of a :class:`placement.latency.Calibration`: rows, countries and the
+    model's median / p90 absolute error and median bias on the rows, before and after."""
+    e = cal.errors
+    n_rows = int(cal.countries["n_rows"].sum()) if len(cal.countries) else 0
+    lines = [
+        f"latency: calibrated users' access on {n_rows:,} measurement rows "
+        f"({len(cal.countries)} countries: {', '.join(map(str, cal.countries['country_code']))})"
+    ]
+    for stat in dict.fromkeys(e["statistic"]):
+        b = e[(e["when"] == "before") & (e["statistic"] == stat)].iloc[0]
+        a = e[(e["when"] == "after") & (e["statistic"] == stat)].iloc[0]
+        rows = "all your rows" if stat == "all" else f"your {stat} rows"
+        lines.append(
+            f"latency: error on {rows} (n={int(a['n'])}): median "
+            f"{b['median_abs_pct_error']:.1f} % -> {a['median_abs_pct_error']:.1f} %, p90 "
+            f"{b['p90_abs_pct_error']:.1f} % -> {a['p90_abs_pct_error']:.1f} %, bias "
+            f"{round(b['bias_median_pct'], 1) + 0.0:+.1f} % -> "
+            f"{round(a['bias_median_pct'], 1) + 0.0:+.1f} % "
+            "(after: in-sample)"
+        )
+    return lines

@@ -456,6 +456,8 @@ def input_spec() -> dict[str, Checker]:
         "sites": _str(),
         "demand": _str(),
         "latency": _str(optional=True),
+        "measured": _str(optional=True),
+        "rum": _str(optional=True),
         "providers": _opt_ids,
         "kinds": _opt_ids,
         "min_population": _int(0),

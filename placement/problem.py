@@ -495,6 +495,9 @@ class Problem:
             **{k: inputs[k] for k in config.DEMAND_FILTER_KEYS if k in inputs},
         )
         latency = config.load_latency(inputs.get("latency"))
+        model = config.load_latency_model(inputs, sites)  # 'rum' / 'measured' files, if any
+        if model is not None:
+            latency = model
         cost_model = None
         if cfg.get("costs") is not None:
             from placement.costs import CostModel

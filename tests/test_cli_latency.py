@@ -208,3 +208,33 @@ def test_catalog_inputs(files: tuple[str, str]) -> None:
     assert best["london"] < 15 + access[0] and best["boston"] < 15 + access[1]
     rc, out = _run(["latency", "--sites", "catalog", "--demand", d, "--access", "none"])
     assert (pd.read_csv(io.StringIO(out)).groupby("demand_id")["latency_ms"].min() < 15).all()
+
+
+def test_rum_recalibrates_and_reports_errors(
+    files: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from placement import config
+
+    s, d = files
+    rum = tmp_path / "rum.csv"
+    rum.write_text("country_code,site_id,statistic,latency_ms\nGB,fra,p50,33\nGB,fra,p95,90\n")
+    rc, out = _run(["latency", "--sites", s, "--demand", d, "--rum", str(rum)])
+    assert rc == 0
+    err = capsys.readouterr().err
+    assert "calibrated users' access on 2 measurement rows (1 countries: GB)" in err
+    assert "error on your p95 rows (n=1)" in err and "-> 0.0 %" in err
+    t = pd.read_csv(io.StringIO(out)).set_index(["demand_id", "site_id"])
+    sites, demand = config.load_sites(s), config.load_demand(d)
+    cal = latency.calibrate(latency.default_model(), pd.read_csv(rum), sites)
+    expect = cal.model.table(demand, sites).set_index(["demand_id", "site_id"])
+    assert t.loc[("london", "fra"), "latency_ms"] == pytest.approx(
+        expect.loc[("london", "fra"), "latency_ms"], rel=1e-6
+    )
+    # Boston (US users, not calibrated) keeps the shipped model's latency
+    shipped = latency.default_model().table(demand, sites).set_index(["demand_id", "site_id"])
+    assert t.loc[("boston", "nyc"), "latency_ms"] == pytest.approx(
+        shipped.loc[("boston", "nyc"), "latency_ms"], rel=1e-6
+    )
+    assert t.loc[("london", "fra"), "latency_ms"] != pytest.approx(
+        shipped.loc[("london", "fra"), "latency_ms"], rel=1e-3
+    )

@@ -222,3 +222,72 @@ def test_cost_objective_without_costs_warns(inputs, capsys):
     assert "no cost given: every site costs 0" in err
     assert main(_args(paths, "--objective", "median", "--open", "2", "--out", "-")) == 0
     assert "no cost given" not in capsys.readouterr().err
+
+
+@pytest.fixture
+def rum_files(inputs, tmp_path):
+    """Users' measurements (London and Paris users to fra) and one measured pair (nyc-iad)."""
+    paths, _ = inputs
+    rum = tmp_path / "rum.csv"
+    rum.write_text(
+        "country_code,lat_deg,lon_deg,site_id,statistic,latency_ms\n"
+        "GB,51.5,-0.12,fra,p50,31\nGB,53.48,-2.24,fra,p95,88\nFR,48.86,2.35,fra,mean,24\n"
+    )
+    measured = tmp_path / "pairs.csv"
+    measured.write_text("demand_id,site_id,latency_ms\nnyc,iad,1.5\n")
+    return paths, rum, measured
+
+
+def test_rum_and_measured_adjust_the_model(rum_files, tmp_path, capsys):
+    from placement import config, latency
+
+    paths, rum, measured = rum_files
+    out = tmp_path / "r.json"
+    argv = ["solve", "--sites", str(paths["sites"]), "--demand", str(paths["demand"])]
+    argv += ["--open", "5", "--rum", str(rum), "--measured", str(measured), "--out", str(out)]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "calibrated users' access on 3 measurement rows (2 countries: FR, GB)" in err
+    assert "error on your p50 rows (n=1)" in err and "error on all your rows (n=3)" in err
+    got = pd.DataFrame(json.loads(out.read_text())["assignments"]).set_index("demand_id")
+    assert got.loc["nyc", "site_id"] == "iad" and got.loc["nyc", "latency_ms"] == 1.5
+    # London's latency to fra is the calibrated model's, not the shipped one's
+    sites = config.load_sites(str(paths["sites"]))
+    demand = config.load_demand(str(paths["demand"]))
+    cal = latency.calibrate(latency.default_model(), pd.read_csv(rum), sites)
+    table = cal.model.table(demand, sites).set_index(["demand_id", "site_id"])
+    shipped = latency.default_model().table(demand, sites).set_index(["demand_id", "site_id"])
+    assert got.loc["lon", "site_id"] == "fra"
+    expect = table.loc[("lon", "fra"), "latency_ms"]
+    assert got.loc["lon", "latency_ms"] == pytest.approx(expect, rel=1e-9)
+    assert abs(expect - shipped.loc[("lon", "fra"), "latency_ms"]) > 1.0
+
+
+def test_rum_with_a_latency_table_or_an_unknown_site_exits_2(rum_files, tmp_path, capsys):
+    paths, rum, _ = rum_files
+    assert main([*_args(paths, "--open", "2"), "--rum", str(rum), "--out", "-"]) == 2
+    assert "a latency table replaces the model" in capsys.readouterr().err
+    bad = tmp_path / "bad_rum.csv"
+    bad.write_text("country_code,site_id,latency_ms\nGB,lhr,20\n")
+    argv = ["solve", "--sites", str(paths["sites"]), "--demand", str(paths["demand"])]
+    assert main([*argv, "--open", "2", "--rum", str(bad), "--out", "-"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown site_id" in err and "'lhr'" in err
+
+
+def test_toml_rum_path_is_relative_to_the_file(rum_files, tmp_path, capsys):
+    paths, rum, measured = rum_files
+    cfg = tmp_path / "problem.toml"
+    cfg.write_text(
+        "[inputs]\n"
+        f'sites = "{paths["sites"].name}"\n'
+        f'demand = "{paths["demand"].name}"\n'
+        f'rum = "{rum.name}"\n'
+        f'measured = "{measured.name}"\n'
+        "[problem]\nn_sites = 5\n"
+    )
+    out = tmp_path / "t.json"
+    assert main(["solve", "--config", str(cfg), "--out", str(out)]) == 0
+    assert "calibrated users' access on 3 measurement rows" in capsys.readouterr().err
+    got = pd.DataFrame(json.loads(out.read_text())["assignments"]).set_index("demand_id")
+    assert got.loc["nyc", "latency_ms"] == 1.5

@@ -55,6 +55,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "(source=measured)",
     )
     p.add_argument(
+        "--rum",
+        metavar="F",
+        default=None,
+        help="CSV of your users' measurements (site_id,latency_ms and country_code and/or "
+        "lat_deg,lon_deg; optional statistic mean/p50/p95) recalibrating the access per country "
+        "(demand side); the error on them before and after goes to stderr",
+    )
+    p.add_argument(
         "--max-latency-ms", type=float, default=None, metavar="X", help="keep pairs with RTT <= X"
     )
     p.add_argument(
@@ -108,8 +116,17 @@ def run(args: argparse.Namespace) -> int:
     )
     measured = None if args.measured is None else _read_table(args.measured, "measured")
     model = latency.UserLatencyModel(
-        access=args.access, statistic=args.statistic, backbone=backbone, measured=measured
+        access=args.access, statistic=args.statistic, backbone=backbone
     )
+    if args.rum is not None:
+        from placement.config import calibration_lines
+
+        cal = latency.calibrate(model, _read_table(args.rum, "rum"), sites)
+        for line in calibration_lines(cal):
+            info(f"placement {line}")
+        model = cal.model.replace(access=args.access)
+    if measured is not None:
+        model = model.with_measurements(measured)
     table = model.table(demand, sites, max_latency_ms=args.max_latency_ms, k_nearest=args.k_nearest)
     info(
         f"placement latency: {len(table)} pairs ({table['demand_id'].nunique()} demand points, "

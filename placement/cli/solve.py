@@ -59,6 +59,8 @@ _INPUT_OPTIONS = {
     "sites": "sites",
     "demand": "demand",
     "latency": "latency",
+    "measured": "measured",
+    "rum": "rum",
     "provider": "providers",
     "kind": "kinds",
 }
@@ -140,6 +142,19 @@ def add_parser(subparsers: Any) -> None:
         "--latency",
         metavar="F",
         help="long CSV demand_id,site_id,latency_ms replacing the model (omitted pairs not allowed)",
+    )
+    src.add_argument(
+        "--rum",
+        metavar="F",
+        help="CSV of your users' measurements (site_id,latency_ms and country_code and/or "
+        "lat_deg,lon_deg; optional statistic mean/p50/p95): recalibrates the model's access "
+        "per country and reports its error on them before and after",
+    )
+    src.add_argument(
+        "--measured",
+        metavar="F",
+        help="CSV demand_id,site_id,latency_ms of measured pairs overriding the model's "
+        "(the other pairs stay modelled)",
     )
     src.add_argument(
         "--provider",
@@ -470,10 +485,11 @@ def input_paths(args: argparse.Namespace) -> list[str]:
     """Every input file the options name (the TOML file and the tables it names)."""
     from placement import config
 
-    paths = [p for p in (args.config, args.sites, args.demand, args.latency) if p]
+    paths = [args.config] + [getattr(args, k) for k in config.FILE_KEYS]
+    paths = [p for p in paths if p]
     if args.config is not None:
         inputs = config.load_config(args.config)["inputs"]
-        paths += [inputs[k] for k in ("sites", "demand", "latency") if inputs.get(k)]
+        paths += [inputs[k] for k in config.FILE_KEYS if inputs.get(k)]
     return [p for p in paths if p != "catalog"]
 
 

@@ -1330,11 +1330,12 @@ def calibrate(
         The model to start from (its backbone and path scale are kept).
     measurements : pandas.DataFrame
         One row per measurement: ``site_id`` (in ``sites``), ``latency_ms`` (round trip, > 0);
-        the user side as ``lat_deg``/``lon_deg`` (a city or a point) and/or ``country_code``
+        the user side as ``lat_deg``/``lon_deg`` (or ``lat``/``lon``: a city or a point) and/or
+        ``country_code``
         (without coordinates: the country's largest city); optional ``statistic`` per row
         (``mean``/``p50``/``p95``).
     sites : pandas.DataFrame
-        ``site_id, lat_deg, lon_deg`` of the sites measured against.
+        ``site_id, lat_deg, lon_deg`` (or ``lat``, ``lon``) of the sites measured against.
     statistic : str, optional
         Statistic of rows without a ``statistic`` column (default: the model's).
     min_rows : int
@@ -1354,6 +1355,13 @@ def calibrate(
     """
     if not isinstance(measurements, pd.DataFrame) or len(measurements) == 0:
         raise ValidationError("table is empty", table="measurements")
+    from placement.validate import validate_sites
+
+    sites = validate_sites(sites)  # lat/lon (or latitude/longitude) read as lat_deg/lon_deg
+    aliases = {"lat": "lat_deg", "latitude": "lat_deg", "lon": "lon_deg", "longitude": "lon_deg"}
+    measurements = measurements.rename(
+        columns={a: c for a, c in aliases.items() if a in measurements and c not in measurements}
+    )
     for col in ("site_id", "latency_ms"):
         if col not in measurements.columns:
             raise ValidationError("required column missing", table="measurements", field=col)
