@@ -17,7 +17,11 @@ at least 100,000 people merged within 50 km (3,039 demand points), backbone late
 * ``capacity_single`` — the same capacity, each demand point served whole by one site;
 * ``capacity_redund`` — redundancy 2 across providers (backup within 225 ms), the same capacity;
 * ``cost_sla_carbon`` — ``objective="cost"`` (the cost model above, carbon at 100 $/t),
-  ``n_sites`` dropped, the 150-ms SLA, a latency penalty of 0.0001 $ per user-ms a year.
+  ``n_sites`` dropped, the 150-ms SLA, a latency penalty of 0.0001 $ per user-ms a year;
+* ``weighted`` — ``objective="weighted"`` (annual cost + 2 M$ per ms of mean latency),
+  ``max_sites=12``, each provider's own egress price on 1 GB per user a year;
+* ``budget_egress`` — the median under a budget of 230 M$ with those egress prices: the serving
+  cost depends on who serves whom, so the budget is no longer a row on the sites alone.
 
 Each case is solved with ``method="auto"`` (whichever solver the registry picks; ``solver`` is
 printed) and ``time_limit_s=--cap`` (default 60 s) in its own subprocess: ``wall`` is the child's
@@ -64,6 +68,8 @@ CASES = [
     "capacity_single",
     "capacity_redund",
     "cost_sla_carbon",
+    "weighted",
+    "budget_egress",
 ]
 
 CHILD = r"""
@@ -79,6 +85,7 @@ w = float(users["weight"].sum())
 base = dict(objective="median", n_sites=10, max_latency_ms=150.0,
             latency=pl.latency.UserLatencyModel(access="none"))
 costs = CostModel(it_load_kw=2000, fixed_cost_usd_per_year=5e6)
+egress = CostModel(it_load_kw=2000, fixed_cost_usd_per_year=5e6, gb_per_unit_per_year=1.0)
 kw = {
     "percentile": dict(sla_ms=50.0, sla_share=0.92),
     "budget": dict(cost_model=costs, n_sites=None, max_sites=12, budget_usd_per_year=100e6),
@@ -95,6 +102,12 @@ kw = {
                             cost_model=CostModel(it_load_kw=2000, fixed_cost_usd_per_year=5e6,
                                                  carbon_price_usd_per_tonne=100.0),
                             latency_penalty_usd_per_unit_ms=1e-4),
+    # cost + 2 M$ per ms of mean latency, each provider's own egress price on 1 GB per user
+    "weighted": dict(objective="weighted", n_sites=None, max_sites=12,
+                     latency_weight_usd_per_ms=2e6, cost_model=egress),
+    # a budget whose serving cost depends on who serves whom (egress prices differ by provider)
+    "budget_egress": dict(cost_model=egress, n_sites=None, max_sites=12,
+                          budget_usd_per_year=230e6),
 }[case]
 if len(sys.argv) > 3:  # --percentile: other sla_ms, sla_share, n_sites
     kw = {**kw, **json.loads(sys.argv[3])}

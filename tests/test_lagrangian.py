@@ -274,3 +274,44 @@ def test_pulp_is_skipped_only_where_measured_useless(monkeypatch):
     assert registry._pulp_too_big(pct, free) is None
     assert "backups" in registry._pulp_too_big(cap2, long)
     assert registry._pulp_too_big(cap1, short) is None  # the Lagrangian route instead
+
+
+def _brute_weighted(data: ModelData, lat: np.ndarray) -> float:
+    """min over open sets of Σ F + Σ_i min_j (V_j w_i + λ w_i d_ij / W): the weighted objective."""
+    w, total = data.weight, data.weight.sum()
+    per_pair = data.variable_usd_per_unit[None, :] * w[:, None] + (
+        data.latency_weight_usd_per_ms * w[:, None] * lat / total
+    )
+    best = math.inf
+    fix = _fixings(data)
+    for k in _sizes(data):
+        for s in itertools.combinations(range(data.n_sites), k):
+            if not set(fix["must"]) <= set(s) or set(fix["forbidden"]) & set(s):
+                continue
+            cost = per_pair[:, list(s)].min(axis=1)
+            if np.isfinite(cost).all():
+                best = min(best, float(data.fixed_usd[list(s)].sum() + cost.sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_weighted_objective_is_the_cost_objective_with_a_latency_penalty(seed):
+    rng = np.random.default_rng(500 + seed)
+    n, m = int(rng.integers(6, 14)), int(rng.integers(3, 7))
+    kw: dict = dict(COUNTS[seed % 4])
+    kw["latency_weight_usd_per_ms"] = float(rng.choice([10.0, 200.0, 3000.0]))
+    data, lat = _data(rng, n, m, objective="weighted", **kw)
+    expected = _brute_weighted(data, lat)
+    as_cost = lagrangian.weighted_as_cost(data)
+    assert as_cost.objective == "cost" and as_cost.latency_weight_usd_per_ms == 0.0
+    assert as_cost.latency_penalty_usd_per_unit_ms == pytest.approx(
+        data.latency_weight_usd_per_ms / data.weight.sum()
+    )
+    assert lagrangian.lagrangian_applies(data)
+    res = lagrangian.solve_lagrangian(data, deadline=time.perf_counter() + 60)
+    if math.isinf(expected):
+        assert res.status in ("infeasible", "no_solution")
+        return
+    assert res.status == "optimal", res.stats
+    assert res.objective == pytest.approx(expected, rel=1e-7)
+    assert res.bound <= res.objective * (1 + 1e-9)

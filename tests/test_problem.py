@@ -311,15 +311,51 @@ def test_atomic_write_gives_usual_file_mode(tmp_path):
     assert (path.stat().st_mode & 0o777) == (0o666 & ~umask)
 
 
+@pytest.mark.parametrize("method", ["auto", "pulp"])
 @pytest.mark.parametrize("objective", ["cost", "weighted", "set-cover"])
-def test_must_open_and_forbidden_hold_in_every_pulp_formulation(line, objective):
+def test_must_open_and_forbidden_hold_in_every_pulp_formulation(line, objective, method):
     kwargs = {"latency_weight_usd_per_ms": 10.0} if objective == "weighted" else {}
     if objective == "set-cover":
         kwargs["max_latency_ms"] = 30
-    r = solve(line, objective=objective, must_open=["S0", "S5"], forbidden=["S2"], **kwargs)
+    sites, demand, table = line
+    problem = Problem(
+        sites,
+        demand,
+        latency=table,
+        objective=objective,
+        must_open=["S0", "S5"],
+        forbidden=["S2"],
+        **kwargs,
+    )
+    r = problem.solve(method=method)
     assert r.status == "optimal"
     assert {"S0", "S5"} <= set(r.open_site_ids)
     assert "S2" not in r.open_site_ids
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_weighted_objective_fast_equals_the_pulp_model(seed):
+    """The weighted objective goes to lagrangian-flp (as the cost objective it equals term by
+    term); its optimum and objective value are the PuLP model's."""
+    rng = np.random.default_rng(40 + seed)
+    lat = rng.uniform(2, 60, (14, 6)).round(1)
+    fixed = rng.uniform(50, 400, 6).round(0)
+    kw = {"max_sites": 3} if seed % 2 else {"max_latency_ms": 45.0}
+    problem = Problem.from_cost_matrix(
+        lat,
+        objective="weighted",
+        latency_weight_usd_per_ms=float(rng.choice([20.0, 300.0, 4000.0])),
+        fixed_cost=fixed,
+        **kw,
+    )
+    assert problem.solver_for() == "lagrangian-flp"
+    fast, model = problem.solve(), problem.solve(method="pulp")
+    assert fast.status == model.status == "optimal"
+    assert fast.solver["method"] == "lagrangian-flp"
+    assert fast.objective == pytest.approx(model.objective, rel=1e-7)
+    assert fast.metrics["total_cost_usd_per_year"] + problem.latency_weight_usd_per_ms * (
+        fast.metrics["mean_latency_ms"]
+    ) == pytest.approx(fast.objective, rel=1e-7)
 
 
 def test_replace_returns_a_new_validated_problem(line):

@@ -1,6 +1,7 @@
 """Facility location by a Lagrangian bound and a reduced MIP (no PuLP model).
 
-For the median and cost objectives with redundancy 1 and any of a capacity (split or single
+For the median and cost objectives (and the weighted one, which is a cost objective with a
+latency penalty: :func:`weighted_as_cost`) with redundancy 1 and any of a capacity (split or single
 sourced), a percentile SLA and a site count: the problems whose PuLP model on the world instance
 (226k pairs) takes 20-75 s to build under load and whose LP relaxation (226k linking rows) does
 not end within a minute (HiGHS's dual simplex: 120 s and still short of the optimum).
@@ -61,6 +62,7 @@ Uncapacitated cost problems without an incumbent get one by add / drop / swap de
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -73,7 +75,13 @@ from placement.formulations._gap import is_proven, rel_gap
 from placement.formulations.contract import active_features
 from placement.formulations.data import ModelData
 
-__all__ = ["LagrangianResult", "lagrangian_applies", "lagrangian_exact", "solve_lagrangian"]
+__all__ = [
+    "LagrangianResult",
+    "lagrangian_applies",
+    "lagrangian_exact",
+    "solve_lagrangian",
+    "weighted_as_cost",
+]
 
 #: Features this solver handles (besides the objective's own costs).
 _HANDLED = frozenset(
@@ -98,12 +106,32 @@ _HANDLED = frozenset(
 MIP_GAP = 2e-2
 
 
+def weighted_as_cost(data: ModelData) -> ModelData:
+    """The weighted objective with one site per point, written as the cost objective.
+
+    With redundancy 1, ``Σ F y + Σ (V w_i + C_p) z_p + λ Σ (w_i / W) d_p z_p`` (cost plus ``λ``
+    times the demand-weighted mean latency) is, term by term, the cost objective with a latency
+    penalty of ``λ / W`` USD per unit of demand and ms: the same objective value for every
+    solution, so the same optimum and bound. Any other ``data`` is returned as it is.
+    """
+    if data.objective != "weighted" or data.redundancy != 1:
+        return data
+    return dataclasses.replace(
+        data,
+        objective="cost",
+        latency_penalty_usd_per_unit_ms=data.latency_weight_usd_per_ms / data.total_weight,
+        latency_weight_usd_per_ms=0.0,
+    )
+
+
 def lagrangian_applies(data: ModelData) -> bool:
     """True when :func:`solve_lagrangian` covers ``data``.
 
-    Median or cost objective, redundancy 1, and no constraint beyond a capacity (split or
-    single sourced), a percentile SLA, a site count and fixings.
+    Median, cost or weighted objective (as :func:`weighted_as_cost`), redundancy 1, and no
+    constraint beyond a capacity (split or single sourced), a percentile SLA, a site count and
+    fixings.
     """
+    data = weighted_as_cost(data)
     if data.redundancy != 1 or data.objective not in ("median", "cost"):
         return False
     return set(active_features(data)) <= _HANDLED
@@ -496,6 +524,7 @@ def solve_lagrangian(
     LagrangianResult
     """
     t0 = time.perf_counter()
+    data = weighted_as_cost(data)  # the same objective, term by term
     arr = _Arrays(data)
     stats: dict[str, Any] = {"exact": lagrangian_exact(data)}
     covered = np.bincount(arr.pi, minlength=arr.n) > 0

@@ -272,11 +272,12 @@ class CflSolver:
 
 
 class LagrangianSolver:
-    """Uncapacitated cost objective: Lagrangian bound and reduced MIP (:mod:`~.lagrangian`)."""
+    """Uncapacitated cost objective: Lagrangian bound and reduced MIP (:mod:`~.lagrangian`);
+    the weighted objective as the cost objective it equals (``lagrangian.weighted_as_cost``)."""
 
     name = "lagrangian-flp"
     capabilities = Capabilities(
-        objectives=frozenset({"cost"}),
+        objectives=frozenset({"cost", "weighted"}),
         features=_FIXINGS
         | {"min_sites", "pair_cost", "fixed_cost", "variable_cost", "latency_penalty"},
     )
