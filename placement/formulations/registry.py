@@ -1106,6 +1106,55 @@ class _BudgetMedian:
 _BUDGET = _BudgetMedian()
 
 
+class _BudgetLagrange:
+    """A median under a budget whose serving cost depends on the assignment: the Lagrangian on
+    the budget, each multiplier a weighted solve of ``lagrangian-flp``
+    (:mod:`~placement.formulations.budget_lagrange`). Reached through the relaxation first
+    (:func:`_budget_median`), as :class:`_BudgetMedian` is."""
+
+    name = "budget-lagrangian"
+    capabilities = Capabilities(
+        objectives=frozenset({"median"}),
+        features=_FIXINGS | {"budget", "min_sites", "pair_cost", "fixed_cost", "variable_cost"},
+        requires=frozenset({"budget"}),
+    )
+
+    def solve(self, data: ModelData, request: SolveRequest) -> Solution:
+        from placement.formulations.budget_lagrange import (
+            budget_lagrange_applies,
+            solve_budget_lagrange,
+        )
+        from placement.formulations.relax import violations
+
+        if not budget_lagrange_applies(data):
+            raise SolverError("not a median under a budget with assignment-dependent costs")
+        t0 = time.perf_counter()
+        left = request.remaining_s()
+        res = solve_budget_lagrange(
+            data,
+            deadline=math.inf if left is None else t0 + left,
+            start_mask=request.start,
+            threads=request.options.threads,
+        )
+        out = Solution(
+            status=res.status,
+            objective=res.objective,
+            bound=_finite(res.bound),
+            open_mask=res.open_mask,
+            rows=res.rows,
+            solve_s=time.perf_counter() - t0,
+            raw_status=res.status,
+            message="" if res.status == "optimal" else f"budget Lagrangian: gap {res.stats['gap']}",
+            stats={"budget_solves": res.stats["solves"]},
+        )
+        if out.found and (over := violations(data, out)):
+            raise SolverError(f"budget Lagrangian broke {'; '.join(over)}")
+        return out
+
+
+_BUDGET_LAGRANGE = _BudgetLagrange()
+
+
 def _budget_counts(data: ModelData) -> tuple[int, int]:
     """The count limits of a median under a budget (more sites may not fit in it)."""
     exact = data.n_sites_exact
@@ -1152,15 +1201,19 @@ def _budget_median(
     fails numerically.
     """
     from placement.formulations.budget import budget_applies
+    from placement.formulations.budget_lagrange import budget_lagrange_applies
 
-    if not budget_applies(data):
+    by_count = budget_applies(data)
+    if not by_count and not budget_lagrange_applies(data):
         return None
+    solver = _BUDGET if by_count else _BUDGET_LAGRANGE
     lo, hi = _budget_counts(data)
     if request.progress is not None:
-        request.progress(message=f"budget branch and bound ({what})", force=True)
+        how = "branch and bound" if by_count else "Lagrangian"
+        request.progress(message=f"budget {how} ({what})", force=True)
     start = rsol.open_mask if rsol.found else request.start
     try:
-        out = _BUDGET.solve(data, dataclasses.replace(request, start=start))
+        out = solver.solve(data, dataclasses.replace(request, start=start))
     except SolverError as exc:  # numerical trouble, or an answer that broke a constraint
         log.warning("%s; solving the PuLP model", exc)
         return None
@@ -1173,7 +1226,11 @@ def _budget_median(
     note = (
         f"{what}: bound {'none' if rbound is None else f'{rbound:.9g}'}, "
         + "; ".join(broken)
-        + f"; budget branch and bound over site counts {lo}..{hi} ({out.stats['nodes']} nodes)"
+        + (
+            f"; budget branch and bound over site counts {lo}..{hi} ({out.stats['nodes']} nodes)"
+            if by_count
+            else f"; Lagrangian on the budget ({out.stats['budget_solves']} weighted solves)"
+        )
     )
     out = dataclasses.replace(
         out,
@@ -1182,4 +1239,4 @@ def _budget_median(
         solve_s=time.perf_counter() - t0,
         stats={**rsol.stats, **out.stats, "relaxation": note},
     )
-    return finalize(out, request), _BUDGET
+    return finalize(out, request), solver

@@ -1,0 +1,342 @@
+"""A median under a budget whose serving cost depends on the assignment, by a Lagrangian on it.
+
+When the sites' variable costs differ (each provider's egress price, an energy price per site),
+who serves whom changes the cost, so the budget ``C(x) = Σ F_j y_j + Σ_p (V_j w_i + C_p) x_p ≤ B``
+is no longer a row on the sites alone (that case is :mod:`~placement.formulations.budget`'s).
+Relaxing it with a multiplier ``μ ≥ 0`` leaves
+
+    L(μ) = min_x  M(x) + μ (C(x) − B)   =   μ · min_x [C(x) + M(x) / μ]  −  μ B,
+
+with ``M`` the demand-weighted mean latency: the inner minimum is the weighted objective with a
+latency weight ``λ = 1 / μ`` USD per ms, which :mod:`~placement.formulations.lagrangian` proves
+in seconds at world scale (as the cost objective it equals). Every ``L(μ)`` computed from that
+solve's proven *bound* is a lower bound of the budget problem (the budget's optimum pays at
+most ``B``, so its penalty term is ≤ 0). ``L`` is concave in ``μ``; it is maximised by bisection
+on ``log λ`` over the sign of ``C(x*) − B`` (the subgradient). Every inner solution that meets the
+budget is an incumbent, as is its open set with every point at its nearest site when that also
+fits, with its points assigned by the assignment LP under the budget
+(:func:`assign_within_budget`); drops, adds and swaps among the sites the inner solves opened
+improve the best. The answer is the best incumbent with the best bound: optimal when they meet,
+else ``feasible`` with its gap (a duality gap can remain: the integer problem is not convex);
+``infeasible`` when the bound exceeds the slowest pair's latency (no mean within the budget can).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from placement.formulations._gap import is_proven, rel_gap
+from placement.formulations.budget import serving_usd
+from placement.formulations.contract import active_features
+from placement.formulations.data import ModelData
+
+__all__ = ["BudgetLagrangeResult", "budget_lagrange_applies", "solve_budget_lagrange"]
+
+#: Inner weighted solves at most (bisection steps plus the bracketing ones).
+MAX_SOLVES = 24
+#: Relative width of the latency-weight bracket at which the bisection stops.
+BISECTION_TOL = 1e-3
+#: Swap passes of the final local search at most.
+MAX_SWAP_PASSES = 20
+#: Share of the time left that one inner solve may take.
+SOLVE_TIME_SHARE = 0.35
+#: Constraints the inner weighted solver handles (besides the costs and the budget itself).
+_HANDLED = frozenset(
+    {
+        "pair_rules",
+        "must_open",
+        "forbidden",
+        "n_sites",
+        "max_sites",
+        "min_sites",
+        "pair_cost",
+        "fixed_cost",
+        "variable_cost",
+        "budget",
+    }
+)
+
+
+def budget_lagrange_applies(data: ModelData) -> bool:
+    """True for a median with redundancy 1 under a budget whose serving cost depends on the
+    assignment (:func:`~placement.formulations.budget.serving_usd` is None), with no other
+    constraint than the SLA's pairs, the site count and fixings."""
+    return (
+        data.objective == "median"
+        and data.redundancy == 1
+        and data.budget_usd is not None
+        and set(active_features(data)) <= _HANDLED
+        and serving_usd(data) is None
+    )
+
+
+@dataclass(frozen=True)
+class BudgetLagrangeResult:
+    """Result of :func:`solve_budget_lagrange` (objective and bound in ms of mean latency)."""
+
+    status: str
+    objective: float | None
+    bound: float
+    open_mask: np.ndarray | None
+    rows: list[tuple[int, int, int, float]]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def _evaluate(data: ModelData, mask: np.ndarray, rows: list) -> tuple[float, float]:
+    """(mean latency ms, annual cost USD) of an assignment's rows."""
+    arr = np.asarray(rows, dtype=float).reshape(-1, 4)
+    p = arr[:, 0].astype(np.int64)
+    i = arr[:, 2].astype(np.int64)
+    share = arr[:, 3]
+    w = data.weight.astype(float)
+    mean = float((w[i] * share * data.latency_ms[p]).sum() / w.sum())
+    serve = data.variable_usd_per_unit[data.pair_j[p]] * w[i] + data.pair_cost_usd[p]
+    return mean, float(data.fixed_usd[mask].sum() + (serve * share).sum())
+
+
+def assign_within_budget(
+    data: ModelData, mask: np.ndarray, budget: float, iters: int = 60
+) -> tuple[float, list[tuple[int, int, int, float]]] | None:
+    """The least mean latency of open set ``mask`` with its serving cost within ``budget``.
+
+    For a fixed open set this is a linear program with one coupling row (the budget): each
+    point goes to the pair minimising ``m_p + ν c_p`` (``m`` its mean-latency share, ``c`` its
+    serving cost), with ``ν`` found by bisection, and the points on which the two assignments at
+    the bracketing ``ν`` differ move to the latency side by best ratio until the budget is used,
+    the last one split (a share, as the model allows). Returns ``(mean latency ms, rows)`` or
+    None when even the cheapest assignment breaks the budget (or a point has no open site).
+    """
+    mask = np.asarray(mask, dtype=bool)
+    ok = data.primary_ok & mask[data.pair_j] & ~data.forbidden[data.pair_j]
+    pos = np.flatnonzero(ok)
+    pi = data.pair_i[pos].astype(np.int64)
+    order = np.lexsort((pos, pi))
+    pos, pi = pos[order], pi[order]
+    if len(pos) == 0 or len(np.unique(pi)) < data.n_demand:
+        return None
+    w = data.weight.astype(float)
+    m = w[pi] * data.latency_ms[pos] / w.sum()
+    c = data.variable_usd_per_unit[data.pair_j[pos]] * w[pi] + data.pair_cost_usd[pos]
+    room = budget - float(data.fixed_usd[mask].sum())
+
+    def pick(nu: float) -> np.ndarray:
+        # per point, the pair minimising m + nu c (ties: cheaper, then lower position)
+        key = np.lexsort((c, m + nu * c, pi))
+        first = np.r_[True, pi[key][1:] != pi[key][:-1]]
+        return key[first]
+
+    cheap = pick(1e30)
+    if float(c[cheap].sum()) > room * (1 + 1e-12) + 1e-9:
+        return None
+    fast = pick(0.0)
+    if float(c[fast].sum()) <= room:
+        chosen, shares = fast, np.ones(len(fast))
+    else:
+        lo, hi = 0.0, 1.0
+        while float(c[pick(hi)].sum()) > room and hi < 1e30:
+            hi *= 16.0
+        for _ in range(iters):
+            mid = math.sqrt(lo * hi) if lo > 0 else hi / 16.0
+            if float(c[pick(mid)].sum()) > room:
+                lo = mid
+            else:
+                hi = mid
+        a_hi, a_lo = pick(hi), pick(lo)  # feasible, infeasible (one pair per point each)
+        chosen, shares = a_hi.copy(), np.ones(len(a_hi))
+        diff = np.flatnonzero(a_hi != a_lo)
+        dm = m[a_hi[diff]] - m[a_lo[diff]]  # latency saved by moving to a_lo
+        dc = c[a_lo[diff]] - c[a_hi[diff]]  # cost added
+        left = room - float(c[a_hi].sum())
+        for k in np.argsort(-(dm / np.maximum(dc, 1e-300)), kind="stable"):
+            if dm[k] <= 0:
+                break
+            if dc[k] <= left:
+                chosen[diff[k]] = a_lo[diff[k]]
+                left -= dc[k]
+            else:
+                f = max(0.0, left / dc[k])
+                if f > 1e-9:
+                    shares[diff[k]] = 1.0 - f
+                    chosen = np.r_[chosen, a_lo[diff[k]]]
+                    shares = np.r_[shares, f]
+                break
+    rows = [(int(pos[k]), 1, int(pi[k]), float(sh)) for k, sh in zip(chosen, shares, strict=True)]
+    return float((m[chosen] * shares).sum()), rows
+
+
+def solve_budget_lagrange(
+    data: ModelData,
+    *,
+    deadline: float,
+    start_mask: np.ndarray | None = None,
+    threads: int | None = None,
+) -> BudgetLagrangeResult:
+    """Maximise the budget's Lagrangian dual over ``μ`` (module docstring).
+
+    Parameters
+    ----------
+    data : ModelData
+        A problem of :func:`budget_lagrange_applies`.
+    deadline : float
+        ``time.perf_counter()`` value at which the search stops with what it has.
+    start_mask : numpy.ndarray of bool, optional
+        An open set tried first as an incumbent (nearest assignment, if it fits the budget).
+    threads : int, optional
+        HiGHS threads of the inner solves.
+    """
+    from placement.formulations.lagrangian import solve_lagrangian
+
+    budget = float(data.budget_usd)  # type: ignore[arg-type]
+    bare = dataclasses.replace(data, budget_usd=None)
+    best: dict[str, Any] = {"obj": math.inf, "mask": None, "rows": []}
+    lb = -math.inf
+    stats: dict[str, Any] = {"solves": 0, "weights": []}
+    masks: list[np.ndarray] = []  # the inner solves' open sets
+
+    def offer(mask: np.ndarray, rows: list) -> None:
+        if not rows:
+            return
+        mean, cost = _evaluate(data, mask, rows)
+        if cost <= budget * (1 + 1e-9) and mean < best["obj"] - 1e-12:
+            best.update(obj=mean, mask=mask.copy(), rows=list(rows))
+
+    seen: dict[bytes, float] = {}
+
+    def offer_nearest(mask: np.ndarray) -> None:
+        """The open set with its best assignment within the budget."""
+        key = mask.tobytes()
+        if key in seen:
+            return
+        got = assign_within_budget(data, mask, budget)
+        seen[key] = math.inf if got is None else got[0]
+        if got is not None and got[0] < best["obj"] - 1e-12:
+            best.update(obj=got[0], mask=mask.copy(), rows=got[1])
+
+    if start_mask is not None:
+        offer_nearest(np.asarray(start_mask, dtype=bool))
+
+    def inner(weight: float) -> float | None:
+        """Solve the weighted problem at latency weight ``weight``; the cost of its answer."""
+        nonlocal lb
+        now = time.perf_counter()
+        left = deadline - now
+        if left <= 0 or stats["solves"] >= MAX_SOLVES:
+            return None
+        wdata = dataclasses.replace(
+            bare, objective="weighted", latency_weight_usd_per_ms=float(weight)
+        )
+        res = solve_lagrangian(wdata, deadline=now + SOLVE_TIME_SHARE * left + 1.0, threads=threads)
+        stats["solves"] += 1
+        stats["weights"].append(float(weight))
+        if res.status == "infeasible":
+            lb = math.inf  # no open set serves every point at all
+            return None
+        if res.bound is not None and math.isfinite(res.bound):
+            lb = max(lb, (float(res.bound) - budget) / weight)
+        if res.open_mask is None or not res.rows:
+            return None
+        mask = np.asarray(res.open_mask, dtype=bool)
+        masks.append(mask)
+        offer(mask, res.rows)
+        offer_nearest(mask)
+        return _evaluate(data, mask, res.rows)[1]
+
+    # the latency weight at which cost and latency weigh alike, then bracket the budget's
+    # crossing: `hi` (latency first) breaks the budget, `lo` (cost first) meets it
+    mean0 = float(np.median(data.latency_ms)) or 1.0
+    weight = budget / mean0
+    cost = inner(weight)
+    lo = hi = None
+    while cost is not None and (lo is None or hi is None):
+        if cost > budget:
+            hi = weight
+            if lo is None:
+                weight /= 8.0
+        else:
+            lo = weight
+            if hi is None:
+                weight *= 8.0
+        if lo is not None and hi is not None:
+            break
+        if weight < 1e-12 or weight > 1e18:
+            break
+        cost = inner(weight)
+    # bisection on log weight, while the bound does not prove the incumbent
+    while (
+        lo is not None
+        and hi is not None
+        and not is_proven(best["obj"], lb)
+        and hi / lo > 1.0 + BISECTION_TOL
+    ):
+        weight = math.sqrt(lo * hi)
+        cost = inner(weight)
+        if cost is None:
+            break
+        if cost > budget:
+            hi = weight
+        else:
+            lo = weight
+    if best["mask"] is not None and not is_proven(best["obj"], lb):
+        _swap_search(data, best, offer_nearest, masks, deadline, stats)
+    stats["gap"] = rel_gap(best["obj"], lb) if math.isfinite(best["obj"]) else None
+    worst = float(data.latency_ms[data.usable_primary()].max(initial=0.0))
+    if lb > worst * (1 + 1e-9) + 1e-9:
+        # every solution within the budget would average more than the slowest pair: none is
+        lb = math.inf
+    if lb == math.inf:
+        return BudgetLagrangeResult("infeasible", None, math.inf, None, [], stats)
+    if best["mask"] is None:
+        return BudgetLagrangeResult("no_solution", None, lb, None, [], stats)
+    bound = min(lb, best["obj"])
+    status = "optimal" if is_proven(best["obj"], bound) else "feasible"
+    return BudgetLagrangeResult(status, best["obj"], bound, best["mask"], best["rows"], stats)
+
+
+def _swap_search(
+    data: ModelData,
+    best: dict[str, Any],
+    offer: Any,
+    masks: list[np.ndarray],
+    deadline: float,
+    stats: dict[str, Any],
+) -> None:
+    """Best-improvement drops, adds and swaps of the incumbent's open sites with the sites the
+    inner solves opened (those near the budget's multiplier), within the count limits, each set
+    valued by :func:`assign_within_budget`."""
+    pool = np.zeros(data.n_sites, dtype=bool)
+    for m in masks:
+        pool |= m
+    pool &= ~data.forbidden
+    if data.n_sites_exact is not None:
+        lo = hi = int(data.n_sites_exact)
+    else:
+        lo = max(1, int(data.min_sites or 0))
+        hi = int(data.max_sites) if data.max_sites is not None else data.n_sites
+    moves = 0
+    for _ in range(MAX_SWAP_PASSES):
+        cur = best["mask"].copy()
+        before = best["obj"]
+        ins = np.flatnonzero(pool & ~cur)
+        outs = np.flatnonzero(cur & ~data.must_open)
+        count = int(cur.sum())
+        # drops (a site's fixed cost buys better assignments), adds, then swaps
+        cands = [([a], []) for a in outs if count > lo]
+        cands += [([], [b]) for b in ins if count < hi]
+        cands += [([a], [b]) for a in outs for b in ins]
+        for drop, add in cands:
+            if time.perf_counter() > deadline:
+                stats["swap_moves"] = moves
+                return
+            cand = cur.copy()
+            cand[drop], cand[add] = False, True
+            offer(cand)
+        if best["obj"] >= before - 1e-12:
+            break
+        moves += 1
+    stats["swap_moves"] = moves
