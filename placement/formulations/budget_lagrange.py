@@ -189,7 +189,7 @@ def solve_budget_lagrange(
     deadline : float
         ``time.perf_counter()`` value at which the search stops with what it has.
     start_mask : numpy.ndarray of bool, optional
-        An open set tried first as an incumbent (nearest assignment, if it fits the budget).
+        An open set tried first as an incumbent (valued by :func:`assign_within_budget`).
     threads : int, optional
         HiGHS threads of the inner solves.
     """
