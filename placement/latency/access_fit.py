@@ -98,8 +98,8 @@ __all__ = [
     "split_pairs",
 ]
 
-#: Which user ↔ user pairs the path-ratio factor (:func:`_fit_path_ratio`) is fitted on and
-#: applied to: "all" (every pair), "none" (no factor).
+#: How the path-ratio factor's exponent is fitted: "all" (on what the model leaves, every pair,
+#: :func:`_fit_path_ratio`), "joint" (with the per-country terms), "none" (no factor).
 PATH_RATIO = "all"
 
 #: Shrinkage of a sub-region pair's factor: its median log residual times n / (n + this), n
@@ -710,7 +710,15 @@ def fit_access(
         ``"all"`` (:data:`PATH_RATIO`): a factor on user ↔ user round trips from how roundabout
         the backbone route is (:meth:`AccessTable.path_ratio_factors`), its exponent fitted on
         what the model leaves after the hosted shares, before the sub-region factors
-        (:func:`_fit_path_ratio`); ``"none"``: no factor.
+        (:func:`_fit_path_ratio`); ``"joint"``: the exponent a parameter of the joint fit of the
+        per-country terms (better by pair, 0.4–0.7 point of median worse by country in the
+        5-fold CVs, ``data/SOURCES.md``, "Session 11"; not the shipped setting); ``"none"``: no
+        factor.
+    path_ridge : float
+        With ``"joint"``: ridge ``path_ridge · β²`` on the exponent (through the Cauchy loss,
+        as every ridge row of the fit).
+    path_beta : float, optional
+        With ``"joint"``: the exponent fixed at this value (the other terms fitted around it).
 
     Returns
     -------
