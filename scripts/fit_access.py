@@ -10,6 +10,15 @@ Usage (from the repository root)::
     python scripts/fit_access.py --holdout    # also print hold-out errors (20 % splits and
                                               # 5-fold grouped cross-validation, by pair and
                                               # by whole country)
+    python scripts/fit_access.py --holdout --floor
+                                              # and, per cross-validation and in-sample, how
+                                              # much of the error any per-country term could
+                                              # remove (placement.latency.error_floor)
+    python scripts/fit_access.py --holdout --path-ratio joint
+                                              # hold-out tables of a variant (the path-ratio
+                                              # exponent fitted jointly; --path-beta B: fixed
+                                              # at B in the joint fit); data/ is written from
+                                              # the shipped settings all the same
 
 Reads ``../shared/datasets/user_latency/ripe_atlas_country_pairs_train.csv`` (RIPE Atlas means
 between the user networks of two countries; see data/SOURCES.md, "Access latency": the rows are
@@ -29,6 +38,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from placement import latency as L
@@ -146,23 +156,45 @@ def tables(result: L.AccessFit) -> dict[str, pd.DataFrame]:
 
 
 def holdout(
-    pairs: pd.DataFrame, countries: pd.DataFrame, *, by: str, salt: str
+    pairs: pd.DataFrame, countries: pd.DataFrame, *, by: str, salt: str, **fit_kwargs: object
 ) -> tuple[pd.DataFrame, int, int]:
     """Fit on the training part of a split and return the error bands on its test part."""
     split = L.split_pairs if by == "pair" else L.split_countries
     train, test = split(pairs, salt=salt)
-    res = L.fit_access(train, countries)
+    res = L.fit_access(train, countries, **fit_kwargs)  # type: ignore[arg-type]
     pred = L.access_fit.predict_pairs(res.model("both", "mean"), test)
     return L.error_bands(pred, test["rtt_ms"].to_numpy(float), test["gc_km"]), len(train), len(test)
 
 
-def cv_bands(pairs: pd.DataFrame, countries: pd.DataFrame, *, by: str, salt: str) -> pd.DataFrame:
+def cv_bands(
+    pairs: pd.DataFrame, countries: pd.DataFrame, *, by: str, salt: str, **fit_kwargs: object
+) -> pd.DataFrame:
     """Error bands of 5-fold grouped cross-validated predictions of every pair."""
-    pred = L.cross_validate(pairs, countries, by=by, salt=salt)
-    return L.error_bands(pred, pairs["rtt_ms"].to_numpy(float), pairs["gc_km"])
+    return cv_bands_and_predictions(pairs, countries, by=by, salt=salt, **fit_kwargs)[0]
 
 
-def print_holdout(shared: Path, salts: tuple[str, ...] = CV_SALTS) -> None:
+def cv_bands_and_predictions(
+    pairs: pd.DataFrame, countries: pd.DataFrame, *, by: str, salt: str, **fit_kwargs: object
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`cv_bands` and the held-out predictions they are of."""
+    pred = L.cross_validate(pairs, countries, by=by, salt=salt, **fit_kwargs)
+    return L.error_bands(pred, pairs["rtt_ms"].to_numpy(float), pairs["gc_km"]), pred
+
+
+def print_floor(pairs: pd.DataFrame, countries: pd.DataFrame, pred: np.ndarray) -> None:
+    """The :func:`placement.latency.error_floor` table of predictions of every pair."""
+    continent = countries.set_index("country_code")["continent"]
+    print(L.error_floor(pairs, pred, continent).round(1).to_string(index=False))
+
+
+def print_holdout(
+    shared: Path,
+    salts: tuple[str, ...] = CV_SALTS,
+    *,
+    floor: bool = False,
+    fitted: L.AccessFit | None = None,
+    **fit_kwargs: object,
+) -> None:
     pairs, countries = load_pairs(shared), load_countries(shared)
     base = L.UserLatencyModel(access="none")
     e0 = L.error_bands(
@@ -171,21 +203,49 @@ def print_holdout(shared: Path, salts: tuple[str, ...] = CV_SALTS) -> None:
     print("backbone model alone (access none), all training pairs:")
     print(e0.round(1).to_string(index=False))
     for by in ("pair", "country"):
-        bands, n_train, n_test = holdout(pairs, countries, by=by, salt=SPLIT_SALT)
+        bands, n_train, n_test = holdout(pairs, countries, by=by, salt=SPLIT_SALT, **fit_kwargs)
         print(
             f"\nhold-out by {by}, 20 % split {SPLIT_SALT!r}: train {n_train}, test {n_test} pairs"
         )
         print(bands.round(1).to_string(index=False))
         for salt in salts:
             print(f"\n5-fold cross-validation grouped by {by}, salt {salt!r}: every pair predicted")
-            print(cv_bands(pairs, countries, by=by, salt=salt).round(1).to_string(index=False))
+            bands, pred = cv_bands_and_predictions(pairs, countries, by=by, salt=salt, **fit_kwargs)
+            print(bands.round(1).to_string(index=False))
+            if floor:
+                print(f"error floor of these predictions (5-fold by {by}, salt {salt!r}):")
+                print_floor(pairs, countries, pred)
+    if floor and fitted is not None:
+        print("\nerror floor in-sample (the fit on every pair, as shipped; pair factors")
+        print("leave-one-out):")
+        print_floor(pairs, countries, L.access_fit.predict_pairs(fitted.model("both"), pairs))
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     _build_data().add_data_arguments(ap)
     ap.add_argument("--holdout", action="store_true", help="print hold-out error tables")
+    ap.add_argument(
+        "--floor",
+        action="store_true",
+        help="with --holdout: also print how much error any per-country term could remove",
+    )
+    ap.add_argument(
+        "--path-ratio",
+        choices=("all", "joint"),
+        default=L.access_fit.PATH_RATIO,
+        help="hold-out tables of this path-ratio fit (joint: exponent fitted with the "
+        "per-country terms); data/ is written from the shipped setting",
+    )
+    ap.add_argument(
+        "--path-beta",
+        type=float,
+        default=None,
+        help="with --path-ratio joint: the exponent fixed at this value",
+    )
     args = ap.parse_args(argv)
+    if args.path_beta is not None and args.path_ratio != "joint":
+        ap.error("--path-beta needs --path-ratio joint")
     result = fit(args.shared)
     stale = _build_data().write_tables(tables(result), check=args.check)
     p = result.access_table.params
@@ -195,7 +255,11 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     if args.holdout:
-        print_holdout(args.shared)
+        variant: dict[str, object] = {}
+        if args.path_ratio != L.access_fit.PATH_RATIO:
+            variant = {"path_ratio": args.path_ratio, "path_beta": args.path_beta}
+        fitted = None if variant else result  # the in-sample floor is of the shipped fit
+        print_holdout(args.shared, floor=args.floor, fitted=fitted, **variant)
     return 1 if stale else 0
 
 

@@ -851,6 +851,66 @@ def test_own_holdout_errors(fit_script, ripe) -> None:
         assert n_test > 500 and n_train > 1500
 
 
+def test_error_floor_oracles_and_light_floor() -> None:
+    """error_floor: a per-country misfit is what the country oracle removes; a pair measured
+    faster than light keeps an error no model at or above light in fibre can avoid."""
+    codes = ["AA", "BB", "CC", "DD", "EE", "FF"]
+    rows = []
+    for i, a in enumerate(codes):
+        for b in codes[i:]:
+            gc = 0.0 if a == b else 1000.0 * (1 + codes.index(b) - i)
+            rows.append({"src": a, "dst": b, "gc_km": gc, "rtt_ms": 20.0 + gc / 50.0})
+    pairs = pd.DataFrame(rows)
+    # One pair measured faster than light in fibre over its 6,000 km (~60 ms).
+    ftl = (pairs.src == "AA") & (pairs.dst == "FF")
+    pairs.loc[ftl, "rtt_ms"] = 25.0
+    y = pairs.rtt_ms.to_numpy(float)
+    bias = dict(zip(codes, [0.3, -0.2, 0.1, 0.0, 0.25, -0.15], strict=True))
+    truth = np.where(ftl, 120.0, y)  # what a physical model says of the FTL pair
+    pred = truth * np.exp(pairs.src.map(bias).to_numpy() + pairs.dst.map(bias).to_numpy())
+    pred = np.where(pairs.src == pairs.dst, y, pred)
+    cont = pd.Series(["EU", "EU", "EU", "AS", "AS", "AS"], index=codes)
+    f = L.error_floor(pairs, pred, cont).set_index("what")
+    assert list(f.index) == [
+        "model",
+        "without FTL and self",
+        "oracle country",
+        "oracle country x continent",
+        "light floor",
+    ]
+    assert f.loc["model", "median_abs_pct_error"] > 8.0  # a third are self pairs, exact
+    # The per-country misfit is removed (least absolute deviations: the FTL pair is an outlier).
+    assert f.loc["oracle country", "median_abs_pct_error"] < 1.0
+    assert f.loc["without FTL and self", "n"] == len(pairs) - 1 - len(codes)
+    # The FTL pair: measured 25 ms, light in fibre needs ~60 ms: more than 35 % off.
+    light = f.loc["light floor"]
+    assert light.over_target_pct == pytest.approx(100.0 / len(pairs))
+    assert light.median_abs_pct_error == 0.0
+    assert f.loc["model", "tail_ftl_pct"] > 0.0
+    with pytest.raises(ValidationError, match="predicted_ms"):
+        L.error_floor(pairs, pred[:-1], cont)
+    with pytest.raises(ValidationError, match="predicted_ms"):
+        L.error_floor(pairs, np.where(ftl, 0.0, pred), cont)
+
+
+def test_joint_path_ratio_fit(ripe) -> None:
+    """path_ratio="joint": the exponent is a parameter of the joint fit of the per-country
+    terms (-0.26 on every pair, where the shipped fit on their residuals gives -0.05), or
+    fixed at path_beta; the shipped setting fits it on the residuals."""
+    pairs, countries = ripe
+    europe = set(countries.country_code[countries.continent == "EU"])
+    sub = pairs[pairs.src.isin(europe) & pairs.dst.isin(europe)]
+    fixed = L.fit_access(sub, countries, path_ratio="joint", path_beta=-0.12)
+    assert fixed.access_table.params["path_ratio_exponent"] == -0.12
+    free = L.fit_access(sub, countries, path_ratio="joint").access_table.params
+    post = L.fit_access(sub, countries).access_table.params
+    assert free["path_ratio_exponent"] != post["path_ratio_exponent"]
+    assert -1.0 < free["path_ratio_exponent"] < 0.2
+    assert free["path_ratio_ref"] == pytest.approx(post["path_ratio_ref"], abs=0.1)
+    with pytest.raises(ValidationError, match="path_ratio"):
+        L.fit_access(sub, countries, path_ratio="both")
+
+
 def test_inter_region_unchanged_by_access() -> None:
     """Site <-> site latencies keep the backbone model: access="none" is the route model."""
     m = L.load_measurements()

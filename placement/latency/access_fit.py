@@ -63,6 +63,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import optimize, sparse
+from scipy.sparse.linalg import spsolve
 
 from placement.errors import ValidationError
 from placement.geo import distance_matrix_km, haversine_km
@@ -90,14 +91,15 @@ __all__ = [
     "calibrate",
     "cross_validate",
     "error_bands",
+    "error_floor",
     "fit_access",
     "prepare_user_pairs",
     "split_countries",
     "split_pairs",
 ]
 
-#: Which user ↔ user pairs the path-ratio factor (:func:`_fit_path_ratio`) is fitted on and
-#: applied to: "all" (every pair), "none" (no factor).
+#: How the path-ratio factor's exponent is fitted: "all" (on what the model leaves, every pair,
+#: :func:`_fit_path_ratio`), "joint" (with the per-country terms), "none" (no factor).
 PATH_RATIO = "all"
 
 #: Shrinkage of a sub-region pair's factor: its median log residual times n / (n + this), n
@@ -471,11 +473,19 @@ def _fit_mean(
     *,
     low_scale: float,
     lam: float,
+    path_x: np.ndarray | None = None,
+    path_ridge: float = 0.0,
+    path_beta: float | None = None,
 ) -> dict[str, np.ndarray | float]:
     """Joint robust fit of the mean round trip's terms on log(RTT) (see the module docstring).
 
+    With ``path_x`` (per pair, the centred log path ratio, 0 where the factor does not apply),
+    the round trip is also multiplied by ``exp(β · path_x)``, β a global parameter fitted
+    jointly (ridge ``path_ridge · β²`` towards 0).
+
     Returns ``path_scale``, ``self_factor`` (scalars), ``g_mean``, ``g_detour`` (prior
-    coefficients), ``mean``, ``detour`` (per country) and ``log_factor`` (country × continent).
+    coefficients), ``mean``, ``detour`` (per country), ``log_factor`` (country × continent) and
+    ``path_beta`` (0 without ``path_x``).
     """
     n, nc, k, nr = len(p), F.shape[0], F.shape[1], len(CONTINENTS)
     y = p["rtt_ms"].to_numpy(float)
@@ -489,14 +499,19 @@ def _fit_mean(
     o_gm, o_m = 2, 2 + k
     o_gd, o_d = o_m + nc, o_m + nc + k
     o_u = o_d + nc
-    nx = o_u + nc * nr
+    o_b = o_u + nc * nr  # the path-ratio exponent (last)
+    nbeta = 0 if path_x is None or path_beta is not None else 1
+    fixed_beta = 0.0 if path_beta is None else float(path_beta)
+    nx = o_b + nbeta
     sl = np.sqrt(lam)
+    px = np.zeros(n) if path_x is None else np.asarray(path_x, float)
 
     def terms(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        m, d, u = x[o_m:o_gd], x[o_d:o_u], np.r_[x[o_u:], 0.0]
+        m, d, u = x[o_m:o_gd], x[o_d:o_u], np.r_[x[o_u:o_b], 0.0]
         acc = np.where(same, np.exp(x[1]), 1.0) * (m[ia] + m[ib])
         path = base + (x[0] + d[ia] + d[ib]) * prop
-        return path + acc, np.exp(u[ua] + u[ub]), acc
+        beta = x[o_b] if nbeta else fixed_beta
+        return path + acc, np.exp(u[ua] + u[ub] + beta * px), acc
 
     def fun(x: np.ndarray) -> np.ndarray:
         lin, fac, _ = terms(x)
@@ -506,7 +521,8 @@ def _fit_mean(
                 r,
                 sl * (x[o_m:o_gd] - F @ x[o_gm:o_m]) / PRIOR_SCALE_MEAN_MS,
                 sl * (x[o_d:o_u] - F @ x[o_gd:o_d]) / PRIOR_SCALE_DETOUR,
-                sl * x[o_u:] / PRIOR_SCALE_LOG_FACTOR,
+                sl * x[o_u:o_b] / PRIOR_SCALE_LOG_FACTOR,
+                np.sqrt(path_ridge) * x[o_b:],
             ]
         )
 
@@ -514,8 +530,8 @@ def _fit_mean(
     rows = np.arange(n)
     ok_a, ok_b = ua >= 0, ub >= 0
     jr = np.concatenate(
-        [rows, rows, rows, rows, rows, rows, rows[ok_a], rows[ok_b]]
-    )  # path_scale, self, m_i, m_j, d_i, d_j, u_a, u_b
+        [rows, rows, rows, rows, rows, rows, rows[ok_a], rows[ok_b], rows[: n * nbeta]]
+    )  # path_scale, self, m_i, m_j, d_i, d_j, u_a, u_b, beta
     jc = np.concatenate(
         [
             np.zeros(n, int),
@@ -526,6 +542,7 @@ def _fit_mean(
             o_d + ib,
             o_u + ua[ok_a],
             o_u + ub[ok_b],
+            np.full(n * nbeta, o_b),
         ]
     )
     eye_c = sparse.identity(nc, format="csr")
@@ -537,7 +554,7 @@ def _fit_mean(
                         sparse.csr_matrix((nc, 2)),
                         -sparse.csr_matrix(F),
                         eye_c,
-                        sparse.csr_matrix((nc, k + nc + nc * nr)),
+                        sparse.csr_matrix((nc, k + nc + nc * nr + nbeta)),
                     ]
                 )
                 / PRIOR_SCALE_MEAN_MS,
@@ -546,16 +563,25 @@ def _fit_mean(
                         sparse.csr_matrix((nc, 2 + k + nc)),
                         -sparse.csr_matrix(F),
                         eye_c,
-                        sparse.csr_matrix((nc, nc * nr)),
+                        sparse.csr_matrix((nc, nc * nr + nbeta)),
                     ]
                 )
                 / PRIOR_SCALE_DETOUR,
-                sparse.hstack([sparse.csr_matrix((nc * nr, o_u)), sparse.identity(nc * nr)])
+                sparse.hstack(
+                    [
+                        sparse.csr_matrix((nc * nr, o_u)),
+                        sparse.identity(nc * nr),
+                        sparse.csr_matrix((nc * nr, nbeta)),
+                    ]
+                )
                 / PRIOR_SCALE_LOG_FACTOR,
             ]
         ).tocsr()
         * sl
     )
+    if nbeta:
+        ridge_row = sparse.csr_matrix(([np.sqrt(path_ridge)], ([0], [o_b])), shape=(1, nx))
+        pen = sparse.vstack([pen, ridge_row]).tocsr()
 
     def jac(x: np.ndarray) -> sparse.csr_matrix:
         lin, fac, acc = terms(x)
@@ -571,6 +597,7 @@ def _fit_mean(
                 g * prop,
                 np.ones(int(ok_a.sum())),
                 np.ones(int(ok_b.sum())),
+                np.where(lin * fac > 0.1, px, 0.0)[: n * nbeta],
             ]
         )
         data = sparse.csr_matrix((vals, (jr, jc)), shape=(n, nx))
@@ -602,7 +629,8 @@ def _fit_mean(
         "mean": x[o_m:o_gd],
         "g_detour": x[o_gd:o_d],
         "detour": x[o_d:o_u],
-        "log_factor": x[o_u:].reshape(nc, nr),
+        "log_factor": x[o_u:o_b].reshape(nc, nr),
+        "path_beta": float(x[o_b]) if nbeta else fixed_beta,
     }
 
 
@@ -622,6 +650,8 @@ def fit_access(
     subregion_shrink: float = SUBREGION_SHRINK,
     pair_smooth_km: float = PAIR_SMOOTH_KM,
     path_ratio: str = PATH_RATIO,
+    path_ridge: float = 0.0,
+    path_beta: float | None = None,
 ) -> AccessFit:
     """Fit per-country access delays, detours and route factors on user ↔ user pairs.
 
@@ -680,7 +710,15 @@ def fit_access(
         ``"all"`` (:data:`PATH_RATIO`): a factor on user ↔ user round trips from how roundabout
         the backbone route is (:meth:`AccessTable.path_ratio_factors`), its exponent fitted on
         what the model leaves after the hosted shares, before the sub-region factors
-        (:func:`_fit_path_ratio`); ``"none"``: no factor.
+        (:func:`_fit_path_ratio`); ``"joint"``: the exponent a parameter of the joint fit of the
+        per-country terms (better by pair, 0.4–0.7 point of median worse by country in the
+        5-fold CVs, ``data/SOURCES.md``, "Session 11"; not the shipped setting); ``"none"``: no
+        factor.
+    path_ridge : float
+        With ``"joint"``: ridge ``path_ridge · β²`` on the exponent (through the Cauchy loss,
+        as every ridge row of the fit).
+    path_beta : float, optional
+        With ``"joint"``: the exponent fixed at this value (the other terms fitted around it).
 
     Returns
     -------
@@ -717,7 +755,26 @@ def fit_access(
     )
     ok_area = np.isfinite(area) & (area > 0)
     log_area = np.log(np.where(ok_area, area, AREA_REF_KM2) / AREA_REF_KM2)
-    fm = _fit_mean(p, c, ia, ib, F, region, low_scale=low_scale, lam=lam)
+    _check_choice("path_ratio", path_ratio, ("all", "joint", "none"))
+    path_x, path_ref = None, 0.0
+    if path_ratio == "joint":
+        lr = path_log_ratio(c["path_km"], c["distance_km"])
+        on = (ia != ib) & (c["distance_km"] >= 1.0)
+        path_ref = float(np.median(lr[on])) if on.any() else 0.0
+        path_x = np.where(on, lr - path_ref, 0.0)
+    fm = _fit_mean(
+        p,
+        c,
+        ia,
+        ib,
+        F,
+        region,
+        low_scale=low_scale,
+        lam=lam,
+        path_x=path_x,
+        path_ridge=path_ridge,
+        path_beta=path_beta,
+    )
     has_sd = p["sd_ms"].notna().to_numpy()
     ps = p[has_sd]
     _, g_var, v = _irls_additive(
@@ -819,6 +876,8 @@ def fit_access(
         float(np.sqrt(np.average(var[fitted], weights=wts))) if fitted.any() else 0.0
     )
     params["max_access_cv"] = MAX_ACCESS_CV
+    if path_ratio == "joint":
+        params["path_ratio_exponent"], params["path_ratio_ref"] = fm["path_beta"], path_ref
     hub_table = hub_points().reset_index() if hubs is None else hubs
     usable = pairs[
         ~(pairs["src"].isin(unknown) | pairs["dst"].isin(unknown))
@@ -841,8 +900,7 @@ def fit_access(
         table["hosted_share"] = share
         table["hosted_hub"] = hub
     result = AccessFit(AccessTable(table, params), bb, len(p))
-    _check_choice("path_ratio", path_ratio, ("all", "none"))
-    if path_ratio != "none":
+    if path_ratio == "all":
         params["path_ratio_exponent"], params["path_ratio_ref"] = _fit_path_ratio(
             result, usable.reset_index(drop=True)
         )
@@ -1198,6 +1256,112 @@ def error_bands(
             }
         )
     return pd.DataFrame(rows)
+
+
+#: Absolute % error the issue's p90 target allows (a pair beyond it is in the tail).
+FLOOR_TARGET_PCT = 35.0
+#: Clip of the log residuals (±) before the oracle's least-absolute-deviation fit.
+FLOOR_CLIP_LOG = 1.5
+
+
+def _lad_fit(X: sparse.csr_matrix, r: np.ndarray, iterations: int = 30) -> np.ndarray:
+    """Fitted values of a least-absolute-deviation regression of ``r`` on the sparse design
+    ``X`` (iteratively reweighted least squares, a tiny ridge for countries without rows)."""
+    w = np.ones(len(r))
+    ridge = sparse.identity(X.shape[1], format="csc") * 1e-6
+    fitted = np.zeros(len(r))
+    for _ in range(iterations):
+        W = sparse.diags(w)
+        b = spsolve((X.T @ W @ X + ridge).tocsc(), X.T @ (w * r))
+        fitted = X @ b
+        w = 1.0 / np.maximum(np.abs(r - fitted), 1e-3)
+    return fitted
+
+
+def error_floor(
+    pairs: pd.DataFrame, predicted_ms: np.ndarray, continent: pd.Series
+) -> pd.DataFrame:
+    """How much of a prediction's error any per-country term could remove (issue 16's floor).
+
+    Rows (``what``): ``model`` (the predictions as given); ``without FTL and self`` (the pairs
+    measured faster than light in fibre over their great-circle distance and the pairs of a
+    country with itself left out); ``oracle country`` and ``oracle country x continent`` (the
+    predictions times ``exp(u_a + u_b)``, resp. ``exp(u_a[C(b)] + u_b[C(a)])``, the ``u`` a
+    least-absolute-deviation fit of the clipped log residuals ``log(rtt / pred)`` *of these very
+    pairs*: a per-country correction that knows the answers — what no term of the two countries
+    can beat; self pairs get none); ``light floor`` (the lowest error any model at or above
+    light in fibre can have: ``(2·gc/c_fibre − rtt) / rtt`` on the faster-than-light pairs, 0
+    elsewhere). Columns ``what, n, median_abs_pct_error, p90_abs_pct_error, over_target_pct``
+    (share of pairs off by more than :data:`FLOOR_TARGET_PCT`), and for the ``model`` row the
+    make-up of its tail (pairs above its p90): ``tail_over_pct`` (over-predicted),
+    ``tail_ftl_pct``, ``tail_self_pct``.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        From :func:`prepare_user_pairs` (``src, dst, rtt_ms, gc_km``).
+    predicted_ms : numpy.ndarray
+        A prediction of each row (e.g. :func:`cross_validate`'s held-out ones).
+    continent : pandas.Series
+        Continent of each country code (index), for the second oracle.
+    """
+    y = pairs["rtt_ms"].to_numpy(float)
+    pred = np.asarray(predicted_ms, float)
+    if pred.shape != y.shape or not np.isfinite(pred).all() or (pred <= 0).any():
+        raise ValidationError(
+            "need one positive prediction per pair", table="user_pairs", field="predicted_ms"
+        )
+    light = 2.0 * pairs["gc_km"].to_numpy(float) / FIBER_KM_PER_MS
+    ftl = y < light
+    same = (pairs["src"] == pairs["dst"]).to_numpy()
+    codes = np.union1d(pairs["src"].astype(str), pairs["dst"].astype(str))
+    ia = np.searchsorted(codes, pairs["src"].astype(str))
+    ib = np.searchsorted(codes, pairs["dst"].astype(str))
+    conts = sorted({str(x) for x in continent.reindex(codes).fillna("")})
+    ka = np.searchsorted(conts, pairs["src"].map(continent).fillna("").astype(str))
+    kb = np.searchsorted(conts, pairs["dst"].map(continent).fillna("").astype(str))
+    r = np.clip(np.log(y / pred), -FLOOR_CLIP_LOG, FLOOR_CLIP_LOG)
+    rows = np.flatnonzero(~same)
+
+    def oracle(col_a: np.ndarray, col_b: np.ndarray, width: int) -> np.ndarray:
+        X = sparse.csr_matrix(
+            (np.ones(2 * len(rows)), (np.r_[rows, rows], np.r_[col_a[rows], col_b[rows]])),
+            shape=(len(y), width),
+        )
+        return pred * np.exp(_lad_fit(X, r))
+
+    nk = len(conts)
+    cases = [
+        ("model", pred, np.ones(len(y), bool)),
+        ("without FTL and self", pred, ~ftl & ~same),
+        ("oracle country", oracle(ia, ib, len(codes)), np.ones(len(y), bool)),
+        (
+            "oracle country x continent",
+            oracle(ia * nk + kb, ib * nk + ka, len(codes) * nk),
+            np.ones(len(y), bool),
+        ),
+        ("light floor", np.where(ftl, light, y), np.ones(len(y), bool)),
+    ]
+    out = []
+    for what, p, sel in cases:
+        e = np.abs(p[sel] - y[sel]) / y[sel] * 100.0
+        out.append(
+            {
+                "what": what,
+                "n": int(sel.sum()),
+                "median_abs_pct_error": float(np.median(e)),
+                "p90_abs_pct_error": float(np.percentile(e, 90)),
+                "over_target_pct": float(np.mean(e > FLOOR_TARGET_PCT) * 100.0),
+            }
+        )
+    e = (pred - y) / y * 100.0
+    tail = np.abs(e) > np.percentile(np.abs(e), 90)
+    out[0].update(
+        tail_over_pct=float(np.mean(e[tail] > 0) * 100.0),
+        tail_ftl_pct=float(np.mean(ftl[tail]) * 100.0),
+        tail_self_pct=float(np.mean(same[tail]) * 100.0),
+    )
+    return pd.DataFrame(out)
 
 
 # --------------------------------------------------------------------------------------------
