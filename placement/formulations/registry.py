@@ -64,7 +64,17 @@ def _count(data: ModelData) -> int:
 
 
 def _primary_matrix(data: ModelData) -> np.ndarray:
-    """Dense demand × site latency of the primary-allowed pairs (``inf`` elsewhere)."""
+    """Dense demand × site latency of the primary-allowed pairs (``inf`` elsewhere).
+
+    When the pairs are the whole grid row by row, all allowed (a full matrix, as lowering gives
+    it), their latency is that matrix: a view, not a copy, of
+    :class:`~placement.matrix.CostMatrix`'s array when the problem came from one.
+    """
+    n, m = data.n_demand, data.n_sites
+    if data.n_pairs == n * m and bool(data.primary_ok.all()):
+        rows, cols = data.pair_i.reshape(n, m), data.pair_j.reshape(n, m)
+        if (rows == np.arange(n)[:, None]).all() and (cols == np.arange(m)[None, :]).all():
+            return data.latency_ms.reshape(n, m)
     cost = np.full((data.n_demand, data.n_sites), np.inf)
     ok = data.primary_ok
     cost[data.pair_i[ok], data.pair_j[ok]] = data.latency_ms[ok]
