@@ -553,3 +553,20 @@ def test_a_broken_relaxation_answer_goes_to_pulp(line, monkeypatch):
         r = problem.solve()
     assert r.status == "optimal" and r.solver["method"] == "pulp"
     assert r.objective == pytest.approx(want.objective)
+
+
+def test_a_broken_incumbent_never_replaces_the_pulp_answer(line, monkeypatch):
+    """On the relaxation-first route the PuLP model's answer is replaced by a better capacity
+    incumbent only when that meets every constraint: one that opens a site too many (and so
+    looks cheaper) is not taken."""
+    problem = _line_problem(line, **RELAXATION_ROUTES["capacity_binds"][0])
+    want = problem.solve()
+    assert want.solver["method"] == "pulp"
+    data = problem.model_data()
+    mask = np.ones(data.n_sites, dtype=bool)  # every site open: 6 sites, 3 asked
+    rows = [(p, r, i, 1.0) for p, r, i in registry.nearest_assignments(data, mask)]
+    fake = Solution(status="feasible", objective=0.5 * want.objective, open_mask=mask, rows=rows)
+    monkeypatch.setattr(registry, "_capacity_incumbent", lambda *a, **k: fake)
+    r = problem.solve()
+    assert r.status == "optimal" and r.objective == pytest.approx(want.objective)
+    assert len(r.open_site_ids) == 3

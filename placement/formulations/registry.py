@@ -680,9 +680,9 @@ def solve_data(
 ) -> tuple[Solution, Solver]:
     """Choose a solver for ``data``, run it, check its answer and apply :func:`finalize`.
 
-    Every answer of a fast solver (or of the relaxation-first routes) is checked against every
-    constraint of ``data`` (:func:`~placement.formulations.verify.broken_constraints`) before
-    it is returned. A fast solver that raises :class:`~placement.errors.SolverError` (numerical
+    Every answer of a fast solver (or of the relaxation-first routes, and an incumbent before
+    it replaces the PuLP model's answer there) is checked against every constraint of ``data``
+    (:func:`~placement.formulations.verify.broken_constraints`) before it is returned. A fast solver that raises :class:`~placement.errors.SolverError` (numerical
     trouble) or whose answer breaks a constraint is replaced by the PuLP backend with a
     ``RuntimeWarning`` (with ``method="fast"`` the error is raised); one that stops without any
     solution before the deadline hands the problem to the PuLP model, whose proof of
@@ -1102,6 +1102,7 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
     See :mod:`placement.formulations.relax`.
     """
     from placement.formulations.relax import relaxation, violations
+    from placement.formulations.verify import broken_constraints
 
     relaxed = relaxation(data)
     if relaxed is None:
@@ -1195,7 +1196,11 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
         solve_s=sol.solve_s + spent,
         stats={**sol.stats, "relaxation": note},
     )
-    if incumbent is not None and (not out.found or out.objective > incumbent.objective):
+    if (
+        incumbent is not None
+        and (not out.found or out.objective > incumbent.objective)
+        and not broken_constraints(data, incumbent)  # the post-check, as solve_data's
+    ):
         # the Lagrangian search's or the transportation LPs' incumbent meets every constraint
         out = dataclasses.replace(
             out,
