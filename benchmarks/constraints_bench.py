@@ -44,7 +44,6 @@ ratio of CPU seconds and whether the objectives agree.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import statistics
@@ -53,7 +52,7 @@ import sys
 import time
 from pathlib import Path
 
-from world_bench import _commit, fmt, run_child  # shared by the benches
+from world_bench import _commit, fmt, run_child, write_csv  # shared by the benches
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = [
@@ -236,14 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{case:>16} runs disagree: {sorted(objs, key=str)}", flush=True)
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     if args.out is not None:
-        keys = sorted({k for r in every for k in r})
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        with args.out.open("w", newline="") as fh:
-            wr = csv.DictWriter(fh, fieldnames=keys, lineterminator="\n")
-            wr.writeheader()
-            for r in every:
-                wr.writerow({k: r.get(k) for k in keys})
-        print(f"wrote {args.out}")
+        print(f"wrote {write_csv(every, args.out)}")
     return 0
 
 

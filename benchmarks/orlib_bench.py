@@ -35,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 
+from world_bench import write_csv  # the one CSV writer of the benches
+
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
@@ -213,13 +215,7 @@ def _peer_available(python: str | None) -> tuple[str | None, str]:
 
 
 def _write_csv(rows: list[dict], path: Path) -> str:
-    keys: list[str] = []
-    for r in rows:
-        keys.extend(k for k in r if k not in keys)
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(rows, path, sort_keys=False)
     return str(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
 
 

@@ -37,7 +37,7 @@ import sys
 import time
 from pathlib import Path
 
-from world_bench import _commit, run_child  # the child runs in its tree (see there)
+from world_bench import _commit, run_child, write_csv  # the child runs in its tree (see there)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -272,11 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(f"# load at the end {os.getloadavg()}")
     if args.out:
-        keys = sorted({k for r in all_runs for k in r})
-        with open(args.out, "w", newline="") as fh:
-            wr = csv.DictWriter(fh, fieldnames=keys)
-            wr.writeheader()
-            wr.writerows(all_runs)
+        write_csv(all_runs, args.out)
     return 0
 
 

@@ -133,6 +133,24 @@ def fmt(x: object, spec: str) -> str:
         return str(x)
 
 
+def write_csv(rows: list[dict], path: str | Path, *, sort_keys: bool = True) -> Path:
+    """Write ``rows`` to the CSV file ``path`` (its folder made): the one writer of the benches.
+
+    The columns are the union of the rows' keys, sorted (``sort_keys=False``: in the order they
+    first appear); a key a row lacks is left blank. Returns the path.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    if sort_keys:
+        keys.sort()
+    with path.open("w", newline="") as fh:
+        wr = csv.DictWriter(fh, fieldnames=keys, lineterminator="\n")
+        wr.writeheader()
+        wr.writerows(rows)
+    return path
+
+
 def _commit(tree: Path) -> str:
     """The checkout's commit (short hash, '+' when it has uncommitted changes)."""
     import subprocess
@@ -230,15 +248,7 @@ def main(argv: list[str] | None = None) -> int:
                 f" {fmt(r.get('objective'), '.6f'):>11}",
                 flush=True,
             )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    keys = sorted({k for r in rows for k in r})
-    with out.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: r.get(k) for k in keys})
-    print(f"wrote {out}")
+    print(f"wrote {write_csv(rows, args.out)}")
     return 0
 
 

@@ -46,7 +46,9 @@ class Inputs:
     Attributes
     ----------
     cost : numpy.ndarray, shape (n_demand, n_sites)
-        Float costs, ``inf`` for a disallowed pair (forbidden sites' columns are all ``inf``).
+        Float costs, ``inf`` for a disallowed pair (forbidden sites' columns are all ``inf``);
+        the caller's array itself when that needed no change (never written: it may be a
+        read-only view of a :class:`~placement.matrix.CostMatrix`).
     weights : numpy.ndarray, shape (n_demand,)
         Non-negative demand weights.
     p : int
@@ -167,7 +169,7 @@ def prepare_inputs(
         When no choice of ``p`` sites can serve every demand for a simple reason (too many
         required sites, too few allowed sites, a demand with no allowed site).
     """
-    c = np.array(cost, dtype=float)
+    c = np.asarray(cost, dtype=float)  # copied below only when forbidden columns change it
     if c.ndim != 2 or c.shape[0] == 0 or c.shape[1] == 0:
         raise ValidationError(
             f"cost must be a non-empty 2-D array, got shape {c.shape}",
@@ -211,7 +213,9 @@ def prepare_inputs(
         raise InfeasibleError(f"{int(mo.sum())} sites must be open but p = {p}")
     if (~fb).sum() < p:
         raise InfeasibleError(f"only {int((~fb).sum())} sites are allowed but p = {p}")
-    c[:, fb] = np.inf
+    if fb.any():
+        c = c.copy()
+        c[:, fb] = np.inf
     lonely = ~np.isfinite(c).any(axis=1)
     if lonely.any():
         raise InfeasibleError(

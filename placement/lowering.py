@@ -201,7 +201,7 @@ def build_model_data(
         pi, pj, lat, pc = problem.cost_matrix.pairs(
             problem.demand["demand_id"], problem.sites["site_id"], prune_latency_ms(problem)
         )
-        pair_cost = np.zeros(len(pi)) if pc is None else pc
+        pair_cost = _no_pair_cost(len(pi)) if pc is None else pc
     else:
         pi, pj, lat, pair_cost = _pairs(problem, latency_table(problem) if table is None else table)
     primary_ok, backup_ok = _allowed(problem, pi, pj, lat)
@@ -253,9 +253,14 @@ def _pairs(
     pair_cost = (
         table["cost_usd_per_year"].to_numpy(dtype=float)[order]
         if "cost_usd_per_year" in table.columns
-        else np.zeros(len(pi))
+        else _no_pair_cost(len(pi))
     )
     return pi[order].astype(np.int64), pj[order].astype(np.int64), lat, pair_cost
+
+
+def _no_pair_cost(n: int) -> np.ndarray:
+    """``n`` zero pair costs as one read-only zero seen ``n`` times (not ``8 n`` bytes)."""
+    return np.broadcast_to(np.float64(0.0), (n,))
 
 
 def _allowed(

@@ -176,12 +176,23 @@ class CostMatrix:
         ok = lat < np.inf
         if max_latency_ms is not None:
             ok &= lat <= max_latency_ms + 1e-9
-        pi, pj = np.nonzero(ok)  # row-major: sorted by (i, j)
-        value = lat[pi, pj]
+        n, m = lat.shape
+        if lat is self.latency_ms and ok.all():
+            # every pair allowed (a full matrix, TSPLIB's): the latency is the matrix itself,
+            # read-only and not copied (74 MB at N = 3,038), the solvers read it back as such
+            del ok
+            pi = np.repeat(np.arange(n, dtype=np.int64), m)
+            pj = np.tile(np.arange(m, dtype=np.int64), n)
+            value = lat.reshape(-1)
+        else:
+            pi, pj = np.nonzero(ok)  # row-major: sorted by (i, j)
+            del ok
+            pi, pj = pi.astype(np.int64, copy=False), pj.astype(np.int64, copy=False)
+            value = lat[pi, pj]
         cost = None
         if self.cost_usd_per_year is not None:
             cost = self.cost_usd_per_year[rows[pi], cols[pj]]
-        return pi.astype(np.int64), pj.astype(np.int64), value, cost
+        return pi, pj, value, cost
 
     def table(
         self,

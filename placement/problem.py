@@ -667,7 +667,18 @@ class Problem:
         return assemble(solved, lowered, sol, options, build_s=build_s, extra=extra)
 
     def solver_for(self, method: str = "auto") -> str:
-        """The name of the solver :meth:`solve` would use (see :func:`choose_solver`)."""
+        """The name of the solver that :meth:`solve` runs (see :func:`choose_solver`).
+
+        The first solver whose declared capabilities (objectives, redundancy, features and
+        condition) cover this problem; its name is ``result.solver["method"]`` after the solve,
+        except for a problem only ``pulp`` covers, solved with ``method="auto"``: its relaxation
+        (without the percentile SLA, capacity, budget or provider limits) is solved first
+        (``result.solver["relaxation"]`` says how it went), and the result names the solver that
+        answered: the relaxation's fast solver when that settles the problem (its optimum meets
+        them, or it is infeasible), ``lagrangian-flp`` or ``fast-redundant-median`` for a
+        capacity at world scale (at least ``LAGRANGIAN_CAPACITY_MIN_PAIRS`` pairs), else
+        ``pulp``. Which it is can only be known by solving.
+        """
         return choose_solver(self.model_data(), method).name
 
     # ------------------------------------------------------------------ warm starts

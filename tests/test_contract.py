@@ -409,3 +409,175 @@ def test_a_fast_solver_without_a_solution_is_not_the_last_word(monkeypatch):
     r = tight.solve()
     assert r.status == "infeasible" and "cannot all hold" in r.message
     assert r.solver["method"] == "pulp"
+
+
+# ---------------------------------------------------------------- routes and the post-check
+#: One problem per route on the six-site line (conftest ``line``): the solver that answers.
+#: The routes whose name ``solver_for()`` gives before solving (the declared capabilities, with
+#: their conditions) come first; the relaxation-first ones (only ``pulp`` declares the problem)
+#: after, where the answer comes from the relaxation's fast solver when its optimum meets the
+#: dropped constraints, else from ``pulp``: ``solver_for()`` cannot know which before solving.
+ROUTES = {
+    "median": ({"n_sites": 2}, "fast-median"),
+    "percentile": ({"n_sites": 2, "sla_ms": 6.0, "sla_share": 0.5}, "fast-percentile"),
+    "center": ({"objective": "center", "n_sites": 2}, "fast-center"),
+    "budget_binds": ({"max_sites": 3, "budget_usd_per_year": 130.0}, "fast-budget-median"),
+    "budget_loose": ({"max_sites": 3, "budget_usd_per_year": 1000.0}, "fast-budget-median"),
+    "budget_min_sites": (
+        {"min_sites": 2, "max_sites": 3, "budget_usd_per_year": 200.0},
+        "fast-budget-median",
+    ),
+    "redundant": ({"n_sites": 3, "redundancy": 2}, "fast-redundant-median"),
+    "redundant_center": (
+        {"objective": "center", "n_sites": 3, "redundancy": 2},
+        "fast-redundant-center",
+    ),
+    "capacity_cost": ({"objective": "cost", "capacity": 10.0}, "fast-cfl"),
+    "cost": ({"objective": "cost"}, "lagrangian-flp"),
+    "coverage": ({"objective": "coverage", "n_sites": 2, "sla_ms": 8.0}, "pulp"),
+    "set_cover": ({"objective": "set-cover", "max_latency_ms": 12.0}, "pulp"),
+    "weighted": (
+        {"objective": "weighted", "n_sites": 3, "latency_weight_usd_per_ms": 5},
+        "lagrangian-flp",
+    ),
+}
+RELAXATION_ROUTES = {
+    "capacity_binds": ({"n_sites": 3, "capacity": 12.0}, "pulp"),
+    "capacity_loose": ({"n_sites": 3, "capacity": 30.0}, "fast-median"),
+    "provider_limits": ({"n_sites": 3, "max_sites_per_provider": {"aws": 1}}, "pulp"),
+}
+
+
+def _line_problem(line, **kw):
+    sites, demand, table = line
+    kw.setdefault("objective", "median")
+    return Problem(sites, demand, latency=table, **kw)
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES))
+def test_solver_for_names_the_solver_that_answers(line, route):
+    kw, name = ROUTES[route]
+    problem = _line_problem(line, **kw)
+    assert problem.solver_for() == name
+    r = problem.solve()
+    assert r.status == "optimal"
+    assert r.solver["method"] == name
+    if name != "pulp":  # the same answer as the PuLP model's
+        assert r.objective == pytest.approx(problem.solve(method="pulp").objective, rel=1e-9)
+        assert problem.solve(method="fast").solver["method"] == name
+
+
+@pytest.mark.parametrize("route", sorted(RELAXATION_ROUTES))
+def test_relaxation_first_routes_say_so(line, route):
+    kw, name = RELAXATION_ROUTES[route]
+    problem = _line_problem(line, **kw)
+    assert problem.solver_for() == "pulp"
+    r = problem.solve()
+    assert r.status == "optimal" and r.solver["method"] == name
+    assert r.solver["relaxation"].startswith("fast-median without ")
+
+
+def test_the_budget_solver_declares_its_condition(line):
+    """The budget solvers' conditions are part of their capabilities: a budget whose serving
+    cost does not depend on the assignment goes to ``fast-budget-median``, one with pair costs
+    to ``budget-lagrangian`` (the same optimum as the PuLP model's), and each says why the other
+    does not apply."""
+    rng = np.random.default_rng(2)
+    lat = rng.uniform(1, 40, (10, 5)).round(1)
+    kw = {"objective": "median", "max_sites": 3, "fixed_cost": np.full(5, 50.0)}
+    plain = Problem.from_cost_matrix(lat, budget_usd_per_year=120.0, **kw)
+    assert plain.solver_for() == "fast-budget-median"
+    priced = Problem.from_cost_matrix(
+        lat, budget_usd_per_year=120.0 + lat.sum(), assignment_cost=lat, **kw
+    )
+    data = priced.model_data()
+    assert registry.BudgetMedian.capabilities.gaps(data) == [
+        "budget: the serving cost depends on the assignment (pair costs, or variable costs "
+        "that differ between sites)"
+    ]
+    assert registry.BudgetLagrange.capabilities.gaps(plain.model_data()) == [
+        "budget: the serving cost does not depend on the assignment (fast-budget-median)"
+    ]
+    assert priced.solver_for() == "budget-lagrangian"
+    fast, model = priced.solve(method="fast"), priced.solve(method="pulp")
+    assert fast.solver["method"] == "budget-lagrangian" and fast.status in ("optimal", "feasible")
+    assert fast.best_bound <= model.objective * (1 + 1e-9) <= fast.objective * (1 + 2e-9)
+    if fast.status == "optimal":
+        assert fast.objective == pytest.approx(model.objective, rel=1e-7)
+    # a condition is read only where the features already fit (it may assume them)
+    calls = []
+    caps = Capabilities(
+        objectives=frozenset({"center"}), condition=lambda d: calls.append(d) or "never"
+    )
+    assert caps.gaps(data)[0] == "objective median" and not calls
+
+
+def _breaks(how):
+    """FastMedian.solve whose answer is then broken in one way (a deliberately wrong solver)."""
+    real = registry.FastMedian.solve
+
+    def solve(self, data, request):
+        sol = real(self, data, request)
+        if not sol.found:
+            return sol
+        mask = sol.open_mask.copy()
+        rows = list(sol.rows)
+        if how == "extra_site":  # one site more than asked
+            mask[np.flatnonzero(~mask)[0]] = True
+        elif how == "closed_site":  # the first demand point served by a closed site
+            _, r, i, s = rows[0]
+            closed = np.flatnonzero(~mask[data.pair_j] & (data.pair_i == i) & data.primary_ok)
+            rows[0] = (int(closed[0]), r, i, s)
+        elif how == "unserved":
+            rows = rows[1:]
+        return dataclasses.replace(sol, open_mask=mask, rows=rows)
+
+    return solve
+
+
+@pytest.mark.parametrize("how", ["extra_site", "closed_site", "unserved"])
+def test_a_broken_fast_answer_goes_to_pulp(line, monkeypatch, how):
+    """solve_data checks every fast answer against every constraint: a broken one is a solver
+    failure, so the PuLP model answers (with a warning); ``method="fast"`` raises."""
+    from placement.errors import SolverError
+
+    problem = _line_problem(line, n_sites=2)
+    want = problem.solve()
+    monkeypatch.setattr(registry.FastMedian, "solve", _breaks(how))
+    with pytest.warns(RuntimeWarning, match="fast-median returned an answer that breaks"):
+        r = problem.solve()
+    assert r.status == "optimal" and r.solver["method"] == "pulp"
+    assert r.objective == pytest.approx(want.objective)
+    assert r.open_site_ids == want.open_site_ids
+    with pytest.raises(SolverError, match="breaks"):
+        problem.solve(method="fast")
+
+
+def test_a_broken_relaxation_answer_goes_to_pulp(line, monkeypatch):
+    """The relaxation-first routes are checked too: a relaxation whose optimum 'meets' the
+    dropped capacity but opens one site too many is not returned."""
+    problem = _line_problem(line, **RELAXATION_ROUTES["capacity_loose"][0])
+    want = problem.solve()
+    assert want.solver["method"] == "fast-median"
+    monkeypatch.setattr(registry.FastMedian, "solve", _breaks("extra_site"))
+    with pytest.warns(RuntimeWarning, match="fast-median returned an answer that breaks site"):
+        r = problem.solve()
+    assert r.status == "optimal" and r.solver["method"] == "pulp"
+    assert r.objective == pytest.approx(want.objective)
+
+
+def test_a_broken_incumbent_never_replaces_the_pulp_answer(line, monkeypatch):
+    """On the relaxation-first route the PuLP model's answer is replaced by a better capacity
+    incumbent only when that meets every constraint: one that opens a site too many (and so
+    looks cheaper) is not taken."""
+    problem = _line_problem(line, **RELAXATION_ROUTES["capacity_binds"][0])
+    want = problem.solve()
+    assert want.solver["method"] == "pulp"
+    data = problem.model_data()
+    mask = np.ones(data.n_sites, dtype=bool)  # every site open: 6 sites, 3 asked
+    rows = [(p, r, i, 1.0) for p, r, i in registry.nearest_assignments(data, mask)]
+    fake = Solution(status="feasible", objective=0.5 * want.objective, open_mask=mask, rows=rows)
+    monkeypatch.setattr(registry, "_capacity_incumbent", lambda *a, **k: fake)
+    r = problem.solve()
+    assert r.status == "optimal" and r.objective == pytest.approx(want.objective)
+    assert len(r.open_site_ids) == 3

@@ -243,3 +243,63 @@ def test_the_matrix_is_a_copy():
     before = prob.model_data().latency_ms.copy()
     lat[:] = 1.0
     np.testing.assert_array_equal(prob.model_data().latency_ms, before)
+
+
+def test_a_full_matrix_reaches_the_solver_without_a_copy(monkeypatch):
+    """Every pair allowed: the lowered latency and the matrix the fast p-median reads are views
+    of the CostMatrix's array (no pairs copy, no dense rebuild, no copy in prepare_inputs), the
+    zero pair costs one broadcast zero; the answer is the long table's."""
+    from placement.formulations import radius
+
+    rng = np.random.default_rng(4)
+    lat = rng.uniform(1, 50, (30, 12)).round(1)
+    prob = Problem.from_cost_matrix(lat, objective="median", n_sites=3)
+    own = prob.cost_matrix.latency_ms
+    data = prob.model_data()
+    assert np.shares_memory(data.latency_ms, own)
+    assert data.pair_cost_usd.strides == (0,) and not data.pair_cost_usd.any()
+    seen = []
+    real = radius.solve_pmedian
+
+    def spy(cost, *args, **kwargs):
+        seen.append(np.shares_memory(cost, own))
+        return real(cost, *args, **kwargs)
+
+    monkeypatch.setattr(radius, "solve_pmedian", spy)
+    r = prob.solve()
+    assert seen == [True]
+    want = _long_table_problem(lat, objective="median", n_sites=3).solve()
+    assert r.objective == pytest.approx(want.objective, rel=1e-12)
+    assert r.open_site_ids == want.open_site_ids
+    assert not own.flags.writeable  # nothing on the way wrote into it
+    # prepare_inputs copies only to close forbidden columns
+    from placement.heuristics import prepare_inputs
+
+    assert np.shares_memory(prepare_inputs(own, None, 3).cost, own)
+    closed = prepare_inputs(own, None, 3, forbidden=[0]).cost
+    assert np.isinf(closed[:, 0]).all() and np.isfinite(own[:, 0]).all()
+
+
+def test_a_full_grid_out_of_order_is_rebuilt():
+    """The solver's matrix is a view only for pairs in row-major order: the same full grid in
+    another order (a hand-made ModelData) gives the same matrix, rebuilt."""
+    import dataclasses
+
+    from placement.formulations.registry import _primary_matrix
+
+    rng = np.random.default_rng(5)
+    lat = rng.uniform(1, 50, (6, 4)).round(1)
+    data = Problem.from_cost_matrix(lat, objective="median", n_sites=2).model_data()
+    order = np.lexsort((data.pair_i, data.pair_j))  # column-major
+    shuffled = dataclasses.replace(
+        data,
+        pair_i=data.pair_i[order],
+        pair_j=data.pair_j[order],
+        latency_ms=data.latency_ms[order],
+        pair_cost_usd=np.zeros(data.n_pairs),
+        primary_ok=data.primary_ok[order],
+        backup_ok=data.backup_ok[order],
+    )
+    assert np.array_equal(_primary_matrix(data), lat)
+    assert np.array_equal(_primary_matrix(shuffled), lat)
+    assert not np.shares_memory(_primary_matrix(shuffled), shuffled.latency_ms)

@@ -41,7 +41,7 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 
-from placement.errors import InfeasibleError, ValidationError
+from placement.errors import ValidationError
 from placement.formulations._cover import cheapest_cover
 from placement.formulations._gap import rel_gap
 from placement.formulations.contract import active_features
@@ -50,13 +50,15 @@ from placement.formulations.radius import (
     ExactSolution,
     RootRestart,
     _Solver,
+    exact_start,
     infeasible_solution,
 )
-from placement.heuristics import Inputs, assign_nearest, prepare_inputs, site_indices
+from placement.heuristics import Inputs, assign_nearest, site_indices
 
 __all__ = [
     "BUDGET_TOL",
     "budget_applies",
+    "budget_condition",
     "budget_swap_search",
     "cheapest_cover_set",
     "serving_usd",
@@ -87,6 +89,21 @@ def serving_usd(data: ModelData) -> float | None:
     return float(v[0]) * data.total_weight if len(v) else 0.0
 
 
+def budget_condition(data: ModelData) -> str | None:
+    """None when the budget is a knapsack row on the sites (:func:`serving_usd`), else why not.
+
+    The condition of ``fast-budget-median``'s
+    :class:`~placement.formulations.contract.Capabilities` (its features say the rest: a median,
+    redundancy 1, a budget and no other restricting constraint).
+    """
+    if serving_usd(data) is None:
+        return (
+            "budget: the serving cost depends on the assignment (pair costs, or variable costs "
+            "that differ between sites)"
+        )
+    return None
+
+
 def budget_applies(data: ModelData) -> bool:
     """True when :func:`solve_pmedian_budget` covers ``data``.
 
@@ -100,7 +117,7 @@ def budget_applies(data: ModelData) -> bool:
         and data.redundancy == 1
         and data.budget_usd is not None
         and not any(f in active for f in others)
-        and serving_usd(data) is not None
+        and budget_condition(data) is None
     )
 
 
@@ -444,8 +461,6 @@ def solve_pmedian_budget(
         For malformed inputs.
     """
     t0 = time.perf_counter()
-    deadline = math.inf if time_limit_s is None else t0 + float(time_limit_s)
-    n_demand = int(np.shape(cost)[0]) if np.ndim(cost) == 2 else 0
     lo, hi = int(min_count), int(max_count)
     if lo < 1 or hi < lo:
         raise ValidationError(
@@ -461,10 +476,10 @@ def solve_pmedian_budget(
         )
     if not math.isfinite(float(limit)):
         raise ValidationError("limit must be finite", table="parameter", field="limit", value=limit)
-    try:
-        inp = prepare_inputs(cost, weights, hi, must_open, forbidden)
-    except InfeasibleError as exc:
-        return infeasible_solution(n_demand, str(exc), time.perf_counter() - t0)
+    ready = exact_start(cost, weights, hi, must_open, forbidden, time_limit_s, t0)
+    if ready.inp is None:
+        return ready.infeasible
+    inp, deadline = ready.inp, ready.deadline
     if len(f) != inp.n_sites:
         raise ValidationError(
             f"fixed has {len(f)} values for {inp.n_sites} sites", table="parameter", field="fixed"
@@ -483,7 +498,7 @@ def solve_pmedian_budget(
         verbose,
         progress,
         t0,
-        n_demand,
+        inp.n_demand,
     )
 
 

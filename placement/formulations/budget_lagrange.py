@@ -36,7 +36,12 @@ from placement.formulations.budget import serving_usd
 from placement.formulations.contract import active_features
 from placement.formulations.data import ModelData
 
-__all__ = ["BudgetLagrangeResult", "budget_lagrange_applies", "solve_budget_lagrange"]
+__all__ = [
+    "BudgetLagrangeResult",
+    "budget_lagrange_applies",
+    "budget_lagrange_condition",
+    "solve_budget_lagrange",
+]
 
 #: Inner weighted solves at most (bisection steps plus the bracketing ones).
 MAX_SOLVES = 24
@@ -64,6 +69,18 @@ _HANDLED = frozenset(
         "budget",
     }
 )
+
+
+def budget_lagrange_condition(data: ModelData) -> str | None:
+    """None when the budget's serving cost depends on the assignment, else why this solver
+    does not apply (``fast-budget-median`` does: the budget is a row on the sites).
+
+    The condition of ``budget-lagrangian``'s
+    :class:`~placement.formulations.contract.Capabilities` (its features say the rest).
+    """
+    if serving_usd(data) is not None:
+        return "budget: the serving cost does not depend on the assignment (fast-budget-median)"
+    return None
 
 
 def budget_lagrange_applies(data: ModelData) -> bool:

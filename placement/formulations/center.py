@@ -31,10 +31,15 @@ import numpy as np
 import numpy.typing as npt
 
 from placement._highs import new_highs
-from placement.errors import InfeasibleError, SolverError
+from placement.errors import SolverError
 from placement.formulations._rows import unique_bool_rows
-from placement.formulations.radius import ExactSolution, infeasible_solution, site_indices
-from placement.heuristics import Inputs, assign_nearest, pcenter_heuristic, prepare_inputs
+from placement.formulations.radius import (
+    ExactSolution,
+    exact_start,
+    infeasible_solution,
+    site_indices,
+)
+from placement.heuristics import Inputs, assign_nearest, pcenter_heuristic
 
 __all__ = ["solve_pcenter"]
 
@@ -156,13 +161,10 @@ def solve_pcenter(
     ExactSolution
         ``objective`` is the largest cost from a (positive-weight) demand to its nearest open site.
     """
-    t0 = time.perf_counter()
-    deadline = math.inf if time_limit_s is None else t0 + float(time_limit_s)
-    n_demand = int(np.shape(cost)[0]) if np.ndim(cost) == 2 else 0
-    try:
-        inp = prepare_inputs(cost, weights, p, must_open, forbidden)
-    except InfeasibleError as exc:
-        return infeasible_solution(n_demand, str(exc), time.perf_counter() - t0)
+    ready = exact_start(cost, weights, p, must_open, forbidden, time_limit_s)
+    if ready.inp is None:
+        return ready.infeasible
+    inp, t0, deadline = ready.inp, ready.t0, ready.deadline
     run = _PCenterRun(inp, t0, deadline, threads, verbose)
     run.start(initial_open, warm_start)
     run.bisect()

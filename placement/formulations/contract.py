@@ -168,6 +168,11 @@ class Capabilities:
         Features of :data:`FEATURES` it takes into account.
     requires : frozenset of str
         Features that must be active for it to apply (e.g. capacities for the CFL solver).
+    condition : callable, optional
+        A test beyond the features, for what a feature cannot say (e.g. the budget solver's
+        "the serving cost does not depend on the assignment"): ``condition(data)`` is None when
+        the solver applies, else why not, in words. Read by :meth:`gaps` like the rest, so the
+        registry's choice, ``Problem.solver_for()`` and ``method="fast"``'s message agree.
     """
 
     objectives: frozenset[str]
@@ -175,6 +180,7 @@ class Capabilities:
     max_redundancy: int | None = 1
     features: frozenset[str] = frozenset()
     requires: frozenset[str] = frozenset()
+    condition: Callable[[ModelData], str | None] | None = None
 
     def __post_init__(self) -> None:
         unknown = (self.features | self.requires) - FEATURES
@@ -192,6 +198,8 @@ class Capabilities:
         active = active_features(data)
         out += sorted(active - self.features)
         out += [f"needs {f}" for f in sorted(self.requires - active)]
+        if not out and self.condition is not None and (why := self.condition(data)) is not None:
+            out.append(why)  # only on data it otherwise covers: the condition may assume that
         return out
 
     def covers(self, data: ModelData) -> bool:

@@ -47,9 +47,9 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 
-from placement.errors import InfeasibleError, ValidationError
-from placement.formulations.radius import ExactSolution, _Solver, infeasible_solution
-from placement.heuristics import Inputs, pmedian_heuristic, prepare_inputs, site_indices
+from placement.errors import ValidationError
+from placement.formulations.radius import ExactSolution, _Solver, exact_start, infeasible_solution
+from placement.heuristics import Inputs, pmedian_heuristic, site_indices
 
 __all__ = ["SHARE_TOL", "ShareSearch", "share_swap_search", "solve_pmedian_share"]
 
@@ -401,13 +401,10 @@ def solve_pmedian_share(
     placement.errors.ValidationError
         For malformed inputs.
     """
-    t0 = time.perf_counter()
-    deadline = math.inf if time_limit_s is None else t0 + float(time_limit_s)
-    n_demand = int(np.shape(cost)[0]) if np.ndim(cost) == 2 else 0
-    try:
-        inp = prepare_inputs(cost, weights, p, must_open, forbidden)
-    except InfeasibleError as exc:
-        return infeasible_solution(n_demand, str(exc), time.perf_counter() - t0)
+    ready = exact_start(cost, weights, p, must_open, forbidden, time_limit_s)
+    if ready.inp is None:
+        return ready.infeasible
+    inp, t0, deadline = ready.inp, ready.t0, ready.deadline
     if isinstance(sla, bool) or not isinstance(sla, int | float | np.number) or math.isnan(sla):
         raise ValidationError("sla must be a number", table="parameter", field="sla", value=sla)
     if not math.isfinite(float(min_within)):
@@ -422,7 +419,7 @@ def solve_pmedian_share(
     out = dataclasses.replace(solver.run(), warm_start_used=solver.start_won)
     if out.status == "infeasible":
         return infeasible_solution(
-            n_demand,
+            inp.n_demand,
             f"no {inp.p} allowed sites serve every demand and {float(min_within):.6g} of the "
             "weight within the SLA",
             out.build_s,

@@ -299,6 +299,57 @@ def infeasible_solution(n_demand: int, message: str, build_s: float) -> ExactSol
     )
 
 
+@dataclass(frozen=True)
+class ExactStart:
+    """The prologue of every exact solve on a cost matrix (:func:`exact_start`).
+
+    Attributes
+    ----------
+    inp : Inputs or None
+        The checked inputs (None when they already prove the problem infeasible).
+    infeasible : ExactSolution or None
+        The answer when they do (:func:`infeasible_solution`, the reason as its message).
+    t0 : float
+        ``time.perf_counter()`` when the solve started.
+    deadline : float
+        ``t0 + time_limit_s`` (``inf`` without a limit).
+    """
+
+    inp: Inputs | None
+    infeasible: ExactSolution | None
+    t0: float
+    deadline: float
+
+
+def exact_start(
+    cost: npt.ArrayLike,
+    weights: npt.ArrayLike | None,
+    p: int,
+    must_open: npt.ArrayLike | None,
+    forbidden: npt.ArrayLike | None,
+    time_limit_s: float | None,
+    t0: float | None = None,
+) -> ExactStart:
+    """The clock, the deadline and the checked inputs of an exact solve, or its infeasibility.
+
+    Shared by :func:`solve_pmedian`, :func:`~placement.formulations.percentile.solve_pmedian_share`,
+    :func:`~placement.formulations.center.solve_pcenter` and
+    :func:`~placement.formulations.budget.solve_pmedian_budget`: ``prepare_inputs`` raises
+    :class:`~placement.errors.InfeasibleError` for a simple reason (a demand point without an
+    allowed site, too few sites), which is an answer, not an error; malformed inputs still raise
+    :class:`~placement.errors.ValidationError`. ``t0`` is now unless given.
+    """
+    t0 = time.perf_counter() if t0 is None else t0
+    deadline = math.inf if time_limit_s is None else t0 + float(time_limit_s)
+    try:
+        inp = prepare_inputs(cost, weights, p, must_open, forbidden)
+    except InfeasibleError as exc:
+        n_demand = int(np.shape(cost)[0]) if np.ndim(cost) == 2 else 0
+        done = infeasible_solution(n_demand, str(exc), time.perf_counter() - t0)
+        return ExactStart(None, done, t0, deadline)
+    return ExactStart(inp, None, t0, deadline)
+
+
 class _Separator:
     """Per-demand sorted sites and vectorised radius-cut separation."""
 
@@ -456,13 +507,10 @@ def solve_pmedian(
     placement.errors.SolverError
         If HiGHS fails.
     """
-    t0 = time.perf_counter()
-    deadline = math.inf if time_limit_s is None else t0 + float(time_limit_s)
-    n_demand = int(np.shape(cost)[0]) if np.ndim(cost) == 2 else 0
-    try:
-        inp = prepare_inputs(cost, weights, p, must_open, forbidden)
-    except InfeasibleError as exc:
-        return infeasible_solution(n_demand, str(exc), time.perf_counter() - t0)
+    ready = exact_start(cost, weights, p, must_open, forbidden, time_limit_s)
+    if ready.inp is None:
+        return ready.infeasible
+    inp, t0, deadline = ready.inp, ready.t0, ready.deadline
     initial = site_indices(initial_open, inp.n_sites, "initial_open")
     if restart is not None and not isinstance(restart, RootRestart):
         raise ValidationError(

@@ -35,6 +35,7 @@ from placement.formulations.data import ModelData, nearest_assignments
 
 __all__ = [
     "SOLVERS",
+    "BudgetMedian",
     "CflSolver",
     "FastCenter",
     "FastMedian",
@@ -63,7 +64,17 @@ def _count(data: ModelData) -> int:
 
 
 def _primary_matrix(data: ModelData) -> np.ndarray:
-    """Dense demand × site latency of the primary-allowed pairs (``inf`` elsewhere)."""
+    """Dense demand × site latency of the primary-allowed pairs (``inf`` elsewhere).
+
+    When the pairs are the whole grid row by row, all allowed (a full matrix, as lowering gives
+    it), their latency is that matrix: a view, not a copy, of
+    :class:`~placement.matrix.CostMatrix`'s array when the problem came from one.
+    """
+    n, m = data.n_demand, data.n_sites
+    if data.n_pairs == n * m and bool(data.primary_ok.all()):
+        rows, cols = data.pair_i.reshape(n, m), data.pair_j.reshape(n, m)
+        if (rows == np.arange(n)[:, None]).all() and (cols == np.arange(m)[None, :]).all():
+            return data.latency_ms.reshape(n, m)
     cost = np.full((data.n_demand, data.n_sites), np.inf)
     ok = data.primary_ok
     cost[data.pair_i[ok], data.pair_j[ok]] = data.latency_ms[ok]
@@ -467,10 +478,163 @@ def _pulp_start(
     return values
 
 
+def _budget_condition(data: ModelData) -> str | None:
+    """:func:`~placement.formulations.budget.budget_condition` (imported when first needed)."""
+    from placement.formulations.budget import budget_condition
+
+    return budget_condition(data)
+
+
+class BudgetMedian:
+    """Fast exact median under a budget (:mod:`~placement.formulations.budget`), relaxation first.
+
+    Applies when the serving cost does not depend on the assignment (its condition,
+    :func:`~placement.formulations.budget.budget_condition`): the budget is then a knapsack row
+    on the sites. First the problem without the budget (``fast-median``, half the time left,
+    :func:`_solve_relaxation`): when its optimum meets the budget, or it is infeasible, that is
+    the answer; otherwise :func:`~placement.formulations.budget.solve_pmedian_budget` (one radius
+    branch and bound per site count with the budget row), started from the relaxation's open
+    sites, with the larger of the two bounds. With ``min_sites`` (which ``fast-median`` does not
+    declare) the branch and bound runs alone.
+    """
+
+    name = "fast-budget-median"
+    capabilities = Capabilities(
+        objectives=frozenset({"median"}),
+        features=_FIXINGS | {"budget", "min_sites"},
+        requires=frozenset({"budget"}),
+        condition=_budget_condition,
+    )
+
+    def solve(self, data: ModelData, request: SolveRequest) -> Solution:
+        from placement.formulations.budget import budget_applies
+        from placement.formulations.relax import relaxation
+
+        if not budget_applies(data):
+            raise SolverError("the budget's serving cost depends on the assignment")
+        t0 = time.perf_counter()
+        relaxed = relaxation(data)
+        assert relaxed is not None  # the budget is active
+        rdata, dropped = relaxed
+        fast = choose_solver(rdata, "auto")
+        rel = None
+        if fast is not _PULP:
+            rel = _solve_relaxation(data, rdata, dropped, fast, request)
+            if rel.settled is not None:
+                return rel.settled
+        rsol = None if rel is None else rel.rsol
+        lo, hi = _budget_counts(data)
+        if request.progress is not None:
+            request.progress(message="budget branch and bound", force=True)
+        start = rsol.open_mask if rsol is not None and rsol.found else request.start
+        sol = _budget_kernel(data, request, None if start is None else np.flatnonzero(start))
+        stats = {"nodes": int(sol.nodes), "warm_start_incumbent": bool(sol.warm_start_used)}
+        out = _from_kernel(sol, data, None, stats)
+        rbound = rsol.bound if rsol is not None and rsol.sense == 1 else None
+        bound = out.bound
+        if rbound is not None and out.status != "infeasible" and (bound is None or rbound > bound):
+            bound = rbound
+        if out.found and bound is not None and out.objective is not None:
+            bound = min(bound, out.objective)
+        stats = dict(out.stats)
+        if rel is not None:
+            stats = {**rel.rsol.stats, **stats}
+            stats["relaxation"] = (
+                f"{rel.what}: bound {'none' if rbound is None else f'{rbound:.9g}'}, "
+                + "; ".join(rel.broken)
+                + f"; budget branch and bound over site counts {lo}..{hi} ({stats['nodes']} nodes)"
+            )
+        return dataclasses.replace(
+            out, bound=bound, build_s=0.0, solve_s=time.perf_counter() - t0, stats=stats
+        )
+
+
+def _budget_lagrange_condition(data: ModelData) -> str | None:
+    """:func:`~placement.formulations.budget_lagrange.budget_lagrange_condition`."""
+    from placement.formulations.budget_lagrange import budget_lagrange_condition
+
+    return budget_lagrange_condition(data)
+
+
+class BudgetLagrange:
+    """A median under a budget whose serving cost depends on the assignment (its condition):
+    the Lagrangian on the budget, each multiplier a weighted solve of ``lagrangian-flp``
+    (:mod:`~placement.formulations.budget_lagrange`), after the problem without the budget
+    (``fast-median``, :func:`_solve_relaxation`), whose optimum settles it when it meets the
+    budget. Optimal when the Lagrangian bound meets the incumbent, else ``feasible`` with the
+    duality gap."""
+
+    name = "budget-lagrangian"
+    capabilities = Capabilities(
+        objectives=frozenset({"median"}),
+        features=_FIXINGS | {"budget", "min_sites"},
+        requires=frozenset({"budget"}),
+        condition=_budget_lagrange_condition,
+    )
+
+    def solve(self, data: ModelData, request: SolveRequest) -> Solution:
+        from placement.formulations.budget_lagrange import (
+            budget_lagrange_applies,
+            solve_budget_lagrange,
+        )
+        from placement.formulations.relax import relaxation
+
+        if not budget_lagrange_applies(data):
+            raise SolverError("not a median under a budget with assignment-dependent costs")
+        t0 = time.perf_counter()
+        relaxed = relaxation(data)
+        assert relaxed is not None  # the budget is active
+        rdata, dropped = relaxed
+        fast = choose_solver(rdata, "auto")
+        rel = None
+        if fast is not _PULP:
+            rel = _solve_relaxation(data, rdata, dropped, fast, request)
+            if rel.settled is not None:
+                return rel.settled
+        rsol = None if rel is None else rel.rsol
+        if request.progress is not None:
+            request.progress(message="budget Lagrangian", force=True)
+        start = rsol.open_mask if rsol is not None and rsol.found else request.start
+        left = request.remaining_s()
+        res = solve_budget_lagrange(
+            data,
+            deadline=math.inf if left is None else time.perf_counter() + left,
+            start_mask=start,
+            threads=request.options.threads,
+        )
+        rbound = rsol.bound if rsol is not None and rsol.sense == 1 else None
+        bound = _finite(res.bound)
+        if rbound is not None and res.status != "infeasible" and (bound is None or rbound > bound):
+            bound = rbound
+        if res.objective is not None and bound is not None:
+            bound = min(bound, res.objective)
+        stats: dict[str, Any] = {"budget_solves": res.stats["solves"]}
+        if rel is not None:
+            stats = {**rel.rsol.stats, **stats}
+            stats["relaxation"] = (
+                f"{rel.what}: bound {'none' if rbound is None else f'{rbound:.9g}'}, "
+                + "; ".join(rel.broken)
+                + f"; Lagrangian on the budget ({res.stats['solves']} weighted solves)"
+            )
+        return Solution(
+            status=res.status,
+            objective=res.objective,
+            bound=bound,
+            open_mask=res.open_mask,
+            rows=res.rows,
+            solve_s=time.perf_counter() - t0,
+            raw_status=res.status,
+            message="" if res.status == "optimal" else f"budget Lagrangian: gap {res.stats['gap']}",
+            stats=stats,
+        )
+
+
 #: The solvers, in order of preference (the PuLP backend, which covers everything, last).
 SOLVERS: tuple[Solver, ...] = (
     FastMedian(),
     FastPercentile(),
+    BudgetMedian(),
+    BudgetLagrange(),
     FastCenter(),
     RedundantMedian(),
     RedundantCenter(),
@@ -480,6 +644,7 @@ SOLVERS: tuple[Solver, ...] = (
 )
 _PULP = SOLVERS[-1]
 _LAGRANGIAN = SOLVERS[-2]
+_BUDGET = SOLVERS[2]
 
 METHODS = ("auto", "pulp", "fast")
 
@@ -569,15 +734,41 @@ def finalize(sol: Solution, request: SolveRequest) -> Solution:
     return dataclasses.replace(sol, status="feasible", message=_stop_reason(sol, request))
 
 
+def _checked(data: ModelData, sol: Solution, solver: Solver) -> Solution:
+    """``sol`` when it meets every constraint of ``data``; else :class:`SolverError`.
+
+    The post-check of every fast answer (:func:`~placement.formulations.verify.broken_constraints`,
+    relative slack :data:`~placement.formulations.verify.CHECK_TOL`): never a wrong answer.
+    """
+    from placement.formulations.verify import broken_constraints
+
+    if sol.found and (broken := broken_constraints(data, sol)):
+        raise SolverError(f"{solver.name} returned an answer that breaks {'; '.join(broken)}")
+    return sol
+
+
+def _fallback(exc: SolverError, solver: Solver, data: ModelData, request: SolveRequest) -> Solution:
+    """The PuLP model's solution after a fast solver failed, with a ``RuntimeWarning``."""
+    warnings.warn(
+        f"{solver.name} solver failed ({exc}); solving the PuLP model instead",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return _PULP.solve(data, request)
+
+
 def solve_data(
     data: ModelData, request: SolveRequest, method: str = "auto"
 ) -> tuple[Solution, Solver]:
-    """Choose a solver for ``data``, run it and apply :func:`finalize`.
+    """Choose a solver for ``data``, run it, check its answer and apply :func:`finalize`.
 
-    A fast solver that raises :class:`~placement.errors.SolverError` (numerical trouble) is
-    replaced by the PuLP backend with a ``RuntimeWarning`` (not with ``method="fast"``); one that
-    stops without any solution before the deadline hands the problem to the PuLP model, whose
-    proof of infeasibility or solution is returned (``method="auto"`` only).
+    Every answer of a fast solver (or of the relaxation-first routes, and an incumbent before
+    it replaces the PuLP model's answer there) is checked against every constraint of ``data``
+    (:func:`~placement.formulations.verify.broken_constraints`) before it is returned. A fast solver that raises :class:`~placement.errors.SolverError` (numerical
+    trouble) or whose answer breaks a constraint is replaced by the PuLP backend with a
+    ``RuntimeWarning`` (with ``method="fast"`` the error is raised); one that stops without any
+    solution before the deadline hands the problem to the PuLP model, whose proof of
+    infeasibility or solution is returned (``method="auto"`` only).
 
     Returns
     -------
@@ -588,22 +779,25 @@ def solve_data(
     if solver is _PULP and method == "auto":
         first = _relaxation_first(data, request)
         if first is not None:
-            return first
+            sol, used = first
+            if used is _PULP:
+                return first
+            try:
+                return _checked(data, sol, used), used
+            except SolverError as exc:
+                return finalize(_fallback(exc, used, data, request), request), _PULP
     log.debug("solver %s for %s", solver.name, data.objective)
     if request.progress is not None:
         request.progress(message=f"solving with {solver.name}", force=True)
     try:
         sol = solver.solve(data, request)
+        if solver is not _PULP:
+            sol = _checked(data, sol, solver)
     except SolverError as exc:
         if method == "fast" or solver is _PULP:
             raise
-        warnings.warn(
-            f"{solver.name} solver failed ({exc}); solving the PuLP model instead",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+        sol = _fallback(exc, solver, data, request)
         solver = _PULP
-        sol = solver.solve(data, request)
     if (
         method == "auto"
         and solver is not _PULP
@@ -922,24 +1116,34 @@ def _capacity_redundant(
 RELAXATION_TIME_SHARE = 0.5
 
 
-def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution, Solver] | None:
-    """Solve the relaxation without the restricting constraints with a fast exact solver.
+@dataclasses.dataclass(frozen=True)
+class _Relaxed:
+    """A fast solver's run on the relaxation (:func:`_solve_relaxation`)."""
 
-    Returns its optimum when that meets the dropped constraints (proven by the relaxation's
-    bound) or when the relaxation is infeasible (so is the problem); otherwise the PuLP model's
-    solution started from the relaxation's open sites, with the larger of the two bounds. None
-    when no fast solver covers the relaxation (the caller solves the PuLP model as before).
-    See :mod:`placement.formulations.relax`.
+    rsol: Solution  # finalized on the relaxation's own request
+    what: str  # "<solver> without <dropped features>"
+    broken: list[str]  # the dropped constraints its solution breaks (in words)
+    settled: Solution | None  # the answer when the relaxation settles the problem, else None
+    t0: float  # perf_counter and process_time when it started
+    c0: float
+
+
+def _solve_relaxation(
+    data: ModelData,
+    rdata: ModelData,
+    dropped: tuple[str, ...],
+    fast: Solver,
+    request: SolveRequest,
+) -> _Relaxed:
+    """``fast`` on the relaxation ``rdata`` with :data:`RELAXATION_TIME_SHARE` of the time left.
+
+    It settles the problem when the relaxation is infeasible (so is the problem) or its optimum
+    meets the dropped constraints (as it is, or with open sites swapped for co-located twins,
+    :func:`~placement.formulations.relax.twin_repair`): ``settled`` is then the answer, proven by
+    the relaxation's bound. Raises :class:`~placement.errors.SolverError` as ``fast`` does.
     """
-    from placement.formulations.relax import relaxation, twin_repair, violations
+    from placement.formulations.relax import twin_repair, violations
 
-    relaxed = relaxation(data)
-    if relaxed is None:
-        return None
-    rdata, dropped = relaxed
-    fast = choose_solver(rdata, "auto")
-    if fast is _PULP:
-        return None
     t0, c0 = time.perf_counter(), time.process_time()
     left = request.remaining_s()
     sub = dataclasses.replace(
@@ -950,16 +1154,12 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
     what = f"{fast.name} without {', '.join(dropped)}"
     if request.progress is not None:
         request.progress(message=f"relaxation first: {what}", force=True)
-    try:
-        rsol = finalize(fast.solve(rdata, sub), sub)
-    except SolverError as exc:
-        log.debug("relaxation %s failed: %s", what, exc)
-        return None
+    rsol = finalize(fast.solve(rdata, sub), sub)
     spent = time.perf_counter() - t0
     if rsol.status == "infeasible":
         stats = {**rsol.stats, "relaxation": f"{what}: infeasible, so is the problem"}
         sol = dataclasses.replace(rsol, stats=stats, build_s=0.0, solve_s=spent)
-        return finalize(sol, request), fast
+        return _Relaxed(rsol, what, [], sol, t0, c0)
     broken = violations(data, rsol) if rsol.found else ["no solution"]
     how = "its optimum meets them"
     if rsol.status == "optimal" and broken:
@@ -967,13 +1167,40 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
         if twin is not None:
             rsol, broken = twin, []
             how = "its optimum, with open sites swapped for co-located twins, meets them"
+    settled = None
     if rsol.status == "optimal" and not broken:
         stats = {**rsol.stats, "relaxation": f"{what}: {how}"}
-        sol = dataclasses.replace(rsol, stats=stats, build_s=0.0, solve_s=spent)
-        return finalize(sol, request), fast
-    by_budget = _budget_median(data, request, rsol, what, broken, t0)
-    if by_budget is not None:
-        return by_budget
+        settled = dataclasses.replace(rsol, stats=stats, build_s=0.0, solve_s=spent)
+    return _Relaxed(rsol, what, broken, settled, t0, c0)
+
+
+def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution, Solver] | None:
+    """Solve the relaxation without the restricting constraints with a fast exact solver.
+
+    Returns its optimum when that meets the dropped constraints (proven by the relaxation's
+    bound) or when the relaxation is infeasible (so is the problem); otherwise the PuLP model's
+    solution started from the relaxation's open sites, with the larger of the two bounds. None
+    when no fast solver covers the relaxation (the caller solves the PuLP model as before).
+    See :mod:`placement.formulations.relax`.
+    """
+    from placement.formulations.relax import relaxation, violations
+    from placement.formulations.verify import broken_constraints
+
+    relaxed = relaxation(data)
+    if relaxed is None:
+        return None
+    rdata, dropped = relaxed
+    fast = choose_solver(rdata, "auto")
+    if fast is _PULP:
+        return None
+    try:
+        rel = _solve_relaxation(data, rdata, dropped, fast, request)
+    except SolverError as exc:
+        log.debug("relaxation %s failed: %s", f"{fast.name} without {dropped}", exc)
+        return None
+    if rel.settled is not None:
+        return finalize(rel.settled, request), fast
+    rsol, what, broken, t0, c0 = rel.rsol, rel.what, rel.broken, rel.t0, rel.c0
     lagr = _percentile_lagrange(data, request, fast, t0) if rsol.found else None
     if lagr is not None and lagr.infeasible:
         note = (
@@ -1051,7 +1278,11 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
         solve_s=sol.solve_s + spent,
         stats={**sol.stats, "relaxation": note},
     )
-    if incumbent is not None and (not out.found or out.objective > incumbent.objective):
+    if (
+        incumbent is not None
+        and (not out.found or out.objective > incumbent.objective)
+        and not broken_constraints(data, incumbent)  # the post-check, as solve_data's
+    ):
         # the Lagrangian search's or the transportation LPs' incumbent meets every constraint
         out = dataclasses.replace(
             out,
@@ -1070,89 +1301,6 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
             stats={**rsol.stats, "relaxation": note},
         )
     return finalize(out, request), fast if skipped else _PULP
-
-
-class _BudgetMedian:
-    """The budget branch and bound (:mod:`~placement.formulations.budget`) as a solver.
-
-    Not in :data:`SOLVERS`: its condition (a serving cost no assignment changes,
-    :func:`~placement.formulations.budget.budget_applies`) is not a feature, so it is reached
-    through the relaxation first (:func:`_budget_median`) when the relaxation's optimum breaks
-    the budget.
-    """
-
-    name = "fast-budget-median"
-    capabilities = Capabilities(
-        objectives=frozenset({"median"}),
-        features=_FIXINGS | {"budget", "min_sites"},
-        requires=frozenset({"budget"}),
-    )
-
-    def solve(self, data: ModelData, request: SolveRequest) -> Solution:
-        from placement.formulations.budget import budget_applies
-        from placement.formulations.relax import violations
-
-        if not budget_applies(data):
-            raise SolverError("the budget's serving cost depends on the assignment")
-        sol = _budget_kernel(data, request, _start_idx(request))
-        stats = {"nodes": int(sol.nodes), "warm_start_incumbent": bool(sol.warm_start_used)}
-        out = _from_kernel(sol, data, None, stats)
-        if out.found and (over := violations(data, out)):
-            # never a wrong answer: a solution that breaks a constraint is a solver failure
-            raise SolverError(f"budget branch and bound broke {'; '.join(over)}")
-        return out
-
-
-_BUDGET = _BudgetMedian()
-
-
-class _BudgetLagrange:
-    """A median under a budget whose serving cost depends on the assignment: the Lagrangian on
-    the budget, each multiplier a weighted solve of ``lagrangian-flp``
-    (:mod:`~placement.formulations.budget_lagrange`). Reached through the relaxation first
-    (:func:`_budget_median`), as :class:`_BudgetMedian` is."""
-
-    name = "budget-lagrangian"
-    capabilities = Capabilities(
-        objectives=frozenset({"median"}),
-        features=_FIXINGS | {"budget", "min_sites", "pair_cost", "fixed_cost", "variable_cost"},
-        requires=frozenset({"budget"}),
-    )
-
-    def solve(self, data: ModelData, request: SolveRequest) -> Solution:
-        from placement.formulations.budget_lagrange import (
-            budget_lagrange_applies,
-            solve_budget_lagrange,
-        )
-        from placement.formulations.relax import violations
-
-        if not budget_lagrange_applies(data):
-            raise SolverError("not a median under a budget with assignment-dependent costs")
-        t0 = time.perf_counter()
-        left = request.remaining_s()
-        res = solve_budget_lagrange(
-            data,
-            deadline=math.inf if left is None else t0 + left,
-            start_mask=request.start,
-            threads=request.options.threads,
-        )
-        out = Solution(
-            status=res.status,
-            objective=res.objective,
-            bound=_finite(res.bound),
-            open_mask=res.open_mask,
-            rows=res.rows,
-            solve_s=time.perf_counter() - t0,
-            raw_status=res.status,
-            message="" if res.status == "optimal" else f"budget Lagrangian: gap {res.stats['gap']}",
-            stats={"budget_solves": res.stats["solves"]},
-        )
-        if out.found and (over := violations(data, out)):
-            raise SolverError(f"budget Lagrangian broke {'; '.join(over)}")
-        return out
-
-
-_BUDGET_LAGRANGE = _BudgetLagrange()
 
 
 def _budget_counts(data: ModelData) -> tuple[int, int]:
@@ -1182,61 +1330,3 @@ def _budget_kernel(data: ModelData, request: SolveRequest, initial_open: Any) ->
         progress=request.progress,
         **_common(request),
     )
-
-
-def _budget_median(
-    data: ModelData,
-    request: SolveRequest,
-    rsol: Solution,
-    what: str,
-    broken: list[str],
-    t0: float,
-) -> tuple[Solution, Solver] | None:
-    """A median whose budget the relaxation's optimum breaks, by the budget branch and bound.
-
-    :func:`~placement.formulations.budget.solve_pmedian_budget` (one radius branch and bound
-    per site count with the budget as a knapsack row), started from the relaxation's open sites
-    cut down to the budget; the relaxation's bound is kept when larger. None when the budget's
-    serving cost depends on the assignment (the PuLP model decides, as before) or the solver
-    fails numerically.
-    """
-    from placement.formulations.budget import budget_applies
-    from placement.formulations.budget_lagrange import budget_lagrange_applies
-
-    by_count = budget_applies(data)
-    if not by_count and not budget_lagrange_applies(data):
-        return None
-    solver = _BUDGET if by_count else _BUDGET_LAGRANGE
-    lo, hi = _budget_counts(data)
-    if request.progress is not None:
-        how = "branch and bound" if by_count else "Lagrangian"
-        request.progress(message=f"budget {how} ({what})", force=True)
-    start = rsol.open_mask if rsol.found else request.start
-    try:
-        out = solver.solve(data, dataclasses.replace(request, start=start))
-    except SolverError as exc:  # numerical trouble, or an answer that broke a constraint
-        log.warning("%s; solving the PuLP model", exc)
-        return None
-    rbound = rsol.bound if rsol.sense == 1 and rsol.bound is not None else None
-    bound = out.bound
-    if rbound is not None and out.status != "infeasible" and (bound is None or rbound > bound):
-        bound = rbound
-    if out.found and bound is not None and out.objective is not None:
-        bound = min(bound, out.objective)
-    note = (
-        f"{what}: bound {'none' if rbound is None else f'{rbound:.9g}'}, "
-        + "; ".join(broken)
-        + (
-            f"; budget branch and bound over site counts {lo}..{hi} ({out.stats['nodes']} nodes)"
-            if by_count
-            else f"; Lagrangian on the budget ({out.stats['budget_solves']} weighted solves)"
-        )
-    )
-    out = dataclasses.replace(
-        out,
-        bound=bound,
-        build_s=0.0,
-        solve_s=time.perf_counter() - t0,
-        stats={**rsol.stats, **out.stats, "relaxation": note},
-    )
-    return finalize(out, request), solver

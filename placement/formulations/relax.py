@@ -77,10 +77,12 @@ def relaxation(data: ModelData) -> tuple[ModelData, tuple[str, ...]] | None:
     return relaxed, dropped
 
 
-def violations(data: ModelData, sol: Solution) -> list[str]:
+def violations(data: ModelData, sol: Solution, tol: float = _TOL) -> list[str]:
     """The restricting constraints of ``data`` that the solution ``sol`` breaks (in words).
 
-    ``sol`` must have been found on (a relaxation of) ``data``: same pairs and sites.
+    ``sol`` must have been found on (a relaxation of) ``data``: same pairs and sites. ``tol``
+    is the relative slack of each row (the registry's post-check of every fast answer,
+    :func:`~placement.formulations.verify.broken_constraints`, passes a looser one).
     """
     if sol.open_mask is None:
         return ["no solution"]
@@ -94,18 +96,18 @@ def violations(data: ModelData, sol: Solution) -> list[str]:
     total = data.total_weight
     if data.sla_share is not None and data.sla_ms is not None:
         within = served[data.latency_ms[pair] <= data.sla_ms + 1e-9].sum()
-        if within < data.sla_share * total * (1 - _TOL):
+        if within < data.sla_share * total * (1 - tol):
             out.append(
                 f"percentile SLA: {within / total:.4%} within {data.sla_ms:g} ms, "
                 f"{data.sla_share:.4%} needed"
             )
     if data.capacity is not None:
         load = np.bincount(data.pair_j[pair], weights=served, minlength=data.n_sites)
-        over = load > data.capacity * (1 + _TOL) + _TOL
+        over = load > data.capacity * (1 + tol) + tol
         if over.any():
             out.append(f"capacity: {int(over.sum())} site(s) over")
     if data.single_sourcing and (data.capacity is not None or data.sla_share is not None):
-        if ((rows[:, 3] > _TOL) & (rows[:, 3] < 1 - _TOL)).any():
+        if ((rows[:, 3] > tol) & (rows[:, 3] < 1 - tol)).any():
             out.append("single sourcing: a demand point is split")
     if data.budget_usd is not None:
         j = data.pair_j[pair]
@@ -113,7 +115,7 @@ def violations(data: ModelData, sol: Solution) -> list[str]:
         cost += float(
             (data.variable_usd_per_unit[j] * served + data.pair_cost_usd[pair] * share).sum()
         )
-        if cost > data.budget_usd * (1 + _TOL) + _TOL:
+        if cost > data.budget_usd * (1 + tol) + tol:
             out.append(f"budget: {cost:,.0f} USD a year over {data.budget_usd:,.0f}")
     for code, limit in sorted(data.max_per_provider.items()):
         n = int(sol.open_mask[data.provider == code].sum())
