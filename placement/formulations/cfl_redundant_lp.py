@@ -33,8 +33,11 @@ incumbent's sites valued that way (one warm model over a pool of candidate sites
 57.2352 to 56.7379 in 11 CPU s). :func:`solve_capacity_redundant` chains them for the solver
 registry (``registry._capacity_redundant``), which starts the LP only when the time left allows
 it (world, 400-s cap at load 5-8: the LP proven at 56.150041, its rounding and swaps 56.410200,
-gap 0.46 %, 102 CPU s). No branch and bound yet: the LP's ``y`` has 8 sites at 1 and 4
-fractional.
+gap 0.46 %, 102 CPU s). The LP's ``y`` there has 8 sites at 1 and 4 fractional; with the LP
+proven, :func:`_site_bb` branches on the sites' ``y`` over the same model (reduced-cost
+fixing at the LP's multipliers, each node re-solved warm by dual simplex and bounded by
+``L(u, μ)`` at its duals over every site it may open), so a run with the time for it ends
+proven optimal.
 """
 
 from __future__ import annotations
@@ -671,14 +674,13 @@ def _site_bb(
     }
     root_lb = md.pick(u, mu, md.parts(u, np.maximum(mu, 0.0)), root_lo, root_hi)
     tie = itertools.count()
-    heap: list[tuple[float, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = [
-        (root_lb, next(tie), root_lo, root_hi, u, mu)
-    ]
+    heap: list[tuple[float, int, np.ndarray, np.ndarray]] = [(root_lb, next(tie), root_lo, root_hi)]
+    v_root = md.parts(u, np.maximum(mu, 0.0))
     nodes = lps = priced = 0
     stopped = False
     h = lp.h
     while heap:
-        parent_lb, _tie, lo, hi, pu, pmu = heap[0]
+        parent_lb, _tie, lo, hi = heap[0]
         if parent_lb >= ub - tol:
             pruned_min = min(pruned_min, parent_lb)
             heapq.heappop(heap)
@@ -689,7 +691,6 @@ def _site_bb(
         heapq.heappop(heap)
         lp.add_sites([int(j) for j in np.flatnonzero(lo & ~lp.in_s)])
         node_lb, value, status = parent_lb, math.inf, "infeasible"
-        nu, nmu = pu, pmu
         while True:
             sites = np.fromiter(lp.ycol, dtype=np.int64)
             cols = np.array([lp.ycol[j] for j in sites], dtype=np.int32)
@@ -699,8 +700,8 @@ def _site_bb(
             if got == "stopped":
                 status = "stopped"
                 break
-            if isinstance(got, str):  # infeasible over S: the parent's duals price sites in
-                v = md.parts(pu, np.maximum(pmu, 0.0))
+            if isinstance(got, str):  # infeasible over S: the root's parts price sites in
+                v = v_root
                 status = "infeasible"
             else:
                 value, nu, nmu = got
@@ -720,7 +721,7 @@ def _site_bb(
             priced += len(new)
             lp.add_sites([int(j) for j in new[:SITES_PER_ROUND]])
         if status == "stopped":
-            heapq.heappush(heap, (parent_lb, next(tie), lo, hi, pu, pmu))
+            heapq.heappush(heap, (parent_lb, next(tie), lo, hi))
             stopped = True
             break
         nodes += 1
@@ -749,8 +750,8 @@ def _site_bb(
         down_hi, up_lo = hi.copy(), lo.copy()
         down_hi[t] = False
         up_lo[t] = True
-        heapq.heappush(heap, (node_lb, next(tie), lo, down_hi, nu, nmu))
-        heapq.heappush(heap, (node_lb, next(tie), up_lo, hi, nu, nmu))
+        heapq.heappush(heap, (node_lb, next(tie), lo, down_hi))
+        heapq.heappush(heap, (node_lb, next(tie), up_lo, hi))
     open_min = min((b for b, *_ in heap), default=math.inf)
     bound = min(ub, pruned_min, open_min)
     stats.update(
@@ -781,12 +782,15 @@ class RedundantCapacity:
     Attributes
     ----------
     bound : float
-        Lower bound (objective units, ``-inf`` if none): the strong LP's Lagrangian bound.
+        Lower bound (objective units, ``-inf`` if none): the strong LP's Lagrangian bound, or
+        the site branch and bound's when higher.
     incumbent : tuple or None
         ``(objective, open mask, rows)`` of the best solution found, if better than the one given.
     stats : dict
         ``lp_rounds``, ``lp_sites``, ``lp_proven``, ``lp_value``, ``lp_cpu_s``,
-        ``rounding_sets``, ``rounding_objective``.
+        ``rounding_sets``, ``rounding_objective`` and, when the site branch and bound ran,
+        ``bb_proven``, ``bb_nodes``, ``bb_lps``, ``bb_priced``, ``bb_open``,
+        ``bb_sites_free``, ``bb_sites_fixed_open``, ``bb_s``, ``bb_cpu_s``.
     """
 
     bound: float
@@ -811,7 +815,11 @@ def solve_capacity_redundant(
     from the incumbent's open sites and ``extra_open``, e.g. the relaxation's), then every
     open set that keeps the LP's sites at 1 and completes the count with its fractional ones
     (most-open first, at most :data:`MAX_ROUNDINGS`) is valued exactly, and the best is
-    improved by :func:`improve_open` until ``deadline``.
+    improved by :func:`improve_open`; with the LP proven the swaps get
+    :data:`SWAP_SHARE_BEFORE_BB` of the time left and the site branch and bound
+    (:func:`_site_bb`) the rest, its bound replacing the LP's when higher (``stats``:
+    ``bb_proven``, ``bb_nodes``, ``bb_sites_free``, ...). Otherwise the swaps run until
+    ``deadline``.
     """
     t0 = time.perf_counter()
     best: tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None = None
