@@ -651,7 +651,9 @@ def _site_bb(
     """Branch and bound on the sites' ``y`` with the strong LP over ``S`` at every node.
 
     The root's sites are fixed by :func:`_fix_sites` at the strong LP's multipliers (the
-    smallest bound of a fixing counts as a pruned node's). A node is
+    smallest bound of a fixing counts as a pruned node's), again whenever the incumbent
+    improves (the nodes taken from then on get the new fixings: world, 400-s cap, 67 sites
+    left free at 56.410200 where 97 were at 56.597905). A node is
     a set of sites fixed open (``lo``) and the sites it may open (``hi``): the LP over ``S``
     with those ``y`` bounds, re-solved by dual simplex from the last basis; its bound is
     ``L(u, μ)`` at the node LP's duals over every site of ``hi`` (valid for any multipliers;
@@ -668,6 +670,7 @@ def _site_bb(
     found: tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None = None
     tol = PRUNE_GAP * max(1.0, abs(ub))
     root_lo, root_hi, pruned_min = _fix_sites(md, u, mu, ub, tol)
+    fix_lo, fix_hi = root_lo, root_hi
     stats: dict[str, object] = {
         "bb_sites_free": int((root_hi & ~root_lo).sum()),
         "bb_sites_fixed_open": int(root_lo.sum()),
@@ -689,6 +692,9 @@ def _site_bb(
             stopped = True
             break
         heapq.heappop(heap)
+        lo, hi = lo | fix_lo, hi & fix_hi
+        if (lo & ~hi).any():  # no solution below ub - tol: the fixing's bound covers it
+            continue
         lp.add_sites([int(j) for j in np.flatnonzero(lo & ~lp.in_s)])
         node_lb, value, status = parent_lb, math.inf, "infeasible"
         while True:
@@ -745,6 +751,8 @@ def _site_bb(
                 ub, ub_mask, ub_rows = got_open[0], mask, got_open[1]
                 found = (ub, ub_mask, ub_rows)
                 tol = PRUNE_GAP * max(1.0, abs(ub))
+                fix_lo, fix_hi, dropped = _fix_sites(md, u, mu, ub, tol)  # tighter
+                pruned_min = min(pruned_min, dropped)
             pruned_min = min(pruned_min, node_lb)  # its best: this set, or above its bound
             continue
         down_hi, up_lo = hi.copy(), lo.copy()
