@@ -795,8 +795,8 @@ class RedundantCapacity:
     incumbent : tuple or None
         ``(objective, open mask, rows)`` of the best solution found, if better than the one given.
     stats : dict
-        ``lp_rounds``, ``lp_sites``, ``lp_proven``, ``lp_value``, ``lp_cpu_s``,
-        ``rounding_sets``, ``rounding_objective`` and, when the site branch and bound ran,
+        ``lp_rounds``, ``lp_sites``, ``lp_proven``, ``lp_value``, ``capred_lp_bound`` (the LP's
+        Lagrangian bound), ``lp_cpu_s``, ``rounding_sets``, ``rounding_objective`` and, when the site branch and bound ran,
         ``bb_proven``, ``bb_nodes``, ``bb_lps``, ``bb_priced``, ``bb_open``,
         ``bb_sites_free``, ``bb_sites_fixed_open``, ``bb_s``, ``bb_cpu_s``.
     """
@@ -897,6 +897,7 @@ def solve_capacity_redundant(
             best = swapped
     stats.update(rounding_sets=tried, rounding_objective=None if best is None else best[0])
     bound = res.bound
+    stats.update(capred_lp_bound=res.bound)
     if res.proven and time.perf_counter() < deadline:
         cur = best if best is not None else (objective, np.asarray(open_mask, dtype=bool), rows)
         bb = _site_bb(data, md, lp, u_lp, mu_lp, cur, deadline, verbose)

@@ -885,11 +885,13 @@ def _capacity_redundant(
         how = "proven" if res.stats.get("lp_proven") else "unfinished"
         notes.append(
             f"strong LP with capacity and backups {how} ({res.stats.get('lp_rounds')} LPs over "
-            f"{res.stats.get('lp_sites')} sites, Lagrangian bound {res.bound:.9g}); "
+            f"{res.stats.get('lp_sites')} sites, Lagrangian bound "
+            f"{res.stats.get('capred_lp_bound', res.bound):.9g}); "
             f"{res.stats.get('rounding_sets')} open sets near its y valued"
             + (
                 f"; site branch and bound {'ended' if res.stats['bb_proven'] else 'stopped'} "
-                f"({res.stats['bb_nodes']} nodes, {res.stats['bb_sites_free']} sites free)"
+                f"({res.stats['bb_nodes']} nodes, {res.stats['bb_sites_free']} sites free, "
+                f"bound {res.bound:.9g})"
                 if "bb_nodes" in res.stats
                 else ""
             )
