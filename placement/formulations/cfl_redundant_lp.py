@@ -795,10 +795,11 @@ class RedundantCapacity:
     incumbent : tuple or None
         ``(objective, open mask, rows)`` of the best solution found, if better than the one given.
     stats : dict
-        ``lp_rounds``, ``lp_sites``, ``lp_proven``, ``lp_value``, ``capred_lp_bound`` (the LP's
-        Lagrangian bound), ``lp_cpu_s``, ``rounding_sets``, ``rounding_objective`` and, when the site branch and bound ran,
-        ``bb_proven``, ``bb_nodes``, ``bb_lps``, ``bb_priced``, ``bb_open``,
-        ``bb_sites_free``, ``bb_sites_fixed_open``, ``bb_s``, ``bb_cpu_s``.
+        ``lp_rounds``, ``lp_sites``, ``lp_proven``, ``lp_value``, ``capred_lp_bound`` (the
+        LP's Lagrangian bound), ``lp_cpu_s``, ``rounding_sets``, ``rounding_objective`` and,
+        when the site branch and bound ran, ``bb_proven``, ``bb_nodes``, ``bb_lps``,
+        ``bb_priced``, ``bb_open``, ``bb_sites_free``, ``bb_sites_fixed_open``, ``bb_s``,
+        ``bb_cpu_s``.
     """
 
     bound: float
