@@ -659,11 +659,15 @@ def _site_bb(
     ``L(u, μ)`` at the node LP's duals over every site of ``hi`` (valid for any multipliers;
     sites outside ``S`` that it opens join ``S`` and the node is re-solved, as the root's site
     pricing does). Best bound first; a node within :data:`PRUNE_GAP` of the incumbent is
-    pruned; an integral ``y`` is valued exactly (:func:`evaluate_open`); else the most
+    pruned; an integral ``y`` is valued exactly (:func:`evaluate_open`) and, if the node's bound
+    stays below its LP, the node is split on one of its free open sites; else the most
     fractional ``y`` is branched on. The bound returned is the smallest over the open and
-    pruned nodes and the incumbent: the incumbent's own value when the tree ends (proven).
+    pruned nodes and the incumbent; ``bb_proven`` when the tree ended with it proving the
+    incumbent.
     """
     import heapq
+
+    from placement.formulations._gap import is_proven
 
     t0, c0 = time.perf_counter(), time.process_time()
     ub, ub_mask, ub_rows = incumbent
@@ -753,8 +757,11 @@ def _site_bb(
                 tol = PRUNE_GAP * max(1.0, abs(ub))
                 fix_lo, fix_hi, dropped = _fix_sites(md, u, mu, ub, tol)  # tighter
                 pruned_min = min(pruned_min, dropped)
-            pruned_min = min(pruned_min, node_lb)  # its best: this set, or above its bound
-            continue
+            free_open = np.flatnonzero(hi & ~lo & (y > 0.5))
+            if node_lb >= min(value, ub) - tol or not len(free_open):
+                pruned_min = min(pruned_min, node_lb)  # its best: this set, or above its bound
+                continue
+            t = int(free_open[0])  # L below the LP over S: split the node on an open site
         down_hi, up_lo = hi.copy(), lo.copy()
         down_hi[t] = False
         up_lo[t] = True
@@ -763,7 +770,7 @@ def _site_bb(
     open_min = min((b for b, *_ in heap), default=math.inf)
     bound = min(ub, pruned_min, open_min)
     stats.update(
-        bb_proven=not stopped,
+        bb_proven=not stopped and is_proven(ub, bound),
         bb_nodes=nodes,
         bb_lps=lps,
         bb_priced=priced,

@@ -889,7 +889,7 @@ def _capacity_redundant(
             f"{res.stats.get('capred_lp_bound', res.bound):.9g}); "
             f"{res.stats.get('rounding_sets')} open sets near its y valued"
             + (
-                f"; site branch and bound {'ended' if res.stats['bb_proven'] else 'stopped'} "
+                f"; site branch and bound {'proven' if res.stats['bb_proven'] else 'unfinished'} "
                 f"({res.stats['bb_nodes']} nodes, {res.stats['bb_sites_free']} sites free, "
                 f"bound {res.bound:.9g})"
                 if "bb_nodes" in res.stats
