@@ -229,9 +229,12 @@ def test_large_capacity_with_backups_gets_a_feasible_incumbent_and_the_strong_lp
     res = tight.solve()
     free = prob.solve()
     assert pulp.status == "optimal" and free.status == "optimal"
-    assert res.status in ("optimal", "feasible")
-    # no time limit: the strong LP with capacity and backups (cfl_redundant_lp) bounds it
+    # no time limit: the strong LP with capacity and backups (cfl_redundant_lp) bounds it and
+    # its site branch and bound ends at PuLP's optimum, proven
     assert "strong LP with capacity and backups proven" in res.solver["relaxation"]
+    assert "site branch and bound proven" in res.solver["relaxation"]
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(pulp.objective, rel=1e-5)
     assert res.objective >= pulp.objective * (1 - 1e-9)
     assert free.objective * (1 - 1e-9) <= res.best_bound <= pulp.objective * (1 + 1e-9)
     # a short limit: the LP is not started, the incumbent's open set is valued exactly

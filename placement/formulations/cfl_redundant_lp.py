@@ -33,8 +33,11 @@ incumbent's sites valued that way (one warm model over a pool of candidate sites
 57.2352 to 56.7379 in 11 CPU s). :func:`solve_capacity_redundant` chains them for the solver
 registry (``registry._capacity_redundant``), which starts the LP only when the time left allows
 it (world, 400-s cap at load 5-8: the LP proven at 56.150041, its rounding and swaps 56.410200,
-gap 0.46 %, 102 CPU s). No branch and bound yet: the LP's ``y`` has 8 sites at 1 and 4
-fractional.
+gap 0.46 %, 102 CPU s). The LP's ``y`` there has 8 sites at 1 and 4 fractional; with the LP
+proven, :func:`_site_bb` branches on the sites' ``y`` over the same model (reduced-cost
+fixing at the LP's multipliers, each node re-solved warm by dual simplex and bounded by
+``L(u, μ)`` at its duals over every site it may open), so a run with the time for it ends
+proven optimal.
 """
 
 from __future__ import annotations
@@ -155,20 +158,54 @@ class _Model:
         v += self.fixed
         return np.where(self.openable, v, np.inf)
 
-    def bound(self, u: np.ndarray, mu: np.ndarray) -> tuple[float, np.ndarray]:
-        """``L(u, μ)`` and the parts ``v``."""
+    def bound(
+        self,
+        u: np.ndarray,
+        mu: np.ndarray,
+        must: np.ndarray | None = None,
+        openable: np.ndarray | None = None,
+    ) -> tuple[float, np.ndarray]:
+        """``L(u, μ)`` and the parts ``v``; ``must`` / ``openable`` replace the model's own
+        (a branch and bound node's sites fixed open / the sites it may open)."""
         mu = np.maximum(mu, 0.0)
         v = self.parts(u, mu)
-        must = self.must & self.openable
-        free = np.flatnonzero(self.openable & ~must)
+        return self.pick(u, mu, v, must, openable), v
+
+    def pick(
+        self,
+        u: np.ndarray,
+        mu: np.ndarray,
+        v: np.ndarray,
+        must: np.ndarray | None = None,
+        openable: np.ndarray | None = None,
+    ) -> float:
+        """``L(u, μ)`` from the parts ``v``: the must-open sites and the count's best others."""
+        ok = self.openable if openable is None else self.openable & openable
+        must = self.must & self.openable if must is None else must
+        if (must & ~ok).any():
+            return math.inf
+        free = np.flatnonzero(ok & ~must)
         vf = np.sort(v[free])
         k_must = int(must.sum())
         if k_must > self.hi or k_must + len(vf) < self.lo or not np.isfinite(v[must]).all():
-            return math.inf, v
+            return math.inf
         need = max(0, self.lo - k_must)
         take = need + int(np.count_nonzero(vf[need : self.hi - k_must] < 0))
-        dom = float(mu.sum()) if self.need_dom else 0.0
-        return float(u.sum() - dom + v[must].sum() + vf[:take].sum()), v
+        dom = float(np.maximum(mu, 0.0).sum()) if self.need_dom else 0.0
+        return float(u.sum() - dom + v[must].sum() + vf[:take].sum())
+
+    def chosen(self, v: np.ndarray, must: np.ndarray, openable: np.ndarray) -> np.ndarray:
+        """The sites that :meth:`pick` opens (must-open first, then the smallest parts)."""
+        ok = self.openable & openable
+        free = np.flatnonzero(ok & ~must)
+        order = free[np.argsort(v[free], kind="stable")]
+        k_must = int(must.sum())
+        need = max(0, self.lo - k_must)
+        vf = v[order]
+        take = need + int(np.count_nonzero(vf[need : self.hi - k_must] < 0))
+        out = must.copy()
+        out[order[:take]] = True
+        return out
 
 
 class _SiteLP:
@@ -368,6 +405,18 @@ def redundant_capacity_bound(
     RedundantBound
         ``bound`` in objective units (mean latency, ms), ``-inf`` if no LP ended.
     """
+    return _strong_lp(data, deadline, start_open, start_rows, verbose)[0]
+
+
+def _strong_lp(
+    data: ModelData,
+    deadline: float,
+    start_open: np.ndarray | None,
+    start_rows: list[tuple[int, int, int, float]] | None,
+    verbose: bool,
+) -> tuple[RedundantBound, _Model, _SiteLP, np.ndarray, np.ndarray]:
+    """:func:`redundant_capacity_bound` with its model, LP and the multipliers of its bound
+    (for :func:`_site_bb`)."""
     from placement.formulations._gap import is_proven
 
     c0 = time.process_time()
@@ -411,9 +460,10 @@ def redundant_capacity_bound(
         if not new:
             break
         lp.add_sites(new)
-    return RedundantBound(
+    res = RedundantBound(
         best, lp_value, proven, rounds, int(lp.in_s.sum()), time.process_time() - c0, y_last
     )
+    return res, md, lp, u_best, mu_best
 
 
 class _OpenSetLP:
@@ -546,10 +596,198 @@ def evaluate_open(
     return float(cost @ share), rows
 
 
+#: Nodes whose bound is within this share of the incumbent are pruned (as :mod:`~.cfl_lp`).
+PRUNE_GAP = 1e-7
+
+
+@dataclass(frozen=True)
+class _SiteBB:
+    """Result of :func:`_site_bb`: the bound (objective units), a better incumbent if found,
+    and the tree's statistics."""
+
+    bound: float
+    incumbent: tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None
+    stats: dict[str, object]
+
+
+def _fix_sites(
+    md: _Model, u: np.ndarray, mu: np.ndarray, ub: float, tol: float
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Reduced-cost fixing at ``(u, μ)``: the sites that any solution below ``ub − tol`` keeps
+    open (forcing them closed lifts ``L`` there) and the sites it may open (forcing them open
+    does not), with the smallest ``L`` of a forcing that fixed a site (a bound of every
+    solution the fixing drops)."""
+    v = md.parts(u, np.maximum(mu, 0.0))
+    lo = md.must & md.openable
+    hi = md.openable.copy()
+    dropped = math.inf
+    for j in np.flatnonzero(md.openable & ~md.must):
+        forced = lo.copy()
+        forced[j] = True
+        lb = md.pick(u, mu, v, forced, hi)
+        if lb >= ub - tol:
+            hi[j] = False
+            dropped = min(dropped, lb)
+    for j in np.flatnonzero(hi & ~lo):
+        without = hi.copy()
+        without[j] = False
+        lb = md.pick(u, mu, v, lo, without)
+        if lb >= ub - tol:
+            lo[j] = True
+            dropped = min(dropped, lb)
+    return lo, hi, dropped
+
+
+def _site_bb(
+    data: ModelData,
+    md: _Model,
+    lp: _SiteLP,
+    u: np.ndarray,
+    mu: np.ndarray,
+    incumbent: tuple[float, np.ndarray, list[tuple[int, int, int, float]]],
+    deadline: float,
+    verbose: bool = False,
+) -> _SiteBB:
+    """Branch and bound on the sites' ``y`` with the strong LP over ``S`` at every node.
+
+    The root's sites are fixed by :func:`_fix_sites` at the strong LP's multipliers (the
+    smallest bound of a fixing counts as a pruned node's), again whenever the incumbent
+    improves (the nodes taken from then on get the new fixings: world, 400-s cap, 67 sites
+    left free at 56.410200 where 97 were at 56.597905). A node is
+    a set of sites fixed open (``lo``) and the sites it may open (``hi``): the LP over ``S``
+    with those ``y`` bounds, re-solved by dual simplex from the last basis; its bound is
+    ``L(u, μ)`` at the node LP's duals over every site of ``hi`` (valid for any multipliers;
+    sites outside ``S`` that it opens join ``S`` and the node is re-solved, as the root's site
+    pricing does). Best bound first; a node within :data:`PRUNE_GAP` of the incumbent is
+    pruned; an integral ``y`` is valued exactly (:func:`evaluate_open`) and, if the node's bound
+    stays below its LP, the node is split on one of its free open sites; else the most
+    fractional ``y`` is branched on. The bound returned is the smallest over the open and
+    pruned nodes and the incumbent; ``bb_proven`` when the tree ended with it proving the
+    incumbent.
+    """
+    import heapq
+
+    from placement.formulations._gap import is_proven
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    ub, ub_mask, ub_rows = incumbent
+    found: tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None = None
+    tol = PRUNE_GAP * max(1.0, abs(ub))
+    root_lo, root_hi, pruned_min = _fix_sites(md, u, mu, ub, tol)
+    fix_lo, fix_hi = root_lo, root_hi
+    stats: dict[str, object] = {
+        "bb_sites_free": int((root_hi & ~root_lo).sum()),
+        "bb_sites_fixed_open": int(root_lo.sum()),
+    }
+    root_lb = md.pick(u, mu, md.parts(u, np.maximum(mu, 0.0)), root_lo, root_hi)
+    tie = itertools.count()
+    heap: list[tuple[float, int, np.ndarray, np.ndarray]] = [(root_lb, next(tie), root_lo, root_hi)]
+    v_root = md.parts(u, np.maximum(mu, 0.0))
+    nodes = lps = priced = 0
+    stopped = False
+    h = lp.h
+    while heap:
+        parent_lb, _tie, lo, hi = heap[0]
+        if parent_lb >= ub - tol:
+            pruned_min = min(pruned_min, parent_lb)
+            heapq.heappop(heap)
+            continue
+        if deadline - time.perf_counter() <= 0.05:
+            stopped = True
+            break
+        heapq.heappop(heap)
+        lo, hi = lo | fix_lo, hi & fix_hi
+        if (lo & ~hi).any():  # no solution below ub - tol: the fixing's bound covers it
+            continue
+        lp.add_sites([int(j) for j in np.flatnonzero(lo & ~lp.in_s)])
+        node_lb, value, status = parent_lb, math.inf, "infeasible"
+        while True:
+            sites = np.fromiter(lp.ycol, dtype=np.int64)
+            cols = np.array([lp.ycol[j] for j in sites], dtype=np.int32)
+            h.changeColsBounds(len(cols), cols, lo[sites].astype(float), hi[sites].astype(float))
+            got = lp.run(deadline)
+            lps += 1
+            if got == "stopped":
+                status = "stopped"
+                break
+            if isinstance(got, str):  # infeasible over S: the root's parts price sites in
+                v = v_root
+                status = "infeasible"
+            else:
+                value, nu, nmu = got
+                v = md.parts(nu, nmu)
+                node_lb = max(parent_lb, md.pick(nu, nmu, v, lo, hi))
+                status = "optimal"
+                if node_lb >= ub - tol or value - node_lb <= tol:
+                    break
+            # sites outside S that the node's bound opens (or, infeasible, the cheapest)
+            out_s = hi & ~lp.in_s
+            if status == "optimal":
+                new = np.flatnonzero(md.chosen(v, lo, hi) & out_s)
+            else:
+                new = np.array(sites_to_add(np.where(out_s, v, np.inf), lp.in_s, SITES_PER_ROUND))
+            if not len(new):
+                break
+            priced += len(new)
+            lp.add_sites([int(j) for j in new[:SITES_PER_ROUND]])
+        if status == "stopped":
+            heapq.heappush(heap, (parent_lb, next(tie), lo, hi))
+            stopped = True
+            break
+        nodes += 1
+        if status == "infeasible":
+            continue
+        if verbose:
+            print(
+                f"cfl_redundant_lp: node {nodes} LP {value:.9g} bound {node_lb:.9g} "
+                f"(free {int((hi & ~lo).sum())}, S {int(lp.in_s.sum())}, open {len(heap)})"
+            )
+        if node_lb >= ub - tol:
+            pruned_min = min(pruned_min, node_lb)
+            continue
+        y = lp.y_values()
+        frac = np.where(hi & ~lo, np.minimum(y, 1.0 - y), 0.0)
+        t = int(np.argmax(frac))
+        if frac[t] <= 1e-6:  # integral: an open set, valued exactly
+            mask = (y > 0.5) & hi
+            got_open = evaluate_open(data, mask, deadline)
+            if got_open is not None and got_open[0] < ub - 1e-12 * max(1.0, abs(ub)):
+                ub, ub_mask, ub_rows = got_open[0], mask, got_open[1]
+                found = (ub, ub_mask, ub_rows)
+                tol = PRUNE_GAP * max(1.0, abs(ub))
+                fix_lo, fix_hi, dropped = _fix_sites(md, u, mu, ub, tol)  # tighter
+                pruned_min = min(pruned_min, dropped)
+            free_open = np.flatnonzero(hi & ~lo & (y > 0.5))
+            if node_lb >= min(value, ub) - tol or not len(free_open):
+                pruned_min = min(pruned_min, node_lb)  # its best: this set, or above its bound
+                continue
+            t = int(free_open[0])  # L below the LP over S: split the node on an open site
+        down_hi, up_lo = hi.copy(), lo.copy()
+        down_hi[t] = False
+        up_lo[t] = True
+        heapq.heappush(heap, (node_lb, next(tie), lo, down_hi))
+        heapq.heappush(heap, (node_lb, next(tie), up_lo, hi))
+    open_min = min((b for b, *_ in heap), default=math.inf)
+    bound = min(ub, pruned_min, open_min)
+    stats.update(
+        bb_proven=not stopped and is_proven(ub, bound),
+        bb_nodes=nodes,
+        bb_lps=lps,
+        bb_priced=priced,
+        bb_open=len(heap),
+        bb_s=time.perf_counter() - t0,
+        bb_cpu_s=time.process_time() - c0,
+    )
+    return _SiteBB(bound, found, stats)
+
+
 #: Most open sets near the LP's ``y`` that :func:`solve_capacity_redundant` values exactly.
 MAX_ROUNDINGS = 24
 #: Share of the time left kept for the rounding after the strong LP.
 ROUND_SHARE = 0.1
+#: With the strong LP proven, the share of the time left that the swaps of the best rounding
+#: may use before the site branch and bound (:func:`_site_bb`) gets the rest.
+SWAP_SHARE_BEFORE_BB = 0.25
 
 
 @dataclass(frozen=True)
@@ -559,12 +797,16 @@ class RedundantCapacity:
     Attributes
     ----------
     bound : float
-        Lower bound (objective units, ``-inf`` if none): the strong LP's Lagrangian bound.
+        Lower bound (objective units, ``-inf`` if none): the strong LP's Lagrangian bound, or
+        the site branch and bound's when higher.
     incumbent : tuple or None
         ``(objective, open mask, rows)`` of the best solution found, if better than the one given.
     stats : dict
-        ``lp_rounds``, ``lp_sites``, ``lp_proven``, ``lp_value``, ``lp_cpu_s``,
-        ``rounding_sets``, ``rounding_objective``.
+        ``lp_rounds``, ``lp_sites``, ``lp_proven``, ``lp_value``, ``capred_lp_bound`` (the
+        LP's Lagrangian bound), ``lp_cpu_s``, ``rounding_sets``, ``rounding_objective`` and,
+        when the site branch and bound ran, ``bb_proven``, ``bb_nodes``, ``bb_lps``,
+        ``bb_priced``, ``bb_open``, ``bb_sites_free``, ``bb_sites_fixed_open``, ``bb_s``,
+        ``bb_cpu_s``.
     """
 
     bound: float
@@ -589,7 +831,11 @@ def solve_capacity_redundant(
     from the incumbent's open sites and ``extra_open``, e.g. the relaxation's), then every
     open set that keeps the LP's sites at 1 and completes the count with its fractional ones
     (most-open first, at most :data:`MAX_ROUNDINGS`) is valued exactly, and the best is
-    improved by :func:`improve_open` until ``deadline``.
+    improved by :func:`improve_open`; with the LP proven the swaps get
+    :data:`SWAP_SHARE_BEFORE_BB` of the time left and the site branch and bound
+    (:func:`_site_bb`) the rest, its bound replacing the LP's when higher (``stats``:
+    ``bb_proven``, ``bb_nodes``, ``bb_sites_free``, ...). Otherwise the swaps run until
+    ``deadline``.
     """
     t0 = time.perf_counter()
     best: tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None = None
@@ -612,12 +858,8 @@ def solve_capacity_redundant(
         start |= np.asarray(extra_open, dtype=bool)
     left = deadline - time.perf_counter()
     lp_deadline = deadline - ROUND_SHARE * left if math.isfinite(left) else deadline
-    res = redundant_capacity_bound(
-        data,
-        deadline=lp_deadline,
-        start_open=start,
-        start_rows=rows if best is None else best[2],
-        verbose=verbose,
+    res, md, lp, u_lp, mu_lp = _strong_lp(
+        data, lp_deadline, start, rows if best is None else best[2], verbose
     )
     stats.update(
         lp_rounds=res.rounds,
@@ -652,14 +894,24 @@ def solve_capacity_redundant(
                 tried += 1
                 if verbose:
                     print(f"cfl_redundant_lp: rounding {sorted(np.flatnonzero(mask))} {value:.9g}")
-    if time.perf_counter() < deadline:
+    left = deadline - time.perf_counter()
+    if left > 0:
         cur = best if best is not None else (objective, np.asarray(open_mask, dtype=bool), rows)
-        swapped = improve_open(data, cur[1], cur[2], cur[0], deadline)
+        swap_deadline = deadline
+        if res.proven and math.isfinite(left):
+            swap_deadline = time.perf_counter() + SWAP_SHARE_BEFORE_BB * left
+        swapped = improve_open(data, cur[1], cur[2], cur[0], swap_deadline)
         if swapped is not None:
             best = swapped
-    stats.update(
-        rounding_sets=tried,
-        rounding_objective=None if best is None else best[0],
-        capred_s=time.perf_counter() - t0,
-    )
-    return RedundantCapacity(res.bound, best, stats)
+    stats.update(rounding_sets=tried, rounding_objective=None if best is None else best[0])
+    bound = res.bound
+    stats.update(capred_lp_bound=res.bound)
+    if res.proven and time.perf_counter() < deadline:
+        cur = best if best is not None else (objective, np.asarray(open_mask, dtype=bool), rows)
+        bb = _site_bb(data, md, lp, u_lp, mu_lp, cur, deadline, verbose)
+        stats.update(bb.stats)
+        if bb.incumbent is not None:
+            best = bb.incumbent
+        bound = max(bound, bb.bound)
+    stats.update(capred_s=time.perf_counter() - t0)
+    return RedundantCapacity(bound, best, stats)

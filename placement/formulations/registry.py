@@ -1040,7 +1040,8 @@ def _capacity_redundant(
     fast: Solver,
 ) -> tuple[Solution, Solver]:
     """Capacity + backups at scale: the incumbent valued exactly, the strong LP's bound when
-    the time left allows it, and its rounding (:func:`~.cfl_redundant_lp.solve_capacity_redundant`).
+    the time left allows it, its rounding and, the LP proven, a site branch and bound over it
+    (:func:`~.cfl_redundant_lp.solve_capacity_redundant`).
 
     The bound is the larger of the relaxation's (without the capacity) and the LP's
     Lagrangian bound; the status ``optimal`` only when it meets the incumbent.
@@ -1079,8 +1080,16 @@ def _capacity_redundant(
         how = "proven" if res.stats.get("lp_proven") else "unfinished"
         notes.append(
             f"strong LP with capacity and backups {how} ({res.stats.get('lp_rounds')} LPs over "
-            f"{res.stats.get('lp_sites')} sites, Lagrangian bound {res.bound:.9g}); "
+            f"{res.stats.get('lp_sites')} sites, Lagrangian bound "
+            f"{res.stats.get('capred_lp_bound', res.bound):.9g}); "
             f"{res.stats.get('rounding_sets')} open sets near its y valued"
+            + (
+                f"; site branch and bound {'proven' if res.stats['bb_proven'] else 'unfinished'} "
+                f"({res.stats['bb_nodes']} nodes, {res.stats['bb_sites_free']} sites free, "
+                f"bound {res.bound:.9g})"
+                if "bb_nodes" in res.stats
+                else ""
+            )
         )
     else:
         got = evaluate_open(data, incumbent.open_mask, deadline)
