@@ -43,8 +43,9 @@ enters at an absorbing site gets the basis of the extended duals (:meth:`_Solver
 its linking row nonbasic, its cheapest column basic at 0, so ``π_p`` is its deficit), not
 HiGHS's extension of the basis (the new row's slack basic, ``π_p = 0``, the pair's columns dual
 infeasible): only ``y_j``'s reduced cost is left to fall below 0 when the deficits exceed it.
-World N = 6, SLA 120 ms: 56 pricing rounds instead of 91, the point's CPU 55 s instead of
-about 118 s with the same optimum (single runs at load 9-14).
+World N = 6, SLA 120 ms: 56 pricing rounds instead of 91, the point's CPU 53.8 s instead of
+120.5 s with the same optimum (medians of 3 side by side, load 8-19); N = 7 at SLA 120 ms 0.88
+of its CPU, N = 8 at SLA 160 ms 1.05 (its site branching takes another path).
 
 Every round also computes two Lagrangian bounds from the current duals (sign-clamped); each is a
 valid lower bound at any time, so pricing stops early once an incumbent (an integral LP ``y``,
