@@ -478,6 +478,41 @@ def _pulp_start(
     return values
 
 
+def _without_budget(data: ModelData, request: SolveRequest) -> _Relaxed | None:
+    """The problem without its budget, by ``fast-median`` (:func:`_solve_relaxation`), the
+    first step of both budget solvers; None when no fast solver covers it (``min_sites``)."""
+    from placement.formulations.relax import relaxation
+
+    relaxed = relaxation(data)
+    assert relaxed is not None  # the budget is active
+    rdata, dropped = relaxed
+    fast = choose_solver(rdata, "auto")
+    return None if fast is _PULP else _solve_relaxation(data, rdata, dropped, fast, request)
+
+
+def _with_relaxation(out: Solution, rel: _Relaxed | None, how: str, t0: float) -> Solution:
+    """A budget solver's answer with the larger of its bound and the relaxation's (never above
+    the answer) and the relaxation note ending in ``how``."""
+    rsol = None if rel is None else rel.rsol
+    rbound = rsol.bound if rsol is not None and rsol.sense == 1 else None
+    bound = out.bound
+    if rbound is not None and out.status != "infeasible" and (bound is None or rbound > bound):
+        bound = rbound
+    if out.found and bound is not None and out.objective is not None:
+        bound = min(bound, out.objective)
+    stats = dict(out.stats)
+    if rel is not None:
+        stats = {**rel.rsol.stats, **stats}
+        stats["relaxation"] = (
+            f"{rel.what}: bound {'none' if rbound is None else f'{rbound:.9g}'}, "
+            + "; ".join(rel.broken)
+            + f"; {how}"
+        )
+    return dataclasses.replace(
+        out, bound=bound, build_s=0.0, solve_s=time.perf_counter() - t0, stats=stats
+    )
+
+
 def _budget_condition(data: ModelData) -> str | None:
     """:func:`~placement.formulations.budget.budget_condition` (imported when first needed)."""
     from placement.formulations.budget import budget_condition
@@ -508,20 +543,13 @@ class BudgetMedian:
 
     def solve(self, data: ModelData, request: SolveRequest) -> Solution:
         from placement.formulations.budget import budget_applies
-        from placement.formulations.relax import relaxation
 
         if not budget_applies(data):
             raise SolverError("the budget's serving cost depends on the assignment")
         t0 = time.perf_counter()
-        relaxed = relaxation(data)
-        assert relaxed is not None  # the budget is active
-        rdata, dropped = relaxed
-        fast = choose_solver(rdata, "auto")
-        rel = None
-        if fast is not _PULP:
-            rel = _solve_relaxation(data, rdata, dropped, fast, request)
-            if rel.settled is not None:
-                return rel.settled
+        rel = _without_budget(data, request)
+        if rel is not None and rel.settled is not None:
+            return rel.settled
         rsol = None if rel is None else rel.rsol
         lo, hi = _budget_counts(data)
         if request.progress is not None:
@@ -530,23 +558,8 @@ class BudgetMedian:
         sol = _budget_kernel(data, request, None if start is None else np.flatnonzero(start))
         stats = {"nodes": int(sol.nodes), "warm_start_incumbent": bool(sol.warm_start_used)}
         out = _from_kernel(sol, data, None, stats)
-        rbound = rsol.bound if rsol is not None and rsol.sense == 1 else None
-        bound = out.bound
-        if rbound is not None and out.status != "infeasible" and (bound is None or rbound > bound):
-            bound = rbound
-        if out.found and bound is not None and out.objective is not None:
-            bound = min(bound, out.objective)
-        stats = dict(out.stats)
-        if rel is not None:
-            stats = {**rel.rsol.stats, **stats}
-            stats["relaxation"] = (
-                f"{rel.what}: bound {'none' if rbound is None else f'{rbound:.9g}'}, "
-                + "; ".join(rel.broken)
-                + f"; budget branch and bound over site counts {lo}..{hi} ({stats['nodes']} nodes)"
-            )
-        return dataclasses.replace(
-            out, bound=bound, build_s=0.0, solve_s=time.perf_counter() - t0, stats=stats
-        )
+        how = f"budget branch and bound over site counts {lo}..{hi} ({stats['nodes']} nodes)"
+        return _with_relaxation(out, rel, how, t0)
 
 
 def _budget_lagrange_condition(data: ModelData) -> str | None:
@@ -577,20 +590,13 @@ class BudgetLagrange:
             budget_lagrange_applies,
             solve_budget_lagrange,
         )
-        from placement.formulations.relax import relaxation
 
         if not budget_lagrange_applies(data):
             raise SolverError("not a median under a budget with assignment-dependent costs")
         t0 = time.perf_counter()
-        relaxed = relaxation(data)
-        assert relaxed is not None  # the budget is active
-        rdata, dropped = relaxed
-        fast = choose_solver(rdata, "auto")
-        rel = None
-        if fast is not _PULP:
-            rel = _solve_relaxation(data, rdata, dropped, fast, request)
-            if rel.settled is not None:
-                return rel.settled
+        rel = _without_budget(data, request)
+        if rel is not None and rel.settled is not None:
+            return rel.settled
         rsol = None if rel is None else rel.rsol
         if request.progress is not None:
             request.progress(message="budget Lagrangian", force=True)
@@ -602,31 +608,18 @@ class BudgetLagrange:
             start_mask=start,
             threads=request.options.threads,
         )
-        rbound = rsol.bound if rsol is not None and rsol.sense == 1 else None
-        bound = _finite(res.bound)
-        if rbound is not None and res.status != "infeasible" and (bound is None or rbound > bound):
-            bound = rbound
-        if res.objective is not None and bound is not None:
-            bound = min(bound, res.objective)
-        stats: dict[str, Any] = {"budget_solves": res.stats["solves"]}
-        if rel is not None:
-            stats = {**rel.rsol.stats, **stats}
-            stats["relaxation"] = (
-                f"{rel.what}: bound {'none' if rbound is None else f'{rbound:.9g}'}, "
-                + "; ".join(rel.broken)
-                + f"; Lagrangian on the budget ({res.stats['solves']} weighted solves)"
-            )
-        return Solution(
+        out = Solution(
             status=res.status,
             objective=res.objective,
-            bound=bound,
+            bound=_finite(res.bound),
             open_mask=res.open_mask,
             rows=res.rows,
-            solve_s=time.perf_counter() - t0,
             raw_status=res.status,
             message="" if res.status == "optimal" else f"budget Lagrangian: gap {res.stats['gap']}",
-            stats=stats,
+            stats={"budget_solves": res.stats["solves"]},
         )
+        how = f"Lagrangian on the budget ({res.stats['solves']} weighted solves)"
+        return _with_relaxation(out, rel, how, t0)
 
 
 #: The solvers, in order of preference (the PuLP backend, which covers everything, last).
