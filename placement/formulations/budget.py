@@ -59,6 +59,7 @@ __all__ = [
     "BUDGET_TOL",
     "budget_applies",
     "budget_condition",
+    "budget_counts",
     "budget_swap_search",
     "cheapest_cover_set",
     "serving_usd",
@@ -87,6 +88,18 @@ def serving_usd(data: ModelData) -> float | None:
     if len(v) and not bool(np.all(v == v[0])):
         return None
     return float(v[0]) * data.total_weight if len(v) else 0.0
+
+
+def budget_counts(data: ModelData) -> tuple[int, int]:
+    """The count limits of a median under a budget: ``n_sites``, else ``min_sites`` (at least 1)
+    to ``max_sites`` or every site not forbidden (more sites may not fit in the budget)."""
+    exact = data.n_sites_exact
+    if exact is not None:
+        return int(exact), int(exact)
+    lo = max(1, int(data.min_sites or 0))
+    available = data.n_sites - int(data.forbidden.sum())
+    hi = min(int(data.max_sites), available) if data.max_sites is not None else available
+    return lo, max(lo, hi)
 
 
 def budget_condition(data: ModelData) -> str | None:

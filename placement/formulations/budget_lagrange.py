@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from placement.formulations._gap import is_proven, rel_gap
-from placement.formulations.budget import serving_usd
+from placement.formulations.budget import budget_counts, serving_usd
 from placement.formulations.contract import active_features
 from placement.formulations.data import ModelData
 
@@ -220,27 +220,21 @@ def solve_budget_lagrange(
     masks: list[np.ndarray] = []  # the inner solves' open sets
     prev: list[Any] = []  # the last inner solve's (open set, rows)
 
-    def offer(mask: np.ndarray, rows: list) -> None:
-        if not rows:
-            return
-        mean, cost = _evaluate(data, mask, rows)
-        if cost <= budget * (1 + 1e-9) and mean < best["obj"] - 1e-12:
-            best.update(obj=mean, mask=mask.copy(), rows=list(rows))
+    seen: set[bytes] = set()
 
-    seen: dict[bytes, float] = {}
-
-    def offer_nearest(mask: np.ndarray) -> None:
-        """The open set with its best assignment within the budget."""
+    def offer(mask: np.ndarray) -> None:
+        """The open set with its best assignment within the budget (the assignment LP's: no
+        worse than any other assignment of the set, the inner solves' own included)."""
         key = mask.tobytes()
         if key in seen:
             return
+        seen.add(key)
         got = assign_within_budget(data, mask, budget)
-        seen[key] = math.inf if got is None else got[0]
         if got is not None and got[0] < best["obj"] - 1e-12:
             best.update(obj=got[0], mask=mask.copy(), rows=got[1])
 
     if start_mask is not None:
-        offer_nearest(np.asarray(start_mask, dtype=bool))
+        offer(np.asarray(start_mask, dtype=bool))
 
     def inner(weight: float) -> float | None:
         """Solve the weighted problem at latency weight ``weight``; the cost of its answer."""
@@ -271,8 +265,7 @@ def solve_budget_lagrange(
         mask = np.asarray(res.open_mask, dtype=bool)
         masks.append(mask)
         prev[:] = [mask, list(res.rows)]
-        offer(mask, res.rows)
-        offer_nearest(mask)
+        offer(mask)
         return _evaluate(data, mask, res.rows)[1]
 
     # the latency weight at which cost and latency weigh alike, then bracket the budget's
@@ -311,7 +304,7 @@ def solve_budget_lagrange(
         else:
             lo = weight
     if best["mask"] is not None and not is_proven(best["obj"], lb):
-        _swap_search(data, best, offer_nearest, masks, deadline, stats)
+        _swap_search(data, best, offer, masks, deadline, stats)
     stats["gap"] = rel_gap(best["obj"], lb) if math.isfinite(best["obj"]) else None
     worst = float(data.latency_ms[data.usable_primary()].max(initial=0.0))
     if lb > worst * (1 + 1e-9) + 1e-9:
@@ -341,11 +334,7 @@ def _swap_search(
     for m in masks:
         pool |= m
     pool &= ~data.forbidden
-    if data.n_sites_exact is not None:
-        lo = hi = int(data.n_sites_exact)
-    else:
-        lo = max(1, int(data.min_sites or 0))
-        hi = int(data.max_sites) if data.max_sites is not None else data.n_sites
+    lo, hi = budget_counts(data)
     moves = 0
     for _ in range(MAX_SWAP_PASSES):
         cur = best["mask"].copy()

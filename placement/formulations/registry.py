@@ -542,7 +542,7 @@ class BudgetMedian:
     )
 
     def solve(self, data: ModelData, request: SolveRequest) -> Solution:
-        from placement.formulations.budget import budget_applies
+        from placement.formulations.budget import budget_applies, budget_counts
 
         if not budget_applies(data):
             raise SolverError("the budget's serving cost depends on the assignment")
@@ -551,7 +551,7 @@ class BudgetMedian:
         if rel is not None and rel.settled is not None:
             return rel.settled
         rsol = None if rel is None else rel.rsol
-        lo, hi = _budget_counts(data)
+        lo, hi = budget_counts(data)
         if request.progress is not None:
             request.progress(message="budget branch and bound", force=True)
         start = rsol.open_mask if rsol is not None and rsol.found else request.start
@@ -1305,19 +1305,11 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
     return finalize(out, request), fast if skipped else _PULP
 
 
-def _budget_counts(data: ModelData) -> tuple[int, int]:
-    """The count limits of a median under a budget (more sites may not fit in it)."""
-    exact = data.n_sites_exact
-    lo = int(exact) if exact is not None else max(1, int(data.min_sites or 0))
-    hi = int(exact) if exact is not None else _count(data)
-    return lo, max(lo, hi)
-
-
 def _budget_kernel(data: ModelData, request: SolveRequest, initial_open: Any) -> Any:
     """:func:`~placement.formulations.budget.solve_pmedian_budget` on ``data``."""
-    from placement.formulations.budget import serving_usd, solve_pmedian_budget
+    from placement.formulations.budget import budget_counts, serving_usd, solve_pmedian_budget
 
-    lo, hi = _budget_counts(data)
+    lo, hi = budget_counts(data)
     limit = float(data.budget_usd) - float(serving_usd(data) or 0.0)
     return solve_pmedian_budget(
         _primary_matrix(data),
