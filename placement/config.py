@@ -61,6 +61,7 @@ __all__ = [
     "FILE_KEYS",
     "INPUT_KEYS",
     "STREAMING_KEYS",
+    "adjusted_model",
     "apply_streaming",
     "calibration_lines",
     "load_config",
@@ -384,19 +385,38 @@ def load_latency_model(inputs: Mapping[str, Any], sites: pd.DataFrame) -> Any:
         )
     from placement import latency as latency_mod
 
-    model = latency_mod.default_model()
-    if inputs.get("rum"):
-        rum = _read_csv(inputs["rum"], "rum")
-        if inputs.get("sites", "catalog") == "catalog":  # measured against any catalog site,
-            from placement import catalog  # not only the providers / kinds kept
+    rum = _read_csv(inputs["rum"], "rum") if inputs.get("rum") else None
+    if rum is not None and inputs.get("sites", "catalog") == "catalog":
+        from placement import catalog  # measured against any catalog site, not only those kept
 
-            sites = catalog.sites()
+        sites = catalog.sites()
+    measured = _read_csv(inputs["measured"], "measured") if inputs.get("measured") else None
+    return adjusted_model(latency_mod.default_model(), sites, rum=rum, measured=measured)
+
+
+def adjusted_model(
+    model: Any,
+    sites: pd.DataFrame,
+    *,
+    rum: pd.DataFrame | None = None,
+    measured: pd.DataFrame | None = None,
+) -> Any:
+    """``model`` recalibrated to users' measurements and overridden by measured pairs.
+
+    ``rum`` rows recalibrate the access per country (:func:`placement.latency.calibrate`, against
+    ``sites``); the model's error on them before and after goes to the ``placement`` logger, and
+    the model keeps its ``access`` side. ``measured`` pairs (``demand_id, site_id, latency_ms``)
+    replace the model's. Used by ``[inputs]`` files and ``placement latency``.
+    """
+    if rum is not None:
+        from placement import latency as latency_mod
+
         cal = latency_mod.calibrate(model, rum, sites)
         for line in calibration_lines(cal):
             logger.info("%s", line)
-        model = cal.model
-    if inputs.get("measured"):
-        model = model.with_measurements(_read_csv(inputs["measured"], "measured"))
+        model = cal.model.replace(access=model.access)
+    if measured is not None:
+        model = model.with_measurements(measured)
     return model
 
 

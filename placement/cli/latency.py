@@ -114,19 +114,14 @@ def run(args: argparse.Namespace) -> int:
     backbone = (
         latency.RouteLatencyModel() if args.model == "route" else latency.DistanceLatencyModel()
     )
-    measured = None if args.measured is None else _read_table(args.measured, "measured")
-    model = latency.UserLatencyModel(
-        access=args.access, statistic=args.statistic, backbone=backbone
-    )
-    if args.rum is not None:
-        from placement.config import calibration_lines
+    from placement.config import adjusted_model
 
-        cal = latency.calibrate(model, _read_table(args.rum, "rum"), sites)
-        for line in calibration_lines(cal):
-            info(f"placement {line}")
-        model = cal.model.replace(access=args.access)
-    if measured is not None:
-        model = model.with_measurements(measured)
+    model = adjusted_model(
+        latency.UserLatencyModel(access=args.access, statistic=args.statistic, backbone=backbone),
+        sites,
+        rum=None if args.rum is None else _read_table(args.rum, "rum"),
+        measured=None if args.measured is None else _read_table(args.measured, "measured"),
+    )
     table = model.table(demand, sites, max_latency_ms=args.max_latency_ms, k_nearest=args.k_nearest)
     info(
         f"placement latency: {len(table)} pairs ({table['demand_id'].nunique()} demand points, "
