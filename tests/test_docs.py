@@ -72,6 +72,46 @@ def run_command(line: str) -> float:
     return elapsed
 
 
+def _pct(x: float, digits: int = 1) -> str:
+    """A share as the docs write it: ``94.6 %``."""
+    return f"{100 * x:.{digits}f} %"
+
+
+def _cookbook_quotes(ns: dict) -> list[str]:
+    """What docs/cookbook.md's prose says about its recipes 2 and 8, from their results."""
+    shares, ceiling, answer = ns["shares"], ns["ceiling"], ns["answer"]
+    if answer is not None:  # the prose says "no": a model change made 95 % reachable
+        return [f"{answer} regions put {_pct(shares[-1])}"]
+    quotes = [
+        f"only {_pct(ceiling)} of these users have any region within 50 ms",
+        f"{len(shares)} regions already reach that ceiling",
+        f"(1 region covers {_pct(shares[0])}, 4 regions {_pct(shares[3])}, "
+        f"5 regions {_pct(shares[4])})",
+        f"At 60 ms, 3 regions cover {_pct(ns['sixty'].objective)}",
+    ]
+    best, crossed = ns["best"], ns["crossed"]
+    extra = {
+        view: crossed[view].metrics["total_cost_usd_per_year"]
+        / best[view].metrics["total_cost_usd_per_year"]
+        - 1
+        for view in ("operator", "customer")
+    }
+    city = ns["listed"].set_index("site_id")["city"].replace({"Zurich": "Zürich"})
+    shared = set(best["operator"].open_site_ids) & set(best["customer"].open_site_ids)
+    words = {1: "one region", 2: "two regions", 3: "three regions", 4: "four regions"}
+    quotes += [
+        f"costs an operator {_pct(extra['operator'], 0)} more to run",
+        f"costs the customer {_pct(extra['customer'], 0)} more at list price",
+        f"share only {words.get(len(shared), f'{len(shared)} regions')} "
+        f"({', '.join(sorted(city[s] for s in shared))})",
+    ]
+    return quotes
+
+
+#: Page name -> the sentences its prose must contain, computed from the page's examples.
+QUOTED = {"cookbook.md": _cookbook_quotes}
+
+
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
 def test_page_examples_run(page: Path, tmp_path, monkeypatch, capsys) -> None:
     found = blocks(page)
@@ -93,6 +133,10 @@ def test_page_examples_run(page: Path, tmp_path, monkeypatch, capsys) -> None:
                 continue
             # each example solves in seconds on the shipped data (limit: 60 s on 2 cores)
             assert time.perf_counter() - t0 < 60.0, f"{page.name}: a {lang} block took too long"
+    # the numbers the prose quotes are the ones the examples compute today
+    text = " ".join(page.read_text(encoding="utf-8").split())
+    for quote in QUOTED.get(page.name, lambda ns: [])(namespace):
+        assert quote in text, f"{page.name} should say {quote!r} (what its example computes now)"
 
 
 def test_every_page_is_linked_from_the_readme() -> None:
