@@ -15,7 +15,7 @@ def test_report_round_trip_from_json(tmp_path, capsys) -> None:
     assert main(["report", str(src), "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert captured.out.strip() == str(out)
-    assert "1 result(s)" in captured.err
+    assert f"placement report: wrote {out} (1 result, " in captured.err
     text = out.read_text(encoding="utf-8")
     assert "<title>baseline</title>" in text
     assert text.count(get_plotlyjs()) == 1

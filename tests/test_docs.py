@@ -4,7 +4,9 @@ The code blocks of one page run in order, in one Python namespace, in a scratch 
 copy of ``docs/examples`` (so relative paths in the examples work): ``python`` blocks are
 executed (their ``assert`` lines are the checks), ``bash`` blocks run their ``placement …``
 commands in-process (``> FILE`` redirects stdout; lines ending in ``\\`` continue) and must exit 0.
-Other shell lines (installs, the test suite itself, ``placement demo``) are not run. A block
+Other shell lines (installs, the test suite itself) are not run; in ``a && b`` each part counts
+on its own (the quick start's ``placement demo`` runs). Every file a command names as its output
+(``--out F``, ``> F``; ``reports/demo.html`` for ``placement demo``) must be written. A block
 preceded by ``<!-- docs-test: skip -->`` is shown but not run.
 """
 
@@ -26,8 +28,8 @@ from placement.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _BLOCK = re.compile(r"(<!-- docs-test: skip -->\s*)?```(\w+)\n(.*?)```", re.DOTALL)
-#: Commands shown but not run here (installs, the suite itself, the long world demo).
-_NOT_RUN = ("python -m pip", "python -m pytest", "ruff", "bash .ci/run", "placement demo")
+#: Commands shown but not run here (installs, the suite itself, CI).
+_NOT_RUN = ("python -m pip", "python -m pytest", "ruff", "bash .ci/run")
 
 
 def blocks(page: Path) -> list[tuple[str, str]]:
@@ -44,13 +46,23 @@ def shell_commands(code: str) -> list[str]:
     """The ``placement`` commands of a bash block (continuations joined, comments dropped)."""
     joined = re.sub(r"\\\n\s*", " ", code)
     cmds = []
-    for line in joined.splitlines():
-        line = line.split("  #", 1)[0].strip()
-        if not line or line.startswith("#") or line.startswith(_NOT_RUN):
-            continue
-        assert line.startswith("placement "), f"unexpected shell line in docs: {line}"
-        cmds.append(line)
+    for full_line in joined.splitlines():
+        for part in full_line.split("  #", 1)[0].split("&&"):
+            line = part.strip()
+            if not line or line.startswith("#") or line.startswith(_NOT_RUN):
+                continue
+            assert line.startswith("placement "), f"unexpected shell line in docs: {line}"
+            cmds.append(line)
     return cmds
+
+
+def named_outputs(words: list[str]) -> list[str]:
+    """The files a ``placement …`` command line says it writes."""
+    out = [w.split("=", 1)[1] for w in words if w.startswith("--out=")]
+    out += [words[k + 1] for k, w in enumerate(words[:-1]) if w in ("--out", "-o", ">")]
+    if len(words) > 1 and words[1] == "demo" and not out:
+        out.append("reports/demo.html")
+    return [f for f in out if f != "-"]
 
 
 def run_command(line: str) -> float:
@@ -69,6 +81,8 @@ def run_command(line: str) -> float:
     if out_file is not None:
         Path(out_file).parent.mkdir(parents=True, exist_ok=True)
         Path(out_file).write_text(buf.getvalue(), encoding="utf-8")
+    for name in named_outputs(shlex.split(line)):
+        assert Path(name).is_file() and Path(name).stat().st_size > 0, f"{line!r} wrote no {name}"
     return elapsed
 
 

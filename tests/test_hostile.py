@@ -868,9 +868,9 @@ def test_numpy_scalars_are_accepted() -> None:
 
 
 CLI_TYPES: list[tuple[str, list[str], str]] = [
-    ("time-limit-nan", ["--time-limit", "nan"], "time_limit_s"),
-    ("time-limit-inf", ["--time-limit", "inf"], "time_limit_s"),
-    ("time-limit-negative", ["--time-limit", "-1"], "time_limit_s"),
+    ("time-limit-nan", ["--time-limit", "nan"], "--time-limit"),
+    ("time-limit-inf", ["--time-limit", "inf"], "--time-limit"),
+    ("time-limit-negative", ["--time-limit", "-1"], "--time-limit"),
     ("threads-100000", ["--threads", "100000"], "threads"),
     ("gap-negative", ["--gap", "-1"], "gap_rel"),
     ("max-latency-nan", ["--max-latency-ms", "nan"], "max_latency_ms"),

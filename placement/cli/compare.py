@@ -7,6 +7,7 @@ from typing import Any
 
 from placement import config
 from placement.cli._common import add_format_option, heartbeat, write_frame
+from placement.cli.solve import PROGRESS_INTERVAL_S
 from placement.problem import Problem
 
 __all__ = ["add_parser", "run"]
@@ -20,8 +21,11 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "Solve a base problem file and scenario files (overrides: power prices, sites added or "
             "removed, demand growth, SLA, N, …) and print one row per scenario with latency, cost, "
-            "carbon and the sites opened and closed relative to the base."
+            "carbon and the sites opened and closed relative to the base. The table goes to "
+            f"stdout; while it runs, a line on stderr every {PROGRESS_INTERVAL_S:g} s says so."
         ),
+        epilog="format of the files: docs/toml.md. Exit codes: 0 done (a scenario without a "
+        "solution is a row saying so), 2 bad input.",
     )
     p.add_argument("base", help="base problem TOML file (see placement solve)")
     p.add_argument("scenarios", nargs="+", help="scenario TOML files")
@@ -36,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = config.load_config(args.base)
     base = Problem.from_config(cfg)
     scenarios = [Scenario.from_toml(path) for path in args.scenarios]
-    with heartbeat("placement compare"):
+    with heartbeat("placement compare", every_s=PROGRESS_INTERVAL_S):
         df = compare(base, *scenarios, **cfg.get("solver", {}))
     write_frame(df, args.format)
     return 0

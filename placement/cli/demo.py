@@ -16,6 +16,7 @@ Sites the cost model lacks data for (see ``placement regions``) are left out, an
 from __future__ import annotations
 
 import argparse
+import math
 import time
 import warnings
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 
 from placement.cli._common import info
 from placement.cli._options import add_verbosity_options, is_quiet
+from placement.cli.solve import _limit
 from placement.workload import DEFAULT_BITRATE_MBPS, DEFAULT_CONCURRENCY_RATIO
 
 __all__ = ["add_parser", "build_problem", "run"]
@@ -43,8 +45,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=(
             "Choose N cloud regions (AWS, GCP, Azure) for a video service serving the world's "
             "cities of 1M+ people, with a latency SLA and a backup site per city, and write an "
-            "HTML report. Prints the report's path."
+            "HTML report. Prints the report's path on stdout; messages and progress go to stderr."
         ),
+        epilog="Exit codes: 0 solved, 2 bad input, 3 no solution (the report, which says why, is "
+        "written all the same).",
     )
     p.add_argument(
         "--out",
@@ -66,7 +70,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--sla-ms",
         type=float,
         default=150.0,
-        help="hard SLA: every city's primary site within this round trip (default 150)",
+        metavar="X",
+        help="hard SLA: every city's primary site within X ms round trip (default 150)",
     )
     p.add_argument(
         "--redundancy",
@@ -104,7 +109,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="daily load by local hour: sandvine-2021 (default) or flat, or 24 numbers",
     )
     p.add_argument(
-        "--time-limit", type=float, default=60.0, metavar="S", help="solver limit (default 60 s)"
+        "--time-limit",
+        type=_limit,
+        default=60.0,
+        metavar="S",
+        help="wall-clock limit of the solve, seconds (default 60; 'none' for no limit)",
     )
     p.add_argument("--json", type=Path, metavar="FILE.json", help="also write the result JSON")
     p.add_argument("--title", help="report title (default: the problem's name)")
@@ -192,20 +201,28 @@ def run(args: argparse.Namespace) -> int:
         streaming=streaming,
     )
     info(
-        f"demo: {len(problem.sites)} candidate regions ({', '.join(PROVIDERS)}), "
+        f"placement demo: {len(problem.sites)} candidate regions ({', '.join(PROVIDERS)}), "
         f"{len(problem.demand)} demand points"
     )
     if dropped:
-        info(f"demo: left out for lack of cost data: {', '.join(dropped)}")
-    from placement.cli.solve import solve_with_progress
+        info(f"placement demo: left out for lack of cost data: {', '.join(dropped)}")
+    from placement.cli.solve import EXIT_NO_SOLUTION, solve_with_progress
 
-    result = solve_with_progress(problem, {"time_limit_s": args.time_limit})
+    limit = None if args.time_limit == math.inf else args.time_limit
+    result = solve_with_progress(problem, {"time_limit_s": limit})
     result = annotate_result(with_site_attributes(result, sites), streaming)
     if args.json is not None:
         result.to_json(args.json)
     path = write_html(result, args.out, title=args.title)
     if not is_quiet(args):
         info(result.summary())
-    info(f"demo: report {path.stat().st_size:,} bytes in {time.perf_counter() - t0:.1f} s")
+    info(
+        f"placement demo: wrote {path} ({path.stat().st_size:,} bytes)"
+        + (f" and {args.json}" if args.json is not None else "")
+        + f"; {time.perf_counter() - t0:.1f} s in all"
+    )
     print(path)
-    return 0 if result.ok else 2
+    if not result.ok:  # the report shows why; the exit code says there is no plan
+        info(f"placement demo: no solution ({result.status}): {result.message}")
+        return EXIT_NO_SOLUTION
+    return 0

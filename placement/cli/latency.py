@@ -63,7 +63,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "(demand side); the error on them before and after goes to stderr",
     )
     p.add_argument(
-        "--max-latency-ms", type=float, default=None, metavar="X", help="keep pairs with RTT <= X"
+        "--max-latency-ms",
+        type=float,
+        default=None,
+        metavar="X",
+        help="keep pairs with a round trip of at most X ms",
     )
     p.add_argument(
         "--k-nearest",

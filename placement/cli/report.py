@@ -71,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"placement report: error: {exc}", file=sys.stderr)
         return 2
     path = write_html(results if len(results) > 1 else results[0], out, title=args.title)
-    info(f"report of {len(results)} result(s): {path.stat().st_size:,} bytes")
+    n = len(results)
+    info(
+        f"placement report: wrote {path} ({n} result{'s' if n != 1 else ''}, "
+        f"{path.stat().st_size:,} bytes)"
+    )
     print(path)
     return 0

@@ -88,12 +88,10 @@ def _limit(value: str) -> float:
     try:
         seconds = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"time_limit_s: not a number of seconds or 'none': {value!r}"
-        ) from None
+        raise argparse.ArgumentTypeError(f"not a number of seconds or 'none': {value!r}") from None
     if not math.isfinite(seconds) or seconds <= 0:
         raise argparse.ArgumentTypeError(
-            f"time_limit_s: must be a finite number of seconds > 0, or 'none': {value!r}"
+            f"must be a finite number of seconds > 0, or 'none': {value!r}"
         )
     return seconds
 
@@ -526,7 +524,7 @@ def run(args: argparse.Namespace) -> int:
     if not is_quiet(args):
         info(result.summary())
     if not result.ok:
-        info(f"placement solve: no solution ({result.status}): {result.message}")
+        info(f"placement solve: {no_solution_text(result, solve_kwargs.get('time_limit_s'))}")
         return EXIT_NO_SOLUTION
     if args.out == "-":
         sys.stdout.write(result.to_json())
@@ -535,6 +533,19 @@ def run(args: argparse.Namespace) -> int:
         if not is_quiet(args):
             info(f"placement solve: wrote {args.out}")
     return 0
+
+
+def no_solution_text(result: Any, time_limit_s: float | None) -> str:
+    """The last line of a solve without a plan: why, and what to try when time ran out."""
+    if result.status != "no_solution":  # infeasible: the message names the reason
+        return f"no solution ({result.status}): {result.message}"
+    text = f"no solution: {result.message}"
+    if time_limit_s is not None:
+        text += (
+            f"; no plan was found within the time limit of {time_limit_s:g} s: give it more "
+            "(--time-limit S, or 'none')"
+        )
+    return text
 
 
 def _has_timezones(result: Any) -> bool:

@@ -1,0 +1,84 @@
+"""What a newcomer reads on stderr: a typo'd option, a parameter named in library terms, a solve
+that ran out of time, a demo without a solution, the top-level help."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from placement.cli import main
+from placement.cli.solve import no_solution_text
+
+
+def _exit_code(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exc:  # argparse usage errors
+        return int(exc.code or 0)
+
+
+def test_misspelt_option_gets_the_subcommand_usage_and_a_suggestion(capsys) -> None:
+    assert _exit_code(["solve", "--open", "3", "--contnent", "EU"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: placement solve ")  # not the top-level usage
+    last = err.strip().splitlines()[-1]
+    assert last == (
+        "placement solve: error: unrecognized arguments: --contnent EU (did you mean --continent?)"
+    )
+
+
+def test_misspelt_option_with_equals_and_no_close_match(capsys) -> None:
+    assert _exit_code(["demand", "--min-popluation=5"]) == 2
+    assert "(did you mean --min-population?)" in capsys.readouterr().err
+    assert _exit_code(["regions", "--zzz"]) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == "placement regions: error: unrecognized arguments: --zzz"
+
+
+def test_error_naming_a_parameter_says_which_option_sets_it(capsys) -> None:
+    assert main(["solve", "--country", "PT"]) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("placement solve: error: table 'parameter', field 'n_sites'")
+    assert last.endswith("[on the command line: n_sites is --open, max_sites is --max-open]")
+
+
+def test_parameter_spelt_like_its_option_gets_no_hint(capsys) -> None:
+    assert main(["solve", "--country", "PT", "--open", "2", "--sla-share", "0.9"]) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "field 'sla_ms'" in last and "[on the command line" not in last
+
+
+def test_no_solution_in_time_says_to_give_more_time() -> None:
+    timed_out = SimpleNamespace(status="no_solution", message="stopped by the time limit")
+    assert no_solution_text(timed_out, 1.0) == (
+        "no solution: stopped by the time limit; no plan was found within the time limit of 1 s: "
+        "give it more (--time-limit S, or 'none')"
+    )
+    assert no_solution_text(timed_out, None) == "no solution: stopped by the time limit"
+    infeasible = SimpleNamespace(status="infeasible", message="2 demand points (A, B) …")
+    assert no_solution_text(infeasible, 1.0) == "no solution (infeasible): 2 demand points (A, B) …"
+
+
+def test_demo_without_a_solution_exits_3_and_still_writes_its_report(tmp_path, capsys) -> None:
+    out = tmp_path / "demo.html"
+    assert main(["demo", "--sla-ms", "20", "--out", str(out)]) == 3
+    captured = capsys.readouterr()
+    assert out.is_file() and captured.out.strip() == str(out)
+    last = captured.err.strip().splitlines()[-1]
+    assert last.startswith("placement demo: no solution (infeasible): ")
+    assert "no candidate site within 20 ms" in last
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["demo", "--help"]])
+def test_help_states_the_exit_codes(argv, capsys) -> None:
+    assert _exit_code(argv) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Exit codes: 0" in out and "3 no solution" in out
+
+
+def test_help_of_sla_options_names_the_unit(capsys) -> None:
+    for argv in (["demo", "--help"], ["latency", "--help"]):
+        assert _exit_code(argv) == 0
+        out = " ".join(capsys.readouterr().out.split())
+        assert "X ms" in out, argv
