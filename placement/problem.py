@@ -714,6 +714,12 @@ class Problem:
                 return f"ms (demand-weighted mean of primary + {b} × backup latency)"
             if self.objective == "weighted":
                 return f"USD per year (cost + weight × mean of primary + {b} × backup latency)"
+        if self.objective == "cost" and self.latency_penalty_usd_per_unit_ms:
+            # the summary's cost line is the bill alone: say what else the objective holds
+            return (
+                "USD per year (cost + a latency penalty of "
+                f"{self.latency_penalty_usd_per_unit_ms:g} USD per unit of demand per ms)"
+            )
         return _UNITS[self.objective]
 
     def params(self) -> dict[str, Any]:

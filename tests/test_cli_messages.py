@@ -82,3 +82,24 @@ def test_help_of_sla_options_names_the_unit(capsys) -> None:
         assert _exit_code(argv) == 0
         out = " ".join(capsys.readouterr().out.split())
         assert "X ms" in out, argv
+
+
+def test_cost_objective_with_a_latency_penalty_says_so_in_its_unit() -> None:
+    # the summary's cost line is the bill alone; the objective adds the penalty (2.41e9 vs
+    # 1.77e9 USD in docs/examples/streaming-eu-sa.toml), so its unit must say what it holds
+    import numpy as np
+
+    from placement.problem import Problem
+
+    p = Problem.from_cost_matrix(
+        np.array([[1.0, 5.0], [4.0, 1.0]]),
+        objective="cost",
+        n_sites=1,
+        latency_penalty_usd_per_unit_ms=0.1,
+    )
+    assert p.params()["objective_unit"] == (
+        "USD per year (cost + a latency penalty of 0.1 USD per unit of demand per ms)"
+    )
+    assert p.replace(latency_penalty_usd_per_unit_ms=0.0).params()["objective_unit"] == (
+        "USD per year"
+    )
