@@ -103,3 +103,18 @@ def test_cost_objective_with_a_latency_penalty_says_so_in_its_unit() -> None:
     assert p.replace(latency_penalty_usd_per_unit_ms=0.0).params()["objective_unit"] == (
         "USD per year"
     )
+
+
+def test_compare_ends_with_a_line_naming_scenarios_without_a_solution(tmp_path, capsys) -> None:
+    from pathlib import Path
+
+    base = Path(__file__).resolve().parent.parent / "docs" / "examples" / "europe-base.toml"
+    tight = tmp_path / "tight.toml"
+    tight.write_text('name = "tight"\n[problem]\nmax_latency_ms = 10\n', encoding="utf-8")
+    assert main(["compare", str(base), str(tight), "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("name,description,status")
+    assert "tight,,infeasible," in captured.out
+    last = captured.err.strip().splitlines()[-1]
+    assert last.startswith("placement compare: 2 problems in ")
+    assert last.endswith("; without a solution: tight (column message)")

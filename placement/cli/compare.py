@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Any
 
 from placement import config
-from placement.cli._common import add_format_option, heartbeat, write_frame
+from placement.cli._common import add_format_option, heartbeat, info, write_frame
 from placement.cli.solve import PROGRESS_INTERVAL_S
 from placement.problem import Problem
 
@@ -40,7 +41,13 @@ def run(args: argparse.Namespace) -> int:
     cfg = config.load_config(args.base)
     base = Problem.from_config(cfg)
     scenarios = [Scenario.from_toml(path) for path in args.scenarios]
+    t0 = time.perf_counter()
     with heartbeat("placement compare", every_s=PROGRESS_INTERVAL_S):
         df = compare(base, *scenarios, **cfg.get("solver", {}))
     write_frame(df, args.format)
+    unsolved = df.loc[~df["status"].isin(["optimal", "feasible"]), "name"].tolist()
+    info(
+        f"placement compare: {len(df)} problems in {time.perf_counter() - t0:.1f} s"
+        + (f"; without a solution: {', '.join(unsolved)} (column message)" if unsolved else "")
+    )
     return 0

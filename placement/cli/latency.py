@@ -128,9 +128,9 @@ def run(args: argparse.Namespace) -> int:
     )
     table = model.table(demand, sites, max_latency_ms=args.max_latency_ms, k_nearest=args.k_nearest)
     info(
-        f"placement latency: {len(table)} pairs ({table['demand_id'].nunique()} demand points, "
-        f"{table['site_id'].nunique()} sites), statistic {args.statistic}, access {args.access}, "
-        f"backbone {backbone!r}"
+        f"placement latency: {len(table):,} pairs ({table['demand_id'].nunique():,} demand "
+        f"points, {table['site_id'].nunique():,} sites), statistic {args.statistic}, access "
+        f"{args.access}, backbone {backbone!r}; writing {args.format}"
     )
     write_frame(table, args.format)
     return 0
