@@ -219,8 +219,8 @@ def validate_result_dict(data: Any) -> dict[str, Any]:
                 raise _rfail(f"assignments[{i}].{k}", "must be a number, got null")
     coords = {"lat_deg": (-90.0, 90.0), "lon_deg": (-180.0, 180.0)}
     _records_of(
-        "open_site_details", data.get("open_site_details"), ids=("site_id",), numbers=coords,
-        required=("site_id",),
+        "open_site_details", data.get("open_site_details"), ids=("site_id",),
+        numbers={**coords, "load": (0.0, None)}, required=("site_id",),
     )  # fmt: skip
     _records_of("sites", data.get("sites"), ids=("site_id",), numbers=coords, required=("site_id",))
     _records_of(

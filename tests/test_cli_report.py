@@ -79,6 +79,20 @@ def test_json_that_is_not_a_result(tmp_path, capsys) -> None:
     assert "unknown status" in _one_line_error(capsys)
 
 
+def test_a_site_load_that_is_not_a_number_is_bad_input_not_a_crash(tmp_path, capsys) -> None:
+    # found by test_fuzz (open_site_details[0].load = ""): the map's astype(float) raised, exit 1
+    import json
+
+    doc = json.loads(example_result().to_json())
+    doc["open_site_details"][0]["load"] = ""
+    src = tmp_path / "edited.json"
+    src.write_text(json.dumps(doc), encoding="utf-8")
+    out = tmp_path / "r.html"
+    assert main(["report", str(src), "--out", str(out)]) == 2
+    assert "field 'open_site_details[0].load': must be a number" in _one_line_error(capsys)
+    assert not out.exists()
+
+
 # ----------------------------------------------------------------------------- demo
 SMALL_DEMO = ["--n-sites", "4", "--min-population", "5000000", "--redundancy", "1"]
 
