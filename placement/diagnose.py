@@ -79,9 +79,10 @@ def _unreachable(problem: Problem, data: ModelData) -> str | None:
     if problem.unreachable == "exclude":  # only when every point is out of reach
         advice = "; excluding them leaves nothing to plan: loosen the SLA or use 'best-effort'"
     else:
+        them = "them" if len(lost) > 1 else "it"
         advice = (
-            "; plan without them with unreachable='exclude' (--unreachable exclude) or serve "
-            "them as well as possible with 'best-effort'"
+            f"; plan without {them} with unreachable='exclude' (--unreachable exclude) or serve "
+            f"{them} as well as possible with 'best-effort'"
         )
     return (
         f"{len(lost)} demand point{'s' if len(lost) > 1 else ''} "
@@ -98,8 +99,11 @@ def _best_possible(problem: Problem, lost: np.ndarray) -> str:
     if best.empty:
         return ""
     lo, hi = float(best.min()), float(best.max())
-    span = f"{lo:.1f} ms" if lo == hi else f"{lo:.1f}–{hi:.1f} ms"
-    return f" (their best possible: {span})"
+    # 40.04 ms against a 40-ms SLA must not read "40.0": enough decimals to show it is over
+    digits = next((d for d in (1, 2, 3, 4) if round(lo, d) > problem.max_latency_ms), 1)
+    fmt = f".{digits}f" if lo > problem.max_latency_ms else ".1f"
+    span = f"{lo:{fmt}} ms" if lo == hi else f"{lo:{fmt}}–{hi:.1f} ms"
+    return f" ({'its' if len(best) == 1 else 'their'} best possible: {span})"
 
 
 def _short_of_domains(problem: Problem, data: ModelData) -> str | None:

@@ -118,3 +118,25 @@ def test_compare_ends_with_a_line_naming_scenarios_without_a_solution(tmp_path, 
     last = captured.err.strip().splitlines()[-1]
     assert last.startswith("placement compare: 2 problems in ")
     assert last.endswith("; without a solution: tight (column message)")
+
+
+def test_unreachable_message_grammar_and_digits() -> None:
+    # one point out of reach: "it"/"its"; a best latency just over the SLA is not rounded onto it
+    import numpy as np
+
+    from placement.problem import Problem
+
+    one = Problem.from_cost_matrix(
+        np.array([[10.0, 20.0], [40.002, 41.0]]), objective="median", n_sites=1, max_latency_ms=40
+    ).solve()
+    assert one.status == "infeasible"
+    assert (
+        "1 demand point (d1) has no candidate site within 40 ms (its best possible: 40.002 ms)"
+        in (one.message)
+    )
+    assert "plan without it with unreachable='exclude'" in one.message
+    two = Problem.from_cost_matrix(
+        np.array([[45.0, 50.0], [40.2, 41.0]]), objective="median", n_sites=1, max_latency_ms=40
+    ).solve()
+    assert "2 demand points (d0, d1) have no candidate site within 40 ms" in two.message
+    assert "(their best possible: 40.2–45.0 ms); plan without them" in two.message
