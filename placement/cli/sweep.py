@@ -108,11 +108,16 @@ def add_parser(subparsers: Any) -> None:
         help="a Problem argument and its values: a:b[:step] (integers, inclusive) or v1,v2,…",
     )
     p.add_argument(
-        "--workers", type=int, default=None, help="worker processes (1: serial; default: CPUs)"
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (1: serial; default: CPUs)",
     )
     p.add_argument(
         "--out-dir",
         default=None,
+        metavar="DIR",
         help="write sweep.csv and one JSON per point into this folder (created when missing; "
         "checked before the sweep starts)",
     )
