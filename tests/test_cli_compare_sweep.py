@@ -195,3 +195,45 @@ def test_table_format_cuts_long_texts_and_says_so(capsys) -> None:
     assert why in whole.getvalue()
     write_frame(df.assign(message=["short", ""]), "table", io.StringIO())
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("command", "extra", "file_limit", "expected"),
+    [
+        ("compare", [], None, 120.0),  # placement solve's default
+        ("compare", ["--time-limit", "7"], None, 7.0),
+        ("compare", ["--time-limit", "none"], None, None),
+        ("compare", [], 30, 30.0),  # the base file's [solver] limit
+        ("compare", ["--time-limit", "5"], 30, 5.0),  # the option wins
+        ("sweep", [], None, 120.0),
+        ("sweep", ["--time-limit", "off"], 30, None),
+        ("sweep", [], 30, 30.0),
+    ],
+)
+def test_compare_and_sweep_time_limit_as_solve(
+    files: Path, capsys, monkeypatch, command, extra, file_limit, expected
+) -> None:
+    """Each problem / point gets solve's time limit rule: option, else file, else 120 s."""
+    import placement.scenarios as scenarios
+
+    base = files / "base.toml"
+    if file_limit is not None:
+        base.write_text(base.read_text() + f"[solver]\ntime_limit_s = {file_limit}\n")
+    seen: list[float | None] = []
+
+    def spy(real):
+        def wrapped(*args, **kwargs):
+            seen.append(kwargs.get("time_limit_s", "missing"))
+            return real(*args, **kwargs)
+
+        return wrapped
+
+    monkeypatch.setattr(scenarios, command, spy(getattr(scenarios, command)))
+    if command == "compare":
+        argv = ["compare", str(base), str(files / "three.toml"), *extra]
+    else:
+        argv = ["sweep", str(base), "--grid", "n_sites=1,2", "--workers", "1", *extra]
+    assert main([*argv, "--format", "csv"]) == 0
+    assert seen == [expected]
+    df = _csv(capsys.readouterr().out)
+    assert (df["status"] == "optimal").all()

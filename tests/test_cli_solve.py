@@ -98,6 +98,24 @@ def test_solve_to_stdout_is_pure_json(inputs, capfd):
     assert data["objective"] == pytest.approx(data["metrics"]["max_latency_ms"])
 
 
+def test_solve_json_is_not_printed_to_a_terminal_unless_asked(inputs, capsys, monkeypatch):
+    """Without --out a terminal gets the summary and a hint; --out - prints the JSON anyway."""
+    import sys
+
+    paths, _ = inputs
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main(_args(paths, "--open", "2")) == 0
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "not printed to a terminal" in err and "--out -" in err
+    assert "objective (median)" in err  # the summary still is
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main(_args(paths, "--open", "2", "--out", "-")) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["status"] == "optimal"
+    assert "not printed" not in err
+
+
 def test_solve_with_redundancy_and_sla(inputs, tmp_path):
     paths, _ = inputs
     out = tmp_path / "r.json"

@@ -301,3 +301,31 @@ def test_library_scheduler_address_chains_like_processes():
     assert [r.solver["warm_start"] for r in res.results] == [False, True, True, False, True, True]
     cold = sweep(base, grid, executor="serial", progress=False, warm_start=False)
     _same_objectives(res.table, cold.table)
+
+
+def test_progress_bar_is_text_without_ipywidgets(monkeypatch) -> None:
+    """Without ipywidgets, tqdm.auto (which warns "IProgress not found" in a notebook) is not
+    asked for: the text bar on stderr is."""
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    sweep_module = importlib.import_module("placement.scenarios.sweep")
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "ipywidgets" else real_find_spec(name, *a),
+    )
+    trap = types.ModuleType("tqdm.auto")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("tqdm.auto used without ipywidgets")
+
+    trap.tqdm = refuse
+    monkeypatch.setitem(sys.modules, "tqdm.auto", trap)
+    bar = sweep_module._progress(3, True, "points")
+    assert type(bar).__module__ == "tqdm.std"
+    bar.close()
+    assert sweep_module._progress(3, False, "points") is None

@@ -8,7 +8,12 @@ from typing import Any
 
 from placement import config
 from placement.cli._common import add_format_option, heartbeat, info, write_frame
-from placement.cli.solve import PROGRESS_INTERVAL_S
+from placement.cli.solve import (
+    DEFAULT_TIME_LIMIT_S,
+    PROGRESS_INTERVAL_S,
+    _limit,
+    with_time_limit,
+)
 from placement.problem import Problem
 
 __all__ = ["add_parser", "run"]
@@ -30,6 +35,14 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("base", help="base problem TOML file (see placement solve)")
     p.add_argument("scenarios", nargs="+", help="scenario TOML files")
+    p.add_argument(
+        "--time-limit",
+        type=_limit,
+        metavar="S",
+        help="wall-clock limit of each problem's solve, seconds (default: the base file's "
+        f"[solver] time_limit_s, else {DEFAULT_TIME_LIMIT_S:g}, as placement solve; 'none' for "
+        "no limit)",
+    )
     add_format_option(p)
     p.set_defaults(func=run)
 
@@ -41,9 +54,10 @@ def run(args: argparse.Namespace) -> int:
     cfg = config.load_config(args.base)
     base = Problem.from_config(cfg)
     scenarios = [Scenario.from_toml(path) for path in args.scenarios]
+    solver = with_time_limit(cfg.get("solver", {}), args.time_limit)
     t0 = time.perf_counter()
     with heartbeat("placement compare", every_s=PROGRESS_INTERVAL_S):
-        df = compare(base, *scenarios, **cfg.get("solver", {}))
+        df = compare(base, *scenarios, **solver)
     write_frame(df, args.format)
     unsolved = df.loc[~df["status"].isin(["optimal", "feasible"]), "name"].tolist()
     info(

@@ -328,9 +328,11 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--out",
         metavar="FILE",
-        default="-",
-        help="result JSON path ('-' for stdout, the default); checked before solving: a regular "
-        "file or a new path (missing folders are created), never a folder, device or an input",
+        default=None,
+        help="result JSON path, '-' for stdout (default: stdout, unless stdout is a terminal: "
+        "then only the summary on stderr, since the JSON runs to hundreds of KB; '-' prints it "
+        "anyway); checked before solving: a regular file or a new path (missing folders are "
+        "created), never a folder, device or an input",
     )
     p.set_defaults(func=run)
 
@@ -369,10 +371,7 @@ def build_problem(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         value = getattr(args, opt)
         if value is not None:
             cfg["solver"][key] = value
-    # not given: the file's limit, else the default; --time-limit none: no limit
-    cfg["solver"].setdefault("time_limit_s", DEFAULT_TIME_LIMIT_S)
-    if cfg["solver"]["time_limit_s"] == math.inf:
-        cfg["solver"]["time_limit_s"] = None
+    cfg["solver"] = with_time_limit(cfg["solver"], None)  # the option is in it already
     cfg["inputs"].setdefault("sites", "catalog")
     cfg["inputs"].setdefault("demand", "catalog")
     given_costs = cost_options_given(args)
@@ -500,7 +499,7 @@ def run(args: argparse.Namespace) -> int:
     from placement.workload import DEFAULT_CONCURRENCY_RATIO, Streaming, annotate_result
 
     log = logging.getLogger("placement.cli")
-    if args.out != "-":  # a bad output path is refused before any work, not after the solve
+    if args.out not in (None, "-"):  # a bad output path is refused before any work
         check_output_path(args.out, inputs=input_paths(args), probe=True)
     problem, solve_kwargs = build_problem(args)
     log.info("solve: %r, time limit %s", problem, _limit_text(solve_kwargs.get("time_limit_s")))
@@ -526,7 +525,12 @@ def run(args: argparse.Namespace) -> int:
     if not result.ok:
         info(f"placement solve: {no_solution_text(result, solve_kwargs.get('time_limit_s'))}")
         return EXIT_NO_SOLUTION
-    if args.out == "-":
+    if args.out is None and _is_terminal(sys.stdout):
+        info(
+            "placement solve: the result JSON is not printed to a terminal; --out FILE saves "
+            "it, --out - prints it, a pipe (| jq .) gets it"
+        )
+    elif args.out in (None, "-"):
         sys.stdout.write(result.to_json())
     else:
         result.to_json(args.out)
@@ -551,6 +555,29 @@ def no_solution_text(result: Any, time_limit_s: float | None) -> str:
 def _has_timezones(result: Any) -> bool:
     d = result.demand
     return "timezone" in d.columns and len(d) > 0 and not d["timezone"].isna().any()
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return False
+
+
+def with_time_limit(solver: dict[str, Any], option: float | None) -> dict[str, Any]:
+    """``Problem.solve`` keyword arguments with the command line's time limit rule.
+
+    ``--time-limit`` (``option``, ``math.inf`` for ``none``) wins, then the file's ``[solver]
+    time_limit_s``, then :data:`DEFAULT_TIME_LIMIT_S`; no limit is ``None``. Used by ``solve``,
+    ``compare`` (each problem) and ``sweep`` (each point), so they stop alike.
+    """
+    out = dict(solver)
+    if option is not None:
+        out["time_limit_s"] = option
+    out.setdefault("time_limit_s", DEFAULT_TIME_LIMIT_S)
+    if out["time_limit_s"] == math.inf:
+        out["time_limit_s"] = None
+    return out
 
 
 def _limit_text(limit: float | None) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from placement import config
 from placement.cli._common import add_format_option, atomic_write_text, info, write_frame
+from placement.cli.solve import DEFAULT_TIME_LIMIT_S, _limit, with_time_limit
 from placement.errors import ValidationError
 from placement.problem import Problem
 from placement.scenarios.sweep import check_grid_budget, grid_points
@@ -129,6 +130,14 @@ def add_parser(subparsers: Any) -> None:
         "placement[dask] here and placement on the workers); the rows are in grid order and a "
         "failed point is reported as on local processes",
     )
+    p.add_argument(
+        "--time-limit",
+        type=_limit,
+        metavar="S",
+        help="wall-clock limit of each point's solve, seconds (default: the base file's "
+        f"[solver] time_limit_s, else {DEFAULT_TIME_LIMIT_S:g}, as placement solve; 'none' for "
+        "no limit); a point stopped by it is 'feasible' with its gap, or 'no_solution'",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument(
         "--no-warm-start",
@@ -187,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         warm_start=not args.no_warm_start,
         reuse=not args.no_reuse,
-        **cfg.get("solver", {}),
+        **with_time_limit(cfg.get("solver", {}), args.time_limit),
     )
     table = res.table.drop(columns=["solve_s"])
     if out is not None:

@@ -35,6 +35,7 @@ chain with the same SLAs (one step along the other axes), else from the previous
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import math
 import multiprocessing
@@ -578,9 +579,13 @@ def _progress(total: int, enabled: bool, desc: str) -> Any:
     if not enabled:
         return None
     try:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
     except ImportError:  # pragma: no cover - tqdm is an optional extra
         return None
+    if importlib.util.find_spec("ipywidgets") is not None:
+        # tqdm.auto: a widget in a notebook (it warns "IProgress not found" and falls back to
+        # text when ipywidgets is missing, so it is asked for only when ipywidgets is there)
+        from tqdm.auto import tqdm
     return tqdm(total=total, desc=desc, file=sys.stderr, unit="point")
 
 
