@@ -28,6 +28,7 @@ __all__ = [
     "LogProgress",
     "Progress",
     "ProgressCallback",
+    "RelaxationReporter",
     "Reporter",
     "format_progress",
 ]
@@ -207,3 +208,36 @@ class Reporter:
             self.callback(Progress(now - self.t0, inc, bnd, gap, message))
         except Exception:  # a progress hook must never break a solve
             logger.debug("progress callback raised", exc_info=True)
+
+
+class RelaxationReporter:
+    """A :class:`Reporter` for a solve of a relaxation (the problem with constraints dropped).
+
+    Its bound is a bound of the problem, but its incumbents need not meet the dropped
+    constraints, so they are not handed on as the problem's incumbents: only the bound goes
+    through, with ``label`` before the message.
+
+    Parameters
+    ----------
+    inner : Reporter or callable or None
+        The problem's reporter (None: reporting costs nothing).
+    label : str
+        What is being solved, e.g. ``"relaxation without capacity"``.
+    """
+
+    def __init__(self, inner: Callable[..., None] | None, label: str) -> None:
+        self.inner = inner
+        self.label = label
+
+    def __call__(
+        self,
+        incumbent: float | None = None,
+        bound: float | None = None,
+        message: str = "",
+        *,
+        force: bool = False,
+    ) -> None:
+        if self.inner is None:
+            return
+        text = f"{self.label}: {message}" if message else self.label
+        self.inner(None, bound, text, force=force)

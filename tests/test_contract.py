@@ -581,3 +581,34 @@ def test_a_broken_incumbent_never_replaces_the_pulp_answer(line, monkeypatch):
     r = problem.solve()
     assert r.status == "optimal" and r.objective == pytest.approx(want.objective)
     assert len(r.open_site_ids) == 3
+
+
+def test_progress_never_reports_a_relaxation_answer_as_an_incumbent(monkeypatch):
+    """Capacity that binds: the relaxation without it has a better optimum than the problem,
+    which must not show up as an incumbent (only its bound, labelled)."""
+    from placement.formulations import registry
+    from placement.progress import Progress
+
+    rng = np.random.default_rng(5)
+    cost = rng.uniform(1, 100, (60, 12))
+    cost[:40, 0] = 1.0  # one site every point wants: capacity keeps it from serving them all
+    free = Problem.from_cost_matrix(cost, objective="median", n_sites=3).solve()
+    real = registry.FastMedian.solve
+
+    def reporting(self, data, request):  # as a long solve does: its incumbent and bound
+        got = real(self, data, request)
+        if request.progress is not None:
+            request.progress(got.objective, got.bound, "fast-median's last record", force=True)
+        return got
+
+    monkeypatch.setattr(registry.FastMedian, "solve", reporting)
+    problem = Problem.from_cost_matrix(cost, objective="median", n_sites=3, capacity=25.0)
+    seen: list[Progress] = []
+    result = problem.solve(progress=seen.append)
+    assert result.status == "optimal" and result.objective > free.objective + 1e-6
+    assert any(p.message.startswith("relaxation (") for p in seen)
+    for p in seen:
+        if p.incumbent is not None:
+            assert p.incumbent >= result.objective - 1e-9, p
+        if p.bound is not None:
+            assert p.bound <= result.objective + 1e-9, p

@@ -32,6 +32,7 @@ from placement.formulations.contract import (
     SolveRequest,
 )
 from placement.formulations.data import ModelData, nearest_assignments
+from placement.progress import RelaxationReporter
 
 __all__ = [
     "SOLVERS",
@@ -1156,6 +1157,10 @@ def _solve_relaxation(
     what = f"{fast.name} without {', '.join(dropped)}"
     if request.progress is not None:
         request.progress(message=f"relaxation first: {what}", force=True)
+        # its incumbents may break the dropped constraints: only its bound is the problem's
+        sub = dataclasses.replace(
+            sub, progress=RelaxationReporter(request.progress, f"relaxation ({what})")
+        )
     rsol = finalize(fast.solve(rdata, sub), sub)
     spent = time.perf_counter() - t0
     if rsol.status == "infeasible":
