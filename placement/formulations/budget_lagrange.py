@@ -50,6 +50,12 @@ MAX_SOLVES = 24
 BRACKET_STEP = 3.0
 #: Relative width of the latency-weight bracket at which the bisection stops.
 BISECTION_TOL = 1e-3
+#: The bracket's relative width at which the bisection hands over to the branch and bound (its
+#: node bounds need a multiplier near the best, not the best).
+BRANCH_TOL = 2e-2
+#: Share of the time given that the weighted solves may take before the branch and bound (on the
+#: command line's instance one takes 6-10 CPU s).
+BISECTION_SHARE = 0.5
 #: Swap passes of the final local search at most.
 MAX_SWAP_PASSES = 20
 #: Share of the time left that one inner solve may take.
@@ -58,6 +64,8 @@ SOLVE_TIME_SHARE = 0.35
 ROOT_ITERATIONS = 500
 #: Rounds of the root (each shuts the sites its bound prices out and goes on without them).
 ROOT_ROUNDS = 4
+#: Sites the root's swap search tries (those whose forced opening raises its bound least).
+ROOT_POOL = 32
 #: Subgradient steps of a node's bound, from its parent's multipliers.
 NODE_ITERATIONS = 150
 #: Constraints the inner weighted solver handles (besides the costs and the budget itself).
@@ -224,6 +232,8 @@ def solve_budget_lagrange(
 
     budget = float(data.budget_usd)  # type: ignore[arg-type]
     bare = dataclasses.replace(data, budget_usd=None)
+    t0 = time.perf_counter()
+    handover = t0 + BISECTION_SHARE * (deadline - t0) if math.isfinite(deadline) else math.inf
     best: dict[str, Any] = {"obj": math.inf, "mask": None, "rows": []}
     lb = -math.inf
     stats: dict[str, Any] = {"solves": 0, "weights": []}
@@ -253,6 +263,13 @@ def solve_budget_lagrange(
         left = deadline - now
         if left <= 0 or stats["solves"] >= MAX_SOLVES:
             return None
+        if (
+            branch_and_bound
+            and now > handover
+            and best["mask"] is not None
+            and "best_weight" in stats
+        ):
+            return None  # the rest of the time is the branch and bound's
         wdata = dataclasses.replace(
             bare, objective="weighted", latency_weight_usd_per_ms=float(weight)
         )
@@ -306,7 +323,7 @@ def solve_budget_lagrange(
         lo is not None
         and hi is not None
         and not is_proven(best["obj"], lb)
-        and hi / lo > 1.0 + BISECTION_TOL
+        and hi / lo > 1.0 + (BRANCH_TOL if branch_and_bound else BISECTION_TOL)
     ):
         weight = math.sqrt(lo * hi)
         cost = inner(weight)
@@ -321,6 +338,7 @@ def solve_budget_lagrange(
         for m in masks:
             pool |= m
         _swap_search(data, best, offer, pool, deadline, stats)
+    stats["dual_bound"] = lb
     if (
         branch_and_bound
         and best["mask"] is not None
@@ -412,7 +430,8 @@ def _branch_and_bound(
 
     At the root, rounds of :data:`ROOT_ITERATIONS` steps shut every site whose forced opening
     alone lifts the bound above the incumbent (no better solution opens it) and go on over the
-    pairs of the sites left; after the first round the swap search runs over those sites.
+    pairs of the sites left; after the first round the swap search runs over the :data:`ROOT_POOL` of them whose
+    opening raises the bound least.
     """
     import copy
     import heapq
@@ -464,10 +483,14 @@ def _branch_and_bound(
         _l, _rc, v, _y, _x = lagrangian_bound(arr, u, 0.0)
         base, _ = arr.choose(v)
         shut = closed.copy()
+        rise = np.full(data.n_sites, math.inf)
         for j in np.flatnonzero(arr.openable & ~arr.must):
-            shut[j] = to_ms(arr, val + arr.choose(v, force_open=int(j))[0] - base) > best["obj"]
-        if k == 0:
-            _swap_search(data, best, offer, ~shut, deadline, stats)
+            rise[j] = arr.choose(v, force_open=int(j))[0] - base
+            shut[j] = to_ms(arr, val + rise[j]) > best["obj"]
+        if k == 0:  # the swaps over the sites left, the least priced out first
+            pool = np.zeros(data.n_sites, dtype=bool)
+            pool[np.argsort(rise, kind="stable")[:ROOT_POOL]] = True
+            _swap_search(data, best, offer, pool & ~shut, deadline, stats)
         if shut.sum() == closed.sum():
             break
         old = arr.scale
