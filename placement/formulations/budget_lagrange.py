@@ -530,9 +530,7 @@ def _branch_and_bound(
             continue
         node = copy.copy(arr)
         node.must, node.openable, node.hi = must, allowed, hi
-        val, u, _rho, _it, _theta = ascent(
-            node, u.copy(), 0.0, target(node), deadline, max_iter=NODE_ITERATIONS
-        )
+        val, u = _node_bound(node, u, target(node), deadline)
         bound = max(bound, to_ms(node, val))
         if not is_proven(best["obj"], bound):
             _l, _rc, v, y, _x = lagrangian_bound(node, u, 0.0)
@@ -551,3 +549,17 @@ def _branch_and_bound(
         heapq.heappush(heap, (bound, 2 * nodes + 1, must, closed_j, u))
     stats.update(bb_nodes=nodes, bb_leaves=leaves, bb_left=len(heap), bb_s=time.perf_counter() - t0)
     return min([floor, best["obj"]] + [h[0] for h in heap])
+
+
+def _node_bound(
+    node: Any, u: np.ndarray, target: float, deadline: float
+) -> tuple[float, np.ndarray]:
+    """The Lagrangian bound of a node's restricted problem (``node``: the weighted problem's
+    arrays with the node's forced sites, shut sites and count limit), scaled, with its
+    multipliers: :data:`NODE_ITERATIONS` subgradient steps from ``u`` towards ``target``."""
+    from placement.formulations.lagrangian import ascent
+
+    val, u, _rho, _it, _theta = ascent(
+        node, u.copy(), 0.0, target, deadline, max_iter=NODE_ITERATIONS
+    )
+    return val, u
