@@ -1,8 +1,10 @@
 """The budget Lagrangian (placement/formulations/budget_lagrange.py) against enumeration.
 
-The oracle enumerates every open set within the count limits and, for each, solves the
-assignment linear program under the budget with scipy's HiGHS (shares allowed, as the model
+The oracle enumerates every open set within the count limits and fixings and, for each, solves
+the assignment linear program under the budget with scipy's HiGHS (shares allowed, as the model
 allows): the optimum of a median under a budget whose serving cost depends on who serves whom.
+The Lagrangian dual alone (``branch_and_bound=False``, the solver of session 11) leaves a gap on
+most of them; the branch and bound over the sites must end optimal at the enumerated optimum.
 """
 
 from __future__ import annotations
@@ -68,11 +70,18 @@ def _lp(data: ModelData, mask: np.ndarray, budget: float) -> float:
 
 
 def _optimum(data: ModelData, budget: float) -> float:
+    """The least mean latency over every open set within the count limits and fixings."""
+    if data.n_sites_exact is not None:
+        lo = hi = data.n_sites_exact
+    else:
+        lo, hi = max(1, data.min_sites or 0), data.max_sites or data.n_sites
     best = math.inf
-    for k in range(1, data.max_sites + 1):
+    for k in range(lo, hi + 1):
         for s in itertools.combinations(range(data.n_sites), k):
             mask = np.zeros(data.n_sites, dtype=bool)
             mask[list(s)] = True
+            if (data.must_open & ~mask).any() or (data.forbidden & mask).any():
+                continue
             best = min(best, _lp(data, mask, budget))
     return best
 
@@ -84,11 +93,14 @@ def _budgets(data: ModelData) -> list[float]:
         for s in itertools.combinations(range(data.n_sites), k):
             mask = np.zeros(data.n_sites, dtype=bool)
             mask[list(s)] = True
+            if (data.forbidden & mask).any():
+                continue
             if math.isfinite(_lp(data, mask, math.inf)):
                 got = bl.assign_within_budget(data, mask, math.inf)
                 rows = np.asarray(got[1])
                 p = rows[:, 0].astype(int)
                 serve = data.variable_usd_per_unit[data.pair_j[p]] * data.weight[data.pair_i[p]]
+                serve = serve + data.pair_cost_usd[p]
                 costs.append(data.fixed_usd[mask].sum() + serve.sum())
     costs.sort()
     return [costs[0] * 0.97, costs[0] * 1.05, float(np.median(costs)), costs[-1]]
@@ -131,8 +143,9 @@ def test_bound_and_incumbent_bracket_the_enumerated_optimum(seed):
         if res.status == "no_solution":
             continue
         assert res.objective >= want * (1 - 1e-7) - 1e-9  # never better than the optimum
-        if res.status == "optimal":
-            assert res.objective == pytest.approx(want, rel=1e-6)
+        # the branch and bound closes every duality gap the multiplier leaves
+        assert res.status == "optimal"
+        assert res.objective == pytest.approx(want, rel=1e-6)
         sol = Solution(
             status="feasible", objective=res.objective, open_mask=res.open_mask, rows=res.rows
         )
@@ -157,3 +170,91 @@ def test_the_registry_routes_assignment_dependent_budgets_here():
     assert sol.objective >= want * (1 - 1e-7)
     assert sol.bound <= want * (1 + 1e-7)
     assert "Lagrangian on the budget" in sol.stats["relaxation"]
+
+
+#: (seed, budget index) where the Lagrangian dual and its swaps alone end ``feasible`` with a
+#: gap: the largest relative gaps of seeds 200-259, two of them with a worse incumbent too.
+_GAPPED = [(257, 1), (221, 1), (226, 2), (213, 2), (248, 0), (238, 2)]
+
+
+@pytest.mark.parametrize(("seed", "k"), _GAPPED)
+def test_branch_and_bound_proves_what_the_dual_left_open(seed, k):
+    base = _data(seed)
+    budget = _budgets(base)[k]
+    data = ModelData(**{**base.__dict__, "budget_usd": budget})
+    want = _optimum(data, budget)
+    old = bl.solve_budget_lagrange(data, deadline=time.perf_counter() + 30, branch_and_bound=False)
+    assert old.status == "feasible" and old.stats["gap"] > 0.05
+    res = bl.solve_budget_lagrange(data, deadline=time.perf_counter() + 30)
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(want, rel=1e-6)
+    assert res.bound == pytest.approx(want, rel=1e-6)
+    assert res.stats["bb_nodes"] >= 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_counts_fixings_and_pair_costs(seed):
+    """Eight sites, up to four open, with a forced site, a shut site, a least count or an exact
+    one, and pair costs: every case optimal at the enumerated optimum."""
+    rng = np.random.default_rng(500 + seed)
+    base = _data(600 + seed, n=10, m=8, max_sites=4)
+    extra: dict[str, object] = {
+        "pair_cost_usd": rng.integers(0, 40, size=len(base.pair_i)).astype(float)
+    }
+    if seed % 3 == 0:
+        extra["must_open"] = np.eye(8, dtype=bool)[seed % 8]
+    if seed % 3 == 1:
+        extra["forbidden"] = np.eye(8, dtype=bool)[(seed + 3) % 8]
+        extra["min_sites"] = 2
+    if seed % 3 == 2:
+        extra["n_sites_exact"] = 3
+    base = ModelData(**{**base.__dict__, **extra})
+    solved = 0
+    for budget in _budgets(base):
+        data = ModelData(**{**base.__dict__, "budget_usd": budget})
+        if not bl.budget_lagrange_applies(data):
+            continue
+        want = _optimum(data, budget)
+        res = bl.solve_budget_lagrange(data, deadline=time.perf_counter() + 30)
+        if math.isinf(want):
+            assert res.status in ("infeasible", "no_solution")
+            continue
+        assert res.status == "optimal"
+        assert res.objective == pytest.approx(want, rel=1e-6)
+        sol = Solution(
+            status="feasible", objective=res.objective, open_mask=res.open_mask, rows=res.rows
+        )
+        assert violations(data, sol) == []
+        solved += 1
+    assert solved >= 2
+
+
+def test_a_wrong_node_bound_is_caught(monkeypatch):
+    """A node bound 30 % too high (of the weighted problem's value) prunes the optimum of some
+    of these cases, which then end ``optimal`` above the enumerated optimum: the checks above
+    fail for a wrong node bound (with the swaps off, which find these small optima before the
+    tree needs to; with the real bound every one of them is optimal at the optimum)."""
+    cases = []
+    for seed, k in [(212, 2), (213, 2), (221, 2), (226, 2)]:
+        base = _data(seed)
+        budget = _budgets(base)[k]
+        data = ModelData(**{**base.__dict__, "budget_usd": budget})
+        want = _optimum(data, budget)
+        res = bl.solve_budget_lagrange(data, deadline=time.perf_counter() + 30)
+        assert res.status == "optimal" and res.objective == pytest.approx(want, rel=1e-6)
+        cases.append((data, want))
+    real = bl._node_bound
+
+    def inflated(node, u, target, deadline):
+        val, u = real(node, u, target, deadline)
+        return val + 0.3 * abs(val), u
+
+    monkeypatch.setattr(bl, "_node_bound", inflated)
+    # without the swaps the tree itself must find the optimum, past the nodes it prunes
+    monkeypatch.setattr(bl, "_swap_search", lambda *args: None)
+    wrong = 0
+    for data, want in cases:
+        res = bl.solve_budget_lagrange(data, deadline=time.perf_counter() + 30)
+        if res.status == "optimal" and res.objective > want * (1 + 1e-6):
+            wrong += 1
+    assert wrong >= 1

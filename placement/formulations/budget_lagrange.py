@@ -16,9 +16,27 @@ on ``log λ`` over the sign of ``C(x*) − B`` (the subgradient). Every inner so
 budget is an incumbent, as is its open set with every point at its nearest site when that also
 fits, with its points assigned by the assignment LP under the budget
 (:func:`assign_within_budget`); drops, adds and swaps among the sites the inner solves opened
-improve the best. The answer is the best incumbent with the best bound: optimal when they meet,
-else ``feasible`` with its gap (a duality gap can remain: the integer problem is not convex);
-``infeasible`` when the bound exceeds the slowest pair's latency (no mean within the budget can).
+improve the best.
+
+The best multiplier's bound stays below the optimum (a duality gap: the integer problem is not
+convex; 2.0 % on the world instance). A branch and bound over the sites closes it
+(:func:`_branch_and_bound`): the budget stays relaxed at the best multiplier, the assignment rows
+are relaxed too (:mod:`~placement.formulations.lagrangian`'s bound of the weighted problem at that
+weight, its multipliers improved at every node), and the budget acts inside each node through
+the count of sites it leaves room for (the forced sites' fixed costs plus every point's cheapest
+serving cost leave room for so many of the cheapest further fixed costs); a node with no room
+left is its forced set, valued exactly. The bisection hands over at a 2 % bracket
+(:data:`BRANCH_TOL`) or after :data:`BISECTION_SHARE` of the time. The answer is the best
+incumbent with the best bound: optimal when they meet (the tree exhausted), else ``feasible``
+with its gap; ``infeasible`` when the bound exceeds the slowest pair's latency (no mean within
+the budget can).
+
+World instance (``constraints_bench.py``'s ``budget_egress``: 3,039 points x 169 regions, at most
+12 sites, 150 ms, 230 M$ a year, each provider's egress price on 1 GB per user): 8 weighted
+solves, the root shuts 139 sites, about 270 nodes; optimal 35.0500 ms in about 15 CPU s (the
+dual alone: feasible 35.3059, gap 2.0 %). The command line's instance (6,194 points, the user
+latency model) takes 6-10 CPU s per weighted solve and about 0.5 s per node: at a 60-s limit it
+ends ``feasible`` (benchmarks/README.md, round 11).
 """
 
 from __future__ import annotations
@@ -50,10 +68,24 @@ MAX_SOLVES = 24
 BRACKET_STEP = 3.0
 #: Relative width of the latency-weight bracket at which the bisection stops.
 BISECTION_TOL = 1e-3
+#: The bracket's relative width at which the bisection hands over to the branch and bound (its
+#: node bounds need a multiplier near the best, not the best).
+BRANCH_TOL = 2e-2
+#: Share of the time given that the weighted solves may take before the branch and bound (on the
+#: command line's instance one takes 6-10 CPU s).
+BISECTION_SHARE = 0.5
 #: Swap passes of the final local search at most.
 MAX_SWAP_PASSES = 20
 #: Share of the time left that one inner solve may take.
 SOLVE_TIME_SHARE = 0.35
+#: Subgradient steps of the branch and bound's root bound per round of site closing.
+ROOT_ITERATIONS = 500
+#: Rounds of the root (each shuts the sites its bound prices out and goes on without them).
+ROOT_ROUNDS = 4
+#: Sites the root's swap search tries (those whose forced opening raises its bound least).
+ROOT_POOL = 32
+#: Subgradient steps of a node's bound, from its parent's multipliers.
+NODE_ITERATIONS = 150
 #: Constraints the inner weighted solver handles (besides the costs and the budget itself).
 _HANDLED = frozenset(
     {
@@ -196,6 +228,7 @@ def solve_budget_lagrange(
     deadline: float,
     start_mask: np.ndarray | None = None,
     threads: int | None = None,
+    branch_and_bound: bool = True,
 ) -> BudgetLagrangeResult:
     """Maximise the budget's Lagrangian dual over ``μ`` (module docstring).
 
@@ -209,11 +242,16 @@ def solve_budget_lagrange(
         An open set tried first as an incumbent (valued by :func:`assign_within_budget`).
     threads : int, optional
         HiGHS threads of the inner solves.
+    branch_and_bound : bool
+        Close the duality gap the multiplier leaves by :func:`_branch_and_bound` (False: the
+        Lagrangian dual and the swaps alone, the solver of session 11).
     """
     from placement.formulations.lagrangian import solve_lagrangian
 
     budget = float(data.budget_usd)  # type: ignore[arg-type]
     bare = dataclasses.replace(data, budget_usd=None)
+    t0 = time.perf_counter()
+    handover = t0 + BISECTION_SHARE * (deadline - t0) if math.isfinite(deadline) else math.inf
     best: dict[str, Any] = {"obj": math.inf, "mask": None, "rows": []}
     lb = -math.inf
     stats: dict[str, Any] = {"solves": 0, "weights": []}
@@ -243,6 +281,13 @@ def solve_budget_lagrange(
         left = deadline - now
         if left <= 0 or stats["solves"] >= MAX_SOLVES:
             return None
+        if (
+            branch_and_bound
+            and now > handover
+            and best["mask"] is not None
+            and "best_weight" in stats
+        ):
+            return None  # the rest of the time is the branch and bound's
         wdata = dataclasses.replace(
             bare, objective="weighted", latency_weight_usd_per_ms=float(weight)
         )
@@ -259,7 +304,10 @@ def solve_budget_lagrange(
             lb = math.inf  # no open set serves every point at all
             return None
         if res.bound is not None and math.isfinite(res.bound):
-            lb = max(lb, (float(res.bound) - budget) / weight)
+            got = (float(res.bound) - budget) / weight
+            if got > lb:
+                lb = got
+                stats["best_weight"] = float(weight)
         if res.open_mask is None or not res.rows:
             return None
         mask = np.asarray(res.open_mask, dtype=bool)
@@ -293,7 +341,7 @@ def solve_budget_lagrange(
         lo is not None
         and hi is not None
         and not is_proven(best["obj"], lb)
-        and hi / lo > 1.0 + BISECTION_TOL
+        and hi / lo > 1.0 + (BRANCH_TOL if branch_and_bound else BISECTION_TOL)
     ):
         weight = math.sqrt(lo * hi)
         cost = inner(weight)
@@ -304,7 +352,19 @@ def solve_budget_lagrange(
         else:
             lo = weight
     if best["mask"] is not None and not is_proven(best["obj"], lb):
-        _swap_search(data, best, offer, masks, deadline, stats)
+        pool = np.zeros(data.n_sites, dtype=bool)
+        for m in masks:
+            pool |= m
+        _swap_search(data, best, offer, pool, deadline, stats)
+    stats["dual_bound"] = lb
+    if (
+        branch_and_bound
+        and best["mask"] is not None
+        and "best_weight" in stats
+        and math.isfinite(lb)
+        and not is_proven(best["obj"], lb)
+    ):
+        lb = max(lb, _branch_and_bound(data, best, offer, stats["best_weight"], deadline, stats))
     stats["gap"] = rel_gap(best["obj"], lb) if math.isfinite(best["obj"]) else None
     worst = float(data.latency_ms[data.usable_primary()].max(initial=0.0))
     if lb > worst * (1 + 1e-9) + 1e-9:
@@ -323,17 +383,15 @@ def _swap_search(
     data: ModelData,
     best: dict[str, Any],
     offer: Any,
-    masks: list[np.ndarray],
+    pool: np.ndarray,
     deadline: float,
     stats: dict[str, Any],
 ) -> None:
-    """Best-improvement drops, adds and swaps of the incumbent's open sites with the sites the
-    inner solves opened (those near the budget's multiplier), within the count limits, each set
-    valued by :func:`assign_within_budget`."""
-    pool = np.zeros(data.n_sites, dtype=bool)
-    for m in masks:
-        pool |= m
-    pool &= ~data.forbidden
+    """Best-improvement drops, adds and swaps of the incumbent's open sites with the sites of
+    ``pool`` (first those the inner solves opened, near the budget's multiplier; then every site
+    the branch and bound's root leaves), within the count limits, each set valued by
+    :func:`assign_within_budget`."""
+    pool = pool & ~data.forbidden
     lo, hi = budget_counts(data)
     moves = 0
     for _ in range(MAX_SWAP_PASSES):
@@ -348,7 +406,7 @@ def _swap_search(
         cands += [([a], [b]) for a in outs for b in ins]
         for drop, add in cands:
             if time.perf_counter() > deadline:
-                stats["swap_moves"] = moves
+                stats["swap_moves"] = stats.get("swap_moves", 0) + moves
                 return
             cand = cur.copy()
             cand[drop], cand[add] = False, True
@@ -356,4 +414,170 @@ def _swap_search(
         if best["obj"] >= before - 1e-12:
             break
         moves += 1
-    stats["swap_moves"] = moves
+    stats["swap_moves"] = stats.get("swap_moves", 0) + moves
+
+
+def _branch_and_bound(
+    data: ModelData,
+    best: dict[str, Any],
+    offer: Any,
+    weight: float,
+    deadline: float,
+    stats: dict[str, Any],
+) -> float:
+    """A branch and bound over the sites whose node bound is the Lagrangian bound of the node's
+    restricted problem; a lower bound of the budget problem (the incumbent's value when the tree
+    is exhausted).
+
+    The budget stays relaxed with the multiplier of the best dual bound, ``μ = 1 / weight``;
+    the assignment rows are relaxed too, with multipliers ``u`` of the weighted problem at that
+    weight (:mod:`~placement.formulations.lagrangian`'s bound, in its scaled units): for every
+    open set ``y`` of the node and every assignment within the budget,
+
+        mean latency  ≥  mean + μ (cost − B)  ≥  μ (scale · (Σ_i u_i + min_y Σ_j v_j y_j) − B),
+
+    the ``min`` over the node's fixings (sites forced open, sites shut) and its count limit. That
+    count limit is where the budget acts inside a node: every open set pays its forced sites'
+    fixed costs and at least each point's cheapest serving cost over the sites not shut, so at
+    most as many further sites as the cheapest of their fixed costs fit in what is left. When
+    none fits (or the count is full) the node is its forced set alone, valued exactly by
+    :func:`assign_within_budget`. A node's ``u`` is improved from its parent's by
+    :data:`NODE_ITERATIONS` subgradient steps; the subproblem's open set, valued, is an
+    incumbent; the node branches on the site of least ``v_j`` the subproblem opens beyond the
+    forced ones (else on the least of the rest): forced open, then shut. Best bound first.
+
+    At the root, rounds of :data:`ROOT_ITERATIONS` steps shut every site whose forced opening
+    alone lifts the bound above the incumbent (no better solution opens it) and go on over the
+    pairs of the sites left; after the first round the swap search runs over the :data:`ROOT_POOL` of them whose
+    opening raises the bound least.
+    """
+    import copy
+    import heapq
+
+    from placement.formulations._gap import OPTIMALITY_TOLERANCE
+    from placement.formulations.lagrangian import (
+        _Arrays,
+        _start_multipliers,
+        ascent,
+        lagrangian_bound,
+        weighted_as_cost,
+    )
+
+    t0 = time.perf_counter()
+    budget = float(data.budget_usd)  # type: ignore[arg-type]
+    wdata = weighted_as_cost(
+        dataclasses.replace(
+            data, budget_usd=None, objective="weighted", latency_weight_usd_per_ms=weight
+        )
+    )
+
+    def arrays(shut: np.ndarray) -> Any:
+        return _Arrays(dataclasses.replace(wdata, forbidden=wdata.forbidden | shut))
+
+    def to_ms(arr: Any, value: float) -> float:
+        """A bound of the weighted problem (scaled) as a bound of the mean latency."""
+        return (value * arr.scale - budget) / weight if math.isfinite(value) else value
+
+    def target(arr: Any) -> float:
+        """The scaled weighted value whose bound proves the incumbent (the ascent's stop, with
+        its tolerance taken above, so that a stop proves it in ms too)."""
+        t = (weight * best["obj"] + budget) / arr.scale
+        return t + 1.01 * OPTIMALITY_TOLERANCE * abs(t)
+
+    closed = np.zeros(data.n_sites, dtype=bool)
+    arr = arrays(closed)
+    x_inc = np.zeros(len(arr.pos))
+    rows = np.asarray(best["rows"], dtype=float).reshape(-1, 4)
+    np.add.at(x_inc, np.searchsorted(arr.pos, rows[:, 0].astype(np.int64)), rows[:, 3])
+    u = _start_multipliers(arr, x_inc, 0.0)
+    root = -math.inf
+    for k in range(ROOT_ROUNDS):
+        val, u, _rho, _it, _theta = ascent(
+            arr, u, 0.0, target(arr), deadline, max_iter=ROOT_ITERATIONS
+        )
+        root = max(root, to_ms(arr, val))
+        if is_proven(best["obj"], root) or time.perf_counter() > deadline:
+            break
+        _l, _rc, v, _y, _x = lagrangian_bound(arr, u, 0.0)
+        base, _ = arr.choose(v)
+        shut = closed.copy()
+        rise = np.full(data.n_sites, math.inf)
+        for j in np.flatnonzero(arr.openable & ~arr.must):
+            rise[j] = arr.choose(v, force_open=int(j))[0] - base
+            shut[j] = to_ms(arr, val + rise[j]) > best["obj"]
+        if k == 0:  # the swaps over the sites left, the least priced out first
+            pool = np.zeros(data.n_sites, dtype=bool)
+            pool[np.argsort(rise, kind="stable")[:ROOT_POOL]] = True
+            _swap_search(data, best, offer, pool & ~shut, deadline, stats)
+        if shut.sum() == closed.sum():
+            break
+        old = arr.scale
+        closed = shut
+        arr = arrays(closed)
+        u = u * (old / arr.scale)
+    stats.update(bb_root=root, bb_closed=int(closed.sum()), bb_pairs=len(arr.pos))
+    w = data.weight.astype(float)
+    serve = data.variable_usd_per_unit[arr.pj] * w[arr.pi] + data.pair_cost_usd[arr.pos]
+    fixed = data.fixed_usd.astype(float)
+    lo = arr.lo
+    heap: list[tuple[float, int, np.ndarray, np.ndarray, np.ndarray]] = [
+        (root, 0, arr.must.copy(), ~arr.openable, u)
+    ]
+    floor = math.inf  # the least bound of the nodes pruned
+    nodes = leaves = 0
+    while heap and time.perf_counter() <= deadline:
+        bound, _, must, shut, u = heapq.heappop(heap)
+        if is_proven(best["obj"], bound):
+            floor = min(floor, bound)
+            continue
+        nodes += 1
+        allowed = ~shut
+        ok = allowed[arr.pj]
+        cheapest = np.full(arr.n, math.inf)
+        np.minimum.at(cheapest, arr.pi[ok], serve[ok])
+        room = budget * (1 + 1e-12) - float(fixed[must].sum()) - float(cheapest.sum())
+        if not room >= 0:
+            continue  # no assignment within the budget (or a point without a site)
+        free = np.flatnonzero(allowed & ~must)
+        extra = int(np.searchsorted(np.cumsum(np.sort(fixed[free])), room, side="right"))
+        hi = min(arr.hi, int(must.sum()) + extra)
+        if hi <= int(must.sum()):
+            leaves += 1  # no further site fits: the forced set alone
+            if int(must.sum()) >= lo:
+                offer(must)
+            continue
+        node = copy.copy(arr)
+        node.must, node.openable, node.hi = must, allowed, hi
+        val, u = _node_bound(node, u, target(node), deadline)
+        bound = max(bound, to_ms(node, val))
+        if not is_proven(best["obj"], bound):
+            _l, _rc, v, y, _x = lagrangian_bound(node, u, 0.0)
+            if y.any():
+                offer(y)
+        if is_proven(best["obj"], bound):
+            floor = min(floor, bound)
+            continue
+        pick = np.flatnonzero(y & ~must)
+        if len(pick) == 0:
+            pick = free
+        j = int(pick[np.argmin(v[pick])])
+        opened, closed_j = must.copy(), shut.copy()
+        opened[j], closed_j[j] = True, True
+        heapq.heappush(heap, (bound, 2 * nodes, opened, shut, u))
+        heapq.heappush(heap, (bound, 2 * nodes + 1, must, closed_j, u))
+    stats.update(bb_nodes=nodes, bb_leaves=leaves, bb_left=len(heap), bb_s=time.perf_counter() - t0)
+    return min([floor, best["obj"]] + [h[0] for h in heap])
+
+
+def _node_bound(
+    node: Any, u: np.ndarray, target: float, deadline: float
+) -> tuple[float, np.ndarray]:
+    """The Lagrangian bound of a node's restricted problem (``node``: the weighted problem's
+    arrays with the node's forced sites, shut sites and count limit), scaled, with its
+    multipliers: :data:`NODE_ITERATIONS` subgradient steps from ``u`` towards ``target``."""
+    from placement.formulations.lagrangian import ascent
+
+    val, u, _rho, _it, _theta = ascent(
+        node, u.copy(), 0.0, target, deadline, max_iter=NODE_ITERATIONS
+    )
+    return val, u

@@ -575,8 +575,9 @@ class BudgetLagrange:
     the Lagrangian on the budget, each multiplier a weighted solve of ``lagrangian-flp``
     (:mod:`~placement.formulations.budget_lagrange`), after the problem without the budget
     (``fast-median``, :func:`_solve_relaxation`), whose optimum settles it when it meets the
-    budget. Optimal when the Lagrangian bound meets the incumbent, else ``feasible`` with the
-    duality gap."""
+    budget; then a branch and bound over the sites with Lagrangian node bounds closes the
+    duality gap. Optimal when the tree is exhausted (or the bound meets the incumbent before),
+    else ``feasible`` with the gap left at the time limit."""
 
     name = "budget-lagrangian"
     capabilities = Capabilities(
@@ -617,9 +618,10 @@ class BudgetLagrange:
             rows=res.rows,
             raw_status=res.status,
             message="" if res.status == "optimal" else f"budget Lagrangian: gap {res.stats['gap']}",
-            stats={"budget_solves": res.stats["solves"]},
+            stats={"budget_solves": res.stats["solves"], "bb_nodes": res.stats.get("bb_nodes", 0)},
         )
-        how = f"Lagrangian on the budget ({res.stats['solves']} weighted solves)"
+        how = f"Lagrangian on the budget ({res.stats['solves']} weighted solves"
+        how += f", {res.stats['bb_nodes']} nodes)" if "bb_nodes" in res.stats else ")"
         return _with_relaxation(out, rel, how, t0)
 
 
