@@ -1000,12 +1000,13 @@ def _capacity_lagrangian(
     return finalize(out, request), _LAGRANGIAN
 
 
-#: The strong LP of capacity + backups (:mod:`~.cfl_redundant_lp`), CPU seconds per pair and
-#: rank (world instance, 384k pairs at redundancy 2: proven in 3 LPs, 45 CPU s on a quiet
-#: machine, 91 at load 7), and how many such estimates of wall time it needs left to start
-#: (scaled by the phase's wall/CPU ratio as for the PuLP build): with less, the LP would end
-#: unfinished, its bound no better than the relaxation's, so it is not started.
-CAPRED_LP_CPU_S_PER_PAIR = 6e-5
+#: The strong LP of capacity + backups (:mod:`~.cfl_redundant_lp`), CPU seconds per pair of
+#: its merged demand classes and rank (world instance, 243k class pairs at redundancy 2:
+#: proven in 3 LPs, 11-12 CPU s on a quiet machine), and how many such estimates of wall time
+#: it needs left to start (scaled by the phase's wall/CPU ratio as for the PuLP build): with
+#: less, the LP would end unfinished, its bound no better than the relaxation's, so it is not
+#: started.
+CAPRED_LP_CPU_S_PER_PAIR = 2.5e-5
 CAPRED_LP_ESTIMATES_NEEDED = 1.5
 #: Seconds before the time limit at which the swaps of the capacity + backups incumbent stop.
 CAPRED_MARGIN_S = 0.5
@@ -1040,6 +1041,7 @@ def _capacity_redundant(
     Lagrangian bound; the status ``optimal`` only when it meets the incumbent.
     """
     from placement.formulations.cfl_redundant_lp import (
+        class_pairs,
         evaluate_open,
         improve_open,
         solve_capacity_redundant,
@@ -1049,7 +1051,7 @@ def _capacity_redundant(
     deadline = math.inf if left is None else time.perf_counter() + left
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     slowdown = max(1.0, wall / cpu) if cpu > 0.05 else 1.0
-    need_s = CAPRED_LP_CPU_S_PER_PAIR * data.n_pairs * data.redundancy * slowdown
+    need_s = CAPRED_LP_CPU_S_PER_PAIR * class_pairs(data) * data.redundancy * slowdown
     best = (incumbent.objective, incumbent.open_mask, incumbent.rows)
     rbound = rsol.bound if rsol.sense == 1 else None
     notes = list(broken)
