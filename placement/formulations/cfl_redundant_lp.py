@@ -647,7 +647,8 @@ def _strong_lp(
     With ``target`` (an incumbent's value), once an LP over ``S`` has ended, the pricing stops
     when the time left is under :data:`PRICING_ROUNDS_LEFT` times the last LP's: the LP's
     duals are then raised by :meth:`_Model.ascend` toward ``target`` until ``deadline``
-    (their ``L`` stays a bound, unproven)."""
+    for :data:`ASCENT_SHARE` of the time left (the rest goes to the rounding and the swaps
+    after it; every ``L`` stays a bound, unproven)."""
     from placement.formulations._gap import is_proven
 
     c0 = time.process_time()
@@ -701,7 +702,9 @@ def _strong_lp(
         lp.add_sites(new)
     steps = 0
     if not proven and last is not None and target is not None:
-        lb, u, mu, steps = md.ascend(*last, max(target, lp_value), deadline)
+        left = deadline - time.perf_counter()
+        stop = time.perf_counter() + ASCENT_SHARE * left if math.isfinite(left) else deadline
+        lb, u, mu, steps = md.ascend(*last, max(target, lp_value), stop)
         if verbose:
             print(f"cfl_redundant_lp: ascent {steps} steps L {lb:.9g} best {best:.9g}")
         if lb > best:
@@ -1045,6 +1048,8 @@ def _site_bb(
 #: many times the last LP's (world instance, quiet: LPs of 2.5, 3.3 and 9.1 CPU s over 27, 43
 #: and 59 sites) and the ascent (:meth:`_Model.ascend`) raises the last LP's duals instead.
 PRICING_ROUNDS_LEFT = 3.0
+#: Share of the strong LP's time left that the ascent takes when the pricing stops unproven.
+ASCENT_SHARE = 0.5
 #: Most open sets near the LP's ``y`` that :func:`solve_capacity_redundant` values exactly.
 MAX_ROUNDINGS = 24
 #: Share of the time left kept for the rounding after the strong LP.

@@ -1003,11 +1003,11 @@ def _capacity_lagrangian(
 #: The strong LP of capacity + backups (:mod:`~.cfl_redundant_lp`), CPU seconds per pair of
 #: its merged demand classes and rank (world instance, 243k class pairs at redundancy 2:
 #: proven in 3 LPs, 11-12 CPU s on a quiet machine), and how many such estimates of wall time
-#: it needs left to start (scaled by the phase's wall/CPU ratio as for the PuLP build): with
-#: less, the LP would end unfinished, its bound no better than the relaxation's, so it is not
-#: started.
+#: it needs left to start (scaled by the phase's wall/CPU ratio as for the PuLP build): its
+#: first LP (a fifth of the estimate) gives a rounding and duals that the subgradient ascent
+#: raises when the pricing cannot end in time; with less, the relaxation's bound and swaps.
 CAPRED_LP_CPU_S_PER_PAIR = 2.5e-5
-CAPRED_LP_ESTIMATES_NEEDED = 1.5
+CAPRED_LP_ESTIMATES_NEEDED = 0.5
 #: Seconds before the time limit at which the swaps of the capacity + backups incumbent stop.
 CAPRED_MARGIN_S = 0.5
 
@@ -1073,6 +1073,8 @@ def _capacity_redundant(
         if math.isfinite(res.bound) and (rbound is None or res.bound > rbound):
             rbound = res.bound
         how = "proven" if res.stats.get("lp_proven") else "unfinished"
+        if res.stats.get("lp_ascent_steps"):
+            how += f", its duals raised by {res.stats['lp_ascent_steps']} subgradient steps"
         notes.append(
             f"strong LP with capacity and backups {how} ({res.stats.get('lp_rounds')} LPs over "
             f"{res.stats.get('lp_sites')} sites, Lagrangian bound "
