@@ -22,22 +22,29 @@ as a primary instead, weight ``a_p``, capacity 1. The sites of smallest part joi
 The uncapacitated bound of these problems (:mod:`~placement.formulations.redundant`) ignores the
 capacity; this one is below every split or single-sourced solution with it. Its first ``S`` is
 an incumbent's open sites and those of smallest part at the incumbent's costs
-(:func:`_incumbent_multipliers`). World instance (``capacity_redund`` of
-``benchmarks/constraints_bench.py``: 384k pairs, 3 providers as domains): 56.150041 proven in
-3 LPs over 60 sites, 45 CPU s on a quiet machine, 91 CPU s (181 s of wall) at load 7 (from each
-point's cheapest pairs: 4 infeasible rounds, then 2 LPs in 131 CPU s, unproven).
+(:func:`_incumbent_multipliers`). :func:`solve_capacity_redundant` solves it on demand classes
+(:class:`_Classes`: points whose latency rows differ by a constant merged, exact for the split
+LP). World instance (``capacity_redund`` of ``benchmarks/constraints_bench.py``: 384k pairs,
+3 providers as domains; 243k pairs of 1,903 classes): 56.150041 proven in 3 LPs over 59-61
+sites, 11-15 CPU s on a quiet machine (LPs of 2.5, 3.3 and 9.1 CPU s; on the 384k pairs 45 CPU
+s). Its first LP's value is already 56.150041 but ``L`` at its duals only 48-52 (degenerate:
+sites outside ``S`` look cheap); when the time left cannot hold the next LP,
+:meth:`_Model.ascend` raises those duals by subgradient steps instead (56.10-56.14 in 15 CPU s
+from the first LP's; from each point's cheapest pairs or an incumbent's costs plain steps
+stalled at 53.6 after 60 CPU s).
 
 With ``y`` fixed to an open set the same LP is the exact split assignment with backups of that
-set (:func:`evaluate_open`, 0.2 CPU s on the world instance); :func:`improve_open` swaps an
-incumbent's sites valued that way (one warm model over a pool of candidate sites; world:
-57.2352 to 56.7379 in 11 CPU s). :func:`solve_capacity_redundant` chains them for the solver
-registry (``registry._capacity_redundant``), which starts the LP only when the time left allows
-it (world, 400-s cap at load 5-8: the LP proven at 56.150041, its rounding and swaps 56.410200,
-gap 0.46 %, 102 CPU s). The LP's ``y`` there has 8 sites at 1 and 4 fractional; with the LP
-proven, :func:`_site_bb` branches on the sites' ``y`` over the same model (reduced-cost
-fixing at the LP's multipliers, each node re-solved warm by dual simplex and bounded by
-``L(u, μ)`` at its duals over every site it may open), so a run with the time for it ends
-proven optimal.
+set (:func:`evaluate_open`, 0.2 CPU s on the world instance, 0.14 on its classes);
+:func:`improve_open` swaps an incumbent's sites valued that way (one warm model over a pool of
+candidate sites; world: 57.2352 to 56.7379 in 11 CPU s). :func:`solve_capacity_redundant`
+chains them for the solver registry (``registry._capacity_redundant``), which starts the LP
+only when the time left allows its first LP. The LP's ``y`` on the world instance has 8 sites
+at 1 and 4 fractional, and its rounding is 56.410200 (sites 3 17 46 55 73 81 90 129 133 164,
+or co-located twins of 3, 17, 129, 133: a 1-swap local optimum, every one of its 1,590 swaps
+valued exactly). With the LP proven, :func:`_site_bb` branches on the sites' ``y`` over the
+same model (reduced-cost fixing at the LP's multipliers, each node re-solved warm by dual
+simplex and bounded by ``L(u, μ)`` at its duals over every site it may open), so a run with
+the time for it ends proven optimal.
 """
 
 from __future__ import annotations
@@ -1104,7 +1111,10 @@ def solve_capacity_redundant(
     :data:`SWAP_SHARE_BEFORE_BB` of the time left and the site branch and bound
     (:func:`_site_bb`) the rest, its bound replacing the LP's when higher (``stats``:
     ``bb_proven``, ``bb_nodes``, ``bb_sites_free``, ...). Otherwise the swaps run until
-    ``deadline``.
+    ``deadline``; an LP whose pricing could not end in time has had its duals raised by
+    :meth:`_Model.ascend` (``lp_ascent_steps``). All of it runs on the demand classes
+    (:class:`_Classes`; ``capred_classes``, ``capred_class_pairs``): the incumbent returned
+    is over ``data``'s pairs, valued on them, and the bound less the classes' rounding slack.
     """
     cl = _Classes.of(data)
     res = _solve_classes(
