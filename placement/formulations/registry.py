@@ -1033,9 +1033,10 @@ def _capacity_redundant(
     c0: float,
     fast: Solver,
 ) -> tuple[Solution, Solver]:
-    """Capacity + backups at scale: the incumbent valued exactly, the strong LP's bound when
-    the time left allows it, its rounding and, the LP proven, a site branch and bound over it
-    (:func:`~.cfl_redundant_lp.solve_capacity_redundant`).
+    """Capacity + backups at scale: the incumbent valued exactly, the strong LP's bound on the
+    demand classes when the time left allows its first LP (its duals raised by a subgradient
+    ascent when the pricing cannot end in time), its rounding and, the LP proven, a site
+    branch and bound over it (:func:`~.cfl_redundant_lp.solve_capacity_redundant`).
 
     The bound is the larger of the relaxation's (without the capacity) and the LP's
     Lagrangian bound; the status ``optimal`` only when it meets the incumbent.
