@@ -358,3 +358,120 @@ def test_site_bb_prices_in_sites_outside_its_lp(seed):
     value = got.incumbent[0] if got.incumbent is not None else start[0]
     assert value == pytest.approx(best, rel=1e-5, abs=1e-9)
     assert got.bound <= best + 1e-9
+
+
+def _dup_data(seed: int) -> tuple[ModelData, np.ndarray]:
+    """:func:`_data` with copies of some demand points whose latency rows differ from their
+    original's by a constant (one class each) and one copy whose row does not (its own class)."""
+    base, _ = _data(seed)
+    rng = np.random.default_rng(800 + seed)
+    n, m = base.n_demand, base.n_sites
+    lat = np.full((n, m), np.inf)
+    lat[base.pair_i, base.pair_j] = base.latency_ms
+    ok = np.isfinite(lat)
+    src = np.r_[np.arange(min(3, n)), [0]]
+    shift = rng.uniform(0.5, 6.0, size=(len(src), 1))
+    new = lat[src] + shift
+    new[-1, np.flatnonzero(ok[0])[0]] += 7.0  # not a constant shift: stays apart
+    lat2 = np.vstack([lat, new])
+    ok2 = np.vstack([ok, ok[src]])
+    w = np.r_[base.weight, rng.integers(1, 20, size=len(src)).astype(float)]
+    lat2 = np.where(ok2, lat2, 0.0)
+    return median_data(
+        lat2,
+        ok2,
+        w,
+        int(base.n_sites_exact),
+        domain=base.domain,
+        provider=base.provider,
+        redundancy=2,
+        capacity=np.asarray(base.capacity) * w.sum() / base.weight.sum(),
+    )
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_classes_keep_the_strong_lp_and_the_solutions(seed):
+    # the merged points' LP has the full LP's optimum; the solver's answer on the data with
+    # copies is above the enumerated optimum, its bound below it, its rows meet every row of
+    # the original data; a class rows' round trip keeps the cost
+    data, lat = _dup_data(seed)
+    cl = cfl_redundant_lp._Classes.of(data)
+    assert cl.merged and cl.data.n_demand == data.n_demand - 3
+    assert cl.cls[-1] != cl.cls[0]  # the copy with a non-constant shift
+    strong = _strong_lp(data)
+    assert _strong_lp(cl.data) == pytest.approx(strong, rel=1e-7, abs=1e-9)
+    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
+    best = brute(lat, data.weight, [k], k=2, domain=data.domain, cap=cap)
+    if math.isinf(best):
+        return
+    from oracle import assignment_lp, subsets
+
+    worst, worst_s = -math.inf, None
+    for s in subsets(data.n_sites, [k]):
+        v = assignment_lp(lat, data.weight, s, k=2, domain=data.domain, cap=cap)
+        if v is not None and v > worst:
+            worst, worst_s = v, s
+    mask = np.zeros(data.n_sites, dtype=bool)
+    mask[list(worst_s)] = True
+    start = cfl_redundant_lp.evaluate_open(data, mask, time.perf_counter() + 30)
+    there = cl.to_rows(cl.to_class_rows(start[1]))
+    assert cfl_redundant_lp._rows_cost(data, there) == pytest.approx(start[0], rel=1e-9)
+    sol = Solution(status="feasible", objective=start[0], open_mask=mask, rows=there)
+    assert violations(data, sol) == []
+    res = cfl_redundant_lp.solve_capacity_redundant(
+        data, mask, start[1], start[0], deadline=time.perf_counter() + 30
+    )
+    assert res.bound <= best + 1e-9
+    if res.stats["lp_proven"]:
+        assert res.bound >= strong * (1 - 1e-7) - 1e-9
+    if res.incumbent is not None:
+        value, open_mask, rows = res.incumbent
+        assert best - 1e-9 <= value < start[0]
+        assert cfl_redundant_lp._rows_cost(data, rows) == pytest.approx(value, rel=1e-12)
+        sol = Solution(status="feasible", objective=value, open_mask=open_mask, rows=rows)
+        assert violations(data, sol) == []
+
+
+def _ascended(md: cfl_redundant_lp._Model, target: float) -> float:
+    u = cfl_redundant_lp._start(md)
+    mu = np.zeros((md.n, md.n_dom if md.need_dom else 1))
+    lb, _u, _mu, _steps = md.ascend(u, mu, target, math.inf, max_steps=3000)
+    return lb
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_ascent_reaches_the_strong_lp_from_the_cheapest_pairs(seed):
+    # the subgradient ascent of L(u, mu) from each point's cheapest pairs: at most the strong
+    # LP (every L is a bound) and at it within 1e-6 after 3,000 steps on these instances
+    data, lat = _data(seed)
+    strong = _strong_lp(data)
+    if math.isinf(strong):
+        return
+    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
+    best = brute(lat, data.weight, [k], k=2, domain=data.domain, cap=cap)
+    lb = _ascended(cfl_redundant_lp._Model(data), best * 1.05)
+    assert lb <= strong + 1e-9
+    assert lb == pytest.approx(strong, rel=1e-6)
+
+
+class _DroppedDomainTerm(cfl_redundant_lp._Model):
+    """L without the domain rows' constant −Σμ: not a bound (the ascent raises μ past it)."""
+
+    def pick(self, u, mu, v, must=None, openable=None):
+        return super().pick(u, mu, v, must, openable) + float(np.maximum(mu, 0.0).sum())
+
+
+def test_the_ascent_finds_a_wrong_lagrangian_above_the_optimum():
+    # the checks above can fail: a dropped domain term or a knapsack of half the capacity
+    # gives a "bound" above the enumerated optimum on some of these instances
+    over = {"domain term": 0, "half knapsack": 0}
+    for seed in range(12):
+        data, lat = _data(seed)
+        k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
+        best = brute(lat, data.weight, [k], k=2, domain=data.domain, cap=cap)
+        if math.isinf(best):
+            continue
+        over["domain term"] += _ascended(_DroppedDomainTerm(data), best * 1.05) > best + 1e-6
+        half = cfl_redundant_lp._Model(data, cap_scale=0.5)
+        over["half knapsack"] += _ascended(half, best * 1.05) > best + 1e-6
+    assert over["domain term"] > 0 and over["half knapsack"] > 0, over

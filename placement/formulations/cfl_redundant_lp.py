@@ -22,22 +22,29 @@ as a primary instead, weight ``a_p``, capacity 1. The sites of smallest part joi
 The uncapacitated bound of these problems (:mod:`~placement.formulations.redundant`) ignores the
 capacity; this one is below every split or single-sourced solution with it. Its first ``S`` is
 an incumbent's open sites and those of smallest part at the incumbent's costs
-(:func:`_incumbent_multipliers`). World instance (``capacity_redund`` of
-``benchmarks/constraints_bench.py``: 384k pairs, 3 providers as domains): 56.150041 proven in
-3 LPs over 60 sites, 45 CPU s on a quiet machine, 91 CPU s (181 s of wall) at load 7 (from each
-point's cheapest pairs: 4 infeasible rounds, then 2 LPs in 131 CPU s, unproven).
+(:func:`_incumbent_multipliers`). :func:`solve_capacity_redundant` solves it on demand classes
+(:class:`_Classes`: points whose latency rows differ by a constant merged, exact for the split
+LP). World instance (``capacity_redund`` of ``benchmarks/constraints_bench.py``: 384k pairs,
+3 providers as domains; 243k pairs of 1,903 classes): 56.150041 proven in 3 LPs over 59-61
+sites, 11-15 CPU s on a quiet machine (LPs of 2.5, 3.3 and 9.1 CPU s; on the 384k pairs 45 CPU
+s). Its first LP's value is already 56.150041 but ``L`` at its duals only 48-52 (degenerate:
+sites outside ``S`` look cheap); when the time left cannot hold the next LP,
+:meth:`_Model.ascend` raises those duals by subgradient steps instead (56.10-56.14 in 15 CPU s
+from the first LP's; from each point's cheapest pairs or an incumbent's costs plain steps
+stalled at 53.6 after 60 CPU s).
 
 With ``y`` fixed to an open set the same LP is the exact split assignment with backups of that
-set (:func:`evaluate_open`, 0.2 CPU s on the world instance); :func:`improve_open` swaps an
-incumbent's sites valued that way (one warm model over a pool of candidate sites; world:
-57.2352 to 56.7379 in 11 CPU s). :func:`solve_capacity_redundant` chains them for the solver
-registry (``registry._capacity_redundant``), which starts the LP only when the time left allows
-it (world, 400-s cap at load 5-8: the LP proven at 56.150041, its rounding and swaps 56.410200,
-gap 0.46 %, 102 CPU s). The LP's ``y`` there has 8 sites at 1 and 4 fractional; with the LP
-proven, :func:`_site_bb` branches on the sites' ``y`` over the same model (reduced-cost
-fixing at the LP's multipliers, each node re-solved warm by dual simplex and bounded by
-``L(u, μ)`` at its duals over every site it may open), so a run with the time for it ends
-proven optimal.
+set (:func:`evaluate_open`, 0.2 CPU s on the world instance, 0.14 on its classes);
+:func:`improve_open` swaps an incumbent's sites valued that way (one warm model over a pool of
+candidate sites; world: 57.2352 to 56.7379 in 11 CPU s). :func:`solve_capacity_redundant`
+chains them for the solver registry (``registry._capacity_redundant``), which starts the LP
+only when the time left allows its first LP. The LP's ``y`` on the world instance has 8 sites
+at 1 and 4 fractional, and its rounding is 56.410200 (sites 3 17 46 55 73 81 90 129 133 164,
+or co-located twins of 3, 17, 129, 133: a 1-swap local optimum, every one of its 1,590 swaps
+valued exactly). With the LP proven, :func:`_site_bb` branches on the sites' ``y`` over the
+same model (reduced-cost fixing at the LP's multipliers, each node re-solved warm by dual
+simplex and bounded by ``L(u, μ)`` at its duals over every site it may open), so a run with
+the time for it ends proven optimal.
 """
 
 from __future__ import annotations
@@ -56,12 +63,19 @@ from placement.formulations.data import ModelData
 __all__ = [
     "RedundantBound",
     "RedundantCapacity",
+    "class_pairs",
     "evaluate_open",
     "improve_open",
     "redundant_capacity_applies",
     "redundant_capacity_bound",
     "solve_capacity_redundant",
 ]
+
+
+def class_pairs(data: ModelData) -> int:
+    """Pairs of ``data`` once its demand points are merged into classes (:class:`_Classes`):
+    the size of the strong LP that :func:`solve_capacity_redundant` solves."""
+    return _Classes.of(data).data.n_pairs
 
 
 def redundant_capacity_applies(data: ModelData) -> bool:
@@ -87,6 +101,8 @@ class RedundantBound:
         CPU seconds spent.
     y : numpy.ndarray or None
         The last LP's ``y`` over every site (0 outside ``S``), None if no LP ended.
+    ascent_steps : int
+        Subgradient steps taken from the last LP's duals when the pricing stopped unproven.
     """
 
     bound: float
@@ -96,6 +112,147 @@ class RedundantBound:
     n_sites: int
     cpu_s: float
     y: np.ndarray | None = None
+    ascent_steps: int = 0
+
+
+#: Latency rows equal up to a constant to this many decimals (ms) put two demand points in
+#: one class (as :func:`~placement.formulations.redundant._aggregate`).
+_CLASS_DECIMALS = 9
+
+
+@dataclass(frozen=True)
+class _Classes:
+    """Demand points merged into classes that every solution of the LP may serve alike.
+
+    Two points fall in one class when they reach the same sites with the same primary/backup
+    permissions and latency rows equal up to a constant (``lat_i = a_i + r``, compared to
+    :data:`_CLASS_DECIMALS` decimals): the class is one point of their total weight and
+    latencies ``r + ā`` (``ā`` the weighted mean offset). Costs and loads are linear in the
+    shares, so a class's shares given to each member cost and load the same, and members'
+    shares averaged by weight are a class solution of the same cost: the strong LP, its
+    Lagrangian bound and every open set's split assignment have the same optimum on ``data``
+    as on the original (less ``slack``, the most the rounding can move it; subtracted from a
+    bound). World instance: 3,039 points in 1,903 classes, 384,552 pairs in 243,047.
+    """
+
+    data: ModelData
+    #: the class of each original demand point
+    cls: np.ndarray
+    #: the class pair of each original pair
+    pair: np.ndarray
+    slack: float
+    orig: ModelData
+
+    @staticmethod
+    def of(data: ModelData) -> _Classes:
+        """The classes of ``data`` (every point its own class when none merge)."""
+        from dataclasses import replace
+
+        n, m = data.n_demand, data.n_sites
+        identity = _Classes(data, np.arange(n), np.arange(data.n_pairs), 0.0, data)
+        total = float(data.weight.sum())
+        if n < 2 or total <= 0 or data.n_pairs == 0:
+            return identity
+        order = np.lexsort((data.pair_j, data.pair_i))
+        pi, pj, lat = data.pair_i[order], data.pair_j[order], data.latency_ms[order]
+        po, bo = data.primary_ok[order], data.backup_ok[order]
+        counts = np.bincount(pi, minlength=n)
+        if (counts == 0).any():
+            return identity
+        start = np.r_[0, np.cumsum(counts)[:-1]]
+        off = np.minimum.reduceat(lat, start)
+        rel = lat - np.repeat(off, counts)
+        relq = np.round(rel, _CLASS_DECIMALS)
+        flags = po.astype(np.int8) + 2 * bo.astype(np.int8)
+        keys: dict[tuple[bytes, bytes, bytes], int] = {}
+        cls = np.empty(n, dtype=np.int64)
+        for i, (s0, c) in enumerate(zip(start.tolist(), counts.tolist(), strict=True)):
+            sl = slice(s0, s0 + c)
+            key = (pj[sl].tobytes(), relq[sl].tobytes(), flags[sl].tobytes())
+            cls[i] = keys.setdefault(key, len(keys))
+        n_cls = len(keys)
+        if n_cls == n:
+            return identity
+        w = data.weight.astype(float)
+        w_cls = np.bincount(cls, weights=w, minlength=n_cls)
+        rep = np.full(n_cls, n, dtype=np.int64)
+        np.minimum.at(rep, cls, np.arange(n))  # first member represents the class
+        safe = np.where(w_cls > 0, w_cls, 1.0)
+        a_bar = np.where(w_cls > 0, np.bincount(cls, weights=w * off, minlength=n_cls) / safe, 0.0)
+        a_bar = np.where(w_cls > 0, a_bar, off[rep])
+        keep = np.flatnonzero(np.isin(pi, rep))  # the representatives' pairs, by (i, j)
+        ci = cls[pi[keep]]
+        # the class pair of each original pair: the one of (class, site), keys sorted
+        key_cls = ci * m + pj[keep]
+        srt = np.argsort(key_cls, kind="stable")
+        pair = np.empty(data.n_pairs, dtype=np.int64)
+        pair[order] = keep[srt][np.searchsorted(key_cls[srt], cls[pi] * m + pj)]
+        pair = np.searchsorted(keep, pair)  # index among the kept pairs
+        # rounding slack: |r_i - r_rep| on every pair, times the rank weights
+        dev = np.abs(rel - rel[keep][pair[order]])
+        dev_i = np.maximum.reduceat(dev, start)
+        rank_w = 1.0 + (data.redundancy - 1) * float(data.backup_weight)
+        slack = float(w @ dev_i) / total * rank_w
+        sub = replace(
+            data,
+            n_demand=n_cls,
+            weight=w_cls,
+            pair_i=ci,
+            pair_j=pj[keep],
+            latency_ms=rel[keep] + a_bar[ci],
+            pair_cost_usd=data.pair_cost_usd[order][keep],
+            primary_ok=po[keep],
+            backup_ok=bo[keep],
+        )
+        return _Classes(sub, cls, pair, slack, data)
+
+    @property
+    def merged(self) -> bool:
+        return self.data is not self.orig
+
+    def to_class_rows(
+        self, rows: list[tuple[int, int, int, float]]
+    ) -> list[tuple[int, int, int, float]]:
+        """Original rows ``(pair, rank, demand, share)`` as class rows (shares by weight)."""
+        if not self.merged or not rows:
+            return list(rows)
+        arr = np.asarray(rows, dtype=float).reshape(-1, 4)
+        p, r, i = arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64), arr[:, 2].astype(int)
+        q = self.pair[p]
+        c = self.cls[i]
+        w = self.orig.weight.astype(float)
+        w_cls = self.data.weight
+        share = w[i] * arr[:, 3] / np.where(w_cls[c] > 0, w_cls[c], 1.0)
+        key = q * (int(r.max()) + 1) + r
+        uniq, inv = np.unique(key, return_inverse=True)
+        tot = np.bincount(inv, weights=share)
+        first = np.zeros(len(uniq), dtype=np.int64)
+        first[inv[::-1]] = np.arange(len(inv))[::-1]
+        return [
+            (int(q[f]), int(r[f]), int(c[f]), float(x)) for f, x in zip(first, tot, strict=True)
+        ]
+
+    def to_rows(self, rows: list[tuple[int, int, int, float]]) -> list[tuple[int, int, int, float]]:
+        """Class rows as the original's: each member of a class gets its class's shares."""
+        if not self.merged or not rows:
+            return list(rows)
+        arr = np.asarray(rows, dtype=float).reshape(-1, 4)
+        q, c = arr[:, 0].astype(np.int64), arr[:, 2].astype(np.int64)
+        members = np.argsort(self.cls, kind="stable")
+        first = np.searchsorted(self.cls[members], np.arange(self.data.n_demand + 1))
+        size = first[c + 1] - first[c]
+        row = np.repeat(np.arange(len(arr)), size)  # one output row a member of each row
+        within = np.arange(len(row)) - np.repeat(np.cumsum(size) - size, size)
+        i = members[first[c][row] + within]
+        m = self.orig.n_sites
+        okey = self.orig.pair_i.astype(np.int64) * m + self.orig.pair_j
+        osrt = np.argsort(okey, kind="stable")
+        p = osrt[np.searchsorted(okey[osrt], i * m + self.data.pair_j[q][row])]
+        r, x = arr[row, 1].astype(np.int64), arr[row, 3]
+        return [
+            (int(a), int(b), int(e), float(f))
+            for a, b, e, f in zip(p.tolist(), r.tolist(), i.tolist(), x.tolist(), strict=True)
+        ]
 
 
 class _Model:
@@ -117,6 +274,7 @@ class _Model:
         w = data.weight.astype(float)
         total = float(w.sum())
         s = w / total if total > 0 else w
+        self.share = s  # each point's share of the weight (the ascent's step scale)
         self.cost1 = s[self.pi] * data.latency_ms[pos].astype(float)
         self.costb = float(data.backup_weight) * self.cost1
         self.a = np.where(self.prim, w[self.pi] / np.where(cap[self.pj] > 0, cap[self.pj], 1.0), 0)
@@ -134,20 +292,33 @@ class _Model:
 
     def parts(self, u: np.ndarray, mu: np.ndarray) -> np.ndarray:
         """Each site's part ``v_j`` at ``u`` (k × n) and ``μ`` (n × domains, ``≥ 0``)."""
+        return self._knapsacks(u, mu)[0]
+
+    def _knapsacks(
+        self, u: np.ndarray, mu: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The parts and each pair's shares in them: primary ``z1``, backup ``zb`` at the
+        backup rank ``rb`` (from 1), the sites' continuous knapsacks solved by ratio."""
         pen = mu[self.pi, self.dom[self.pj]] if self.need_dom else 0.0
         rc1 = np.where(self.prim, self.cost1 - u[0, self.pi] + pen, np.inf)
         rcb = np.full(len(self.pi), np.inf)
+        rb = np.ones(len(self.pi), dtype=np.int64)
         for r in range(1, self.k):
-            rcb = np.minimum(rcb, self.costb - u[r, self.pi])
+            c = self.costb - u[r, self.pi]
+            better = c < rcb
+            rcb = np.where(better, c, rcb)
+            rb = np.where(better, r, rb)
         rcb = np.where(self.back, rcb + pen, np.inf)
         b = np.minimum(0.0, rcb)
         gain = b - rc1  # serving the pair as a primary instead of its best other use
         v = np.bincount(self.pj, weights=b, minlength=self.m)
+        z1 = np.zeros(len(self.pi))
         cand = np.flatnonzero(gain > 0)
         if len(cand):
             a = self.a[cand]
             order = np.lexsort((-gain[cand] / np.maximum(a, 1e-300), self.pj[cand]))
-            pj, a, g = self.pj[cand][order], a[order], gain[cand][order]
+            c2 = cand[order]
+            pj, a, g = self.pj[c2], a[order], gain[c2]
             cs = np.cumsum(a)
             first = np.r_[True, pj[1:] != pj[:-1]]
             offset = np.maximum.accumulate(np.where(first, cs - a, 0.0))
@@ -155,8 +326,69 @@ class _Model:
             take = np.clip((1.0 - (used - a)) / np.maximum(a, 1e-300), 0.0, 1.0)
             take[a <= 0] = 1.0
             v -= np.bincount(pj, weights=g * take, minlength=self.m)
+            z1[c2] = take
         v += self.fixed
-        return np.where(self.openable, v, np.inf)
+        zb = np.where(rcb < 0, 1.0 - z1, 0.0)
+        return np.where(self.openable, v, np.inf), z1, zb, rb
+
+    def ascend(
+        self,
+        u: np.ndarray,
+        mu: np.ndarray,
+        target: float,
+        deadline: float,
+        max_steps: int = 100_000,
+    ) -> tuple[float, np.ndarray, np.ndarray, int]:
+        """Raise ``L(u, μ)`` by subgradient steps (Polyak steps toward ``target``).
+
+        Each step moves ``u`` and ``μ`` along the rows' violations by the sites :meth:`pick`
+        opens (``1 − Σ z`` for a demand row, ``Σ z − 1`` for a domain row, projected at
+        ``μ ≥ 0``), scaled by each point's weight share (so a point's multiplier moves in
+        latency units), of length ``θ (target − L) / ‖g‖²``; ``θ`` starts at
+        :data:`ASCENT_THETA` and shrinks by :data:`ASCENT_SHRINK` after
+        :data:`ASCENT_PATIENCE` steps without a better ``L``. Returns the best ``L``, its
+        multipliers and the steps taken (every ``L`` is a bound, whatever the steps).
+        """
+        mu = np.maximum(mu, 0.0)
+        scale = self.share
+        best, bu, bmu = -math.inf, u, mu
+        theta, since, steps = ASCENT_THETA, 0, 0
+        n, nd = self.n, mu.shape[1]
+        must = self.must & self.openable
+        while steps < max_steps and time.perf_counter() < deadline:
+            v, z1, zb, rb = self._knapsacks(u, mu)
+            lb = self.pick(u, mu, v)
+            steps += 1
+            if not math.isfinite(lb):
+                break
+            if lb > best + 1e-12 * max(1.0, abs(lb)):
+                best, bu, bmu, since = lb, u, mu, 0
+            else:
+                since += 1
+                if since >= ASCENT_PATIENCE:
+                    theta, since = theta * ASCENT_SHRINK, 0
+            sel = self.chosen(v, must, self.openable)[self.pj]
+            gu = np.ones((self.k, n))
+            gu[0] -= np.bincount(self.pi[sel], weights=z1[sel], minlength=n)
+            for r in range(1, self.k):
+                s2 = sel & (rb == r)
+                gu[r] -= np.bincount(self.pi[s2], weights=zb[s2], minlength=n)
+            if self.need_dom:
+                idx = self.pi[sel] * nd + self.dom[self.pj[sel]]
+                gm = np.bincount(idx, weights=z1[sel] + zb[sel], minlength=n * nd)
+                gm = gm.reshape(n, nd) - 1.0
+                gm = np.where((mu <= 0) & (gm < 0), 0.0, gm)
+            else:
+                gm = np.zeros_like(mu)
+            du, dm = gu * scale[None, :], gm * scale[:, None]
+            norm = float((gu * du).sum() + (gm * dm).sum())
+            gap = max(target - lb, 1e-9 * max(1.0, abs(lb)))
+            if norm <= 0:
+                break  # every row met by the chosen sites' shares: L is the LP's value
+            step = theta * gap / norm
+            u = u + step * du
+            mu = np.maximum(0.0, mu + step * dm)
+        return best, bu, bmu, steps
 
     def bound(
         self,
@@ -414,9 +646,16 @@ def _strong_lp(
     start_open: np.ndarray | None,
     start_rows: list[tuple[int, int, int, float]] | None,
     verbose: bool,
+    target: float | None = None,
 ) -> tuple[RedundantBound, _Model, _SiteLP, np.ndarray, np.ndarray]:
     """:func:`redundant_capacity_bound` with its model, LP and the multipliers of its bound
-    (for :func:`_site_bb`)."""
+    (for :func:`_site_bb`).
+
+    With ``target`` (an incumbent's value), once an LP over ``S`` has ended, the pricing stops
+    when the time left is under :data:`PRICING_ROUNDS_LEFT` times the last LP's: the LP's
+    duals are then raised by :meth:`_Model.ascend` toward ``target`` until ``deadline``
+    for :data:`ASCENT_SHARE` of the time left (the rest goes to the rounding and the swaps
+    after it; every ``L`` stays a bound, unproven)."""
     from placement.formulations._gap import is_proven
 
     c0 = time.process_time()
@@ -435,8 +674,15 @@ def _strong_lp(
     lp.add_sites(start_sites(v, md.hi, md.must, start_open))
     lp_value, rounds, proven, y_last = math.inf, 0, False, None
     mu_best = mu
+    last: tuple[np.ndarray, np.ndarray] | None = None  # the last LP's duals
+    round_s = 0.0
     while time.perf_counter() < deadline:
+        if last is not None and target is not None:
+            if deadline - time.perf_counter() < PRICING_ROUNDS_LEFT * round_s:
+                break  # the next LP would not end in time: the ascent gets it
+        t_round = time.perf_counter()
         got = lp.run(deadline)
+        round_s = time.perf_counter() - t_round
         if got == "stopped":
             break
         if isinstance(got, str):  # infeasible over S: more sites
@@ -444,6 +690,7 @@ def _strong_lp(
         else:
             rounds += 1
             lp_value, u, mu = got
+            last = (u, mu)
             y_last = lp.y_values()
             lb, v = md.bound(u, mu)
             if lb > best:
@@ -460,8 +707,24 @@ def _strong_lp(
         if not new:
             break
         lp.add_sites(new)
+    steps = 0
+    if not proven and last is not None and target is not None:
+        left = deadline - time.perf_counter()
+        stop = time.perf_counter() + ASCENT_SHARE * left if math.isfinite(left) else deadline
+        lb, u, mu, steps = md.ascend(*last, max(target, lp_value), stop)
+        if verbose:
+            print(f"cfl_redundant_lp: ascent {steps} steps L {lb:.9g} best {best:.9g}")
+        if lb > best:
+            best, u_best, mu_best = lb, u, mu
     res = RedundantBound(
-        best, lp_value, proven, rounds, int(lp.in_s.sum()), time.process_time() - c0, y_last
+        best,
+        lp_value,
+        proven,
+        rounds,
+        int(lp.in_s.sum()),
+        time.process_time() - c0,
+        y_last,
+        steps,
     )
     return res, md, lp, u_best, mu_best
 
@@ -595,6 +858,13 @@ def evaluate_open(
     cost = np.where(ranks == 0, md.cost1[pairs], md.costb[pairs])
     return float(cost @ share), rows
 
+
+#: :meth:`_Model.ascend`: first step factor, steps without a better bound before it shrinks,
+#: and by how much (world instance, from the first LP's duals over 27 sites, L 48.26: 56.10 in
+#: 15 CPU s with 1.0, 56.14 with 2.0 and patience 30; 55.88 with 0.3 and patience 20).
+ASCENT_THETA = 2.0
+ASCENT_PATIENCE = 30
+ASCENT_SHRINK = 0.7
 
 #: Nodes whose bound is within this share of the incumbent are pruned (as :mod:`~.cfl_lp`).
 PRUNE_GAP = 1e-7
@@ -781,6 +1051,12 @@ def _site_bb(
     return _SiteBB(bound, found, stats)
 
 
+#: With an incumbent to aim at, the strong LP's pricing stops when the time left is under this
+#: many times the last LP's (world instance, quiet: LPs of 2.5, 3.3 and 9.1 CPU s over 27, 43
+#: and 59 sites) and the ascent (:meth:`_Model.ascend`) raises the last LP's duals instead.
+PRICING_ROUNDS_LEFT = 3.0
+#: Share of the strong LP's time left that the ascent takes when the pricing stops unproven.
+ASCENT_SHARE = 0.5
 #: Most open sets near the LP's ``y`` that :func:`solve_capacity_redundant` values exactly.
 MAX_ROUNDINGS = 24
 #: Share of the time left kept for the rounding after the strong LP.
@@ -835,8 +1111,56 @@ def solve_capacity_redundant(
     :data:`SWAP_SHARE_BEFORE_BB` of the time left and the site branch and bound
     (:func:`_site_bb`) the rest, its bound replacing the LP's when higher (``stats``:
     ``bb_proven``, ``bb_nodes``, ``bb_sites_free``, ...). Otherwise the swaps run until
-    ``deadline``.
+    ``deadline``; an LP whose pricing could not end in time has had its duals raised by
+    :meth:`_Model.ascend` (``lp_ascent_steps``). All of it runs on the demand classes
+    (:class:`_Classes`; ``capred_classes``, ``capred_class_pairs``): the incumbent returned
+    is over ``data``'s pairs, valued on them, and the bound less the classes' rounding slack.
     """
+    cl = _Classes.of(data)
+    res = _solve_classes(
+        cl.data,
+        open_mask,
+        cl.to_class_rows(rows),
+        objective,
+        deadline=deadline,
+        extra_open=extra_open,
+        verbose=verbose,
+    )
+    stats = {**res.stats, "capred_classes": cl.data.n_demand, "capred_class_pairs": cl.data.n_pairs}
+    incumbent = res.incumbent
+    if incumbent is not None and cl.merged:
+        out_rows = cl.to_rows(incumbent[2])
+        incumbent = (_rows_cost(data, out_rows), incumbent[1], out_rows)
+        if incumbent[0] >= objective - 1e-12 * max(1.0, abs(objective)):
+            incumbent = None
+    bound = res.bound - cl.slack if math.isfinite(res.bound) else res.bound
+    return RedundantCapacity(bound, incumbent, stats)
+
+
+def _rows_cost(data: ModelData, rows: list[tuple[int, int, int, float]]) -> float:
+    """The objective of assignment rows ``(pair, rank, demand, share)`` over ``data``'s pairs."""
+    if not rows:
+        return 0.0
+    arr = np.asarray(rows, dtype=float).reshape(-1, 4)
+    p = arr[:, 0].astype(np.int64)
+    w = data.weight.astype(float)
+    total = float(w.sum())
+    c = w[data.pair_i[p]] / (total if total > 0 else 1.0) * data.latency_ms[p].astype(float)
+    c = np.where(arr[:, 1] > 1, float(data.backup_weight) * c, c)
+    return float(c @ arr[:, 3])
+
+
+def _solve_classes(
+    data: ModelData,
+    open_mask: np.ndarray,
+    rows: list[tuple[int, int, int, float]],
+    objective: float,
+    *,
+    deadline: float,
+    extra_open: np.ndarray | None = None,
+    verbose: bool = False,
+) -> RedundantCapacity:
+    """:func:`solve_capacity_redundant` on the classes' data (rows over its pairs)."""
     t0 = time.perf_counter()
     best: tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None = None
     stats: dict[str, object] = {}
@@ -859,9 +1183,15 @@ def solve_capacity_redundant(
     left = deadline - time.perf_counter()
     lp_deadline = deadline - ROUND_SHARE * left if math.isfinite(left) else deadline
     res, md, lp, u_lp, mu_lp = _strong_lp(
-        data, lp_deadline, start, rows if best is None else best[2], verbose
+        data,
+        lp_deadline,
+        start,
+        rows if best is None else best[2],
+        verbose,
+        target=objective if best is None else best[0],
     )
     stats.update(
+        lp_ascent_steps=res.ascent_steps,
         lp_rounds=res.rounds,
         lp_sites=res.n_sites,
         lp_proven=res.proven,

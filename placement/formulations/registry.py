@@ -1003,13 +1003,14 @@ def _capacity_lagrangian(
     return finalize(out, request), _LAGRANGIAN
 
 
-#: The strong LP of capacity + backups (:mod:`~.cfl_redundant_lp`), CPU seconds per pair and
-#: rank (world instance, 384k pairs at redundancy 2: proven in 3 LPs, 45 CPU s on a quiet
-#: machine, 91 at load 7), and how many such estimates of wall time it needs left to start
-#: (scaled by the phase's wall/CPU ratio as for the PuLP build): with less, the LP would end
-#: unfinished, its bound no better than the relaxation's, so it is not started.
-CAPRED_LP_CPU_S_PER_PAIR = 6e-5
-CAPRED_LP_ESTIMATES_NEEDED = 1.5
+#: The strong LP of capacity + backups (:mod:`~.cfl_redundant_lp`), CPU seconds per pair of
+#: its merged demand classes and rank (world instance, 243k class pairs at redundancy 2:
+#: proven in 3 LPs, 11-12 CPU s on a quiet machine), and how many such estimates of wall time
+#: it needs left to start (scaled by the phase's wall/CPU ratio as for the PuLP build): its
+#: first LP (a fifth of the estimate) gives a rounding and duals that the subgradient ascent
+#: raises when the pricing cannot end in time; with less, the relaxation's bound and swaps.
+CAPRED_LP_CPU_S_PER_PAIR = 2.5e-5
+CAPRED_LP_ESTIMATES_NEEDED = 0.5
 #: Seconds before the time limit at which the swaps of the capacity + backups incumbent stop.
 CAPRED_MARGIN_S = 0.5
 
@@ -1035,14 +1036,16 @@ def _capacity_redundant(
     c0: float,
     fast: Solver,
 ) -> tuple[Solution, Solver]:
-    """Capacity + backups at scale: the incumbent valued exactly, the strong LP's bound when
-    the time left allows it, its rounding and, the LP proven, a site branch and bound over it
-    (:func:`~.cfl_redundant_lp.solve_capacity_redundant`).
+    """Capacity + backups at scale: the incumbent valued exactly, the strong LP's bound on the
+    demand classes when the time left allows its first LP (its duals raised by a subgradient
+    ascent when the pricing cannot end in time), its rounding and, the LP proven, a site
+    branch and bound over it (:func:`~.cfl_redundant_lp.solve_capacity_redundant`).
 
     The bound is the larger of the relaxation's (without the capacity) and the LP's
     Lagrangian bound; the status ``optimal`` only when it meets the incumbent.
     """
     from placement.formulations.cfl_redundant_lp import (
+        class_pairs,
         evaluate_open,
         improve_open,
         solve_capacity_redundant,
@@ -1052,7 +1055,7 @@ def _capacity_redundant(
     deadline = math.inf if left is None else time.perf_counter() + left
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     slowdown = max(1.0, wall / cpu) if cpu > 0.05 else 1.0
-    need_s = CAPRED_LP_CPU_S_PER_PAIR * data.n_pairs * data.redundancy * slowdown
+    need_s = CAPRED_LP_CPU_S_PER_PAIR * class_pairs(data) * data.redundancy * slowdown
     best = (incumbent.objective, incumbent.open_mask, incumbent.rows)
     rbound = rsol.bound if rsol.sense == 1 else None
     notes = list(broken)
@@ -1074,6 +1077,8 @@ def _capacity_redundant(
         if math.isfinite(res.bound) and (rbound is None or res.bound > rbound):
             rbound = res.bound
         how = "proven" if res.stats.get("lp_proven") else "unfinished"
+        if res.stats.get("lp_ascent_steps"):
+            how += f", its duals raised by {res.stats['lp_ascent_steps']} subgradient steps"
         notes.append(
             f"strong LP with capacity and backups {how} ({res.stats.get('lp_rounds')} LPs over "
             f"{res.stats.get('lp_sites')} sites, Lagrangian bound "
