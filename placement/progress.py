@@ -199,8 +199,8 @@ class Reporter:
         if not force and now - self._last < self.interval_s:
             return
         self._last = now
-        inc = incumbent if incumbent is not None and math.isfinite(incumbent) else None
-        bnd = bound if bound is not None and math.isfinite(bound) else None
+        inc = float(incumbent) if incumbent is not None and math.isfinite(incumbent) else None
+        bnd = float(bound) if bound is not None and math.isfinite(bound) else None
         gap = None
         if inc is not None and bnd is not None:
             gap = max(0.0, inc - bnd) / max(abs(inc), 1e-9)

@@ -612,3 +612,39 @@ def test_progress_never_reports_a_relaxation_answer_as_an_incumbent(monkeypatch)
             assert p.incumbent >= result.objective - 1e-9, p
         if p.bound is not None:
             assert p.bound <= result.objective + 1e-9, p
+
+
+@pytest.mark.parametrize("why", ["too_big", "no_time"])
+def test_a_failed_fast_solver_does_not_start_a_pulp_build_it_cannot_finish(line, monkeypatch, why):
+    """After a fast solver fails, the PuLP model is not built when it is one the relaxation
+    route refuses or its build would not fit in the time left (the build does not look at the
+    clock: a capacity + backups case ran 249 s of a 60-s limit that way): no solution, why."""
+    problem = _line_problem(line, n_sites=2)
+    monkeypatch.setattr(registry.FastMedian, "solve", _breaks("extra_site"))
+    monkeypatch.setattr(registry._PULP, "solve", lambda *a, **k: pytest.fail("PuLP built"))
+    if why == "too_big":
+        monkeypatch.setattr(registry, "_pulp_too_big", lambda *a: "a stated reason")
+        limit = 60.0
+    else:  # a deadline the build cannot meet
+        monkeypatch.setattr(registry, "PULP_BUILD_CPU_S_PER_PAIR", 1e3)
+        limit = 5.0
+    with pytest.warns(RuntimeWarning, match="the PuLP model is not built"):
+        r = problem.solve(time_limit_s=limit)
+    assert r.status == "no_solution" and not r.open_site_ids
+    assert "fast-median failed" in r.message and "was not built" in r.message
+    if why == "too_big":
+        assert "a stated reason" in r.message
+
+
+def test_single_sourcing_is_not_the_split_capacity_with_backups_model():
+    """cfl_redundant_lp's split LP is not the single-sourced problem: it never takes it."""
+    from placement.formulations.cfl_redundant_lp import redundant_capacity_applies
+
+    rng = np.random.default_rng(3)
+    kw = dict(objective="median", n_sites=3, redundancy=2, capacity=30.0)
+    split = Problem.from_cost_matrix(rng.uniform(1, 50, (20, 6)), **kw).model_data()
+    single = Problem.from_cost_matrix(
+        rng.uniform(1, 50, (20, 6)), single_sourcing=True, **kw
+    ).model_data()
+    assert redundant_capacity_applies(split)
+    assert not redundant_capacity_applies(single)

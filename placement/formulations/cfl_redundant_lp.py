@@ -79,8 +79,15 @@ def class_pairs(data: ModelData) -> int:
 
 
 def redundant_capacity_applies(data: ModelData) -> bool:
-    """True for a median problem with backups and a capacity (the model of the module doc)."""
-    return data.objective == "median" and data.redundancy >= 2 and data.capacity is not None
+    """True for a median problem with backups and a capacity whose primary load may be split
+    (the model of the module doc; single sourcing is another problem, its answers are not
+    this model's)."""
+    return (
+        data.objective == "median"
+        and data.redundancy >= 2
+        and data.capacity is not None
+        and not data.single_sourcing
+    )
 
 
 @dataclass(frozen=True)

@@ -744,7 +744,26 @@ def _checked(data: ModelData, sol: Solution, solver: Solver) -> Solution:
 
 
 def _fallback(exc: SolverError, solver: Solver, data: ModelData, request: SolveRequest) -> Solution:
-    """The PuLP model's solution after a fast solver failed, with a ``RuntimeWarning``."""
+    """The PuLP model's solution after a fast solver failed, with a ``RuntimeWarning``.
+
+    Not when the model is one :func:`_pulp_too_big` refuses or its build would not fit in the
+    time left (:func:`_pulp_has_time`; the build does not look at the clock): then no
+    solution, saying why, instead of a build that runs far past the time limit.
+    """
+    now_wall, now_cpu = time.perf_counter(), time.process_time()
+    too_big = _pulp_too_big(data, request)
+    if too_big or not _pulp_has_time(data, request, now_wall, now_cpu):
+        why = too_big or "the time left is under 3 estimated builds"
+        warnings.warn(
+            f"{solver.name} solver failed ({exc}); the PuLP model is not built ({why})",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return Solution(
+            status="no_solution",
+            raw_status="time limit: too little time left to build the PuLP model",
+            message=f"{solver.name} failed ({exc}) and the PuLP model was not built ({why})",
+        )
     warnings.warn(
         f"{solver.name} solver failed ({exc}); solving the PuLP model instead",
         RuntimeWarning,
