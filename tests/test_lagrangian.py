@@ -241,6 +241,9 @@ def test_large_capacity_with_backups_gets_a_feasible_incumbent_and_the_strong_lp
     monkeypatch.setattr(registry, "CAPRED_LP_CPU_S_PER_PAIR", 1e6)
     short = tight.solve(time_limit_s=30)
     assert "strong LP with capacity and backups skipped" in short.solver["relaxation"]
+    if short.status == "feasible":  # the clock, in words (not the route's raw status)
+        assert "stopped by the time limit (30 s)" in short.message, short.message
+        assert "solver status" not in short.message
     assert short.objective >= pulp.objective * (1 - 1e-9)
     assert free.objective * (1 - 1e-9) <= short.best_bound <= pulp.objective * (1 + 1e-9)
     # the incumbent meets every constraint: primary loads within the capacity, backups in

@@ -1127,6 +1127,9 @@ def _capacity_redundant(
     objective, mask, rows = best
     bound = None if rbound is None else min(rbound, objective)
     note = f"{what}: bound {'none' if rbound is None else f'{rbound:.9g}'}, " + "; ".join(notes)
+    by_clock = left is not None and (
+        not stats or time.perf_counter() >= deadline - 2 * CAPRED_MARGIN_S - 1.0
+    )
     sol = Solution(
         status="feasible",
         objective=objective,
@@ -1135,7 +1138,9 @@ def _capacity_redundant(
         rows=list(rows),
         build_s=0.0,
         solve_s=time.perf_counter() - t0,
-        raw_status="capacity-redundant",
+        # the LP skipped for want of time, or a stage stopped at the deadline (less a margin):
+        # finalize's message then says "stopped by the time limit"
+        raw_status="capacity-redundant: time limit" if by_clock else "capacity-redundant",
         stats={**rsol.stats, **stats, "relaxation": note},
     )
     return finalize(sol, request), fast
