@@ -155,38 +155,13 @@ class _Classes:
         """The classes of ``data`` (every point its own class when none merge)."""
         from dataclasses import replace
 
-        n, m = data.n_demand, data.n_sites
-        identity = _Classes(data, np.arange(n), np.arange(data.n_pairs), 0.0, data)
-        total = float(data.weight.sum())
-        if n < 2 or total <= 0 or data.n_pairs == 0:
-            return identity
-        order = np.lexsort((data.pair_j, data.pair_i))
-        pi, pj, lat = data.pair_i[order], data.pair_j[order], data.latency_ms[order]
-        po, bo = data.primary_ok[order], data.backup_ok[order]
-        counts = np.bincount(pi, minlength=n)
-        if (counts == 0).any():
-            return identity
-        start = np.r_[0, np.cumsum(counts)[:-1]]
-        off = np.minimum.reduceat(lat, start)
-        rel = lat - np.repeat(off, counts)
-        relq = np.round(rel, _CLASS_DECIMALS)
-        flags = po.astype(np.int8) + 2 * bo.astype(np.int8)
-        keys: dict[tuple[bytes, bytes, bytes], int] = {}
-        cls = np.empty(n, dtype=np.int64)
-        for i, (s0, c) in enumerate(zip(start.tolist(), counts.tolist(), strict=True)):
-            sl = slice(s0, s0 + c)
-            key = (pj[sl].tobytes(), relq[sl].tobytes(), flags[sl].tobytes())
-            cls[i] = keys.setdefault(key, len(keys))
-        n_cls = len(keys)
-        if n_cls == n:
-            return identity
-        w = data.weight.astype(float)
-        w_cls = np.bincount(cls, weights=w, minlength=n_cls)
-        rep = np.full(n_cls, n, dtype=np.int64)
-        np.minimum.at(rep, cls, np.arange(n))  # first member represents the class
-        safe = np.where(w_cls > 0, w_cls, 1.0)
-        a_bar = np.where(w_cls > 0, np.bincount(cls, weights=w * off, minlength=n_cls) / safe, 0.0)
-        a_bar = np.where(w_cls > 0, a_bar, off[rep])
+        from placement.formulations._demand_classes import demand_classes
+
+        m = data.n_sites
+        dc = demand_classes(data, _CLASS_DECIMALS)
+        if dc is None:
+            return _Classes(data, np.arange(data.n_demand), np.arange(data.n_pairs), 0.0, data)
+        order, pi, pj, cls, rep = dc.order, dc.pi, dc.pj, dc.cls, dc.rep
         keep = np.flatnonzero(np.isin(pi, rep))  # the representatives' pairs, by (i, j)
         ci = cls[pi[keep]]
         # the class pair of each original pair: the one of (class, site), keys sorted
@@ -196,20 +171,17 @@ class _Classes:
         pair[order] = keep[srt][np.searchsorted(key_cls[srt], cls[pi] * m + pj)]
         pair = np.searchsorted(keep, pair)  # index among the kept pairs
         # rounding slack: |r_i - r_rep| on every pair, times the rank weights
-        dev = np.abs(rel - rel[keep][pair[order]])
-        dev_i = np.maximum.reduceat(dev, start)
-        rank_w = 1.0 + (data.redundancy - 1) * float(data.backup_weight)
-        slack = float(w @ dev_i) / total * rank_w
+        slack = dc.slack(data, dc.rel[keep][pair[order]])
         sub = replace(
             data,
-            n_demand=n_cls,
-            weight=w_cls,
+            n_demand=dc.n_classes,
+            weight=dc.weight,
             pair_i=ci,
             pair_j=pj[keep],
-            latency_ms=rel[keep] + a_bar[ci],
+            latency_ms=dc.rel[keep] + dc.a_bar[ci],
             pair_cost_usd=data.pair_cost_usd[order][keep],
-            primary_ok=po[keep],
-            backup_ok=bo[keep],
+            primary_ok=dc.po[keep],
+            backup_ok=dc.bo[keep],
         )
         return _Classes(sub, cls, pair, slack, data)
 

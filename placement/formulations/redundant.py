@@ -387,58 +387,30 @@ _AGG_DECIMALS = 9  # ms; rows equal to 1e-9 ms are merged (the slack is reported
 
 def _aggregate(data: ModelData) -> _Aggregation | None:
     """Merge demand points with identical rows up to a constant; ``None`` if none merge."""
-    n = data.n_demand
-    total = data.total_weight
-    if n < 2 or total <= 0 or data.n_pairs == 0:
+    from placement.formulations._demand_classes import demand_classes
+
+    dc = demand_classes(data, _AGG_DECIMALS)
+    if dc is None:
         return None
-    order = np.lexsort((data.pair_j, data.pair_i))
-    pi, pj, lat = data.pair_i[order], data.pair_j[order], data.latency_ms[order]
-    po, bo = data.primary_ok[order], data.backup_ok[order]
-    counts = np.bincount(pi, minlength=n)
-    if (counts == 0).any():
-        return None
-    start = np.r_[0, np.cumsum(counts)[:-1]]
-    off = np.minimum.reduceat(lat, start)
-    rel = lat - np.repeat(off, counts)
-    relq = np.round(rel, _AGG_DECIMALS)
-    flags = po.astype(np.int8) + 2 * bo.astype(np.int8)
-    keys: dict[tuple[bytes, bytes, bytes], int] = {}
-    cls = np.empty(n, dtype=np.int64)
-    for i, (s, c) in enumerate(zip(start.tolist(), counts.tolist(), strict=True)):
-        sl = slice(s, s + c)
-        key = (pj[sl].tobytes(), relq[sl].tobytes(), flags[sl].tobytes())
-        cls[i] = keys.setdefault(key, len(keys))
-    n_cls = len(keys)
-    if n_cls == n:
-        return None
-    w_cls = np.bincount(cls, weights=data.weight, minlength=n_cls)
-    rep = np.full(n_cls, n, dtype=np.int64)
-    np.minimum.at(rep, cls, np.arange(n))  # first member represents the class
-    safe = np.where(w_cls > 0, w_cls, 1.0)
-    a_bar = np.where(
-        w_cls > 0, np.bincount(cls, weights=data.weight * off, minlength=n_cls) / safe, off[rep]
-    )
-    keep = np.isin(pi, rep)
+    n, n_cls, pi, pj = data.n_demand, dc.n_classes, dc.pi, dc.pj
+    keep = np.isin(pi, dc.rep)
     new_index = np.full(n, -1, dtype=np.int64)
-    new_index[rep] = np.arange(n_cls)
+    new_index[dc.rep] = np.arange(n_cls)
     ci = new_index[pi[keep]]
     # rounding slack: |r_i − r_rep| ≤ dev_i on every pair, times the rank weights
     rel_rep = np.full((n_cls, data.n_sites), np.nan)
-    rel_rep[ci, pj[keep]] = rel[keep]
-    dev = np.abs(rel - rel_rep[cls[pi], pj])
-    dev_i = np.maximum.reduceat(dev, start)
-    rank_w = 1.0 + (data.redundancy - 1) * float(data.backup_weight)
-    slack = float(data.weight @ dev_i) / total * rank_w
+    rel_rep[ci, pj[keep]] = dc.rel[keep]
+    slack = dc.slack(data, rel_rep[dc.cls[pi], pj])
     sub = replace(
         data,
         n_demand=n_cls,
-        weight=w_cls,
+        weight=dc.weight,
         pair_i=ci,
         pair_j=pj[keep],
-        latency_ms=rel[keep] + a_bar[ci],
-        pair_cost_usd=data.pair_cost_usd[order][keep],
-        primary_ok=po[keep],
-        backup_ok=bo[keep],
+        latency_ms=dc.rel[keep] + dc.a_bar[ci],
+        pair_cost_usd=data.pair_cost_usd[dc.order][keep],
+        primary_ok=dc.po[keep],
+        backup_ok=dc.bo[keep],
     )
     return _Aggregation(sub, slack)
 
