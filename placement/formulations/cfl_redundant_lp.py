@@ -928,10 +928,10 @@ def _site_bb(
         "bb_sites_free": int((root_hi & ~root_lo).sum()),
         "bb_sites_fixed_open": int(root_lo.sum()),
     }
-    root_lb = md.pick(u, mu, md.parts(u, np.maximum(mu, 0.0)), root_lo, root_hi)
+    v_root = md.parts(u, np.maximum(mu, 0.0))
+    root_lb = md.pick(u, mu, v_root, root_lo, root_hi)
     tie = itertools.count()
     heap: list[tuple[float, int, np.ndarray, np.ndarray]] = [(root_lb, next(tie), root_lo, root_hi)]
-    v_root = md.parts(u, np.maximum(mu, 0.0))
     nodes = lps = priced = 0
     stopped = False
     h = lp.h
