@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 import pytest
+from oracle import median_data
 from scipy.optimize import linprog
 
 from placement.formulations import budget_lagrange as bl
@@ -27,29 +28,13 @@ def _data(seed: int, n: int = 9, m: int = 6, **kw: object) -> ModelData:
     rng = np.random.default_rng(seed)
     lat = rng.integers(1, 80, size=(n, m)).astype(float)
     sla = max(float(np.quantile(lat, 0.7)), float(lat.min(axis=1).max()))
-    ii, jj = np.indices((n, m))
-    ok = (lat <= sla).ravel()
-    base = dict(
-        n_demand=n,
-        n_sites=m,
-        weight=rng.integers(1, 10, size=n).astype(float),
-        pair_i=ii.ravel()[ok],
-        pair_j=jj.ravel()[ok],
-        latency_ms=lat.ravel()[ok],
-        pair_cost_usd=np.zeros(int(ok.sum())),
-        primary_ok=np.ones(int(ok.sum()), dtype=bool),
-        backup_ok=np.ones(int(ok.sum()), dtype=bool),
+    weight = rng.integers(1, 10, size=n).astype(float)
+    fields: dict[str, object] = dict(
         fixed_usd=rng.integers(100, 600, size=m).astype(float),
         variable_usd_per_unit=rng.integers(1, 30, size=m).astype(float),
-        domain=np.arange(m),
-        provider=np.zeros(m, dtype=np.int64),
-        must_open=np.zeros(m, dtype=bool),
-        forbidden=np.zeros(m, dtype=bool),
-        objective="median",
         max_sites=kw.pop("max_sites", 3),
     )
-    base.update(kw)
-    return ModelData(**base)
+    return median_data(lat, lat <= sla, weight, None, **(fields | kw))[0]
 
 
 def _lp(data: ModelData, mask: np.ndarray, budget: float) -> float:

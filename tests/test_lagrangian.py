@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 import pytest
-from oracle import brute
+from oracle import brute, median_data
 
 from placement.formulations import lagrangian
 from placement.formulations.data import ModelData, nearest_assignments
@@ -24,29 +24,12 @@ from placement.formulations.data import ModelData, nearest_assignments
 def _data(rng: np.random.Generator, n: int, m: int, **kw: object) -> tuple[ModelData, np.ndarray]:
     lat = rng.integers(1, 80, size=(n, m)).astype(float)
     sla = kw.pop("sla", 60.0)
-    ii, jj = np.indices((n, m))
-    ok = (lat <= sla).ravel()
     w = rng.integers(1, 20, size=n).astype(float)
-    base = dict(
-        n_demand=n,
-        n_sites=m,
-        weight=w,
-        pair_i=ii.ravel()[ok],
-        pair_j=jj.ravel()[ok],
-        latency_ms=lat.ravel()[ok],
-        pair_cost_usd=np.zeros(int(ok.sum())),
-        primary_ok=np.ones(int(ok.sum()), dtype=bool),
-        backup_ok=np.ones(int(ok.sum()), dtype=bool),
+    fields: dict[str, object] = dict(
         fixed_usd=rng.integers(50, 400, size=m).astype(float),
         variable_usd_per_unit=rng.integers(0, 5, size=m).astype(float),
-        domain=np.arange(m),
-        provider=np.zeros(m, dtype=np.int64),
-        must_open=np.zeros(m, dtype=bool),
-        forbidden=np.zeros(m, dtype=bool),
     )
-    base.update(kw)
-    masked = np.where(lat <= sla, lat, np.inf)
-    return ModelData(**base), masked
+    return median_data(lat, lat <= sla, w, None, **(fields | kw))
 
 
 def _sizes(data: ModelData) -> range | list[int]:
