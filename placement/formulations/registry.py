@@ -750,10 +750,8 @@ def _fallback(exc: SolverError, solver: Solver, data: ModelData, request: SolveR
     time left (:func:`_pulp_has_time`; the build does not look at the clock): then no
     solution, saying why, instead of a build that runs far past the time limit.
     """
-    now_wall, now_cpu = time.perf_counter(), time.process_time()
-    too_big = _pulp_too_big(data, request)
-    if too_big or not _pulp_has_time(data, request, now_wall, now_cpu):
-        why = too_big or "the time left is under 3 estimated builds"
+    why = _pulp_skip_reason(data, request, time.perf_counter(), time.process_time())
+    if why is not None:
         warnings.warn(
             f"{solver.name} solver failed ({exc}); the PuLP model is not built ({why})",
             RuntimeWarning,
@@ -915,6 +913,15 @@ def _pulp_has_time(data: ModelData, request: SolveRequest, t0: float, c0: float)
     slowdown = max(1.0, wall / cpu) if cpu > 0.05 else 1.0
     build_s = PULP_BUILD_CPU_S_PER_PAIR * data.n_pairs * data.redundancy * slowdown
     return left >= PULP_BUILDS_NEEDED * build_s
+
+
+def _pulp_skip_reason(data: ModelData, request: SolveRequest, t0: float, c0: float) -> str | None:
+    """Why the PuLP model is not built now (None: it is): :func:`_pulp_too_big`, or a time
+    left under :data:`PULP_BUILDS_NEEDED` estimated builds (:func:`_pulp_has_time`)."""
+    too_big = _pulp_too_big(data, request)
+    if too_big is None and not _pulp_has_time(data, request, t0, c0):
+        return f"the time left is under {PULP_BUILDS_NEEDED:g} estimated builds"
+    return too_big
 
 
 #: With a capacity (median, redundancy 1), the share of the time left that the capacity
@@ -1287,8 +1294,8 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
         start = incumbent.open_mask
     if start is None and rsol.found:
         start = rsol.open_mask
-    too_big = _pulp_too_big(data, request)
-    skipped = incumbent is not None and (too_big or not _pulp_has_time(data, request, t0, c0))
+    why = _pulp_skip_reason(data, request, t0, c0)
+    skipped = incumbent is not None and why is not None
     if skipped:
         # the PuLP model could not even be built in the time left: the incumbent, with its bound
         sol = Solution(
@@ -1296,7 +1303,6 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
             raw_status="time limit: too little time left to build the PuLP model",
             stats=rsol.stats,
         )
-        why = too_big or "time left under 3 estimated builds"
         broken = [*broken, f"PuLP model skipped ({why})"]
     else:
         sol = _PULP.solve(data, dataclasses.replace(request, start=start))
