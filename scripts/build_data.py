@@ -50,6 +50,9 @@ CA_ADMIN1_TO_ISO = {
 #: World Bank WGI economy codes that differ from ISO 3166-1 alpha-3.
 WGI_TO_ISO3 = {"ADO": "AND", "ROM": "ROU", "ZAR": "COD", "TMP": "TLS", "WBG": "PSE", "KSV": "XKX"}
 
+#: Our World in Data entity codes of countries without an ISO 3166-1 alpha-3 code.
+OWID_TO_ISO3 = {"OWID_KOS": "XKX"}
+
 #: Bank of Canada annual average exchange rate 2022, CAD per USD.
 CAD_PER_USD_2022 = 1.3013
 
@@ -276,6 +279,7 @@ def build_internet_share(ds: Path, countries: pd.DataFrame) -> pd.DataFrame:
     i = pd.read_csv(ds / "owid_share_of_individuals_using_internet.csv", sep=";")
     i = i.rename(columns={"Individuals using the Internet (% of population)": "pct"})
     i = i.dropna(subset=["Code", "pct"])
+    i["Code"] = i["Code"].replace(OWID_TO_ISO3)
     i = i.sort_values(["Code", "Year"]).groupby("Code", as_index=False).last()
     i = i.merge(countries[["iso3", "country_code"]], left_on="Code", right_on="iso3")
     out = pd.DataFrame(

@@ -75,9 +75,9 @@ def test_filters_and_errors():
 
 
 def test_missing_share_is_dropped_with_warning():
-    # Kosovo: no ITU value and no cited supplement -> dropped, never guessed
-    with pytest.warns(UserWarning, match="XK"):
-        d = demand.from_cities(countries=["XK", "JP"])
+    # Western Sahara: no ITU value and no cited supplement -> dropped, never guessed
+    with pytest.warns(UserWarning, match="EH"):
+        d = demand.from_cities(countries=["EH", "JP"])
     assert set(d["country_code"]) == {"JP"}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
