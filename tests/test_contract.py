@@ -648,3 +648,40 @@ def test_single_sourcing_is_not_the_split_capacity_with_backups_model():
     ).model_data()
     assert redundant_capacity_applies(split)
     assert not redundant_capacity_applies(single)
+
+
+@pytest.mark.parametrize("limit", [None, 60.0])
+def test_capacity_with_backups_by_the_strong_lp_gives_the_relaxation_a_small_share(
+    monkeypatch, limit
+):
+    """Capacity + backups at scale (the strong LP's route): with a time limit that leaves the
+    LP room, the relaxation without the capacity gets CAPRED_RELAXATION_SHARE of it and the
+    incumbent search CAPRED_SEARCH_SHARE (the LP's bound supersedes the relaxation's); without
+    a limit both keep their own shares. The answer is the same either way."""
+    rng = np.random.default_rng(3)
+    cost = rng.uniform(1, 50, (30, 8))
+    cost[:20, 0] = 1.0  # one site most points want: the capacity keeps it from serving them
+    kw = dict(objective="median", n_sites=3, redundancy=2, capacity=14.0)
+    problem = Problem.from_cost_matrix(cost, **kw)
+    want = problem.solve()
+    monkeypatch.setattr(registry, "LAGRANGIAN_CAPACITY_MIN_PAIRS", 0)  # take the LP's route
+    seen: dict[str, float] = {}
+    relax, search = registry._solve_relaxation, registry._capacity_incumbent
+
+    def relax_spy(*a, **k):
+        seen["relaxation"] = a[5] if len(a) > 5 else k.get("share", registry.RELAXATION_TIME_SHARE)
+        return relax(*a, **k)
+
+    def search_spy(data, request, start, share=registry.CAPACITY_SEARCH_SHARE):
+        seen["search"] = share
+        return search(data, request, start, share)
+
+    monkeypatch.setattr(registry, "_solve_relaxation", relax_spy)
+    monkeypatch.setattr(registry, "_capacity_incumbent", search_spy)
+    r = problem.solve(time_limit_s=limit)
+    assert r.solver["method"] == "fast-redundant-median", r.solver
+    assert r.status == "optimal" and r.objective == pytest.approx(want.objective, rel=1e-6)
+    if limit is None:
+        assert seen == {"relaxation": 0.5, "search": registry.CAPACITY_SEARCH_SHARE}
+    else:
+        assert seen == {"relaxation": 0.05, "search": 0.1}

@@ -1039,6 +1039,33 @@ CAPRED_LP_CPU_S_PER_PAIR = 2.5e-5
 CAPRED_LP_ESTIMATES_NEEDED = 0.5
 #: Seconds before the time limit at which the swaps of the capacity + backups incumbent stop.
 CAPRED_MARGIN_S = 0.5
+#: Capacity + backups by the strong LP: the share of the time left that the relaxation without
+#: the capacity gets when the LP will run (:func:`_capred_lp_runs`), and the share that the
+#: capacity incumbent's search gets after it. The LP's bound supersedes the relaxation's, so
+#: only its incumbent is needed (the relaxation's heuristic finds it in 0.2 s on the world
+#: instance, whose proof then took 9.7 s of a 60-s limit), and the LP's rounding and swaps
+#: find better sets than the search (world: 57.28 after 1 s of search, 57.43 after 14 s; the
+#: rounding and swaps reach the optimum 56.4101 from either).
+CAPRED_RELAXATION_SHARE = 0.05
+CAPRED_SEARCH_SHARE = 0.1
+
+
+def _capred_lp_need_s(data: ModelData, slowdown: float = 1.0) -> float:
+    """Estimated wall seconds of the strong LP of capacity + backups (its class pairs)."""
+    from placement.formulations.cfl_redundant_lp import class_pairs
+
+    return CAPRED_LP_CPU_S_PER_PAIR * class_pairs(data) * data.redundancy * slowdown
+
+
+def _capred_lp_runs(data: ModelData, request: SolveRequest) -> bool:
+    """True when capacity + backups goes to the strong LP (:func:`_capacity_redundant_by_lp`)
+    with a time limit that leaves it two estimates (:func:`_capred_lp_need_s`): the relaxation
+    and the incumbent search before it then get :data:`CAPRED_RELAXATION_SHARE` and
+    :data:`CAPRED_SEARCH_SHARE`. Without a limit they keep their own shares."""
+    left = request.remaining_s()
+    return (
+        left is not None and _capacity_redundant_by_lp(data) and left >= 2 * _capred_lp_need_s(data)
+    )
 
 
 def _capacity_redundant_by_lp(data: ModelData) -> bool:
@@ -1071,7 +1098,6 @@ def _capacity_redundant(
     Lagrangian bound; the status ``optimal`` only when it meets the incumbent.
     """
     from placement.formulations.cfl_redundant_lp import (
-        class_pairs,
         evaluate_open,
         improve_open,
         solve_capacity_redundant,
@@ -1081,7 +1107,7 @@ def _capacity_redundant(
     deadline = math.inf if left is None else time.perf_counter() + left
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     slowdown = max(1.0, wall / cpu) if cpu > 0.05 else 1.0
-    need_s = CAPRED_LP_CPU_S_PER_PAIR * class_pairs(data) * data.redundancy * slowdown
+    need_s = _capred_lp_need_s(data, slowdown)
     best = (incumbent.objective, incumbent.open_mask, incumbent.rows)
     rbound = rsol.bound if rsol.sense == 1 else None
     notes = list(broken)
@@ -1175,8 +1201,9 @@ def _solve_relaxation(
     dropped: tuple[str, ...],
     fast: Solver,
     request: SolveRequest,
+    share: float = RELAXATION_TIME_SHARE,
 ) -> _Relaxed:
-    """``fast`` on the relaxation ``rdata`` with :data:`RELAXATION_TIME_SHARE` of the time left.
+    """``fast`` on the relaxation ``rdata`` with ``share`` of the time left.
 
     It settles the problem when the relaxation is infeasible (so is the problem) or its optimum
     meets the dropped constraints (as it is, or with open sites swapped for co-located twins,
@@ -1190,7 +1217,7 @@ def _solve_relaxation(
     sub = dataclasses.replace(
         request,
         restart=None,
-        deadline=request.deadline if left is None else t0 + RELAXATION_TIME_SHARE * left,
+        deadline=request.deadline if left is None else t0 + share * left,
     )
     what = f"{fast.name} without {', '.join(dropped)}"
     if request.progress is not None:
@@ -1238,8 +1265,10 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
     fast = choose_solver(rdata, "auto")
     if fast is _PULP:
         return None
+    capred_lp = _capred_lp_runs(data, request)
+    share = CAPRED_RELAXATION_SHARE if capred_lp else RELAXATION_TIME_SHARE
     try:
-        rel = _solve_relaxation(data, rdata, dropped, fast, request)
+        rel = _solve_relaxation(data, rdata, dropped, fast, request, share)
     except SolverError as exc:
         log.debug("relaxation %s failed: %s", f"{fast.name} without {dropped}", exc)
         return None
@@ -1283,6 +1312,7 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
     by_lagrangian = _capacity_by_lagrangian(data)
     if incumbent is None and rsol.found:
         share = LAGRANGIAN_CAPACITY_SEARCH_SHARE if by_lagrangian else CAPACITY_SEARCH_SHARE
+        share = CAPRED_SEARCH_SHARE if capred_lp else share
         incumbent = _capacity_incumbent(data, request, rsol.open_mask, share)
     if by_lagrangian and incumbent is not None:
         return _capacity_lagrangian(data, request, rsol, incumbent, what, broken, t0)
