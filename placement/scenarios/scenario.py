@@ -38,10 +38,12 @@ Rules apply in this order: provider restriction, removals, additions, power pric
 cost-model overrides, Problem overrides.
 
 **Added sites.** The new site gets the coordinates of the named catalog city (the most populous
-match, within ``country`` when given) or the coordinates given. Its electricity price, monthly
-temperatures and grid carbon intensity are looked up in the catalog tables for its subdivision
-(US states and Canadian provinces, from the cities table) and then its country, exactly as
-:func:`placement.catalog.sites` does for real regions. Every other column (``kind``,
+match, within ``country`` when given) or the coordinates given. Its electricity price and grid
+carbon intensity are looked up in the catalog tables for its subdivision (US states and
+Canadian provinces, from the cities table) and then its country; its monthly temperatures come
+from its own location (:func:`placement.catalog.climate_at`: the nearest station or grid point),
+then its subdivision and country, exactly as :func:`placement.catalog.sites` does for real
+regions. Every other column (``kind``,
 ``political_stability_*``, ``nearest_hub``, …; ``provider`` unless given) is copied from the
 nearest existing site *in the same country*; when the base has no site in that country these
 columns are left missing (NaN), and a cost model that needs them then says so.
