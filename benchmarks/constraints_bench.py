@@ -1,7 +1,7 @@
 """Every constraint at world scale (issue 18): one case per constraint on the world instance.
 
 Instance: the one of ``world_bench.py`` — all AWS, GCP and Azure regions (169) x every city of
-at least 100,000 people merged within 50 km (3,039 demand points), backbone latencies
+at least 100,000 people merged within 50 km (3,041 demand points), backbone latencies
 (``UserLatencyModel(access="none")``), median objective, ``n_sites=10``, hard SLA
 ``max_latency_ms=150`` — with one constraint switched on per case:
 

@@ -1,7 +1,7 @@
 """The 200-point world sweep of issue 18: wall, CPU, peak memory and statuses of one sweep.
 
 Instance: the one of ``world_bench.py`` — all AWS, GCP and Azure regions (169) x every city of
-at least 100,000 people merged within 50 km (3,039 demand points), median, backbone latencies
+at least 100,000 people merged within 50 km (3,041 demand points), median, backbone latencies
 (``UserLatencyModel(access="none")``) — with ``--redundancy 1`` (no backup) or ``2`` (a backup at
 another provider within ``backup_max_latency_ms=225``). Grid (200 points, in this order, the last
 key fastest so that each warm-start chain walks ``n_sites`` at a fixed SLA)::
