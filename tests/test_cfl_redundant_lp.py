@@ -475,3 +475,101 @@ def test_the_ascent_finds_a_wrong_lagrangian_above_the_optimum():
         half = cfl_redundant_lp._Model(data, cap_scale=0.5)
         over["half knapsack"] += _ascended(half, best * 1.05) > best + 1e-6
     assert over["domain term"] > 0 and over["half knapsack"] > 0, over
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_site_bb_takes_the_incumbent_found_beside_it(seed):
+    # the swaps' thread hands the tree a better set through ``poll``: the tree takes that very
+    # set (the same rows object, not one it found itself) and still proves the optimum
+    from oracle import assignment_lp, subsets
+
+    data, lat = _bb_data(seed)
+    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
+    values = {}
+    for s in subsets(data.n_sites, [k]):
+        v = assignment_lp(lat, data.weight, s, k=2, domain=data.domain, cap=cap)
+        if v is not None:
+            values[s] = v
+    best_s, worst_s = min(values, key=values.get), max(values, key=values.get)
+    if values[best_s] >= values[worst_s] * (1 - 1e-6):
+        return
+    best_mask = np.zeros(data.n_sites, dtype=bool)
+    best_mask[list(best_s)] = True
+    got_best = cfl_redundant_lp.evaluate_open(data, best_mask, time.perf_counter() + 30)
+    offered = (got_best[0], best_mask, got_best[1])
+    mask = np.zeros(data.n_sites, dtype=bool)
+    mask[list(worst_s)] = True
+    start = cfl_redundant_lp.evaluate_open(data, mask, time.perf_counter() + 30)
+    _res, md, lp, u, mu = cfl_redundant_lp._strong_lp(
+        data, time.perf_counter() + 30, mask, start[1], False
+    )
+    polls = []
+
+    def poll():
+        polls.append(1)
+        return offered
+
+    got = cfl_redundant_lp._site_bb(
+        data, md, lp, u, mu, (start[0], mask, start[1]), time.perf_counter() + 60, poll=poll
+    )
+    assert polls and got.stats["bb_proven"]
+    assert got.incumbent is not None and got.incumbent[2] is offered[2]
+    assert got.incumbent[0] == pytest.approx(values[best_s], rel=1e-5, abs=1e-9)
+    assert is_proven(got.incumbent[0], got.bound)
+
+
+def test_improve_open_reports_each_better_set_and_stops_when_asked():
+    from oracle import assignment_lp, subsets
+
+    data, lat = _data(2)
+    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
+    values = {
+        s: v
+        for s in subsets(data.n_sites, [k])
+        if (v := assignment_lp(lat, data.weight, s, k=2, domain=data.domain, cap=cap)) is not None
+    }
+    worst = max(values, key=values.get)
+    assert min(values.values()) < values[worst] * (1 - 1e-6)
+    mask = np.zeros(data.n_sites, dtype=bool)
+    mask[list(worst)] = True
+    start = cfl_redundant_lp.evaluate_open(data, mask, time.perf_counter() + 30)
+    seen = []
+    got = cfl_redundant_lp.improve_open(
+        data,
+        mask,
+        start[1],
+        start[0],
+        time.perf_counter() + 30,
+        np.flatnonzero(~mask),
+        on_better=seen.append,
+    )
+    assert got is not None and seen and seen[-1][0] == got[0]
+    assert [v for v, *_ in seen] == sorted((v for v, *_ in seen), reverse=True)
+    assert all(v < start[0] for v, *_ in seen)
+    stopped = cfl_redundant_lp.improve_open(
+        data,
+        mask,
+        start[1],
+        start[0],
+        time.perf_counter() + 30,
+        np.flatnonzero(~mask),
+        on_better=seen.append,
+        should_stop=lambda: True,
+    )
+    assert stopped is None
+
+
+def test_an_error_in_the_swaps_thread_reaches_the_caller(monkeypatch):
+    data, _lat = _bb_data(0)
+    mask = np.zeros(data.n_sites, dtype=bool)
+    mask[:3] = True
+    start = cfl_redundant_lp.evaluate_open(data, mask, time.perf_counter() + 30)
+
+    def broken(*a, **k):
+        raise RuntimeError("swaps broke")
+
+    monkeypatch.setattr(cfl_redundant_lp, "improve_open", broken)
+    with pytest.raises(RuntimeError, match="swaps broke"):
+        cfl_redundant_lp.solve_capacity_redundant(
+            data, mask, start[1], start[0], deadline=time.perf_counter() + 30
+        )

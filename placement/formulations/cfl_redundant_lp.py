@@ -51,7 +51,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -757,13 +759,19 @@ def improve_open(
     objective: float,
     deadline: float,
     candidates: np.ndarray | None = None,
+    *,
+    on_better: Callable[[tuple[float, np.ndarray, list[tuple[int, int, int, float]]]], None]
+    | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None:
     """Swaps of an open site for a closed one, each open set valued exactly (first improvement).
 
     The closed sites tried are ``candidates`` or the :data:`SWAP_CANDIDATES` of smallest part
     at the incumbent's costs (:func:`_incumbent_multipliers`); every set is the split
     assignment LP of :func:`evaluate_open` (one model over the pool, re-solved warm). Returns
-    the best (objective, open mask, rows) if it beats ``objective``, else None.
+    the best (objective, open mask, rows) if it beats ``objective``, else None. Each better
+    set is also passed to ``on_better`` as it is found (when the swaps run beside the site
+    branch and bound); ``should_stop()`` true ends them early.
     """
     md = _Model(data)
     mask = np.asarray(open_mask, dtype=bool).copy()
@@ -784,11 +792,15 @@ def improve_open(
         return None
     best_rows = ev.rows()
     improved = True
-    while improved and time.perf_counter() < deadline:
+
+    def over() -> bool:
+        return time.perf_counter() >= deadline or (should_stop is not None and should_stop())
+
+    while improved and not over():
         improved = False
         for out in np.flatnonzero(mask & ~md.must):
             for into in candidates:
-                if mask[into] or time.perf_counter() >= deadline:
+                if mask[into] or over():
                     continue
                 cand = mask.copy()
                 cand[out], cand[into] = False, True
@@ -796,6 +808,8 @@ def improve_open(
                 if val < best_val - 1e-9 * max(1.0, abs(best_val)):
                     best_val, mask, improved = val, cand, True
                     best_rows = ev.rows()
+                    if on_better is not None and best_val < objective:
+                        on_better((best_val, mask.copy(), best_rows))
                     break
             if improved:
                 break
@@ -896,6 +910,8 @@ def _site_bb(
     incumbent: tuple[float, np.ndarray, list[tuple[int, int, int, float]]],
     deadline: float,
     verbose: bool = False,
+    poll: Callable[[], tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None]
+    | None = None,
 ) -> _SiteBB:
     """Branch and bound on the sites' ``y`` with the strong LP over ``S`` at every node.
 
@@ -912,7 +928,8 @@ def _site_bb(
     stays below its LP, the node is split on one of its free open sites; else the most
     fractional ``y`` is branched on. The bound returned is the smallest over the open and
     pruned nodes and the incumbent; ``bb_proven`` when the tree ended with it proving the
-    incumbent.
+    incumbent. ``poll()``, called before each node, returns a better incumbent found beside
+    the tree (the swaps of :func:`_solve_classes`), taken as the tree's own are.
     """
     import heapq
 
@@ -935,7 +952,21 @@ def _site_bb(
     nodes = lps = priced = 0
     stopped = False
     h = lp.h
+
+    def take(got: tuple[float, np.ndarray, list[tuple[int, int, int, float]]]) -> None:
+        """A better incumbent: the bound to beat, and the root's fixing again (tighter)."""
+        nonlocal ub, ub_mask, ub_rows, found, tol, fix_lo, fix_hi, pruned_min
+        ub, ub_mask, ub_rows = got
+        found = got
+        tol = PRUNE_GAP * max(1.0, abs(ub))
+        fix_lo, fix_hi, dropped = _fix_sites(md, u, mu, ub, tol)
+        pruned_min = min(pruned_min, dropped)
+
     while heap:
+        if poll is not None:
+            got = poll()
+            if got is not None and got[0] < ub - 1e-12 * max(1.0, abs(ub)):
+                take(got)
         parent_lb, _tie, lo, hi = heap[0]
         if parent_lb >= ub - tol:
             pruned_min = min(pruned_min, parent_lb)
@@ -1001,11 +1032,7 @@ def _site_bb(
             mask = (y > 0.5) & hi
             got_open = evaluate_open(data, mask, deadline)
             if got_open is not None and got_open[0] < ub - 1e-12 * max(1.0, abs(ub)):
-                ub, ub_mask, ub_rows = got_open[0], mask, got_open[1]
-                found = (ub, ub_mask, ub_rows)
-                tol = PRUNE_GAP * max(1.0, abs(ub))
-                fix_lo, fix_hi, dropped = _fix_sites(md, u, mu, ub, tol)  # tighter
-                pruned_min = min(pruned_min, dropped)
+                take((got_open[0], mask, got_open[1]))
             free_open = np.flatnonzero(hi & ~lo & (y > 0.5))
             if node_lb >= min(value, ub) - tol or not len(free_open):
                 pruned_min = min(pruned_min, node_lb)  # its best: this set, or above its bound
@@ -1040,9 +1067,6 @@ ASCENT_SHARE = 0.5
 MAX_ROUNDINGS = 24
 #: Share of the time left kept for the rounding after the strong LP.
 ROUND_SHARE = 0.1
-#: With the strong LP proven, the share of the time left that the swaps of the best rounding
-#: may use before the site branch and bound (:func:`_site_bb`) gets the rest.
-SWAP_SHARE_BEFORE_BB = 0.25
 
 
 @dataclass(frozen=True)
@@ -1086,11 +1110,11 @@ def solve_capacity_redundant(
     from the incumbent's open sites and ``extra_open``, e.g. the relaxation's), then every
     open set that keeps the LP's sites at 1 and completes the count with its fractional ones
     (most-open first, at most :data:`MAX_ROUNDINGS`) is valued exactly, and the best is
-    improved by :func:`improve_open`; with the LP proven the swaps get
-    :data:`SWAP_SHARE_BEFORE_BB` of the time left and the site branch and bound
-    (:func:`_site_bb`) the rest, its bound replacing the LP's when higher (``stats``:
-    ``bb_proven``, ``bb_nodes``, ``bb_sites_free``, ...). Otherwise the swaps run until
-    ``deadline``; an LP whose pricing could not end in time has had its duals raised by
+    improved by :func:`improve_open`; with the LP proven the swaps run in a thread beside
+    the site branch and bound (:func:`_site_bb`), which takes each better set they find as
+    its incumbent and stops them when it ends (HiGHS solves without holding the GIL, so the
+    two use both cores), its bound replacing the LP's when higher (``stats``: ``bb_proven``,
+    ``bb_nodes``, ``bb_sites_free``, ...). Otherwise the swaps run until ``deadline``; an LP whose pricing could not end in time has had its duals raised by
     :meth:`_Model.ascend` (``lp_ascent_steps``). All of it runs on the demand classes
     (:class:`_Classes`; ``capred_classes``, ``capred_class_pairs``): the incumbent returned
     is over ``data``'s pairs, valued on them, and the bound less the classes' rounding slack.
@@ -1203,24 +1227,61 @@ def _solve_classes(
                 tried += 1
                 if verbose:
                     print(f"cfl_redundant_lp: rounding {sorted(np.flatnonzero(mask))} {value:.9g}")
-    left = deadline - time.perf_counter()
-    if left > 0:
-        cur = best if best is not None else (objective, np.asarray(open_mask, dtype=bool), rows)
-        swap_deadline = deadline
-        if res.proven and math.isfinite(left):
-            swap_deadline = time.perf_counter() + SWAP_SHARE_BEFORE_BB * left
-        swapped = improve_open(data, cur[1], cur[2], cur[0], swap_deadline)
-        if swapped is not None:
-            best = swapped
     stats.update(rounding_sets=tried, rounding_objective=None if best is None else best[0])
     bound = res.bound
     stats.update(capred_lp_bound=res.bound)
-    if res.proven and time.perf_counter() < deadline:
-        cur = best if best is not None else (objective, np.asarray(open_mask, dtype=bool), rows)
-        bb = _site_bb(data, md, lp, u_lp, mu_lp, cur, deadline, verbose)
+    cur = best if best is not None else (objective, np.asarray(open_mask, dtype=bool), rows)
+    if time.perf_counter() >= deadline:
+        pass
+    elif not res.proven:  # no tree: the swaps until the deadline
+        swapped = improve_open(data, cur[1], cur[2], cur[0], deadline)
+        if swapped is not None:
+            best = swapped
+    else:  # the swaps in a thread beside the tree (HiGHS runs without the GIL)
+        found = _Found()
+        stop = threading.Event()
+        swaps = threading.Thread(
+            target=found.run,
+            args=(improve_open, data, cur[1], cur[2], cur[0], deadline),
+            kwargs={"on_better": found.offer, "should_stop": stop.is_set},
+            daemon=True,
+        )
+        swaps.start()
+        try:
+            bb = _site_bb(data, md, lp, u_lp, mu_lp, cur, deadline, verbose, poll=found.best)
+        finally:
+            stop.set()
+            swaps.join()
+        if found.error is not None:
+            raise found.error
         stats.update(bb.stats)
-        if bb.incumbent is not None:
-            best = bb.incumbent
+        for got in (found.best(), bb.incumbent):
+            if got is not None and got[0] < (objective if best is None else best[0]) - tol:
+                best = got
         bound = max(bound, bb.bound)
     stats.update(capred_s=time.perf_counter() - t0)
     return RedundantCapacity(bound, best, stats)
+
+
+class _Found:
+    """The best incumbent that :func:`improve_open` reports from its thread (locked)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._best: tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None = None
+        self.error: BaseException | None = None
+
+    def offer(self, got: tuple[float, np.ndarray, list[tuple[int, int, int, float]]]) -> None:
+        with self._lock:
+            if self._best is None or got[0] < self._best[0]:
+                self._best = got
+
+    def best(self) -> tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None:
+        with self._lock:
+            return self._best
+
+    def run(self, fn: Callable[..., object], *args: object, **kwargs: object) -> None:
+        try:
+            fn(*args, **kwargs)
+        except BaseException as exc:  # re-raised by the caller after the join
+            self.error = exc
