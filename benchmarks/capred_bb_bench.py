@@ -5,7 +5,7 @@ Azure regions x every city of at least 100,000 people merged within 50 km, media
 150 ms, a capacity of 15 % of the weight, a backup at another provider within 225 ms) on its
 demand classes: its strong LP by site pricing (``cfl_redundant_lp._strong_lp``, from the
 incumbent ``--open``, the proven optimum by default) and then ``cfl_redundant_lp._site_bb``
-from that LP's state with that incumbent and no deadline. Only the tree is timed (its CPU
+from that LP's state with that incumbent and no deadline (``--tree-limit`` sets one). Only the tree is timed (its CPU
 seconds ``bb_cpu_s`` are the figure to compare; the strong LP's are printed beside them).
 
 Each run is a subprocess; ``--trees A,B`` runs the checkouts ``A`` and ``B`` (their
@@ -36,6 +36,7 @@ import placement as pl
 from placement.problem import Problem
 from placement.formulations import cfl_redundant_lp as c
 open_ids, verbose = [int(x) for x in sys.argv[1].split(",")], sys.argv[2] == "1"
+limit = float(sys.argv[3])
 sites = pl.catalog.sites(providers=["aws", "gcp", "azure"])
 users = pl.demand.from_cities(min_population=100_000, merge_within_km=50)
 w = float(users["weight"].sum())
@@ -51,7 +52,7 @@ c0 = time.process_time()
 res, md, lp, u, mu = c._strong_lp(data, float("inf"), mask, rows, False, target=value)
 lp_cpu = time.process_time() - c0
 c0, t0 = time.process_time(), time.perf_counter()
-bb = c._site_bb(data, md, lp, u, mu, (value, mask, rows), float("inf"), verbose)
+bb = c._site_bb(data, md, lp, u, mu, (value, mask, rows), time.perf_counter() + limit, verbose)
 out = {k: v for k, v in bb.stats.items()}
 out.update(incumbent=value, bound=bb.bound, better=None if bb.incumbent is None
            else bb.incumbent[0], lp_proven=res.proven, lp_cpu_s=lp_cpu,
@@ -62,10 +63,10 @@ print("JSON " + json.dumps(out), flush=True)
 KEYS = ["bb_nodes", "bb_lps", "bb_priced", "bb_cpu_s", "bb_s", "lp_cpu_s"]
 
 
-def run(tree: str, open_ids: str, verbose: bool) -> dict:
+def run(tree: str, open_ids: str, verbose: bool, limit: float) -> dict:
     env = {**os.environ, "PYTHONPATH": os.path.abspath(tree)}
     proc = subprocess.run(
-        [sys.executable, "-u", "-c", CHILD, open_ids, "1" if verbose else "0"],
+        [sys.executable, "-u", "-c", CHILD, open_ids, "1" if verbose else "0", str(limit)],
         env=env,
         capture_output=True,
         text=True,
@@ -85,13 +86,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--open", default=OPTIMUM_OPEN, help="incumbent's open site indices")
     ap.add_argument("--verbose", action="store_true", help="the trees' node lines on stderr")
+    ap.add_argument(
+        "--tree-limit", type=float, default=float("inf"), help="wall seconds for each tree"
+    )
     args = ap.parse_args(argv)
     trees = args.trees.split(",")
     runs: dict[str, list[dict]] = {t: [] for t in trees}
     for rep in range(args.repeats):
         order = trees if rep % 2 == 0 else trees[::-1]
         for tree in order:
-            got = run(tree, args.open, args.verbose)
+            got = run(tree, args.open, args.verbose, args.tree_limit)
             runs[tree].append(got)
             load = os.getloadavg()[0]
             print(

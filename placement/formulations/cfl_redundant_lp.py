@@ -47,7 +47,7 @@ pairs, among which the LP's ``y`` moves freely) and on single sites' ``y``: redu
 at the LP's multipliers and again at every node's, each node re-solved by dual simplex from
 its parent's basis and bounded by ``L(u, μ)`` at its duals over every site it may open (also
 at an unfinished LP's duals, which prunes it early), so a run with the time for it ends proven
-optimal (world, Kosovo in the demand: 56.4100998 in 9-27 nodes, 13-29 CPU s of tree).
+optimal (world, Kosovo in the demand: 56.4100998 in 9-29 nodes, 13-39 CPU s of tree).
 """
 
 from __future__ import annotations
@@ -527,6 +527,18 @@ class _SiteLP:
                 idx.astype(np.int32),
                 val,
             )
+
+    def refresh(self) -> None:
+        """The same model and basis in a new HiGHS object (none of the old one's state: cost
+        perturbations, edge weights). World: the site branch and bound's first LP from the
+        strong LP's object ran for minutes in 3 of 4 runs (old tree and new alike), from a
+        new one in about 1 CPU s."""
+        model, basis = self.h.getLp(), self.h.getBasis()
+        h = new_highs()
+        h.setOptionValue("solver", "simplex")
+        h.passModel(model)
+        h.setBasis(basis)
+        self.h = h
 
     def y_values(self) -> np.ndarray:
         """The last solution's ``y`` over every site (0 outside ``S``)."""
@@ -1008,7 +1020,7 @@ def _site_bb(
     the tree ended with it proving the incumbent.
 
     World instance (``benchmarks/capred_bb_bench.py``; 68 sites free, 14 twin groups among
-    them): 56.4100998 proven in 9-27 nodes and 13-29 CPU s, where branching on sites alone
+    them): 56.4100998 proven in 9-29 nodes and 13-39 CPU s, where branching on sites alone
     from the last solved node's basis took 77-119 nodes and 140-170 CPU s (twins: closing a
     site moves its ``y`` to its twin at the same LP value, so every twin had its own branch).
     """
@@ -1023,6 +1035,7 @@ def _site_bb(
     v_root = md.parts(u, np.maximum(mu, 0.0))
     root_lo, root_hi, pruned_min = _fix_sites(md, u, mu, ub, tol, v_root)
     fix_lo, fix_hi = root_lo, root_hi
+    lp.refresh()
     h = lp.h
     # twin groups among the free sites: a node may require one of a group open (a row of
     # the LP, Σ y ≥ 1, its lower bound 0 elsewhere)
