@@ -360,6 +360,101 @@ def test_site_bb_prices_in_sites_outside_its_lp(seed):
     assert got.bound <= best + 1e-9
 
 
+def _twin_data(seed: int) -> tuple[ModelData, np.ndarray]:
+    """20 points, 7 locations, 3 of them with a second site of another failure domain (the
+    same latency column and capacity: co-located twins), 3 domains, 4 open, a capacity of 27 %
+    of the weight: the strong LP is fractional on some seeds, its y moving between twins."""
+    rng = np.random.default_rng(1000 + seed)
+    n, places = 20, 7
+    pts, where = rng.uniform(0, 100, size=(n, 2)), rng.uniform(0, 100, size=(places, 2))
+    twins = rng.choice(places, size=3, replace=False)
+    loc = np.r_[np.arange(places), twins]
+    lat = np.hypot(*(pts[:, None, :] - where[loc][None, :, :]).transpose(2, 0, 1)) + 1.0
+    w = rng.integers(1, 20, size=n).astype(float)
+    domain = np.r_[np.arange(places) % 3, (np.arange(places) % 3)[twins] + 1] % 3
+    return median_data(
+        lat,
+        np.ones((n, len(loc)), dtype=bool),
+        w,
+        4,
+        domain=domain,
+        provider=domain.copy(),
+        redundancy=2,
+        capacity=np.full(len(loc), 0.27 * float(w.sum())),
+    )
+
+
+def test_twin_groups_are_the_co_located_sites():
+    data, _lat = _twin_data(0)
+    md = cfl_redundant_lp._Model(data)
+    groups = sorted(sorted(g.tolist()) for g in cfl_redundant_lp._twin_groups(md))
+    places = data.n_sites - 3
+    lat = np.full((data.n_demand, data.n_sites), np.nan)
+    lat[data.pair_i, data.pair_j] = data.latency_ms
+    want = sorted(
+        sorted([int(t), j])
+        for j in range(places, data.n_sites)
+        for t in np.flatnonzero((lat[:, :places] == lat[:, [j]]).all(axis=0))
+    )
+    assert len(groups) == 3 and groups == want
+    assert all(len(set(data.domain[g].tolist())) == 2 for g in groups)
+
+
+def _enumerated(data: ModelData, lat: np.ndarray) -> dict[tuple[int, ...], float]:
+    from oracle import assignment_lp, subsets
+
+    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
+    values = {}
+    for s in subsets(data.n_sites, [k]):
+        v = assignment_lp(lat, data.weight, s, k=2, domain=data.domain, cap=cap)
+        if v is not None:
+            values[s] = v
+    return values
+
+
+@pytest.mark.parametrize("start", ["best", "worst"])
+@pytest.mark.parametrize("seed", range(12))
+def test_site_bb_with_twins_proves_the_enumerated_optimum(seed, start, monkeypatch):
+    # twins make the LP's y move from a closed site to its twin: the tree branches on the
+    # twins' sum (one of them open, or none), bounds a node that needs one of a group open at
+    # the group's cheapest site, fixes sites at each node's duals and (node LPs cut into runs
+    # of 3 iterations here) prunes a node by L at an unfinished LP's duals. Each is exact
+    # only if right: a wrong group bound, node fixing or cut ends the tree above the
+    # enumerated optimum or with a bound above it
+    monkeypatch.setattr(cfl_redundant_lp, "BB_CHUNK", 3)
+    data, lat = _twin_data(seed)
+    values = _enumerated(data, lat)
+    best = min(values.values())
+    pick = min if start == "best" else max
+    mask = np.zeros(data.n_sites, dtype=bool)
+    mask[list(pick(values, key=values.get))] = True
+    first, res, got = _tree(data, mask)
+    assert got.stats["bb_proven"]
+    value, open_mask, rows = (
+        got.incumbent if got.incumbent is not None else (first[0], mask, first[1])
+    )
+    assert value == pytest.approx(best, rel=1e-5, abs=1e-9)
+    assert res.bound - 1e-9 <= got.bound <= best + 1e-9
+    assert violations(data, Solution("feasible", value, open_mask=open_mask, rows=rows)) == []
+
+
+def test_site_bb_uses_its_groups_node_fixing_and_cutoffs(monkeypatch):
+    # the trees of the test above branch on groups, fix sites at nodes and prune nodes by an
+    # unfinished LP's L: that test checks these pieces
+    monkeypatch.setattr(cfl_redundant_lp, "BB_CHUNK", 3)
+    totals = dict.fromkeys(["bb_group_branches", "bb_node_fixed", "bb_cutoffs"], 0)
+    for seed in (0, 3, 10):
+        data, lat = _twin_data(seed)
+        values = _enumerated(data, lat)
+        for pick in (min, max):
+            mask = np.zeros(data.n_sites, dtype=bool)
+            mask[list(pick(values, key=values.get))] = True
+            _first, _res, got = _tree(data, mask)
+            for key in totals:
+                totals[key] += got.stats[key]
+    assert all(v > 0 for v in totals.values()), totals
+
+
 def _dup_data(seed: int) -> tuple[ModelData, np.ndarray]:
     """:func:`_data` with copies of some demand points whose latency rows differ from their
     original's by a constant (one class each) and one copy whose row does not (its own class)."""

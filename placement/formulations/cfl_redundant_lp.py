@@ -41,10 +41,13 @@ chains them for the solver registry (``registry._capacity_redundant``), which st
 only when the time left allows its first LP. The LP's ``y`` on the world instance has 8 sites
 at 1 and 4 fractional, and its rounding is 56.410200 (sites 3 17 46 55 73 81 90 129 133 164,
 or co-located twins of 3, 17, 129, 133: a 1-swap local optimum, every one of its 1,590 swaps
-valued exactly). With the LP proven, :func:`_site_bb` branches on the sites' ``y`` over the
-same model (reduced-cost fixing at the LP's multipliers, each node re-solved warm by dual
-simplex and bounded by ``L(u, μ)`` at its duals over every site it may open), so a run with
-the time for it ends proven optimal.
+valued exactly). With the LP proven, :func:`_site_bb` branches over the same model on the
+sums of ``y`` of co-located twins (:func:`_twin_groups`: sites of other providers with the same
+pairs, among which the LP's ``y`` moves freely) and on single sites' ``y``: reduced-cost fixing
+at the LP's multipliers and again at every node's, each node re-solved by dual simplex from
+its parent's basis and bounded by ``L(u, μ)`` at its duals over every site it may open (also
+at an unfinished LP's duals, which prunes it early), so a run with the time for it ends proven
+optimal (world, Kosovo in the demand: 56.4100998 in 9-29 nodes, 13-39 CPU s of tree).
 """
 
 from __future__ import annotations
@@ -446,6 +449,8 @@ class _SiteLP:
         self.col_first: list[int] = []
         self.by_site = np.argsort(md.pj, kind="stable")
         self.start = np.searchsorted(md.pj[self.by_site], np.arange(md.m + 1))
+        #: whether the last :meth:`run` stopped at its cutoff
+        self.cut = False
 
     def add_sites(self, sites: list[int]) -> None:
         md, h = self.md, self.h
@@ -524,6 +529,18 @@ class _SiteLP:
                 val,
             )
 
+    def refresh(self) -> None:
+        """The same model and basis in a new HiGHS object (none of the old one's state: cost
+        perturbations, edge weights). World: the site branch and bound's first LP from the
+        strong LP's object ran for minutes in 3 of 4 runs (old tree and new alike), from a
+        new one in about 1 CPU s."""
+        model, basis = self.h.getLp(), self.h.getBasis()
+        h = new_highs()
+        h.setOptionValue("solver", "simplex")
+        h.passModel(model)
+        h.setBasis(basis)
+        self.h = h
+
     def y_values(self) -> np.ndarray:
         """The last solution's ``y`` over every site (0 outside ``S``)."""
         col = np.asarray(self.h.getSolution().col_value, dtype=float)
@@ -545,8 +562,26 @@ class _SiteLP:
         keep = z > 1e-9
         return pairs[keep], ranks[keep], z[keep]
 
-    def run(self, deadline: float) -> tuple[float, np.ndarray, np.ndarray] | str:
-        status = run_until(self.h, deadline)
+    def run(
+        self, deadline: float, iterations: int | None = None
+    ) -> tuple[float, np.ndarray, np.ndarray] | str:
+        """Solve; the objective value and the duals ``u``, ``μ``, or ``"infeasible"`` /
+        ``"stopped"``. With ``iterations``, the simplex stops after that many (HiGHS
+        ``simplex_iteration_limit``): ``self.cut`` is then True and the value and duals are
+        that iterate's (any ``u``, ``μ ≥ 0`` give a bound ``L``; a further run goes on)."""
+        import highspy
+
+        h = self.h
+        self.cut = False
+        if iterations is not None:
+            h.setOptionValue("simplex_iteration_limit", int(iterations))
+        status = run_until(h, deadline)
+        if iterations is not None:
+            h.setOptionValue("simplex_iteration_limit", _NO_ITERATION_LIMIT)
+            if status == "stopped" and (
+                h.getModelStatus() == highspy.HighsModelStatus.kIterationLimit
+            ):
+                self.cut, status = True, "optimal"
         if status != "optimal":
             return status
         md = self.md
@@ -852,6 +887,9 @@ def evaluate_open(
     return float(cost @ share), rows
 
 
+#: HiGHS's default ``simplex_iteration_limit`` (no limit).
+_NO_ITERATION_LIMIT = 2**31 - 1
+
 #: :meth:`_Model.ascend`: first step factor, steps without a better bound before it shrinks,
 #: and by how much (world instance, from the first LP's duals over 27 sites, L 48.26: 56.10 in
 #: 15 CPU s with 1.0, 56.14 with 2.0 and patience 30; 55.88 with 0.3 and patience 20).
@@ -874,31 +912,89 @@ class _SiteBB:
 
 
 def _fix_sites(
-    md: _Model, u: np.ndarray, mu: np.ndarray, ub: float, tol: float
+    md: _Model,
+    u: np.ndarray,
+    mu: np.ndarray,
+    ub: float,
+    tol: float,
+    v: np.ndarray | None = None,
+    lo: np.ndarray | None = None,
+    hi: np.ndarray | None = None,
+    pick: Callable[[np.ndarray, np.ndarray], float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Reduced-cost fixing at ``(u, μ)``: the sites that any solution below ``ub − tol`` keeps
     open (forcing them closed lifts ``L`` there) and the sites it may open (forcing them open
     does not), with the smallest ``L`` of a forcing that fixed a site (a bound of every
-    solution the fixing drops)."""
-    v = md.parts(u, np.maximum(mu, 0.0))
-    lo = md.must & md.openable
-    hi = md.openable.copy()
+    solution the fixing drops).
+
+    ``lo`` / ``hi`` (a node's sites fixed open / the sites it may open; the model's own by
+    default) restrict it to a node's solutions, ``v`` the parts at ``(u, μ)`` if known, and
+    ``pick(lo, hi)`` replaces :meth:`_Model.pick` (a node's own bound, e.g. with its groups).
+    """
+    if v is None:
+        v = md.parts(u, np.maximum(mu, 0.0))
+    if pick is None:
+
+        def pick(a: np.ndarray, b: np.ndarray) -> float:
+            return md.pick(u, mu, v, a, b)
+
+    lo = (md.must & md.openable) if lo is None else lo.copy()
+    hi = md.openable.copy() if hi is None else hi & md.openable
     dropped = math.inf
-    for j in np.flatnonzero(md.openable & ~md.must):
+    for j in np.flatnonzero(hi & ~lo):
         forced = lo.copy()
         forced[j] = True
-        lb = md.pick(u, mu, v, forced, hi)
+        lb = pick(forced, hi)
         if lb >= ub - tol:
             hi[j] = False
             dropped = min(dropped, lb)
     for j in np.flatnonzero(hi & ~lo):
         without = hi.copy()
         without[j] = False
-        lb = md.pick(u, mu, v, lo, without)
+        lb = pick(lo, without)
         if lb >= ub - tol:
             lo[j] = True
             dropped = min(dropped, lb)
     return lo, hi, dropped
+
+
+def _twin_groups(md: _Model) -> list[np.ndarray]:
+    """Sites with the same pairs, costs, permissions and capacity loads (co-located regions
+    of different providers: they differ only by their failure domain), groups of two or more."""
+    by_site = np.argsort(md.pj, kind="stable")
+    start = np.searchsorted(md.pj[by_site], np.arange(md.m + 1))
+    seen: dict[bytes, list[int]] = {}
+    for j in np.flatnonzero(md.openable & ~md.must):
+        q = by_site[start[j] : start[j + 1]]
+        q = q[np.argsort(md.pi[q], kind="stable")]
+        key = b"".join(
+            np.ascontiguousarray(x).tobytes()
+            for x in (md.pi[q], md.prim[q], md.back[q], md.cost1[q], md.a[q], md.fixed[j : j + 1])
+        )
+        seen.setdefault(key, []).append(int(j))
+    return [np.array(g, dtype=np.int64) for g in seen.values() if len(g) > 1]
+
+
+def _grown_basis(basis: tuple[object, int, int], n_cols: int, n_rows: int) -> object:
+    """A basis ``(HighsBasis, columns, rows)`` of the LP before sites joined it (their
+    columns and rows appended at the end: :meth:`_SiteLP.add_sites`), for the LP now: the new
+    columns at their lower bound, the new rows basic."""
+    import highspy
+
+    b, cols, rows = basis
+    if (cols, rows) == (n_cols, n_rows):
+        return b
+    grown = highspy.HighsBasis()
+    grown.valid = True
+    grown.col_status = list(b.col_status) + [highspy.HighsBasisStatus.kLower] * (n_cols - cols)
+    grown.row_status = list(b.row_status) + [highspy.HighsBasisStatus.kBasic] * (n_rows - rows)
+    return grown
+
+
+#: :func:`_site_bb` runs a node's dual simplex in runs of this many iterations and prunes the
+#: node when ``L`` at an unfinished run's duals reaches the incumbent (world: node LPs of
+#: 50-11,000 iterations, about 0.8 ms each; a further run costs about 0.05 s).
+BB_CHUNK = 1000
 
 
 def _site_bb(
@@ -917,19 +1013,33 @@ def _site_bb(
 
     The root's sites are fixed by :func:`_fix_sites` at the strong LP's multipliers (the
     smallest bound of a fixing counts as a pruned node's), again whenever the incumbent
-    improves (the nodes taken from then on get the new fixings: world, 400-s cap, 67 sites
-    left free at 56.410200 where 97 were at 56.597905). A node is
-    a set of sites fixed open (``lo``) and the sites it may open (``hi``): the LP over ``S``
-    with those ``y`` bounds, re-solved by dual simplex from the last basis; its bound is
-    ``L(u, μ)`` at the node LP's duals over every site of ``hi`` (valid for any multipliers;
-    sites outside ``S`` that it opens join ``S`` and the node is re-solved, as the root's site
-    pricing does). Best bound first; a node within :data:`PRUNE_GAP` of the incumbent is
-    pruned; an integral ``y`` is valued exactly (:func:`evaluate_open`) and, if the node's bound
-    stays below its LP, the node is split on one of its free open sites; else the most
-    fractional ``y`` is branched on. The bound returned is the smallest over the open and
-    pruned nodes and the incumbent; ``bb_proven`` when the tree ended with it proving the
-    incumbent. ``poll()``, called before each node, returns a better incumbent found beside
-    the tree (the swaps of :func:`_solve_classes`), taken as the tree's own are.
+    improves. A node is a set of sites fixed open (``lo``), the sites it may open (``hi``) and
+    the twin groups (:func:`_twin_groups`, co-located sites of other failure domains) of which
+    it needs one open (``gup``; a row ``Σ y ≥ 1`` of the LP over the group, its lower bound 0
+    elsewhere). Its LP over ``S`` with those bounds is re-solved by dual simplex from its
+    parent's basis (stored with the node; columns and rows of sites added since then join it
+    at their lower bound / basic), in runs of :data:`BB_CHUNK` iterations: ``L(u, μ)`` at an
+    unfinished run's duals prunes the node when it reaches the incumbent (valid for any
+    multipliers). Its bound is ``L(u, μ)`` at the node LP's duals over every site of ``hi``,
+    a group of ``gup`` opening its cheapest site (a solution opening one of a group may as well
+    open its cheapest: the parts are per site); sites outside ``S`` that it opens join ``S``
+    and the node is re-solved, as the root's site pricing does. At that bound's parts the
+    node's free sites are fixed for its subtree (:func:`_fix_sites` with the node's bound); if
+    the LP's ``y`` breaks a fixing the node is re-solved. Best bound first; a node within
+    :data:`PRUNE_GAP` of the incumbent is pruned; an integral ``y`` is valued exactly
+    (:func:`evaluate_open`) and, if the node's bound stays below its LP, the node is split on
+    one of its free open sites; else it branches on the most fractional of the groups' sums
+    of ``y`` (none of the group / one of it open) and the ``y`` of the sites of no group, or
+    when all those are integral on the most fractional ``y``. The bound returned is the
+    smallest over the open and pruned nodes, the fixings and the incumbent; ``bb_proven`` when
+    the tree ended with it proving the incumbent. ``poll()``, called before each node, returns
+    a better incumbent found beside the tree (the swaps of :func:`_solve_classes`), taken as
+    the tree's own are.
+
+    World instance (``benchmarks/capred_bb_bench.py``; 68 sites free, 14 twin groups among
+    them): 56.4100998 proven in 9-29 nodes and 13-39 CPU s, where branching on sites alone
+    from the last solved node's basis took 77-119 nodes and 140-170 CPU s (twins: closing a
+    site moves its ``y`` to its twin at the same LP value, so every twin had its own branch).
     """
     import heapq
 
@@ -939,19 +1049,63 @@ def _site_bb(
     ub, ub_mask, ub_rows = incumbent
     found: tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None = None
     tol = PRUNE_GAP * max(1.0, abs(ub))
-    root_lo, root_hi, pruned_min = _fix_sites(md, u, mu, ub, tol)
+    v_root = md.parts(u, np.maximum(mu, 0.0))
+    root_lo, root_hi, pruned_min = _fix_sites(md, u, mu, ub, tol, v_root)
     fix_lo, fix_hi = root_lo, root_hi
+    lp.refresh()
+    h = lp.h
+    # twin groups among the free sites: a node may require one of a group open (a row of
+    # the LP, Σ y ≥ 1, its lower bound 0 elsewhere)
+    members: list[np.ndarray] = []
+    for g in _twin_groups(md):
+        g = g[root_hi[g] & ~root_lo[g]]
+        if len(g) > 1 and lp.in_s[g].any():
+            members.append(g)
+    lp.add_sites([int(j) for g in members for j in g if not lp.in_s[j]])
+    group_rows = np.arange(h.getNumRow(), h.getNumRow() + len(members), dtype=np.int32)
+    for g in members:
+        cols = np.array([lp.ycol[int(j)] for j in g], dtype=np.int32)
+        h.addRow(0.0, lp.inf, len(cols), cols, np.ones(len(cols)))
+    in_group = np.zeros(md.m, dtype=bool)
+    for g in members:
+        in_group[g] = True
     stats: dict[str, object] = {
         "bb_sites_free": int((root_hi & ~root_lo).sum()),
         "bb_sites_fixed_open": int(root_lo.sum()),
+        "bb_groups": len(members),
     }
-    v_root = md.parts(u, np.maximum(mu, 0.0))
-    root_lb = md.pick(u, mu, v_root, root_lo, root_hi)
+
+    def must_of(v: np.ndarray, lo: np.ndarray, hi: np.ndarray, gup: np.ndarray):
+        """``lo`` and the cheapest site of each group required open (none open in ``lo``):
+        a solution that opens one of a group may as well open its cheapest (None: a group
+        required open has no site left)."""
+        must = lo
+        for gi in np.flatnonzero(gup):
+            g = members[gi]
+            if lo[g].any():
+                continue
+            c = g[hi[g]]
+            if not len(c):
+                return None
+            if must is lo:
+                must = lo.copy()
+            must[c[np.argmin(v[c])]] = True
+        return must
+
+    def node_pick(nu, nmu, v, lo, hi, gup) -> float:
+        must = must_of(v, lo, hi, gup)
+        return math.inf if must is None else md.pick(nu, nmu, v, must, hi)
+
+    no_groups = np.zeros(len(members), dtype=bool)
+    row_lo = no_groups.copy()  # the group rows' lower bounds now in the LP
+    root_lb = node_pick(u, mu, v_root, root_lo, root_hi, no_groups)
     tie = itertools.count()
-    heap: list[tuple[float, int, np.ndarray, np.ndarray]] = [(root_lb, next(tie), root_lo, root_hi)]
-    nodes = lps = priced = 0
+    # heap entries: bound, tie, lo, hi, groups required open, the parent's basis or None
+    heap: list[tuple[float, int, np.ndarray, np.ndarray, np.ndarray, object]] = [
+        (root_lb, next(tie), root_lo, root_hi, no_groups, None)
+    ]
+    nodes = lps = priced = node_fixed = cuts = group_branches = 0
     stopped = False
-    h = lp.h
 
     def take(got: tuple[float, np.ndarray, list[tuple[int, int, int, float]]]) -> None:
         """A better incumbent: the bound to beat, and the root's fixing again (tighter)."""
@@ -959,15 +1113,66 @@ def _site_bb(
         ub, ub_mask, ub_rows = got
         found = got
         tol = PRUNE_GAP * max(1.0, abs(ub))
-        fix_lo, fix_hi, dropped = _fix_sites(md, u, mu, ub, tol)
+        fix_lo, fix_hi, dropped = _fix_sites(md, u, mu, ub, tol, v_root)
         pruned_min = min(pruned_min, dropped)
+
+    def solve(lo: np.ndarray, hi: np.ndarray, gup: np.ndarray, floor: float):
+        """The node's LP over S with the ``y`` bounds ``lo`` / ``hi``, sites priced in."""
+        nonlocal lps, priced, cuts
+        lp.add_sites([int(j) for j in np.flatnonzero(lo & ~lp.in_s)])
+        node_lb, value, status, v = floor, math.inf, "infeasible", None
+        nu = nmu = None
+        if len(members) and (row_lo != gup).any():
+            h.changeRowsBounds(
+                len(group_rows), group_rows, gup.astype(float), np.full(len(members), lp.inf)
+            )
+            row_lo[:] = gup
+        while True:
+            sites = np.fromiter(lp.ycol, dtype=np.int64)
+            cols = np.array([lp.ycol[j] for j in sites], dtype=np.int32)
+            h.changeColsBounds(len(cols), cols, lo[sites].astype(float), hi[sites].astype(float))
+            got = lp.run(deadline, BB_CHUNK)
+            lps += 1
+            while lp.cut and not isinstance(got, str):
+                # the dual simplex stopped after BB_CHUNK iterations: L at its duals may
+                # already prune the node, else it goes on
+                value, nu, nmu = got
+                v = md.parts(nu, nmu)
+                node_lb = max(node_lb, node_pick(nu, nmu, v, lo, hi, gup))
+                if node_lb >= ub - tol:
+                    cuts += 1
+                    return "optimal", node_lb, value, v, nu, nmu
+                got = lp.run(deadline, BB_CHUNK)
+            if got == "stopped":
+                return "stopped", node_lb, value, v, None, None
+            if isinstance(got, str):  # infeasible over S: the root's parts price sites in
+                v = v_root
+                status = "infeasible"
+            else:
+                value, nu, nmu = got
+                v = md.parts(nu, nmu)
+                node_lb = max(node_lb, node_pick(nu, nmu, v, lo, hi, gup))
+                status = "optimal"
+                if node_lb >= ub - tol or value - node_lb <= tol:
+                    return status, node_lb, value, v, nu, nmu
+            # sites outside S that the node's bound opens (or, infeasible, the cheapest)
+            out_s = hi & ~lp.in_s
+            if status == "optimal":
+                must = must_of(v, lo, hi, gup)
+                new = np.flatnonzero(md.chosen(v, must, hi) & out_s)
+            else:
+                new = np.array(sites_to_add(np.where(out_s, v, np.inf), lp.in_s, SITES_PER_ROUND))
+            if not len(new):
+                return status, node_lb, value, v, nu, nmu
+            priced += len(new)
+            lp.add_sites([int(j) for j in new[:SITES_PER_ROUND]])
 
     while heap:
         if poll is not None:
             got = poll()
             if got is not None and got[0] < ub - 1e-12 * max(1.0, abs(ub)):
                 take(got)
-        parent_lb, _tie, lo, hi = heap[0]
+        parent_lb, _tie, lo, hi, gup, basis = heap[0]
         if parent_lb >= ub - tol:
             pruned_min = min(pruned_min, parent_lb)
             heapq.heappop(heap)
@@ -977,72 +1182,94 @@ def _site_bb(
             break
         heapq.heappop(heap)
         lo, hi = lo | fix_lo, hi & fix_hi
-        if (lo & ~hi).any():  # no solution below ub - tol: the fixing's bound covers it
-            continue
-        lp.add_sites([int(j) for j in np.flatnonzero(lo & ~lp.in_s)])
-        node_lb, value, status = parent_lb, math.inf, "infeasible"
+        if (lo & ~hi).any() or must_of(v_root, lo, hi, gup) is None:
+            continue  # no solution below ub - tol: the fixing's bound covers it
+        if basis is not None:
+            h.setBasis(_grown_basis(basis, h.getNumCol(), h.getNumRow()))
+        node_lb = parent_lb
         while True:
-            sites = np.fromiter(lp.ycol, dtype=np.int64)
-            cols = np.array([lp.ycol[j] for j in sites], dtype=np.int32)
-            h.changeColsBounds(len(cols), cols, lo[sites].astype(float), hi[sites].astype(float))
-            got = lp.run(deadline)
-            lps += 1
-            if got == "stopped":
-                status = "stopped"
+            status, node_lb, value, v, nu, nmu = solve(lo, hi, gup, node_lb)
+            if status != "optimal" or node_lb >= ub - tol:
                 break
-            if isinstance(got, str):  # infeasible over S: the root's parts price sites in
-                v = v_root
-                status = "infeasible"
-            else:
-                value, nu, nmu = got
-                v = md.parts(nu, nmu)
-                node_lb = max(parent_lb, md.pick(nu, nmu, v, lo, hi))
-                status = "optimal"
-                if node_lb >= ub - tol or value - node_lb <= tol:
-                    break
-            # sites outside S that the node's bound opens (or, infeasible, the cheapest)
-            out_s = hi & ~lp.in_s
-            if status == "optimal":
-                new = np.flatnonzero(md.chosen(v, lo, hi) & out_s)
-            else:
-                new = np.array(sites_to_add(np.where(out_s, v, np.inf), lp.in_s, SITES_PER_ROUND))
-            if not len(new):
+            # reduced-cost fixing at the node's duals, for its subtree
+
+            def pick(a: np.ndarray, b: np.ndarray) -> float:
+                return node_pick(nu, nmu, v, a, b, gup)  # noqa: B023
+
+            lo2, hi2, dropped = _fix_sites(md, nu, nmu, ub, tol, v, lo, hi, pick)
+            if (lo2 == lo).all() and (hi2 == hi).all():
                 break
-            priced += len(new)
-            lp.add_sites([int(j) for j in new[:SITES_PER_ROUND]])
+            node_fixed += int((lo2 != lo).sum() + (hi2 != hi).sum())
+            pruned_min = min(pruned_min, dropped)
+            y = lp.y_values()
+            moved = ((y > 1e-6) & ~hi2).any() or ((y < 1 - 1e-6) & lo2).any()
+            lo, hi = lo2, hi2
+            if must_of(v, lo, hi, gup) is None:
+                node_lb = math.inf  # its fixings leave a required group no site
+                break
+            if not moved:
+                break
+            # the LP's y breaks the fixings: the node's LP again with them
         if status == "stopped":
-            heapq.heappush(heap, (parent_lb, next(tie), lo, hi))
+            heapq.heappush(heap, (parent_lb, next(tie), lo, hi, gup, basis))
             stopped = True
             break
         nodes += 1
         if status == "infeasible":
             continue
-        if verbose:
-            print(
-                f"cfl_redundant_lp: node {nodes} LP {value:.9g} bound {node_lb:.9g} "
-                f"(free {int((hi & ~lo).sum())}, S {int(lp.in_s.sum())}, open {len(heap)})"
-            )
         if node_lb >= ub - tol:
             pruned_min = min(pruned_min, node_lb)
+            if verbose:
+                print(f"cfl_redundant_lp: node {nodes} LP {value:.9g} pruned (open {len(heap)})")
             continue
         y = lp.y_values()
-        frac = np.where(hi & ~lo, np.minimum(y, 1.0 - y), 0.0)
-        t = int(np.argmax(frac))
-        if frac[t] <= 1e-6:  # integral: an open set, valued exactly
+        free = hi & ~lo
+        # a group's sum of y if fractional, else a site's y (sites of no group first)
+        best_f, group = 1e-6, -1
+        for gi, g in enumerate(members):
+            if gup[gi] or lo[g].any() or not free[g].any():
+                continue
+            total = float(y[g].sum())
+            if min(total, 1.0 - total) > best_f:
+                best_f, group = min(total, 1.0 - total), gi
+        frac = np.where(free, np.minimum(y, 1.0 - y), 0.0)
+        single = np.where(in_group, 0.0, frac)
+        t = int(np.argmax(single))
+        if single[t] > best_f:
+            group = -1
+        elif group < 0:
+            t = int(np.argmax(frac))
+        if group < 0 and frac[t] <= 1e-6:  # integral: an open set, valued exactly
             mask = (y > 0.5) & hi
             got_open = evaluate_open(data, mask, deadline)
             if got_open is not None and got_open[0] < ub - 1e-12 * max(1.0, abs(ub)):
                 take((got_open[0], mask, got_open[1]))
-            free_open = np.flatnonzero(hi & ~lo & (y > 0.5))
+            free_open = np.flatnonzero(free & (y > 0.5))
             if node_lb >= min(value, ub) - tol or not len(free_open):
                 pruned_min = min(pruned_min, node_lb)  # its best: this set, or above its bound
                 continue
             t = int(free_open[0])  # L below the LP over S: split the node on an open site
-        down_hi, up_lo = hi.copy(), lo.copy()
-        down_hi[t] = False
-        up_lo[t] = True
-        heapq.heappush(heap, (node_lb, next(tie), lo, down_hi))
-        heapq.heappush(heap, (node_lb, next(tie), up_lo, hi))
+        if verbose:
+            what = f"group {members[group].tolist()}" if group >= 0 else f"y[{t}] {y[t]:.3f}"
+            print(
+                f"cfl_redundant_lp: node {nodes} LP {value:.9g} bound {node_lb:.9g} "
+                f"(free {int(free.sum())}, S {int(lp.in_s.sum())}, open {len(heap)}, {what})"
+            )
+        here = (h.getBasis(), h.getNumCol(), h.getNumRow())
+        # (a basis about 250 kB: the world tree's open nodes hold tens of them)
+        if group >= 0:
+            group_branches += 1
+            down_hi, up_g = hi.copy(), gup.copy()
+            down_hi[members[group]] = False
+            up_g[group] = True
+            children = ((lo, down_hi, gup), (lo, hi, up_g))
+        else:
+            down_hi, up_lo = hi.copy(), lo.copy()
+            down_hi[t] = False
+            up_lo[t] = True
+            children = ((lo, down_hi, gup), (up_lo, hi, gup))
+        for blo, bhi, bg in children:
+            heapq.heappush(heap, (node_lb, next(tie), blo, bhi, bg, here))
     open_min = min((b for b, *_ in heap), default=math.inf)
     bound = min(ub, pruned_min, open_min)
     stats.update(
@@ -1051,6 +1278,9 @@ def _site_bb(
         bb_lps=lps,
         bb_priced=priced,
         bb_open=len(heap),
+        bb_node_fixed=node_fixed,
+        bb_group_branches=group_branches,
+        bb_cutoffs=cuts,
         bb_s=time.perf_counter() - t0,
         bb_cpu_s=time.process_time() - c0,
     )
@@ -1084,8 +1314,9 @@ class RedundantCapacity:
         ``lp_rounds``, ``lp_sites``, ``lp_proven``, ``lp_value``, ``capred_lp_bound`` (the
         LP's Lagrangian bound), ``lp_cpu_s``, ``rounding_sets``, ``rounding_objective`` and,
         when the site branch and bound ran, ``bb_proven``, ``bb_nodes``, ``bb_lps``,
-        ``bb_priced``, ``bb_open``, ``bb_sites_free``, ``bb_sites_fixed_open``, ``bb_s``,
-        ``bb_cpu_s``.
+        ``bb_priced``, ``bb_open``, ``bb_sites_free``, ``bb_sites_fixed_open``, ``bb_groups``
+        (twin groups), ``bb_group_branches``, ``bb_node_fixed`` (sites fixed at nodes),
+        ``bb_cutoffs`` (nodes pruned by an unfinished LP), ``bb_s``, ``bb_cpu_s``.
     """
 
     bound: float
