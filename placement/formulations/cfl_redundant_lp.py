@@ -39,9 +39,9 @@ set (:func:`evaluate_open`, 0.2 CPU s on the world instance, 0.14 on its classes
 candidate sites; world: 57.2352 to 56.7379 in 11 CPU s). :func:`solve_capacity_redundant`
 chains them for the solver registry (``registry._capacity_redundant``), which starts the LP
 only when the time left allows its first LP. The LP's ``y`` on the world instance has 8 sites
-at 1 and 4 fractional, and its rounding is 56.410200 (sites 3 17 46 55 73 81 90 129 133 164,
-or co-located twins of 3, 17, 129, 133: a 1-swap local optimum, every one of its 1,590 swaps
-valued exactly). With the LP proven, :func:`_site_bb` branches over the same model on the
+at 1 and 4 fractional; its roundings value 57.23 and 56.90, from which the swaps reach the
+optimum 56.4101017 (sites 17 46 55 73 81 90 129 130 133 164 of the instance with Kosovo; the
+swaps run in a thread beside the site branch and bound, which takes each better set). With the LP proven, :func:`_site_bb` branches over the same model on the
 sums of ``y`` of co-located twins (:func:`_twin_groups`: sites of other providers with the same
 pairs, among which the LP's ``y`` moves freely) and on single sites' ``y``: reduced-cost fixing
 at the LP's multipliers and again at every node's, each node re-solved by dual simplex from
