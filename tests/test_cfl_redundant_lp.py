@@ -194,15 +194,9 @@ def test_solve_capacity_redundant_bounds_and_improves_an_incumbent(seed):
 def test_improve_open_swaps_to_feasible_sets_valued_exactly(seed):
     # every closed site a candidate: the swaps from the worst open set end at a set whose
     # value is the oracle's for it, above the enumerated optimum, with rows that meet it
-    from oracle import assignment_lp, subsets
 
     data, lat = _data(seed)
-    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
-    values = {}
-    for s in subsets(data.n_sites, [k]):
-        v = assignment_lp(lat, data.weight, s, k=2, domain=data.domain, cap=cap)
-        if v is not None:
-            values[s] = v
+    values = _values(data, lat)
     if not values:
         return
     worst = max(values, key=values.get)
@@ -221,6 +215,20 @@ def test_improve_open_swaps_to_feasible_sets_valued_exactly(seed):
     assert value == pytest.approx(values[s], rel=1e-5, abs=1e-9)
     assert min(values.values()) - 1e-9 <= value < start[0]
     assert violations(data, Solution("feasible", value, open_mask=open_mask, rows=rows)) == []
+
+
+def _values(data: ModelData, lat: np.ndarray) -> dict[tuple[int, ...], float]:
+    """Every admissible open set of ``data``'s site count and its exact value (the oracle's
+    assignment LP with backups, domains and capacities); infeasible sets left out."""
+    from oracle import assignment_lp, subsets
+
+    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
+    values = {}
+    for s in subsets(data.n_sites, [k]):
+        v = assignment_lp(lat, data.weight, s, k=2, domain=data.domain, cap=cap)
+        if v is not None:
+            values[s] = v
+    return values
 
 
 def _bb_data(seed: int) -> tuple[ModelData, np.ndarray]:
@@ -268,15 +276,9 @@ def test_site_bb_proves_the_enumerated_optimum(seed):
     # from the worst admissible open set, the tree ends with the enumerated optimum (valued
     # exactly, capacities a 1e-6 margin below) and a bound equal to it; a tree that pruned a
     # node it should have kept, or took the LP over S for a bound, ends above or below it
-    from oracle import assignment_lp, subsets
 
     data, lat = _bb_data(seed)
-    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
-    values = {}
-    for s in subsets(data.n_sites, [k]):
-        v = assignment_lp(lat, data.weight, s, k=2, domain=data.domain, cap=cap)
-        if v is not None:
-            values[s] = v
+    values = _values(data, lat)
     assert values
     best = min(values.values())
     worst = max(values, key=values.get)
@@ -333,15 +335,9 @@ def test_site_bb_prices_in_sites_outside_its_lp(seed):
     # the tree started from an LP over a poor incumbent's sites alone: every node's bound is
     # the Lagrangian one over all sites, so the sites it lacks join S and the tree still ends
     # at the enumerated optimum; taking the LP over S for the bound would stop at the start
-    from oracle import assignment_lp, subsets
 
     data, lat = _bb_data(seed)
-    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
-    values = {}
-    for s in subsets(data.n_sites, [k]):
-        v = assignment_lp(lat, data.weight, s, k=2, domain=data.domain, cap=cap)
-        if v is not None:
-            values[s] = v
+    values = _values(data, lat)
     best = min(values.values())
     worst = max(values, key=values.get)
     mask = np.zeros(data.n_sites, dtype=bool)
@@ -400,18 +396,6 @@ def test_twin_groups_are_the_co_located_sites():
     assert all(len(set(data.domain[g].tolist())) == 2 for g in groups)
 
 
-def _enumerated(data: ModelData, lat: np.ndarray) -> dict[tuple[int, ...], float]:
-    from oracle import assignment_lp, subsets
-
-    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
-    values = {}
-    for s in subsets(data.n_sites, [k]):
-        v = assignment_lp(lat, data.weight, s, k=2, domain=data.domain, cap=cap)
-        if v is not None:
-            values[s] = v
-    return values
-
-
 @pytest.mark.parametrize("start", ["best", "worst"])
 @pytest.mark.parametrize("seed", range(12))
 def test_site_bb_with_twins_proves_the_enumerated_optimum(seed, start, monkeypatch):
@@ -423,7 +407,7 @@ def test_site_bb_with_twins_proves_the_enumerated_optimum(seed, start, monkeypat
     # enumerated optimum or with a bound above it
     monkeypatch.setattr(cfl_redundant_lp, "BB_CHUNK", 3)
     data, lat = _twin_data(seed)
-    values = _enumerated(data, lat)
+    values = _values(data, lat)
     best = min(values.values())
     pick = min if start == "best" else max
     mask = np.zeros(data.n_sites, dtype=bool)
@@ -445,7 +429,7 @@ def test_site_bb_uses_its_groups_node_fixing_and_cutoffs(monkeypatch):
     totals = dict.fromkeys(["bb_group_branches", "bb_node_fixed", "bb_cutoffs"], 0)
     for seed in (0, 3, 10):
         data, lat = _twin_data(seed)
-        values = _enumerated(data, lat)
+        values = _values(data, lat)
         for pick in (min, max):
             mask = np.zeros(data.n_sites, dtype=bool)
             mask[list(pick(values, key=values.get))] = True
@@ -576,15 +560,9 @@ def test_the_ascent_finds_a_wrong_lagrangian_above_the_optimum():
 def test_site_bb_takes_the_incumbent_found_beside_it(seed):
     # the swaps' thread hands the tree a better set through ``poll``: the tree takes that very
     # set (the same rows object, not one it found itself) and still proves the optimum
-    from oracle import assignment_lp, subsets
 
     data, lat = _bb_data(seed)
-    k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
-    values = {}
-    for s in subsets(data.n_sites, [k]):
-        v = assignment_lp(lat, data.weight, s, k=2, domain=data.domain, cap=cap)
-        if v is not None:
-            values[s] = v
+    values = _values(data, lat)
     best_s, worst_s = min(values, key=values.get), max(values, key=values.get)
     if values[best_s] >= values[worst_s] * (1 - 1e-6):
         return
