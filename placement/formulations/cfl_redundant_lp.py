@@ -65,6 +65,9 @@ from placement._highs import new_highs, run_until
 from placement.formulations._site_pricing import SITES_PER_ROUND, sites_to_add, start_sites
 from placement.formulations.data import ModelData
 
+#: An incumbent: (objective, open mask, assignment rows ``(pair, rank, demand, share)``).
+_Incumbent = tuple[float, np.ndarray, list[tuple[int, int, int, float]]]
+
 __all__ = [
     "RedundantBound",
     "RedundantCapacity",
@@ -795,10 +798,9 @@ def improve_open(
     deadline: float,
     candidates: np.ndarray | None = None,
     *,
-    on_better: Callable[[tuple[float, np.ndarray, list[tuple[int, int, int, float]]]], None]
-    | None = None,
+    on_better: Callable[[_Incumbent], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
-) -> tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None:
+) -> _Incumbent | None:
     """Swaps of an open site for a closed one, each open set valued exactly (first improvement).
 
     The closed sites tried are ``candidates`` or the :data:`SWAP_CANDIDATES` of smallest part
@@ -907,7 +909,7 @@ class _SiteBB:
     and the tree's statistics."""
 
     bound: float
-    incumbent: tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None
+    incumbent: _Incumbent | None
     stats: dict[str, object]
 
 
@@ -1003,11 +1005,10 @@ def _site_bb(
     lp: _SiteLP,
     u: np.ndarray,
     mu: np.ndarray,
-    incumbent: tuple[float, np.ndarray, list[tuple[int, int, int, float]]],
+    incumbent: _Incumbent,
     deadline: float,
     verbose: bool = False,
-    poll: Callable[[], tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None]
-    | None = None,
+    poll: Callable[[], _Incumbent | None] | None = None,
 ) -> _SiteBB:
     """Branch and bound on the sites' ``y`` with the strong LP over ``S`` at every node.
 
@@ -1046,8 +1047,8 @@ def _site_bb(
     from placement.formulations._gap import is_proven
 
     t0, c0 = time.perf_counter(), time.process_time()
-    ub, ub_mask, ub_rows = incumbent
-    found: tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None = None
+    ub = incumbent[0]
+    found: _Incumbent | None = None
     tol = PRUNE_GAP * max(1.0, abs(ub))
     v_root = md.parts(u, np.maximum(mu, 0.0))
     root_lo, root_hi, pruned_min = _fix_sites(md, u, mu, ub, tol, v_root)
@@ -1107,11 +1108,12 @@ def _site_bb(
     nodes = lps = priced = node_fixed = cuts = group_branches = 0
     stopped = False
 
-    def take(got: tuple[float, np.ndarray, list[tuple[int, int, int, float]]]) -> None:
-        """A better incumbent: the bound to beat, and the root's fixing again (tighter)."""
-        nonlocal ub, ub_mask, ub_rows, found, tol, fix_lo, fix_hi, pruned_min
-        ub, ub_mask, ub_rows = got
-        found = got
+    def take(got: _Incumbent | None) -> None:
+        """``got`` if better: the bound to beat, and the root's fixing again (tighter)."""
+        nonlocal ub, found, tol, fix_lo, fix_hi, pruned_min
+        if got is None or got[0] >= ub - 1e-12 * max(1.0, abs(ub)):
+            return
+        ub, found = got[0], got
         tol = PRUNE_GAP * max(1.0, abs(ub))
         fix_lo, fix_hi, dropped = _fix_sites(md, u, mu, ub, tol, v_root)
         pruned_min = min(pruned_min, dropped)
@@ -1169,9 +1171,7 @@ def _site_bb(
 
     while heap:
         if poll is not None:
-            got = poll()
-            if got is not None and got[0] < ub - 1e-12 * max(1.0, abs(ub)):
-                take(got)
+            take(poll())
         parent_lb, _tie, lo, hi, gup, basis = heap[0]
         if parent_lb >= ub - tol:
             pruned_min = min(pruned_min, parent_lb)
@@ -1242,7 +1242,7 @@ def _site_bb(
         if group < 0 and frac[t] <= 1e-6:  # integral: an open set, valued exactly
             mask = (y > 0.5) & hi
             got_open = evaluate_open(data, mask, deadline)
-            if got_open is not None and got_open[0] < ub - 1e-12 * max(1.0, abs(ub)):
+            if got_open is not None:
                 take((got_open[0], mask, got_open[1]))
             free_open = np.flatnonzero(free & (y > 0.5))
             if node_lb >= min(value, ub) - tol or not len(free_open):
@@ -1320,7 +1320,7 @@ class RedundantCapacity:
     """
 
     bound: float
-    incumbent: tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None
+    incumbent: _Incumbent | None
     stats: dict[str, object]
 
 
@@ -1345,8 +1345,9 @@ def solve_capacity_redundant(
     the site branch and bound (:func:`_site_bb`), which takes each better set they find as
     its incumbent and stops them when it ends (HiGHS solves without holding the GIL, so the
     two use both cores), its bound replacing the LP's when higher (``stats``: ``bb_proven``,
-    ``bb_nodes``, ``bb_sites_free``, ...). Otherwise the swaps run until ``deadline``; an LP whose pricing could not end in time has had its duals raised by
-    :meth:`_Model.ascend` (``lp_ascent_steps``). All of it runs on the demand classes
+    ``bb_nodes``, ``bb_sites_free``, ...). Otherwise the swaps run until ``deadline``; an LP
+    whose pricing could not end in time has had its duals raised by :meth:`_Model.ascend`
+    (``lp_ascent_steps``). All of it runs on the demand classes
     (:class:`_Classes`; ``capred_classes``, ``capred_class_pairs``): the incumbent returned
     is over ``data``'s pairs, valued on them, and the bound less the classes' rounding slack.
     """
@@ -1396,7 +1397,7 @@ def _solve_classes(
 ) -> RedundantCapacity:
     """:func:`solve_capacity_redundant` on the classes' data (rows over its pairs)."""
     t0 = time.perf_counter()
-    best: tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None = None
+    best: _Incumbent | None = None
     stats: dict[str, object] = {}
     tol = 1e-12 * max(1.0, abs(objective))
 
@@ -1462,13 +1463,12 @@ def _solve_classes(
     bound = res.bound
     stats.update(capred_lp_bound=res.bound)
     cur = best if best is not None else (objective, np.asarray(open_mask, dtype=bool), rows)
-    if time.perf_counter() >= deadline:
-        pass
-    elif not res.proven:  # no tree: the swaps until the deadline
+    in_time = time.perf_counter() < deadline
+    if in_time and not res.proven:  # no tree: the swaps until the deadline
         swapped = improve_open(data, cur[1], cur[2], cur[0], deadline)
         if swapped is not None:
             best = swapped
-    else:  # the swaps in a thread beside the tree (HiGHS runs without the GIL)
+    elif in_time:  # the swaps in a thread beside the tree (HiGHS runs without the GIL)
         found = _Found()
         stop = threading.Event()
         swaps = threading.Thread(
@@ -1499,15 +1499,15 @@ class _Found:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._best: tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None = None
+        self._best: _Incumbent | None = None
         self.error: BaseException | None = None
 
-    def offer(self, got: tuple[float, np.ndarray, list[tuple[int, int, int, float]]]) -> None:
+    def offer(self, got: _Incumbent) -> None:
         with self._lock:
             if self._best is None or got[0] < self._best[0]:
                 self._best = got
 
-    def best(self) -> tuple[float, np.ndarray, list[tuple[int, int, int, float]]] | None:
+    def best(self) -> _Incumbent | None:
         with self._lock:
             return self._best
 

@@ -1311,8 +1311,12 @@ def _relaxation_first(data: ModelData, request: SolveRequest) -> tuple[Solution,
     incumbent = None if lagr is None else lagr.solution
     by_lagrangian = _capacity_by_lagrangian(data)
     if incumbent is None and rsol.found:
-        share = LAGRANGIAN_CAPACITY_SEARCH_SHARE if by_lagrangian else CAPACITY_SEARCH_SHARE
-        share = CAPRED_SEARCH_SHARE if capred_lp else share
+        if capred_lp:
+            share = CAPRED_SEARCH_SHARE
+        elif by_lagrangian:
+            share = LAGRANGIAN_CAPACITY_SEARCH_SHARE
+        else:
+            share = CAPACITY_SEARCH_SHARE
         incumbent = _capacity_incumbent(data, request, rsol.open_mask, share)
     if by_lagrangian and incumbent is not None:
         return _capacity_lagrangian(data, request, rsol, incumbent, what, broken, t0)
