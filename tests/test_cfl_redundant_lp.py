@@ -157,18 +157,13 @@ def test_solve_capacity_redundant_bounds_and_improves_an_incumbent(seed):
     # from the worst admissible open set: the bound stays below the enumerated optimum, the
     # incumbent found above it and feasible; proven LP: its bound at least the strong LP's;
     # the site tree ended: the optimum found and proven
-    from oracle import assignment_lp, subsets
-
     data, lat = _data(seed)
     k, cap = int(data.n_sites_exact), np.asarray(data.capacity)
     best = brute(lat, data.weight, [k], k=2, domain=data.domain, cap=cap)
     if math.isinf(best):
         return
-    worst, worst_s = -math.inf, None
-    for s in subsets(data.n_sites, [k]):
-        v = assignment_lp(lat, data.weight, s, k=2, domain=data.domain, cap=cap)
-        if v is not None and v > worst:
-            worst, worst_s = v, s
+    values = _values(data, lat)
+    worst_s = max(values, key=values.get)
     mask = np.zeros(data.n_sites, dtype=bool)
     mask[list(worst_s)] = True
     start = cfl_redundant_lp.evaluate_open(data, mask, time.perf_counter() + 30)
@@ -483,13 +478,8 @@ def test_classes_keep_the_strong_lp_and_the_solutions(seed):
     best = brute(lat, data.weight, [k], k=2, domain=data.domain, cap=cap)
     if math.isinf(best):
         return
-    from oracle import assignment_lp, subsets
-
-    worst, worst_s = -math.inf, None
-    for s in subsets(data.n_sites, [k]):
-        v = assignment_lp(lat, data.weight, s, k=2, domain=data.domain, cap=cap)
-        if v is not None and v > worst:
-            worst, worst_s = v, s
+    values = _values(data, lat)
+    worst_s = max(values, key=values.get)
     mask = np.zeros(data.n_sites, dtype=bool)
     mask[list(worst_s)] = True
     start = cfl_redundant_lp.evaluate_open(data, mask, time.perf_counter() + 30)
